@@ -1,0 +1,65 @@
+/* config.h - lethe.conf: the store's settings, read with libinih, validated strictly. */
+#ifndef LT_COMMON_CONFIG_H
+#define LT_COMMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/lethe.h"
+
+struct lt_group_policy {
+	char name[LETHE_GROUP_MAX + 1];
+	int64_t retention;   /* seconds */
+	bool lock;           /* compliance mode */
+	bool has_retention;  /* retention given in the section (else the default applies) */
+};
+
+struct lt_config {
+	/* [store] */
+	unsigned segment_log2;     /* segment_size = 64KiB -> 16; accepted 4KiB..1MiB, power of 2 */
+	unsigned threads;          /* threads = 0 (auto: number of cores, at most 2 used today) */
+	/* [keys] */
+	char *keyfile;             /* keyfile = PATH (absolute) */
+	int64_t rotation;          /* rotation = 90d; doctor warns when the primary is older */
+	uint32_t officer_kdf_memory_kib; /* officer_kdf_memory = 256MiB (Argon2id) */
+	uint32_t officer_kdf_time;       /* officer_kdf_time = 4 */
+	uint32_t officer_kdf_parallel;   /* officer_kdf_parallel = 2 */
+	/* [retention] */
+	int64_t default_retention; /* default = 365d */
+	unsigned sweep_batch;      /* sweep_batch = 500 objects per transaction */
+	/* [audit] */
+	bool syslog;               /* syslog = true */
+	/* [group:NAME] sections */
+	struct lt_group_policy *groups;
+	size_t ngroups;
+};
+
+/* Fill @p cfg with the defaults (keyfile NULL). */
+void lt_config_defaults(struct lt_config *cfg);
+
+/*
+ * Parse @p path. Unknown sections or keys, bad values, duplicate sections or keys and lines
+ * too long fail with LETHE_ERR_CONFIG and a detail "PATH:LINE: what is wrong". A missing file
+ * is LETHE_ERR_CONFIG too ("PATH: cannot open: ...").
+ */
+enum lethe_err lt_config_load(const char *path, struct lt_config *cfg);
+
+/* Parse from memory (the fuzz target and tests); @p name is used in messages. */
+enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
+			       struct lt_config *cfg);
+
+/* Free what lt_config_load/parse allocated; @p cfg may then be reused. */
+void lt_config_free(struct lt_config *cfg);
+
+/* The retention and lock of @p group: its section, else the default (lock false). */
+void lt_config_policy(const struct lt_config *cfg, const char *group, int64_t *retention,
+		      bool *lock);
+
+/*
+ * Write a complete, commented lethe.conf for @p cfg (every setting with its value and a
+ * comment on what it does) to @p path, created 0600 with O_EXCL, fsynced.
+ */
+enum lethe_err lt_config_write(const char *path, const struct lt_config *cfg);
+
+#endif

@@ -1,0 +1,39 @@
+/* fsutil.h - careful file I/O: full reads and writes, fsync of directories, private files. */
+#ifndef LT_COMMON_FSUTIL_H
+#define LT_COMMON_FSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "include/lethe.h"
+
+/* write() all of @p len bytes, retrying on EINTR and short writes. */
+enum lethe_err lt_write_all(int fd, const void *buf, size_t len);
+
+/* read() until @p len bytes or end of file; *got receives the count. */
+enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got);
+
+/* pread() until @p len bytes or end of file. */
+enum lethe_err lt_pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *got);
+
+/* fsync the directory @p path (after a rename or unlink in it). */
+enum lethe_err lt_fsync_dir(const char *path);
+
+/*
+ * Refuse a secret-holding file (keyfile, keystore, database) that is not a regular file owned
+ * by the running user with mode 0600 or stricter: LETHE_ERR_PERMISSION, detail names the file
+ * and the fix ("chmod 600 PATH"). Missing: LETHE_ERR_NOT_FOUND.
+ */
+enum lethe_err lt_check_private_file(const char *path);
+
+/* Write @p len bytes to @p path atomically (tmp in the same dir, fsync, rename, fsync dir). */
+enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Read a whole small file (at most @p max bytes) into a malloc'd, NUL-terminated buffer. */
+enum lethe_err lt_read_file(const char *path, size_t max, char **buf, size_t *len);
+
+/* mkdir -p with @p mode for created components. */
+enum lethe_err lt_mkdir_p(const char *path, mode_t mode);
+
+#endif

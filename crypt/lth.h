@@ -1,0 +1,62 @@
+/* lth.h - the LTH1 segmented AEAD file format (docs/FORMAT.md): keys and fds in, bytes out. */
+#ifndef LT_CRYPT_LTH_H
+#define LT_CRYPT_LTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/lethe.h"
+
+#define LT_LTH_SEG_LOG2_MIN 12
+#define LT_LTH_SEG_LOG2_MAX 20
+#define LT_LTH_SEG_LOG2_DEFAULT 16
+#define LT_LTH_SALT_LEN 32
+#define LT_LTH_OBJECT_ID_LEN 16
+
+/* What an encryption produced. */
+struct lt_lth_info {
+	uint64_t plaintext_size;
+	uint64_t ciphertext_size;
+	uint8_t ciphertext_sha256[32]; /* of every byte written to out_fd */
+};
+
+/*
+ * Encrypt everything read from @p in_fd (a pipe or a file, read to end of file) into LTH1 on
+ * @p out_fd (written sequentially from its current position), under @p dek for object
+ * @p object_id with a fresh random salt. Memory is O(segment * threads). @p threads: 0 = auto
+ * (both cores for large inputs), 1 = single-threaded; the output does not depend on it.
+ * @return LETHE_OK; LETHE_ERR_INVALID (segment size); LETHE_ERR_IO/NOSPC; LETHE_ERR_CRYPTO;
+ *         LETHE_ERR_NOMEM.
+ */
+enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16],
+			      unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
+			      struct lt_lth_info *info);
+
+/* As lt_lth_encrypt() with a given salt: for the test vectors only. */
+enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_id[16],
+				   unsigned seg_log2, const uint8_t salt[32], int in_fd,
+				   int out_fd, unsigned threads, struct lt_lth_info *info);
+
+/*
+ * Decrypt plaintext bytes [offset, offset+length) of the LTH1 file @p in_fd (read with pread,
+ * so it must be seekable) to @p out_fd (-1: verify only, write nothing). Checks, in order: the
+ * header's bounds, the key commitment (constant time), the header tag, then each covering
+ * segment; writes a segment's plaintext only after it verified. A range ending at or past the
+ * end requires the final segment to verify (so the size is trusted). @p length LETHE_TO_END
+ * means to the end; a range past the end is cut there.
+ * @param written receives the plaintext bytes written.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (detail: what failed: "key commitment mismatch (wrong
+ *         key or object)", "header tag", "segment 7 failed authentication", "truncated", ...);
+ *         LETHE_ERR_INVALID (offset beyond the end); LETHE_ERR_IO; LETHE_ERR_NOMEM.
+ */
+enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
+			      uint64_t *written);
+
+/*
+ * Parse and bounds-check the header of @p in_fd without any key: segment size and object id.
+ * LETHE_ERR_INTEGRITY for anything that is not an LTH1 header.
+ */
+enum lethe_err lt_lth_peek(int in_fd, unsigned *seg_log2, uint8_t object_id[16]);
+
+#endif

@@ -1,0 +1,90 @@
+/* prim.h - the primitives crypt/ offers the rest of lethe; no OpenSSL type leaks out. */
+#ifndef LT_CRYPT_PRIM_H
+#define LT_CRYPT_PRIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/lethe.h"
+
+#define LT_KEY_LEN 32
+#define LT_GCM_NONCE_LEN 12
+#define LT_GCM_TAG_LEN 16
+/* A wrapped 32-byte key: random nonce (12) || ciphertext (32) || tag (16). */
+#define LT_WRAPPED_LEN (LT_GCM_NONCE_LEN + LT_KEY_LEN + LT_GCM_TAG_LEN)
+#define LT_SHA256_LEN 32
+#define LT_ED25519_PUB_LEN 32
+#define LT_ED25519_PRIV_LEN 32
+#define LT_ED25519_SIG_LEN 64
+
+/* All return LETHE_OK, or LETHE_ERR_CRYPTO with OpenSSL's error queue in the detail, unless
+ * said otherwise. */
+
+/* Cryptographically secure random bytes (RAND_bytes). */
+enum lethe_err lt_random(void *buf, size_t len);
+
+/* AES-256-GCM, 12-byte nonce, 16-byte tag. pt/ct may alias. */
+enum lethe_err lt_gcm_seal(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
+			   const void *aad, size_t aad_len, const void *pt, size_t len, void *ct,
+			   uint8_t tag[LT_GCM_TAG_LEN]);
+/* LETHE_ERR_INTEGRITY when the tag does not verify; @p pt is then wiped. */
+enum lethe_err lt_gcm_open(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
+			   const void *aad, size_t aad_len, const void *ct, size_t len,
+			   const uint8_t tag[LT_GCM_TAG_LEN], void *pt);
+
+/*
+ * Wrap a 32-byte key under @p kek with AES-256-GCM and a random nonce; @p aad names what is
+ * wrapped so that a wrapped key moved elsewhere fails to unwrap.
+ */
+enum lethe_err lt_key_wrap(const uint8_t kek[LT_KEY_LEN], const void *aad, size_t aad_len,
+			   const uint8_t key[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN]);
+/* LETHE_ERR_INTEGRITY when the wrapped key or its AAD does not match. */
+enum lethe_err lt_key_unwrap(const uint8_t kek[LT_KEY_LEN], const void *aad, size_t aad_len,
+			     const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t key[LT_KEY_LEN]);
+
+/* HKDF-SHA256 (RFC 5869), extract then expand. */
+enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
+		       const void *info, size_t info_len, void *out, size_t out_len);
+
+/* One-shot SHA-256 and HMAC-SHA256. */
+enum lethe_err lt_sha256(const void *data, size_t len, uint8_t out[LT_SHA256_LEN]);
+enum lethe_err lt_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+			      uint8_t out[LT_SHA256_LEN]);
+
+/* Streaming SHA-256. */
+struct lt_sha256;
+enum lethe_err lt_sha256_new(struct lt_sha256 **out);
+enum lethe_err lt_sha256_update(struct lt_sha256 *h, const void *data, size_t len);
+enum lethe_err lt_sha256_final(struct lt_sha256 *h, uint8_t out[LT_SHA256_LEN]);
+void lt_sha256_free(struct lt_sha256 *h);
+
+/* Streaming HMAC-SHA256 (the audit chain MACs records field by field). */
+struct lt_hmac;
+enum lethe_err lt_hmac_new(const void *key, size_t key_len, struct lt_hmac **out);
+enum lethe_err lt_hmac_update(struct lt_hmac *h, const void *data, size_t len);
+enum lethe_err lt_hmac_final(struct lt_hmac *h, uint8_t out[LT_SHA256_LEN]);
+void lt_hmac_free(struct lt_hmac *h);
+
+/* Constant-time equality (CRYPTO_memcmp): 1 if equal. */
+int lt_memeq(const void *a, const void *b, size_t len);
+
+/* Ed25519 (evidence signing). priv is the 32-byte seed. */
+enum lethe_err lt_ed25519_keygen(uint8_t priv[LT_ED25519_PRIV_LEN],
+				 uint8_t pub[LT_ED25519_PUB_LEN]);
+enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg,
+			       size_t len, uint8_t sig[LT_ED25519_SIG_LEN]);
+/* LETHE_ERR_INTEGRITY when the signature does not verify. */
+enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg,
+				 size_t len, const uint8_t sig[LT_ED25519_SIG_LEN]);
+/* Public key <-> PEM SubjectPublicKeyInfo ("-----BEGIN PUBLIC KEY-----"), as openssl reads. */
+enum lethe_err lt_ed25519_pub_to_pem(const uint8_t pub[LT_ED25519_PUB_LEN], char **pem);
+/* LETHE_ERR_INVALID when @p pem is not an Ed25519 public key. */
+enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len,
+				       uint8_t pub[LT_ED25519_PUB_LEN]);
+
+/* Lower-case hex of @p len bytes into @p out (2*len+1 bytes). */
+void lt_hex(const void *bytes, size_t len, char *out);
+/* Parse exactly 2*len hex digits; LETHE_ERR_INVALID otherwise. */
+enum lethe_err lt_unhex(const char *hex, void *bytes, size_t len);
+
+#endif

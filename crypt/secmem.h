@@ -1,0 +1,23 @@
+/* secmem.h - memory for key material: locked where allowed, wiped before it is freed. */
+#ifndef LT_CRYPT_SECMEM_H
+#define LT_CRYPT_SECMEM_H
+
+#include <stddef.h>
+
+/*
+ * Called once before any key is loaded: disables core dumps for the process (RLIMIT_CORE 0,
+ * PR_SET_DUMPABLE 0) so a crash never writes keys to disk. Idempotent, thread-safe.
+ */
+void lt_secmem_init(void);
+
+/* Zeroed memory for secrets: mlock()ed when the limit allows, excluded from core dumps
+ * (MADV_DONTDUMP). NULL when out of memory. */
+void *lt_secmem_alloc(size_t len);
+
+/* Wipe (OPENSSL_cleanse) and free. NULL is a no-op. */
+void lt_secmem_free(void *p, size_t len);
+
+/* Wipe with OPENSSL_cleanse (never elided by the compiler). */
+void lt_cleanse(void *p, size_t len);
+
+#endif

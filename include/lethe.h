@@ -1,0 +1,492 @@
+/*
+ * lethe.h - the public C API of lethe, an at-rest encryption and retention engine.
+ *
+ * A file service stores each file as an object: lethe encrypts it under its own data key
+ * (LTH1 format, AES-256-GCM), keeps it for its group's retention period, then crypto-shreds it
+ * and writes a signed disposal certificate. This header is the only one installed.
+ *
+ * Conventions (as in libcryptsetup): opaque handles created and freed by the library; every
+ * function that can fail returns enum lethe_err (LETHE_OK = 0); out-parameters come last, are
+ * zeroed on entry and are valid only on success. After a failure, lethe_errdetail() returns one
+ * line saying what failed and why (per thread). Functions are safe to call from several
+ * threads on different handles; one handle must not be used by two threads at once.
+ */
+#ifndef LETHE_H
+#define LETHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LETHE_BUILDING)
+#define LETHE_API __attribute__((visibility("default")))
+#else
+#define LETHE_API
+#endif
+
+/** Version of the library, "MAJOR.MINOR.PATCH". */
+LETHE_API const char *lethe_version(void);
+
+/**
+ * Error codes. Part of the ABI: values are appended, never renumbered or reused.
+ */
+enum lethe_err {
+	LETHE_OK = 0,
+	LETHE_ERR_INTERNAL = 1,     /**< a bug or an unexpected library failure */
+	LETHE_ERR_NOMEM = 2,        /**< out of memory */
+	LETHE_ERR_IO = 3,           /**< a read, write, fsync or rename failed */
+	LETHE_ERR_NOSPC = 4,        /**< no space left (or file size limit reached) */
+	LETHE_ERR_INVALID = 5,      /**< a bad argument: malformed id, group, range, duration */
+	LETHE_ERR_CONFIG = 6,       /**< lethe.conf is missing or invalid */
+	LETHE_ERR_NOT_FOUND = 7,    /**< no such object, key version, officer or certificate */
+	LETHE_ERR_SHREDDED = 8,     /**< the object has been crypto-shredded */
+	LETHE_ERR_EXISTS = 9,       /**< already exists (store directory not empty, officer name) */
+	LETHE_ERR_INTEGRITY = 10,   /**< tampered or corrupt data, wrong data key, broken chain */
+	LETHE_ERR_HELD = 11,        /**< refused: the object or its group is on legal hold */
+	LETHE_ERR_LOCKED = 12,      /**< refused: compliance-mode group, retention not yet over */
+	LETHE_ERR_NOT_EXPIRED = 13, /**< refused: retention not over and no officer force */
+	LETHE_ERR_KEK_IN_USE = 14,  /**< refused: a data key is still wrapped under this KEK */
+	LETHE_ERR_LAST_OFFICER = 15,/**< refused: the last officer cannot be removed */
+	LETHE_ERR_PERMISSION = 16,  /**< a key file, keystore or database is not 0600/ours */
+	LETHE_ERR_UNLOCK = 17,      /**< wrong keyfile or passphrase */
+	LETHE_ERR_NOT_OFFICER = 18, /**< the operation needs an officer passphrase */
+	LETHE_ERR_BUSY = 19,        /**< the database stayed locked past the busy timeout */
+	LETHE_ERR_KEYSTORE = 20,    /**< keystore.luks missing, unreadable or not LUKS2 */
+	LETHE_ERR_DATABASE = 21,    /**< meta.db corrupt, or from a newer version */
+	LETHE_ERR_CRYPTO = 22,      /**< the crypto library failed unexpectedly */
+	LETHE_ERR_SHORTENS = 23,    /**< refused: a retention change would shorten retention */
+};
+
+/** A static, human-readable description of @p err. Never NULL. */
+LETHE_API const char *lethe_strerror(enum lethe_err err);
+
+/**
+ * The detail of the last failure in this thread: one line naming what failed and why
+ * ("segment 7 failed authentication"), or "" when there is none. Valid until the next call
+ * into the library from this thread.
+ */
+LETHE_API const char *lethe_errdetail(void);
+
+/** Length of an object, certificate or store id as text, without the NUL (a UUID). */
+#define LETHE_ID_LEN 36
+/** Longest group name: [A-Za-z0-9._-], 1..63 bytes. */
+#define LETHE_GROUP_MAX 63
+/** Longest object name (any bytes but NUL), and of a hold reason. */
+#define LETHE_NAME_MAX 1023
+#define LETHE_REASON_MAX 255
+/** Longest officer name: [A-Za-z0-9._-], 1..31 bytes. */
+#define LETHE_OFFICER_MAX 31
+
+struct lethe_store;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Store lifecycle                                                                          */
+
+/** What lethe_store_init() needs. */
+struct lethe_init_opts {
+	const char *dir;             /**< store directory: absent or empty */
+	const char *config_template; /**< optional lethe.conf to start from (NULL: defaults) */
+	const char *keyfile;         /**< service keyfile path; created 0600 when absent */
+	const char *officer;         /**< first officer's name */
+	const char *passphrase;      /**< first officer's passphrase (not NUL-terminated) */
+	size_t passphrase_len;
+};
+
+/**
+ * Create a store: DIR/lethe.conf, keystore.luks (LUKS2 header holding the master key, with a
+ * keyslot for the service keyfile and one for the first officer), meta.db, objects/, tmp/; the
+ * first KEK and the evidence signing key. Creates the keyfile if it does not exist.
+ *
+ * @return LETHE_OK; LETHE_ERR_EXISTS if DIR is not empty; LETHE_ERR_INVALID for a bad officer
+ *         name or empty passphrase; LETHE_ERR_CONFIG for a bad template; LETHE_ERR_PERMISSION
+ *         for an existing keyfile that is not 0600 and ours; LETHE_ERR_IO, LETHE_ERR_NOSPC,
+ *         LETHE_ERR_KEYSTORE, LETHE_ERR_DATABASE, LETHE_ERR_CRYPTO, LETHE_ERR_NOMEM.
+ */
+LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *opts);
+
+/** What lethe_store_open() needs. */
+struct lethe_open_opts {
+	const char *dir;         /**< store directory */
+	const char *config;      /**< config file; NULL means DIR/lethe.conf */
+	const char *passphrase;  /**< officer passphrase; NULL unlocks with the service keyfile */
+	size_t passphrase_len;
+};
+
+/**
+ * Open a store: read the config, check file permissions, unlock the keystore (the keyslot that
+ * opens it is the actor of everything done through the handle), open the database and run the
+ * cheap part of recovery (leftovers in tmp/, unlinks a crash interrupted). A failed unlock is
+ * audited.
+ *
+ * @return LETHE_OK; LETHE_ERR_CONFIG; LETHE_ERR_PERMISSION (names the file and the fix);
+ *         LETHE_ERR_UNLOCK (wrong keyfile or passphrase); LETHE_ERR_KEYSTORE;
+ *         LETHE_ERR_DATABASE; LETHE_ERR_IO; LETHE_ERR_BUSY; LETHE_ERR_NOMEM.
+ */
+LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *opts,
+					  struct lethe_store **out);
+
+/** Close a store and wipe every key it held. NULL is a no-op. */
+LETHE_API void lethe_store_close(struct lethe_store *store);
+
+/** 1 if the handle was opened with an officer passphrase, 0 otherwise. */
+LETHE_API int lethe_store_is_officer(const struct lethe_store *store);
+
+/** The name of the keyslot that unlocked the handle ("service" or the officer's name). */
+LETHE_API const char *lethe_store_actor(const struct lethe_store *store);
+
+/**
+ * Progress of long work (sweep, rewrap, large put/get): called with what is being done, how far
+ * and out of how much (total 0 when unknown). Optional; NULL turns it off.
+ */
+typedef void (*lethe_progress_fn)(const char *what, uint64_t done, uint64_t total, void *ctx);
+LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn,
+					void *ctx);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Objects                                                                                  */
+
+enum lethe_state {
+	LETHE_STATE_LIVE = 0,
+	LETHE_STATE_SHREDDED = 1,
+};
+
+/** What lethe knows of an object. Times are seconds since the epoch, UTC. */
+struct lethe_object_info {
+	char id[LETHE_ID_LEN + 1];
+	char group[LETHE_GROUP_MAX + 1];
+	char name[LETHE_NAME_MAX + 1];
+	uint64_t size;                 /**< plaintext bytes */
+	uint8_t ciphertext_sha256[32]; /**< of the object file */
+	int64_t created_at;
+	int64_t retain_until;
+	int64_t shredded_at;           /**< 0 while live */
+	int hold;                      /**< 1 if the object or its group is on legal hold */
+	char hold_reason[LETHE_REASON_MAX + 1];
+	uint32_t kek_version;          /**< KEK wrapping its data key (0 once shredded) */
+	enum lethe_state state;
+};
+
+/**
+ * Store the bytes read from @p fd until end of file as a new object of @p group (NULL:
+ * "default") named @p name (NULL: ""). Durable once it returns LETHE_OK: the ciphertext is
+ * fsynced and renamed into place before the row commits.
+ *
+ * @param id_out receives the new object's id (LETHE_ID_LEN + 1 bytes).
+ * @return LETHE_OK; LETHE_ERR_INVALID (group or name); LETHE_ERR_IO (reading @p fd or writing
+ *         the store); LETHE_ERR_NOSPC; LETHE_ERR_BUSY; LETHE_ERR_DATABASE; LETHE_ERR_CRYPTO;
+ *         LETHE_ERR_NOMEM. On failure nothing of the object remains.
+ */
+LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *store, int fd,
+					     const char *group, const char *name,
+					     char id_out[LETHE_ID_LEN + 1]);
+
+/** As lethe_object_put_fd(), from a buffer. */
+LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const void *buf,
+					      size_t len, const char *group, const char *name,
+					      char id_out[LETHE_ID_LEN + 1]);
+
+/** Length meaning "to the end of the object". */
+#define LETHE_TO_END UINT64_MAX
+
+/**
+ * Write @p length plaintext bytes of object @p id from @p offset to @p out_fd. Only verified
+ * plaintext is written; only the segments covering the range are decrypted. A range past the
+ * end is cut at the end. Audited (including failures).
+ *
+ * @param written receives the number of bytes written.
+ * @return LETHE_OK; LETHE_ERR_INVALID (malformed id, offset beyond the end);
+ *         LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED; LETHE_ERR_INTEGRITY (the object file was
+ *         modified, truncated, replaced or belongs to another object: some verified bytes may
+ *         already have been written); LETHE_ERR_IO; LETHE_ERR_NOMEM.
+ */
+LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *store, const char *id,
+					     int out_fd, uint64_t offset, uint64_t length,
+					     uint64_t *written);
+
+/**
+ * What lethe knows of object @p id (live or shredded).
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *store, const char *id,
+					   struct lethe_object_info *info);
+
+/** Flags of lethe_object_list(). */
+#define LETHE_LIST_EXPIRED 0x1  /**< only live objects whose retain_until has passed */
+#define LETHE_LIST_SHREDDED 0x2 /**< include shredded objects */
+
+/** Called once per object; return non-zero to stop the iteration. */
+typedef int (*lethe_object_fn)(const struct lethe_object_info *info, void *ctx);
+
+/**
+ * Call @p fn for each object of @p group (NULL: all groups), live ones only unless
+ * LETHE_LIST_SHREDDED, ordered by creation time.
+ * @return LETHE_OK (also when @p fn stopped it); LETHE_ERR_INVALID; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_object_list(struct lethe_store *store, const char *group,
+					   unsigned flags, lethe_object_fn fn, void *ctx);
+
+/**
+ * Crypto-shred object @p id: destroy its data key, write a signed disposal certificate, unlink
+ * its ciphertext. Before retain_until this needs @p force and an officer handle, and is never
+ * allowed in a locked group.
+ *
+ * @param reason  why (free text, required, at most LETHE_REASON_MAX bytes).
+ * @param cert_id_out receives the certificate id.
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED;
+ *         LETHE_ERR_HELD; LETHE_ERR_LOCKED; LETHE_ERR_NOT_EXPIRED (without @p force);
+ *         LETHE_ERR_NOT_OFFICER (@p force without an officer handle); LETHE_ERR_IO;
+ *         LETHE_ERR_BUSY; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *store, const char *id,
+					 const char *reason, int force,
+					 char cert_id_out[LETHE_ID_LEN + 1]);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Retention and legal holds                                                                */
+
+/**
+ * Place a legal hold on object @p id, or on every object of @p group present and future
+ * (exactly one of the two is non-NULL). @p reason is the case reference (required).
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED;
+ *         LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *store, const char *id,
+					const char *group, const char *reason);
+
+/**
+ * Clear a legal hold (officer only). Clearing a hold that is not set succeeds.
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND;
+ *         LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *store, const char *id,
+					  const char *group);
+
+/**
+ * Lengthen the retention of object @p id, or of every live object of @p group (exactly one
+ * non-NULL): to @p until (seconds since the epoch) when non-zero, else by @p by seconds.
+ * Never shortens.
+ * @param changed receives how many objects were lengthened.
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED;
+ *         LETHE_ERR_SHORTENS (@p until is before an object's retain_until); LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *store, const char *id,
+						const char *group, int64_t until, int64_t by,
+						uint64_t *changed);
+
+/** Outcome of a sweep. */
+struct lethe_sweep_result {
+	uint64_t shredded; /**< shredded now (with --dry-run: would be) */
+	uint64_t held;     /**< expired but kept: on legal hold */
+	uint64_t failed;   /**< expired, could not be shredded (see the callback) */
+};
+
+enum lethe_sweep_event {
+	LETHE_SWEEP_SHREDDED = 0, /**< shredded (dry run: would be) */
+	LETHE_SWEEP_HELD = 1,     /**< expired, kept: detail is the hold reason */
+	LETHE_SWEEP_FAILED = 2,   /**< expired, failed: detail says why */
+};
+
+/** Called for each expired object a sweep looks at. */
+typedef void (*lethe_sweep_fn)(enum lethe_sweep_event event, const char *id,
+			       const char *detail, void *ctx);
+
+/**
+ * Crypto-shred every live object whose retain_until has passed and that is not held, in
+ * batches, with a certificate each; then checkpoint and truncate the WAL. Idempotent and safe
+ * alongside puts and gets in other processes. With @p dry_run nothing changes.
+ * @return LETHE_OK (also when some objects failed: see result->failed); LETHE_ERR_BUSY;
+ *         LETHE_ERR_DATABASE; LETHE_ERR_IO.
+ */
+LETHE_API enum lethe_err lethe_sweep(struct lethe_store *store, int dry_run, lethe_sweep_fn fn,
+				     void *ctx, struct lethe_sweep_result *result);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Keys and officers                                                                        */
+
+enum lethe_kek_state {
+	LETHE_KEK_ACTIVE = 0,
+	LETHE_KEK_RETIRED = 1, /**< destroyed: nothing it wrapped can be unwrapped */
+};
+
+struct lethe_key_info {
+	uint32_t version;
+	int primary;
+	enum lethe_kek_state state;
+	int64_t created_at;
+	int64_t retired_at; /**< 0 while active */
+	uint64_t objects;   /**< live data keys wrapped under it */
+};
+
+typedef int (*lethe_key_fn)(const struct lethe_key_info *info, void *ctx);
+
+/** List KEK versions, oldest first. @return LETHE_OK; LETHE_ERR_DATABASE. */
+LETHE_API enum lethe_err lethe_key_list(struct lethe_store *store, lethe_key_fn fn, void *ctx);
+
+/**
+ * Create a new primary KEK (officer only); new objects use it.
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_DATABASE; LETHE_ERR_CRYPTO.
+ */
+LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *store, uint32_t *new_version);
+
+/**
+ * Rewrap every live data key not under the primary KEK (officer only), in batches of one
+ * transaction each; resumable: a crash loses at most the batch in progress.
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INTEGRITY (a wrapped key failed to
+ *         unwrap); LETHE_ERR_DATABASE; LETHE_ERR_BUSY.
+ */
+LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *store, uint64_t *rewrapped);
+
+/**
+ * Destroy KEK @p version (officer only). Refused while any live data key is wrapped under it,
+ * and for the primary.
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_NOT_FOUND; LETHE_ERR_KEK_IN_USE;
+ *         LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *store, uint32_t version);
+
+/** Age in seconds of the primary KEK. */
+LETHE_API enum lethe_err lethe_key_primary_age(struct lethe_store *store, int64_t *age);
+
+struct lethe_officer_info {
+	char name[LETHE_OFFICER_MAX + 1];
+	int keyslot;
+	int officer; /**< 0 for the service keyslot */
+};
+
+typedef int (*lethe_officer_fn)(const struct lethe_officer_info *info, void *ctx);
+
+/** List the keystore's keyslots (service and officers). */
+LETHE_API enum lethe_err lethe_officer_list(struct lethe_store *store, lethe_officer_fn fn,
+					    void *ctx);
+
+/**
+ * Add an officer keyslot (officer only).
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INVALID; LETHE_ERR_EXISTS;
+ *         LETHE_ERR_KEYSTORE.
+ */
+LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *store, const char *name,
+					   const char *passphrase, size_t passphrase_len);
+
+/**
+ * Remove an officer keyslot (officer only); the last officer cannot be removed.
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_NOT_FOUND; LETHE_ERR_LAST_OFFICER;
+ *         LETHE_ERR_KEYSTORE.
+ */
+LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *store, const char *name);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Disposal evidence                                                                        */
+
+struct lethe_cert_info {
+	uint64_t seq; /**< position in the chain, from 1 */
+	char id[LETHE_ID_LEN + 1];
+	char object_id[LETHE_ID_LEN + 1];
+	char group[LETHE_GROUP_MAX + 1];
+	char reason[32]; /**< "retention-expired" or "manual" */
+	int64_t shredded_at;
+};
+
+typedef int (*lethe_cert_fn)(const struct lethe_cert_info *info, void *ctx);
+
+/** List disposal certificates in chain order. */
+LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *store, lethe_cert_fn fn,
+					     void *ctx);
+
+/**
+ * Write every certificate to directory @p dir (created if absent): <id>.json (the exact
+ * signed bytes), <id>.sig (64-byte Ed25519 signature), evidence.pub.pem, chain.txt and a
+ * README for auditors. Audited.
+ * @param count receives the number of certificates written.
+ */
+LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *store, const char *dir,
+					       uint64_t *count);
+
+/** Called by the verifiers for each problem found, with the certificate or record at fault. */
+typedef void (*lethe_problem_fn)(const char *where, const char *what, void *ctx);
+
+/**
+ * Verify an exported evidence directory without any store: every signature against
+ * evidence.pub.pem, and the chain (no change, gap or reordering).
+ * @param count receives the number of certificates checked.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (at least one problem reported); LETHE_ERR_IO;
+ *         LETHE_ERR_INVALID (not an evidence directory).
+ */
+LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn,
+						   void *ctx, uint64_t *count);
+
+/** As lethe_evidence_verify_dir(), over the certificates held in the store. */
+LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *store, lethe_problem_fn fn,
+					       void *ctx, uint64_t *count);
+
+/** The evidence public key as PEM (SubjectPublicKeyInfo); free() it. */
+LETHE_API enum lethe_err lethe_evidence_pubkey_pem(struct lethe_store *store, char **pem);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Audit log                                                                                */
+
+/**
+ * Recompute the audit chain and check it against the signed checkpoints.
+ * @param records receives the number of records checked.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (@p fn is told the first bad record).
+ */
+LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *store, lethe_problem_fn fn,
+					    void *ctx, uint64_t *records);
+
+/**
+ * Write audit records with sequence number >= @p since_seq and time >= @p since_time
+ * (seconds since the epoch) to @p fd as JSON Lines.
+ */
+LETHE_API enum lethe_err lethe_audit_export(struct lethe_store *store, int fd,
+					    uint64_t since_seq, int64_t since_time,
+					    uint64_t *count);
+
+/**
+ * Sign the newest audit record's sequence number and MAC with the evidence key, keep the
+ * checkpoint in the store and, when @p dir is not NULL, write it there as
+ * checkpoint-<seq>.json and .sig.
+ */
+LETHE_API enum lethe_err lethe_audit_checkpoint(struct lethe_store *store, const char *dir,
+						uint64_t *seq);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Health                                                                                   */
+
+enum lethe_doctor_level {
+	LETHE_DOCTOR_OK = 0,
+	LETHE_DOCTOR_WARN = 1,
+	LETHE_DOCTOR_ERROR = 2,
+	LETHE_DOCTOR_REPAIRED = 3,
+};
+
+typedef void (*lethe_doctor_fn)(enum lethe_doctor_level level, const char *check,
+				const char *detail, void *ctx);
+
+/**
+ * Check the store: permissions, config, keystore, schema, every live row has its file and
+ * every file its row, no tmp leftovers, primary KEK age against [keys] rotation. With
+ * @p repair, remove orphan files (whose key never committed) and finish interrupted unlinks.
+ * @param problems receives the number of errors left (warnings not counted).
+ */
+LETHE_API enum lethe_err lethe_doctor(struct lethe_store *store, int repair, lethe_doctor_fn fn,
+				      void *ctx, uint64_t *problems);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Helpers for callers                                                                      */
+
+/** Parse a duration "Ns", "Nm", "Nh", "Nd" or "Nw" into seconds. */
+LETHE_API enum lethe_err lethe_duration_parse(const char *text, int64_t *seconds);
+
+/** Parse "YYYY-MM-DD" (midnight UTC) or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into seconds. */
+LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds);
+
+/** Format seconds since the epoch as RFC 3339 UTC ("2026-11-23T11:34:05Z"); buf >= 21. */
+LETHE_API void lethe_time_format(int64_t seconds, char buf[21]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LETHE_H */

@@ -1,0 +1,75 @@
+/* keystore.h - the LUKS2 keystore holding the master key, with named keyslots (libcryptsetup). */
+#ifndef LT_KEYS_KEYSTORE_H
+#define LT_KEYS_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/lethe.h"
+
+#define LT_MK_LEN 32
+
+enum lt_slot_role {
+	LT_SLOT_SERVICE = 0, /* the service keyfile */
+	LT_SLOT_OFFICER = 1,
+};
+
+/* A keyslot and who it belongs to (kept in a LUKS2 token of type "lethe-slot"). */
+struct lt_slot_info {
+	int keyslot;
+	enum lt_slot_role role;
+	char name[LETHE_OFFICER_MAX + 1]; /* "service" for the service slot */
+};
+
+/* Argon2id cost of officer keyslots. */
+struct lt_kdf_params {
+	uint32_t memory_kib;
+	uint32_t time_cost;
+	uint32_t parallel;
+};
+
+/*
+ * Create the LUKS2 header file @p path (0600, O_EXCL; no data device, no device-mapper) around
+ * a fresh random master key, with keyslot 0 for the 32-byte @p service_key (PBKDF2 with the
+ * minimum cost: the key has full entropy) and keyslot 1 for officer @p officer (Argon2id with
+ * @p kdf). @p mk receives the master key (LT_MK_LEN bytes, caller's secure buffer) and
+ * @p store_id the header's UUID.
+ * @return LETHE_OK; LETHE_ERR_INVALID (officer name); LETHE_ERR_EXISTS; LETHE_ERR_KEYSTORE;
+ *         LETHE_ERR_IO; LETHE_ERR_NOMEM.
+ */
+enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[32],
+				  const char *officer, const char *passphrase, size_t pass_len,
+				  const struct lt_kdf_params *kdf, uint8_t *mk,
+				  char store_id[LETHE_ID_LEN + 1]);
+
+/*
+ * Unlock with the service key (tries only the service slot: fast). @p who receives the slot.
+ * @return LETHE_OK; LETHE_ERR_UNLOCK (wrong key); LETHE_ERR_KEYSTORE (missing, not LUKS2,
+ *         corrupt); LETHE_ERR_PERMISSION (not 0600/ours).
+ */
+enum lethe_err lt_keystore_unlock_service(const char *path, const uint8_t service_key[32],
+					  uint8_t *mk, struct lt_slot_info *who,
+					  char store_id[LETHE_ID_LEN + 1]);
+
+/* Unlock with an officer passphrase (tries the officer slots). Errors as above. */
+enum lethe_err lt_keystore_unlock_passphrase(const char *path, const char *passphrase,
+					     size_t pass_len, uint8_t *mk,
+					     struct lt_slot_info *who,
+					     char store_id[LETHE_ID_LEN + 1]);
+
+/* Add officer @p name (LETHE_ERR_EXISTS if taken; LETHE_ERR_INVALID for a bad name). */
+enum lethe_err lt_keystore_officer_add(const char *path, const uint8_t *mk, const char *name,
+				       const char *passphrase, size_t pass_len,
+				       const struct lt_kdf_params *kdf);
+
+/* Destroy officer @p name's keyslot (LETHE_ERR_NOT_FOUND; LETHE_ERR_LAST_OFFICER). */
+enum lethe_err lt_keystore_officer_remove(const char *path, const char *name);
+
+/* The named keyslots, in keyslot order. */
+enum lethe_err lt_keystore_slots(const char *path, struct lt_slot_info *slots, size_t max,
+				 size_t *count);
+
+/* A valid officer name: [A-Za-z0-9._-], 1..LETHE_OFFICER_MAX bytes, not "service". */
+int lt_officer_name_valid(const char *name);
+
+#endif

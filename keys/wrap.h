@@ -1,0 +1,57 @@
+/* wrap.h - the key hierarchy below the master key: purpose keys, KEKs, DEKs, evidence key.
+ *
+ * Every wrap is AES-256-GCM with an AAD that names exactly what is wrapped (store id, key id,
+ * version, object id, group), so a wrapped key copied to another row fails to unwrap.
+ */
+#ifndef LT_KEYS_WRAP_H
+#define LT_KEYS_WRAP_H
+
+#include <stdint.h>
+
+#include "crypt/prim.h"
+#include "include/lethe.h"
+
+/* Keys derived from the master key with HKDF (salt = store id, info = label), one a purpose. */
+enum lt_mk_purpose {
+	LT_MK_KEK_WRAP = 0,      /* info "lethe/v1/kek-wrap" */
+	LT_MK_AUDIT_MAC = 1,     /* info "lethe/v1/audit-mac" */
+	LT_MK_EVIDENCE_WRAP = 2, /* info "lethe/v1/evidence-wrap" */
+};
+
+enum lethe_err lt_mk_derive(const uint8_t *mk, const char *store_id, enum lt_mk_purpose purpose,
+			    uint8_t out[LT_KEY_LEN]);
+
+/* Fresh random 256-bit key (KEK or DEK) into a caller's secure buffer. */
+enum lethe_err lt_key_generate(uint8_t key[LT_KEY_LEN]);
+
+/* KEK version @p version wrapped under the KEK-wrap key; AAD "lethe/v1/kek" store id, version. */
+enum lethe_err lt_kek_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			   uint32_t version, const uint8_t kek[LT_KEY_LEN],
+			   uint8_t wrapped[LT_WRAPPED_LEN]);
+enum lethe_err lt_kek_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			     uint32_t version, const uint8_t wrapped[LT_WRAPPED_LEN],
+			     uint8_t kek[LT_KEY_LEN]);
+
+/* DEK of object @p object_id in @p group under KEK @p kek_version;
+ * AAD "lethe/v1/dek" store id, object id, group, KEK version. */
+enum lethe_err lt_dek_wrap(const uint8_t kek[LT_KEY_LEN], const char *store_id,
+			   const char *object_id, const char *group, uint32_t kek_version,
+			   const uint8_t dek[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN]);
+enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id,
+			     const char *object_id, const char *group, uint32_t kek_version,
+			     const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t dek[LT_KEY_LEN]);
+
+/* The evidence signing key's 32-byte seed under the evidence-wrap key; AAD "lethe/v1/evidence". */
+enum lethe_err lt_evkey_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			     const uint8_t seed[LT_ED25519_PRIV_LEN],
+			     uint8_t wrapped[LT_WRAPPED_LEN]);
+enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			       const uint8_t wrapped[LT_WRAPPED_LEN],
+			       uint8_t seed[LT_ED25519_PRIV_LEN]);
+
+/* A new random UUID (object and certificate ids), lower-case text. */
+void lt_uuid_generate(char out[LETHE_ID_LEN + 1]);
+/* Parse a UUID text into 16 bytes; LETHE_ERR_INVALID if it is not one (canonical form only). */
+enum lethe_err lt_uuid_parse(const char *text, uint8_t out[16]);
+
+#endif

@@ -1,0 +1,35 @@
+/* policy.h - what retention allows: the one place that decides whether an object may go. */
+#ifndef LT_RETENTION_POLICY_H
+#define LT_RETENTION_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "include/lethe.h"
+
+/* Everything the decision depends on. */
+struct lt_shred_request {
+	int64_t now;
+	int64_t retain_until;
+	bool object_hold;
+	bool group_hold;
+	bool group_locked;  /* compliance mode */
+	bool force;         /* rm --force */
+	bool officer;       /* the handle was unlocked by an officer */
+};
+
+/*
+ * May the object be shredded now? LETHE_OK, or the refusal: LETHE_ERR_HELD (any hold, always
+ * first), LETHE_ERR_LOCKED (before retain_until in a locked group, even forced by an officer),
+ * LETHE_ERR_NOT_EXPIRED (before retain_until without force), LETHE_ERR_NOT_OFFICER (force
+ * without an officer). Records the detail.
+ */
+enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req);
+
+/* retain_until for an object created at @p created_at under @p retention, saturating. */
+int64_t lt_retention_until(int64_t created_at, int64_t retention);
+
+/* A valid group name: [A-Za-z0-9._-], 1..LETHE_GROUP_MAX bytes. */
+bool lt_group_name_valid(const char *group);
+
+#endif
