@@ -1,0 +1,283 @@
+/* doctor.c - recovery after crashes (cheap part at every open) and the full health check. */
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/timeutil.h"
+#include "keys/keystore.h"
+#include "lib/internal.h"
+#include "store/db.h"
+#include "store/objfile.h"
+
+static int row_exists(const char *id, void *vctx)
+{
+	struct lethe_store *st = vctx;
+	struct lt_db_object *row = malloc(sizeof(*row));
+	int found;
+
+	if (!row)
+		return 1; /* when in doubt, keep the object file */
+	found = lt_db_object_get(st->db, id, row) != LETHE_ERR_NOT_FOUND;
+	free(row);
+	return found;
+}
+
+enum lethe_err lt_recover_cheap(struct lethe_store *st)
+{
+	size_t n = 0;
+	enum lethe_err rc;
+
+	rc = lt_tmp_recover(st->dir, row_exists, st, &n);
+	if (rc == LETHE_OK)
+		rc = lt_finish_unlinks(st, NULL);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+struct doctor {
+	struct lethe_store *st;
+	int repair;
+	lethe_doctor_fn fn;
+	void *ctx;
+	uint64_t problems;
+	enum lethe_err rc;
+};
+
+static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
+		   const char *fmt, ...)
+{
+	char detail[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (level == LETHE_DOCTOR_ERROR)
+		d->problems++;
+	if (d->fn)
+		d->fn(level, check, detail, d->ctx);
+}
+
+static void check_private(struct doctor *d, const char *path)
+{
+	if (lt_check_private_file(path) == LETHE_OK)
+		report(d, LETHE_DOCTOR_OK, "permissions", "%s is 0600 and ours", path);
+	else
+		report(d, LETHE_DOCTOR_ERROR, "permissions", "%s", lt_err_detail());
+}
+
+static void check_keys(struct doctor *d)
+{
+	struct lethe_store *st = d->st;
+	struct lt_slot_info slots[32];
+	size_t n = 0, i, officers = 0;
+	int64_t age = 0;
+
+	if (lt_keystore_slots(st->keystore_path, slots, 32, &n) != LETHE_OK) {
+		report(d, LETHE_DOCTOR_ERROR, "keystore", "%s", lt_err_detail());
+		return;
+	}
+	for (i = 0; i < n; i++)
+		officers += slots[i].role == LT_SLOT_OFFICER;
+	report(d, officers ? LETHE_DOCTOR_OK : LETHE_DOCTOR_ERROR, "keystore",
+	       "%zu keyslot(s), %zu officer(s)", n, officers);
+	if (lethe_key_primary_age(st, &age) != LETHE_OK) {
+		report(d, LETHE_DOCTOR_ERROR, "keys", "no primary KEK: %s", lt_err_detail());
+		return;
+	}
+	if (st->cfg.rotation > 0 && age > st->cfg.rotation)
+		report(d, LETHE_DOCTOR_WARN, "keys", "the primary KEK is %lld days old, older than "
+		       "[keys] rotation: run `lethe key rotate` and `lethe key rewrap`",
+		       (long long)(age / 86400));
+	else
+		report(d, LETHE_DOCTOR_OK, "keys", "primary KEK is %lld days old",
+		       (long long)(age / 86400));
+}
+
+static void check_database(struct doctor *d)
+{
+	int version = 0;
+	uint64_t shredded = 0, certs = 0;
+
+	if (lt_db_schema_version(d->st->db, &version) != LETHE_OK ||
+	    version != LT_DB_SCHEMA_VERSION)
+		report(d, LETHE_DOCTOR_ERROR, "schema", "schema version %d, expected %d", version,
+		       LT_DB_SCHEMA_VERSION);
+	else
+		report(d, LETHE_DOCTOR_OK, "schema", "version %d", version);
+	if (lt_db_check(d->st->db) != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "database", "%s", lt_err_detail());
+	else
+		report(d, LETHE_DOCTOR_OK, "database", "quick_check ok");
+	if (lt_db_object_count(d->st->db, LETHE_STATE_SHREDDED, &shredded) == LETHE_OK &&
+	    lt_db_cert_last(d->st->db, &certs, (uint8_t[32]){ 0 }) == LETHE_OK) {
+		if (shredded != certs)
+			report(d, LETHE_DOCTOR_ERROR, "evidence", "%llu shredded objects but %llu "
+			       "certificates", (unsigned long long)shredded,
+			       (unsigned long long)certs);
+		else
+			report(d, LETHE_DOCTOR_OK, "evidence", "one certificate per shredded object "
+			       "(%llu)", (unsigned long long)certs);
+	}
+}
+
+/* Every live row has a regular file. */
+static int live_has_file(const struct lt_db_object *obj, void *vctx)
+{
+	struct doctor *d = vctx;
+	char path[LT_PATH_MAX];
+	struct stat sb;
+
+	if (lt_obj_path(d->st->dir, obj->id, path, sizeof(path)) != LETHE_OK)
+		return 0;
+	if (lstat(path, &sb) != 0)
+		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: file missing (%s)", obj->id,
+		       path);
+	else if (!S_ISREG(sb.st_mode))
+		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: %s is not a regular file",
+		       obj->id, path);
+	return 0;
+}
+
+/* Every file has a live row. */
+static int file_has_row(const char *id, const char *path, void *vctx)
+{
+	struct doctor *d = vctx;
+	struct lt_db_object *row;
+	enum lethe_err rc;
+
+	if (!id) {
+		report(d, d->repair ? LETHE_DOCTOR_REPAIRED : LETHE_DOCTOR_ERROR, "objects",
+		       "%s: not an object file%s", path, d->repair ? ", removed" : "");
+		if (d->repair && unlink(path) != 0)
+			report(d, LETHE_DOCTOR_ERROR, "objects", "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	row = malloc(sizeof(*row));
+	if (!row)
+		return 1;
+	rc = lt_db_object_get(d->st->db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND || (rc == LETHE_OK && row->state != LETHE_STATE_LIVE)) {
+		const char *what = rc == LETHE_ERR_NOT_FOUND ? "orphan file whose key never "
+							       "committed"
+							     : "file of a shredded object";
+
+		if (d->repair && lt_obj_unlink(d->st->dir, id) == LETHE_OK)
+			report(d, LETHE_DOCTOR_REPAIRED, "objects", "%s: %s, removed", path, what);
+		else
+			report(d, LETHE_DOCTOR_ERROR, "objects", "%s: %s (doctor --repair removes "
+			       "it)", path, what);
+	}
+	free(row);
+	return 0;
+}
+
+static void check_objects(struct doctor *d)
+{
+	uint64_t before = d->problems;
+
+	if (lt_db_object_list(d->st->db, NULL, 0, false, live_has_file, d) != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "objects", "%s", lt_err_detail());
+	if (lt_obj_scan(d->st->dir, file_has_row, d) != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "objects", "%s", lt_err_detail());
+	if (d->problems == before)
+		report(d, LETHE_DOCTOR_OK, "objects", "every live object has its file and every "
+		       "file its object");
+}
+
+static void check_leftovers(struct doctor *d)
+{
+	size_t n = 0, done = 0;
+
+	if (d->repair) {
+		if (lt_tmp_recover(d->st->dir, row_exists, d->st, &n) == LETHE_OK && n)
+			report(d, LETHE_DOCTOR_REPAIRED, "tmp", "%zu staged write(s) of dead "
+			       "processes removed", n);
+		if (lt_finish_unlinks(d->st, &done) == LETHE_OK && done)
+			report(d, LETHE_DOCTOR_REPAIRED, "objects", "%zu interrupted unlink(s) "
+			       "finished", done);
+	}
+	n = 0;
+	if (lt_tmp_leftovers(d->st->dir, &n) != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "tmp", "%s", lt_err_detail());
+	else if (n)
+		report(d, LETHE_DOCTOR_ERROR, "tmp", "%zu leftover file(s) in %s/tmp (doctor "
+		       "--repair removes them)", n, d->st->dir);
+	else
+		report(d, LETHE_DOCTOR_OK, "tmp", "no leftovers");
+}
+
+/* Nothing in DIR but lethe's own files: anything else may be plaintext someone left. */
+static void check_strays(struct doctor *d)
+{
+	static const char *const known[] = { ".", "..", "lethe.conf", "keystore.luks",
+					     "meta.db", "meta.db-wal", "meta.db-shm", "objects",
+					     "tmp" };
+	DIR *dir = opendir(d->st->dir);
+	struct dirent *e;
+	size_t i, strays = 0;
+
+	if (!dir) {
+		report(d, LETHE_DOCTOR_ERROR, "store", "%s: %s", d->st->dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		bool ok = false;
+
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			ok |= strcmp(e->d_name, known[i]) == 0;
+		if (!ok) {
+			strays++;
+			report(d, LETHE_DOCTOR_ERROR, "store", "%s/%s: not a lethe file (remove it "
+			       "if it holds plaintext)", d->st->dir, e->d_name);
+		}
+	}
+	closedir(dir);
+	if (!strays)
+		report(d, LETHE_DOCTOR_OK, "store", "no stray files");
+}
+
+LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_doctor_fn fn,
+				      void *ctx, uint64_t *problems)
+{
+	struct doctor d;
+
+	lt_err_clear();
+	if (problems)
+		*problems = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	memset(&d, 0, sizeof(d));
+	d.st = st;
+	d.repair = repair;
+	d.fn = fn;
+	d.ctx = ctx;
+	check_private(&d, st->cfg.keyfile);
+	check_private(&d, st->keystore_path);
+	check_private(&d, st->db_path);
+	report(&d, LETHE_DOCTOR_OK, "config", "loaded");
+	check_keys(&d);
+	check_database(&d);
+	check_leftovers(&d);
+	check_objects(&d);
+	check_strays(&d);
+	if (problems)
+		*problems = d.problems;
+	lt_audit_record(st, &(struct lt_audit_event){ .action = repair ? "doctor.repair"
+								      : "doctor",
+						       .err = d.problems ? LETHE_ERR_INTEGRITY
+									 : LETHE_OK,
+						       .error = d.problems ? "problems found" : NULL });
+	return LETHE_OK;
+}

@@ -1,0 +1,141 @@
+/* internal.h - the store handle and the helpers lib/ shares between its files. */
+#ifndef LT_LIB_INTERNAL_H
+#define LT_LIB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "crypt/prim.h"
+#include "include/lethe.h"
+#include "keys/keystore.h"
+#include "store/db.h"
+
+/*
+ * Keys a handle holds, in one locked, wiped-on-free block. The master key itself is kept only
+ * by officer handles (adding an officer needs it); a service handle keeps only what is derived
+ * from it.
+ */
+struct lt_handle_keys {
+	uint8_t mk[LT_MK_LEN];                 /* zero unless officer */
+	uint8_t kek_wrap[LT_KEY_LEN];          /* wraps KEK versions */
+	uint8_t audit_mac[LT_KEY_LEN];         /* keys the audit chain */
+	uint8_t evidence_wrap[LT_KEY_LEN];     /* wraps the evidence signing seed */
+	uint8_t evidence_seed[LT_ED25519_PRIV_LEN]; /* loaded on first signature */
+	bool evidence_loaded;
+};
+
+/* A syslog line waiting for its transaction to commit. */
+struct lt_log_line {
+	bool security;
+	char *text;
+};
+
+struct lethe_store {
+	char *dir;
+	char *keystore_path;
+	char *db_path;
+	struct lt_config cfg;
+	struct lt_db *db;
+	struct lt_handle_keys *keys;           /* lt_secmem */
+	char store_id[LETHE_ID_LEN + 1];
+	struct lt_slot_info who;               /* the keyslot that unlocked the handle */
+	bool officer;
+	/* actor, recorded in audit records and certificates */
+	uint32_t uid;
+	char user[64];
+	char host[256];
+	int32_t pid;
+	lethe_progress_fn progress;
+	void *progress_ctx;
+	bool in_tx;
+	struct lt_log_line *log_queue;         /* sent to syslog on commit */
+	size_t log_len, log_cap;
+};
+
+/* ---- transactions that carry audit records (audit.c) ---- */
+
+/* BEGIN IMMEDIATE; audit records appended until commit go to syslog only if it commits. */
+enum lethe_err lt_tx_begin(struct lethe_store *st);
+enum lethe_err lt_tx_commit(struct lethe_store *st);
+void lt_tx_rollback(struct lethe_store *st);
+
+/* What an audit record says; NULL strings are stored empty. */
+struct lt_audit_event {
+	const char *action;   /* "put", "get", "rm", "shred", "hold.set", "key.rotate", ... */
+	const char *object;
+	const char *group;
+	enum lethe_err err;   /* outcome: LETHE_OK "ok", policy refusals "refused", else "failed" */
+	const char *error;    /* the detail of a failure */
+};
+
+/* Append a record inside the caller's transaction. */
+enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_event *ev);
+
+/*
+ * Record an event in a transaction of its own (read-only operations, refusals, failures).
+ * Keeps the caller's error detail intact; a failure to record is reported on syslog only,
+ * and returns its error.
+ */
+enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_event *ev);
+
+/* The outcome word for an error code: "ok", "refused" (policy, permission) or "failed". */
+const char *lt_audit_outcome(enum lethe_err err);
+
+/* Failures a SIEM must see at LOG_WARNING: tampering, unlock and permission failures,
+ * refusals. */
+bool lt_audit_is_security(enum lethe_err err);
+
+/* Record a failure that happened before any key was available (audit_pending + syslog). */
+void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, const char *action,
+			     const char *keyslot, enum lethe_err err, const char *error);
+
+/* Fold audit_pending records into the chain (called by open once unlocked). */
+enum lethe_err lt_audit_fold_pending(struct lethe_store *st);
+
+/* Fill the actor fields of @p rec from the handle (or the process, when st is NULL). */
+void lt_actor_fill(struct lethe_store *st, struct lt_db_audit *rec);
+
+/* ---- keys (keyops.c) ---- */
+
+/* Unwrap KEK @p version into @p kek (LETHE_ERR_INTEGRITY if retired or tampered). */
+enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek[LT_KEY_LEN]);
+
+/* Load the evidence signing seed into st->keys (once). */
+enum lethe_err lt_evidence_key_load(struct lethe_store *st);
+
+/* ---- shredding (shred.c) ---- */
+
+/*
+ * Inside a transaction: destroy object @p obj's DEK, write its signed certificate and the audit
+ * record. @p reason "retention-expired" or "manual"; @p text the rm reason (or NULL).
+ */
+enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
+			      const char *reason, const char *text, bool forced,
+			      char cert_id[LETHE_ID_LEN + 1]);
+
+/* Unlink the files of shredded objects still pending (after a commit or a crash). */
+enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done);
+
+/* ---- recovery (doctor.c) ---- */
+
+/* The cheap recovery every open runs: staged writes of dead processes, pending unlinks. */
+enum lethe_err lt_recover_cheap(struct lethe_store *st);
+
+/* ---- helpers (api.c) ---- */
+
+/* Progress report if a callback is set. */
+void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
+
+/* Bounded copy that always NUL-terminates; returns false when @p src was cut. */
+bool lt_strlcpy(char *dst, const char *src, size_t size);
+
+/* Refuse a malformed object id (LETHE_ERR_INVALID with the detail). */
+enum lethe_err lt_check_id(const char *id);
+
+/* Fill a public object info from a row (and the group hold). */
+void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
+			 struct lethe_object_info *info);
+
+#endif

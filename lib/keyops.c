@@ -1,0 +1,515 @@
+/* keyops.c - KEK versions (rotate, rewrap, retire), officers, and loading keys on demand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/fault.h"
+#include "common/timeutil.h"
+#include "crypt/prim.h"
+#include "crypt/secmem.h"
+#include "keys/keystore.h"
+#include "keys/wrap.h"
+#include "lib/internal.h"
+#include "store/db.h"
+
+/* Rows rewrapped per transaction: large enough to amortise the commit's fsync. */
+#define REWRAP_BATCH 2000
+
+enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek[LT_KEY_LEN])
+{
+	struct lt_db_kek row;
+	enum lethe_err rc;
+
+	rc = lt_db_kek_get(st->db, version, &row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u does not exist", version);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!row.has_wrapped || row.state == LETHE_KEK_RETIRED)
+		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u was retired (destroyed)",
+			      version);
+	rc = lt_kek_unwrap(st->keys->kek_wrap, st->store_id, version, row.wrapped, kek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u does not unwrap: the database "
+				  "row was modified or belongs to another store", version);
+	return rc;
+}
+
+enum lethe_err lt_evidence_key_load(struct lethe_store *st)
+{
+	uint8_t wrapped[LT_WRAPPED_LEN];
+	size_t len = 0;
+	enum lethe_err rc;
+
+	if (st->keys->evidence_loaded)
+		return LETHE_OK;
+	rc = lt_db_meta_get(st->db, "evidence_priv_wrapped", wrapped, sizeof(wrapped), &len);
+	if (rc == LETHE_OK && len != sizeof(wrapped))
+		rc = LETHE_ERR_NOT_FOUND;
+	if (rc == LETHE_ERR_NOT_FOUND)
+		return lt_err(LETHE_ERR_DATABASE, "the evidence signing key is missing from the "
+				  "database");
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_evkey_unwrap(st->keys->evidence_wrap, st->store_id, wrapped,
+			     st->keys->evidence_seed);
+	if (rc == LETHE_ERR_INTEGRITY)
+		return lt_err(LETHE_ERR_INTEGRITY, "the evidence signing key does not unwrap");
+	if (rc == LETHE_OK)
+		st->keys->evidence_loaded = true;
+	return rc;
+}
+
+static enum lethe_err need_officer(struct lethe_store *st, const char *action,
+				   const char *what)
+{
+	enum lethe_err rc;
+
+	if (st->officer)
+		return LETHE_OK;
+	rc = lt_err(LETHE_ERR_NOT_OFFICER, "%s needs an officer passphrase", what);
+	lt_audit_record(st, &(struct lt_audit_event){ .action = action, .err = rc,
+						       .error = lt_err_detail() });
+	return rc;
+}
+
+/* Audit a failure of an officer operation, keeping the detail for the caller. */
+static void audit_failure(struct lethe_store *st, const char *action, enum lethe_err rc)
+{
+	char saved[1024];
+
+	lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+	lt_audit_record(st, &(struct lt_audit_event){ .action = action, .err = rc,
+						       .error = saved });
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+struct key_list_ctx {
+	struct lethe_store *st;
+	lethe_key_fn fn;
+	void *ctx;
+};
+
+static int key_list_one(const struct lt_db_kek *kek, void *vctx)
+{
+	struct key_list_ctx *k = vctx;
+	struct lethe_key_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.version = kek->version;
+	info.primary = kek->primary;
+	info.state = kek->state == LETHE_KEK_RETIRED ? LETHE_KEK_RETIRED : LETHE_KEK_ACTIVE;
+	info.created_at = kek->created_at;
+	info.retired_at = kek->retired_at;
+	info.objects = kek->objects;
+	return k->fn(&info, k->ctx);
+}
+
+LETHE_API enum lethe_err lethe_key_list(struct lethe_store *st, lethe_key_fn fn, void *ctx)
+{
+	struct key_list_ctx k = { st, fn, ctx };
+
+	lt_err_clear();
+	if (!st || !fn)
+		return lt_err(LETHE_ERR_INVALID, "key list needs a store and a callback");
+	return lt_db_kek_list(st->db, key_list_one, &k);
+}
+
+LETHE_API enum lethe_err lethe_key_primary_age(struct lethe_store *st, int64_t *age)
+{
+	struct lt_db_kek row;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (age)
+		*age = 0;
+	if (!st || !age)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = lt_db_kek_primary(st->db, &row);
+	if (rc == LETHE_OK)
+		*age = lt_now() - row.created_at;
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_version)
+{
+	uint8_t *kek = NULL;
+	struct lt_db_kek row;
+	char detail[64];
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (new_version)
+		*new_version = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = need_officer(st, "key.rotate", "key rotation");
+	if (rc != LETHE_OK)
+		return rc;
+	kek = lt_secmem_alloc(LT_KEY_LEN);
+	if (!kek)
+		return LETHE_ERR_NOMEM;
+	memset(&row, 0, sizeof(row));
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		goto out;
+	rc = lt_db_kek_max_version(st->db, &row.version);
+	if (rc != LETHE_OK)
+		goto rollback;
+	row.version++;
+	row.has_wrapped = true;
+	row.primary = true;
+	row.state = LETHE_KEK_ACTIVE;
+	row.created_at = lt_now();
+	rc = lt_key_generate(kek);
+	if (rc == LETHE_OK)
+		rc = lt_kek_wrap(st->keys->kek_wrap, st->store_id, row.version, kek, row.wrapped);
+	if (rc == LETHE_OK)
+		rc = lt_db_kek_insert(st->db, &row);
+	if (rc == LETHE_OK) {
+		snprintf(detail, sizeof(detail), "new primary KEK version %u", row.version);
+		rc = lt_audit_append(st, &(struct lt_audit_event){ .action = "key.rotate",
+								    .error = detail });
+	}
+	if (rc == LETHE_OK) {
+		rc = lt_tx_commit(st);
+		if (rc == LETHE_OK && new_version)
+			*new_version = row.version;
+		goto out;
+	}
+rollback:
+	lt_tx_rollback(st);
+out:
+	if (rc != LETHE_OK)
+		audit_failure(st, "key.rotate", rc);
+	lt_secmem_free(kek, LT_KEY_LEN);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* rewrap                                                                                   */
+
+/* Unwrapped KEKs of one rewrap run, by version (a store has few versions). */
+struct kek_cache {
+	uint32_t version[8];
+	uint8_t *key[8];
+	size_t n;
+};
+
+static void kek_cache_free(struct kek_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		lt_secmem_free(c->key[i], LT_KEY_LEN);
+	c->n = 0;
+}
+
+static enum lethe_err kek_cache_get(struct lethe_store *st, struct kek_cache *c,
+				    uint32_t version, const uint8_t **key)
+{
+	size_t i;
+	enum lethe_err rc;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->version[i] == version) {
+			*key = c->key[i];
+			return LETHE_OK;
+		}
+	}
+	if (c->n == sizeof(c->version) / sizeof(c->version[0]))
+		kek_cache_free(c);
+	c->key[c->n] = lt_secmem_alloc(LT_KEY_LEN);
+	if (!c->key[c->n])
+		return LETHE_ERR_NOMEM;
+	rc = lt_kek_load(st, version, c->key[c->n]);
+	if (rc != LETHE_OK) {
+		lt_secmem_free(c->key[c->n], LT_KEY_LEN);
+		return rc;
+	}
+	c->version[c->n] = version;
+	*key = c->key[c->n++];
+	return LETHE_OK;
+}
+
+struct rewrap_ctx {
+	struct lethe_store *st;
+	struct kek_cache *cache;
+	const uint8_t *primary_key;
+	uint32_t primary;
+	uint8_t *dek;
+	uint64_t done;
+	enum lethe_err rc;
+};
+
+static int rewrap_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct rewrap_ctx *r = vctx;
+	uint8_t wrapped[LT_WRAPPED_LEN];
+	const uint8_t *old;
+
+	r->rc = kek_cache_get(r->st, r->cache, obj->kek_version, &old);
+	if (r->rc == LETHE_OK)
+		r->rc = lt_dek_unwrap(old, r->st->store_id, obj->id, obj->group, obj->kek_version,
+				      obj->wrapped_dek, r->dek);
+	if (r->rc == LETHE_ERR_INTEGRITY)
+		r->rc = lt_err(LETHE_ERR_INTEGRITY, "object %s: wrapped data key does not "
+			       "unwrap: the row was modified or moved", obj->id);
+	if (r->rc == LETHE_OK)
+		r->rc = lt_dek_wrap(r->primary_key, r->st->store_id, obj->id, obj->group,
+				    r->primary, r->dek, wrapped);
+	if (r->rc == LETHE_OK)
+		r->rc = lt_db_object_set_dek(r->st->db, obj->id, r->primary, wrapped);
+	lt_cleanse(r->dek, LT_KEY_LEN);
+	if (r->rc != LETHE_OK)
+		return 1;
+	r->done++;
+	return 0;
+}
+
+/* One batch in one transaction; *n receives how many it rewrapped (0: finished). */
+static enum lethe_err rewrap_batch(struct rewrap_ctx *r, uint64_t *n)
+{
+	struct lt_db_kek primary;
+	char detail[96];
+	uint64_t before = r->done;
+	enum lethe_err rc;
+
+	*n = 0;
+	rc = lt_tx_begin(r->st);
+	if (rc != LETHE_OK)
+		return rc;
+	/* a rotation by another officer since the last batch moves the target */
+	rc = lt_db_kek_primary(r->st->db, &primary);
+	if (rc == LETHE_OK && primary.version != r->primary) {
+		r->primary = primary.version;
+		rc = kek_cache_get(r->st, r->cache, r->primary, &r->primary_key);
+	}
+	if (rc == LETHE_OK) {
+		r->rc = LETHE_OK;
+		rc = lt_db_object_not_under(r->st->db, r->primary, REWRAP_BATCH, rewrap_one, r);
+		if (rc == LETHE_OK)
+			rc = r->rc;
+	}
+	if (rc == LETHE_OK && r->done > before) {
+		snprintf(detail, sizeof(detail), "rewrapped %llu data keys under KEK version %u",
+			 (unsigned long long)(r->done - before), r->primary);
+		rc = lt_audit_append(r->st, &(struct lt_audit_event){ .action = "key.rewrap",
+								       .error = detail });
+	}
+	if (rc == LETHE_OK) {
+		LT_FAULT("rewrap.before_commit");
+		rc = lt_tx_commit(r->st);
+	} else {
+		lt_tx_rollback(r->st);
+		r->done = before;
+	}
+	if (rc == LETHE_OK) {
+		LT_FAULT("rewrap.after_commit");
+		*n = r->done - before;
+	}
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewrapped)
+{
+	struct kek_cache cache;
+	struct rewrap_ctx r;
+	uint64_t n = 0, total = 0;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (rewrapped)
+		*rewrapped = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = need_officer(st, "key.rewrap", "rewrapping data keys");
+	if (rc != LETHE_OK)
+		return rc;
+	memset(&cache, 0, sizeof(cache));
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.cache = &cache;
+	r.dek = lt_secmem_alloc(LT_KEY_LEN);
+	if (!r.dek)
+		return LETHE_ERR_NOMEM;
+	{
+		uint32_t v;
+		uint64_t c;
+
+		/* the count to show progress against: objects not under the primary */
+		struct lt_db_kek p;
+
+		if (lt_db_kek_primary(st->db, &p) == LETHE_OK) {
+			for (v = 1; v < p.version; v++)
+				if (lt_db_kek_count_objects(st->db, v, &c) == LETHE_OK)
+					total += c;
+		}
+	}
+	do {
+		rc = rewrap_batch(&r, &n);
+		lt_progress(st, "rewrap", r.done, total);
+	} while (rc == LETHE_OK && n > 0);
+	if (rc != LETHE_OK)
+		audit_failure(st, "key.rewrap", rc);
+	if (rewrapped)
+		*rewrapped = r.done;
+	kek_cache_free(&cache);
+	lt_secmem_free(r.dek, LT_KEY_LEN);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* retire                                                                                   */
+
+static enum lethe_err retire_in_tx(struct lethe_store *st, uint32_t version)
+{
+	struct lt_db_kek row;
+	uint64_t in_use = 0;
+	enum lethe_err rc;
+
+	rc = lt_db_kek_get(st->db, version, &row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		return lt_err(LETHE_ERR_NOT_FOUND, "no KEK version %u", version);
+	if (rc != LETHE_OK)
+		return rc;
+	if (row.state == LETHE_KEK_RETIRED)
+		return lt_err(LETHE_ERR_NOT_FOUND, "KEK version %u is already retired", version);
+	if (row.primary)
+		return lt_err(LETHE_ERR_KEK_IN_USE, "KEK version %u is the primary: rotate first",
+			      version);
+	rc = lt_db_kek_count_objects(st->db, version, &in_use);
+	if (rc != LETHE_OK)
+		return rc;
+	if (in_use)
+		return lt_err(LETHE_ERR_KEK_IN_USE, "KEK version %u still wraps %llu data "
+			      "key(s): run `lethe key rewrap` first", version,
+			      (unsigned long long)in_use);
+	return lt_db_kek_retire(st->db, version, lt_now());
+}
+
+LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t version)
+{
+	char detail[64];
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = need_officer(st, "key.retire", "retiring a KEK");
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = retire_in_tx(st, version);
+	if (rc == LETHE_OK) {
+		snprintf(detail, sizeof(detail), "KEK version %u destroyed", version);
+		rc = lt_audit_append(st, &(struct lt_audit_event){ .action = "key.retire",
+								    .error = detail });
+	}
+	if (rc == LETHE_OK) {
+		LT_FAULT("retire.before_commit");
+		rc = lt_tx_commit(st);
+	} else {
+		lt_tx_rollback(st);
+	}
+	if (rc == LETHE_OK) {
+		LT_FAULT("retire.after_commit");
+		/* the retired KEK's old bytes may still sit in WAL frames */
+		rc = lt_db_wal_checkpoint(st->db);
+		if (rc == LETHE_ERR_BUSY)
+			rc = LETHE_OK; /* a later checkpoint (sweep, retire) truncates it */
+	} else {
+		audit_failure(st, "key.retire", rc);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* officers                                                                                 */
+
+LETHE_API enum lethe_err lethe_officer_list(struct lethe_store *st, lethe_officer_fn fn,
+					    void *ctx)
+{
+	struct lt_slot_info slots[32];
+	struct lethe_officer_info info;
+	size_t n = 0, i;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st || !fn)
+		return lt_err(LETHE_ERR_INVALID, "officer list needs a store and a callback");
+	rc = lt_keystore_slots(st->keystore_path, slots, 32, &n);
+	for (i = 0; rc == LETHE_OK && i < n; i++) {
+		memset(&info, 0, sizeof(info));
+		lt_strlcpy(info.name, slots[i].name, sizeof(info.name));
+		info.keyslot = slots[i].keyslot;
+		info.officer = slots[i].role == LT_SLOT_OFFICER;
+		if (fn(&info, ctx))
+			break;
+	}
+	return rc;
+}
+
+static struct lt_kdf_params officer_kdf(struct lethe_store *st)
+{
+	struct lt_kdf_params kdf = { st->cfg.officer_kdf_memory_kib, st->cfg.officer_kdf_time,
+				     st->cfg.officer_kdf_parallel };
+	return kdf;
+}
+
+LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *name,
+					   const char *passphrase, size_t passphrase_len)
+{
+	struct lt_kdf_params kdf;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = need_officer(st, "officer.add", "adding an officer");
+	if (rc != LETHE_OK)
+		return rc;
+	if (!name || !lt_officer_name_valid(name))
+		return lt_err(LETHE_ERR_INVALID, "officer name must be 1-%d characters of "
+				  "A-Z a-z 0-9 . _ - (and not \"service\")", LETHE_OFFICER_MAX);
+	if (!passphrase || passphrase_len == 0)
+		return lt_err(LETHE_ERR_INVALID, "the new officer's passphrase is empty");
+	kdf = officer_kdf(st);
+	rc = lt_keystore_officer_add(st->keystore_path, st->keys->mk, name, passphrase,
+				     passphrase_len, &kdf);
+	{
+		char saved[1024];
+
+		lt_strlcpy(saved, rc ? lt_err_detail() : name, sizeof(saved));
+		lt_audit_record(st, &(struct lt_audit_event){ .action = "officer.add", .err = rc,
+							       .error = saved });
+	}
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char *name)
+{
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = need_officer(st, "officer.remove", "removing an officer");
+	if (rc != LETHE_OK)
+		return rc;
+	if (!name || !lt_officer_name_valid(name))
+		return lt_err(LETHE_ERR_INVALID, "not a valid officer name");
+	rc = lt_keystore_officer_remove(st->keystore_path, name);
+	{
+		char saved[1024];
+
+		lt_strlcpy(saved, rc ? lt_err_detail() : name, sizeof(saved));
+		lt_audit_record(st, &(struct lt_audit_event){ .action = "officer.remove",
+							       .err = rc, .error = saved });
+	}
+	return rc;
+}

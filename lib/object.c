@@ -1,0 +1,389 @@
+/* object.c - put, get, stat and list: the file service's side of lethe.
+ *
+ * A put is crash-safe in this order: encrypt into DIR/tmp/<id>.tmp (locked while in use),
+ * fsync, link it to its place under objects/ and fsync that directory, then one transaction
+ * inserts the row (wrapped DEK included) and its audit record; only then is the staged name
+ * unlinked. A crash before the commit leaves a staged file whose key never existed: the next
+ * open finds it unlocked in tmp/, sees no row, and removes both names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/fault.h"
+#include "common/fsutil.h"
+#include "common/timeutil.h"
+#include "crypt/lth.h"
+#include "crypt/prim.h"
+#include "crypt/secmem.h"
+#include "keys/wrap.h"
+#include "lib/internal.h"
+#include "retention/policy.h"
+#include "store/db.h"
+#include "store/objfile.h"
+
+void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
+			 struct lethe_object_info *info)
+{
+	bool group_held = false;
+	char group_reason[LETHE_REASON_MAX + 1] = "";
+
+	memset(info, 0, sizeof(*info));
+	lt_strlcpy(info->id, obj->id, sizeof(info->id));
+	lt_strlcpy(info->group, obj->group, sizeof(info->group));
+	lt_strlcpy(info->name, obj->name, sizeof(info->name));
+	info->size = obj->size;
+	memcpy(info->ciphertext_sha256, obj->sha256, 32);
+	info->created_at = obj->created_at;
+	info->retain_until = obj->retain_until;
+	info->shredded_at = obj->shredded_at;
+	info->kek_version = obj->kek_version;
+	info->state = obj->state == LETHE_STATE_SHREDDED ? LETHE_STATE_SHREDDED : LETHE_STATE_LIVE;
+	if (obj->hold) {
+		info->hold = 1;
+		lt_strlcpy(info->hold_reason, obj->hold_reason, sizeof(info->hold_reason));
+	} else if (st && lt_db_group_hold_get(st->db, obj->group, &group_held, group_reason) ==
+				 LETHE_OK &&
+		   group_held) {
+		info->hold = 1;
+		snprintf(info->hold_reason, sizeof(info->hold_reason), "group hold: %s",
+			 group_reason);
+	}
+}
+
+static enum lethe_err check_put_args(const char **group, const char **name)
+{
+	if (!*group || !**group)
+		*group = "default";
+	if (!*name)
+		*name = "";
+	if (!lt_group_name_valid(*group))
+		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid: 1-%d characters of "
+				  "A-Z a-z 0-9 . _ -", *group, LETHE_GROUP_MAX);
+	if (strlen(*name) > LETHE_NAME_MAX)
+		return lt_err(LETHE_ERR_INVALID, "name longer than %d bytes", LETHE_NAME_MAX);
+	return LETHE_OK;
+}
+
+/*
+ * Wrap @p dek under the primary KEK read inside the current transaction, so a rotation that
+ * committed since the file was written is honoured and no row ever names a retired KEK.
+ */
+static enum lethe_err wrap_under_primary(struct lethe_store *st, struct lt_db_object *row,
+					 const uint8_t dek[LT_KEY_LEN])
+{
+	struct lt_db_kek primary;
+	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
+	enum lethe_err rc;
+
+	if (!kek)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_kek_primary(st->db, &primary);
+	if (rc == LETHE_OK)
+		rc = lt_kek_load(st, primary.version, kek);
+	if (rc == LETHE_OK)
+		rc = lt_dek_wrap(kek, st->store_id, row->id, row->group, primary.version, dek,
+				 row->wrapped_dek);
+	if (rc == LETHE_OK) {
+		row->kek_version = primary.version;
+		row->has_dek = true;
+	}
+	lt_secmem_free(kek, LT_KEY_LEN);
+	return rc;
+}
+
+/* The transaction that makes a committed file an object. */
+static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object *row,
+				     const uint8_t dek[LT_KEY_LEN])
+{
+	int64_t retention;
+	bool lock;
+	struct lt_audit_event ev = { .action = "put", .object = row->id, .group = row->group };
+	enum lethe_err rc;
+
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
+	lt_config_policy(&st->cfg, row->group, &retention, &lock);
+	row->created_at = lt_now();
+	row->retain_until = lt_retention_until(row->created_at, retention);
+	rc = wrap_under_primary(st, row, dek);
+	if (rc == LETHE_OK)
+		rc = lt_db_object_insert(st->db, row);
+	if (rc == LETHE_OK)
+		rc = lt_audit_append(st, &ev);
+	if (rc == LETHE_OK) {
+		LT_FAULT("put.before_commit");
+		rc = lt_tx_commit(st);
+	} else {
+		lt_tx_rollback(st);
+	}
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, const char *group,
+					     const char *name, char id_out[LETHE_ID_LEN + 1])
+{
+	struct lt_db_object *row = NULL;
+	struct lt_lth_info info;
+	uint8_t oid[16];
+	uint8_t *dek = NULL;
+	char tmp_path[LT_PATH_MAX];
+	int tmp_fd = -1;
+	bool linked = false;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (id_out)
+		memset(id_out, 0, LETHE_ID_LEN + 1);
+	if (!st || fd < 0 || !id_out)
+		return lt_err(LETHE_ERR_INVALID, "put needs a store, an input and an id buffer");
+	rc = check_put_args(&group, &name);
+	if (rc != LETHE_OK)
+		return rc;
+	row = calloc(1, sizeof(*row));
+	dek = lt_secmem_alloc(LT_KEY_LEN);
+	if (!row || !dek) {
+		rc = LETHE_ERR_NOMEM;
+		goto out;
+	}
+	lt_uuid_generate(row->id);
+	lt_uuid_parse(row->id, oid);
+	lt_strlcpy(row->group, group, sizeof(row->group));
+	lt_strlcpy(row->name, name, sizeof(row->name));
+	row->seg_log2 = st->cfg.segment_log2;
+	row->state = LETHE_STATE_LIVE;
+	rc = lt_key_generate(dek);
+	if (rc != LETHE_OK)
+		goto out;
+	rc = lt_obj_tmp_create(st->dir, row->id, tmp_path, sizeof(tmp_path), &tmp_fd);
+	if (rc != LETHE_OK)
+		goto out;
+	rc = lt_lth_encrypt(dek, oid, row->seg_log2, fd, tmp_fd, st->cfg.threads, &info);
+	if (rc != LETHE_OK)
+		goto out;
+	LT_FAULT("put.after_tmp_write");
+	row->size = info.plaintext_size;
+	memcpy(row->sha256, info.ciphertext_sha256, 32);
+	rc = lt_obj_commit(st->dir, tmp_path, tmp_fd, row->id);
+	if (rc != LETHE_OK)
+		goto out;
+	linked = true;
+	LT_FAULT("put.after_link");
+	rc = put_commit_row(st, row, dek);
+	if (rc != LETHE_OK)
+		goto out;
+	LT_FAULT("put.after_commit");
+	linked = false;
+	memcpy(id_out, row->id, LETHE_ID_LEN + 1);
+out:
+	if (rc != LETHE_OK && linked)
+		lt_obj_unlink(st->dir, row->id);
+	if (tmp_fd >= 0)
+		lt_obj_tmp_release(tmp_path, tmp_fd);
+	if (rc != LETHE_OK && row && st) {
+		char saved[1024];
+
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		lt_audit_record(st, &(struct lt_audit_event){ .action = "put", .object = row->id,
+							       .group = row->group, .err = rc,
+							       .error = saved });
+	}
+	lt_secmem_free(dek, LT_KEY_LEN);
+	free(row);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *st, const void *buf,
+					      size_t len, const char *group, const char *name,
+					      char id_out[LETHE_ID_LEN + 1])
+{
+	int fd;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (id_out)
+		memset(id_out, 0, LETHE_ID_LEN + 1);
+	if (!buf && len)
+		return lt_err(LETHE_ERR_INVALID, "no buffer");
+	/* a sealed memfd lets the buffer take the same streaming path as a file */
+	fd = memfd_create("lethe-put", MFD_CLOEXEC);
+	if (fd < 0)
+		return lt_err_errno(LETHE_ERR_IO, errno, "memfd_create");
+	rc = len ? lt_write_all(fd, buf, len) : LETHE_OK;
+	if (rc == LETHE_OK && lseek(fd, 0, SEEK_SET) != 0)
+		rc = lt_err_errno(LETHE_ERR_IO, errno, "lseek");
+	if (rc == LETHE_OK)
+		rc = lethe_object_put_fd(st, fd, group, name, id_out);
+	close(fd);
+	return rc;
+}
+
+/* The object's DEK, unwrapped under its KEK. */
+static enum lethe_err dek_load(struct lethe_store *st, const struct lt_db_object *row,
+			       uint8_t dek[LT_KEY_LEN])
+{
+	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
+	enum lethe_err rc;
+
+	if (!kek)
+		return LETHE_ERR_NOMEM;
+	rc = lt_kek_load(st, row->kek_version, kek);
+	if (rc == LETHE_OK)
+		rc = lt_dek_unwrap(kek, st->store_id, row->id, row->group, row->kek_version,
+				   row->wrapped_dek, dek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "wrapped data key does not unwrap: the database "
+				"row was modified or moved");
+	lt_secmem_free(kek, LT_KEY_LEN);
+	return rc;
+}
+
+/* A row that may be read: exists, live, with its key. */
+static enum lethe_err readable_row(struct lethe_store *st, const char *id,
+				   struct lt_db_object *row)
+{
+	enum lethe_err rc = lt_check_id(id);
+
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_db_object_get(st->db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		return lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	if (rc != LETHE_OK)
+		return rc;
+	if (row->state == LETHE_STATE_SHREDDED || !row->has_dek) {
+		char when[32];
+
+		lt_time_format(row->shredded_at, when, sizeof(when));
+		return lt_err(LETHE_ERR_SHREDDED, "object was crypto-shredded at %s", when);
+	}
+	return LETHE_OK;
+}
+
+LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
+					     int out_fd, uint64_t offset, uint64_t length,
+					     uint64_t *written)
+{
+	struct lt_db_object *row = NULL;
+	uint8_t *dek = NULL;
+	uint8_t oid[16];
+	uint64_t n = 0;
+	int in_fd = -1;
+	enum lethe_err rc;
+	char saved[1024];
+
+	lt_err_clear();
+	if (written)
+		*written = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	row = calloc(1, sizeof(*row));
+	dek = lt_secmem_alloc(LT_KEY_LEN);
+	if (!row || !dek) {
+		rc = LETHE_ERR_NOMEM;
+		goto out;
+	}
+	rc = readable_row(st, id, row);
+	if (rc != LETHE_OK)
+		goto out;
+	lt_uuid_parse(row->id, oid);
+	rc = dek_load(st, row, dek);
+	if (rc == LETHE_OK)
+		rc = lt_obj_open(st->dir, row->id, &in_fd);
+	if (rc == LETHE_OK)
+		rc = lt_lth_decrypt(dek, oid, in_fd, out_fd, offset, length, st->cfg.threads, &n);
+	if (rc == LETHE_ERR_INTEGRITY)
+		lt_err_prefix("object file was modified");
+out:
+	if (in_fd >= 0)
+		close(in_fd);
+	lt_secmem_free(dek, LT_KEY_LEN);
+	if (written)
+		*written = n;
+	if (st && rc != LETHE_ERR_INVALID) {
+		struct lt_audit_event ev = { .action = "get", .object = id, .err = rc,
+					     .group = row ? row->group : NULL };
+
+		lt_strlcpy(saved, rc ? lt_err_detail() : "", sizeof(saved));
+		ev.error = saved;
+		if (offset != 0 || length != LETHE_TO_END)
+			ev.action = "get.range";
+		if (lt_audit_record(st, &ev) != LETHE_OK && rc == LETHE_OK)
+			rc = lt_err(LETHE_ERR_IO, "get of %s succeeded but its audit record could "
+					"not be written", id);
+	}
+	free(row);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *id,
+					   struct lethe_object_info *info)
+{
+	struct lt_db_object *row;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (!st || !info)
+		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
+	rc = lt_check_id(id);
+	if (rc != LETHE_OK)
+		return rc;
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_object_get(st->db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	if (rc == LETHE_OK)
+		lt_object_info_fill(st, row, info);
+	free(row);
+	return rc;
+}
+
+struct list_ctx {
+	struct lethe_store *st;
+	lethe_object_fn fn;
+	void *ctx;
+	struct lethe_object_info info;
+};
+
+static int list_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct list_ctx *l = vctx;
+
+	lt_object_info_fill(l->st, obj, &l->info);
+	return l->fn(&l->info, l->ctx);
+}
+
+LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *group,
+					   unsigned flags, lethe_object_fn fn, void *ctx)
+{
+	struct list_ctx *l;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st || !fn)
+		return lt_err(LETHE_ERR_INVALID, "list needs a store and a callback");
+	if (group && !lt_group_name_valid(group))
+		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return LETHE_ERR_NOMEM;
+	l->st = st;
+	l->fn = fn;
+	l->ctx = ctx;
+	rc = lt_db_object_list(st->db, group, (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0,
+			       (flags & LETHE_LIST_SHREDDED) != 0, list_one, l);
+	free(l);
+	return rc;
+}
