@@ -52,6 +52,9 @@ enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
 /* Free what lt_config_load/parse allocated; @p cfg may then be reused. */
 void lt_config_free(struct lt_config *cfg);
 
+/* Same settings (group retention compared only where given). */
+bool lt_config_equal(const struct lt_config *a, const struct lt_config *b);
+
 /* The retention and lock of @p group: its section, else the default (lock false). */
 void lt_config_policy(const struct lt_config *cfg, const char *group, int64_t *retention,
 		      bool *lock);

@@ -23,9 +23,20 @@ enum lethe_err lt_fsync_dir(const char *path);
 /*
  * Refuse a secret-holding file (keyfile, keystore, database) that is not a regular file owned
  * by the running user with mode 0600 or stricter: LETHE_ERR_PERMISSION, detail names the file
- * and the fix ("chmod 600 PATH"). Missing: LETHE_ERR_NOT_FOUND.
+ * and the fix ("chmod 600 PATH"). A symbolic link is refused too (it could be repointed
+ * between check and use). Missing: LETHE_ERR_NOT_FOUND.
  */
 enum lethe_err lt_check_private_file(const char *path);
+
+/*
+ * Open @p path (O_NOFOLLOW | O_CLOEXEC added to @p flags) and apply the checks of
+ * lt_check_private_file() to the opened file, so nothing can be swapped between check and use.
+ * @p fd_out receives the descriptor (-1 on failure). Same errors.
+ */
+enum lethe_err lt_open_private(const char *path, int flags, int *fd_out);
+
+/* The directory part of @p path ("." when it has none, "/" for "/x") into @p dir. */
+enum lethe_err lt_parent_dir(const char *path, char *dir, size_t len);
 
 /* Write @p len bytes to @p path atomically (tmp in the same dir, fsync, rename, fsync dir). */
 enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);

@@ -57,17 +57,34 @@ enum lethe_err lt_keystore_unlock_passphrase(const char *path, const char *passp
 					     struct lt_slot_info *who,
 					     char store_id[LETHE_ID_LEN + 1]);
 
-/* Add officer @p name (LETHE_ERR_EXISTS if taken; LETHE_ERR_INVALID for a bad name). */
+/* Add officer @p name (LETHE_ERR_EXISTS if taken; LETHE_ERR_INVALID for a bad name or an
+ * empty passphrase; LETHE_ERR_KEYSTORE when all 16 keyslots are used or @p mk is not this
+ * keystore's). */
 enum lethe_err lt_keystore_officer_add(const char *path, const uint8_t *mk, const char *name,
 				       const char *passphrase, size_t pass_len,
 				       const struct lt_kdf_params *kdf);
 
-/* Destroy officer @p name's keyslot (LETHE_ERR_NOT_FOUND; LETHE_ERR_LAST_OFFICER). */
+/* Destroy officer @p name's keyslot (LETHE_ERR_NOT_FOUND; LETHE_ERR_LAST_OFFICER;
+ * LETHE_ERR_INVALID for "service", which is never removed). */
 enum lethe_err lt_keystore_officer_remove(const char *path, const char *name);
 
-/* The named keyslots, in keyslot order. */
+/* The named keyslots, in keyslot order (the service first). At most @p max are written;
+ * @p count receives how many; LETHE_ERR_INVALID when the keystore has more than @p max. */
 enum lethe_err lt_keystore_slots(const char *path, struct lt_slot_info *slots, size_t max,
 				 size_t *count);
+
+/*
+ * How many active keyslots have no lethe name. A crash between adding an officer's keyslot
+ * and naming it leaves one: it opens the master key but no actor lethe knows (lethe never
+ * tries it). lethe doctor reports them; lt_keystore_repair() destroys them.
+ */
+enum lethe_err lt_keystore_unnamed(const char *path, size_t *count);
+
+/*
+ * Destroy every unnamed keyslot and drop names left without a keyslot (a crash during
+ * officer removal). @p destroyed receives the number of keyslots destroyed.
+ */
+enum lethe_err lt_keystore_repair(const char *path, size_t *destroyed);
 
 /* A valid officer name: [A-Za-z0-9._-], 1..LETHE_OFFICER_MAX bytes, not "service". */
 int lt_officer_name_valid(const char *name);

@@ -397,11 +397,12 @@ struct verify_ctx {
 	size_t ncps;
 };
 
-static void problem(struct verify_ctx *v, const char *fmt_where, uint64_t n, const char *what)
+/* @p kind is "audit record" or "audit checkpoint"; @p n its sequence number. */
+static void problem(struct verify_ctx *v, const char *kind, uint64_t n, const char *what)
 {
 	char where[64];
 
-	snprintf(where, sizeof(where), fmt_where, (unsigned long long)n);
+	snprintf(where, sizeof(where), "%s %llu", kind, (unsigned long long)n);
 	if (v->fn)
 		v->fn(where, what, v->fctx);
 	v->bad = true;
@@ -418,21 +419,21 @@ static int verify_one(const struct lt_db_audit *rec, void *vctx)
 
 		snprintf(what, sizeof(what), "expected record %llu here: records were deleted or "
 			 "reordered", (unsigned long long)v->expect_seq);
-		problem(v, "audit record %llu", rec->seq, what);
+		problem(v, "audit record", rec->seq, what);
 		return 1;
 	}
 	v->rc = audit_mac(v->st->keys->audit_mac, rec, v->prev, mac);
 	if (v->rc != LETHE_OK)
 		return 1;
 	if (!lt_memeq(mac, rec->mac, 32)) {
-		problem(v, "audit record %llu", rec->seq,
+		problem(v, "audit record", rec->seq,
 			"MAC mismatch: the record, or one before it, was modified, deleted or "
 			"reordered");
 		return 1;
 	}
 	for (i = 0; i < v->ncps; i++) {
 		if (v->cps[i].audit_seq == rec->seq && !lt_memeq(v->cps[i].mac, rec->mac, 32))
-			problem(v, "audit checkpoint %llu", v->cps[i].seq,
+			problem(v, "audit checkpoint", v->cps[i].seq,
 				"the record it signed has a different MAC now");
 	}
 	memcpy(v->prev, rec->mac, 32);
@@ -450,11 +451,11 @@ static int collect_cp(const struct lt_db_checkpoint *cp, void *vctx)
 
 	if (lt_db_meta_get(v->st->db, "evidence_pub", pub, sizeof(pub), &len) != LETHE_OK ||
 	    len != sizeof(pub)) {
-		problem(v, "audit checkpoint %llu", cp->seq, "no evidence public key in store");
+		problem(v, "audit checkpoint", cp->seq, "no evidence public key in store");
 		return 0;
 	}
 	if (lt_ed25519_verify(pub, cp->json, cp->json_len, cp->sig) != LETHE_OK)
-		problem(v, "audit checkpoint %llu", cp->seq, "signature does not verify");
+		problem(v, "audit checkpoint", cp->seq, "signature does not verify");
 	n = realloc(v->cps, (v->ncps + 1) * sizeof(*n));
 	if (!n) {
 		v->rc = LETHE_ERR_NOMEM;
@@ -501,7 +502,7 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_proble
 					 "%llu: the newest records were deleted",
 					 (unsigned long long)v.cps[i].audit_seq,
 					 (unsigned long long)(v.expect_seq - 1));
-				problem(&v, "audit checkpoint %llu", v.cps[i].seq, what);
+				problem(&v, "audit checkpoint", v.cps[i].seq, what);
 				break;
 			}
 		}

@@ -52,8 +52,9 @@ void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
 				 LETHE_OK &&
 		   group_held) {
 		info->hold = 1;
-		snprintf(info->hold_reason, sizeof(info->hold_reason), "group hold: %s",
-			 group_reason);
+		/* the group's reason, cut to fit after the prefix */
+		snprintf(info->hold_reason, sizeof(info->hold_reason), "group hold: %.*s",
+			 (int)(sizeof(info->hold_reason) - 13), group_reason);
 	}
 }
 

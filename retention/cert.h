@@ -1,9 +1,50 @@
 /* cert.h - disposal certificates (NIST SP 800-88 style) and their verification.
  *
- * A certificate is a JSON object (jansson, keys in a fixed order, compact, UTF-8) whose exact
+ * A certificate is a JSON object (jansson, keys in a fixed order, compact, ASCII) whose exact
  * bytes are signed with the store's Ed25519 evidence key; each names the SHA-256 of the
  * previous certificate's bytes, so the certificates form a chain an auditor checks with
  * `openssl pkeyutl -verify` and `sha256sum` alone.
+ *
+ * The bytes of a version 1 certificate are one line: compact JSON (no white space outside
+ * strings), ASCII only (anything else in free text is \u-escaped), then "\n". The fields, in
+ * this order, and nothing else (shown wrapped):
+ *
+ *   {"type":"lethe-disposal-certificate","version":1,"certificate_id":UUID,"seq":N,
+ *    "store_id":UUID,
+ *    "object":{"id":UUID,"group":G,"name_sha256":HEX,"size":N,"ciphertext_sha256":HEX,
+ *              "created_at":TIME,"retain_until":TIME},
+ *    "policy":{"group":G,"retention":"365d","retention_seconds":N,"lock":BOOL},
+ *    "reason":{"code":"retention-expired"|"manual","text":STRING|null,"forced":BOOL},
+ *    "hold_check":"no hold on object or group",
+ *    "sanitization":{"method":"cryptographic erase","standard":"NIST SP 800-88 Rev. 1",
+ *                    "destroyed":{"dek_id":UUID,"kek_version":N},
+ *                    "verification":"data key row deleted; ciphertext unlinked"},
+ *    "actor":{"uid":N,"user":STRING,"keyslot":STRING},"host":STRING,
+ *    "tool":{"name":"lethe","version":STRING},
+ *    "shredded_at":TIME,"prev_sha256":HEX}
+ *
+ * UUID: lower-case canonical text. HEX: 64 lower-case hex digits (SHA-256). TIME: RFC 3339
+ * UTC to the second ("2026-11-23T11:34:05Z"). N: an integer in 0..2^53-1 (exact in every JSON
+ * parser). prev_sha256 is last so that a line-oriented tool finds it at the end of the line;
+ * it is 64 zeros in the first certificate (seq 1).
+ *
+ * An evidence directory (lt_cert_export_dir, `lethe evidence export DIR`) holds:
+ *   evidence.pub.pem  the evidence public key, PEM SubjectPublicKeyInfo
+ *   ID.json           each certificate's exact bytes, ID its certificate_id
+ *   ID.sig            Ed25519 signature of ID.json: 64 raw bytes
+ *   chain.txt         the line "lethe-disposal-chain 1\n", then every certificate in chain
+ *                     order, one "<seq> <ID>\n" line each (seq in decimal from 1 without
+ *                     leading zeros, one space). The first line says what is signed, and keeps
+ *                     an empty chain's listing non-empty (openssl cannot verify a signature
+ *                     over zero bytes).
+ *   chain.sig         Ed25519 signature of chain.txt's exact bytes: 64 raw bytes. It makes
+ *                     removing the newest certificates (which breaks no prev_sha256) together
+ *                     with their chain.txt lines detectable. It cannot make an older export,
+ *                     copied whole, look older: the README tells auditors to compare the
+ *                     count and the last id with the store's own list.
+ *   README.txt        for auditors: the openssl and sha256sum commands, and a POSIX sh script
+ *                     that checks everything above without lethe
+ * All files are 0644 (evidence holds no secret: names are hashed), the directory 0755.
  */
 #ifndef LT_RETENTION_CERT_H
 #define LT_RETENTION_CERT_H
@@ -14,6 +55,22 @@
 
 #include "include/lethe.h"
 
+#define LT_CERT_TYPE "lethe-disposal-certificate"
+#define LT_CERT_VERSION 1
+/* The largest certificate the verifier reads (lt_cert_build's stay below 8 KiB). */
+#define LT_CERT_JSON_MAX 65536
+/* The largest chain.txt the verifier reads and the exporter writes: ~4.6 million lines. */
+#define LT_CERT_CHAIN_MAX (256 * 1024 * 1024)
+
+/*
+ * What a certificate says. lt_cert_build refuses (LETHE_ERR_INVALID) ids that are not
+ * lower-case UUIDs, an invalid group, seq 0, integers above 2^53-1, times outside
+ * 1970..9999 (LT_RETENTION_TIME_MAX), a reason other than "retention-expired"/"manual", a
+ * forced shred that is not "manual", a "manual" one without reason_text, free text that is not
+ * UTF-8 or too long; and (LETHE_ERR_INTERNAL) a certificate whose holds were not checked, or
+ * that shreds before retain_until in a locked group or without force. shredded_at should be
+ * the "now" that lt_retention_may_shred() allowed.
+ */
 struct lt_cert_fields {
 	char certificate_id[LETHE_ID_LEN + 1];
 	uint64_t seq;                          /* position in the chain, from 1 */
@@ -28,21 +85,26 @@ struct lt_cert_fields {
 	int64_t policy_retention;              /* seconds, the group's policy now */
 	bool policy_lock;
 	const char *reason;                    /* "retention-expired" or "manual" */
-	const char *reason_text;               /* rm --reason, NULL for sweeps */
+	const char *reason_text;               /* rm --reason, NULL for sweeps (JSON null);
+						  at most LETHE_REASON_MAX bytes */
 	bool forced;                           /* officer early shred */
 	bool hold_checked_clear;               /* object and group holds were checked: none */
 	char dek_id[LETHE_ID_LEN + 1];         /* = object id: one DEK per object */
 	uint32_t kek_version;
 	uint32_t actor_uid;
-	const char *actor_user;
-	const char *actor_keyslot;
-	const char *host;
-	const char *tool_version;
+	const char *actor_user;                /* at most 255 bytes */
+	const char *actor_keyslot;             /* at most 63 bytes */
+	const char *host;                      /* at most 255 bytes */
+	const char *tool_version;              /* at most 63 bytes */
 	int64_t shredded_at;
 	uint8_t prev_sha256[32];               /* zeros for the first certificate */
 };
 
-/* Build the certificate's bytes (malloc'd, not NUL-terminated JSON text + "\n"). */
+/*
+ * Build the certificate's bytes (malloc'd, not NUL-terminated JSON text + "\n"; free()).
+ * @return LETHE_OK; LETHE_ERR_INVALID (see struct lt_cert_fields); LETHE_ERR_INTERNAL;
+ *         LETHE_ERR_NOMEM.
+ */
 enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t *len);
 
 /* Sign @p json with the evidence key seed. */
@@ -51,7 +113,8 @@ enum lethe_err lt_cert_sign(const uint8_t seed[32], const void *json, size_t len
 
 /* One certificate of a chain as the verifier sees it. */
 struct lt_cert_item {
-	const char *name;     /* for messages: the certificate id or file name */
+	const char *name;     /* for messages: the certificate id or file name; when it is a
+				 UUID, the certificate's certificate_id must equal it */
 	const uint8_t *json;
 	size_t len;
 	const uint8_t *sig;   /* 64 bytes */
@@ -62,18 +125,55 @@ typedef void (*lt_cert_problem_fn)(const char *where, const char *what, void *ct
 
 /*
  * Verify a chain in order: each signature under @p pub, each certificate's "seq" is its
- * position (1..n), each "prev_sha256" is the SHA-256 of the previous one's bytes, and the JSON
- * parses with the required fields. Reports every problem; LETHE_ERR_INTEGRITY if any.
+ * position (1..n: each one more than the previous), each "prev_sha256" is the SHA-256 of the
+ * previous one's bytes (zeros for the first), the same store_id throughout, and each parses
+ * (strict: no duplicate keys) to exactly the layout above, in canonical form, with fields of
+ * the right types and no retention rule broken (shredded before retain_until in a locked group,
+ * or without force). Reports every problem through @p fn (may be NULL), naming the item.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY if any problem was reported; LETHE_ERR_NOMEM or
+ *         LETHE_ERR_CRYPTO when the check itself could not run.
  */
 enum lethe_err lt_cert_verify_chain(const uint8_t pub[32], const struct lt_cert_item *items,
 				    size_t count, lt_cert_problem_fn fn, void *ctx);
 
 /*
- * Read an exported evidence directory (evidence.pub.pem, chain.txt listing "<seq> <id>" per
- * line, <id>.json, <id>.sig) and verify it as above; also reports certificate files missing
- * from chain.txt or present on disk but not listed. @p count receives the certificates read.
+ * Read an exported evidence directory (see the top of this file) and verify it: chain.sig over
+ * chain.txt, chain.txt's syntax and seqs (and no id listed twice; problems name "chain.txt
+ * line N", counting its first line as 1), every listed certificate as
+ * lt_cert_verify_chain() does and that its seq matches its line; reports listed certificates
+ * that are missing, certificate files (*.json, *.sig) not listed, .sig files that are not 64
+ * bytes, symlinks, non-regular and oversized files (nothing is followed or read unbounded).
+ * @p count receives the certificates read. Verifies against the directory's own
+ * evidence.pub.pem: that proves integrity, not origin (see lt_cert_verify_dir_key()).
+ * @return LETHE_OK; LETHE_ERR_INVALID (@p dir is not a directory or has no evidence.pub.pem);
+ *         LETHE_ERR_INTEGRITY (problems reported); LETHE_ERR_IO (some files could not be read,
+ *         nothing else wrong); LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
  */
 enum lethe_err lt_cert_verify_dir(const char *dir, lt_cert_problem_fn fn, void *ctx,
 				  uint64_t *count);
+
+/*
+ * As lt_cert_verify_dir(), but against the trusted public key @p pub (e.g. the store's own):
+ * an evidence.pub.pem holding another key is reported, and every signature is checked under
+ * @p pub. @p pub NULL: the directory's key, as lt_cert_verify_dir().
+ */
+enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[32],
+				      lt_cert_problem_fn fn, void *ctx, uint64_t *count);
+
+/*
+ * Write an evidence directory @p dir (created 0755 if absent; see the top of this file) for
+ * the chain @p items, whose names are their certificate ids; @p pub_pem is the evidence public
+ * key as lt_ed25519_pub_to_pem() writes it, @p seed its private half (signs chain.txt).
+ * Refuses, writing nothing, a chain that does not verify. Every file is written atomically;
+ * a file already holding the same bytes is left alone, so exporting again into the same
+ * directory is idempotent and only adds what is new.
+ * @return LETHE_OK; LETHE_ERR_INVALID (a name that is not a UUID, a key pair that does not
+ *         match, too many certificates); LETHE_ERR_INTEGRITY (the chain does not verify; the
+ *         detail names the first problem); LETHE_ERR_EXISTS (@p dir holds another key's
+ *         evidence.pub.pem); LETHE_ERR_IO; LETHE_ERR_NOSPC; LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
+ */
+enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
+				  const struct lt_cert_item *items, size_t count,
+				  const uint8_t seed[32]);
 
 #endif

@@ -22,11 +22,21 @@ struct lt_shred_request {
  * May the object be shredded now? LETHE_OK, or the refusal: LETHE_ERR_HELD (any hold, always
  * first), LETHE_ERR_LOCKED (before retain_until in a locked group, even forced by an officer),
  * LETHE_ERR_NOT_EXPIRED (before retain_until without force), LETHE_ERR_NOT_OFFICER (force
- * without an officer). Records the detail.
+ * without an officer). Records the detail. "Before retain_until" means now < retain_until:
+ * an object may go at retain_until itself.
  */
 enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req);
 
-/* retain_until for an object created at @p created_at under @p retention, saturating. */
+/*
+ * The latest time lethe keeps: 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+ * retain_until saturates here, so that "forever" can still be printed and certified.
+ */
+#define LT_RETENTION_TIME_MAX INT64_C(253402300799)
+
+/*
+ * retain_until for an object created at @p created_at under @p retention (seconds), saturating
+ * at LT_RETENTION_TIME_MAX; a negative retention counts as zero.
+ */
 int64_t lt_retention_until(int64_t created_at, int64_t retention);
 
 /* A valid group name: [A-Za-z0-9._-], 1..LETHE_GROUP_MAX bytes. */

@@ -1,25 +1,40 @@
 /* db.h - the metadata database (SQLite, WAL, secure_delete): the only user of sqlite3.h.
  *
- * Tables (schema version 1; docs/OPERATIONS.md shows them):
+ * Schema version 1 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
+ * file as lethe's). store/db.c holds the exact SQL; docs/OPERATIONS.md shows it.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
  *   keks(version INTEGER PRIMARY KEY, wrapped BLOB NULL, is_primary INT, state INT,
- *        created_at INT, retired_at INT)
+ *        created_at INT, retired_at INT, live_objects INT)
+ *        unique partial index on is_primary WHERE is_primary = 1: at most one primary;
+ *        CHECK: a retired KEK has no wrapped bytes and is not the primary;
+ *        live_objects is kept by triggers on objects, so counts cost O(1).
  *   objects(id TEXT PRIMARY KEY, grp TEXT, name TEXT, size INT, sha256 BLOB, created_at INT,
  *        retain_until INT, hold INT, hold_reason TEXT, kek_version INT NULL, wrapped_dek BLOB NULL,
  *        state INT, shredded_at INT, seg_log2 INT)
- *        index (retain_until) WHERE state = 0: sweeps cost what expired, not what is stored;
- *        index (kek_version) WHERE state = 0: rewrap and retire checks.
+ *        CHECK: live rows have a KEK version and a wrapped DEK, shredded rows have neither;
+ *        trigger: a row may only name an active KEK (no DEK is ever wrapped under a retired one);
+ *        index (retain_until, id) WHERE state = 0: sweeps cost what expired, not what is stored;
+ *        index (kek_version, id) WHERE state = 0: rewrap batches and retire checks;
+ *        indexes (created_at, id) and (grp, created_at, id): listings stream in order.
  *   group_holds(grp TEXT PRIMARY KEY, reason TEXT, set_at INT)
  *   certificates(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, object_id TEXT UNIQUE, grp TEXT,
- *        reason TEXT, shredded_at INT, json BLOB, sig BLOB)
+ *        reason TEXT, shredded_at INT, json BLOB, sig BLOB, sha256 BLOB)
+ *        triggers: seq = last + 1, the object must be shredded, no UPDATE or DELETE.
  *   audit(seq INTEGER PRIMARY KEY, time_us INT, uid INT, user TEXT, keyslot TEXT, pid INT,
  *        host TEXT, action TEXT, object TEXT, grp TEXT, outcome TEXT, error TEXT, mac BLOB)
- *        triggers refuse UPDATE and DELETE (append-only for SQL clients).
- *   audit_pending(...same fields but mac...)  failures recorded before any key was unlocked;
- *        folded into the chain by the next unlocked process.
+ *        triggers: seq = last + 1, no UPDATE or DELETE (append-only for SQL clients; the MAC
+ *        chain, not the triggers, is what stops someone who can edit the file).
+ *   audit_pending(id INTEGER PRIMARY KEY, ...the audit fields but seq and mac...)  failures
+ *        recorded before any key was unlocked; folded into the chain by the next unlocked process.
  *   checkpoints(seq INTEGER PRIMARY KEY, audit_seq INT, audit_mac BLOB, time INT, json BLOB,
- *        sig BLOB)
+ *        sig BLOB)  triggers: seq = last + 1, no UPDATE or DELETE.
  *   pending_unlinks(id TEXT PRIMARY KEY)  files of shredded objects not yet unlinked.
+ *
+ * Calls that run several statements are atomic on their own: a savepoint inside the caller's
+ * transaction, or their own BEGIN IMMEDIATE outside one. Callbacks of the iterating calls run
+ * with no statement active (rows are read a page at a time and copied out), so a callback may
+ * call any other lt_db_* function on the same handle, including ones that change the rows
+ * being iterated; callers that do should hold a transaction (lt_db_begin) around the loop.
  */
 #ifndef LT_STORE_DB_H
 #define LT_STORE_DB_H
@@ -45,6 +60,10 @@ struct lt_db;
 enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out);
 void lt_db_close(struct lt_db *db);
 
+/* How long a call waits for another process's lock before LETHE_ERR_BUSY (default 30 000 ms;
+ * tests shorten it). */
+void lt_db_set_busy_timeout(struct lt_db *db, int milliseconds);
+
 /* BEGIN IMMEDIATE (waits for the busy timeout, then LETHE_ERR_BUSY), COMMIT, ROLLBACK. */
 enum lethe_err lt_db_begin(struct lt_db *db);
 enum lethe_err lt_db_commit(struct lt_db *db);
@@ -59,8 +78,8 @@ enum lethe_err lt_db_check(struct lt_db *db);
 /* Schema version found on disk. */
 enum lethe_err lt_db_schema_version(struct lt_db *db, int *version);
 
-/* meta: small named values. get: LETHE_ERR_NOT_FOUND when absent; *len receives the size
- * (the value is cut at @p max). */
+/* meta: small named values. get: LETHE_ERR_NOT_FOUND when absent; *len receives the stored
+ * size, which may exceed @p max: then only @p max bytes were copied (callers check *len). */
 enum lethe_err lt_db_meta_set(struct lt_db *db, const char *key, const void *value, size_t len);
 enum lethe_err lt_db_meta_get(struct lt_db *db, const char *key, void *value, size_t max,
 			      size_t *len);
@@ -86,7 +105,9 @@ typedef int (*lt_db_kek_fn)(const struct lt_db_kek *kek, void *ctx);
 enum lethe_err lt_db_kek_list(struct lt_db *db, lt_db_kek_fn fn, void *ctx);
 /* Number of live objects whose DEK is wrapped under @p version. */
 enum lethe_err lt_db_kek_count_objects(struct lt_db *db, uint32_t version, uint64_t *count);
-/* NULL the wrapped KEK (secure_delete zeroes the bytes), state retired, retired_at = now. */
+/* NULL the wrapped KEK (secure_delete zeroes the bytes), state retired, retired_at = now.
+ * Refused (LETHE_ERR_KEK_IN_USE) for the primary or while a live DEK is wrapped under it;
+ * retiring a retired KEK succeeds. */
 enum lethe_err lt_db_kek_retire(struct lt_db *db, uint32_t version, int64_t now);
 
 /* ---- objects ---- */
@@ -126,18 +147,22 @@ enum lethe_err lt_db_object_expired(struct lt_db *db, int64_t now, int64_t after
 				    const char *after_id, size_t limit, lt_db_object_fn fn,
 				    void *ctx);
 /* Crypto-shred the row: wrapped_dek and kek_version NULL, state shredded, shredded_at = now,
- * and the id queued in pending_unlinks. LETHE_ERR_SHREDDED if it already was. */
+ * and the id queued in pending_unlinks. LETHE_ERR_SHREDDED if it already was; LETHE_ERR_HELD
+ * if the object or its group is on legal hold (checked here too, in the same statement). */
 enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now);
 enum lethe_err lt_db_object_set_hold(struct lt_db *db, const char *id, bool hold,
 				     const char *reason);
+/* Never shortens: LETHE_ERR_SHORTENS when @p until is before the current retain_until. */
 enum lethe_err lt_db_object_set_retain_until(struct lt_db *db, const char *id, int64_t until);
 /* Live objects of @p group with retain_until < @p until get @p until; *changed the count. */
 enum lethe_err lt_db_group_extend_until(struct lt_db *db, const char *group, int64_t until,
 					uint64_t *changed);
-/* Live objects of @p group get retain_until += @p by; *changed the count. */
+/* Live objects of @p group get retain_until += @p by (> 0; LETHE_ERR_INVALID if any would
+ * overflow); *changed the count. */
 enum lethe_err lt_db_group_extend_by(struct lt_db *db, const char *group, int64_t by,
 				     uint64_t *changed);
-/* Up to @p limit live objects whose kek_version != @p primary_version, ordered by id. */
+/* Up to @p limit live objects whose kek_version != @p primary_version, ordered by
+ * (kek_version, id): two index range scans, so each batch costs what it returns. */
 enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version, size_t limit,
 				      lt_db_object_fn fn, void *ctx);
 /* Replace an object's wrapped DEK and KEK version (rewrap). */
@@ -170,12 +195,13 @@ struct lt_db_cert {
 	const uint8_t *json; /* the exact signed bytes (valid during the callback / until free) */
 	size_t json_len;
 	uint8_t sig[64];
+	uint8_t sha256[32];  /* SHA-256 of json, computed by the caller (store/ has no OpenSSL) */
 };
 /* Insert with seq = last + 1 (in the caller's transaction). LETHE_ERR_EXISTS if the object
  * already has a certificate. */
 enum lethe_err lt_db_cert_insert(struct lt_db *db, const struct lt_db_cert *cert,
 				 uint64_t *seq);
-/* The newest certificate's seq and the SHA-256 of its json (zeros, seq 0, when none). */
+/* The newest certificate's seq and its stored sha256 (zeros, seq 0, when none). */
 enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[32]);
 typedef int (*lt_db_cert_fn)(const struct lt_db_cert *cert, void *ctx);
 enum lethe_err lt_db_cert_list(struct lt_db *db, lt_db_cert_fn fn, void *ctx);
@@ -206,7 +232,9 @@ typedef int (*lt_db_audit_fn)(const struct lt_db_audit *rec, void *ctx);
 /* Records with seq >= since_seq and time_us >= since_time_us, in seq order. */
 enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t since_time_us,
 				lt_db_audit_fn fn, void *ctx);
-/* Failures recorded without a key (autocommit); taken (read and deleted) inside a transaction. */
+/* Failures recorded without a key (autocommit: its own short transaction; rec->seq and mac are
+ * ignored); taken (read and deleted) inside the caller's transaction: a record is deleted once
+ * @p fn returned 0 for it, and @p fn returning non-zero stops with that record kept. */
 enum lethe_err lt_db_audit_pending_add(struct lt_db *db, const struct lt_db_audit *rec);
 enum lethe_err lt_db_audit_pending_take(struct lt_db *db, lt_db_audit_fn fn, void *ctx);
 
@@ -220,6 +248,7 @@ struct lt_db_checkpoint {
 	size_t json_len;
 	uint8_t sig[64];
 };
+/* Append with seq = last + 1 (cp->seq is ignored). */
 enum lethe_err lt_db_checkpoint_insert(struct lt_db *db, const struct lt_db_checkpoint *cp);
 typedef int (*lt_db_checkpoint_fn)(const struct lt_db_checkpoint *cp, void *ctx);
 enum lethe_err lt_db_checkpoint_list(struct lt_db *db, lt_db_checkpoint_fn fn, void *ctx);

@@ -2,27 +2,56 @@
 #ifndef LT_STORE_OBJFILE_H
 #define LT_STORE_OBJFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "include/lethe.h"
 
 #define LT_PATH_MAX 4096
 
+/* True for a 36-character lowercase UUID ("3f1c...-...."): the only names that become paths. */
+bool lt_obj_id_valid(const char *id);
+
 /* DIR/objects/<id[0..1]>/<id[2..3]>/<id>.lth */
 enum lethe_err lt_obj_path(const char *store_dir, const char *id, char *out, size_t len);
 
-/* Create DIR/tmp/<random>.tmp (O_EXCL, 0600) for writing and hold an exclusive flock() on it
- * while it is open, so recovery in another process knows it is in use; *fd and @p tmp_path
- * receive it. */
-enum lethe_err lt_obj_tmp_create(const char *store_dir, char *tmp_path, size_t len, int *fd);
+/*
+ * Stage object @p id: create DIR/tmp/<id>.tmp (O_EXCL, 0600) for writing and hold an exclusive
+ * flock() on it while it is open, so recovery in another process knows it is in use; *fd and
+ * @p tmp_path receive it. (Interface change by the lead: staged files are named by object id.)
+ */
+enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tmp_path,
+				 size_t len, int *fd);
 
 /*
- * Make a staged file the object @p id: fsync @p fd, create the fan-out directories (fsyncing
- * their parents), rename into place (refusing to replace an existing file), fsync the directory.
- * Does not close @p fd.
+ * Give a staged file its place as object @p id: fsync @p fd, create the fan-out directories
+ * (fsyncing their parents), link() it to DIR/objects/ab/cd/<id>.lth (EEXIST refuses to replace
+ * an object), fsync that directory. The staged name stays, locked, until lt_obj_tmp_release():
+ * it is the put's intent record, so a crash between this link and the row's commit leaves
+ * evidence that recovery can act on without scanning objects/.
  */
 enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd,
 			     const char *id);
+
+/* Unlink the staged name and close (releasing the lock). Called after the row committed, or
+ * after a failure (then also lt_obj_unlink). */
+void lt_obj_tmp_release(const char *tmp_path, int fd);
+
+/*
+ * Recovery of staged files left by processes that died (their flock can be taken; a put in
+ * progress elsewhere is left alone). For each DIR/tmp/<id>.tmp, @p committed(id) says whether
+ * the object's row exists: if it does, only the staged name goes; if not, the object file
+ * linked from it (same inode only) goes too: its key never existed. Other files in tmp/ whose
+ * lock can be taken are removed. A file is only touched when its lock can be taken AND it is
+ * non-empty or older than 5 s: between another process's open(O_CREAT) and its flock() the
+ * file is unlocked but empty and young. *removed counts the staged files handled.
+ */
+typedef int (*lt_obj_committed_fn)(const char *id, void *ctx);
+enum lethe_err lt_tmp_recover(const char *store_dir, lt_obj_committed_fn committed, void *ctx,
+			      size_t *removed);
+
+/* Count (without changing anything) the files in DIR/tmp whose lock can be taken. */
+enum lethe_err lt_tmp_leftovers(const char *store_dir, size_t *count);
 
 /*
  * Open object @p id for reading: O_RDONLY|O_NOFOLLOW|O_CLOEXEC; a symlink, directory or other
@@ -38,9 +67,5 @@ enum lethe_err lt_obj_unlink(const char *store_dir, const char *id);
  * not named like objects are reported with id NULL. Return non-zero from fn to stop. */
 typedef int (*lt_obj_fn)(const char *id, const char *path, void *ctx);
 enum lethe_err lt_obj_scan(const char *store_dir, lt_obj_fn fn, void *ctx);
-
-/* Remove the files in DIR/tmp whose flock() can be taken (staged writes of processes that
- * died; a put in progress elsewhere holds its lock and is left alone); *removed the count. */
-enum lethe_err lt_tmp_clean(const char *store_dir, size_t *removed);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -50,7 +51,7 @@ static int setup(void **state)
 	snprintf(fx->key, sizeof(fx->key), "%s/service.key", fx->root);
 	snprintf(fx->conf, sizeof(fx->conf), "%s/template.conf", fx->root);
 	write_file(fx->conf, "[keys]\nofficer_kdf_memory = 32KiB\nofficer_kdf_time = 4\n"
-			     "[group:short]\nretention = 1s\n"
+			     "[group:short]\nretention = 2s\n"
 			     "[group:locked]\nretention = 1h\nlock = true\n"
 			     "[group:gov]\nretention = 1h\n");
 	init.dir = fx->dir;
@@ -178,15 +179,23 @@ static void test_sweep(void **state)
 	struct lethe_sweep_result res;
 	struct sweep_seen seen = { 0, 0 };
 	uint64_t count = 0;
-	struct timespec ts = { 1, 100000000 };
+	struct timespec ts = { 0, 50000000 };
+	struct lethe_object_info info;
+	time_t start = time(NULL);
 
+	/* start at the beginning of a second so the first sweep runs before anything expired */
+	while (time(NULL) == start)
+		nanosleep(&ts, NULL);
 	assert_int_equal(lethe_object_put_buf(fx->st, "x", 1, "short", NULL, a), LETHE_OK);
 	assert_int_equal(lethe_object_put_buf(fx->st, "y", 1, "short", NULL, b), LETHE_OK);
 	assert_int_equal(lethe_object_put_buf(fx->st, "z", 1, "gov", NULL, c), LETHE_OK);
 	assert_int_equal(lethe_hold_set(fx->st, b, NULL, "case 9"), LETHE_OK);
 	assert_int_equal(lethe_sweep(fx->st, 0, NULL, NULL, &res), LETHE_OK);
 	assert_int_equal(res.shredded, 0);
-	nanosleep(&ts, NULL); /* retention of the "short" group is 1 s */
+	/* retention of the "short" group is 2 s: wait until it passed, no longer */
+	assert_int_equal(lethe_object_stat(fx->st, a, &info), LETHE_OK);
+	while (time(NULL) < info.retain_until)
+		nanosleep(&ts, NULL);
 	assert_int_equal(lethe_sweep(fx->st, 1, on_sweep, &seen, &res), LETHE_OK);
 	assert_int_equal(res.shredded, 1);
 	assert_int_equal(res.held, 1);

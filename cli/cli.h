@@ -1,0 +1,234 @@
+/*
+ * cli.h - what the files of the `lethe` command share: the invocation state, the option
+ * handling common to every command, opening the store, passphrases, output helpers.
+ *
+ * cli/ is the only part of lethe that prints or exits. It calls include/lethe.h and nothing
+ * else (plus libc, and jansson for --json).
+ */
+#ifndef LETHE_CLI_H
+#define LETHE_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <lethe.h>
+
+/* Exit codes (DESIGN.md, "Command line"); cli_exit_code() maps every enum lethe_err to one. */
+#define EXIT_OK 0
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+#define EXIT_NO_OBJECT 3
+#define EXIT_INTEGRITY 4
+#define EXIT_REFUSED 5
+#define EXIT_PERMISSION 6
+
+/* Returned by cli_common_opt() when the option was handled and parsing goes on. */
+#define CLI_CONTINUE (-1)
+
+struct cli_command;
+
+/* One invocation of lethe. */
+struct cli {
+	const char *prog;            /* "lethe" */
+	const char *store_dir;       /* --store, else $LETHE_STORE, else NULL */
+	const char *config;          /* --config */
+	int json;                    /* --json: stdout is one JSON value */
+	int quiet;                   /* --quiet: no progress, notes or warnings on stderr */
+	const struct cli_command *command;
+	char name[48];               /* the command as the user typed it: "get", "key retire" */
+	const char *passphrase_file; /* --passphrase-file of officer commands */
+	struct lethe_store *store;   /* open store (closed by main) */
+};
+
+typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	cli_command_fn run;
+	const char *usage;   /* the lines after "usage: "; may hold several, '\n'-separated */
+	const char *summary; /* one line for `lethe --help` */
+};
+
+/* Long options every command accepts (after its own), and their codes. */
+enum {
+	OPT_STORE = 0x100,
+	OPT_CONFIG,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_COMMAND_FIRST = 0x200, /* commands number their own long-only options from here */
+};
+#define CLI_COMMON_LONGOPTS                                     \
+	{ "store", required_argument, NULL, OPT_STORE },        \
+	{ "config", required_argument, NULL, OPT_CONFIG },      \
+	{ "json", no_argument, NULL, OPT_JSON },                \
+	{ "quiet", no_argument, NULL, OPT_QUIET },              \
+	{ "help", no_argument, NULL, OPT_HELP },                \
+	{ NULL, 0, NULL, 0 }
+
+/*
+ * Start parsing a command's options: resets getopt. Commands call getopt_long() with a short
+ * option string starting with ':' so that a missing argument is reported as ':'.
+ */
+void cli_getopt_reset(void);
+
+/*
+ * Handle what getopt_long() returned that the command does not know itself: a common option
+ * (CLI_CONTINUE), --help (prints the usage, returns EXIT_OK), an unknown option or a missing
+ * argument (reports it with the usage, returns EXIT_USAGE).
+ */
+int cli_common_opt(struct cli *cli, int c, char **argv);
+
+/* The command's usage on @p f. */
+void cli_print_usage(const struct cli *cli, FILE *f);
+
+/* "lethe: NAME: <message>" and the command's usage on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Check the number of operands left after the options; reports and returns EXIT_USAGE. */
+int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max);
+
+/* The exit code of @p err (one table for all of lethe). */
+int cli_exit_code(enum lethe_err err);
+
+/*
+ * Report a library failure in one line: "lethe: NAME OBJECT: <detail>", where detail is
+ * lethe_errdetail() or, when empty, lethe_strerror(err). @p object may be NULL. Returns the
+ * exit code of @p err.
+ */
+int cli_fail(const struct cli *cli, const char *object, enum lethe_err err);
+
+/* "lethe: NAME OBJECT: <message>" on stderr (object may be NULL); returns @p code. */
+int cli_error(const struct cli *cli, const char *object, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* "lethe: NAME: warning: ..." on stderr unless --quiet. */
+void cli_warn(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* How cli_open() unlocks the store. */
+enum cli_role {
+	CLI_SERVICE = 0, /* the service keyfile named in lethe.conf */
+	CLI_OFFICER = 1, /* an officer passphrase: --passphrase-file, or a prompt on a terminal */
+};
+
+/*
+ * Open the store (--store or $LETHE_STORE, --config) into cli->store as @p role, and turn on
+ * progress reports when stderr is a terminal. Reports any failure; returns EXIT_OK or the exit
+ * code.
+ */
+int cli_open(struct cli *cli, enum cli_role role);
+
+/* The store directory, or a usage error (EXIT_USAGE after reporting) when there is none. */
+int cli_store_dir(const struct cli *cli, const char **dir);
+
+/* A passphrase held in locked memory; cli_secret_free() wipes it. */
+struct cli_secret {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+/*
+ * Read a passphrase from @p path when not NULL (one trailing newline stripped), else prompt
+ * for it on the terminal with echo off (twice when @p confirm). With no file and no terminal
+ * the reply is "an officer passphrase is needed" and EXIT_PERMISSION. @p what names it in the
+ * prompt ("officer passphrase"). Reports failures; returns EXIT_OK or the exit code.
+ */
+int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int confirm,
+			struct cli_secret *secret);
+void cli_secret_free(struct cli_secret *secret);
+
+/* Strict decimal unsigned parse: digits only, no sign, no overflow. 0 on success, -1 if not. */
+int cli_parse_u64(const char *text, uint64_t *value);
+
+/* An absolute version of @p path (not resolving links) in a malloc'd string; NULL on ENOMEM. */
+char *cli_abspath(const char *path);
+
+/* Human size: "512 B", "1.5 MiB". buf >= 16. */
+void cli_size_human(uint64_t bytes, char *buf, size_t len);
+/* "2026-11-23 11:34" (UTC), or "-" for 0. buf >= 21. */
+void cli_time_short(int64_t seconds, char *buf, size_t len);
+/* "in 3 days", "2 hours ago", "now". buf >= 32. */
+void cli_time_relative(int64_t seconds, char *buf, size_t len);
+/* Copy @p text with control characters and invalid bytes escaped (\xNN), for a terminal. */
+void cli_sanitize(const char *text, char *buf, size_t len);
+/* Lowercase hex of @p len bytes; buf >= 2 * len + 1. */
+void cli_hex(const uint8_t *bytes, size_t len, char *buf);
+
+/* A table of text, columns sized to their content, printed with two spaces between them. */
+struct cli_table;
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers,
+				const char *right_aligned /* one 'r' or 'l' per column */);
+/* Append a row of ncols cells (copied, sanitized). 0 on success, -1 when out of memory. */
+int cli_table_add(struct cli_table *table, const char *const *cells);
+void cli_table_print(const struct cli_table *table, FILE *f);
+size_t cli_table_rows(const struct cli_table *table);
+void cli_table_free(struct cli_table *table);
+
+/* JSON helpers. Strings that are not valid UTF-8 get U+FFFD for each bad byte. */
+json_t *cli_json_str(const char *text);
+json_t *cli_json_time(int64_t seconds); /* RFC 3339 UTC, or null for 0 */
+/* Set @p key of @p object to @p value (stolen); -1 if either is NULL or on failure. */
+int cli_json_set(json_t *object, const char *key, json_t *value);
+json_t *cli_json_object_info(const struct lethe_object_info *info);
+/* Print @p value (stolen) on stdout followed by a newline. Returns EXIT_OK or EXIT_ERROR. */
+int cli_json_print(const struct cli *cli, json_t *value);
+/* Streaming a JSON array one element per line: begin, element (stolen), end. */
+void cli_json_array_begin(void);
+void cli_json_array_element(json_t *value, int *first);
+void cli_json_array_end(int first);
+/* A JSON object failed to build: report out of memory. */
+int cli_json_nomem(const struct cli *cli);
+
+/* Problems found by lethe_evidence_verify*() and lethe_audit_verify(). */
+struct cli_problems {
+	struct cli *cli;
+	json_t *array; /* --json: [{where, what}] (set it to json_array() first) */
+	uint64_t count;
+	int nomem;
+};
+/* A lethe_problem_fn: one error line on stderr per problem, kept for --json. */
+void cli_problem_cb(const char *where, const char *what, void *ctx);
+/*
+ * Report the outcome of a verification: "N <plural> verified" (or the JSON object with ok,
+ * <plural> and problems); returns the exit code. Frees p->array.
+ */
+int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *p,
+		      const char *singular, const char *plural, uint64_t count, const char *object);
+
+/* Draw a progress line on stderr (a lethe_progress_fn; set only when stderr is a terminal). */
+void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx);
+/* Clear the progress line, if one is shown. */
+void cli_progress_done(void);
+
+/* The commands, one file each. */
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_put(struct cli *cli, int argc, char **argv);
+int cmd_get(struct cli *cli, int argc, char **argv);
+int cmd_stat(struct cli *cli, int argc, char **argv);
+int cmd_ls(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
+int cmd_hold(struct cli *cli, int argc, char **argv);
+int cmd_retention(struct cli *cli, int argc, char **argv);
+int cmd_sweep(struct cli *cli, int argc, char **argv);
+int cmd_key(struct cli *cli, int argc, char **argv);
+int cmd_officer(struct cli *cli, int argc, char **argv);
+int cmd_evidence(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_doctor(struct cli *cli, int argc, char **argv);
+
+/*
+ * Commands with subcommands (key list, key rotate, ...): find argv[1] in @p subs, set
+ * cli->name to "COMMAND SUB" and run it with argv shifted by one.
+ */
+struct cli_subcommand {
+	const char *name;
+	cli_command_fn run;
+};
+int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_subcommand *subs);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * cmd_doctor.c - `lethe doctor [--repair]`: check permissions, config, keystore, schema,
+ * rows against files and leftovers; with --repair remove orphans and finish interrupted
+ * unlinks. Exit 0 when no error remains, 1 otherwise (warnings do not count).
+ */
+#include <inttypes.h>
+
+#include "cli.h"
+
+enum { OPT_REPAIR = OPT_COMMAND_FIRST };
+
+struct doctor_state {
+	struct cli *cli;
+	json_t *findings; /* --json */
+	int nomem;
+};
+
+static const char *level_name(enum lethe_doctor_level level)
+{
+	switch (level) {
+	case LETHE_DOCTOR_OK:
+		return "ok";
+	case LETHE_DOCTOR_WARN:
+		return "warning";
+	case LETHE_DOCTOR_ERROR:
+		return "error";
+	case LETHE_DOCTOR_REPAIRED:
+		return "repaired";
+	}
+	return "unknown";
+}
+
+static void on_finding(enum lethe_doctor_level level, const char *check, const char *detail,
+		       void *ctx)
+{
+	struct doctor_state *st = ctx;
+	char check_s[128], detail_s[2048];
+
+	if (st->findings != NULL) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "level", json_string(level_name(level)));
+		bad |= cli_json_set(o, "check", cli_json_str(check != NULL ? check : ""));
+		bad |= cli_json_set(o, "detail", cli_json_str(detail != NULL ? detail : ""));
+		if (bad || json_array_append_new(st->findings, o) != 0)
+			st->nomem = 1;
+		return;
+	}
+	if (level == LETHE_DOCTOR_OK && st->cli->quiet)
+		return;
+	cli_progress_done();
+	cli_sanitize(check != NULL ? check : "", check_s, sizeof(check_s));
+	cli_sanitize(detail != NULL ? detail : "", detail_s, sizeof(detail_s));
+	printf("%-8s  %s%s%s\n", level_name(level), check_s, detail_s[0] != '\0' ? ": " : "",
+	       detail_s);
+}
+
+int cmd_doctor(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "repair", no_argument, NULL, OPT_REPAIR },
+		CLI_COMMON_LONGOPTS
+	};
+	struct doctor_state st = { .cli = cli };
+	uint64_t problems = 0;
+	enum lethe_err err;
+	int c, rc, repair = 0;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (c == OPT_REPAIR)
+			repair = 1;
+		else if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	}
+	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	if (cli->json && (st.findings = json_array()) == NULL)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+
+	err = lethe_doctor(cli->store, repair, on_finding, &st, &problems);
+	cli_progress_done();
+	if (err != LETHE_OK) {
+		json_decref(st.findings);
+		return cli_fail(cli, NULL, err);
+	}
+	rc = problems == 0 ? EXIT_OK : EXIT_ERROR;
+	if (cli->json) {
+		json_t *o = st.nomem ? NULL : json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "repair", json_boolean(repair));
+		bad |= cli_json_set(o, "problems", json_integer((json_int_t)problems));
+		bad |= cli_json_set(o, "findings", json_incref(st.findings));
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		int print_rc = cli_json_print(cli, o);
+		json_decref(st.findings);
+		return rc == EXIT_OK ? print_rc : rc;
+	}
+	if (problems == 0)
+		printf("no problems found\n");
+	else
+		printf("%" PRIu64 " problem%s remain%s%s\n", problems, problems == 1 ? "" : "s",
+		       problems == 1 ? "s" : "", repair ? "" : " (lethe doctor --repair fixes some)");
+	return rc;
+}

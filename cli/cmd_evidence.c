@@ -1,0 +1,171 @@
+/*
+ * cmd_evidence.c - `lethe evidence list|export|verify`: the signed disposal certificates.
+ *
+ * `evidence verify DIR` checks an exported directory with no store and no key: it is what an
+ * auditor runs (or does by hand with openssl and sha256sum, as the exported README shows).
+ */
+#include <inttypes.h>
+
+#include "cli.h"
+
+/* ---- list ------------------------------------------------------------------------------- */
+
+struct cert_list {
+	struct cli_table *table;
+	int json_first;
+	int nomem;
+	int json;
+};
+
+static int add_cert(const struct lethe_cert_info *cert, void *ctx)
+{
+	struct cert_list *cl = ctx;
+
+	if (cl->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "seq", json_integer((json_int_t)cert->seq));
+		bad |= cli_json_set(o, "id", json_string(cert->id));
+		bad |= cli_json_set(o, "object_id", json_string(cert->object_id));
+		bad |= cli_json_set(o, "group", cli_json_str(cert->group));
+		bad |= cli_json_set(o, "reason", cli_json_str(cert->reason));
+		bad |= cli_json_set(o, "shredded_at", cli_json_time(cert->shredded_at));
+		if (bad) {
+			json_decref(o);
+			cl->nomem = 1;
+			return 1;
+		}
+		cli_json_array_element(o, &cl->json_first);
+		return 0;
+	}
+	char seq[24], when[21];
+	snprintf(seq, sizeof(seq), "%" PRIu64, cert->seq);
+	cli_time_short(cert->shredded_at, when, sizeof(when));
+	const char *cells[] = { seq, cert->id, cert->object_id, cert->group, cert->reason, when };
+	if (cli_table_add(cl->table, cells) != 0) {
+		cl->nomem = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int evidence_list(struct cli *cli, int argc, char **argv)
+{
+	static const char *const headers[] = { "SEQ",	 "CERTIFICATE", "OBJECT",
+					       "GROUP", "REASON",	 "SHREDDED" };
+	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	struct cert_list cl = { .json_first = 1 };
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+
+	cl.json = cli->json;
+	if (cli->json) {
+		/* Certificates accumulate forever: stream them rather than hold them. */
+		cli_json_array_begin();
+		err = lethe_evidence_list(cli->store, add_cert, &cl);
+		cli_json_array_end(cl.json_first);
+	} else {
+		cl.table = cli_table_new(6, headers, "rlllll");
+		if (cl.table == NULL)
+			return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+		err = lethe_evidence_list(cli->store, add_cert, &cl);
+		if (err == LETHE_OK && !cl.nomem && cli_table_rows(cl.table) > 0)
+			cli_table_print(cl.table, stdout);
+		cli_table_free(cl.table);
+	}
+	if (err != LETHE_OK)
+		return cli_fail(cli, NULL, err);
+	if (cl.nomem)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	return EXIT_OK;
+}
+
+/* ---- export ----------------------------------------------------------------------------- */
+
+static int evidence_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	uint64_t count = 0;
+	enum lethe_err err;
+	const char *dir;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	dir = argv[optind];
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	err = lethe_evidence_export(cli->store, dir, &count);
+	if (err != LETHE_OK)
+		return cli_fail(cli, dir, err);
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "dir", cli_json_str(dir));
+		bad |= cli_json_set(o, "certificates", json_integer((json_int_t)count));
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	char shown[1024];
+	cli_sanitize(dir, shown, sizeof(shown));
+	printf("exported %" PRIu64 " certificate%s to %s\n", count, count == 1 ? "" : "s", shown);
+	return EXIT_OK;
+}
+
+/* ---- verify ----------------------------------------------------------------------------- */
+
+static int evidence_verify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	struct cli_problems p = { .cli = cli };
+	uint64_t count = 0;
+	enum lethe_err err;
+	const char *dir = NULL;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+		return rc;
+	if (optind < argc)
+		dir = argv[optind];
+	/* An exported directory needs no store and no key: an auditor has neither. */
+	if (dir == NULL && (rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	if (cli->json && (p.array = json_array()) == NULL)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	if (dir != NULL)
+		err = lethe_evidence_verify_dir(dir, cli_problem_cb, &p, &count);
+	else
+		err = lethe_evidence_verify(cli->store, cli_problem_cb, &p, &count);
+	return cli_verify_report(cli, err, &p, "certificate", "certificates", count, dir);
+}
+
+int cmd_evidence(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_subcommand subs[] = {
+		{ "list", evidence_list },
+		{ "export", evidence_export },
+		{ "verify", evidence_verify },
+		{ NULL, NULL },
+	};
+	return cli_dispatch_sub(cli, argc, argv, subs);
+}

@@ -1,0 +1,102 @@
+/*
+ * cmd_hold.c - `lethe hold set|clear ID|--group G`: legal holds. A held object is never
+ * shredded; anyone with the service key may place a hold, only an officer may clear one.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON, OPT_PASSPHRASE_FILE };
+
+static int hold(struct cli *cli, int argc, char **argv, int set)
+{
+	static const struct option set_options[] = {
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		CLI_COMMON_LONGOPTS
+	};
+	static const struct option clear_options[] = {
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		CLI_COMMON_LONGOPTS
+	};
+	const char *group = NULL, *reason = NULL, *id = NULL;
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", set ? set_options : clear_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_GROUP:
+			group = optarg;
+			break;
+		case OPT_REASON:
+			reason = optarg;
+			break;
+		case OPT_PASSPHRASE_FILE:
+			cli->passphrase_file = optarg;
+			break;
+		default:
+			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+				return rc;
+		}
+	}
+	if (group == NULL && optind == argc)
+		return cli_usage_error(cli, "give an object ID or --group G");
+	if ((rc = cli_operands(cli, argc, argv, 0, group != NULL ? 0 : 1)) != EXIT_OK)
+		return rc;
+	if (group == NULL)
+		id = argv[optind];
+	if (set && (reason == NULL || reason[0] == '\0'))
+		return cli_usage_error(cli, "--reason TEXT is required (the case reference)");
+	if (reason != NULL && strlen(reason) > LETHE_REASON_MAX)
+		return cli_usage_error(cli, "--reason is longer than %d bytes", LETHE_REASON_MAX);
+
+	if ((rc = cli_open(cli, set ? CLI_SERVICE : CLI_OFFICER)) != EXIT_OK)
+		return rc;
+	if (set)
+		err = lethe_hold_set(cli->store, id, group, reason);
+	else
+		err = lethe_hold_clear(cli->store, id, group);
+	if (err != LETHE_OK)
+		return cli_fail(cli, id != NULL ? id : group, err);
+
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "id", id != NULL ? json_string(id) : json_null());
+		bad |= cli_json_set(o, "group", group != NULL ? cli_json_str(group) : json_null());
+		bad |= cli_json_set(o, "hold", json_boolean(set));
+		bad |= cli_json_set(o, "reason", set ? cli_json_str(reason) : json_null());
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	if (id != NULL)
+		printf("hold %s on object %s\n", set ? "set" : "cleared", id);
+	else
+		printf("hold %s on group %s\n", set ? "set" : "cleared", group);
+	return EXIT_OK;
+}
+
+static int hold_set(struct cli *cli, int argc, char **argv)
+{
+	return hold(cli, argc, argv, 1);
+}
+
+static int hold_clear(struct cli *cli, int argc, char **argv)
+{
+	return hold(cli, argc, argv, 0);
+}
+
+int cmd_hold(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_subcommand subs[] = {
+		{ "set", hold_set },
+		{ "clear", hold_clear },
+		{ NULL, NULL },
+	};
+	return cli_dispatch_sub(cli, argc, argv, subs);
+}

@@ -1,0 +1,212 @@
+/*
+ * cmd_key.c - `lethe key list|rotate|rewrap|retire`: the key-encryption keys (KEKs). Listing
+ * needs the service key; rotate, rewrap and retire need an officer.
+ *
+ * Rotation is three steps, each its own command so that an officer can schedule them: rotate
+ * (new objects use the new primary), rewrap (every data key moves to it, no data re-encrypted),
+ * retire (the old KEK is destroyed, which closes the horizon on stale copies of wrapped keys).
+ */
+#include <inttypes.h>
+
+#include "cli.h"
+
+enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST };
+
+/* Parse the options of an officer subcommand (only --passphrase-file and the common ones). */
+static int officer_options(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		CLI_COMMON_LONGOPTS
+	};
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (c == OPT_PASSPHRASE_FILE)
+			cli->passphrase_file = optarg;
+		else if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	}
+	return CLI_CONTINUE;
+}
+
+static const char *state_name(enum lethe_kek_state state)
+{
+	return state == LETHE_KEK_RETIRED ? "retired" : "active";
+}
+
+struct key_list {
+	struct cli_table *table;
+	json_t *array;
+	int nomem;
+};
+
+static int add_key(const struct lethe_key_info *key, void *ctx)
+{
+	struct key_list *kl = ctx;
+
+	if (kl->array != NULL) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "version", json_integer(key->version));
+		bad |= cli_json_set(o, "primary", json_boolean(key->primary));
+		bad |= cli_json_set(o, "state", json_string(state_name(key->state)));
+		bad |= cli_json_set(o, "created_at", cli_json_time(key->created_at));
+		bad |= cli_json_set(o, "retired_at", cli_json_time(key->retired_at));
+		bad |= cli_json_set(o, "objects", json_integer((json_int_t)key->objects));
+		if (bad || json_array_append_new(kl->array, o) != 0)
+			kl->nomem = 1;
+		return 0;
+	}
+	char version[16], created[21], retired[21], objects[24];
+	snprintf(version, sizeof(version), "%" PRIu32, key->version);
+	cli_time_short(key->created_at, created, sizeof(created));
+	cli_time_short(key->retired_at, retired, sizeof(retired));
+	snprintf(objects, sizeof(objects), "%" PRIu64, key->objects);
+	const char *cells[] = { version, key->primary ? "yes" : "-", state_name(key->state),
+				created, retired, objects };
+	if (cli_table_add(kl->table, cells) != 0)
+		kl->nomem = 1;
+	return 0;
+}
+
+static int key_list(struct cli *cli, int argc, char **argv)
+{
+	static const char *const headers[] = { "VERSION", "PRIMARY", "STATE",
+					       "CREATED", "RETIRED", "OBJECTS" };
+	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	struct key_list kl = { 0 };
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	if (cli->json)
+		kl.array = json_array();
+	else
+		kl.table = cli_table_new(6, headers, "rllllr");
+	if (kl.array == NULL && kl.table == NULL)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+
+	err = lethe_key_list(cli->store, add_key, &kl);
+	if (err != LETHE_OK)
+		rc = cli_fail(cli, NULL, err);
+	else if (kl.nomem)
+		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	else if (kl.array != NULL)
+		rc = cli_json_print(cli, json_incref(kl.array));
+	else
+		cli_table_print(kl.table, stdout);
+	json_decref(kl.array);
+	cli_table_free(kl.table);
+	return rc;
+}
+
+static int key_rotate(struct cli *cli, int argc, char **argv)
+{
+	uint32_t version = 0;
+	enum lethe_err err;
+	int rc;
+
+	if ((rc = officer_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+		return rc;
+	err = lethe_key_rotate(cli->store, &version);
+	if (err != LETHE_OK)
+		return cli_fail(cli, NULL, err);
+	if (cli->json) {
+		json_t *o = json_object();
+		if (cli_json_set(o, "version", json_integer(version)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	printf("new primary KEK: version %" PRIu32 "\n", version);
+	if (!cli->quiet)
+		fprintf(stderr, "New objects use it. Run `lethe key rewrap` to move existing data "
+				"keys to it, then `lethe key retire` the old version.\n");
+	return EXIT_OK;
+}
+
+static int key_rewrap(struct cli *cli, int argc, char **argv)
+{
+	uint64_t count = 0;
+	enum lethe_err err;
+	int rc;
+
+	if ((rc = officer_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+		return rc;
+	err = lethe_key_rewrap(cli->store, &count);
+	cli_progress_done();
+	if (err != LETHE_OK)
+		return cli_fail(cli, NULL, err);
+	if (cli->json) {
+		json_t *o = json_object();
+		if (cli_json_set(o, "rewrapped", json_integer((json_int_t)count)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	printf("rewrapped %" PRIu64 " data key%s under the primary KEK\n", count,
+	       count == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+static int key_retire(struct cli *cli, int argc, char **argv)
+{
+	uint64_t version;
+	enum lethe_err err;
+	int rc;
+
+	if ((rc = officer_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if (cli_parse_u64(argv[optind], &version) != 0 || version == 0 || version > UINT32_MAX)
+		return cli_usage_error(cli, "VERSION is a KEK version number, not '%s'",
+				       argv[optind]);
+	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+		return rc;
+	err = lethe_key_retire(cli->store, (uint32_t)version);
+	if (err != LETHE_OK)
+		return cli_fail(cli, argv[optind], err);
+	if (cli->json) {
+		json_t *o = json_object();
+		if (cli_json_set(o, "retired", json_integer((json_int_t)version)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	printf("retired KEK version %" PRIu64 ": what it wrapped can no longer be unwrapped\n",
+	       version);
+	return EXIT_OK;
+}
+
+int cmd_key(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_subcommand subs[] = {
+		{ "list", key_list },
+		{ "rotate", key_rotate },
+		{ "rewrap", key_rewrap },
+		{ "retire", key_retire },
+		{ NULL, NULL },
+	};
+	return cli_dispatch_sub(cli, argc, argv, subs);
+}

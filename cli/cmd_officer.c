@@ -1,0 +1,169 @@
+/*
+ * cmd_officer.c - `lethe officer list|add|remove`: security officers are named keyslots of the
+ * keystore. Adding and removing one takes an existing officer's passphrase; the last officer
+ * cannot be removed.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST, OPT_NEW_PASSPHRASE_FILE };
+
+struct officer_list {
+	struct cli_table *table;
+	json_t *array;
+	int nomem;
+};
+
+static int add_officer(const struct lethe_officer_info *info, void *ctx)
+{
+	struct officer_list *ol = ctx;
+	const char *role = info->officer ? "officer" : "service";
+
+	if (ol->array != NULL) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "name", cli_json_str(info->name));
+		bad |= cli_json_set(o, "keyslot", json_integer(info->keyslot));
+		bad |= cli_json_set(o, "role", json_string(role));
+		if (bad || json_array_append_new(ol->array, o) != 0)
+			ol->nomem = 1;
+		return 0;
+	}
+	char slot[16];
+	snprintf(slot, sizeof(slot), "%d", info->keyslot);
+	const char *cells[] = { info->name, slot, role };
+	if (cli_table_add(ol->table, cells) != 0)
+		ol->nomem = 1;
+	return 0;
+}
+
+static int officer_list(struct cli *cli, int argc, char **argv)
+{
+	static const char *const headers[] = { "NAME", "KEYSLOT", "ROLE" };
+	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	struct officer_list ol = { 0 };
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	if (cli->json)
+		ol.array = json_array();
+	else
+		ol.table = cli_table_new(3, headers, "lrl");
+	if (ol.array == NULL && ol.table == NULL)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+
+	err = lethe_officer_list(cli->store, add_officer, &ol);
+	if (err != LETHE_OK)
+		rc = cli_fail(cli, NULL, err);
+	else if (ol.nomem)
+		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	else if (ol.array != NULL)
+		rc = cli_json_print(cli, json_incref(ol.array));
+	else
+		cli_table_print(ol.table, stdout);
+	json_decref(ol.array);
+	cli_table_free(ol.table);
+	return rc;
+}
+
+/* add and remove: NAME, the authorizing officer's --passphrase-file, add's new passphrase. */
+static int officer_change(struct cli *cli, int argc, char **argv, int add)
+{
+	static const struct option add_options[] = {
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		{ "new-passphrase-file", required_argument, NULL, OPT_NEW_PASSPHRASE_FILE },
+		CLI_COMMON_LONGOPTS
+	};
+	static const struct option remove_options[] = {
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		CLI_COMMON_LONGOPTS
+	};
+	struct cli_secret passphrase = { 0 };
+	const char *new_file = NULL, *name;
+	char what[96];
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", add ? add_options : remove_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_PASSPHRASE_FILE:
+			cli->passphrase_file = optarg;
+			break;
+		case OPT_NEW_PASSPHRASE_FILE:
+			new_file = optarg;
+			break;
+		default:
+			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+				return rc;
+		}
+	}
+	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	name = argv[optind];
+	if (new_file != NULL && cli->passphrase_file != NULL && strcmp(new_file, "-") == 0 &&
+	    strcmp(cli->passphrase_file, "-") == 0)
+		return cli_usage_error(cli, "only one of the passphrases can come from stdin");
+
+	/* Unlock first: a wrong passphrase should fail before the new one is asked for. */
+	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+		return rc;
+	if (add) {
+		snprintf(what, sizeof(what), "passphrase for the new officer %s", name);
+		rc = cli_passphrase_read(cli, new_file, what, 1, &passphrase);
+		if (rc != EXIT_OK)
+			return rc;
+		err = lethe_officer_add(cli->store, name, passphrase.buf, passphrase.len);
+		cli_secret_free(&passphrase);
+	} else {
+		err = lethe_officer_remove(cli->store, name);
+	}
+	if (err != LETHE_OK)
+		return cli_fail(cli, name, err);
+
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "name", cli_json_str(name));
+		bad |= cli_json_set(o, add ? "added" : "removed", json_true());
+		bad |= cli_json_set(o, "by", cli_json_str(lethe_store_actor(cli->store)));
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	printf("officer %s %s\n", name, add ? "added" : "removed");
+	return EXIT_OK;
+}
+
+static int officer_add(struct cli *cli, int argc, char **argv)
+{
+	return officer_change(cli, argc, argv, 1);
+}
+
+static int officer_remove(struct cli *cli, int argc, char **argv)
+{
+	return officer_change(cli, argc, argv, 0);
+}
+
+int cmd_officer(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_subcommand subs[] = {
+		{ "list", officer_list },
+		{ "add", officer_add },
+		{ "remove", officer_remove },
+		{ NULL, NULL },
+	};
+	return cli_dispatch_sub(cli, argc, argv, subs);
+}

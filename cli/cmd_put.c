@@ -1,0 +1,87 @@
+/*
+ * cmd_put.c - `lethe put`: store a file (or stdin) as a new object and print its id alone,
+ * so that `id=$(lethe put FILE)` works.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_NAME };
+
+int cmd_put(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "name", required_argument, NULL, OPT_NAME },
+		CLI_COMMON_LONGOPTS
+	};
+	const char *group = NULL, *name = NULL, *file = NULL;
+	char id[LETHE_ID_LEN + 1];
+	struct stat st;
+	enum lethe_err err;
+	int c, rc, fd = STDIN_FILENO;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_GROUP:
+			group = optarg;
+			break;
+		case OPT_NAME:
+			name = optarg;
+			break;
+		default:
+			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+				return rc;
+		}
+	}
+	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+		return rc;
+	if (optind < argc && strcmp(argv[optind], "-") != 0)
+		file = argv[optind];
+	/* `lethe put` typed alone would sit waiting for a terminal's input: say why instead. */
+	if (optind == argc && isatty(STDIN_FILENO))
+		return cli_usage_error(cli, "give a FILE, or '-' to read the object from stdin");
+
+	if (file != NULL) {
+		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return cli_error(cli, file, EXIT_ERROR, "%s", strerror(errno));
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			return cli_error(cli, file, EXIT_ERROR, "%s", strerror(EISDIR));
+		}
+		if (name == NULL) {
+			const char *slash = strrchr(file, '/');
+			name = slash != NULL ? slash + 1 : file;
+		}
+	}
+
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		goto out;
+	err = lethe_object_put_fd(cli->store, fd, group, name, id);
+	cli_progress_done();
+	if (err != LETHE_OK) {
+		rc = cli_fail(cli, file != NULL ? file : "stdin", err);
+		goto out;
+	}
+	if (cli->json) {
+		json_t *o = json_object();
+		if (cli_json_set(o, "id", json_string(id)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		rc = cli_json_print(cli, o);
+	} else {
+		printf("%s\n", id);
+		rc = EXIT_OK;
+	}
+out:
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc;
+}

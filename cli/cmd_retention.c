@@ -1,0 +1,100 @@
+/*
+ * cmd_retention.c - `lethe retention extend ID|--group G --until DATE|--by DURATION`:
+ * lengthen retention. It never shortens (an --until before an object's retain_until is
+ * refused), like an S3 Object Lock retention date.
+ */
+#include <inttypes.h>
+
+#include "cli.h"
+
+enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_UNTIL, OPT_BY };
+
+static int extend(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "by", required_argument, NULL, OPT_BY },
+		CLI_COMMON_LONGOPTS
+	};
+	const char *group = NULL, *id = NULL, *until_arg = NULL, *by_arg = NULL;
+	struct lethe_object_info info;
+	int64_t until = 0, by = 0;
+	uint64_t changed = 0;
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_GROUP:
+			group = optarg;
+			break;
+		case OPT_UNTIL:
+			until_arg = optarg;
+			break;
+		case OPT_BY:
+			by_arg = optarg;
+			break;
+		default:
+			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+				return rc;
+		}
+	}
+	if (group == NULL && optind == argc)
+		return cli_usage_error(cli, "give an object ID or --group G");
+	if ((rc = cli_operands(cli, argc, argv, 0, group != NULL ? 0 : 1)) != EXIT_OK)
+		return rc;
+	if (group == NULL)
+		id = argv[optind];
+	if ((until_arg == NULL) == (by_arg == NULL))
+		return cli_usage_error(cli, "give exactly one of --until DATE and --by DURATION");
+	if (until_arg != NULL && (lethe_time_parse(until_arg, &until) != LETHE_OK || until <= 0))
+		return cli_usage_error(cli, "--until wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), "
+				       "not '%s'", until_arg);
+	if (by_arg != NULL && (lethe_duration_parse(by_arg, &by) != LETHE_OK || by <= 0))
+		return cli_usage_error(cli, "--by wants a duration such as 30d, 12w or 6h, not '%s'",
+				       by_arg);
+
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	err = lethe_retention_extend(cli->store, id, group, until, by, &changed);
+	if (err != LETHE_OK)
+		return cli_fail(cli, id != NULL ? id : group, err);
+	/* For one object, show the date it now has (--by adds to what it had). */
+	if (id != NULL && (err = lethe_object_stat(cli->store, id, &info)) != LETHE_OK)
+		return cli_fail(cli, id, err);
+
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "id", id != NULL ? json_string(id) : json_null());
+		bad |= cli_json_set(o, "group", group != NULL ? cli_json_str(group) : json_null());
+		bad |= cli_json_set(o, "changed", json_integer((json_int_t)changed));
+		if (id != NULL)
+			bad |= cli_json_set(o, "retain_until", cli_json_time(info.retain_until));
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	if (id != NULL) {
+		char when[21];
+		lethe_time_format(info.retain_until, when);
+		printf("%s retained until %s\n", id, when);
+	} else {
+		printf("extended %" PRIu64 " object%s of group %s\n", changed, changed == 1 ? "" : "s",
+		       group);
+	}
+	return EXIT_OK;
+}
+
+int cmd_retention(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_subcommand subs[] = {
+		{ "extend", extend },
+		{ NULL, NULL },
+	};
+	return cli_dispatch_sub(cli, argc, argv, subs);
+}

@@ -1,0 +1,74 @@
+/*
+ * cmd_rm.c - `lethe rm`: crypto-shred one object and print its disposal certificate id.
+ * Before retain_until it takes --force and an officer passphrase (never in a locked group).
+ */
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE, OPT_PASSPHRASE_FILE };
+
+int cmd_rm(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		CLI_COMMON_LONGOPTS
+	};
+	char cert[LETHE_ID_LEN + 1];
+	const char *reason = NULL, *id;
+	enum lethe_err err;
+	int c, rc, force = 0;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_REASON:
+			reason = optarg;
+			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
+		case OPT_PASSPHRASE_FILE:
+			cli->passphrase_file = optarg;
+			break;
+		default:
+			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+				return rc;
+		}
+	}
+	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	id = argv[optind];
+	if (reason == NULL || reason[0] == '\0')
+		return cli_usage_error(cli, "--reason TEXT is required (it goes into the certificate)");
+	if (strlen(reason) > LETHE_REASON_MAX)
+		return cli_usage_error(cli, "--reason is longer than %d bytes", LETHE_REASON_MAX);
+	if (cli->passphrase_file != NULL && !force)
+		return cli_usage_error(cli, "--passphrase-file goes with --force");
+
+	/* Only a forced, early shred needs an officer; an expired object the service may shred. */
+	if ((rc = cli_open(cli, force ? CLI_OFFICER : CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	err = lethe_object_rm(cli->store, id, reason, force, cert);
+	if (err != LETHE_OK)
+		return cli_fail(cli, id, err);
+
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "id", json_string(id));
+		bad |= cli_json_set(o, "certificate", json_string(cert));
+		bad |= cli_json_set(o, "reason", cli_json_str(reason));
+		bad |= cli_json_set(o, "forced", json_boolean(force));
+		bad |= cli_json_set(o, "actor", cli_json_str(lethe_store_actor(cli->store)));
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		return cli_json_print(cli, o);
+	}
+	printf("shredded %s (certificate %s)\n", id, cert);
+	return EXIT_OK;
+}

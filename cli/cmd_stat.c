@@ -1,0 +1,76 @@
+/* cmd_stat.c - `lethe stat ID`: what lethe knows of one object, live or shredded. */
+#include <inttypes.h>
+
+#include "cli.h"
+
+static void field(const char *label, const char *value)
+{
+	printf("%-13s %s\n", label, value);
+}
+
+static void print_time(const char *label, int64_t seconds)
+{
+	char rfc[21], rel[32], line[64];
+
+	lethe_time_format(seconds, rfc);
+	cli_time_relative(seconds, rel, sizeof(rel));
+	snprintf(line, sizeof(line), "%s (%s)", rfc, rel);
+	field(label, line);
+}
+
+static void print_info(const struct lethe_object_info *info)
+{
+	char buf[4 * LETHE_NAME_MAX + 64], size[16], sha[65];
+
+	field("id", info->id);
+	cli_sanitize(info->name, buf, sizeof(buf));
+	field("name", buf[0] != '\0' ? buf : "-");
+	cli_sanitize(info->group, buf, sizeof(buf));
+	field("group", buf);
+	field("state", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live");
+	cli_size_human(info->size, size, sizeof(size));
+	snprintf(buf, sizeof(buf), "%s (%" PRIu64 " bytes)", size, info->size);
+	field("size", buf);
+	print_time("created", info->created_at);
+	print_time("retain until", info->retain_until);
+	if (info->state == LETHE_STATE_SHREDDED)
+		print_time("shredded", info->shredded_at);
+	if (info->hold) {
+		char reason[4 * LETHE_REASON_MAX + 1];
+		cli_sanitize(info->hold_reason, reason, sizeof(reason));
+		snprintf(buf, sizeof(buf), "yes: %s", reason);
+		field("hold", buf);
+	} else {
+		field("hold", "no");
+	}
+	if (info->kek_version != 0) {
+		snprintf(buf, sizeof(buf), "%" PRIu32, info->kek_version);
+		field("kek version", buf);
+	}
+	cli_hex(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
+	field("file sha256", sha);
+}
+
+int cmd_stat(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	struct lethe_object_info info;
+	enum lethe_err err;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	err = lethe_object_stat(cli->store, argv[optind], &info);
+	if (err != LETHE_OK)
+		return cli_fail(cli, argv[optind], err);
+	if (cli->json)
+		return cli_json_print(cli, cli_json_object_info(&info));
+	print_info(&info);
+	return EXIT_OK;
+}

@@ -1,0 +1,263 @@
+/*
+ * main.c - the `lethe` command: global options, the table of commands, and the one table
+ * that turns an enum lethe_err into an exit code.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{ "init", cmd_init,
+	  "lethe init [--store DIR] [--keyfile FILE] --officer NAME [--passphrase-file FILE]",
+	  "create a store (and its service keyfile)" },
+	{ "put", cmd_put, "lethe put [--group G] [--name NAME] [FILE|-]",
+	  "store a file as a new object; prints its id" },
+	{ "get", cmd_get, "lethe get ID [-o FILE] [--offset N] [--length N]",
+	  "write an object's plaintext to stdout or FILE" },
+	{ "stat", cmd_stat, "lethe stat ID", "show what is known of an object" },
+	{ "ls", cmd_ls, "lethe ls [--group G] [--expired] [--all]", "list objects" },
+	{ "rm", cmd_rm, "lethe rm ID --reason TEXT [--force [--passphrase-file FILE]]",
+	  "crypto-shred one object, with a disposal certificate" },
+	{ "hold", cmd_hold,
+	  "lethe hold set ID|--group G --reason TEXT\n"
+	  "lethe hold clear ID|--group G [--passphrase-file FILE]",
+	  "place or clear a legal hold" },
+	{ "retention", cmd_retention,
+	  "lethe retention extend ID|--group G --until DATE|--by DURATION",
+	  "lengthen retention (never shortens)" },
+	{ "sweep", cmd_sweep, "lethe sweep [--dry-run]",
+	  "crypto-shred every expired object not on hold" },
+	{ "key", cmd_key,
+	  "lethe key list\n"
+	  "lethe key rotate [--passphrase-file FILE]\n"
+	  "lethe key rewrap [--passphrase-file FILE]\n"
+	  "lethe key retire VERSION [--passphrase-file FILE]",
+	  "list, rotate, rewrap and retire key-encryption keys" },
+	{ "officer", cmd_officer,
+	  "lethe officer list\n"
+	  "lethe officer add NAME [--new-passphrase-file FILE] [--passphrase-file FILE]\n"
+	  "lethe officer remove NAME [--passphrase-file FILE]",
+	  "list, add and remove security officers" },
+	{ "evidence", cmd_evidence,
+	  "lethe evidence list\n"
+	  "lethe evidence export DIR\n"
+	  "lethe evidence verify [DIR]",
+	  "list, export and verify disposal certificates" },
+	{ "audit", cmd_audit,
+	  "lethe audit verify\n"
+	  "lethe audit export [--since SEQ|TIME]\n"
+	  "lethe audit checkpoint [DIR]",
+	  "verify, export and checkpoint the audit log" },
+	{ "doctor", cmd_doctor, "lethe doctor [--repair]",
+	  "check permissions, consistency and leftovers; repair orphans" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/*
+ * The one table from error to exit code. A switch with no default: -Wswitch-enum (an error
+ * here) catches a code appended to enum lethe_err without an exit code.
+ */
+int cli_exit_code(enum lethe_err err)
+{
+	switch (err) {
+	case LETHE_OK:
+		return EXIT_OK;
+	case LETHE_ERR_INTERNAL:
+	case LETHE_ERR_NOMEM:
+	case LETHE_ERR_IO:
+	case LETHE_ERR_NOSPC:
+	case LETHE_ERR_BUSY:
+	case LETHE_ERR_CRYPTO:
+		return EXIT_ERROR;
+	case LETHE_ERR_INVALID:
+	case LETHE_ERR_CONFIG:
+	case LETHE_ERR_EXISTS:
+		return EXIT_USAGE;
+	case LETHE_ERR_NOT_FOUND:
+	case LETHE_ERR_SHREDDED:
+		return EXIT_NO_OBJECT;
+	case LETHE_ERR_INTEGRITY:
+	case LETHE_ERR_DATABASE:
+		return EXIT_INTEGRITY;
+	case LETHE_ERR_HELD:
+	case LETHE_ERR_LOCKED:
+	case LETHE_ERR_NOT_EXPIRED:
+	case LETHE_ERR_KEK_IN_USE:
+	case LETHE_ERR_LAST_OFFICER:
+	case LETHE_ERR_SHORTENS:
+		return EXIT_REFUSED;
+	case LETHE_ERR_PERMISSION:
+	case LETHE_ERR_UNLOCK:
+	case LETHE_ERR_NOT_OFFICER:
+	case LETHE_ERR_KEYSTORE:
+		return EXIT_PERMISSION;
+	}
+	/* Not a value of the enum (a newer library?): a plain error. */
+	return EXIT_ERROR;
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"usage: lethe [--store DIR] [--config FILE] [--json] [--quiet] COMMAND [ARGS]\n"
+		"       lethe --version | --help | help [COMMAND]\n"
+		"\n"
+		"At-rest encryption and retention: stores files encrypted, keeps each as long as\n"
+		"its group's policy says, then crypto-shreds it and writes signed evidence.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"Options (also accepted after the command):\n"
+		"  --store DIR     the store (default: $LETHE_STORE)\n"
+		"  --config FILE   use FILE instead of DIR/lethe.conf (for init: the template)\n"
+		"  --json          print one JSON value on stdout\n"
+		"  --quiet         no progress, notes or warnings on stderr\n"
+		"  --version       print the version\n"
+		"  --help          print this help; `lethe COMMAND --help` for a command\n"
+		"\n"
+		"Exit status: 0 ok, 1 error, 2 usage or config, 3 no such object (or shredded),\n"
+		"4 integrity or authentication failure, 5 refused by policy, 6 permission or unlock\n"
+		"failure. See lethe(1).\n");
+}
+
+/* The short usage of a mistake: what the line looks like, and where to read more. */
+static void print_short_usage(void)
+{
+	fprintf(stderr, "usage: lethe [--store DIR] [--config FILE] [--json] [--quiet] COMMAND [ARGS]\n"
+			"commands:");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, " %s", commands[i].name);
+	fprintf(stderr, "\nRun 'lethe --help' for more, 'lethe COMMAND --help' for a command.\n");
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int help_command(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2) {
+		print_help(stdout);
+		return EXIT_OK;
+	}
+	const struct cli_command *cmd = find_command(argv[1]);
+	if (cmd == NULL) {
+		fprintf(stderr, "lethe: help: unknown command '%s'\n", argv[1]);
+		print_short_usage();
+		return EXIT_USAGE;
+	}
+	cli->command = cmd;
+	snprintf(cli->name, sizeof(cli->name), "%s", cmd->name);
+	cli_print_usage(cli, stdout);
+	return EXIT_OK;
+}
+
+/*
+ * Flush stdout and report a write error (a full disk, a closed pipe the shell ignored): a
+ * command whose output was lost has not succeeded.
+ */
+static int close_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "lethe: writing to stdout: %s\n", strerror(e ? e : EIO));
+		return code == EXIT_OK ? EXIT_ERROR : code;
+	}
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .prog = "lethe" };
+	int c;
+
+	/* Keys pass through this process: never leave them in a core file. */
+	struct rlimit no_core = { 0, 0 };
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+
+	const char *env_store = getenv("LETHE_STORE");
+	if (env_store != NULL && env_store[0] != '\0')
+		cli.store_dir = env_store;
+
+	opterr = 0;
+	/* '+': stop at the command; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+:hV", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE:
+			cli.store_dir = optarg;
+			break;
+		case OPT_CONFIG:
+			cli.config = optarg;
+			break;
+		case OPT_JSON:
+			cli.json = 1;
+			break;
+		case OPT_QUIET:
+			cli.quiet = 1;
+			break;
+		case 'h':
+			print_help(stdout);
+			return close_stdout(EXIT_OK);
+		case 'V':
+			printf("lethe %s\n", lethe_version());
+			return close_stdout(EXIT_OK);
+		case ':':
+			fprintf(stderr, "lethe: option '%s' needs an argument\n", argv[optind - 1]);
+			print_short_usage();
+			return EXIT_USAGE;
+		default:
+			if (optopt != 0)
+				fprintf(stderr, "lethe: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "lethe: unknown option '%s'\n", argv[optind - 1]);
+			print_short_usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "lethe: no command given\n");
+		print_short_usage();
+		return EXIT_USAGE;
+	}
+
+	char **cmd_argv = argv + optind;
+	int cmd_argc = argc - optind;
+	if (strcmp(cmd_argv[0], "help") == 0)
+		return close_stdout(help_command(&cli, cmd_argc, cmd_argv));
+
+	cli.command = find_command(cmd_argv[0]);
+	if (cli.command == NULL) {
+		fprintf(stderr, "lethe: unknown command '%s'\n", cmd_argv[0]);
+		print_short_usage();
+		return EXIT_USAGE;
+	}
+	snprintf(cli.name, sizeof(cli.name), "%s", cli.command->name);
+
+	int code = cli.command->run(&cli, cmd_argc, cmd_argv);
+	cli_progress_done();
+	lethe_store_close(cli.store);
+	cli.store = NULL;
+	return close_stdout(code);
+}

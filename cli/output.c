@@ -1,0 +1,500 @@
+/*
+ * output.c - how lethe prints: human sizes and times, tables sized to their content, text made
+ * safe for a terminal, JSON through jansson, and a progress line on a terminal (never colour:
+ * this output ends up in logs).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- text ------------------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence starting at @p s (1..4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+			return 0; /* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+			return 0;
+		if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Object names are any bytes: printed raw they could move the cursor, rewrite the screen or
+ * hide a line of a log. Control characters (C0, DEL, C1) and bytes that are not UTF-8 become
+ * \xNN; everything else is kept.
+ */
+void cli_sanitize(const char *text, char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t out = 0;
+
+	if (len == 0)
+		return;
+	while (*s != '\0') {
+		size_t n = utf8_len(s);
+		int escape = n == 0 || (n == 1 && (s[0] < 0x20 || s[0] == 0x7f)) ||
+			     (n == 2 && s[0] == 0xC2 && s[1] < 0xA0);
+		if (escape) {
+			size_t count = n == 0 ? 1 : n;
+			if (out + 4 * count >= len)
+				break;
+			for (size_t i = 0; i < count; i++) {
+				snprintf(buf + out, len - out, "\\x%02x", s[i]);
+				out += 4;
+			}
+			s += count;
+			continue;
+		}
+		if (out + n >= len)
+			break;
+		memcpy(buf + out, s, n);
+		out += n;
+		s += n;
+	}
+	buf[out] = '\0';
+}
+
+/* Columns a sanitized string takes: one per code point (no East Asian wide forms). */
+static size_t display_width(const char *text)
+{
+	size_t width = 0;
+
+	for (const unsigned char *s = (const unsigned char *)text; *s != '\0'; s++)
+		if ((*s & 0xC0) != 0x80)
+			width++;
+	return width;
+}
+
+void cli_hex(const uint8_t *bytes, size_t len, char *buf)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		buf[2 * i] = digits[bytes[i] >> 4];
+		buf[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	buf[2 * len] = '\0';
+}
+
+void cli_size_human(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double value = (double)bytes;
+	size_t unit = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return;
+	}
+	while (value >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+		value /= 1024.0;
+		unit++;
+	}
+	if (value < 100.0)
+		snprintf(buf, len, "%.1f %s", value, units[unit]);
+	else
+		snprintf(buf, len, "%.0f %s", value, units[unit]);
+}
+
+void cli_time_short(int64_t seconds, char *buf, size_t len)
+{
+	time_t t = (time_t)seconds;
+	struct tm tm;
+
+	if (seconds == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+void cli_time_relative(int64_t seconds, char *buf, size_t len)
+{
+	const int64_t minute = 60, hour = 3600, day = 86400, year = 365 * day;
+	int64_t delta = seconds - (int64_t)time(NULL);
+	int64_t span = delta < 0 ? -delta : delta;
+	const char *unit;
+	int64_t n;
+
+	/* Two of a unit before moving up to it: "90 minutes", not "1 hour". */
+	if (span < minute) {
+		n = span;
+		unit = "second";
+	} else if (span < 2 * hour) {
+		n = span / minute;
+		unit = "minute";
+	} else if (span < 2 * day) {
+		n = span / hour;
+		unit = "hour";
+	} else if (span < 2 * year) {
+		n = span / day;
+		unit = "day";
+	} else {
+		n = span / year;
+		unit = "year";
+	}
+	if (span == 0)
+		snprintf(buf, len, "now");
+	else if (delta > 0)
+		snprintf(buf, len, "in %" PRId64 " %s%s", n, unit, n == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%" PRId64 " %s%s ago", n, unit, n == 1 ? "" : "s");
+}
+
+/* ---- tables ----------------------------------------------------------------------------- */
+
+struct cli_table {
+	size_t ncols;
+	const char *const *headers;
+	const char *align;
+	char **cells; /* nrows * ncols, row-major */
+	size_t nrows;
+	size_t cap;
+};
+
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers, const char *align)
+{
+	struct cli_table *table = calloc(1, sizeof(*table));
+
+	if (table == NULL)
+		return NULL;
+	table->ncols = ncols;
+	table->headers = headers;
+	table->align = align;
+	return table;
+}
+
+int cli_table_add(struct cli_table *table, const char *const *cells)
+{
+	if (table->nrows == table->cap) {
+		size_t cap = table->cap == 0 ? 16 : table->cap * 2;
+		char **grown = realloc(table->cells, cap * table->ncols * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		table->cells = grown;
+		table->cap = cap;
+	}
+	char **row = table->cells + table->nrows * table->ncols;
+	for (size_t i = 0; i < table->ncols; i++) {
+		size_t len = strlen(cells[i]) * 4 + 1; /* room for every byte escaped */
+		row[i] = malloc(len);
+		if (row[i] == NULL) {
+			while (i-- > 0)
+				free(row[i]);
+			return -1;
+		}
+		cli_sanitize(cells[i], row[i], len);
+	}
+	table->nrows++;
+	return 0;
+}
+
+size_t cli_table_rows(const struct cli_table *table)
+{
+	return table->nrows;
+}
+
+static void print_cell(FILE *f, const char *text, size_t width, char align, int last)
+{
+	size_t pad = width - display_width(text);
+
+	if (align == 'r')
+		fprintf(f, "%*s%s", (int)pad, "", text);
+	else if (last)
+		fputs(text, f);
+	else
+		fprintf(f, "%s%*s", text, (int)pad, "");
+}
+
+void cli_table_print(const struct cli_table *table, FILE *f)
+{
+	size_t *width = calloc(table->ncols, sizeof(*width));
+
+	if (width == NULL)
+		return;
+	for (size_t c = 0; c < table->ncols; c++) {
+		width[c] = display_width(table->headers[c]);
+		for (size_t r = 0; r < table->nrows; r++) {
+			size_t w = display_width(table->cells[r * table->ncols + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (size_t r = 0; r <= table->nrows; r++) {
+		for (size_t c = 0; c < table->ncols; c++) {
+			const char *text = r == 0 ? table->headers[c]
+						  : table->cells[(r - 1) * table->ncols + c];
+			if (c > 0)
+				fputs("  ", f);
+			print_cell(f, text, width[c], table->align[c], c + 1 == table->ncols);
+		}
+		fputc('\n', f);
+	}
+	free(width);
+}
+
+void cli_table_free(struct cli_table *table)
+{
+	if (table == NULL)
+		return;
+	for (size_t i = 0; i < table->nrows * table->ncols; i++)
+		free(table->cells[i]);
+	free(table->cells);
+	free(table);
+}
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+json_t *cli_json_str(const char *text)
+{
+	json_t *value = json_string(text);
+
+	if (value != NULL)
+		return value;
+	/* Not UTF-8 (object names are any bytes): JSON cannot carry it, so U+FFFD each bad byte. */
+	size_t len = strlen(text);
+	char *fixed = malloc(3 * len + 1);
+	const unsigned char *s = (const unsigned char *)text;
+	size_t out = 0;
+
+	if (fixed == NULL)
+		return NULL;
+	while (*s != '\0') {
+		size_t n = utf8_len(s);
+		if (n == 0) {
+			memcpy(fixed + out, "\xEF\xBF\xBD", 3);
+			out += 3;
+			s++;
+		} else {
+			memcpy(fixed + out, s, n);
+			out += n;
+			s += n;
+		}
+	}
+	fixed[out] = '\0';
+	value = json_string(fixed);
+	free(fixed);
+	return value;
+}
+
+json_t *cli_json_time(int64_t seconds)
+{
+	char buf[21];
+
+	if (seconds == 0)
+		return json_null();
+	lethe_time_format(seconds, buf);
+	return json_string(buf);
+}
+
+int cli_json_set(json_t *object, const char *key, json_t *value)
+{
+	if (value == NULL)
+		return -1;
+	if (object == NULL) {
+		json_decref(value);
+		return -1;
+	}
+	/* json_object_set_new() takes the reference even when it fails. */
+	return json_object_set_new(object, key, value) == 0 ? 0 : -1;
+}
+
+json_t *cli_json_object_info(const struct lethe_object_info *info)
+{
+	char sha[65];
+	json_t *o = json_object();
+	int bad = 0;
+
+	cli_hex(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
+	bad |= cli_json_set(o, "id", json_string(info->id));
+	bad |= cli_json_set(o, "group", cli_json_str(info->group));
+	bad |= cli_json_set(o, "name", cli_json_str(info->name));
+	bad |= cli_json_set(o, "size", json_integer((json_int_t)info->size));
+	bad |= cli_json_set(o, "created_at", cli_json_time(info->created_at));
+	bad |= cli_json_set(o, "retain_until", cli_json_time(info->retain_until));
+	bad |= cli_json_set(o, "hold", json_boolean(info->hold));
+	bad |= cli_json_set(o, "hold_reason",
+			    info->hold ? cli_json_str(info->hold_reason) : json_null());
+	bad |= cli_json_set(o, "state",
+			    json_string(info->state == LETHE_STATE_SHREDDED ? "shredded" : "live"));
+	bad |= cli_json_set(o, "shredded_at", cli_json_time(info->shredded_at));
+	bad |= cli_json_set(o, "kek_version",
+			    info->kek_version != 0 ? json_integer(info->kek_version) : json_null());
+	bad |= cli_json_set(o, "ciphertext_sha256", json_string(sha));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int cli_json_nomem(const struct cli *cli)
+{
+	return cli_error(cli, NULL, EXIT_ERROR, "out of memory building the JSON output");
+}
+
+int cli_json_print(const struct cli *cli, json_t *value)
+{
+	if (value == NULL)
+		return cli_json_nomem(cli);
+	json_dumpf(value, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(value);
+	return EXIT_OK;
+}
+
+void cli_json_array_begin(void)
+{
+	fputc('[', stdout);
+}
+
+void cli_json_array_element(json_t *value, int *first)
+{
+	if (value == NULL)
+		return;
+	fputs(*first ? "\n  " : ",\n  ", stdout);
+	json_dumpf(value, stdout, JSON_COMPACT);
+	json_decref(value);
+	*first = 0;
+}
+
+void cli_json_array_end(int first)
+{
+	fputs(first ? "]\n" : "\n]\n", stdout);
+}
+
+/* ---- verification reports ---------------------------------------------------------------- */
+
+void cli_problem_cb(const char *where, const char *what, void *ctx)
+{
+	struct cli_problems *p = ctx;
+
+	p->count++;
+	/* Each problem is an error line on stderr, naming the certificate or record at fault. */
+	cli_error(p->cli, where, EXIT_INTEGRITY, "%s", what != NULL ? what : "");
+	if (p->array != NULL) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "where", cli_json_str(where != NULL ? where : ""));
+		bad |= cli_json_set(o, "what", cli_json_str(what != NULL ? what : ""));
+		if (bad || json_array_append_new(p->array, o) != 0)
+			p->nomem = 1;
+	}
+}
+
+int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *p,
+		      const char *singular, const char *plural, uint64_t count, const char *object)
+{
+	int rc;
+
+	/* Problems were already reported one per line; any other failure gets its own line. */
+	if (err != LETHE_OK && !(err == LETHE_ERR_INTEGRITY && p->count > 0))
+		rc = cli_fail(cli, object, err);
+	else
+		rc = cli_exit_code(err);
+	if (cli->json && (err == LETHE_OK || err == LETHE_ERR_INTEGRITY)) {
+		json_t *o = p->nomem ? NULL : json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "ok", json_boolean(err == LETHE_OK));
+		bad |= cli_json_set(o, plural, json_integer((json_int_t)count));
+		bad |= cli_json_set(o, "problems", json_incref(p->array));
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
+		int print_rc = cli_json_print(cli, o);
+		if (rc == EXIT_OK)
+			rc = print_rc;
+	} else if (err == LETHE_OK) {
+		printf("%" PRIu64 " %s verified, no problems found\n", count,
+		       count == 1 ? singular : plural);
+	}
+	json_decref(p->array);
+	p->array = NULL;
+	return rc;
+}
+
+/* ---- progress --------------------------------------------------------------------------- */
+
+static struct {
+	int shown;
+	size_t width;
+	struct timespec last;
+	char line[160];
+} progress;
+
+void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
+{
+	char label[64], line[160];
+	struct timespec now;
+	struct winsize ws;
+	size_t cols = 80, len;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (int64_t)(now.tv_sec - progress.last.tv_sec) * 1000 +
+		     (now.tv_nsec - progress.last.tv_nsec) / 1000000;
+	/* At most ten redraws a second: a terminal is slow, and this is called per segment. */
+	if (progress.shown && ms < 100 && !(total != 0 && done >= total))
+		return;
+	progress.last = now;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		cols = ws.ws_col;
+
+	cli_sanitize(what != NULL ? what : "", label, sizeof(label));
+	if (total != 0) {
+		enum { BAR = 30 };
+		char bar[BAR + 1];
+		double fraction = done >= total ? 1.0 : (double)done / (double)total;
+		size_t filled = (size_t)(fraction * BAR);
+		memset(bar, '#', filled);
+		memset(bar + filled, '.', BAR - filled);
+		bar[BAR] = '\0';
+		snprintf(line, sizeof(line), "%s [%s] %3u%%", label, bar,
+			 (unsigned)(fraction * 100.0));
+	} else {
+		snprintf(line, sizeof(line), "%s: %" PRIu64, label, done);
+	}
+	len = strlen(line);
+	if (len >= cols) {
+		len = cols - 1;
+		line[len] = '\0';
+	}
+	if (progress.shown && strcmp(line, progress.line) == 0)
+		return;
+	memcpy(progress.line, line, len + 1);
+	fprintf(stderr, "\r%s", line);
+	if (progress.width > len)
+		fprintf(stderr, "%*s\r%s", (int)(progress.width - len), "", line);
+	fflush(stderr);
+	progress.width = len;
+	progress.shown = 1;
+}
+
+void cli_progress_done(void)
+{
+	if (!progress.shown)
+		return;
+	fprintf(stderr, "\r%*s\r", (int)progress.width, "");
+	fflush(stderr);
+	progress.shown = 0;
+	progress.width = 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * util.c - what every command shares: option and usage handling, error lines, opening the
+ * store, officer passphrases (from a file or a terminal prompt, wiped after use), strict
+ * number parsing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- options and usage ------------------------------------------------------------------ */
+
+void cli_getopt_reset(void)
+{
+	/* optind = 0 makes glibc's getopt reinitialise (it keeps state between argv vectors). */
+	optind = 0;
+	opterr = 0;
+}
+
+void cli_print_usage(const struct cli *cli, FILE *f)
+{
+	const char *line = cli->command != NULL ? cli->command->usage : "lethe COMMAND ...";
+	int first = 1;
+
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n');
+		int n = end != NULL ? (int)(end - line) : (int)strlen(line);
+		fprintf(f, "%s%.*s\n", first ? "usage: " : "       ", n, line);
+		first = 0;
+		line += n;
+		if (*line == '\n')
+			line++;
+	}
+}
+
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s: ", cli->prog, cli->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cli_print_usage(cli, stderr);
+	return EXIT_USAGE;
+}
+
+int cli_common_opt(struct cli *cli, int c, char **argv)
+{
+	switch (c) {
+	case OPT_STORE:
+		cli->store_dir = optarg;
+		return CLI_CONTINUE;
+	case OPT_CONFIG:
+		cli->config = optarg;
+		return CLI_CONTINUE;
+	case OPT_JSON:
+		cli->json = 1;
+		return CLI_CONTINUE;
+	case OPT_QUIET:
+		cli->quiet = 1;
+		return CLI_CONTINUE;
+	case OPT_HELP:
+		cli_print_usage(cli, stdout);
+		return EXIT_OK;
+	case ':':
+		return cli_usage_error(cli, "option '%s' needs an argument", argv[optind - 1]);
+	default:
+		/* '?': getopt leaves a short option in optopt, a long one only in argv. */
+		if (optopt > 0 && optopt < 0x100)
+			return cli_usage_error(cli, "unknown option '-%c'", optopt);
+		return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max)
+{
+	int n = argc - optind;
+
+	if (n < min)
+		return cli_usage_error(cli, "missing operand");
+	if (n > max)
+		return cli_usage_error(cli, "unexpected operand '%s'", argv[optind + max]);
+	return EXIT_OK;
+}
+
+int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_subcommand *subs)
+{
+	if (argc < 2)
+		return cli_usage_error(cli, "missing subcommand");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_print_usage(cli, stdout);
+		return EXIT_OK;
+	}
+	for (const struct cli_subcommand *sub = subs; sub->name != NULL; sub++) {
+		if (strcmp(sub->name, argv[1]) == 0) {
+			snprintf(cli->name, sizeof(cli->name), "%s %s", cli->command->name,
+				 sub->name);
+			return sub->run(cli, argc - 1, argv + 1);
+		}
+	}
+	return cli_usage_error(cli, "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- error lines ------------------------------------------------------------------------ */
+
+/* Print @p text on stderr on one line, without control characters from file names or ids. */
+static void put_sanitized(const char *text)
+{
+	char buf[2048];
+
+	cli_sanitize(text, buf, sizeof(buf));
+	fputs(buf, stderr);
+}
+
+static void error_prefix(const struct cli *cli, const char *object)
+{
+	fprintf(stderr, "%s: %s", cli->prog, cli->name);
+	if (object != NULL && object[0] != '\0') {
+		fputc(' ', stderr);
+		put_sanitized(object);
+	}
+	fputs(": ", stderr);
+}
+
+int cli_error(const struct cli *cli, const char *object, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	cli_progress_done();
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_prefix(cli, object);
+	put_sanitized(msg);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cli_fail(const struct cli *cli, const char *object, enum lethe_err err)
+{
+	const char *detail = lethe_errdetail();
+
+	if (detail == NULL || detail[0] == '\0')
+		detail = lethe_strerror(err);
+	/* "lethe: evidence verify D: D: not an evidence directory" says D once too often. */
+	if (object != NULL && object[0] != '\0') {
+		size_t len = strlen(object);
+		if (strncmp(detail, object, len) == 0 && detail[len] == ':' && detail[len + 1] == ' ')
+			detail += len + 2;
+	}
+	return cli_error(cli, object, cli_exit_code(err), "%s", detail);
+}
+
+void cli_warn(const struct cli *cli, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (cli->quiet)
+		return;
+	cli_progress_done();
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s: warning: ", cli->prog, cli->name);
+	put_sanitized(msg);
+	fputc('\n', stderr);
+}
+
+/* ---- the store -------------------------------------------------------------------------- */
+
+int cli_store_dir(const struct cli *cli, const char **dir)
+{
+	*dir = cli->store_dir;
+	if (*dir == NULL || (*dir)[0] == '\0')
+		return cli_usage_error(cli, "no store given: use --store DIR or set LETHE_STORE");
+	return EXIT_OK;
+}
+
+int cli_open(struct cli *cli, enum cli_role role)
+{
+	struct cli_secret passphrase = { 0 };
+	struct lethe_open_opts opts = { 0 };
+	const char *dir;
+	enum lethe_err err;
+	int rc;
+
+	rc = cli_store_dir(cli, &dir);
+	if (rc != EXIT_OK)
+		return rc;
+	opts.dir = dir;
+	opts.config = cli->config;
+	if (role == CLI_OFFICER) {
+		rc = cli_passphrase_read(cli, cli->passphrase_file, "officer passphrase", 0,
+					 &passphrase);
+		if (rc != EXIT_OK)
+			return rc;
+		opts.passphrase = passphrase.buf;
+		opts.passphrase_len = passphrase.len;
+	}
+	err = lethe_store_open(&opts, &cli->store);
+	cli_secret_free(&passphrase);
+	if (err != LETHE_OK)
+		return cli_fail(cli, dir, err);
+	if (!cli->quiet && isatty(STDERR_FILENO))
+		lethe_store_set_progress(cli->store, cli_progress_cb, NULL);
+	return EXIT_OK;
+}
+
+/* ---- passphrases ------------------------------------------------------------------------ */
+
+/*
+ * Longest passphrase read. LUKS2 takes longer ones, but a passphrase typed or kept in a file
+ * is far shorter; anything longer is more likely the wrong file.
+ */
+#define CLI_PASSPHRASE_MAX 4096
+
+static int secret_alloc(struct cli_secret *secret)
+{
+	/* One byte more than the maximum, to tell "exactly the maximum" from "too long". */
+	secret->cap = CLI_PASSPHRASE_MAX + 1;
+	secret->len = 0;
+	secret->buf = calloc(1, secret->cap);
+	if (secret->buf == NULL)
+		return -1;
+	/* Keep it out of swap where we may; failing that (RLIMIT_MEMLOCK) is not fatal. */
+	(void)mlock(secret->buf, secret->cap);
+	return 0;
+}
+
+void cli_secret_free(struct cli_secret *secret)
+{
+	if (secret->buf != NULL) {
+		explicit_bzero(secret->buf, secret->cap);
+		(void)munlock(secret->buf, secret->cap);
+		free(secret->buf);
+	}
+	secret->buf = NULL;
+	secret->len = 0;
+	secret->cap = 0;
+}
+
+static int passphrase_from_file(const struct cli *cli, const char *path,
+				struct cli_secret *secret)
+{
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	int rc = EXIT_OK;
+
+	if (fd < 0)
+		return cli_error(cli, path, EXIT_ERROR, "%s", strerror(errno));
+	while (secret->len < secret->cap) {
+		ssize_t n = read(fd, secret->buf + secret->len, secret->cap - secret->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = cli_error(cli, path, EXIT_ERROR, "%s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		secret->len += (size_t)n;
+	}
+	if (secret->len > CLI_PASSPHRASE_MAX) {
+		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is longer than %d bytes",
+			       CLI_PASSPHRASE_MAX);
+		goto out;
+	}
+	/* Files written by `echo` or an editor end in a newline that is not part of it. */
+	if (secret->len > 0 && secret->buf[secret->len - 1] == '\n')
+		secret->len--;
+	if (secret->len == 0)
+		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is empty");
+out:
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc;
+}
+
+/* The terminal's settings while echo is off, so that a signal can restore them. */
+static struct termios saved_termios;
+static volatile sig_atomic_t termios_saved;
+
+static void restore_terminal_and_die(int sig)
+{
+	if (termios_saved)
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+#define NPROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+
+/* Read one line from the terminal on stdin with echo off. 0 ok, -1 error (errno), 1 EOF. */
+static int prompt_line(const char *prompt, struct cli_secret *secret)
+{
+	struct sigaction old[NPROMPT_SIGNALS], sa;
+	struct termios quiet;
+	int rc = 0;
+
+	if (tcgetattr(STDIN_FILENO, &saved_termios) != 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = restore_terminal_and_die;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &sa, &old[i]);
+	termios_saved = 1;
+	quiet = saved_termios;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+		rc = -1;
+		goto out;
+	}
+	fputs(prompt, stderr);
+	fflush(stderr);
+
+	secret->len = 0;
+	for (;;) {
+		char c;
+		ssize_t n = read(STDIN_FILENO, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		if (n == 0) {
+			rc = secret->len == 0 ? 1 : 0;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (secret->len < secret->cap)
+			secret->buf[secret->len++] = c;
+	}
+	fputc('\n', stderr);
+out:
+	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	termios_saved = 0;
+	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &old[i], NULL);
+	return rc;
+}
+
+int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int confirm,
+			struct cli_secret *secret)
+{
+	struct cli_secret again = { 0 };
+	char prompt[128];
+	int rc;
+
+	if (secret_alloc(secret) != 0)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	if (path != NULL) {
+		rc = passphrase_from_file(cli, path, secret);
+		goto out;
+	}
+	/*
+	 * Only prompt on a terminal: a job with no terminal and no file must fail at once rather
+	 * than wait for input that never comes.
+	 */
+	if (!isatty(STDIN_FILENO)) {
+		rc = cli_error(cli, NULL, EXIT_PERMISSION,
+			       "an %s is needed: give --passphrase-file FILE or run on a terminal",
+			       what);
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Enter %s: ", what);
+	rc = prompt_line(prompt, secret);
+	if (rc != 0) {
+		rc = cli_error(cli, NULL, EXIT_PERMISSION, "no %s read%s%s", what,
+			       rc < 0 ? ": " : "", rc < 0 ? strerror(errno) : "");
+		goto out;
+	}
+	if (secret->len > CLI_PASSPHRASE_MAX) {
+		rc = cli_error(cli, NULL, EXIT_USAGE, "%s is longer than %d bytes", what,
+			       CLI_PASSPHRASE_MAX);
+		goto out;
+	}
+	if (secret->len == 0) {
+		rc = cli_error(cli, NULL, EXIT_USAGE, "empty %s", what);
+		goto out;
+	}
+	if (confirm) {
+		if (secret_alloc(&again) != 0) {
+			rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+			goto out;
+		}
+		snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
+		if (prompt_line(prompt, &again) != 0 || again.len != secret->len ||
+		    memcmp(again.buf, secret->buf, secret->len) != 0) {
+			rc = cli_error(cli, NULL, EXIT_USAGE, "the two entries of the %s differ", what);
+			goto out;
+		}
+	}
+	rc = EXIT_OK;
+out:
+	cli_secret_free(&again);
+	if (rc != EXIT_OK)
+		cli_secret_free(secret);
+	return rc;
+}
+
+/* ---- parsing ---------------------------------------------------------------------------- */
+
+int cli_parse_u64(const char *text, uint64_t *value)
+{
+	char *end;
+	unsigned long long v;
+
+	/* strtoull accepts leading spaces, a sign (and negates "-1"!): allow digits only. */
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*value = v;
+	return 0;
+}
+
+char *cli_abspath(const char *path)
+{
+	char *cwd, *abs;
+	size_t need;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return NULL;
+	while (path[0] == '.' && path[1] == '/') {
+		path += 2;
+		while (path[0] == '/')
+			path++;
+	}
+	need = strlen(cwd) + 1 + strlen(path) + 1;
+	abs = malloc(need);
+	if (abs != NULL)
+		snprintf(abs, need, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path);
+	free(cwd);
+	return abs;
+}

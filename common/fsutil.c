@@ -1,0 +1,326 @@
+/* fsutil.c - careful file I/O: full reads and writes, directory fsync, private-file checks.
+ *
+ * Errors name the failing system call; callers add the file name with lt_err_prefix() when
+ * they know it and these functions do not.
+ */
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+
+static enum lethe_err errno_fail(int errno_value, const char *what)
+{
+	return lt_err_errno(lt_err_from_errno(errno_value), errno_value, "%s", what);
+}
+
+enum lethe_err lt_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno_fail(errno, "write");
+		}
+		/* write() returning 0 for a non-zero length never ends by itself. */
+		if (n == 0)
+			return lt_err(LETHE_ERR_IO, "write: no progress");
+		p += n;
+		len -= (size_t)n;
+	}
+	return LETHE_OK;
+}
+
+enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+
+	*got = 0;
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno_fail(errno, "read");
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *got)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+
+	*got = 0;
+	if (offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - offset)
+		return lt_err(LETHE_ERR_INVALID, "pread: offset %llu out of range",
+			      (unsigned long long)offset);
+	while (done < len) {
+		ssize_t n = pread(fd, p + done, len - done, (off_t)(offset + done));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno_fail(errno, "pread");
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_fsync_dir(const char *path)
+{
+	enum lethe_err rc = LETHE_OK;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: open directory", path);
+	/* Some file systems cannot sync a directory (EINVAL): nothing more can be done there. */
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = lt_err_errno(lt_err_from_errno(errno), errno, "%s: fsync directory", path);
+	close(fd);
+	return rc;
+}
+
+/* The checks of lt_check_private_file() on a stat result; @p path only names the file. */
+static enum lethe_err check_private_stat(const char *path, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode))
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s is a symbolic link; point the configuration at the file itself",
+			      path);
+	if (!S_ISREG(st->st_mode))
+		return lt_err(LETHE_ERR_PERMISSION, "%s is not a regular file", path);
+	if (st->st_uid != geteuid())
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s is owned by uid %lu, not by the running user (uid %lu); "
+			      "fix: chown %lu %s",
+			      path, (unsigned long)st->st_uid, (unsigned long)geteuid(),
+			      (unsigned long)geteuid(), path);
+	if ((st->st_mode & 077) != 0)
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s has mode %04o: group or others can access it; fix: chmod 600 %s",
+			      path, (unsigned)(st->st_mode & 07777), path);
+	return LETHE_OK;
+}
+
+enum lethe_err lt_check_private_file(const char *path)
+{
+	struct stat st;
+
+	/* lstat: a symlink could be swapped to point elsewhere between check and use. */
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
+		if (errno == EACCES)
+			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
+	}
+	return check_private_stat(path, &st);
+}
+
+enum lethe_err lt_open_private(const char *path, int flags, int *fd_out)
+{
+	enum lethe_err rc;
+	struct stat st;
+	int fd;
+
+	*fd_out = -1;
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return lt_err(LETHE_ERR_PERMISSION,
+				      "%s is a symbolic link; point the configuration at the "
+				      "file itself", path);
+		if (errno == ENOENT || errno == ENOTDIR)
+			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
+		if (errno == EACCES)
+			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: fstat", path);
+		goto out;
+	}
+	rc = check_private_stat(path, &st);
+out:
+	if (rc != LETHE_OK)
+		close(fd);
+	else
+		*fd_out = fd;
+	return rc;
+}
+
+enum lethe_err lt_parent_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash) {
+		n = 1;
+		path = ".";
+	} else if (slash == path) {
+		n = 1; /* "/file" lives in "/" */
+	} else {
+		n = (size_t)(slash - path);
+	}
+	if (n + 1 > len)
+		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return LETHE_OK;
+}
+
+/* Write, fsync and close @p fd; on failure the caller unlinks the temporary file. */
+static enum lethe_err write_sync_close(int fd, const void *buf, size_t len, mode_t mode)
+{
+	enum lethe_err rc;
+
+	/* mkstemp() creates 0600; set the wanted mode before any content lands in the file. */
+	if (fchmod(fd, mode) != 0) {
+		rc = errno_fail(errno, "fchmod");
+		goto out;
+	}
+	rc = lt_write_all(fd, buf, len);
+	if (rc != LETHE_OK)
+		goto out;
+	if (fsync(fd) != 0)
+		rc = errno_fail(errno, "fsync");
+out:
+	if (close(fd) != 0 && rc == LETHE_OK)
+		rc = errno_fail(errno, "close");
+	return rc;
+}
+
+enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char dir[PATH_MAX];
+	char tmp[PATH_MAX];
+	enum lethe_err rc;
+	int fd;
+
+	rc = lt_parent_dir(path, dir, sizeof(dir));
+	if (rc != LETHE_OK)
+		return rc;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", tmp);
+	rc = write_sync_close(fd, buf, len, mode);
+	if (rc != LETHE_OK)
+		goto fail;
+	if (rename(tmp, path) != 0) {
+		rc = lt_err_errno(lt_err_from_errno(errno), errno, "%s: rename", path);
+		goto fail;
+	}
+	rc = lt_fsync_dir(dir);
+	return rc;
+fail:
+	lt_err_prefix("%s", path);
+	(void)unlink(tmp);
+	return rc;
+}
+
+enum lethe_err lt_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	enum lethe_err rc;
+	struct stat st;
+	char *data = NULL;
+	size_t got = 0;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	if (max >= SIZE_MAX - 1)
+		return lt_err(LETHE_ERR_INVALID, "%s: read limit too large", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
+		return lt_err_errno(errno == EACCES ? LETHE_ERR_PERMISSION : LETHE_ERR_IO, errno,
+				    "%s", path);
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: fstat", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = lt_err(LETHE_ERR_INVALID, "%s is not a regular file", path);
+		goto out;
+	}
+	/* Read one byte past the limit: the size from fstat may change under us. */
+	data = malloc(max + 2);
+	if (!data) {
+		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	rc = lt_read_full(fd, data, max + 1, &got);
+	if (rc != LETHE_OK) {
+		lt_err_prefix("%s", path);
+		goto out;
+	}
+	if (got > max) {
+		rc = lt_err(LETHE_ERR_INVALID, "%s is larger than %zu bytes", path, max);
+		goto out;
+	}
+	data[got] = '\0';
+	*buf = data;
+	*len = got;
+	data = NULL;
+out:
+	free(data);
+	close(fd);
+	return rc;
+}
+
+enum lethe_err lt_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return lt_err(LETHE_ERR_INVALID, "mkdir: bad path length");
+	memcpy(buf, path, n + 1);
+	/* Create each prefix ending before a '/', then the whole path. */
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char saved = buf[i];
+
+		buf[i] = '\0';
+		if (mkdir(buf, mode) != 0) {
+			if (errno != EEXIST)
+				return lt_err_errno(lt_err_from_errno(errno), errno, "%s: mkdir",
+						    buf);
+			if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+				return lt_err(LETHE_ERR_IO, "%s exists and is not a directory",
+					      buf);
+		}
+		buf[i] = saved;
+	}
+	return LETHE_OK;
+}

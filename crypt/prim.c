@@ -1,0 +1,516 @@
+/* prim.c - the primitives of prim.h on OpenSSL 3 EVP: AES-256-GCM, key wrap, HKDF, SHA-256,
+ * HMAC, Ed25519, hex. Every failure of OpenSSL is recorded with its error queue. */
+#include "crypt/prim.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include "common/err.h"
+#include "crypt/prim_internal.h"
+
+/*
+ * Record LETHE_ERR_CRYPTO with what failed and OpenSSL's error queue of this thread ("HKDF:
+ * error:...:reason; error:..."), and empty the queue so the next failure starts clean.
+ */
+enum lethe_err lt_crypto_fail(const char *what)
+{
+	char detail[512];
+	size_t used = 0;
+	unsigned long code;
+
+	detail[0] = '\0';
+	while ((code = ERR_get_error()) != 0) {
+		char one[256];
+		int n;
+
+		ERR_error_string_n(code, one, sizeof(one));
+		n = snprintf(detail + used, sizeof(detail) - used, "%s%s", used ? "; " : "", one);
+		if (n < 0 || (size_t)n >= sizeof(detail) - used) {
+			used = sizeof(detail) - 1;
+			break;
+		}
+		used += (size_t)n;
+	}
+	ERR_clear_error();
+	if (used == 0)
+		return lt_err(LETHE_ERR_CRYPTO, "%s failed (no OpenSSL error recorded)", what);
+	return lt_err(LETHE_ERR_CRYPTO, "%s failed: %s", what, detail);
+}
+
+enum lethe_err lt_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	/* RAND_bytes takes an int: feed it in chunks. */
+	while (len > 0) {
+		int chunk = len > INT_MAX ? INT_MAX : (int)len;
+
+		if (RAND_bytes(p, chunk) != 1)
+			return lt_crypto_fail("RAND_bytes");
+		p += chunk;
+		len -= (size_t)chunk;
+	}
+	return LETHE_OK;
+}
+
+/* ---- AES-256-GCM ------------------------------------------------------------------------ */
+
+/* Feed @p len bytes through EVP_CipherUpdate in int-sized chunks; out NULL means AAD. */
+static int gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
+{
+	while (len > 0) {
+		int chunk = len > (size_t)(INT_MAX - 32) ? INT_MAX - 32 : (int)len;
+		int outl = 0;
+
+		if (EVP_CipherUpdate(ctx, out, &outl, in, chunk) != 1)
+			return 0;
+		in += chunk;
+		if (out)
+			out += chunk;
+		len -= (size_t)chunk;
+	}
+	return 1;
+}
+
+enum lethe_err lt_gcm_seal(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
+			   const void *aad, size_t aad_len, const void *pt, size_t len, void *ct,
+			   uint8_t tag[LT_GCM_TAG_LEN])
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	enum lethe_err rc = LETHE_OK;
+	uint8_t final_block[16];
+	int outl = 0;
+
+	if (!ctx)
+		return lt_crypto_fail("EVP_CIPHER_CTX_new");
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+	    gcm_update(ctx, NULL, aad, aad_len) != 1 || gcm_update(ctx, ct, pt, len) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, final_block, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, LT_GCM_TAG_LEN, tag) != 1)
+		rc = lt_crypto_fail("AES-256-GCM seal");
+	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
+	return rc;
+}
+
+enum lethe_err lt_gcm_open(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
+			   const void *aad, size_t aad_len, const void *ct, size_t len,
+			   const uint8_t tag[LT_GCM_TAG_LEN], void *pt)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	enum lethe_err rc = LETHE_OK;
+	uint8_t final_block[16];
+	uint8_t tag_copy[LT_GCM_TAG_LEN];
+	int outl = 0;
+
+	if (!ctx)
+		return lt_crypto_fail("EVP_CIPHER_CTX_new");
+	/* The ctrl takes a non-const pointer. */
+	memcpy(tag_copy, tag, sizeof(tag_copy));
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+	    gcm_update(ctx, NULL, aad, aad_len) != 1 || gcm_update(ctx, pt, ct, len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LT_GCM_TAG_LEN, tag_copy) != 1) {
+		rc = lt_crypto_fail("AES-256-GCM open");
+		goto out;
+	}
+	if (EVP_DecryptFinal_ex(ctx, final_block, &outl) != 1) {
+		/* A tag mismatch leaves nothing on the error queue; drain it anyway. */
+		ERR_clear_error();
+		rc = lt_err(LETHE_ERR_INTEGRITY, "authentication tag mismatch");
+	}
+out:
+	/* Never release plaintext whose tag did not verify. */
+	if (rc != LETHE_OK && pt && len)
+		OPENSSL_cleanse(pt, len);
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+/* ---- key wrap --------------------------------------------------------------------------- */
+
+enum lethe_err lt_key_wrap(const uint8_t kek[LT_KEY_LEN], const void *aad, size_t aad_len,
+			   const uint8_t key[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	uint8_t *nonce = wrapped;
+	uint8_t *ct = wrapped + LT_GCM_NONCE_LEN;
+	uint8_t *tag = ct + LT_KEY_LEN;
+	enum lethe_err rc;
+
+	/* A random nonce: one KEK wraps many keys, 2^-32 collision odds only past 2^32 wraps. */
+	rc = lt_random(nonce, LT_GCM_NONCE_LEN);
+	if (rc == LETHE_OK)
+		rc = lt_gcm_seal(kek, nonce, aad, aad_len, key, LT_KEY_LEN, ct, tag);
+	if (rc != LETHE_OK)
+		OPENSSL_cleanse(wrapped, LT_WRAPPED_LEN);
+	return rc;
+}
+
+enum lethe_err lt_key_unwrap(const uint8_t kek[LT_KEY_LEN], const void *aad, size_t aad_len,
+			     const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t key[LT_KEY_LEN])
+{
+	const uint8_t *nonce = wrapped;
+	const uint8_t *ct = wrapped + LT_GCM_NONCE_LEN;
+	const uint8_t *tag = ct + LT_KEY_LEN;
+	enum lethe_err rc;
+
+	rc = lt_gcm_open(kek, nonce, aad, aad_len, ct, LT_KEY_LEN, tag, key);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "wrapped key failed to unwrap (wrong key, or wrapped for something else)");
+	return rc;
+}
+
+/* ---- HKDF, SHA-256, HMAC ---------------------------------------------------------------- */
+
+enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
+		       const void *info, size_t info_len, void *out, size_t out_len)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	EVP_KDF_CTX *ctx = NULL;
+	OSSL_PARAM params[5];
+	size_t n = 0;
+	enum lethe_err rc = LETHE_OK;
+
+	if (!kdf || !(ctx = EVP_KDF_CTX_new(kdf))) {
+		rc = lt_crypto_fail("HKDF setup");
+		goto out;
+	}
+	params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+	/* An absent salt is HashLen zero bytes (RFC 5869 2.2), which is what OpenSSL uses. */
+	if (salt_len > 0)
+		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
+								salt_len);
+	if (info_len > 0)
+		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+								info_len);
+	params[n] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(ctx, out, out_len, params) != 1) {
+		OPENSSL_cleanse(out, out_len);
+		rc = lt_crypto_fail("HKDF-SHA256");
+	}
+out:
+	EVP_KDF_CTX_free(ctx); /* cleanses its copy of the key */
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+enum lethe_err lt_sha256(const void *data, size_t len, uint8_t out[LT_SHA256_LEN])
+{
+	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)
+		return lt_crypto_fail("SHA-256");
+	return LETHE_OK;
+}
+
+struct lt_sha256 {
+	EVP_MD_CTX *md;
+};
+
+enum lethe_err lt_sha256_new(struct lt_sha256 **out)
+{
+	struct lt_sha256 *h;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for a SHA-256 context");
+	h->md = EVP_MD_CTX_new();
+	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+		lt_sha256_free(h);
+		return lt_crypto_fail("SHA-256 init");
+	}
+	*out = h;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_sha256_update(struct lt_sha256 *h, const void *data, size_t len)
+{
+	if (EVP_DigestUpdate(h->md, data, len) != 1)
+		return lt_crypto_fail("SHA-256 update");
+	return LETHE_OK;
+}
+
+enum lethe_err lt_sha256_final(struct lt_sha256 *h, uint8_t out[LT_SHA256_LEN])
+{
+	if (EVP_DigestFinal_ex(h->md, out, NULL) != 1)
+		return lt_crypto_fail("SHA-256 final");
+	return LETHE_OK;
+}
+
+void lt_sha256_free(struct lt_sha256 *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+struct lt_hmac {
+	EVP_MAC_CTX *mac;
+};
+
+enum lethe_err lt_hmac_new(const void *key, size_t key_len, struct lt_hmac **out)
+{
+	EVP_MAC *mac = NULL;
+	struct lt_hmac *h = NULL;
+	OSSL_PARAM params[2];
+	enum lethe_err rc = LETHE_OK;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for an HMAC context");
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+	if (!mac || !(h->mac = EVP_MAC_CTX_new(mac)) ||
+	    EVP_MAC_init(h->mac, key, key_len, params) != 1) {
+		rc = lt_crypto_fail("HMAC-SHA256 init");
+		goto out;
+	}
+	*out = h;
+	h = NULL;
+out:
+	lt_hmac_free(h);
+	EVP_MAC_free(mac);
+	return rc;
+}
+
+enum lethe_err lt_hmac_update(struct lt_hmac *h, const void *data, size_t len)
+{
+	if (EVP_MAC_update(h->mac, data, len) != 1)
+		return lt_crypto_fail("HMAC-SHA256 update");
+	return LETHE_OK;
+}
+
+enum lethe_err lt_hmac_final(struct lt_hmac *h, uint8_t out[LT_SHA256_LEN])
+{
+	size_t outl = 0;
+
+	if (EVP_MAC_final(h->mac, out, &outl, LT_SHA256_LEN) != 1 || outl != LT_SHA256_LEN)
+		return lt_crypto_fail("HMAC-SHA256 final");
+	return LETHE_OK;
+}
+
+void lt_hmac_free(struct lt_hmac *h)
+{
+	if (!h)
+		return;
+	EVP_MAC_CTX_free(h->mac); /* cleanses the key */
+	free(h);
+}
+
+enum lethe_err lt_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+			      uint8_t out[LT_SHA256_LEN])
+{
+	struct lt_hmac *h = NULL;
+	enum lethe_err rc;
+
+	rc = lt_hmac_new(key, key_len, &h);
+	if (rc == LETHE_OK)
+		rc = lt_hmac_update(h, data, len);
+	if (rc == LETHE_OK)
+		rc = lt_hmac_final(h, out);
+	lt_hmac_free(h);
+	return rc;
+}
+
+int lt_memeq(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+/* ---- Ed25519 ---------------------------------------------------------------------------- */
+
+enum lethe_err lt_ed25519_keygen(uint8_t priv[LT_ED25519_PRIV_LEN],
+				 uint8_t pub[LT_ED25519_PUB_LEN])
+{
+	EVP_PKEY *pkey = NULL;
+	size_t pub_len = LT_ED25519_PUB_LEN;
+	enum lethe_err rc;
+
+	/* The private key is a random 32-byte seed (RFC 8032 5.1.5); derive the public half. */
+	rc = lt_random(priv, LT_ED25519_PRIV_LEN);
+	if (rc != LETHE_OK)
+		goto out;
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, LT_ED25519_PRIV_LEN);
+	if (!pkey || EVP_PKEY_get_raw_public_key(pkey, pub, &pub_len) != 1 ||
+	    pub_len != LT_ED25519_PUB_LEN) {
+		rc = lt_crypto_fail("Ed25519 key generation");
+		goto out;
+	}
+out:
+	if (rc != LETHE_OK)
+		OPENSSL_cleanse(priv, LT_ED25519_PRIV_LEN);
+	EVP_PKEY_free(pkey); /* cleanses its copy of the seed */
+	return rc;
+}
+
+enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg,
+			       size_t len, uint8_t sig[LT_ED25519_SIG_LEN])
+{
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *md = NULL;
+	size_t sig_len = LT_ED25519_SIG_LEN;
+	enum lethe_err rc = LETHE_OK;
+
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, LT_ED25519_PRIV_LEN);
+	md = EVP_MD_CTX_new();
+	/* Ed25519 is one-shot: no digest, the whole message at once. */
+	if (!pkey || !md || EVP_DigestSignInit(md, NULL, NULL, NULL, pkey) != 1 ||
+	    EVP_DigestSign(md, sig, &sig_len, msg, len) != 1 || sig_len != LT_ED25519_SIG_LEN)
+		rc = lt_crypto_fail("Ed25519 sign");
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg,
+				 size_t len, const uint8_t sig[LT_ED25519_SIG_LEN])
+{
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *md = NULL;
+	enum lethe_err rc = LETHE_OK;
+	int ok;
+
+	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, LT_ED25519_PUB_LEN);
+	md = EVP_MD_CTX_new();
+	if (!pkey || !md || EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) != 1) {
+		rc = lt_crypto_fail("Ed25519 verify setup");
+		goto out;
+	}
+	ok = EVP_DigestVerify(md, sig, LT_ED25519_SIG_LEN, msg, len);
+	if (ok != 1) {
+		/* 0 is a bad signature; anything else a malformed one: both are a failed check. */
+		ERR_clear_error();
+		rc = lt_err(LETHE_ERR_INTEGRITY, "Ed25519 signature does not verify");
+	}
+out:
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+enum lethe_err lt_ed25519_pub_to_pem(const uint8_t pub[LT_ED25519_PUB_LEN], char **pem)
+{
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+	char *data = NULL;
+	long len;
+	enum lethe_err rc = LETHE_OK;
+
+	*pem = NULL;
+	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, LT_ED25519_PUB_LEN);
+	bio = BIO_new(BIO_s_mem());
+	if (!pkey || !bio || PEM_write_bio_PUBKEY(bio, pkey) != 1) {
+		rc = lt_crypto_fail("Ed25519 public key to PEM");
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	if (len <= 0 || !data) {
+		rc = lt_crypto_fail("Ed25519 public key to PEM");
+		goto out;
+	}
+	*pem = malloc((size_t)len + 1);
+	if (!*pem) {
+		rc = lt_err(LETHE_ERR_NOMEM, "out of memory for a PEM public key");
+		goto out;
+	}
+	memcpy(*pem, data, (size_t)len);
+	(*pem)[len] = '\0';
+out:
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len,
+				       uint8_t pub[LT_ED25519_PUB_LEN])
+{
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+	size_t pub_len = LT_ED25519_PUB_LEN;
+	enum lethe_err rc = LETHE_OK;
+
+	if (len > INT_MAX)
+		return lt_err(LETHE_ERR_INVALID, "PEM public key too large");
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio) {
+		rc = lt_crypto_fail("BIO_new_mem_buf");
+		goto out;
+	}
+	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (!pkey || !EVP_PKEY_is_a(pkey, "ED25519")) {
+		ERR_clear_error();
+		rc = lt_err(LETHE_ERR_INVALID, "not a PEM Ed25519 public key");
+		goto out;
+	}
+	if (EVP_PKEY_get_raw_public_key(pkey, pub, &pub_len) != 1 ||
+	    pub_len != LT_ED25519_PUB_LEN) {
+		rc = lt_crypto_fail("Ed25519 raw public key");
+		goto out;
+	}
+out:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return rc;
+}
+
+/* ---- hex -------------------------------------------------------------------------------- */
+
+void lt_hex(const void *bytes, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = bytes;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum lethe_err lt_unhex(const char *hex, void *bytes, size_t len)
+{
+	uint8_t *out = bytes;
+	size_t i;
+
+	/* Exactly 2*len digits and then the end of the string: no prefix, suffix or space. */
+	for (i = 0; i < len; i++) {
+		int hi = hex_value(hex[2 * i]);
+		int lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			goto bad;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (hex[2 * len] != '\0')
+		goto bad;
+	return LETHE_OK;
+bad:
+	/* The output may be key material: leave none of it behind. */
+	OPENSSL_cleanse(bytes, len);
+	return lt_err(LETHE_ERR_INVALID, "expected exactly %zu hexadecimal digits", 2 * len);
+}

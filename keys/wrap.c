@@ -1,0 +1,255 @@
+/* wrap.c - the key hierarchy below the master key: purpose keys, KEK, DEK and evidence wraps.
+ *
+ * Purpose keys: HKDF-SHA256(salt = store id as its 36-byte text, ikm = MK, info = label), so
+ * the MK itself wraps nothing and each use has its own key.
+ *
+ * Every wrap is lt_key_wrap() (AES-256-GCM, random nonce) with an AAD that names what is
+ * wrapped. The AAD is an unambiguous concatenation:
+ *
+ *     aad   = field(label) || field(store id) || ... || be32(version)
+ *     field = be16(length) || bytes
+ *
+ *     KEK:      field("lethe/v1/kek")      field(store id)                        be32(version)
+ *     DEK:      field("lethe/v1/dek")      field(store id) field(object id) field(group)
+ *                                                                              be32(KEK version)
+ *     evidence: field("lethe/v1/evidence") field(store id)
+ *
+ * Each text field is length-prefixed, so no two different tuples encode to the same bytes
+ * (object "a" in group "bc" differs from object "ab" in group "c"); integers have a fixed
+ * width. A wrapped key moved to another row, object, group, version or store fails to unwrap.
+ */
+#include "keys/wrap.h"
+
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "common/err.h"
+
+#define AAD_MAX 512
+
+static const char *const mk_labels[] = {
+	[LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",
+	[LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
+	[LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap",
+};
+
+#define AAD_KEK "lethe/v1/kek"
+#define AAD_DEK "lethe/v1/dek"
+#define AAD_EVIDENCE "lethe/v1/evidence"
+
+/* An AAD being built; @p failed is set when a field is missing or does not fit. */
+struct aad {
+	uint8_t bytes[AAD_MAX];
+	size_t len;
+	int failed;
+};
+
+static void aad_field(struct aad *a, const char *text)
+{
+	size_t n;
+
+	if (!text) {
+		a->failed = 1;
+		return;
+	}
+	n = strlen(text);
+	if (n > 0xffff || n + 2 > sizeof(a->bytes) - a->len) {
+		a->failed = 1;
+		return;
+	}
+	a->bytes[a->len++] = (uint8_t)(n >> 8);
+	a->bytes[a->len++] = (uint8_t)n;
+	memcpy(a->bytes + a->len, text, n);
+	a->len += n;
+}
+
+static void aad_u32(struct aad *a, uint32_t v)
+{
+	if (4 > sizeof(a->bytes) - a->len) {
+		a->failed = 1;
+		return;
+	}
+	for (int shift = 24; shift >= 0; shift -= 8)
+		a->bytes[a->len++] = (uint8_t)(v >> shift);
+}
+
+static enum lethe_err aad_check(const struct aad *a, const char *what)
+{
+	if (a->failed)
+		return lt_err(LETHE_ERR_INVALID, "%s: missing or oversized key identity", what);
+	return LETHE_OK;
+}
+
+enum lethe_err lt_mk_derive(const uint8_t *mk, const char *store_id, enum lt_mk_purpose purpose,
+			    uint8_t out[LT_KEY_LEN])
+{
+	const char *label;
+
+	if ((unsigned)purpose >= sizeof(mk_labels) / sizeof(mk_labels[0]) || !store_id)
+		return lt_err(LETHE_ERR_INVALID, "unknown master key purpose %d", (int)purpose);
+	label = mk_labels[purpose];
+	return lt_hkdf(store_id, strlen(store_id), mk, 32, label, strlen(label), out,
+		       LT_KEY_LEN);
+}
+
+enum lethe_err lt_key_generate(uint8_t key[LT_KEY_LEN])
+{
+	return lt_random(key, LT_KEY_LEN);
+}
+
+static void kek_aad(struct aad *a, const char *store_id, uint32_t version)
+{
+	memset(a, 0, sizeof(*a));
+	aad_field(a, AAD_KEK);
+	aad_field(a, store_id);
+	aad_u32(a, version);
+}
+
+enum lethe_err lt_kek_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			   uint32_t version, const uint8_t kek[LT_KEY_LEN],
+			   uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	kek_aad(&a, store_id, version);
+	rc = aad_check(&a, "KEK wrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_wrap(wrap_key, a.bytes, a.len, kek, wrapped);
+	return rc;
+}
+
+enum lethe_err lt_kek_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			     uint32_t version, const uint8_t wrapped[LT_WRAPPED_LEN],
+			     uint8_t kek[LT_KEY_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	kek_aad(&a, store_id, version);
+	rc = aad_check(&a, "KEK unwrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, kek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(rc, "KEK version %u does not unwrap (tampered, or another store's)",
+			    version);
+	return rc;
+}
+
+static void dek_aad(struct aad *a, const char *store_id, const char *object_id,
+		    const char *group, uint32_t kek_version)
+{
+	memset(a, 0, sizeof(*a));
+	aad_field(a, AAD_DEK);
+	aad_field(a, store_id);
+	aad_field(a, object_id);
+	aad_field(a, group);
+	aad_u32(a, kek_version);
+}
+
+enum lethe_err lt_dek_wrap(const uint8_t kek[LT_KEY_LEN], const char *store_id,
+			   const char *object_id, const char *group, uint32_t kek_version,
+			   const uint8_t dek[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	dek_aad(&a, store_id, object_id, group, kek_version);
+	rc = aad_check(&a, "data key wrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_wrap(kek, a.bytes, a.len, dek, wrapped);
+	return rc;
+}
+
+enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id,
+			     const char *object_id, const char *group, uint32_t kek_version,
+			     const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t dek[LT_KEY_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	dek_aad(&a, store_id, object_id, group, kek_version);
+	rc = aad_check(&a, "data key unwrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_unwrap(kek, a.bytes, a.len, wrapped, dek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(rc, "data key of object %s does not unwrap under KEK version %u "
+			    "(tampered, or moved from another object)", object_id, kek_version);
+	return rc;
+}
+
+static void evidence_aad(struct aad *a, const char *store_id)
+{
+	memset(a, 0, sizeof(*a));
+	aad_field(a, AAD_EVIDENCE);
+	aad_field(a, store_id);
+}
+
+enum lethe_err lt_evkey_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			     const uint8_t seed[LT_ED25519_PRIV_LEN],
+			     uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	evidence_aad(&a, store_id);
+	rc = aad_check(&a, "evidence key wrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_wrap(wrap_key, a.bytes, a.len, seed, wrapped);
+	return rc;
+}
+
+enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			       const uint8_t wrapped[LT_WRAPPED_LEN],
+			       uint8_t seed[LT_ED25519_PRIV_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	evidence_aad(&a, store_id);
+	rc = aad_check(&a, "evidence key unwrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, seed);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(rc, "evidence signing key does not unwrap (tampered, or another "
+			    "store's)");
+	return rc;
+}
+
+void lt_uuid_generate(char out[LETHE_ID_LEN + 1])
+{
+	uuid_t uuid;
+
+	uuid_generate_random(uuid);
+	uuid_unparse_lower(uuid, out);
+}
+
+/* The canonical text lethe writes: 8-4-4-4-12 lower-case hex digits. */
+static int uuid_text_canonical(const char *text)
+{
+	for (size_t i = 0; i < LETHE_ID_LEN; i++) {
+		char c = text[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return 0;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return 0;
+		}
+	}
+	return text[LETHE_ID_LEN] == '\0';
+}
+
+enum lethe_err lt_uuid_parse(const char *text, uint8_t out[16])
+{
+	uuid_t uuid;
+
+	/* strnlen first: never read past a short string while checking positions. */
+	if (!text || strnlen(text, LETHE_ID_LEN + 1) != LETHE_ID_LEN ||
+	    !uuid_text_canonical(text) || uuid_parse(text, uuid) != 0)
+		return lt_err(LETHE_ERR_INVALID,
+			      "not an id: expected 36 characters like "
+			      "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d (lower-case)");
+	memcpy(out, uuid, 16);
+	return LETHE_OK;
+}
