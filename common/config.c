@@ -304,11 +304,6 @@ static bool group_name_valid(const char *name)
 	return n >= 1 && n <= LETHE_GROUP_MAX;
 }
 
-static const char *section_title(const struct parse_state *st)
-{
-	return st->section == SECTION_GROUP ? "group" : fixed_sections[st->section];
-}
-
 static enum lethe_err open_group(struct parse_state *st, const char *name)
 {
 	struct lt_config *cfg = st->cfg;
@@ -437,8 +432,8 @@ static enum lethe_err check_line_bytes(struct parse_state *st, const char *line,
 		if (s[i] == '\r' && i + 1 == len)
 			break;
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-			return fail(st, "control byte 0x%02x at column %zu (not a text file?)", s[i],
-				    i + 1);
+			return fail(st, "control byte 0x%02x at column %zu (not a text file?)",
+				    s[i], i + 1);
 		step = utf8_sequence(s + i, len - i);
 		if (step == 0)
 			return fail(st, "invalid UTF-8 at column %zu", i + 1);
@@ -517,8 +512,19 @@ static char *read_line(char *buf, int size, void *stream)
 
 /* ---- the handler -------------------------------------------------------------------- */
 
+/* The current section as written: "[store]", "[group:finance]". */
+static const char *section_label(const struct parse_state *st, char *buf, size_t len)
+{
+	if (st->group)
+		(void)snprintf(buf, len, "[group:%s]", st->group->name);
+	else
+		(void)snprintf(buf, len, "[%s]", fixed_sections[st->section]);
+	return buf;
+}
+
 static enum lethe_err set_value(struct parse_state *st, const char *key, const char *value)
 {
+	char label[LETHE_GROUP_MAX + 16];
 	unsigned index = 0;
 
 	if (st->section == SECTION_NONE)
@@ -526,18 +532,17 @@ static enum lethe_err set_value(struct parse_state *st, const char *key, const c
 	for (size_t i = 0; i < SETTINGS; i++) {
 		if (settings[i].section != st->section)
 			continue;
-		if (strcmp(settings[i].key, key) == 0) {
-			if (st->key_line[index] != 0)
-				return fail(st, "duplicate key \"%s\" in [%s%s%s] (first at line %u)",
-					    key, section_title(st), st->group ? ":" : "",
-					    st->group ? st->group->name : "", st->key_line[index]);
-			st->key_line[index] = st->line;
-			return settings[i].parse(st, value);
+		if (strcmp(settings[i].key, key) != 0) {
+			index++;
+			continue;
 		}
-		index++;
+		if (st->key_line[index] != 0)
+			return fail(st, "duplicate key \"%s\" in %s (first at line %u)", key,
+				    section_label(st, label, sizeof(label)), st->key_line[index]);
+		st->key_line[index] = st->line;
+		return settings[i].parse(st, value);
 	}
-	return fail(st, "unknown key \"%s\" in [%s%s%s]", key, section_title(st),
-		    st->group ? ":" : "", st->group ? st->group->name : "");
+	return fail(st, "unknown key \"%s\" in %s", key, section_label(st, label, sizeof(label)));
 }
 
 static int on_value(void *user, const char *section, const char *key, const char *value)
@@ -718,7 +723,7 @@ static void emit_store_keys(struct text_buf *tb, const struct lt_config *cfg)
 
 	emit(tb, "[store]");
 	size_exact(1ULL << cfg->segment_log2, v, sizeof(v));
-	emit(tb, "; plaintext bytes per encrypted segment of new objects: a power of two, 4KiB..1MiB");
+	emit(tb, "; plaintext bytes per encrypted segment of new objects: power of 2, 4KiB..1MiB");
 	emit(tb, "segment_size = %s", v);
 	emit(tb, "; worker threads for large objects; 0 picks the number of cores");
 	emit(tb, "threads = %u", cfg->threads);
@@ -770,7 +775,7 @@ static void emit_groups(struct text_buf *tb, const struct lt_config *cfg)
 			emit(tb, "retention = %s", v);
 		else
 			emit(tb, "; retention: the [retention] default");
-		emit(tb, "; true: compliance mode, nothing removes an object before its retention ends");
+		emit(tb, "; true: compliance mode, nothing removes an object before its time");
 		emit(tb, "lock = %s", g->lock ? "true" : "false");
 	}
 }
@@ -860,7 +865,7 @@ enum lethe_err lt_config_write(const char *path, const struct lt_config *cfg)
 	enum lethe_err rc;
 
 	emit(&tb, "; lethe.conf - settings of one lethe store (lethe(1), INI syntax).");
-	emit(&tb, "; Durations: Ns Nm Nh Nd Nw. Sizes: bytes, KiB, MiB, GiB. Comments start with ;");
+	emit(&tb, "; Durations: Ns Nm Nh Nd Nw. Sizes: bytes, KiB, MiB, GiB. Comments: ;");
 	emit(&tb, "%s", "");
 	emit_store_keys(&tb, cfg);
 	emit_retention_audit(&tb, cfg);

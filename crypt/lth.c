@@ -73,11 +73,12 @@ static const char lth_label_commitment[] = "LTH1 key commitment";
 #define LTH_INFO_MAX (sizeof(lth_label_commitment) - 1 + 1 + LT_LTH_OBJECT_ID_LEN)
 
 /*
- * Threads pay off once the work outweighs starting them and handing buffers over (measured:
- * ~100 us to start two workers, AES-GCM at ~4 GB/s per core): below this, one thread.
+ * Work is handed out in batches of segments (~512 KiB) so that system calls and hand-overs
+ * between threads are amortized; threads pay off from two batches on (starting two workers
+ * costs ~100 us, a batch ~100 us of AES-GCM).
  */
-#define LTH_PARALLEL_MIN_SEGMENTS 4
-#define LTH_PARALLEL_MIN_BYTES (UINT64_C(512) << 10)
+#define LTH_BATCH_BYTES ((size_t)512 << 10)
+#define LTH_PARALLEL_MIN_BYTES (UINT64_C(2) * LTH_BATCH_BYTES)
 #define LTH_MAX_WORKERS 8
 #define LTH_DETAIL_MAX 512
 
@@ -311,11 +312,56 @@ static enum lethe_err lth_layout_fit(uint64_t file_size, unsigned seg_log2, stru
 	return LETHE_OK;
 }
 
+/* ---- batches ---------------------------------------------------------------------------- */
+
+/*
+ * Consecutive segments in one buffer, segment j at buf + j * stride with its tag right after
+ * its plaintext: once sealed, the buffer holds exactly the file's bytes for those segments, so
+ * a batch is read with one pread, or hashed and written with one call.
+ */
+struct lth_batch {
+	uint8_t *buf;
+	uint64_t first;  /* index of its first segment */
+	size_t count;    /* segments in it (>= 1) */
+	size_t last_len; /* plaintext bytes of its last segment; the others are full */
+	int final;       /* its last segment is the file's final one */
+	size_t verified; /* decryption: leading segments that verified */
+};
+
+/* Segments per batch: enough work (~512 KiB) to amortize a system call or a hand-over. */
+static size_t lth_batch_segments(size_t seg_size)
+{
+	return seg_size >= LTH_BATCH_BYTES ? 1 : LTH_BATCH_BYTES / seg_size;
+}
+
+/* Bytes of a sealed batch: whole segments, then the last one. */
+static size_t lth_batch_bytes(const struct lth_batch *b, size_t seg_size)
+{
+	return (b->count - 1) * (seg_size + LTH_TAG_LEN) + b->last_len + LTH_TAG_LEN;
+}
+
+static uint8_t *lth_buf_new(size_t len)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 64, len) != 0)
+		return NULL;
+	return p;
+}
+
+/* Batch buffers held plaintext: wipe them before they go back to the heap. */
+static void lth_buf_free(uint8_t *buf, size_t len)
+{
+	if (!buf)
+		return;
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+}
+
 /* ---- reading and verifying segments ----------------------------------------------------- */
 
 struct lth_reader {
 	int fd;
-	size_t buf_len;                 /* of a segment buffer: S + tag */
 	uint8_t header[LTH_HEADER_LEN]; /* verified; the AAD of every segment */
 	struct lth_layout layout;
 	const EVP_CIPHER *aes;
@@ -359,7 +405,7 @@ static int lth_verifies_as(const struct lth_reader *r, EVP_CIPHER_CTX *ctx, uint
  * Segment @p index failed to verify as what its position says it is. Only the detail depends
  * on what follows: a full segment at the last position that verifies as a regular one means the
  * file was cut at a segment boundary; a segment that verifies as the final one although more
- * follows means bytes were appended after the real end.
+ * follows means bytes were appended after the real end. @p buf holds S + tag bytes.
  */
 static enum lethe_err lth_diagnose(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
 				   uint64_t index, uint8_t *buf)
@@ -387,120 +433,156 @@ static enum lethe_err lth_diagnose(const struct lth_reader *r, EVP_CIPHER_CTX *c
  * The file size does not fit the layout (lth_layout_fit() recorded why). When the whole
  * segment before the misfit verifies as the final one, the real story is appended bytes.
  */
-static enum lethe_err lth_diagnose_tail(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
-					uint64_t full, uint8_t *buf)
+static enum lethe_err lth_diagnose_tail(struct lth_reader *r, EVP_CIPHER_CTX *ctx, uint64_t full)
 {
 	char detail[LTH_DETAIL_MAX];
+	uint8_t *buf;
+	int appended;
 
 	snprintf(detail, sizeof(detail), "%s", lt_err_detail());
-	if (full > 0 && lth_verifies_as(r, ctx, full - 1, LTH_FLAG_FINAL, buf))
+	if (full == 0 || full > LTH_MAX_SEGMENTS)
+		return lt_err(LETHE_ERR_INTEGRITY, "%s", detail);
+	buf = lth_buf_new(r->layout.stride);
+	if (!buf)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for a segment buffer");
+	r->layout.segments = full + 1; /* lets lth_verifies_as() address segment full - 1 */
+	appended = lth_verifies_as(r, ctx, full - 1, LTH_FLAG_FINAL, buf);
+	lth_buf_free(buf, r->layout.stride);
+	if (appended)
 		return lt_err(LETHE_ERR_INTEGRITY, "trailing data after the final segment %llu",
 			      (unsigned long long)full - 1);
 	return lt_err(LETHE_ERR_INTEGRITY, "%s", detail);
 }
 
 /*
- * Read and verify segment @p index into @p buf (S + tag bytes). On success buf holds its
- * plaintext, *pt_len bytes; on failure no unverified byte is left in buf.
+ * Read the segments of batch @p b with one pread and verify them in order, in place. On
+ * return b->verified leading segments hold verified plaintext; the failure, if any, is that of
+ * the next one, and no unverified byte of it is left in the buffer.
  */
-static enum lethe_err lth_read_segment(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
-				       uint64_t index, uint8_t *buf, size_t *pt_len)
+static enum lethe_err lth_open_batch(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
+				     struct lth_batch *b)
 {
-	size_t len = lth_seg_len(&r->layout, index);
-	uint8_t flag = index == r->layout.segments - 1 ? LTH_FLAG_FINAL : LTH_FLAG_REGULAR;
+	const struct lth_layout *l = &r->layout;
+	uint64_t last = b->first + b->count - 1;
+	size_t want = (size_t)((b->count - 1) * l->stride) + lth_seg_len(l, last) + LTH_TAG_LEN;
+	size_t got = 0, j;
 	enum lethe_err rc;
-	int ok = 0;
 
-	*pt_len = 0;
-	rc = lth_read_raw(r, index, len, buf);
-	if (rc == LETHE_OK)
-		rc = lth_open(ctx, index, flag, r->header, LTH_HEADER_LEN, buf, len, &ok);
+	b->verified = 0;
+	rc = lt_pread_full(r->fd, b->buf, want, lth_seg_pos(l, b->first), &got);
 	if (rc != LETHE_OK)
 		return rc;
-	if (!ok)
-		return lth_diagnose(r, ctx, index, buf);
-	*pt_len = len;
+	for (j = 0; j < b->count; j++) {
+		uint64_t index = b->first + j;
+		size_t len = lth_seg_len(l, index);
+		uint8_t *seg = b->buf + j * l->stride;
+		uint8_t flag = index == l->segments - 1 ? LTH_FLAG_FINAL : LTH_FLAG_REGULAR;
+		int ok = 0;
+
+		if (got < j * l->stride + len + LTH_TAG_LEN)
+			return lt_err(LETHE_ERR_INTEGRITY,
+				      "file truncated while reading segment %llu (it changed size)",
+				      (unsigned long long)index);
+		rc = lth_open(ctx, index, flag, r->header, LTH_HEADER_LEN, seg, len, &ok);
+		if (rc != LETHE_OK)
+			return rc;
+		if (!ok)
+			return lth_diagnose(r, ctx, index, seg);
+		b->verified++;
+	}
 	return LETHE_OK;
 }
 
 /* ---- the plaintext source of an encryption ---------------------------------------------- */
 
 /*
- * Reads the input one segment ahead: a segment is final when the read after it finds the end
- * of the input, which is the only way to tell on a pipe. Buffers are swapped, never copied.
+ * Reads the input to its end. A full segment is final when nothing follows it, which on a pipe
+ * can only be learnt by reading on: at the end of a batch the source reads one byte ahead and
+ * keeps it for the next segment.
  */
 struct lth_source {
 	int fd;
 	size_t seg_size;
-	uint8_t *ahead;      /* the next segment's plaintext, read and not yet handed out */
-	size_t ahead_len;
-	uint64_t next_index; /* its index */
-	int done;            /* the final segment has been handed out */
-	uint64_t total;      /* plaintext bytes handed out */
+	uint64_t next_index; /* index of the next segment to read */
+	uint64_t total;      /* plaintext bytes read */
+	uint8_t peek;        /* the first byte of the next segment, when have_peek */
+	int have_peek;
 };
 
-/* @p buf (S + tag bytes) becomes the source's look-ahead buffer. */
-static enum lethe_err lth_source_init(struct lth_source *src, int fd, size_t seg_size,
-				      uint8_t *buf)
+/* Read up to one segment into @p dst; *len < S only at the end of the input. */
+static enum lethe_err lth_source_segment(struct lth_source *src, uint8_t *dst, size_t *len)
 {
-	memset(src, 0, sizeof(*src));
-	src->fd = fd;
-	src->seg_size = seg_size;
-	src->ahead = buf;
-	return lt_read_full(fd, buf, seg_size, &src->ahead_len);
-}
-
-/*
- * Hand out the next segment: *buf (a free buffer) is swapped for one holding *len plaintext
- * bytes of segment *index. Must not be called again once *final is set.
- */
-static enum lethe_err lth_source_next(struct lth_source *src, uint8_t **buf, size_t *len,
-				      uint64_t *index, int *final)
-{
-	uint8_t *cur = src->ahead;
-	size_t cur_len = src->ahead_len;
-	size_t got = 0;
+	size_t off = 0, got = 0;
 	enum lethe_err rc;
 
-	/* A short read met the end of the input: empty only when the whole input is. */
-	*final = cur_len < src->seg_size;
-	if (!*final) {
-		rc = lt_read_full(src->fd, *buf, src->seg_size, &got);
+	if (src->have_peek) {
+		dst[0] = src->peek;
+		src->have_peek = 0;
+		off = 1;
+	}
+	rc = lt_read_full(src->fd, dst + off, src->seg_size - off, &got);
+	*len = off + got;
+	return rc;
+}
+
+/* Fill batch @p b (room for @p room segments) with the next segments of the input. */
+static enum lethe_err lth_source_fill(struct lth_source *src, struct lth_batch *b, size_t room)
+{
+	size_t stride = src->seg_size + LTH_TAG_LEN;
+	size_t len = 0, got = 0;
+	enum lethe_err rc;
+
+	b->first = src->next_index;
+	b->count = 0;
+	b->final = 0;
+	while (b->count < room) {
+		rc = lth_source_segment(src, b->buf + b->count * stride, &len);
 		if (rc != LETHE_OK)
 			return rc;
-		*final = got == 0;
-		if (!*final && src->next_index == LTH_MAX_SEGMENTS - 1)
-			return lt_err(LETHE_ERR_INVALID,
-				      "input too large for LTH1 (more than 2^32 segments)");
+		/* Nothing more after a full segment: that one was the final one. */
+		if (len == 0 && b->count > 0) {
+			b->final = 1;
+			break;
+		}
+		b->count++;
+		b->last_len = len;
+		src->total += len;
+		/* A short segment is the end; an empty one only when the whole input is empty. */
+		if (len < src->seg_size) {
+			b->final = 1;
+			break;
+		}
 	}
-	*index = src->next_index++;
-	*len = cur_len;
-	src->ahead = *buf;
-	src->ahead_len = got;
-	src->done = *final;
-	src->total += cur_len;
-	*buf = cur;
+	if (!b->final) {
+		rc = lt_read_full(src->fd, &src->peek, 1, &got);
+		if (rc != LETHE_OK)
+			return rc;
+		b->final = got == 0;
+		src->have_peek = got == 1;
+	}
+	src->next_index += b->count;
+	/* Indexes are 32 bits: the final segment may be number 2^32 - 1, none may follow it. */
+	if (src->next_index > LTH_MAX_SEGMENTS || (!b->final && src->next_index == LTH_MAX_SEGMENTS))
+		return lt_err(LETHE_ERR_INVALID, "input too large for LTH1 (more than 2^32 segments)");
 	return LETHE_OK;
 }
 
-/* ---- buffers ---------------------------------------------------------------------------- */
-
-static uint8_t *lth_buf_new(size_t len)
+/* Seal every segment of @p b in place. */
+static enum lethe_err lth_seal_batch(EVP_CIPHER_CTX *ctx, const uint8_t *header, size_t seg_size,
+				     struct lth_batch *b)
 {
-	void *p = NULL;
+	size_t stride = seg_size + LTH_TAG_LEN;
+	enum lethe_err rc = LETHE_OK;
+	size_t j;
 
-	if (posix_memalign(&p, 64, len) != 0)
-		return NULL;
-	return p;
-}
+	for (j = 0; rc == LETHE_OK && j < b->count; j++) {
+		int last = j == b->count - 1;
+		uint8_t flag = last && b->final ? LTH_FLAG_FINAL : LTH_FLAG_REGULAR;
 
-/* Segment buffers held plaintext: wipe them before they go back to the heap. */
-static void lth_buf_free(uint8_t *buf, size_t len)
-{
-	if (!buf)
-		return;
-	OPENSSL_cleanse(buf, len);
-	free(buf);
+		rc = lth_seal(ctx, b->first + j, flag, header, LTH_HEADER_LEN, b->buf + j * stride,
+			      last ? b->last_len : seg_size);
+	}
+	return rc;
 }
 
 /* ---- output ----------------------------------------------------------------------------- */
@@ -530,47 +612,58 @@ struct lth_range {
 	uint64_t begin, end;  /* plaintext bytes to write */
 };
 
-static enum lethe_err lth_write_part(int fd, const struct lth_range *range, size_t seg_size,
-				     uint64_t index, const uint8_t *pt, size_t len,
-				     uint64_t *written)
+/*
+ * Write the part of the range in the verified segments of @p b. *written counts whole writes:
+ * a failed write may have gone out in part.
+ */
+static enum lethe_err lth_write_verified(int fd, const struct lth_range *range,
+					 const struct lth_layout *l, const struct lth_batch *b,
+					 uint64_t *written)
 {
-	uint64_t start = index * seg_size;
-	uint64_t from = range->begin > start ? range->begin : start;
-	uint64_t to = range->end < start + len ? range->end : start + len;
-	enum lethe_err rc;
+	size_t j;
 
-	if (fd < 0 || from >= to)
+	if (fd < 0)
 		return LETHE_OK;
-	rc = lt_write_all(fd, pt + (from - start), (size_t)(to - from));
-	if (rc == LETHE_OK)
+	for (j = 0; j < b->verified; j++) {
+		uint64_t index = b->first + j;
+		uint64_t start = index * l->seg_size;
+		uint64_t stop = start + lth_seg_len(l, index);
+		uint64_t from = range->begin > start ? range->begin : start;
+		uint64_t to = range->end < stop ? range->end : stop;
+		enum lethe_err rc;
+
+		if (from >= to)
+			continue;
+		rc = lt_write_all(fd, b->buf + j * l->stride + (from - start), (size_t)(to - from));
+		if (rc != LETHE_OK)
+			return rc;
 		*written += to - from;
-	return rc;
+	}
+	return LETHE_OK;
 }
 
 /* ---- worker threads --------------------------------------------------------------------- */
 
 /*
- * A ring of segment buffers shared by the calling thread and the workers. Sequence numbers
- * 0, 1, 2... name the segments of the job in order; seq lives in slots[seq % nslots]. The
- * calling thread publishes a seq once its slot holds input, a worker claims it and marks it
- * done, and the calling thread releases it after writing it out, in order. Invariant:
+ * A ring of batches shared by the calling thread and the workers. Sequence numbers 0, 1, 2...
+ * name the batches of a job in order; seq lives in slots[seq % nslots]. The calling thread
+ * publishes a seq once its slot holds input, a worker claims it and marks it done, and the
+ * calling thread releases it after writing it out, in order. Invariant:
  * released <= claimed <= published <= released + nslots.
  */
 enum lth_slot_state { LTH_SLOT_FREE, LTH_SLOT_READY, LTH_SLOT_DONE };
 
 struct lth_slot {
-	uint8_t *buf;   /* S + tag bytes */
-	size_t len;     /* plaintext bytes in buf */
-	uint64_t index; /* the segment index */
-	int final;
+	struct lth_batch batch;
 	enum lth_slot_state state;
 	enum lethe_err rc;
 	char detail[LTH_DETAIL_MAX]; /* the worker's error detail (details are per thread) */
 };
 
-struct lth_pool;
 typedef enum lethe_err (*lth_work_fn)(const void *job, EVP_CIPHER_CTX *ctx,
-				      struct lth_slot *slot, uint64_t seq);
+				      struct lth_batch *batch, uint64_t seq);
+
+struct lth_pool;
 
 struct lth_worker {
 	struct lth_pool *pool;
@@ -616,7 +709,7 @@ static void *lth_worker_main(void *arg)
 		slot = &p->slots[seq % p->nslots];
 		pthread_mutex_unlock(&p->lock);
 
-		rc = p->work(p->job, w->ctx, slot, seq);
+		rc = p->work(p->job, w->ctx, &slot->batch, seq);
 		if (rc != LETHE_OK)
 			snprintf(slot->detail, sizeof(slot->detail), "%s", lt_err_detail());
 
@@ -658,7 +751,7 @@ static void lth_pool_destroy(struct lth_pool *p)
 	}
 	if (p->slots) {
 		for (i = 0; i < p->nslots; i++)
-			lth_buf_free(p->slots[i].buf, p->buf_len);
+			lth_buf_free(p->slots[i].batch.buf, p->buf_len);
 		free(p->slots);
 	}
 	if (p->sync_ready) {
@@ -685,8 +778,10 @@ static void lth_pool_spawn(struct lth_pool *p, unsigned want)
 }
 
 /*
- * Set up a pool of @p want workers, each with its own context keyed with @p key. Succeeds with
- * p->nworkers == 0 when no thread could be started: the caller then works alone.
+ * Set up a pool of @p want workers, each with its own context keyed with @p key, and two
+ * batch buffers of @p buf_len bytes per worker (one being worked on, one waiting to be
+ * written). Succeeds with p->nworkers == 0 when no thread could be started: the caller then
+ * works alone. lth_pool_destroy() cleans up after success and failure alike.
  */
 static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t buf_len,
 				     const EVP_CIPHER *aes, const uint8_t key[LT_KEY_LEN], int enc,
@@ -696,7 +791,7 @@ static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t b
 	unsigned i;
 
 	memset(p, 0, sizeof(*p));
-	p->nslots = 2 * want; /* two buffers per worker: one in work, one waiting to be written */
+	p->nslots = 2 * want;
 	p->buf_len = buf_len;
 	p->work = work;
 	p->job = job;
@@ -712,8 +807,8 @@ static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t b
 	if (!p->slots || !p->workers)
 		return lt_err(LETHE_ERR_NOMEM, "out of memory for the worker pool");
 	for (i = 0; i < p->nslots; i++) {
-		p->slots[i].buf = lth_buf_new(buf_len);
-		if (!p->slots[i].buf)
+		p->slots[i].batch.buf = lth_buf_new(buf_len);
+		if (!p->slots[i].batch.buf)
 			return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
 	}
 	for (i = 0; i < want; i++) {
@@ -739,6 +834,20 @@ static struct lth_slot *lth_pool_wait_done(struct lth_pool *p, uint64_t seq)
 	return slot;
 }
 
+/* Hand slot @p slot back to the ring; @p more: publish one more seq (decryption). */
+static void lth_pool_release(struct lth_pool *p, struct lth_slot *slot, uint64_t total)
+{
+	pthread_mutex_lock(&p->lock);
+	slot->state = LTH_SLOT_FREE;
+	p->released++;
+	if (total && p->published < total) {
+		p->published++;
+		p->closed = p->published == total;
+	}
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Re-record a worker's failure in this thread. */
 static enum lethe_err lth_slot_error(const struct lth_slot *slot)
 {
@@ -746,15 +855,14 @@ static enum lethe_err lth_slot_error(const struct lth_slot *slot)
 }
 
 /*
- * How many threads for a job of @p segments segments and @p bytes bytes (UINT64_MAX when not
- * known, as for a pipe). 1 means the calling thread alone.
+ * How many threads for a job of @p bytes bytes (UINT64_MAX when not known, as for a pipe).
+ * 1 means the calling thread alone.
  */
-static unsigned lth_thread_count(unsigned threads, uint64_t segments, uint64_t bytes)
+static unsigned lth_thread_count(unsigned threads, uint64_t bytes)
 {
 	long cpus;
 
-	if (threads == 1 || segments < LTH_PARALLEL_MIN_SEGMENTS ||
-	    bytes < LTH_PARALLEL_MIN_BYTES)
+	if (threads == 1 || bytes < LTH_PARALLEL_MIN_BYTES)
 		return 1;
 	if (threads == 0) {
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -767,49 +875,37 @@ static unsigned lth_thread_count(unsigned threads, uint64_t segments, uint64_t b
 
 struct lth_seal_job {
 	const uint8_t *header;
+	size_t seg_size;
 };
 
-static enum lethe_err lth_work_seal(const void *job, EVP_CIPHER_CTX *ctx, struct lth_slot *slot,
-				    uint64_t seq)
+static enum lethe_err lth_work_seal(const void *job, EVP_CIPHER_CTX *ctx,
+				    struct lth_batch *batch, uint64_t seq)
 {
 	const struct lth_seal_job *j = job;
 
 	(void)seq;
-	return lth_seal(ctx, slot->index, slot->final ? LTH_FLAG_FINAL : LTH_FLAG_REGULAR,
-			j->header, LTH_HEADER_LEN, slot->buf, slot->len);
+	return lth_seal_batch(ctx, j->header, j->seg_size, batch);
 }
 
 static enum lethe_err lth_encrypt_serial(EVP_CIPHER_CTX *ctx, const uint8_t *header,
-					 size_t seg_size, int in_fd, struct lth_writer *w,
-					 uint64_t *plaintext_size)
+					 struct lth_source *src, struct lth_writer *w)
 {
-	size_t buf_len = seg_size + LTH_TAG_LEN;
-	struct lth_source src = { 0 };
-	uint8_t *buf = lth_buf_new(buf_len);
-	uint8_t *ahead = lth_buf_new(buf_len);
-	enum lethe_err rc;
-	uint64_t index = 0;
-	size_t len = 0;
-	int final = 0;
+	size_t room = lth_batch_segments(src->seg_size);
+	size_t buf_len = room * (src->seg_size + LTH_TAG_LEN);
+	struct lth_batch b = { 0 };
+	enum lethe_err rc = LETHE_OK;
 
-	if (!buf || !ahead) {
-		lth_buf_free(ahead, buf_len);
-		rc = lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
-		goto out;
-	}
-	rc = lth_source_init(&src, in_fd, seg_size, ahead);
-	while (rc == LETHE_OK && !final) {
-		rc = lth_source_next(&src, &buf, &len, &index, &final);
+	b.buf = lth_buf_new(buf_len);
+	if (!b.buf)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
+	while (rc == LETHE_OK && !b.final) {
+		rc = lth_source_fill(src, &b, room);
 		if (rc == LETHE_OK)
-			rc = lth_seal(ctx, index, final ? LTH_FLAG_FINAL : LTH_FLAG_REGULAR, header,
-				      LTH_HEADER_LEN, buf, len);
+			rc = lth_seal_batch(ctx, header, src->seg_size, &b);
 		if (rc == LETHE_OK)
-			rc = lth_emit(w, buf, len + LTH_TAG_LEN);
+			rc = lth_emit(w, b.buf, lth_batch_bytes(&b, src->seg_size));
 	}
-	*plaintext_size = src.total;
-out:
-	lth_buf_free(src.ahead, buf_len);
-	lth_buf_free(buf, buf_len);
+	lth_buf_free(b.buf, buf_len);
 	return rc;
 }
 
@@ -831,79 +927,62 @@ static enum lth_step lth_encrypt_next_step(struct lth_pool *p)
 	}
 }
 
-/* Read the next segment into the free slot of seq p->published and publish it. */
+/* Fill the free slot of seq p->published from the input and publish it. */
 static enum lethe_err lth_encrypt_read(struct lth_pool *p, struct lth_source *src)
 {
 	struct lth_slot *slot = &p->slots[p->published % p->nslots];
 	enum lethe_err rc;
-	int final = 0;
 
-	rc = lth_source_next(src, &slot->buf, &slot->len, &slot->index, &final);
+	rc = lth_source_fill(src, &slot->batch, lth_batch_segments(src->seg_size));
 	if (rc != LETHE_OK)
 		return rc;
 	pthread_mutex_lock(&p->lock);
-	slot->final = final;
 	slot->rc = LETHE_OK;
 	slot->state = LTH_SLOT_READY;
 	p->published++;
-	p->closed = final;
+	p->closed = slot->batch.final;
 	pthread_cond_broadcast(&p->changed);
 	pthread_mutex_unlock(&p->lock);
 	return LETHE_OK;
 }
 
-/* Hash and write the sealed segment of seq p->released, then free its slot. */
-static enum lethe_err lth_encrypt_write(struct lth_pool *p, struct lth_writer *w)
+/* Hash and write the sealed batch of seq p->released, then free its slot. */
+static enum lethe_err lth_encrypt_write(struct lth_pool *p, struct lth_writer *w,
+					size_t seg_size)
 {
 	struct lth_slot *slot = &p->slots[p->released % p->nslots];
 	enum lethe_err rc;
 
 	if (slot->rc != LETHE_OK)
 		return lth_slot_error(slot);
-	rc = lth_emit(w, slot->buf, slot->len + LTH_TAG_LEN);
+	rc = lth_emit(w, slot->batch.buf, lth_batch_bytes(&slot->batch, seg_size));
 	if (rc != LETHE_OK)
 		return rc;
-	pthread_mutex_lock(&p->lock);
-	slot->state = LTH_SLOT_FREE;
-	p->released++;
-	pthread_cond_broadcast(&p->changed);
-	pthread_mutex_unlock(&p->lock);
+	lth_pool_release(p, slot, 0);
 	return LETHE_OK;
 }
 
 /*
- * The calling thread reads ahead, hashes and writes (SHA-256 costs more than AES-GCM, so it
- * overlaps with the workers' sealing); workers seal. Returns 0 threads used through *alone
- * when none could be started.
+ * The calling thread reads, hashes and writes (SHA-256 costs more than AES-GCM, so hashing
+ * overlaps with the workers' sealing); workers seal. *alone is set when no worker could be
+ * started and nothing was done.
  */
 static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct lth_keys *keys,
-					   const uint8_t *header, size_t seg_size, int in_fd,
-					   unsigned nthreads, struct lth_writer *w,
-					   uint64_t *plaintext_size, int *alone)
+					   const uint8_t *header, struct lth_source *src,
+					   unsigned nthreads, struct lth_writer *w, int *alone)
 {
-	size_t buf_len = seg_size + LTH_TAG_LEN;
-	struct lth_seal_job job = { header };
-	struct lth_source src = { 0 };
+	size_t buf_len = lth_batch_segments(src->seg_size) * (src->seg_size + LTH_TAG_LEN);
+	struct lth_seal_job job = { header, src->seg_size };
 	struct lth_pool pool;
 	enum lethe_err rc;
 	enum lth_step step;
-	uint8_t *ahead = NULL;
 
 	*alone = 0;
 	rc = lth_pool_start(&pool, nthreads, buf_len, aes, keys->payload, 1, lth_work_seal, &job);
-	if (rc != LETHE_OK)
-		goto out;
-	if (pool.nworkers == 0) {
+	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
 		goto out;
 	}
-	ahead = lth_buf_new(buf_len);
-	if (!ahead) {
-		rc = lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
-		goto out;
-	}
-	rc = lth_source_init(&src, in_fd, seg_size, ahead);
-	ahead = NULL; /* the source owns it now */
 	while (rc == LETHE_OK) {
 		pthread_mutex_lock(&pool.lock);
 		step = lth_encrypt_next_step(&pool);
@@ -911,15 +990,12 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 		if (step == LTH_STEP_FINISH)
 			break;
 		if (step == LTH_STEP_WRITE)
-			rc = lth_encrypt_write(&pool, w);
+			rc = lth_encrypt_write(&pool, w, src->seg_size);
 		else
-			rc = lth_encrypt_read(&pool, &src);
+			rc = lth_encrypt_read(&pool, src);
 	}
-	*plaintext_size = src.total;
 out:
-	lth_pool_join(&pool, rc != LETHE_OK);
 	lth_pool_destroy(&pool);
-	lth_buf_free(src.ahead, buf_len);
 	return rc;
 }
 
@@ -960,12 +1036,11 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 				  unsigned threads, struct lt_lth_info *info)
 {
 	struct lth_writer w = { out_fd, NULL, 0 };
+	struct lth_source src = { 0 };
 	struct lth_keys *keys = NULL;
 	EVP_CIPHER *aes = NULL;
 	EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t header[LTH_HEADER_LEN];
-	uint64_t in_size, plaintext_size = 0;
-	size_t seg_size;
 	unsigned nthreads;
 	enum lethe_err rc;
 	int alone = 1;
@@ -973,7 +1048,6 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 	if (seg_log2 < LT_LTH_SEG_LOG2_MIN || seg_log2 > LT_LTH_SEG_LOG2_MAX)
 		return lt_err(LETHE_ERR_INVALID, "segment size 2^%u out of range (2^%d..2^%d)",
 			      seg_log2, LT_LTH_SEG_LOG2_MIN, LT_LTH_SEG_LOG2_MAX);
-	seg_size = (size_t)1 << seg_log2;
 	keys = lt_secmem_alloc(sizeof(*keys));
 	if (!keys)
 		return lt_err(LETHE_ERR_NOMEM, "out of memory for keys");
@@ -992,21 +1066,20 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 	if (rc != LETHE_OK)
 		goto out;
 
-	in_size = lth_input_size(in_fd);
-	nthreads = lth_thread_count(threads, in_size == UINT64_MAX ? UINT64_MAX : in_size / seg_size,
-				    in_size);
+	src.fd = in_fd;
+	src.seg_size = (size_t)1 << seg_log2;
+	nthreads = lth_thread_count(threads, lth_input_size(in_fd));
 	if (nthreads > 1)
-		rc = lth_encrypt_parallel(aes, keys, header, seg_size, in_fd, nthreads, &w,
-					  &plaintext_size, &alone);
+		rc = lth_encrypt_parallel(aes, keys, header, &src, nthreads, &w, &alone);
 	if (rc == LETHE_OK && alone)
-		rc = lth_encrypt_serial(ctx, header, seg_size, in_fd, &w, &plaintext_size);
+		rc = lth_encrypt_serial(ctx, header, &src, &w);
 	if (rc != LETHE_OK)
 		goto out;
 	if (EVP_DigestFinal_ex(w.sha, info->ciphertext_sha256, NULL) != 1) {
 		rc = lt_crypto_fail("SHA-256 final");
 		goto out;
 	}
-	info->plaintext_size = plaintext_size;
+	info->plaintext_size = src.total;
 	info->ciphertext_size = w.written;
 out:
 	if (rc != LETHE_OK)
@@ -1043,82 +1116,93 @@ enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16]
 
 /* ---- decryption ------------------------------------------------------------------------- */
 
+/* The batches of a decryption: the covering segments, @p room at a time. */
 struct lth_open_job {
 	const struct lth_reader *reader;
-	uint64_t first;
+	const struct lth_range *range;
+	size_t room;
 };
 
-static enum lethe_err lth_work_open(const void *job, EVP_CIPHER_CTX *ctx, struct lth_slot *slot,
-				    uint64_t seq)
+static void lth_open_job_batch(const struct lth_open_job *j, uint64_t seq, struct lth_batch *b)
+{
+	uint64_t left;
+
+	b->first = j->range->first + seq * j->room;
+	left = j->range->last - b->first + 1;
+	b->count = left < j->room ? (size_t)left : j->room;
+}
+
+static enum lethe_err lth_work_open(const void *job, EVP_CIPHER_CTX *ctx,
+				    struct lth_batch *batch, uint64_t seq)
 {
 	const struct lth_open_job *j = job;
 
-	slot->index = j->first + seq;
-	return lth_read_segment(j->reader, ctx, slot->index, slot->buf, &slot->len);
+	lth_open_job_batch(j, seq, batch);
+	return lth_open_batch(j->reader, ctx, batch);
 }
 
-static enum lethe_err lth_decrypt_serial(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
-					 uint8_t *buf, const struct lth_range *range, int out_fd,
-					 uint64_t *written)
+/* Verified segments go out before the failure of the next one is reported. */
+static enum lethe_err lth_batch_out(const struct lth_open_job *j, const struct lth_batch *b,
+				    enum lethe_err open_rc, int out_fd, uint64_t *written)
 {
-	enum lethe_err rc = LETHE_OK;
-	uint64_t index;
-	size_t len = 0;
+	enum lethe_err rc = lth_write_verified(out_fd, j->range, &j->reader->layout, b, written);
 
-	for (index = range->first; rc == LETHE_OK && index <= range->last; index++) {
-		rc = lth_read_segment(r, ctx, index, buf, &len);
-		if (rc == LETHE_OK)
-			rc = lth_write_part(out_fd, range, r->layout.seg_size, index, buf, len,
-					    written);
+	return rc != LETHE_OK ? rc : open_rc;
+}
+
+static enum lethe_err lth_decrypt_serial(const struct lth_open_job *j, EVP_CIPHER_CTX *ctx,
+					 uint64_t batches, int out_fd, uint64_t *written)
+{
+	size_t buf_len = j->room * j->reader->layout.stride;
+	struct lth_batch b = { 0 };
+	enum lethe_err rc = LETHE_OK;
+	uint64_t seq;
+
+	b.buf = lth_buf_new(buf_len);
+	if (!b.buf)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
+	for (seq = 0; rc == LETHE_OK && seq < batches; seq++) {
+		lth_open_job_batch(j, seq, &b);
+		rc = lth_batch_out(j, &b, lth_open_batch(j->reader, ctx, &b), out_fd, written);
 	}
+	lth_buf_free(b.buf, buf_len);
 	return rc;
 }
 
-/* Workers read and open; the calling thread writes verified plaintext in order. */
-static enum lethe_err lth_decrypt_parallel(const struct lth_reader *r,
-					   const struct lth_range *range, unsigned nthreads,
-					   int out_fd, uint64_t *written, int *alone)
+/* Workers read and open batches; the calling thread writes verified plaintext in order. */
+static enum lethe_err lth_decrypt_parallel(const struct lth_open_job *j, uint64_t batches,
+					   unsigned nthreads, int out_fd, uint64_t *written,
+					   int *alone)
 {
-	struct lth_open_job job = { r, range->first };
-	uint64_t count = range->last - range->first + 1;
+	const struct lth_reader *r = j->reader;
 	struct lth_pool pool;
 	struct lth_slot *slot;
 	enum lethe_err rc;
 	uint64_t seq;
 
 	*alone = 0;
-	rc = lth_pool_start(&pool, nthreads, r->layout.stride, r->aes, r->keys->payload, 0,
-			    lth_work_open, &job);
-	if (rc != LETHE_OK || pool.nworkers == 0) {
-		*alone = rc == LETHE_OK;
+	rc = lth_pool_start(&pool, nthreads, j->room * r->layout.stride, r->aes,
+			    r->keys->payload, 0, lth_work_open, j);
+	if (rc == LETHE_OK && pool.nworkers == 0) {
+		*alone = 1;
 		goto out;
 	}
+	if (rc != LETHE_OK)
+		goto out;
 	pthread_mutex_lock(&pool.lock);
-	pool.published = count < pool.nslots ? count : pool.nslots;
-	pool.closed = pool.published == count;
+	pool.published = batches < pool.nslots ? batches : pool.nslots;
+	pool.closed = pool.published == batches;
 	pthread_cond_broadcast(&pool.changed);
 	pthread_mutex_unlock(&pool.lock);
 
-	for (seq = 0; seq < count; seq++) {
+	for (seq = 0; rc == LETHE_OK && seq < batches; seq++) {
 		slot = lth_pool_wait_done(&pool, seq);
-		rc = slot->rc != LETHE_OK ? lth_slot_error(slot)
-					  : lth_write_part(out_fd, range, r->layout.seg_size,
-							   slot->index, slot->buf, slot->len,
-							   written);
-		if (rc != LETHE_OK)
-			break;
-		pthread_mutex_lock(&pool.lock);
-		slot->state = LTH_SLOT_FREE;
-		pool.released++;
-		if (pool.published < count) {
-			pool.published++;
-			pool.closed = pool.published == count;
-		}
-		pthread_cond_broadcast(&pool.changed);
-		pthread_mutex_unlock(&pool.lock);
+		rc = lth_batch_out(j, &slot->batch,
+				   slot->rc != LETHE_OK ? lth_slot_error(slot) : LETHE_OK, out_fd,
+				   written);
+		lth_pool_release(&pool, slot, batches);
 	}
 out:
-	lth_pool_join(&pool, rc != LETHE_OK);
 	lth_pool_destroy(&pool);
 	return rc;
 }
@@ -1149,11 +1233,11 @@ static void lth_range_plan(const struct lth_layout *l, uint64_t offset, uint64_t
 }
 
 /* Commitment first (constant time), then the header tag: nothing else is trusted before. */
-static enum lethe_err lth_header_verify(struct lth_reader *r, EVP_CIPHER_CTX *ctx,
+static enum lethe_err lth_header_verify(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
 					const uint8_t object_id[LT_LTH_OBJECT_ID_LEN])
 {
 	const uint8_t *h = r->header;
-	uint8_t tagged[LTH_TAG_LEN];
+	uint8_t tag[LTH_TAG_LEN];
 	enum lethe_err rc;
 	int ok = 0;
 
@@ -1166,8 +1250,8 @@ static enum lethe_err lth_header_verify(struct lth_reader *r, EVP_CIPHER_CTX *ct
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "key commitment mismatch (wrong key or object id)");
 	}
-	memcpy(tagged, h + LTH_OFF_TAG, LTH_TAG_LEN);
-	rc = lth_open(ctx, 0, LTH_FLAG_HEADER, h, LTH_OFF_TAG, tagged, 0, &ok);
+	memcpy(tag, h + LTH_OFF_TAG, LTH_TAG_LEN);
+	rc = lth_open(ctx, 0, LTH_FLAG_HEADER, h, LTH_OFF_TAG, tag, 0, &ok);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!ok)
@@ -1175,11 +1259,15 @@ static enum lethe_err lth_header_verify(struct lth_reader *r, EVP_CIPHER_CTX *ct
 	return LETHE_OK;
 }
 
-/* Everything up to the segments: header, keys, layout. @p buf is one segment buffer. */
+/*
+ * Everything before the segments: the header's bounds, the keys, the commitment, the header
+ * tag, then the layout the file size implies. Allocates nothing that depends on the file
+ * before the header has verified.
+ */
 static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx,
 				      const uint8_t dek[LT_KEY_LEN],
 				      const uint8_t object_id[LT_LTH_OBJECT_ID_LEN],
-				      struct lth_keys *keys, uint8_t **buf)
+				      struct lth_keys *keys)
 {
 	struct stat st;
 	uint64_t full = 0;
@@ -1201,16 +1289,9 @@ static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx
 		rc = lth_header_verify(r, *ctx, object_id);
 	if (rc != LETHE_OK)
 		return rc;
-	/* The header is authentic: its segment size bounds the one buffer needed. */
-	r->buf_len = ((size_t)1 << r->header[LTH_OFF_SEG_LOG2]) + LTH_TAG_LEN;
-	*buf = lth_buf_new(r->buf_len);
-	if (!*buf)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory for a segment buffer");
 	rc = lth_layout_fit((uint64_t)st.st_size, r->header[LTH_OFF_SEG_LOG2], &r->layout, &full);
-	if (rc == LETHE_ERR_INTEGRITY && full <= LTH_MAX_SEGMENTS) {
-		r->layout.segments = full + 1; /* lets lth_verifies_as() address segment full-1 */
-		rc = lth_diagnose_tail(r, *ctx, full, *buf);
-	}
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lth_diagnose_tail(r, *ctx, full);
 	return rc;
 }
 
@@ -1223,7 +1304,8 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 	EVP_CIPHER *aes = NULL;
 	EVP_CIPHER_CTX *ctx = NULL;
 	struct lth_range range;
-	uint8_t *buf = NULL;
+	struct lth_open_job job;
+	uint64_t segments, batches;
 	unsigned nthreads;
 	enum lethe_err rc;
 	int alone = 1;
@@ -1240,24 +1322,29 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 		goto out;
 	}
 	r.aes = aes;
-	rc = lth_reader_open(&r, &ctx, dek, object_id, keys, &buf);
+	rc = lth_reader_open(&r, &ctx, dek, object_id, keys);
 	if (rc != LETHE_OK)
 		goto out;
 
 	lth_range_plan(&r.layout, offset, length, &range);
-	nthreads = lth_thread_count(threads, range.last - range.first + 1,
-				    (range.last - range.first + 1) * r.layout.stride);
+	segments = range.last - range.first + 1;
+	job.reader = &r;
+	job.range = &range;
+	job.room = lth_batch_segments(r.layout.seg_size);
+	if (job.room > segments)
+		job.room = (size_t)segments; /* a small range gets a small buffer */
+	batches = (segments + job.room - 1) / job.room;
+	nthreads = lth_thread_count(threads, segments * r.layout.stride);
 	if (nthreads > 1)
-		rc = lth_decrypt_parallel(&r, &range, nthreads, out_fd, written, &alone);
+		rc = lth_decrypt_parallel(&job, batches, nthreads, out_fd, written, &alone);
 	if (rc == LETHE_OK && alone)
-		rc = lth_decrypt_serial(&r, ctx, buf, &range, out_fd, written);
+		rc = lth_decrypt_serial(&job, ctx, batches, out_fd, written);
 	/* Only now, with the final segment verified, is the size known to be the real one. */
 	if (rc == LETHE_OK && offset > r.layout.plaintext_size)
 		rc = lt_err(LETHE_ERR_INVALID, "offset %llu is beyond the end (%llu bytes)",
 			    (unsigned long long)offset,
 			    (unsigned long long)r.layout.plaintext_size);
 out:
-	lth_buf_free(buf, r.buf_len);
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_free(aes);
 	lt_secmem_free(keys, sizeof(*keys));

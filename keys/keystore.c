@@ -881,7 +881,8 @@ static enum lethe_err repair_locked(struct crypt_device *cd, const char *path,
 	for (size_t i = 0; i < n; i++) {
 		r = crypt_keyslot_destroy(cd, keyslots[i]);
 		if (r < 0)
-			return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot destroy unnamed keyslot");
+			return cs_fail(LETHE_ERR_KEYSTORE, r, path,
+				       "cannot destroy unnamed keyslot");
 		(*destroyed)++;
 	}
 	for (size_t i = 0; i < table->nstale; i++) {

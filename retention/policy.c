@@ -32,7 +32,8 @@ enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req)
 
 	lt_time_format(req->retain_until, until, sizeof until);
 	if (req->group_locked)
-		return lt_err(LETHE_ERR_LOCKED, "group is locked (compliance mode) until %s", until);
+		return lt_err(LETHE_ERR_LOCKED, "group is locked (compliance mode) until %s",
+			      until);
 	if (!req->force)
 		return lt_err(LETHE_ERR_NOT_EXPIRED,
 			      "retained until %s (an officer may force an early shred)", until);

@@ -77,7 +77,8 @@ static const char schema_v1[] =
 	"  CHECK ((state = 0 AND kek_version IS NOT NULL AND wrapped_dek IS NOT NULL) OR"
 	"         (state = 1 AND kek_version IS NULL AND wrapped_dek IS NULL)));"
 	"CREATE INDEX objects_expiry ON objects (retain_until, id) WHERE state = 0;"
-	"CREATE INDEX objects_kek ON objects (kek_version, id) WHERE state = 0;"
+	/* (kek_version, rowid): rewrap walks storage order, touching each page once */
+	"CREATE INDEX objects_kek ON objects (kek_version) WHERE state = 0;"
 	"CREATE INDEX objects_created ON objects (created_at, id);"
 	"CREATE INDEX objects_group ON objects (grp, created_at, id);"
 	/* a DEK is only ever wrapped under an active KEK: retiring one closes its horizon */
@@ -224,8 +225,8 @@ enum stmt {
 	ST_OBJ_LIST_ALL,
 	ST_OBJ_LIST_GROUP,
 	ST_OBJ_EXPIRED,
-	ST_OBJ_BELOW,
-	ST_OBJ_ABOVE,
+	ST_OBJ_KEK_PAGE,
+	ST_OBJ_KEK_NEXT,
 	ST_OBJ_SHRED,
 	ST_UNLINK_ADD,
 	ST_OBJ_HOLD_SET,
@@ -313,12 +314,13 @@ static const struct {
 			     "SELECT " OBJ_COLS " FROM objects WHERE state = 0 "
 			     "AND retain_until <= ?4 AND (retain_until, id) > (?1, ?2) "
 			     "ORDER BY retain_until, id LIMIT ?3" },
-	[ST_OBJ_BELOW] = { "rewrap scan",
-			   "SELECT " OBJ_COLS " FROM objects WHERE state = 0 AND kek_version < ?4 "
-			   "AND (kek_version, id) > (?1, ?2) ORDER BY kek_version, id LIMIT ?3" },
-	[ST_OBJ_ABOVE] = { "rewrap scan",
-			   "SELECT " OBJ_COLS " FROM objects WHERE state = 0 AND kek_version > ?4 "
-			   "AND (kek_version, id) > (?1, ?2) ORDER BY kek_version, id LIMIT ?3" },
+	/* ?1 is a rowid here: "rowid > ?" is a true index seek, a row value with rowid is not */
+	[ST_OBJ_KEK_PAGE] = { "rewrap scan",
+			      "SELECT " OBJ_COLS ", rowid FROM objects WHERE state = 0 "
+			      "AND kek_version = ?4 AND rowid > ?1 ORDER BY rowid LIMIT ?3" },
+	[ST_OBJ_KEK_NEXT] = { "rewrap scan",
+			      "SELECT min(kek_version) FROM objects WHERE state = 0 "
+			      "AND kek_version > ?1 AND kek_version < ?2" },
 	[ST_OBJ_SHRED] = { "object shred",
 			   "UPDATE objects SET wrapped_dek = NULL, kek_version = NULL, state = 1, "
 			   "shredded_at = ?2 WHERE id = ?1 AND state = 0 AND hold = 0 AND NOT EXISTS "
@@ -1447,18 +1449,21 @@ enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *
 
 enum lethe_err lt_db_object_get(struct lt_db *db, const char *id, struct lt_db_object *out)
 {
+	char key[LETHE_ID_LEN + 1];
 	struct q q;
 	bool row = false;
 	enum lethe_err rc;
 
+	/* @p id may be out->id, which the memset below clears */
+	snprintf(key, sizeof(key), "%s", id ? id : "");
 	memset(out, 0, sizeof(*out));
 	rc = q_open(&q, db, ST_OBJ_GET);
 	if (rc != LETHE_OK)
 		return rc;
-	q_text(&q, 1, id, LETHE_ID_LEN + 1);
+	q_text(&q, 1, key, sizeof(key));
 	rc = q_step(&q, &row);
 	if (rc == LETHE_OK && !row)
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no object %.*s", LETHE_ID_LEN, id);
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no object %s", key);
 	if (rc == LETHE_OK) {
 		q_get_object(&q, out);
 		rc = q.err;
@@ -1475,9 +1480,9 @@ enum lethe_err lt_db_object_get(struct lt_db *db, const char *id, struct lt_db_o
 struct obj_scan {
 	enum stmt id;
 	const char *group;        /* ST_OBJ_LIST_GROUP */
-	int64_t bound;            /* ?4: expired_before, now, or the primary version */
+	int64_t bound;            /* ?4: expired_before, now, or the KEK version */
 	bool include_shredded;    /* ?5 */
-	int64_t pos;              /* ?1: created_at, retain_until or kek_version of the last row */
+	int64_t pos;              /* ?1: created_at, retain_until or rowid of the last row */
 	char pos_id[LETHE_ID_LEN + 1]; /* ?2 */
 	size_t limit;             /* rows still to deliver */
 	bool stopped;             /* a callback asked to stop */
@@ -1488,8 +1493,6 @@ static int64_t scan_key(const struct obj_scan *s, const struct lt_db_object *o)
 {
 	if (s->id == ST_OBJ_EXPIRED)
 		return o->retain_until;
-	if (s->id == ST_OBJ_BELOW || s->id == ST_OBJ_ABOVE)
-		return o->kek_version;
 	return o->created_at;
 }
 
@@ -1517,6 +1520,8 @@ static enum lethe_err scan_page(struct lt_db *db, struct obj_scan *s,
 		if (rc != LETHE_OK || !row)
 			break;
 		q_get_object(&q, &page[(*n)++]);
+		if (s->id == ST_OBJ_KEK_PAGE) /* the keyset is the rowid, column 14 */
+			s->pos = q_get_int(&q, 14);
 		rc = q.err;
 	}
 	q_close(&q);
@@ -1537,7 +1542,8 @@ static enum lethe_err scan_run(struct lt_db *db, struct obj_scan *s, lt_db_objec
 		rc = scan_page(db, s, page, want, &n);
 		if (rc != LETHE_OK || n == 0)
 			break;
-		s->pos = scan_key(s, &page[n - 1]);
+		if (s->id != ST_OBJ_KEK_PAGE)
+			s->pos = scan_key(s, &page[n - 1]);
 		memcpy(s->pos_id, page[n - 1].id, sizeof(s->pos_id));
 		for (size_t i = 0; i < n && !s->stopped; i++) {
 			s->limit--;
@@ -1580,26 +1586,40 @@ enum lethe_err lt_db_object_expired(struct lt_db *db, int64_t now, int64_t after
 	return scan_run(db, &s, fn, ctx);
 }
 
-/* Two range scans of the (kek_version, id) index, below the primary and above it: a single
- * "!=" scan would walk every row already under the primary once the lower range is done. */
+/* The lowest KEK version in (@p above, @p below) that still wraps a live DEK; 0 if none. */
+static enum lethe_err kek_next_in_use(struct lt_db *db, int64_t above, int64_t below,
+				      int64_t *version)
+{
+	return query_int(db, ST_OBJ_KEK_NEXT, NULL, above, below, version);
+}
+
+/*
+ * Versions below the primary, then above it (a KEK inserted without becoming primary); within
+ * a version, storage (rowid) order, so a batch of rewraps dirties each table page once instead
+ * of one page per row. Every step is an index seek: a batch costs what it returns.
+ */
 enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version, size_t limit,
 				      lt_db_object_fn fn, void *ctx)
 {
-	struct obj_scan s = {
-		.id = ST_OBJ_BELOW,
-		.bound = primary_version,
-		.pos = INT64_MIN,
-		.limit = limit,
-	};
-	enum lethe_err rc;
+	struct obj_scan s = { .id = ST_OBJ_KEK_PAGE, .limit = limit };
+	int64_t version = 0;
+	enum lethe_err rc = LETHE_OK;
 
-	rc = scan_run(db, &s, fn, ctx);
-	if (rc != LETHE_OK || s.stopped || s.limit == 0)
-		return rc;
-	s.id = ST_OBJ_ABOVE;
-	s.pos = primary_version;
-	s.pos_id[0] = '\0';
-	return scan_run(db, &s, fn, ctx);
+	for (int side = 0; side < 2; side++) {
+		int64_t above = side == 0 ? 0 : primary_version;
+		int64_t below = side == 0 ? (int64_t)primary_version : INT64_MAX;
+
+		while (rc == LETHE_OK && !s.stopped && s.limit > 0) {
+			rc = kek_next_in_use(db, above, below, &version);
+			if (rc != LETHE_OK || version == 0)
+				break;
+			s.bound = version;
+			s.pos = 0;
+			rc = scan_run(db, &s, fn, ctx);
+			above = version;
+		}
+	}
+	return rc;
 }
 
 /* Why an UPDATE of a live object changed nothing: no such object, shredded, or held. */

@@ -14,7 +14,8 @@
  *        CHECK: live rows have a KEK version and a wrapped DEK, shredded rows have neither;
  *        trigger: a row may only name an active KEK (no DEK is ever wrapped under a retired one);
  *        index (retain_until, id) WHERE state = 0: sweeps cost what expired, not what is stored;
- *        index (kek_version, id) WHERE state = 0: rewrap batches and retire checks;
+ *        index (kek_version) WHERE state = 0 (rowid implied): rewrap batches in storage order,
+ *        and retire checks;
  *        indexes (created_at, id) and (grp, created_at, id): listings stream in order.
  *   group_holds(grp TEXT PRIMARY KEY, reason TEXT, set_at INT)
  *   certificates(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, object_id TEXT UNIQUE, grp TEXT,
@@ -161,8 +162,9 @@ enum lethe_err lt_db_group_extend_until(struct lt_db *db, const char *group, int
  * overflow); *changed the count. */
 enum lethe_err lt_db_group_extend_by(struct lt_db *db, const char *group, int64_t by,
 				     uint64_t *changed);
-/* Up to @p limit live objects whose kek_version != @p primary_version, ordered by
- * (kek_version, id): two index range scans, so each batch costs what it returns. */
+/* Up to @p limit live objects whose kek_version != @p primary_version, ordered by KEK version
+ * (those below the primary first) and then storage order: a batch of rewraps touches each
+ * table page once, and costs what it returns. */
 enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version, size_t limit,
 				      lt_db_object_fn fn, void *ctx);
 /* Replace an object's wrapped DEK and KEK version (rewrap). */

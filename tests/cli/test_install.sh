@@ -13,6 +13,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/lethe-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 umask 077
+export LC_ALL=C
+unset LETHE_STORE
+exec </dev/null # nothing may wait for a terminal
 
 failures=0
 checks=0

@@ -65,7 +65,7 @@ fi
 
 # The page writes options with escaped hyphens (\-\-store); compare in rendered form.
 man_text=$(sed 's/\\-/-/g' "$src/docs/lethe.1")
-completion="$src/packaging/lethe.bash-completion"
+completion="$src/cli/lethe.bash-completion"
 if [[ -n $lethe && -x $lethe ]]; then
 	commands=$("$lethe" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 && $1 != "Commands:" {print $1}')
 	[[ -n $commands ]] || fail "could not read the command list from lethe --help"
@@ -198,16 +198,15 @@ complete_words() {
 	_lethe
 	echo "${COMPREPLY[*]}"
 }
-printf '[group:finance]\nlock = true\n[group:uploads]\n' >"$2/lethe.conf"
 echo "1:$(complete_words lethe ke)"
 echo "2:$(complete_words lethe key re)"
-echo "3:$(complete_words lethe --store "$2" put --group "")"
+echo "3:$(complete_words lethe --store "$2" hold clear --)"
 echo "4:$(complete_words lethe sweep --d)"
 echo "5:$(complete_words lethe officer add bob --new)"
 EOF
 	mkdir -p "$tmp/cstore"
 	bash "$tmp/complete.sh" "$completion" "$tmp/cstore" >"$tmp/complete.out" 2>&1 || true
-	for want in "1:key" "2:rewrap retire" "3:finance uploads" "4:--dry-run" "5:--new-passphrase-file"; do
+	for want in "1:key" "2:rewrap retire" "3:--group --passphrase-file --store --config --json --quiet --help" "4:--dry-run" "5:--new-passphrase-file"; do
 		if grep -qxF -- "$want" "$tmp/complete.out"; then pass; else fail "completion: expected '$want', got: $(cat "$tmp/complete.out")"; fi
 	done
 else

@@ -14,7 +14,8 @@
 /* The group name rule (retention/policy.h), restated: common/ cannot link retention/. */
 static int group_name_ok(const char *name)
 {
-	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
 
 	return n >= 1 && n <= LETHE_GROUP_MAX && name[n] == '\0';
 }

@@ -186,8 +186,10 @@ static void test_structure_refused(void **state)
 	(void)state;
 	refused("[store]\n[bogus]\n", 2, "unknown section [bogus]");
 	refused("[Store]\n", 1, "unknown section [Store]");
-	refused("[store]\nthreads = 1\n\n[store]\n", 4, "duplicate section [store] (first at line 1)");
-	refused("[group:a]\n[group:b]\n[group:a]\n", 3, "duplicate section [group:a] (first at line 1)");
+	refused("[store]\nthreads = 1\n\n[store]\n", 4,
+		"duplicate section [store] (first at line 1)");
+	refused("[group:a]\n[group:b]\n[group:a]\n", 3,
+		"duplicate section [group:a] (first at line 1)");
 	refused("[group:]\n", 1, "empty group name");
 	refused("[group:a b]\n", 1, "group name");
 	refused("[group:a/b]\n", 1, "group name");
@@ -464,7 +466,8 @@ int main(void)
 		cmocka_unit_test(test_values_refused),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_binary_junk),
-		cmocka_unit_test_setup_teardown(test_write_load_round_trip, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_load_round_trip, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_defaults_is_complete, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_refuses_unrepresentable, dir_setup,

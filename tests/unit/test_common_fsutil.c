@@ -236,7 +236,8 @@ static void test_read_file_limit(void **state)
 	assert_int_equal(lt_read_file(path, 5, &buf, &len), LETHE_ERR_INVALID);
 	assert_null(buf);
 	assert_int_equal(len, 0);
-	assert_int_equal(lt_read_file(in_dir(state, "missing"), 5, &buf, &len), LETHE_ERR_NOT_FOUND);
+	assert_int_equal(lt_read_file(in_dir(state, "missing"), 5, &buf, &len),
+			 LETHE_ERR_NOT_FOUND);
 	assert_int_equal(lt_read_file(((struct dir *)*state)->path, 5, &buf, &len),
 			 LETHE_ERR_INVALID);
 }
@@ -277,7 +278,8 @@ static void test_parent_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_private_file_accepted, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_private_file_accepted, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_private_file_loose_modes, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_private_file_symlink, dir_setup, dir_teardown),
@@ -291,7 +293,8 @@ int main(void)
 		cmocka_unit_test(test_write_nospc),
 		cmocka_unit_test_setup_teardown(test_write_file_atomic, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_file_limit, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_p_and_fsync_dir, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_p_and_fsync_dir, dir_setup,
+						dir_teardown),
 		cmocka_unit_test(test_parent_dir),
 	};
 

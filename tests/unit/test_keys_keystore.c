@@ -478,7 +478,8 @@ static void luks_format(struct fixture *f, const char *name, const char *options
 
 	snprintf(cmd, sizeof(cmd),
 		 "cd '%s' && head -c 32 /dev/urandom > kf && truncate -s 1M %s && "
-		 "cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "
+		 "cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 "
+		 "--pbkdf-force-iterations 1000 "
 		 "--luks2-metadata-size 16k --luks2-keyslots-size 256k --key-file kf %s %s "
 		 ">/dev/null 2>&1 && chmod 600 %s",
 		 f->dir, name, options, name, name);
@@ -520,6 +521,48 @@ static void test_foreign_luks2(void **state)
 	expect_keystore_error(f, "bad name or role");
 }
 
+/* What a crash leaves: a keyslot without a name, a name without a keyslot. Repair clears both. */
+static void test_unnamed_and_repair(void **state)
+{
+	struct fixture *f = *state;
+	struct lt_slot_info slots[16];
+	size_t count = 99, destroyed = 99;
+	char cmd[1200];
+	FILE *mk;
+
+	if (!have_cryptsetup())
+		skip();
+	snprintf(cmd, sizeof(cmd), "%s/mk.bin", f->dir);
+	mk = fopen(cmd, "w");
+	assert_non_null(mk);
+	assert_int_equal(fwrite(f->mk, 1, LT_MK_LEN, mk), LT_MK_LEN);
+	fclose(mk);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && head -c 32 /dev/urandom > other.key && "
+		 "cryptsetup luksAddKey -q --volume-key-file mk.bin --pbkdf pbkdf2 "
+		 "--pbkdf-force-iterations 1000 --key-slot 7 keystore.luks other.key "
+		 ">/dev/null 2>&1 "
+		 "&& printf '%%s' '{\"type\":\"lethe-slot\",\"keyslots\":[],\"name\":\"ghost\","
+		 "\"role\":\"officer\"}' > ghost.json && "
+		 "cryptsetup token import --json-file ghost.json keystore.luks >/dev/null 2>&1",
+		 f->dir);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q '^  7: luks2'"), 0);
+	assert_int_equal(lt_keystore_unnamed(f->path, &count), LETHE_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(list(f, slots, 16), 2); /* neither shows up as an actor */
+	assert_int_equal(lt_keystore_repair(f->path, &destroyed), LETHE_OK);
+	assert_int_equal(destroyed, 1);
+	assert_int_equal(lt_keystore_unnamed(f->path, &count), LETHE_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -c lethe-slot | grep -qx 2"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q '^  7: luks2'"), 256);
+	unlock_as(f, officer_pass, "alice", 1);
+	assert_int_equal(lt_keystore_repair(f->path, &destroyed), LETHE_OK);
+	assert_int_equal(destroyed, 0);
+}
+
 static void test_officer_name_valid(void **state)
 {
 	(void)state;
@@ -558,6 +601,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_dump, created_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_luks2, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unnamed_and_repair, created_setup,
 						fixture_teardown),
 		cmocka_unit_test(test_officer_name_valid),
 	};

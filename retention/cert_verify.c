@@ -1,0 +1,644 @@
+/* cert_verify.c - verifying disposal certificates and chains of them.
+ *
+ * A chain is checked one certificate at a time (struct lt_cert_chain keeps only what the next
+ * one is checked against), so that evidence.c streams a directory of any size through the
+ * same code. Each certificate is checked in full, even after a bad signature, and every
+ * problem is reported: an auditor wants the whole list, not the first failure.
+ */
+#include "retention/cert.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/timeutil.h"
+#include "crypt/prim.h"
+#include "retention/cert_internal.h"
+#include "retention/policy.h"
+
+#define PROBLEM_MAX 512
+
+/* ---- small syntax checks ---------------------------------------------------------------- */
+
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * The canonical text of a UUID as libuuid writes it: 8-4-4-4-12 lower-case hex digits.
+ * Certificate ids become file names in an evidence directory, so nothing else (no "..", no
+ * "/", no upper case that would name a second file on a case-insensitive file system) is ever
+ * accepted as one.
+ */
+bool lt_cert_id_valid(const char *s, size_t len)
+{
+	if (len != LETHE_ID_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
+			return false;
+	}
+	return true;
+}
+
+bool lt_cert_id_valid_str(const char *s)
+{
+	return s != NULL && lt_cert_id_valid(s, strnlen(s, LETHE_ID_LEN + 1));
+}
+
+static bool hex32_valid(const char *s)
+{
+	if (strnlen(s, LT_CERT_HEX_LEN + 1) != LT_CERT_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < LT_CERT_HEX_LEN; i++) {
+		if (!is_lower_hex(s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* A time as certificates write it: RFC 3339 UTC to the second, within what lethe keeps. */
+static bool time_text_valid(const char *text, int64_t *seconds)
+{
+	char again[32];
+	enum lethe_err rc;
+
+	rc = lt_time_parse(text, seconds);
+	lt_err_clear(); /* a malformed time is reported by the caller, not left as a detail */
+	if (rc != LETHE_OK || *seconds < 0 || *seconds > LT_RETENTION_TIME_MAX)
+		return false;
+	/* Only the one spelling lt_cert_build writes ("2026-01-01" alone is not a time). */
+	lt_time_format(*seconds, again, sizeof(again));
+	return strcmp(again, text) == 0;
+}
+
+/* ---- what a certificate must contain ------------------------------------------------------ */
+
+enum field_kind {
+	F_OBJECT, /* a JSON object (its fields follow in the table) */
+	F_CONST,  /* a string equal to the rule's constant */
+	F_TEXT,   /* any string */
+	F_TEXT_OR_NULL,
+	F_VERSION, /* the integer LT_CERT_VERSION */
+	F_UINT,    /* an integer in 0..2^53-1 */
+	F_BOOL,
+	F_UUID,
+	F_GROUP,
+	F_HEX32,  /* 64 lower-case hex digits */
+	F_TIME,   /* RFC 3339 UTC, "2026-11-23T11:34:05Z" */
+	F_REASON, /* "retention-expired" or "manual" */
+};
+
+struct field_rule {
+	const char *path; /* from the root, "." between levels */
+	enum field_kind kind;
+	const char *constant; /* F_CONST only */
+};
+
+/* Every field of a version 1 certificate, in the order lt_cert_build writes them. */
+static const struct field_rule cert_rules[] = {
+	{"type", F_CONST, LT_CERT_TYPE},
+	{"version", F_VERSION, NULL},
+	{"certificate_id", F_UUID, NULL},
+	{"seq", F_UINT, NULL},
+	{"store_id", F_UUID, NULL},
+	{"object", F_OBJECT, NULL},
+	{"object.id", F_UUID, NULL},
+	{"object.group", F_GROUP, NULL},
+	{"object.name_sha256", F_HEX32, NULL},
+	{"object.size", F_UINT, NULL},
+	{"object.ciphertext_sha256", F_HEX32, NULL},
+	{"object.created_at", F_TIME, NULL},
+	{"object.retain_until", F_TIME, NULL},
+	{"policy", F_OBJECT, NULL},
+	{"policy.group", F_GROUP, NULL},
+	{"policy.retention", F_TEXT, NULL},
+	{"policy.retention_seconds", F_UINT, NULL},
+	{"policy.lock", F_BOOL, NULL},
+	{"reason", F_OBJECT, NULL},
+	{"reason.code", F_REASON, NULL},
+	{"reason.text", F_TEXT_OR_NULL, NULL},
+	{"reason.forced", F_BOOL, NULL},
+	{"hold_check", F_CONST, LT_CERT_HOLD_CHECK},
+	{"sanitization", F_OBJECT, NULL},
+	{"sanitization.method", F_CONST, LT_CERT_METHOD},
+	{"sanitization.standard", F_CONST, LT_CERT_STANDARD},
+	{"sanitization.destroyed", F_OBJECT, NULL},
+	{"sanitization.destroyed.dek_id", F_UUID, NULL},
+	{"sanitization.destroyed.kek_version", F_UINT, NULL},
+	{"sanitization.verification", F_CONST, LT_CERT_VERIFICATION},
+	{"actor", F_OBJECT, NULL},
+	{"actor.uid", F_UINT, NULL},
+	{"actor.user", F_TEXT, NULL},
+	{"actor.keyslot", F_TEXT, NULL},
+	{"host", F_TEXT, NULL},
+	{"tool", F_OBJECT, NULL},
+	{"tool.name", F_CONST, "lethe"},
+	{"tool.version", F_TEXT, NULL},
+	{"shredded_at", F_TIME, NULL},
+	{"prev_sha256", F_HEX32, NULL},
+};
+
+#define N_RULES (sizeof(cert_rules) / sizeof(cert_rules[0]))
+
+static const char *kind_expectation(const struct field_rule *rule)
+{
+	switch (rule->kind) {
+	case F_OBJECT:
+		return "an object";
+	case F_CONST:
+		return "the fixed text of this format";
+	case F_TEXT:
+		return "a string";
+	case F_TEXT_OR_NULL:
+		return "a string or null";
+	case F_VERSION:
+		return "1 (the only version this verifier knows)";
+	case F_UINT:
+		return "an integer from 0 to 2^53-1";
+	case F_BOOL:
+		return "true or false";
+	case F_UUID:
+		return "a lower-case UUID";
+	case F_GROUP:
+		return "a group name ([A-Za-z0-9._-], 1..63 bytes)";
+	case F_HEX32:
+		return "64 lower-case hexadecimal digits";
+	case F_TIME:
+		return "an RFC 3339 UTC time (\"2026-01-31T23:59:59Z\")";
+	case F_REASON:
+		return "\"retention-expired\" or \"manual\"";
+	}
+	return "?";
+}
+
+static bool value_matches(const struct field_rule *rule, const json_t *v)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+	int64_t seconds;
+
+	switch (rule->kind) {
+	case F_OBJECT:
+		return json_is_object(v);
+	case F_CONST:
+		return s != NULL && strcmp(s, rule->constant) == 0;
+	case F_TEXT:
+		return s != NULL;
+	case F_TEXT_OR_NULL:
+		return s != NULL || json_is_null(v);
+	case F_VERSION:
+		return i == LT_CERT_VERSION;
+	case F_UINT:
+		return i >= 0 && (uint64_t)i <= LT_CERT_UINT_MAX;
+	case F_BOOL:
+		return json_is_boolean(v);
+	case F_UUID:
+		return s != NULL && lt_cert_id_valid_str(s);
+	case F_GROUP:
+		return s != NULL && lt_group_name_valid(s);
+	case F_HEX32:
+		return s != NULL && hex32_valid(s);
+	case F_TIME:
+		return s != NULL && time_text_valid(s, &seconds);
+	case F_REASON:
+		return s != NULL && (strcmp(s, LT_CERT_REASON_EXPIRED) == 0 ||
+				     strcmp(s, LT_CERT_REASON_MANUAL) == 0);
+	}
+	return false;
+}
+
+/*
+ * The value at dotted @p path, or NULL. *parent_ok is false when a level above it is missing
+ * or not an object: that was reported already, so the field is not reported again.
+ */
+static json_t *lookup(json_t *root, const char *path, bool *parent_ok)
+{
+	char part[64];
+	json_t *node = root;
+
+	*parent_ok = true;
+	for (;;) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+
+		if (n >= sizeof(part))
+			return NULL;
+		memcpy(part, path, n);
+		part[n] = '\0';
+		node = json_object_get(node, part);
+		if (dot == NULL)
+			return node;
+		if (!json_is_object(node)) {
+			*parent_ok = false;
+			return NULL;
+		}
+		path = dot + 1;
+	}
+}
+
+/* Is rule path @p path directly under @p prefix ("" for the root)? Then *leaf is its name. */
+static bool direct_child(const char *path, const char *prefix, const char **leaf)
+{
+	size_t plen = strlen(prefix);
+
+	if (plen > 0) {
+		if (strncmp(path, prefix, plen) != 0 || path[plen] != '.')
+			return false;
+		path += plen + 1;
+	}
+	*leaf = path;
+	return strchr(path, '.') == NULL;
+}
+
+/* Index among the rules of @p key directly under @p prefix, or -1. */
+static long child_rule(const char *prefix, const char *key)
+{
+	const char *leaf;
+
+	for (size_t r = 0; r < N_RULES; r++) {
+		if (direct_child(cert_rules[r].path, prefix, &leaf) && strcmp(leaf, key) == 0)
+			return (long)r;
+	}
+	return -1;
+}
+
+/* ---- chain verification state ------------------------------------------------------------- */
+
+void lt_cert_chain_init(struct lt_cert_chain *c, const uint8_t *pub, lt_cert_problem_fn fn,
+			void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->pub = pub;
+	c->fn = fn;
+	c->ctx = ctx;
+	c->expected_seq = 1;
+	c->prev_known = true; /* the first certificate's predecessor is "all zeros" */
+}
+
+/* Problems quote hostile input: anything but printable ASCII becomes '?'. */
+static void make_printable(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+	}
+}
+
+void lt_cert_report(struct lt_cert_chain *c, const char *where, const char *fmt, ...)
+{
+	char what[PROBLEM_MAX];
+	char at[PROBLEM_MAX];
+	va_list ap;
+
+	c->problems++;
+	if (c->fn == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	(void)snprintf(at, sizeof(at), "%s", where);
+	make_printable(what);
+	make_printable(at);
+	c->fn(at, what, c->ctx);
+}
+
+/* The chain-relevant fields of one certificate, each valid only if its has_ flag is set. */
+struct cert_view {
+	bool has_seq, has_id, has_store_id, has_prev;
+	uint64_t seq;
+	char certificate_id[LETHE_ID_LEN + 1];
+	char store_id[LETHE_ID_LEN + 1];
+	char prev_sha256[LT_CERT_HEX_LEN + 1];
+};
+
+/* Report every field that is missing or of the wrong kind; true if all are right. */
+static bool check_rules(struct lt_cert_chain *c, const char *where, json_t *root)
+{
+	bool all_ok = true;
+
+	for (size_t r = 0; r < N_RULES; r++) {
+		bool parent_ok;
+		json_t *v = lookup(root, cert_rules[r].path, &parent_ok);
+
+		if (!parent_ok)
+			continue;
+		if (v == NULL) {
+			lt_cert_report(c, where, "field %s is missing", cert_rules[r].path);
+			all_ok = false;
+		} else if (!value_matches(&cert_rules[r], v)) {
+			lt_cert_report(c, where, "field %s is not %s", cert_rules[r].path,
+				       kind_expectation(&cert_rules[r]));
+			all_ok = false;
+		}
+	}
+	return all_ok;
+}
+
+/* Report fields the format does not have, or out of order, in one object (@p prefix). */
+static bool check_keys_at(struct lt_cert_chain *c, const char *where, json_t *obj,
+			  const char *prefix)
+{
+	const char *key;
+	json_t *value;
+	long last = -1;
+	bool ok = true;
+
+	json_object_foreach (obj, key, value) {
+		long r = child_rule(prefix, key);
+
+		if (r < 0) {
+			lt_cert_report(c, where, "unexpected field %s%s%s", prefix,
+				       *prefix ? "." : "", key);
+			ok = false;
+		} else if (r < last) {
+			lt_cert_report(c, where, "field %s is out of order", cert_rules[r].path);
+			ok = false;
+		} else {
+			last = r;
+		}
+	}
+	return ok;
+}
+
+/* The exact set and order of fields: the verifier accepts only what lt_cert_build writes. */
+static bool check_keys(struct lt_cert_chain *c, const char *where, json_t *root)
+{
+	bool ok = check_keys_at(c, where, root, "");
+
+	for (size_t r = 0; r < N_RULES; r++) {
+		bool parent_ok;
+		json_t *obj;
+
+		if (cert_rules[r].kind != F_OBJECT)
+			continue;
+		obj = lookup(root, cert_rules[r].path, &parent_ok);
+		if (json_is_object(obj))
+			ok = check_keys_at(c, where, obj, cert_rules[r].path) && ok;
+	}
+	return ok;
+}
+
+static const char *get_text(json_t *root, const char *path)
+{
+	bool parent_ok;
+
+	return json_string_value(lookup(root, path, &parent_ok));
+}
+
+static bool get_bool(json_t *root, const char *path)
+{
+	bool parent_ok;
+
+	return json_is_true(lookup(root, path, &parent_ok));
+}
+
+/*
+ * What a well-formed certificate must say about itself, beyond its fields' types. Called only
+ * when every field passed check_rules(). These are policy facts the evidence demonstrates: a
+ * signed certificate that contradicts the retention rules is reported, not believed.
+ */
+static void check_semantics(struct lt_cert_chain *c, const char *where, json_t *root)
+{
+	const char *code = get_text(root, "reason.code");
+	const char *text = get_text(root, "reason.text");
+	bool forced = get_bool(root, "reason.forced");
+	int64_t until, shredded;
+
+	if (strcmp(get_text(root, "object.group"), get_text(root, "policy.group")) != 0)
+		lt_cert_report(c, where, "policy.group differs from object.group");
+	if (forced && strcmp(code, LT_CERT_REASON_MANUAL) != 0)
+		lt_cert_report(c, where, "reason.forced is true but reason.code is not \"manual\"");
+	if (strcmp(code, LT_CERT_REASON_MANUAL) == 0 && (text == NULL || text[0] == '\0'))
+		lt_cert_report(c, where, "a manual shred without reason.text");
+	(void)time_text_valid(get_text(root, "object.retain_until"), &until);
+	(void)time_text_valid(get_text(root, "shredded_at"), &shredded);
+	if (shredded >= until)
+		return;
+	if (get_bool(root, "policy.lock"))
+		lt_cert_report(c, where,
+			       "shredded before retain_until in a locked (compliance mode) group");
+	else if (!forced)
+		lt_cert_report(c, where, "shredded before retain_until without an officer's force");
+}
+
+static void copy_if_valid(json_t *root, const char *key, bool (*valid)(const char *), char *out,
+			  size_t out_size, bool *has)
+{
+	const char *s = json_string_value(json_object_get(root, key));
+
+	*has = s != NULL && valid(s) && strlen(s) < out_size;
+	if (*has)
+		memcpy(out, s, strlen(s) + 1);
+}
+
+static bool hex32_valid_str(const char *s)
+{
+	return hex32_valid(s);
+}
+
+/* Pull out what links the certificate into the chain, as far as it is well-formed. */
+static void view_extract(json_t *root, struct cert_view *v)
+{
+	json_t *seq = json_object_get(root, "seq");
+
+	v->has_seq = json_is_integer(seq) && json_integer_value(seq) >= 0 &&
+		     (uint64_t)json_integer_value(seq) <= LT_CERT_UINT_MAX;
+	if (v->has_seq)
+		v->seq = (uint64_t)json_integer_value(seq);
+	copy_if_valid(root, "certificate_id", lt_cert_id_valid_str, v->certificate_id,
+		      sizeof(v->certificate_id), &v->has_id);
+	copy_if_valid(root, "store_id", lt_cert_id_valid_str, v->store_id, sizeof(v->store_id),
+		      &v->has_store_id);
+	copy_if_valid(root, "prev_sha256", hex32_valid_str, v->prev_sha256, sizeof(v->prev_sha256),
+		      &v->has_prev);
+}
+
+/*
+ * The signed bytes must be exactly what lt_cert_build would write for the parsed value, so
+ * that a text tool (the auditor's sed) and a JSON parser can never read different values.
+ */
+static enum lethe_err check_canonical(struct lt_cert_chain *c, const char *where, json_t *root,
+				      const uint8_t *json, size_t len)
+{
+	size_t need = json_dumpb(root, NULL, 0, LT_CERT_DUMP_FLAGS);
+	char *again;
+
+	if (need == 0)
+		return lt_err(LETHE_ERR_NOMEM, "certificate: out of memory");
+	if (need + 1 != len || json[len - 1] != '\n') {
+		lt_cert_report(c, where,
+			       "not in canonical form (compact JSON and one final newline)");
+		return LETHE_OK;
+	}
+	again = malloc(need);
+	if (again == NULL)
+		return lt_err(LETHE_ERR_NOMEM, "certificate: out of memory");
+	if (json_dumpb(root, again, need, LT_CERT_DUMP_FLAGS) != need ||
+	    memcmp(again, json, need) != 0)
+		lt_cert_report(c, where,
+			       "not in canonical form (compact JSON and one final newline)");
+	free(again);
+	return LETHE_OK;
+}
+
+/* Parse one certificate and check its content; @p v receives its chain fields. */
+static enum lethe_err check_content(struct lt_cert_chain *c, const char *where, const uint8_t *json,
+				    size_t len, struct cert_view *v)
+{
+	json_error_t jerr;
+	json_t *root;
+	enum lethe_err rc;
+	bool fields_ok;
+
+	memset(v, 0, sizeof(*v));
+	if (len > LT_CERT_JSON_MAX) {
+		lt_cert_report(c, where, "larger than %d bytes", LT_CERT_JSON_MAX);
+		return LETHE_OK;
+	}
+	/* Duplicate keys would let two readers see two different certificates. */
+	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		lt_cert_report(c, where, "not valid JSON: %s (byte %d)", jerr.text, jerr.position);
+		return LETHE_OK;
+	}
+	if (!json_is_object(root)) {
+		lt_cert_report(c, where, "not a JSON object");
+		rc = LETHE_OK;
+		goto out;
+	}
+	rc = check_canonical(c, where, root, json, len);
+	if (rc != LETHE_OK)
+		goto out;
+	fields_ok = check_rules(c, where, root);
+	fields_ok = check_keys(c, where, root) && fields_ok;
+	if (fields_ok)
+		check_semantics(c, where, root);
+	view_extract(root, v);
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* The links to the rest of the chain: seq, prev_sha256, id, store. */
+static void check_links(struct lt_cert_chain *c, const char *where, const char *expect_id,
+			const struct cert_view *v)
+{
+	char prev_hex[LT_CERT_HEX_LEN + 1];
+
+	if (v->has_seq && v->seq != c->expected_seq)
+		lt_cert_report(
+			c, where,
+			"seq is %llu, expected %llu: a certificate is missing, duplicated or out "
+			"of order",
+			(unsigned long long)v->seq, (unsigned long long)c->expected_seq);
+	if (v->has_prev && c->prev_known) {
+		lt_hex(c->prev_sha256, LT_SHA256_LEN, prev_hex);
+		if (strcmp(prev_hex, v->prev_sha256) != 0 && c->position == 1)
+			lt_cert_report(c, where,
+				       "prev_sha256 is not zero in the first certificate: "
+				       "certificates before it are missing");
+		else if (strcmp(prev_hex, v->prev_sha256) != 0)
+			lt_cert_report(c, where,
+				       "prev_sha256 is not the SHA-256 of the previous "
+				       "certificate: the chain is broken here");
+	}
+	if (expect_id != NULL && v->has_id && strcmp(expect_id, v->certificate_id) != 0)
+		lt_cert_report(c, where, "certificate_id is %s, not the id it is filed under",
+			       v->certificate_id);
+	if (v->has_store_id && !c->have_store_id) {
+		memcpy(c->store_id, v->store_id, sizeof(c->store_id));
+		c->have_store_id = true;
+	} else if (v->has_store_id && strcmp(c->store_id, v->store_id) != 0) {
+		lt_cert_report(c, where, "store_id %s differs from the first certificate's %s",
+			       v->store_id, c->store_id);
+	}
+}
+
+/*
+ * Check the certificate at the next position: signature (when @p sig is not NULL; a missing
+ * signature is reported by the caller, who knows why), content, and links to its predecessor.
+ * Only a failure to check at all (memory, the crypto library) is returned as an error.
+ */
+enum lethe_err lt_cert_chain_check(struct lt_cert_chain *c, const char *where,
+				   const char *expect_id, const uint8_t *json, size_t len,
+				   const uint8_t *sig)
+{
+	struct cert_view v;
+	enum lethe_err rc;
+
+	c->position++;
+	if (sig != NULL) {
+		rc = lt_ed25519_verify(c->pub, json, len, sig);
+		if (rc == LETHE_ERR_INTEGRITY)
+			lt_cert_report(c, where, "signature does not verify");
+		else if (rc != LETHE_OK)
+			return rc;
+	}
+	rc = check_content(c, where, json, len, &v);
+	if (rc != LETHE_OK)
+		return rc;
+	check_links(c, where, expect_id, &v);
+	c->last_has_seq = v.has_seq;
+	c->last_seq = v.seq;
+	c->expected_seq = v.has_seq ? v.seq + 1 : c->expected_seq + 1;
+	c->prev_known = true;
+	return lt_sha256(json, len, c->prev_sha256);
+}
+
+/* A certificate that could not be read: the next one's prev_sha256 cannot be checked. */
+void lt_cert_chain_skip(struct lt_cert_chain *c)
+{
+	c->position++;
+	c->expected_seq++;
+	c->prev_known = false;
+}
+
+enum lethe_err lt_cert_chain_result(const struct lt_cert_chain *c)
+{
+	if (c->problems > c->io_problems)
+		return lt_err(LETHE_ERR_INTEGRITY, "disposal evidence: %llu problem%s found",
+			      (unsigned long long)c->problems, c->problems == 1 ? "" : "s");
+	if (c->io_problems > 0)
+		return lt_err(LETHE_ERR_IO, "disposal evidence: %llu file%s could not be read",
+			      (unsigned long long)c->io_problems, c->io_problems == 1 ? "" : "s");
+	return LETHE_OK;
+}
+
+enum lethe_err lt_cert_verify_chain(const uint8_t pub[32], const struct lt_cert_item *items,
+				    size_t count, lt_cert_problem_fn fn, void *ctx)
+{
+	struct lt_cert_chain c;
+	enum lethe_err rc;
+
+	lt_cert_chain_init(&c, pub, fn, ctx);
+	for (size_t i = 0; i < count; i++) {
+		const struct lt_cert_item *item = &items[i];
+		char where[64];
+		const char *expect_id;
+
+		if (item->name != NULL)
+			(void)snprintf(where, sizeof(where), "%s", item->name);
+		else
+			(void)snprintf(where, sizeof(where), "certificate #%zu", i + 1);
+		if (item->json == NULL) {
+			lt_cert_report(&c, where, "no certificate bytes");
+			lt_cert_chain_skip(&c);
+			continue;
+		}
+		if (item->sig == NULL)
+			lt_cert_report(&c, where, "no signature");
+		expect_id = lt_cert_id_valid_str(item->name) ? item->name : NULL;
+		rc = lt_cert_chain_check(&c, where, expect_id, item->json, item->len, item->sig);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	return lt_cert_chain_result(&c);
+}
