@@ -17,12 +17,12 @@
 #include <lethe.h>
 
 /* Exit codes (DESIGN.md, "Command line"); cli_exit_code() maps every enum lethe_err to one. */
-#define EXIT_OK 0
-#define EXIT_ERROR 1
-#define EXIT_USAGE 2
-#define EXIT_NO_OBJECT 3
-#define EXIT_INTEGRITY 4
-#define EXIT_REFUSED 5
+#define EXIT_OK         0
+#define EXIT_ERROR      1
+#define EXIT_USAGE      2
+#define EXIT_NO_OBJECT  3
+#define EXIT_INTEGRITY  4
+#define EXIT_REFUSED    5
 #define EXIT_PERMISSION 6
 
 /* Returned by cli_common_opt() when the option was handled and parsing goes on. */
@@ -32,11 +32,11 @@ struct cli_command;
 
 /* One invocation of lethe. */
 struct cli {
-	const char *prog;            /* "lethe" */
-	const char *store_dir;       /* --store, else $LETHE_STORE, else NULL */
-	const char *config;          /* --config */
-	int json;                    /* --json: stdout is one JSON value */
-	int quiet;                   /* --quiet: no progress, notes or warnings on stderr */
+	const char *prog;      /* "lethe" */
+	const char *store_dir; /* --store, else $LETHE_STORE, else NULL */
+	const char *config;    /* --config */
+	int json;              /* --json: stdout is one JSON value */
+	int quiet;             /* --quiet: no progress, notes or warnings on stderr */
 	const struct cli_command *command;
 	char name[48];               /* the command as the user typed it: "get", "key retire" */
 	const char *passphrase_file; /* --passphrase-file of officer commands */
@@ -50,6 +50,7 @@ struct cli_command {
 	cli_command_fn run;
 	const char *usage;   /* the lines after "usage: "; may hold several, '\n'-separated */
 	const char *summary; /* one line for `lethe --help` */
+	const char *details; /* options and notes for `lethe COMMAND --help`, or NULL */
 };
 
 /* Long options every command accepts (after its own), and their codes. */
@@ -61,6 +62,7 @@ enum {
 	OPT_HELP,
 	OPT_COMMAND_FIRST = 0x200, /* commands number their own long-only options from here */
 };
+/* clang-format off */
 #define CLI_COMMON_LONGOPTS                                     \
 	{ "store", required_argument, NULL, OPT_STORE },        \
 	{ "config", required_argument, NULL, OPT_CONFIG },      \
@@ -68,6 +70,7 @@ enum {
 	{ "quiet", no_argument, NULL, OPT_QUIET },              \
 	{ "help", no_argument, NULL, OPT_HELP },                \
 	{ NULL, 0, NULL, 0 }
+/* clang-format on */
 
 /*
  * Start parsing a command's options: resets getopt. Commands call getopt_long() with a short
@@ -84,10 +87,12 @@ int cli_common_opt(struct cli *cli, int c, char **argv);
 
 /* The command's usage on @p f. */
 void cli_print_usage(const struct cli *cli, FILE *f);
+/* The command's usage, options and notes on stdout (--help); returns EXIT_OK. */
+int cli_print_help(const struct cli *cli);
 
 /* "lethe: NAME: <message>" and the command's usage on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Check the number of operands left after the options; reports and returns EXIT_USAGE. */
 int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max);
@@ -104,7 +109,7 @@ int cli_fail(const struct cli *cli, const char *object, enum lethe_err err);
 
 /* "lethe: NAME OBJECT: <message>" on stderr (object may be NULL); returns @p code. */
 int cli_error(const struct cli *cli, const char *object, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* "lethe: NAME: warning: ..." on stderr unless --quiet. */
 void cli_warn(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -14,7 +14,9 @@ enum { OPT_SINCE = OPT_COMMAND_FIRST };
 
 static int no_options(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
 	int c, rc;
 
 	cli_getopt_reset();
@@ -26,7 +28,7 @@ static int no_options(struct cli *cli, int argc, char **argv)
 
 static int audit_verify(struct cli *cli, int argc, char **argv)
 {
-	struct cli_problems p = { .cli = cli };
+	struct cli_problems p = {.cli = cli};
 	uint64_t records = 0;
 	enum lethe_err err;
 	int rc;
@@ -47,8 +49,8 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 static int audit_export(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "since", required_argument, NULL, OPT_SINCE },
-		CLI_COMMON_LONGOPTS
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    CLI_COMMON_LONGOPTS,
 	};
 	uint64_t since_seq = 0, count = 0;
 	int64_t since_time = 0;
@@ -64,7 +66,8 @@ static int audit_export(struct cli *cli, int argc, char **argv)
 				break;
 			since_seq = 0;
 			if (lethe_time_parse(optarg, &since_time) != LETHE_OK)
-				return cli_usage_error(cli, "--since wants a record number or a time "
+				return cli_usage_error(cli,
+						       "--since wants a record number or a time "
 						       "(YYYY-MM-DD[THH:MM:SSZ]), not '%s'",
 						       optarg);
 			break;
@@ -106,7 +109,7 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		json_t *o = json_object();
 		int bad = 0;
-		bad |= cli_json_set(o, "seq", json_integer((json_int_t)seq));
+		bad |= cli_json_set(o, "seq", json_integer((json_int_t) seq));
 		bad |= cli_json_set(o, "dir", dir != NULL ? cli_json_str(dir) : json_null());
 		if (bad) {
 			json_decref(o);
@@ -127,10 +130,10 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
-		{ "verify", audit_verify },
-		{ "export", audit_export },
-		{ "checkpoint", audit_checkpoint },
-		{ NULL, NULL },
+	    {"verify", audit_verify},
+	    {"export", audit_export},
+	    {"checkpoint", audit_checkpoint},
+	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

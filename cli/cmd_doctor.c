@@ -58,10 +58,10 @@ static void on_finding(enum lethe_doctor_level level, const char *check, const c
 int cmd_doctor(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "repair", no_argument, NULL, OPT_REPAIR },
-		CLI_COMMON_LONGOPTS
+	    {"repair", no_argument, NULL, OPT_REPAIR},
+	    CLI_COMMON_LONGOPTS,
 	};
-	struct doctor_state st = { .cli = cli };
+	struct doctor_state st = {.cli = cli};
 	uint64_t problems = 0;
 	enum lethe_err err;
 	int c, rc, repair = 0;
@@ -91,7 +91,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		json_t *o = st.nomem ? NULL : json_object();
 		int bad = 0;
 		bad |= cli_json_set(o, "repair", json_boolean(repair));
-		bad |= cli_json_set(o, "problems", json_integer((json_int_t)problems));
+		bad |= cli_json_set(o, "problems", json_integer((json_int_t) problems));
 		bad |= cli_json_set(o, "findings", json_incref(st.findings));
 		if (bad) {
 			json_decref(o);
@@ -105,6 +105,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		printf("no problems found\n");
 	else
 		printf("%" PRIu64 " problem%s remain%s%s\n", problems, problems == 1 ? "" : "s",
-		       problems == 1 ? "s" : "", repair ? "" : " (lethe doctor --repair fixes some)");
+		       problems == 1 ? "s" : "",
+		       repair ? "" : " (lethe doctor --repair fixes some)");
 	return rc;
 }

@@ -24,7 +24,7 @@ static int add_cert(const struct lethe_cert_info *cert, void *ctx)
 	if (cl->json) {
 		json_t *o = json_object();
 		int bad = 0;
-		bad |= cli_json_set(o, "seq", json_integer((json_int_t)cert->seq));
+		bad |= cli_json_set(o, "seq", json_integer((json_int_t) cert->seq));
 		bad |= cli_json_set(o, "id", json_string(cert->id));
 		bad |= cli_json_set(o, "object_id", json_string(cert->object_id));
 		bad |= cli_json_set(o, "group", cli_json_str(cert->group));
@@ -41,7 +41,7 @@ static int add_cert(const struct lethe_cert_info *cert, void *ctx)
 	char seq[24], when[21];
 	snprintf(seq, sizeof(seq), "%" PRIu64, cert->seq);
 	cli_time_short(cert->shredded_at, when, sizeof(when));
-	const char *cells[] = { seq, cert->id, cert->object_id, cert->group, cert->reason, when };
+	const char *cells[] = {seq, cert->id, cert->object_id, cert->group, cert->reason, when};
 	if (cli_table_add(cl->table, cells) != 0) {
 		cl->nomem = 1;
 		return 1;
@@ -51,10 +51,12 @@ static int add_cert(const struct lethe_cert_info *cert, void *ctx)
 
 static int evidence_list(struct cli *cli, int argc, char **argv)
 {
-	static const char *const headers[] = { "SEQ",	 "CERTIFICATE", "OBJECT",
-					       "GROUP", "REASON",	 "SHREDDED" };
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
-	struct cert_list cl = { .json_first = 1 };
+	static const char *const headers[] = {"SEQ",   "CERTIFICATE", "OBJECT",
+					      "GROUP", "REASON",      "SHREDDED"};
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
+	struct cert_list cl = {.json_first = 1};
 	enum lethe_err err;
 	int c, rc;
 
@@ -93,7 +95,9 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 
 static int evidence_export(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
 	uint64_t count = 0;
 	enum lethe_err err;
 	const char *dir;
@@ -115,7 +119,7 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 		json_t *o = json_object();
 		int bad = 0;
 		bad |= cli_json_set(o, "dir", cli_json_str(dir));
-		bad |= cli_json_set(o, "certificates", json_integer((json_int_t)count));
+		bad |= cli_json_set(o, "certificates", json_integer((json_int_t) count));
 		if (bad) {
 			json_decref(o);
 			o = NULL;
@@ -132,8 +136,10 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 
 static int evidence_verify(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
-	struct cli_problems p = { .cli = cli };
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
+	struct cli_problems p = {.cli = cli};
 	uint64_t count = 0;
 	enum lethe_err err;
 	const char *dir = NULL;
@@ -162,10 +168,10 @@ static int evidence_verify(struct cli *cli, int argc, char **argv)
 int cmd_evidence(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
-		{ "list", evidence_list },
-		{ "export", evidence_export },
-		{ "verify", evidence_verify },
-		{ NULL, NULL },
+	    {"list", evidence_list},
+	    {"export", evidence_export},
+	    {"verify", evidence_verify},
+	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

@@ -26,12 +26,12 @@ static volatile sig_atomic_t temp_active;
 static void remove_temp_and_die(int sig)
 {
 	if (temp_active)
-		(void)unlink(temp_path);
+		(void) unlink(temp_path);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 #define NCLEANUP_SIGNALS (sizeof(cleanup_signals) / sizeof(cleanup_signals[0]))
 
 /* fsync the directory holding @p path, so that the rename survives a crash. */
@@ -46,7 +46,7 @@ static int fsync_parent(const char *path)
 	else if (slash == path)
 		snprintf(dir, sizeof(dir), "/");
 	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -62,7 +62,7 @@ static int get_to_file(struct cli *cli, const char *id, const char *output, uint
 	struct sigaction old[NCLEANUP_SIGNALS], sa;
 	const char *slash = strrchr(output, '/');
 	const char *base = slash != NULL ? slash + 1 : output;
-	int dir_len = slash != NULL ? (int)(slash - output) + 1 : 0;
+	int dir_len = slash != NULL ? (int) (slash - output) + 1 : 0;
 	struct stat st;
 	enum lethe_err err;
 	int fd, rc = EXIT_OK;
@@ -71,8 +71,8 @@ static int get_to_file(struct cli *cli, const char *id, const char *output, uint
 		return cli_usage_error(cli, "-o needs a file name, not a directory");
 	if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
 		return cli_error(cli, output, EXIT_ERROR, "%s", strerror(EISDIR));
-	if (snprintf(temp_path, sizeof(temp_path), "%.*s.%s.lethe-XXXXXX", dir_len, output,
-		     base) >= (int)sizeof(temp_path))
+	if (snprintf(temp_path, sizeof(temp_path), "%.*s.%s.lethe-XXXXXX", dir_len, output, base) >=
+	    (int) sizeof(temp_path))
 		return cli_error(cli, output, EXIT_ERROR, "%s", strerror(ENAMETOOLONG));
 
 	memset(&sa, 0, sizeof(sa));
@@ -102,7 +102,7 @@ static int get_to_file(struct cli *cli, const char *id, const char *output, uint
 	if (rc == EXIT_OK && rename(temp_path, output) != 0)
 		rc = cli_error(cli, output, EXIT_ERROR, "%s", strerror(errno));
 	if (rc != EXIT_OK)
-		(void)unlink(temp_path);
+		(void) unlink(temp_path);
 	temp_active = 0;
 	if (rc == EXIT_OK && fsync_parent(output) != 0)
 		rc = cli_error(cli, output, EXIT_ERROR, "%s", strerror(errno));
@@ -115,10 +115,10 @@ restore:
 int cmd_get(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "offset", required_argument, NULL, OPT_OFFSET },
-		{ "length", required_argument, NULL, OPT_LENGTH },
-		CLI_COMMON_LONGOPTS
+	    {"output", required_argument, NULL, 'o'},
+	    {"offset", required_argument, NULL, OPT_OFFSET},
+	    {"length", required_argument, NULL, OPT_LENGTH},
+	    CLI_COMMON_LONGOPTS,
 	};
 	const char *output = NULL, *id;
 	uint64_t offset = 0, length = LETHE_TO_END, written = 0;
@@ -169,8 +169,8 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 	int bad = 0;
 	bad |= cli_json_set(o, "id", json_string(id));
 	bad |= cli_json_set(o, "output", cli_json_str(output));
-	bad |= cli_json_set(o, "offset", json_integer((json_int_t)offset));
-	bad |= cli_json_set(o, "bytes", json_integer((json_int_t)written));
+	bad |= cli_json_set(o, "offset", json_integer((json_int_t) offset));
+	bad |= cli_json_set(o, "bytes", json_integer((json_int_t) written));
 	if (bad) {
 		json_decref(o);
 		o = NULL;

@@ -11,14 +11,15 @@ enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON, OPT_PASSPHRASE_FILE };
 static int hold(struct cli *cli, int argc, char **argv, int set)
 {
 	static const struct option set_options[] = {
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "reason", required_argument, NULL, OPT_REASON },
-		CLI_COMMON_LONGOPTS
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    CLI_COMMON_LONGOPTS,
 	};
 	static const struct option clear_options[] = {
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		CLI_COMMON_LONGOPTS
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_COMMON_LONGOPTS,
 	};
 	const char *group = NULL, *reason = NULL, *id = NULL;
 	enum lethe_err err;
@@ -57,7 +58,7 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 	if (set)
 		err = lethe_hold_set(cli->store, id, group, reason);
 	else
-		err = lethe_hold_clear(cli->store, id, group);
+		err = lethe_hold_clear(cli->store, id, group, reason);
 	if (err != LETHE_OK)
 		return cli_fail(cli, id != NULL ? id : group, err);
 
@@ -67,7 +68,7 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 		bad |= cli_json_set(o, "id", id != NULL ? json_string(id) : json_null());
 		bad |= cli_json_set(o, "group", group != NULL ? cli_json_str(group) : json_null());
 		bad |= cli_json_set(o, "hold", json_boolean(set));
-		bad |= cli_json_set(o, "reason", set ? cli_json_str(reason) : json_null());
+		bad |= cli_json_set(o, "reason", reason ? cli_json_str(reason) : json_null());
 		if (bad) {
 			json_decref(o);
 			o = NULL;
@@ -94,9 +95,9 @@ static int hold_clear(struct cli *cli, int argc, char **argv)
 int cmd_hold(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
-		{ "set", hold_set },
-		{ "clear", hold_clear },
-		{ NULL, NULL },
+	    {"set", hold_set},
+	    {"clear", hold_clear},
+	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

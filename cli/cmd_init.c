@@ -42,13 +42,13 @@ static int path_inside(const char *path, const char *dir)
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "keyfile", required_argument, NULL, OPT_KEYFILE },
-		{ "officer", required_argument, NULL, OPT_OFFICER },
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		CLI_COMMON_LONGOPTS
+	    {"keyfile", required_argument, NULL, OPT_KEYFILE},
+	    {"officer", required_argument, NULL, OPT_OFFICER},
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_COMMON_LONGOPTS,
 	};
-	struct cli_secret passphrase = { 0 };
-	struct lethe_init_opts opts = { 0 };
+	struct cli_secret passphrase = {0};
+	struct lethe_init_opts opts = {0};
 	const char *keyfile_arg = NULL, *officer = NULL, *dir;
 	char *keyfile = NULL, *abs_dir = NULL, prompt[96];
 	enum lethe_err err;
@@ -76,7 +76,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_store_dir(cli, &dir)) != EXIT_OK)
 		return rc;
 	if (officer == NULL)
-		return cli_usage_error(cli, "--officer NAME is required (the first security officer)");
+		return cli_usage_error(cli,
+				       "--officer NAME is required (the first security officer)");
 
 	abs_dir = cli_abspath(dir);
 	keyfile = keyfile_arg != NULL ? cli_abspath(keyfile_arg) : default_keyfile(dir);
@@ -130,9 +131,10 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		       "  officer  %s\n",
 		       store_s, keyfile_s, officer_s);
 		if (!cli->quiet)
-			fprintf(stderr,
-				"Keep the keyfile 0600 and back it up apart from the store: without\n"
-				"it (or an officer passphrase) nothing in the store can be read.\n");
+			fprintf(
+			    stderr,
+			    "Keep the keyfile 0600 and back it up apart from the store: without\n"
+			    "it (or an officer passphrase) nothing in the store can be read.\n");
 		rc = EXIT_OK;
 	}
 out:

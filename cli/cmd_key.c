@@ -16,8 +16,8 @@ enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST };
 static int officer_options(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		CLI_COMMON_LONGOPTS
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_COMMON_LONGOPTS,
 	};
 	int c, rc;
 
@@ -54,7 +54,7 @@ static int add_key(const struct lethe_key_info *key, void *ctx)
 		bad |= cli_json_set(o, "state", json_string(state_name(key->state)));
 		bad |= cli_json_set(o, "created_at", cli_json_time(key->created_at));
 		bad |= cli_json_set(o, "retired_at", cli_json_time(key->retired_at));
-		bad |= cli_json_set(o, "objects", json_integer((json_int_t)key->objects));
+		bad |= cli_json_set(o, "objects", json_integer((json_int_t) key->objects));
 		if (bad || json_array_append_new(kl->array, o) != 0)
 			kl->nomem = 1;
 		return 0;
@@ -64,8 +64,8 @@ static int add_key(const struct lethe_key_info *key, void *ctx)
 	cli_time_short(key->created_at, created, sizeof(created));
 	cli_time_short(key->retired_at, retired, sizeof(retired));
 	snprintf(objects, sizeof(objects), "%" PRIu64, key->objects);
-	const char *cells[] = { version, key->primary ? "yes" : "-", state_name(key->state),
-				created, retired, objects };
+	const char *cells[] = {
+	    version, key->primary ? "yes" : "-", state_name(key->state), created, retired, objects};
 	if (cli_table_add(kl->table, cells) != 0)
 		kl->nomem = 1;
 	return 0;
@@ -73,10 +73,12 @@ static int add_key(const struct lethe_key_info *key, void *ctx)
 
 static int key_list(struct cli *cli, int argc, char **argv)
 {
-	static const char *const headers[] = { "VERSION", "PRIMARY", "STATE",
-					       "CREATED", "RETIRED", "OBJECTS" };
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
-	struct key_list kl = { 0 };
+	static const char *const headers[] = {"VERSION", "PRIMARY", "STATE",
+					      "CREATED", "RETIRED", "OBJECTS"};
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
+	struct key_list kl = {0};
 	enum lethe_err err;
 	int c, rc;
 
@@ -157,7 +159,7 @@ static int key_rewrap(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, NULL, err);
 	if (cli->json) {
 		json_t *o = json_object();
-		if (cli_json_set(o, "rewrapped", json_integer((json_int_t)count)) != 0) {
+		if (cli_json_set(o, "rewrapped", json_integer((json_int_t) count)) != 0) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -183,12 +185,12 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
 		return rc;
-	err = lethe_key_retire(cli->store, (uint32_t)version);
+	err = lethe_key_retire(cli->store, (uint32_t) version);
 	if (err != LETHE_OK)
 		return cli_fail(cli, argv[optind], err);
 	if (cli->json) {
 		json_t *o = json_object();
-		if (cli_json_set(o, "retired", json_integer((json_int_t)version)) != 0) {
+		if (cli_json_set(o, "retired", json_integer((json_int_t) version)) != 0) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -202,11 +204,8 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 int cmd_key(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
-		{ "list", key_list },
-		{ "rotate", key_rotate },
-		{ "rewrap", key_rewrap },
-		{ "retire", key_retire },
-		{ NULL, NULL },
+	    {"list", key_list},     {"rotate", key_rotate}, {"rewrap", key_rewrap},
+	    {"retire", key_retire}, {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

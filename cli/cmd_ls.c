@@ -12,8 +12,8 @@
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_EXPIRED, OPT_ALL };
 
 struct ls_state {
-	int all;           /* --all: shredded objects too, with a STATE column */
-	int first;         /* JSON: no element printed yet */
+	int all;   /* --all: shredded objects too, with a STATE column */
+	int first; /* JSON: no element printed yet */
 	size_t group_width;
 	size_t size_width;
 	uint64_t count;
@@ -36,8 +36,8 @@ static int measure(const struct lethe_object_info *info, void *ctx)
 
 static void print_header(const struct ls_state *ls)
 {
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %sNAME\n", "ID", (int)ls->group_width,
-	       "GROUP", (int)ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD",
+	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %sNAME\n", "ID", (int) ls->group_width,
+	       "GROUP", (int) ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD",
 	       ls->all ? "STATE     " : "");
 }
 
@@ -52,8 +52,8 @@ static int print_row(const struct lethe_object_info *info, void *ctx)
 	cli_size_human(info->size, size, sizeof(size));
 	cli_time_short(info->created_at, created, sizeof(created));
 	cli_time_short(info->retain_until, until, sizeof(until));
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  ", info->id, (int)ls->group_width, group,
-	       (int)ls->size_width, size, created, until, info->hold ? "held" : "-");
+	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  ", info->id, (int) ls->group_width, group,
+	       (int) ls->size_width, size, created, until, info->hold ? "held" : "-");
 	if (ls->all)
 		printf("%-8s  ", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live");
 	printf("%s\n", name);
@@ -71,12 +71,12 @@ static int print_json(const struct lethe_object_info *info, void *ctx)
 int cmd_ls(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "expired", no_argument, NULL, OPT_EXPIRED },
-		{ "all", no_argument, NULL, OPT_ALL },
-		CLI_COMMON_LONGOPTS
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"expired", no_argument, NULL, OPT_EXPIRED},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    CLI_COMMON_LONGOPTS,
 	};
-	struct ls_state ls = { .first = 1, .group_width = 5, .size_width = 4 };
+	struct ls_state ls = {.first = 1, .group_width = 5, .size_width = 4};
 	const char *group = NULL;
 	unsigned flags = 0;
 	enum lethe_err err;

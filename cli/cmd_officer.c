@@ -32,7 +32,7 @@ static int add_officer(const struct lethe_officer_info *info, void *ctx)
 	}
 	char slot[16];
 	snprintf(slot, sizeof(slot), "%d", info->keyslot);
-	const char *cells[] = { info->name, slot, role };
+	const char *cells[] = {info->name, slot, role};
 	if (cli_table_add(ol->table, cells) != 0)
 		ol->nomem = 1;
 	return 0;
@@ -40,9 +40,11 @@ static int add_officer(const struct lethe_officer_info *info, void *ctx)
 
 static int officer_list(struct cli *cli, int argc, char **argv)
 {
-	static const char *const headers[] = { "NAME", "KEYSLOT", "ROLE" };
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
-	struct officer_list ol = { 0 };
+	static const char *const headers[] = {"NAME", "KEYSLOT", "ROLE"};
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
+	struct officer_list ol = {0};
 	enum lethe_err err;
 	int c, rc;
 
@@ -79,23 +81,22 @@ static int officer_list(struct cli *cli, int argc, char **argv)
 static int officer_change(struct cli *cli, int argc, char **argv, int add)
 {
 	static const struct option add_options[] = {
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		{ "new-passphrase-file", required_argument, NULL, OPT_NEW_PASSPHRASE_FILE },
-		CLI_COMMON_LONGOPTS
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    {"new-passphrase-file", required_argument, NULL, OPT_NEW_PASSPHRASE_FILE},
+	    CLI_COMMON_LONGOPTS,
 	};
 	static const struct option remove_options[] = {
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		CLI_COMMON_LONGOPTS
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_COMMON_LONGOPTS,
 	};
-	struct cli_secret passphrase = { 0 };
+	struct cli_secret passphrase = {0};
 	const char *new_file = NULL, *name;
 	char what[96];
 	enum lethe_err err;
 	int c, rc;
 
 	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", add ? add_options : remove_options, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, ":", add ? add_options : remove_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSPHRASE_FILE:
 			cli->passphrase_file = optarg;
@@ -160,10 +161,10 @@ static int officer_remove(struct cli *cli, int argc, char **argv)
 int cmd_officer(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
-		{ "list", officer_list },
-		{ "add", officer_add },
-		{ "remove", officer_remove },
-		{ NULL, NULL },
+	    {"list", officer_list},
+	    {"add", officer_add},
+	    {"remove", officer_remove},
+	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

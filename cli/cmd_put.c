@@ -15,9 +15,9 @@ enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_NAME };
 int cmd_put(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "name", required_argument, NULL, OPT_NAME },
-		CLI_COMMON_LONGOPTS
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    CLI_COMMON_LONGOPTS,
 	};
 	const char *group = NULL, *name = NULL, *file = NULL;
 	char id[LETHE_ID_LEN + 1];

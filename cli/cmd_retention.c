@@ -12,10 +12,10 @@ enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_UNTIL, OPT_BY };
 static int extend(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "until", required_argument, NULL, OPT_UNTIL },
-		{ "by", required_argument, NULL, OPT_BY },
-		CLI_COMMON_LONGOPTS
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {"by", required_argument, NULL, OPT_BY},
+	    CLI_COMMON_LONGOPTS,
 	};
 	const char *group = NULL, *id = NULL, *until_arg = NULL, *by_arg = NULL;
 	struct lethe_object_info info;
@@ -50,11 +50,13 @@ static int extend(struct cli *cli, int argc, char **argv)
 	if ((until_arg == NULL) == (by_arg == NULL))
 		return cli_usage_error(cli, "give exactly one of --until DATE and --by DURATION");
 	if (until_arg != NULL && (lethe_time_parse(until_arg, &until) != LETHE_OK || until <= 0))
-		return cli_usage_error(cli, "--until wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), "
-				       "not '%s'", until_arg);
+		return cli_usage_error(cli,
+				       "--until wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), "
+				       "not '%s'",
+				       until_arg);
 	if (by_arg != NULL && (lethe_duration_parse(by_arg, &by) != LETHE_OK || by <= 0))
-		return cli_usage_error(cli, "--by wants a duration such as 30d, 12w or 6h, not '%s'",
-				       by_arg);
+		return cli_usage_error(
+		    cli, "--by wants a duration such as 30d, 12w or 6h, not '%s'", by_arg);
 
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
 		return rc;
@@ -70,7 +72,7 @@ static int extend(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		bad |= cli_json_set(o, "id", id != NULL ? json_string(id) : json_null());
 		bad |= cli_json_set(o, "group", group != NULL ? cli_json_str(group) : json_null());
-		bad |= cli_json_set(o, "changed", json_integer((json_int_t)changed));
+		bad |= cli_json_set(o, "changed", json_integer((json_int_t) changed));
 		if (id != NULL)
 			bad |= cli_json_set(o, "retain_until", cli_json_time(info.retain_until));
 		if (bad) {
@@ -84,8 +86,8 @@ static int extend(struct cli *cli, int argc, char **argv)
 		lethe_time_format(info.retain_until, when);
 		printf("%s retained until %s\n", id, when);
 	} else {
-		printf("extended %" PRIu64 " object%s of group %s\n", changed, changed == 1 ? "" : "s",
-		       group);
+		printf("extended %" PRIu64 " object%s of group %s\n", changed,
+		       changed == 1 ? "" : "s", group);
 	}
 	return EXIT_OK;
 }
@@ -93,8 +95,8 @@ static int extend(struct cli *cli, int argc, char **argv)
 int cmd_retention(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
-		{ "extend", extend },
-		{ NULL, NULL },
+	    {"extend", extend},
+	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

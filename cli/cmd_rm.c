@@ -11,10 +11,10 @@ enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE, OPT_PASSPHRASE_FILE };
 int cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		CLI_COMMON_LONGOPTS
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_COMMON_LONGOPTS,
 	};
 	char cert[LETHE_ID_LEN + 1];
 	const char *reason = NULL, *id;
@@ -42,7 +42,8 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		return rc;
 	id = argv[optind];
 	if (reason == NULL || reason[0] == '\0')
-		return cli_usage_error(cli, "--reason TEXT is required (it goes into the certificate)");
+		return cli_usage_error(cli,
+				       "--reason TEXT is required (it goes into the certificate)");
 	if (strlen(reason) > LETHE_REASON_MAX)
 		return cli_usage_error(cli, "--reason is longer than %d bytes", LETHE_REASON_MAX);
 	if (cli->passphrase_file != NULL && !force)

@@ -53,7 +53,9 @@ static void print_info(const struct lethe_object_info *info)
 
 int cmd_stat(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = { CLI_COMMON_LONGOPTS };
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
 	struct lethe_object_info info;
 	enum lethe_err err;
 	int c, rc;

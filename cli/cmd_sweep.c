@@ -78,11 +78,11 @@ static void on_event(enum lethe_sweep_event event, const char *id, const char *d
 int cmd_sweep(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		CLI_COMMON_LONGOPTS
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    CLI_COMMON_LONGOPTS,
 	};
-	struct sweep_state st = { .cli = cli };
-	struct lethe_sweep_result result = { 0 };
+	struct sweep_state st = {.cli = cli};
+	struct lethe_sweep_result result = {0};
 	enum lethe_err err;
 	int c, rc;
 
@@ -122,9 +122,9 @@ int cmd_sweep(struct cli *cli, int argc, char **argv)
 		json_t *o = json_object();
 		int bad = st.nomem;
 		bad |= cli_json_set(o, "dry_run", json_boolean(st.dry_run));
-		bad |= cli_json_set(o, "shredded", json_integer((json_int_t)result.shredded));
-		bad |= cli_json_set(o, "held", json_integer((json_int_t)result.held));
-		bad |= cli_json_set(o, "failed", json_integer((json_int_t)result.failed));
+		bad |= cli_json_set(o, "shredded", json_integer((json_int_t) result.shredded));
+		bad |= cli_json_set(o, "held", json_integer((json_int_t) result.held));
+		bad |= cli_json_set(o, "failed", json_integer((json_int_t) result.failed));
 		bad |= cli_json_set(o, "ids", json_incref(st.ids));
 		bad |= cli_json_set(o, "held_objects", json_incref(st.held));
 		bad |= cli_json_set(o, "failures", json_incref(st.failures));
@@ -139,11 +139,12 @@ int cmd_sweep(struct cli *cli, int argc, char **argv)
 	if (st.dry_run)
 		printf("%" PRIu64 " object%s would be shredded, %" PRIu64 " kept on hold, %" PRIu64
 		       " failed\n",
-		       result.shredded, result.shredded == 1 ? "" : "s", result.held, result.failed);
+		       result.shredded, result.shredded == 1 ? "" : "s", result.held,
+		       result.failed);
 	else
-		printf("shredded %" PRIu64 " object%s, %" PRIu64 " kept on hold, %" PRIu64
-		       " failed\n",
-		       result.shredded, result.shredded == 1 ? "" : "s", result.held, result.failed);
+		printf(
+		    "shredded %" PRIu64 " object%s, %" PRIu64 " kept on hold, %" PRIu64 " failed\n",
+		    result.shredded, result.shredded == 1 ? "" : "s", result.held, result.failed);
 out:
 	json_decref(st.ids);
 	json_decref(st.held);

@@ -45,7 +45,7 @@ static size_t utf8_len(const unsigned char *s)
  */
 void cli_sanitize(const char *text, char *buf, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *s = (const unsigned char *) text;
 	size_t out = 0;
 
 	if (len == 0)
@@ -79,7 +79,7 @@ static size_t display_width(const char *text)
 {
 	size_t width = 0;
 
-	for (const unsigned char *s = (const unsigned char *)text; *s != '\0'; s++)
+	for (const unsigned char *s = (const unsigned char *) text; *s != '\0'; s++)
 		if ((*s & 0xC0) != 0x80)
 			width++;
 	return width;
@@ -98,8 +98,8 @@ void cli_hex(const uint8_t *bytes, size_t len, char *buf)
 
 void cli_size_human(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double value = (double)bytes;
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double value = (double) bytes;
 	size_t unit = 0;
 
 	if (bytes < 1024) {
@@ -118,7 +118,7 @@ void cli_size_human(uint64_t bytes, char *buf, size_t len)
 
 void cli_time_short(int64_t seconds, char *buf, size_t len)
 {
-	time_t t = (time_t)seconds;
+	time_t t = (time_t) seconds;
 	struct tm tm;
 
 	if (seconds == 0 || gmtime_r(&t, &tm) == NULL ||
@@ -129,7 +129,7 @@ void cli_time_short(int64_t seconds, char *buf, size_t len)
 void cli_time_relative(int64_t seconds, char *buf, size_t len)
 {
 	const int64_t minute = 60, hour = 3600, day = 86400, year = 365 * day;
-	int64_t delta = seconds - (int64_t)time(NULL);
+	int64_t delta = seconds - (int64_t) time(NULL);
 	int64_t span = delta < 0 ? -delta : delta;
 	const char *unit;
 	int64_t n;
@@ -217,11 +217,11 @@ static void print_cell(FILE *f, const char *text, size_t width, char align, int 
 	size_t pad = width - display_width(text);
 
 	if (align == 'r')
-		fprintf(f, "%*s%s", (int)pad, "", text);
+		fprintf(f, "%*s%s", (int) pad, "", text);
 	else if (last)
 		fputs(text, f);
 	else
-		fprintf(f, "%s%*s", text, (int)pad, "");
+		fprintf(f, "%s%*s", text, (int) pad, "");
 }
 
 void cli_table_print(const struct cli_table *table, FILE *f)
@@ -240,8 +240,8 @@ void cli_table_print(const struct cli_table *table, FILE *f)
 	}
 	for (size_t r = 0; r <= table->nrows; r++) {
 		for (size_t c = 0; c < table->ncols; c++) {
-			const char *text = r == 0 ? table->headers[c]
-						  : table->cells[(r - 1) * table->ncols + c];
+			const char *text =
+			    r == 0 ? table->headers[c] : table->cells[(r - 1) * table->ncols + c];
 			if (c > 0)
 				fputs("  ", f);
 			print_cell(f, text, width[c], table->align[c], c + 1 == table->ncols);
@@ -272,7 +272,7 @@ json_t *cli_json_str(const char *text)
 	/* Not UTF-8 (object names are any bytes): JSON cannot carry it, so U+FFFD each bad byte. */
 	size_t len = strlen(text);
 	char *fixed = malloc(3 * len + 1);
-	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *s = (const unsigned char *) text;
 	size_t out = 0;
 
 	if (fixed == NULL)
@@ -327,7 +327,7 @@ json_t *cli_json_object_info(const struct lethe_object_info *info)
 	bad |= cli_json_set(o, "id", json_string(info->id));
 	bad |= cli_json_set(o, "group", cli_json_str(info->group));
 	bad |= cli_json_set(o, "name", cli_json_str(info->name));
-	bad |= cli_json_set(o, "size", json_integer((json_int_t)info->size));
+	bad |= cli_json_set(o, "size", json_integer((json_int_t) info->size));
 	bad |= cli_json_set(o, "created_at", cli_json_time(info->created_at));
 	bad |= cli_json_set(o, "retain_until", cli_json_time(info->retain_until));
 	bad |= cli_json_set(o, "hold", json_boolean(info->hold));
@@ -414,7 +414,7 @@ int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *
 		json_t *o = p->nomem ? NULL : json_object();
 		int bad = 0;
 		bad |= cli_json_set(o, "ok", json_boolean(err == LETHE_OK));
-		bad |= cli_json_set(o, plural, json_integer((json_int_t)count));
+		bad |= cli_json_set(o, plural, json_integer((json_int_t) count));
 		bad |= cli_json_set(o, "problems", json_incref(p->array));
 		if (bad) {
 			json_decref(o);
@@ -448,9 +448,9 @@ void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 	struct winsize ws;
 	size_t cols = 80, len;
 
-	(void)ctx;
+	(void) ctx;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t ms = (int64_t)(now.tv_sec - progress.last.tv_sec) * 1000 +
+	int64_t ms = (int64_t) (now.tv_sec - progress.last.tv_sec) * 1000 +
 		     (now.tv_nsec - progress.last.tv_nsec) / 1000000;
 	/* At most ten redraws a second: a terminal is slow, and this is called per segment. */
 	if (progress.shown && ms < 100 && !(total != 0 && done >= total))
@@ -463,13 +463,13 @@ void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 	if (total != 0) {
 		enum { BAR = 30 };
 		char bar[BAR + 1];
-		double fraction = done >= total ? 1.0 : (double)done / (double)total;
-		size_t filled = (size_t)(fraction * BAR);
+		double fraction = done >= total ? 1.0 : (double) done / (double) total;
+		size_t filled = (size_t) (fraction * BAR);
 		memset(bar, '#', filled);
 		memset(bar + filled, '.', BAR - filled);
 		bar[BAR] = '\0';
 		snprintf(line, sizeof(line), "%s [%s] %3u%%", label, bar,
-			 (unsigned)(fraction * 100.0));
+			 (unsigned) (fraction * 100.0));
 	} else {
 		snprintf(line, sizeof(line), "%s: %" PRIu64, label, done);
 	}
@@ -483,7 +483,7 @@ void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 	memcpy(progress.line, line, len + 1);
 	fprintf(stderr, "\r%s", line);
 	if (progress.width > len)
-		fprintf(stderr, "%*s\r%s", (int)(progress.width - len), "", line);
+		fprintf(stderr, "%*s\r%s", (int) (progress.width - len), "", line);
 	fflush(stderr);
 	progress.width = len;
 	progress.shown = 1;
@@ -493,7 +493,7 @@ void cli_progress_done(void)
 {
 	if (!progress.shown)
 		return;
-	fprintf(stderr, "\r%*s\r", (int)progress.width, "");
+	fprintf(stderr, "\r%*s\r", (int) progress.width, "");
 	fflush(stderr);
 	progress.shown = 0;
 	progress.width = 0;

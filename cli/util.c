@@ -32,13 +32,22 @@ void cli_print_usage(const struct cli *cli, FILE *f)
 
 	while (*line != '\0') {
 		const char *end = strchr(line, '\n');
-		int n = end != NULL ? (int)(end - line) : (int)strlen(line);
+		int n = end != NULL ? (int) (end - line) : (int) strlen(line);
 		fprintf(f, "%s%.*s\n", first ? "usage: " : "       ", n, line);
 		first = 0;
 		line += n;
 		if (*line == '\n')
 			line++;
 	}
+}
+
+int cli_print_help(const struct cli *cli)
+{
+	cli_print_usage(cli, stdout);
+	if (cli->command != NULL && cli->command->details != NULL)
+		printf("\n%s", cli->command->details);
+	printf("\nCommon options: --store DIR, --config FILE, --json, --quiet. See lethe(1).\n");
+	return EXIT_OK;
 }
 
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)
@@ -70,11 +79,13 @@ int cli_common_opt(struct cli *cli, int c, char **argv)
 		cli->quiet = 1;
 		return CLI_CONTINUE;
 	case OPT_HELP:
-		cli_print_usage(cli, stdout);
-		return EXIT_OK;
+		return cli_print_help(cli);
 	case ':':
 		return cli_usage_error(cli, "option '%s' needs an argument", argv[optind - 1]);
 	default:
+		/* -h is help everywhere, without every command listing it. */
+		if (optopt == 'h')
+			return cli_print_help(cli);
 		/* '?': getopt leaves a short option in optopt, a long one only in argv. */
 		if (optopt > 0 && optopt < 0x100)
 			return cli_usage_error(cli, "unknown option '-%c'", optopt);
@@ -97,10 +108,8 @@ int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_su
 {
 	if (argc < 2)
 		return cli_usage_error(cli, "missing subcommand");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		cli_print_usage(cli, stdout);
-		return EXIT_OK;
-	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cli_print_help(cli);
 	for (const struct cli_subcommand *sub = subs; sub->name != NULL; sub++) {
 		if (strcmp(sub->name, argv[1]) == 0) {
 			snprintf(cli->name, sizeof(cli->name), "%s %s", cli->command->name,
@@ -156,7 +165,8 @@ int cli_fail(const struct cli *cli, const char *object, enum lethe_err err)
 	/* "lethe: evidence verify D: D: not an evidence directory" says D once too often. */
 	if (object != NULL && object[0] != '\0') {
 		size_t len = strlen(object);
-		if (strncmp(detail, object, len) == 0 && detail[len] == ':' && detail[len + 1] == ' ')
+		if (strncmp(detail, object, len) == 0 && detail[len] == ':' &&
+		    detail[len + 1] == ' ')
 			detail += len + 2;
 	}
 	return cli_error(cli, object, cli_exit_code(err), "%s", detail);
@@ -190,8 +200,8 @@ int cli_store_dir(const struct cli *cli, const char **dir)
 
 int cli_open(struct cli *cli, enum cli_role role)
 {
-	struct cli_secret passphrase = { 0 };
-	struct lethe_open_opts opts = { 0 };
+	struct cli_secret passphrase = {0};
+	struct lethe_open_opts opts = {0};
 	const char *dir;
 	enum lethe_err err;
 	int rc;
@@ -235,7 +245,7 @@ static int secret_alloc(struct cli_secret *secret)
 	if (secret->buf == NULL)
 		return -1;
 	/* Keep it out of swap where we may; failing that (RLIMIT_MEMLOCK) is not fatal. */
-	(void)mlock(secret->buf, secret->cap);
+	(void) mlock(secret->buf, secret->cap);
 	return 0;
 }
 
@@ -243,7 +253,7 @@ void cli_secret_free(struct cli_secret *secret)
 {
 	if (secret->buf != NULL) {
 		explicit_bzero(secret->buf, secret->cap);
-		(void)munlock(secret->buf, secret->cap);
+		(void) munlock(secret->buf, secret->cap);
 		free(secret->buf);
 	}
 	secret->buf = NULL;
@@ -251,8 +261,7 @@ void cli_secret_free(struct cli_secret *secret)
 	secret->cap = 0;
 }
 
-static int passphrase_from_file(const struct cli *cli, const char *path,
-				struct cli_secret *secret)
+static int passphrase_from_file(const struct cli *cli, const char *path, struct cli_secret *secret)
 {
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	int rc = EXIT_OK;
@@ -269,7 +278,7 @@ static int passphrase_from_file(const struct cli *cli, const char *path,
 		}
 		if (n == 0)
 			break;
-		secret->len += (size_t)n;
+		secret->len += (size_t) n;
 	}
 	if (secret->len > CLI_PASSPHRASE_MAX) {
 		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is longer than %d bytes",
@@ -294,12 +303,12 @@ static volatile sig_atomic_t termios_saved;
 static void restore_terminal_and_die(int sig)
 {
 	if (termios_saved)
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+		(void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
 #define NPROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
 
 /* Read one line from the terminal on stdin with echo off. 0 ok, -1 error (errno), 1 EOF. */
@@ -318,7 +327,7 @@ static int prompt_line(const char *prompt, struct cli_secret *secret)
 		sigaction(prompt_signals[i], &sa, &old[i]);
 	termios_saved = 1;
 	quiet = saved_termios;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK);
 	quiet.c_lflag |= ICANON;
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
 		rc = -1;
@@ -348,7 +357,7 @@ static int prompt_line(const char *prompt, struct cli_secret *secret)
 	}
 	fputc('\n', stderr);
 out:
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	(void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
 	termios_saved = 0;
 	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
 		sigaction(prompt_signals[i], &old[i], NULL);
@@ -358,7 +367,7 @@ out:
 int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int confirm,
 			struct cli_secret *secret)
 {
-	struct cli_secret again = { 0 };
+	struct cli_secret again = {0};
 	char prompt[128];
 	int rc;
 
@@ -402,7 +411,8 @@ int cli_passphrase_read(const struct cli *cli, const char *path, const char *wha
 		snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
 		if (prompt_line(prompt, &again) != 0 || again.len != secret->len ||
 		    memcmp(again.buf, secret->buf, secret->len) != 0) {
-			rc = cli_error(cli, NULL, EXIT_USAGE, "the two entries of the %s differ", what);
+			rc = cli_error(cli, NULL, EXIT_USAGE, "the two entries of the %s differ",
+				       what);
 			goto out;
 		}
 	}

@@ -27,7 +27,7 @@
 #include "common/timeutil.h"
 
 /* A lethe.conf larger than this is not one: refuse before reading it all. */
-#define CONFIG_FILE_MAX ((size_t)1024 * 1024)
+#define CONFIG_FILE_MAX ((size_t) 1024 * 1024)
 /* Bounds the cost of duplicate checks on hostile input; real stores have a handful. */
 #define CONFIG_GROUPS_MAX 4096
 /* Longest line content (without the newline) libinih's buffer holds: INI_MAX_LINE counts
@@ -36,15 +36,15 @@
 
 #define SEGMENT_LOG2_MIN 12 /* 4 KiB */
 #define SEGMENT_LOG2_MAX 20 /* 1 MiB */
-#define THREADS_MAX 1024
-#define SWEEP_BATCH_MAX 100000
+#define THREADS_MAX      1024
+#define SWEEP_BATCH_MAX  100000
 /* The Argon2id limits libcryptsetup accepts for a keyslot. */
 #define KDF_MEMORY_MIN_KIB 32
 #define KDF_MEMORY_MAX_KIB (UINT64_C(4) * 1024 * 1024)
-#define KDF_TIME_MIN 4
-#define KDF_TIME_MAX 1000
-#define KDF_PARALLEL_MIN 1
-#define KDF_PARALLEL_MAX 4
+#define KDF_TIME_MIN       4
+#define KDF_TIME_MAX       1000
+#define KDF_PARALLEL_MIN   1
+#define KDF_PARALLEL_MAX   4
 
 enum section_kind {
 	SECTION_NONE = 0,
@@ -57,10 +57,10 @@ enum section_kind {
 
 /* The fixed sections, in the order lt_config_write() emits them. */
 static const char *const fixed_sections[] = {
-	[SECTION_STORE] = "store",
-	[SECTION_KEYS] = "keys",
-	[SECTION_RETENTION] = "retention",
-	[SECTION_AUDIT] = "audit",
+    [SECTION_STORE] = "store",
+    [SECTION_KEYS] = "keys",
+    [SECTION_RETENTION] = "retention",
+    [SECTION_AUDIT] = "audit",
 };
 #define FIXED_SECTIONS (SECTION_AUDIT + 1)
 
@@ -82,8 +82,8 @@ struct parse_state {
 	const char *text;
 	size_t len;
 	size_t pos;
-	unsigned line;      /* number of the line last handed to libinih */
-	enum lethe_err rc;  /* first problem; stops the parse */
+	unsigned line;     /* number of the line last handed to libinih */
+	enum lethe_err rc; /* first problem; stops the parse */
 	enum section_kind section;
 	struct lt_group_policy *group; /* current [group:NAME], or NULL */
 	unsigned section_line[FIXED_SECTIONS];
@@ -91,8 +91,10 @@ struct parse_state {
 	unsigned key_line[KEYS_PER_SECTION_MAX]; /* where each key of this section was set */
 };
 
+static enum lethe_err fail(struct parse_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Record the first problem as "NAME:LINE: ..." and stop the parse. */
-__attribute__((format(printf, 2, 3)))
 static enum lethe_err fail(struct parse_state *st, const char *fmt, ...)
 {
 	char what[512];
@@ -103,7 +105,8 @@ static enum lethe_err fail(struct parse_state *st, const char *fmt, ...)
 		return st->rc;
 	what[0] = '\0';
 	va_start(ap, fmt);
-	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer bug, llvm#40656 */
+	(void) vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	st->rc = lt_err(LETHE_ERR_CONFIG, "%s:%u: %s", st->name, st->line, what);
 	return st->rc;
@@ -114,7 +117,7 @@ static enum lethe_err fail_value(struct parse_state *st, const char *key)
 {
 	char why[512];
 
-	(void)snprintf(why, sizeof(why), "%s", lt_err_detail());
+	(void) snprintf(why, sizeof(why), "%s", lt_err_detail());
 	return fail(st, "%s: %s", key, why);
 }
 
@@ -131,13 +134,13 @@ static enum lethe_err parse_uint(struct parse_state *st, const char *key, const 
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9')
 			goto bad;
-		v = v * 10 + (unsigned long)(*p - '0');
+		v = v * 10 + (unsigned long) (*p - '0');
 		if (v > max)
 			return fail(st, "%s = %s: out of range (%u..%u)", key, value, min, max);
 	}
 	if (v < min)
 		return fail(st, "%s = %s: out of range (%u..%u)", key, value, min, max);
-	*out = (unsigned)v;
+	*out = (unsigned) v;
 	return LETHE_OK;
 bad:
 	return fail(st, "%s = \"%s\": expected a whole number %u..%u", key, value, min, max);
@@ -215,7 +218,7 @@ static enum lethe_err set_kdf_memory(struct parse_state *st, const char *value)
 	    bytes / 1024 > KDF_MEMORY_MAX_KIB)
 		return fail(st, "officer_kdf_memory = %s: must be whole KiB from 32KiB to 4GiB",
 			    value);
-	st->cfg->officer_kdf_memory_kib = (uint32_t)(bytes / 1024);
+	st->cfg->officer_kdf_memory_kib = (uint32_t) (bytes / 1024);
 	return LETHE_OK;
 }
 
@@ -271,18 +274,18 @@ static enum lethe_err set_group_lock(struct parse_state *st, const char *value)
 }
 
 static const struct setting settings[] = {
-	{SECTION_STORE, "segment_size", set_segment_size},
-	{SECTION_STORE, "threads", set_threads},
-	{SECTION_KEYS, "keyfile", set_keyfile},
-	{SECTION_KEYS, "rotation", set_rotation},
-	{SECTION_KEYS, "officer_kdf_memory", set_kdf_memory},
-	{SECTION_KEYS, "officer_kdf_time", set_kdf_time},
-	{SECTION_KEYS, "officer_kdf_parallel", set_kdf_parallel},
-	{SECTION_RETENTION, "default", set_default_retention},
-	{SECTION_RETENTION, "sweep_batch", set_sweep_batch},
-	{SECTION_AUDIT, "syslog", set_syslog},
-	{SECTION_GROUP, "retention", set_group_retention},
-	{SECTION_GROUP, "lock", set_group_lock},
+    {SECTION_STORE, "segment_size", set_segment_size},
+    {SECTION_STORE, "threads", set_threads},
+    {SECTION_KEYS, "keyfile", set_keyfile},
+    {SECTION_KEYS, "rotation", set_rotation},
+    {SECTION_KEYS, "officer_kdf_memory", set_kdf_memory},
+    {SECTION_KEYS, "officer_kdf_time", set_kdf_time},
+    {SECTION_KEYS, "officer_kdf_parallel", set_kdf_parallel},
+    {SECTION_RETENTION, "default", set_default_retention},
+    {SECTION_RETENTION, "sweep_batch", set_sweep_batch},
+    {SECTION_AUDIT, "syslog", set_syslog},
+    {SECTION_GROUP, "retention", set_group_retention},
+    {SECTION_GROUP, "lock", set_group_lock},
 };
 #define SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -355,7 +358,7 @@ static enum lethe_err open_section(struct parse_state *st, const char *name)
 			return fail(st, "duplicate section [%s] (first at line %u)", name,
 				    st->section_line[kind]);
 		st->section_line[kind] = st->line;
-		st->section = (enum section_kind)kind;
+		st->section = (enum section_kind) kind;
 		return LETHE_OK;
 	}
 	return fail(st, "unknown section [%s] (known: store, keys, retention, audit, group:NAME)",
@@ -380,7 +383,7 @@ static enum lethe_err check_section_line(struct parse_state *st, const char *lin
 		if (*p != ' ' && *p != '\t' && *p != '\r')
 			return fail(st, "text after the section header");
 	}
-	n = (size_t)(close - line - 1);
+	n = (size_t) (close - line - 1);
 	memcpy(name, line + 1, n);
 	name[n] = '\0';
 	return open_section(st, name);
@@ -423,7 +426,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 /* Refuse bytes no text configuration contains: NUL, control characters, invalid UTF-8. */
 static enum lethe_err check_line_bytes(struct parse_state *st, const char *line, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)line;
+	const unsigned char *s = (const unsigned char *) line;
 
 	for (size_t i = 0; i < len;) {
 		size_t step;
@@ -494,13 +497,13 @@ static char *read_line(char *buf, int size, void *stream)
 	if (st->rc != LETHE_OK || st->pos >= st->len)
 		return NULL;
 	nl = memchr(line, '\n', st->len - st->pos);
-	len = nl ? (size_t)(nl - line) : st->len - st->pos;
+	len = nl ? (size_t) (nl - line) : st->len - st->pos;
 	st->pos += len + (nl ? 1 : 0);
 	st->line++;
 	if (check_line(st, &line, &len) != LETHE_OK)
 		return NULL;
 	/* Never reached with libinih's buffer, whose size CONFIG_LINE_MAX is derived from. */
-	if (size < 2 || len > (size_t)size - 2) {
+	if (size < 2 || len > (size_t) size - 2) {
 		fail(st, "line too long (at most %d bytes)", size - 2);
 		return NULL;
 	}
@@ -516,9 +519,9 @@ static char *read_line(char *buf, int size, void *stream)
 static const char *section_label(const struct parse_state *st, char *buf, size_t len)
 {
 	if (st->group)
-		(void)snprintf(buf, len, "[group:%s]", st->group->name);
+		(void) snprintf(buf, len, "[group:%s]", st->group->name);
 	else
-		(void)snprintf(buf, len, "[%s]", fixed_sections[st->section]);
+		(void) snprintf(buf, len, "[%s]", fixed_sections[st->section]);
 	return buf;
 }
 
@@ -549,7 +552,7 @@ static int on_value(void *user, const char *section, const char *key, const char
 {
 	struct parse_state *st = user;
 
-	(void)section; /* the reader tracks the section, already validated */
+	(void) section; /* the reader tracks the section, already validated */
 	if (st->rc != LETHE_OK)
 		return 0;
 	return set_value(st, key, value ? value : "") == LETHE_OK;
@@ -563,11 +566,11 @@ void lt_config_defaults(struct lt_config *cfg)
 	cfg->segment_log2 = 16;
 	cfg->threads = 0;
 	cfg->keyfile = NULL;
-	cfg->rotation = (int64_t)90 * 86400;
+	cfg->rotation = (int64_t) 90 * 86400;
 	cfg->officer_kdf_memory_kib = 256 * 1024;
 	cfg->officer_kdf_time = 4;
 	cfg->officer_kdf_parallel = 2;
-	cfg->default_retention = (int64_t)365 * 86400;
+	cfg->default_retention = (int64_t) 365 * 86400;
 	cfg->sweep_batch = 500;
 	cfg->syslog = true;
 }
@@ -607,7 +610,7 @@ enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
 	line = ini_parse_stream(read_line, &st, on_value, &st);
 	/* libinih's own complaints (none expected after the reader's checks) come second. */
 	if (st.rc == LETHE_OK && line != 0) {
-		st.line = line > 0 ? (unsigned)line : st.line;
+		st.line = line > 0 ? (unsigned) line : st.line;
 		fail(&st, "cannot parse this line");
 	}
 	free(st.group_line);
@@ -659,12 +662,13 @@ struct text_buf {
 	char *data;
 	size_t len;
 	size_t cap;
-	bool failed;     /* out of memory */
-	bool long_line;  /* a line would not load back */
+	bool failed;    /* out of memory */
+	bool long_line; /* a line would not load back */
 };
 
+static void emit(struct text_buf *tb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Append one formatted line (the newline is added here). */
-__attribute__((format(printf, 2, 3)))
 static void emit(struct text_buf *tb, const char *fmt, ...)
 {
 	va_list ap;
@@ -673,16 +677,17 @@ static void emit(struct text_buf *tb, const char *fmt, ...)
 	if (tb->failed)
 		return;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer bug, llvm#40656 */
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		tb->failed = true;
 		return;
 	}
-	if ((size_t)n > CONFIG_LINE_MAX)
+	if ((size_t) n > CONFIG_LINE_MAX)
 		tb->long_line = true;
-	if (tb->len + (size_t)n + 2 > tb->cap) {
-		size_t cap = (tb->cap ? tb->cap * 2 : 4096) + (size_t)n + 2;
+	if (tb->len + (size_t) n + 2 > tb->cap) {
+		size_t cap = (tb->cap ? tb->cap * 2 : 4096) + (size_t) n + 2;
 		char *data = realloc(tb->data, cap);
 
 		if (!data) {
@@ -693,9 +698,9 @@ static void emit(struct text_buf *tb, const char *fmt, ...)
 		tb->cap = cap;
 	}
 	va_start(ap, fmt);
-	(void)vsnprintf(tb->data + tb->len, tb->cap - tb->len, fmt, ap);
+	(void) vsnprintf(tb->data + tb->len, tb->cap - tb->len, fmt, ap);
 	va_end(ap);
-	tb->len += (size_t)n;
+	tb->len += (size_t) n;
 	tb->data[tb->len++] = '\n';
 	tb->data[tb->len] = '\0';
 }
@@ -709,12 +714,12 @@ static void size_exact(uint64_t bytes, char *buf, size_t len)
 		uint64_t unit = 1ULL << (10 * (4 - i));
 
 		if (bytes != 0 && bytes % unit == 0) {
-			(void)snprintf(buf, len, "%llu%s", (unsigned long long)(bytes / unit),
-				       units[i]);
+			(void) snprintf(buf, len, "%llu%s", (unsigned long long) (bytes / unit),
+					units[i]);
 			return;
 		}
 	}
-	(void)snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	(void) snprintf(buf, len, "%llu", (unsigned long long) bytes);
 }
 
 static void emit_store_keys(struct text_buf *tb, const struct lt_config *cfg)
@@ -737,7 +742,7 @@ static void emit_store_keys(struct text_buf *tb, const struct lt_config *cfg)
 	lt_duration_format(cfg->rotation, v, sizeof(v));
 	emit(tb, "; lethe doctor warns when the primary key-encryption key is older than this");
 	emit(tb, "rotation = %s", v);
-	size_exact((uint64_t)cfg->officer_kdf_memory_kib * 1024, v, sizeof(v));
+	size_exact((uint64_t) cfg->officer_kdf_memory_kib * 1024, v, sizeof(v));
 	emit(tb, "; Argon2id cost of new officer passphrase keyslots: memory, passes, threads");
 	emit(tb, "officer_kdf_memory = %s", v);
 	emit(tb, "officer_kdf_time = %u", cfg->officer_kdf_time);
@@ -805,7 +810,7 @@ static enum lethe_err write_new_file(const char *path, const char *data, size_t 
 	if (rc != LETHE_OK) {
 		/* We created it: leave no half-written configuration behind. */
 		lt_err_prefix("%s", path);
-		(void)unlink(path);
+		(void) unlink(path);
 	}
 	return rc;
 }
@@ -854,7 +859,8 @@ static enum lethe_err check_round_trip(const char *path, const struct text_buf *
 	if (!lt_config_equal(cfg, &back))
 		rc = lt_err(LETHE_ERR_CONFIG,
 			    "cannot write %s: a setting cannot be written as INI (keyfile path "
-			    "with \" ;\" or trailing blanks?)", path);
+			    "with \" ;\" or trailing blanks?)",
+			    path);
 	lt_config_free(&back);
 	return rc;
 }
@@ -875,9 +881,10 @@ enum lethe_err lt_config_write(const char *path, const struct lt_config *cfg)
 		goto out;
 	}
 	if (tb.long_line) {
-		rc = lt_err(LETHE_ERR_CONFIG, "cannot write %s: a setting is longer than one line "
-			    "(at most %d bytes; is the keyfile path that long?)", path,
-			    CONFIG_LINE_MAX);
+		rc = lt_err(LETHE_ERR_CONFIG,
+			    "cannot write %s: a setting is longer than one line "
+			    "(at most %d bytes; is the keyfile path that long?)",
+			    path, CONFIG_LINE_MAX);
 		goto out;
 	}
 	rc = check_round_trip(path, &tb, cfg);

@@ -25,7 +25,8 @@ static void detail_vset(const char *fmt, va_list ap)
 {
 	char line[LT_ERR_DETAIL_MAX];
 
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer bug, llvm#40656 */
+	(void) vsnprintf(line, sizeof(line), fmt, ap);
 	memcpy(err_detail, line, sizeof(err_detail));
 }
 

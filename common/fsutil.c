@@ -37,7 +37,7 @@ enum lethe_err lt_write_all(int fd, const void *buf, size_t len)
 		if (n == 0)
 			return lt_err(LETHE_ERR_IO, "write: no progress");
 		p += n;
-		len -= (size_t)n;
+		len -= (size_t) n;
 	}
 	return LETHE_OK;
 }
@@ -58,7 +58,7 @@ enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got)
 		}
 		if (n == 0)
 			break;
-		done += (size_t)n;
+		done += (size_t) n;
 	}
 	*got = done;
 	return LETHE_OK;
@@ -70,11 +70,11 @@ enum lethe_err lt_pread_full(int fd, void *buf, size_t len, uint64_t offset, siz
 	size_t done = 0;
 
 	*got = 0;
-	if (offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - offset)
+	if (offset > (uint64_t) INT64_MAX || len > (uint64_t) INT64_MAX - offset)
 		return lt_err(LETHE_ERR_INVALID, "pread: offset %llu out of range",
-			      (unsigned long long)offset);
+			      (unsigned long long) offset);
 	while (done < len) {
-		ssize_t n = pread(fd, p + done, len - done, (off_t)(offset + done));
+		ssize_t n = pread(fd, p + done, len - done, (off_t) (offset + done));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -83,7 +83,7 @@ enum lethe_err lt_pread_full(int fd, void *buf, size_t len, uint64_t offset, siz
 		}
 		if (n == 0)
 			break;
-		done += (size_t)n;
+		done += (size_t) n;
 	}
 	*got = done;
 	return LETHE_OK;
@@ -117,12 +117,12 @@ static enum lethe_err check_private_stat(const char *path, const struct stat *st
 		return lt_err(LETHE_ERR_PERMISSION,
 			      "%s is owned by uid %lu, not by the running user (uid %lu); "
 			      "fix: chown %lu %s",
-			      path, (unsigned long)st->st_uid, (unsigned long)geteuid(),
-			      (unsigned long)geteuid(), path);
+			      path, (unsigned long) st->st_uid, (unsigned long) geteuid(),
+			      (unsigned long) geteuid(), path);
 	if ((st->st_mode & 077) != 0)
 		return lt_err(LETHE_ERR_PERMISSION,
 			      "%s has mode %04o: group or others can access it; fix: chmod 600 %s",
-			      path, (unsigned)(st->st_mode & 07777), path);
+			      path, (unsigned) (st->st_mode & 07777), path);
 	return LETHE_OK;
 }
 
@@ -153,7 +153,8 @@ enum lethe_err lt_open_private(const char *path, int flags, int *fd_out)
 		if (errno == ELOOP)
 			return lt_err(LETHE_ERR_PERMISSION,
 				      "%s is a symbolic link; point the configuration at the "
-				      "file itself", path);
+				      "file itself",
+				      path);
 		if (errno == ENOENT || errno == ENOTDIR)
 			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
 		if (errno == EACCES)
@@ -184,7 +185,7 @@ enum lethe_err lt_parent_dir(const char *path, char *dir, size_t len)
 	} else if (slash == path) {
 		n = 1; /* "/file" lives in "/" */
 	} else {
-		n = (size_t)(slash - path);
+		n = (size_t) (slash - path);
 	}
 	if (n + 1 > len)
 		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
@@ -224,7 +225,7 @@ enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t le
 	rc = lt_parent_dir(path, dir, sizeof(dir));
 	if (rc != LETHE_OK)
 		return rc;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int) sizeof(tmp))
 		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
@@ -240,7 +241,7 @@ enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t le
 	return rc;
 fail:
 	lt_err_prefix("%s", path);
-	(void)unlink(tmp);
+	(void) unlink(tmp);
 	return rc;
 }
 

@@ -19,16 +19,16 @@ int64_t lt_now(void)
 {
 	struct timespec ts;
 
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec;
+	(void) clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec;
 }
 
 int64_t lt_now_us(void)
 {
 	struct timespec ts;
 
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	(void) clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /*
@@ -43,7 +43,7 @@ static bool parse_decimal(const char **p, uint64_t max, uint64_t *value)
 	if (*s < '0' || *s > '9')
 		return false;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned digit = (unsigned)(*s - '0');
+		unsigned digit = (unsigned) (*s - '0');
 
 		if (v > (max - digit) / 10)
 			return false;
@@ -81,22 +81,22 @@ enum lethe_err lt_duration_parse(const char *text, int64_t *seconds)
 	*seconds = 0;
 	if (!text)
 		return lt_err(LETHE_ERR_INVALID, "missing duration");
-	if (!parse_decimal(&p, (uint64_t)INT64_MAX, &count))
+	if (!parse_decimal(&p, (uint64_t) INT64_MAX, &count))
 		goto bad;
 	unit = p[0] != '\0' ? unit_seconds(p[0]) : 0;
 	if (unit == 0 || p[1] != '\0')
 		goto bad;
 	if (count == 0)
 		return lt_err(LETHE_ERR_INVALID, "duration \"%.*s\" is zero", QUOTE_MAX, text);
-	if (count > (uint64_t)(INT64_MAX / unit))
-		return lt_err(LETHE_ERR_INVALID, "duration \"%.*s\" is too large", QUOTE_MAX,
-			      text);
-	*seconds = (int64_t)count * unit;
+	if (count > (uint64_t) (INT64_MAX / unit))
+		return lt_err(LETHE_ERR_INVALID, "duration \"%.*s\" is too large", QUOTE_MAX, text);
+	*seconds = (int64_t) count * unit;
 	return LETHE_OK;
 bad:
 	return lt_err(LETHE_ERR_INVALID,
 		      "bad duration \"%.*s\": expected a number and a unit s, m, h, d or w "
-		      "(\"90d\")", QUOTE_MAX, text);
+		      "(\"90d\")",
+		      QUOTE_MAX, text);
 }
 
 void lt_duration_format(int64_t seconds, char *buf, size_t len)
@@ -114,7 +114,7 @@ void lt_duration_format(int64_t seconds, char *buf, size_t len)
 			}
 		}
 	}
-	(void)snprintf(buf, len, "%lld%c", (long long)count, unit);
+	(void) snprintf(buf, len, "%lld%c", (long long) count, unit);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
@@ -122,11 +122,11 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned yoe = (unsigned) (y - era * 400);
 	const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
-	return era * 146097 + (int64_t)doe - 719468;
+	return era * 146097 + (int64_t) doe - 719468;
 }
 
 /* The inverse of days_from_civil(). */
@@ -134,14 +134,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	const unsigned doe = (unsigned)(z - era * 146097);
+	const unsigned doe = (unsigned) (z - era * 146097);
 	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	const unsigned mp = (5 * doy + 2) / 153;
 
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+	*y = (int64_t) yoe + era * 400 + (*m <= 2);
 }
 
 static bool is_leap(int64_t y)
@@ -164,7 +164,7 @@ static bool fixed_digits(const char *s, unsigned width, unsigned *value)
 	for (unsigned i = 0; i < width; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
+		v = v * 10 + (unsigned) (s[i] - '0');
 	}
 	*value = v;
 	return true;
@@ -193,8 +193,8 @@ enum lethe_err lt_time_parse(const char *text, int64_t *seconds)
 	if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
 	    hour > 23 || minute > 59 || second > 59)
 		return lt_err(LETHE_ERR_INVALID, "date \"%.*s\" does not exist", QUOTE_MAX, text);
-	*seconds = days_from_civil(year, month, day) * 86400 + (int64_t)hour * 3600 +
-		   (int64_t)minute * 60 + second;
+	*seconds = days_from_civil(year, month, day) * 86400 + (int64_t) hour * 3600 +
+		   (int64_t) minute * 60 + second;
 	return LETHE_OK;
 bad:
 	return lt_err(LETHE_ERR_INVALID,
@@ -213,7 +213,7 @@ static void split_seconds(int64_t seconds, int64_t *days, unsigned *secs_of_day)
 		q -= 1;
 	}
 	*days = q;
-	*secs_of_day = (unsigned)r;
+	*secs_of_day = (unsigned) r;
 }
 
 /*
@@ -239,8 +239,8 @@ void lt_time_format(int64_t seconds, char *buf, size_t len)
 
 	split_seconds(seconds, &days, &sod);
 	civil_from_days(days, &year, &month, &day);
-	(void)snprintf(text, sizeof(text), "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)year,
-		       month, day, sod / 3600, sod / 60 % 60, sod % 60);
+	(void) snprintf(text, sizeof(text), "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long) year,
+			month, day, sod / 3600, sod / 60 % 60, sod % 60);
 	copy_out(buf, len, text);
 }
 
@@ -258,9 +258,9 @@ void lt_time_format_us(int64_t microseconds, char *buf, size_t len)
 	}
 	split_seconds(seconds, &days, &sod);
 	civil_from_days(days, &year, &month, &day);
-	(void)snprintf(text, sizeof(text), "%04lld-%02u-%02uT%02u:%02u:%02u.%06lldZ",
-		       (long long)year, month, day, sod / 3600, sod / 60 % 60, sod % 60,
-		       (long long)micros);
+	(void) snprintf(text, sizeof(text), "%04lld-%02u-%02uT%02u:%02u:%02u.%06lldZ",
+			(long long) year, month, day, sod / 3600, sod / 60 % 60, sod % 60,
+			(long long) micros);
 	copy_out(buf, len, text);
 }
 
@@ -270,11 +270,11 @@ static uint64_t size_multiplier(const char *suffix)
 		const char *suffix;
 		uint64_t bytes;
 	} units[] = {
-		{"", 1},
-		{"KiB", 1ULL << 10},
-		{"MiB", 1ULL << 20},
-		{"GiB", 1ULL << 30},
-		{"TiB", 1ULL << 40},
+	    {"", 1},
+	    {"KiB", 1ULL << 10},
+	    {"MiB", 1ULL << 20},
+	    {"GiB", 1ULL << 30},
+	    {"TiB", 1ULL << 40},
 	};
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -303,7 +303,8 @@ enum lethe_err lt_size_parse(const char *text, uint64_t *bytes)
 bad:
 	return lt_err(LETHE_ERR_INVALID,
 		      "bad size \"%.*s\": expected bytes, or a number and KiB, MiB, GiB or TiB "
-		      "(\"64KiB\")", QUOTE_MAX, text);
+		      "(\"64KiB\")",
+		      QUOTE_MAX, text);
 }
 
 void lt_size_format(uint64_t bytes, char *buf, size_t len)
@@ -314,7 +315,7 @@ void lt_size_format(uint64_t bytes, char *buf, size_t len)
 	unsigned i = 0;
 
 	if (bytes < 1024) {
-		(void)snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+		(void) snprintf(buf, len, "%llu B", (unsigned long long) bytes);
 		return;
 	}
 	while (i + 1 < sizeof(units) / sizeof(units[0]) && bytes / scale >= 1024) {
@@ -327,10 +328,10 @@ void lt_size_format(uint64_t bytes, char *buf, size_t len)
 	tenth = (bytes % scale) * 10 / scale;
 
 	if (tenth == 0)
-		(void)snprintf(buf, len, "%llu %s", (unsigned long long)whole, units[i]);
+		(void) snprintf(buf, len, "%llu %s", (unsigned long long) whole, units[i]);
 	else
-		(void)snprintf(buf, len, "%llu.%llu %s", (unsigned long long)whole,
-			       (unsigned long long)tenth, units[i]);
+		(void) snprintf(buf, len, "%llu.%llu %s", (unsigned long long) whole,
+				(unsigned long long) tenth, units[i]);
 }
 
 LETHE_API enum lethe_err lethe_duration_parse(const char *text, int64_t *seconds)

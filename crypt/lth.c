@@ -21,9 +21,11 @@
  * reordering and duplication fail authentication, and the per-file key (fresh salt) and the
  * header in every segment's AAD make splicing across files fail.
  *
- * Large inputs are sealed and opened by worker threads over a ring of segment buffers; the
- * calling thread reads the input (encrypt), hashes and writes the output in order, so memory is
- * O(segment size x threads) and the output is byte-identical to the single-threaded path.
+ * Work goes in batches of consecutive segments (~512 KiB): one read per batch, and for
+ * encryption one hash update and one write. Large inputs are sealed and opened by worker
+ * threads over a ring of batches while the calling thread reads the input (encryption), hashes
+ * and writes the output in order, so memory is a few batches per thread and the output is
+ * byte-identical to the single-threaded path.
  */
 #include "crypt/lth.h"
 
@@ -295,6 +297,10 @@ static enum lethe_err lth_layout_fit(uint64_t file_size, unsigned seg_log2, stru
 	*full_out = full;
 	if (body == 0)
 		return lt_err(LETHE_ERR_INTEGRITY, "file truncated after the header (no segment)");
+	if (rest > 0 && rest < LTH_TAG_LEN && full == 0)
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "file truncated: %llu bytes after the header, shorter than a tag",
+			      (unsigned long long)rest);
 	if (rest > 0 && rest < LTH_TAG_LEN)
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "file truncated or extended: %llu bytes after segment %llu, "
@@ -834,7 +840,10 @@ static struct lth_slot *lth_pool_wait_done(struct lth_pool *p, uint64_t seq)
 	return slot;
 }
 
-/* Hand slot @p slot back to the ring; @p more: publish one more seq (decryption). */
+/*
+ * Hand @p slot back to the ring after writing it out. For a decryption, whose @p total batches
+ * are known up front, this also publishes the next one (0: encryption, the reader publishes).
+ */
 static void lth_pool_release(struct lth_pool *p, struct lth_slot *slot, uint64_t total)
 {
 	pthread_mutex_lock(&p->lock);
@@ -887,28 +896,6 @@ static enum lethe_err lth_work_seal(const void *job, EVP_CIPHER_CTX *ctx,
 	return lth_seal_batch(ctx, j->header, j->seg_size, batch);
 }
 
-static enum lethe_err lth_encrypt_serial(EVP_CIPHER_CTX *ctx, const uint8_t *header,
-					 struct lth_source *src, struct lth_writer *w)
-{
-	size_t room = lth_batch_segments(src->seg_size);
-	size_t buf_len = room * (src->seg_size + LTH_TAG_LEN);
-	struct lth_batch b = { 0 };
-	enum lethe_err rc = LETHE_OK;
-
-	b.buf = lth_buf_new(buf_len);
-	if (!b.buf)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
-	while (rc == LETHE_OK && !b.final) {
-		rc = lth_source_fill(src, &b, room);
-		if (rc == LETHE_OK)
-			rc = lth_seal_batch(ctx, header, src->seg_size, &b);
-		if (rc == LETHE_OK)
-			rc = lth_emit(w, b.buf, lth_batch_bytes(&b, src->seg_size));
-	}
-	lth_buf_free(b.buf, buf_len);
-	return rc;
-}
-
 enum lth_step { LTH_STEP_WRITE, LTH_STEP_READ, LTH_STEP_FINISH };
 
 /* What the calling thread of a parallel encryption does next (called with the lock held). */
@@ -927,15 +914,9 @@ static enum lth_step lth_encrypt_next_step(struct lth_pool *p)
 	}
 }
 
-/* Fill the free slot of seq p->published from the input and publish it. */
-static enum lethe_err lth_encrypt_read(struct lth_pool *p, struct lth_source *src)
+/* Publish the slot of seq p->published, filled with input (the lock is not held). */
+static void lth_encrypt_publish(struct lth_pool *p, struct lth_slot *slot)
 {
-	struct lth_slot *slot = &p->slots[p->published % p->nslots];
-	enum lethe_err rc;
-
-	rc = lth_source_fill(src, &slot->batch, lth_batch_segments(src->seg_size));
-	if (rc != LETHE_OK)
-		return rc;
 	pthread_mutex_lock(&p->lock);
 	slot->rc = LETHE_OK;
 	slot->state = LTH_SLOT_READY;
@@ -943,7 +924,18 @@ static enum lethe_err lth_encrypt_read(struct lth_pool *p, struct lth_source *sr
 	p->closed = slot->batch.final;
 	pthread_cond_broadcast(&p->changed);
 	pthread_mutex_unlock(&p->lock);
-	return LETHE_OK;
+}
+
+/* Fill the free slot of seq p->published from the input and publish it. */
+static enum lethe_err lth_encrypt_read(struct lth_pool *p, struct lth_source *src)
+{
+	struct lth_slot *slot = &p->slots[p->published % p->nslots];
+	enum lethe_err rc;
+
+	rc = lth_source_fill(src, &slot->batch, lth_batch_segments(src->seg_size));
+	if (rc == LETHE_OK)
+		lth_encrypt_publish(p, slot);
+	return rc;
 }
 
 /* Hash and write the sealed batch of seq p->released, then free its slot. */
@@ -964,13 +956,17 @@ static enum lethe_err lth_encrypt_write(struct lth_pool *p, struct lth_writer *w
 
 /*
  * The calling thread reads, hashes and writes (SHA-256 costs more than AES-GCM, so hashing
- * overlaps with the workers' sealing); workers seal. *alone is set when no worker could be
- * started and nothing was done.
+ * overlaps with the workers' sealing); workers seal. @p first is the first batch, already
+ * read: its buffer is traded for one of the pool's. *alone is set when no worker could be
+ * started: nothing was done then, and @p first is untouched.
  */
 static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct lth_keys *keys,
 					   const uint8_t *header, struct lth_source *src,
-					   unsigned nthreads, struct lth_writer *w, int *alone)
+					   unsigned nthreads, struct lth_writer *w,
+					   struct lth_batch *first, int *alone)
 {
+	struct lth_slot *slot;
+	uint8_t *spare;
 	size_t buf_len = lth_batch_segments(src->seg_size) * (src->seg_size + LTH_TAG_LEN);
 	struct lth_seal_job job = { header, src->seg_size };
 	struct lth_pool pool;
@@ -983,6 +979,13 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 		*alone = 1;
 		goto out;
 	}
+	if (rc != LETHE_OK)
+		goto out;
+	slot = &pool.slots[0];
+	spare = slot->batch.buf;
+	slot->batch = *first;
+	first->buf = spare;
+	lth_encrypt_publish(&pool, slot);
 	while (rc == LETHE_OK) {
 		pthread_mutex_lock(&pool.lock);
 		step = lth_encrypt_next_step(&pool);
@@ -996,6 +999,40 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 	}
 out:
 	lth_pool_destroy(&pool);
+	return rc;
+}
+
+/*
+ * Everything after the header. The first batch is read before deciding on threads: most
+ * objects fit in one, and then starting workers is pure cost (their size is not known
+ * beforehand when they come from a pipe).
+ */
+static enum lethe_err lth_encrypt_body(const EVP_CIPHER *aes, const struct lth_keys *keys,
+				       EVP_CIPHER_CTX *ctx, const uint8_t *header,
+				       struct lth_source *src, unsigned nthreads,
+				       struct lth_writer *w)
+{
+	size_t room = lth_batch_segments(src->seg_size);
+	size_t buf_len = room * (src->seg_size + LTH_TAG_LEN);
+	struct lth_batch b = { 0 };
+	enum lethe_err rc;
+	int alone = 1;
+
+	b.buf = lth_buf_new(buf_len);
+	if (!b.buf)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
+	rc = lth_source_fill(src, &b, room);
+	if (rc == LETHE_OK && !b.final && nthreads > 1)
+		rc = lth_encrypt_parallel(aes, keys, header, src, nthreads, w, &b, &alone);
+	while (rc == LETHE_OK && alone) {
+		rc = lth_seal_batch(ctx, header, src->seg_size, &b);
+		if (rc == LETHE_OK)
+			rc = lth_emit(w, b.buf, lth_batch_bytes(&b, src->seg_size));
+		if (rc != LETHE_OK || b.final)
+			break;
+		rc = lth_source_fill(src, &b, room);
+	}
+	lth_buf_free(b.buf, buf_len);
 	return rc;
 }
 
@@ -1043,7 +1080,6 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 	uint8_t header[LTH_HEADER_LEN];
 	unsigned nthreads;
 	enum lethe_err rc;
-	int alone = 1;
 
 	if (seg_log2 < LT_LTH_SEG_LOG2_MIN || seg_log2 > LT_LTH_SEG_LOG2_MAX)
 		return lt_err(LETHE_ERR_INVALID, "segment size 2^%u out of range (2^%d..2^%d)",
@@ -1069,10 +1105,7 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 	src.fd = in_fd;
 	src.seg_size = (size_t)1 << seg_log2;
 	nthreads = lth_thread_count(threads, lth_input_size(in_fd));
-	if (nthreads > 1)
-		rc = lth_encrypt_parallel(aes, keys, header, &src, nthreads, &w, &alone);
-	if (rc == LETHE_OK && alone)
-		rc = lth_encrypt_serial(ctx, header, &src, &w);
+	rc = lth_encrypt_body(aes, keys, ctx, header, &src, nthreads, &w);
 	if (rc != LETHE_OK)
 		goto out;
 	if (EVP_DigestFinal_ex(w.sha, info->ciphertext_sha256, NULL) != 1) {

@@ -44,7 +44,10 @@ enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_i
  * segment; writes a segment's plaintext only after it verified. A range ending at or past the
  * end requires the final segment to verify (so the size is trusted). @p length LETHE_TO_END
  * means to the end; a range past the end is cut there.
- * @param written receives the plaintext bytes written.
+ * @param written receives the plaintext bytes written, also on failure (then the verified
+ *        segments that went out before it; a failed write may have gone out in part).
+ * A range that stays clear of the final segment does not read it (docs/FORMAT.md, "Byte
+ * ranges"): damage past the range is not reported by such a read.
  * @return LETHE_OK; LETHE_ERR_INTEGRITY (detail: what failed: "key commitment mismatch (wrong
  *         key or object)", "header tag", "segment 7 failed authentication", "truncated", ...);
  *         LETHE_ERR_INVALID (offset beyond the end); LETHE_ERR_IO; LETHE_ERR_NOMEM.

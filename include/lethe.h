@@ -257,12 +257,13 @@ LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *store, const char *i
 					const char *group, const char *reason);
 
 /**
- * Clear a legal hold (officer only). Clearing a hold that is not set succeeds.
+ * Clear a legal hold (officer only). Clearing a hold that is not set succeeds. @p reason
+ * (optional, NULL for none) is kept in the audit record, e.g. "case 2026-114 closed".
  * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND;
  *         LETHE_ERR_DATABASE.
  */
 LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *store, const char *id,
-					  const char *group);
+					  const char *group, const char *reason);
 
 /**
  * Lengthen the retention of object @p id, or of every live object of @p group (exactly one

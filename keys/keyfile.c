@@ -53,7 +53,7 @@ enum lethe_err lt_keyfile_create(const char *path, uint8_t key[32])
 	if (rc != LETHE_OK) {
 		/* A keyfile that may not have reached the disk must not be trusted later. */
 		lt_cleanse(key, KEYFILE_LEN);
-		(void)unlink(path);
+		(void) unlink(path);
 	}
 	return rc;
 }

@@ -15,7 +15,10 @@
  * The keyslot that opens the keystore identifies the actor; a passphrase is only ever tried
  * against officer keyslots, so it can never unlock as the service.
  *
- * Officer add and remove hold an OFD write lock on the file across check and change, so two
+ * KEK versions are kept in one more token, {"type":"lethe-keks","keyslots":[],"keks":{"1":HEX,
+ * ...}}, so that retiring a version removes its only copy outside backups of this file.
+ *
+ * Officer add and remove, and KEK changes, hold an OFD write lock on the file across check and change, so two
  * concurrent removals cannot both see "two officers" and leave none. (libcryptsetup's own
  * flock() locks cover one header write each; OFD locks do not interact with them.)
  */
@@ -36,20 +39,21 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fault.h"
 #include "common/fsutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 
-#define KEYSTORE_METADATA_SIZE (UINT64_C(16) * 1024)
-#define KEYSTORE_KEYSLOT_SIZE (UINT64_C(128) * 1024)
-#define KEYSTORE_KEYSLOTS 16
-#define KEYSTORE_FILE_SIZE (2 * KEYSTORE_METADATA_SIZE + KEYSTORE_KEYSLOTS * KEYSTORE_KEYSLOT_SIZE)
-#define KEYSTORE_LABEL "lethe-keystore"
+#define KEYSTORE_META_SIZE (UINT64_C(16) * 1024)
+#define KEYSTORE_SLOT_SIZE (UINT64_C(128) * 1024)
+#define KEYSTORE_KEYSLOTS  16
+#define KEYSTORE_FILE_SIZE (2 * KEYSTORE_META_SIZE + KEYSTORE_KEYSLOTS * KEYSTORE_SLOT_SIZE)
+#define KEYSTORE_LABEL     "lethe-keystore"
 
-#define SERVICE_KEYSLOT 0
+#define SERVICE_KEYSLOT       0
 #define FIRST_OFFICER_KEYSLOT 1
-#define SERVICE_NAME "service"
-#define TOKEN_TYPE "lethe-slot"
+#define SERVICE_NAME          "service"
+#define TOKEN_TYPE            "lethe-slot"
 
 /* PBKDF2 at libcryptsetup's floor: the service key already has 256 bits of entropy. */
 #define SERVICE_PBKDF2_ITERATIONS 1000
@@ -68,7 +72,7 @@ static void cs_log(int level, const char *msg, void *ctx)
 {
 	size_t n;
 
-	(void)ctx;
+	(void) ctx;
 	if (level != CRYPT_LOG_ERROR || !msg)
 		return;
 	n = strnlen(msg, sizeof(cs_message) - 1);
@@ -150,7 +154,7 @@ int lt_officer_name_valid(const char *name)
 
 /* LUKS2 limits: keyslots and tokens a header can describe. */
 #define LUKS2_KEYSLOTS_MAX 32
-#define LUKS2_TOKENS_MAX 32
+#define LUKS2_TOKENS_MAX   32
 
 /* A keystore's named keyslots, read from its tokens. */
 struct slot_table {
@@ -158,7 +162,7 @@ struct slot_table {
 	int token[KEYSTORE_KEYSLOTS]; /* the token naming each slot */
 	size_t count;
 	size_t officers;
-	int service; /* index into slot[] of the service slot, -1 if none */
+	int service;                 /* index into slot[] of the service slot, -1 if none */
 	int stale[LUKS2_TOKENS_MAX]; /* tokens naming no keyslot (crash during removal) */
 	size_t nstale;
 };
@@ -190,15 +194,15 @@ static int token_keyslot(json_t *keyslots, const char *path, int token, enum let
 	v = strtol(text, &end, 10);
 	if (errno != 0 || *end != '\0' || v >= KEYSTORE_KEYSLOTS)
 		goto bad;
-	return (int)v;
+	return (int) v;
 bad:
 	*rc = lt_err(LETHE_ERR_KEYSTORE, "%s: token %d names no valid keyslot", path, token);
 	return -1;
 }
 
 /* Check one lethe-slot token and add it to @p table. */
-static enum lethe_err table_add(struct slot_table *table, struct crypt_device *cd,
-				const char *path, int token, json_t *root)
+static enum lethe_err table_add(struct slot_table *table, struct crypt_device *cd, const char *path,
+				int token, json_t *root)
 {
 	const char *name = json_string_value(json_object_get(root, "name"));
 	const char *role = json_string_value(json_object_get(root, "role"));
@@ -227,12 +231,14 @@ static enum lethe_err table_add(struct slot_table *table, struct crypt_device *c
 			      token);
 	for (size_t i = 0; i < table->count; i++)
 		if (table->slot[i].keyslot == keyslot || strcmp(table->slot[i].name, name) == 0)
-			return lt_err(LETHE_ERR_KEYSTORE, "%s: keyslot %d or name \"%s\" is named "
-				      "twice", path, keyslot, name);
+			return lt_err(LETHE_ERR_KEYSTORE,
+				      "%s: keyslot %d or name \"%s\" is named "
+				      "twice",
+				      path, keyslot, name);
 	memcpy(info->name, name, strlen(name) + 1);
 	table->token[table->count] = token;
 	if (info->role == LT_SLOT_SERVICE)
-		table->service = (int)table->count;
+		table->service = (int) table->count;
 	else
 		table->officers++;
 	table->count++;
@@ -252,10 +258,10 @@ static void table_sort(struct slot_table *table)
 			table->token[j] = table->token[j - 1];
 			table->slot[j - 1] = s;
 			table->token[j - 1] = t;
-			if (table->service == (int)j)
-				table->service = (int)j - 1;
-			else if (table->service == (int)j - 1)
-				table->service = (int)j;
+			if (table->service == (int) j)
+				table->service = (int) j - 1;
+			else if (table->service == (int) j - 1)
+				table->service = (int) j;
 		}
 	}
 }
@@ -308,7 +314,7 @@ static enum lethe_err token_write(struct crypt_device *cd, const char *path, int
 	json_t *root;
 	int r;
 
-	(void)snprintf(slot_text, sizeof(slot_text), "%d", keyslot);
+	(void) snprintf(slot_text, sizeof(slot_text), "%d", keyslot);
 	root = json_pack("{s:s, s:[s], s:s, s:s}", "type", TOKEN_TYPE, "keyslots", slot_text,
 			 "name", name, "role", role == LT_SLOT_SERVICE ? "service" : "officer");
 	if (root)
@@ -332,12 +338,12 @@ static enum lethe_err set_officer_pbkdf(struct crypt_device *cd, const char *pat
 					const struct lt_kdf_params *kdf)
 {
 	const struct crypt_pbkdf_type pbkdf = {
-		.type = CRYPT_KDF_ARGON2ID,
-		.iterations = kdf->time_cost,
-		.max_memory_kb = kdf->memory_kib,
-		.parallel_threads = kdf->parallel,
-		/* The cost is the operator's decision (lethe.conf), not a benchmark's. */
-		.flags = CRYPT_PBKDF_NO_BENCHMARK,
+	    .type = CRYPT_KDF_ARGON2ID,
+	    .iterations = kdf->time_cost,
+	    .max_memory_kb = kdf->memory_kib,
+	    .parallel_threads = kdf->parallel,
+	    /* The cost is the operator's decision (lethe.conf), not a benchmark's. */
+	    .flags = CRYPT_PBKDF_NO_BENCHMARK,
 	};
 	int r = crypt_set_pbkdf_type(cd, &pbkdf);
 
@@ -348,17 +354,16 @@ static enum lethe_err set_officer_pbkdf(struct crypt_device *cd, const char *pat
 }
 
 static const struct crypt_pbkdf_type service_pbkdf = {
-	.type = CRYPT_KDF_PBKDF2,
-	.hash = "sha256",
-	.iterations = SERVICE_PBKDF2_ITERATIONS,
-	.flags = CRYPT_PBKDF_NO_BENCHMARK,
+    .type = CRYPT_KDF_PBKDF2,
+    .hash = "sha256",
+    .iterations = SERVICE_PBKDF2_ITERATIONS,
+    .flags = CRYPT_PBKDF_NO_BENCHMARK,
 };
 
 /* Add officer @p name at @p keyslot (CRYPT_ANY_SLOT: the first free one) and name it. */
 static enum lethe_err officer_slot_add(struct crypt_device *cd, const char *path, int keyslot,
-				       const uint8_t *mk, const char *name,
-				       const char *passphrase, size_t pass_len,
-				       const struct lt_kdf_params *kdf)
+				       const uint8_t *mk, const char *name, const char *passphrase,
+				       size_t pass_len, const struct lt_kdf_params *kdf)
 {
 	enum lethe_err rc;
 	int r;
@@ -366,19 +371,20 @@ static enum lethe_err officer_slot_add(struct crypt_device *cd, const char *path
 	rc = set_officer_pbkdf(cd, path, kdf);
 	if (rc != LETHE_OK)
 		return rc;
-	r = crypt_keyslot_add_by_volume_key(cd, keyslot, (const char *)mk, LT_MK_LEN, passphrase,
+	r = crypt_keyslot_add_by_volume_key(cd, keyslot, (const char *) mk, LT_MK_LEN, passphrase,
 					    pass_len);
 	if (r < 0)
 		return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot add officer keyslot");
+	LT_FAULT("officer.before_name"); /* a keyslot that opens the MK, without a name */
 	rc = token_write(cd, path, r, name, LT_SLOT_OFFICER);
 	/* An unnamed keyslot would open the MK yet be invisible to lethe: take it back. */
 	if (rc != LETHE_OK)
-		(void)crypt_keyslot_destroy(cd, r);
+		(void) crypt_keyslot_destroy(cd, r);
 	return rc;
 }
 
-static enum lethe_err check_officer_args(const char *name, const char *passphrase,
-					 size_t pass_len, const struct lt_kdf_params *kdf)
+static enum lethe_err check_officer_args(const char *name, const char *passphrase, size_t pass_len,
+					 const struct lt_kdf_params *kdf)
 {
 	if (!lt_officer_name_valid(name))
 		return lt_err(LETHE_ERR_INVALID,
@@ -416,8 +422,10 @@ static enum lethe_err header_file_create(const char *path)
 			return lt_err(LETHE_ERR_EXISTS, "keystore %s already exists", path);
 		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", path);
 	}
-	if (ftruncate(fd, KEYSTORE_FILE_SIZE) != 0)
+	if (ftruncate(fd, KEYSTORE_FILE_SIZE) != 0) {
 		rc = lt_err_errno(lt_err_from_errno(errno), errno, "%s: size", path);
+		(void) unlink(path);
+	}
 	close(fd);
 	return rc;
 }
@@ -445,33 +453,32 @@ static enum lethe_err header_file_sync(const char *path)
 static enum lethe_err header_format(struct crypt_device *cd, const char *path, const uint8_t *mk)
 {
 	struct crypt_params_luks2 params = {
-		.pbkdf = &service_pbkdf,
-		.sector_size = 512,
-		.label = KEYSTORE_LABEL,
+	    .pbkdf = &service_pbkdf,
+	    .sector_size = 512,
+	    .label = KEYSTORE_LABEL,
 	};
 	int r;
 
-	r = crypt_set_metadata_size(cd, KEYSTORE_METADATA_SIZE,
-				    KEYSTORE_KEYSLOTS * KEYSTORE_KEYSLOT_SIZE);
+	r = crypt_set_metadata_size(cd, KEYSTORE_META_SIZE, KEYSTORE_KEYSLOTS * KEYSTORE_SLOT_SIZE);
 	if (r == 0)
 		r = crypt_set_data_offset(cd, KEYSTORE_FILE_SIZE / 512);
 	if (r == 0)
-		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, (const char *)mk,
+		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, (const char *) mk,
 				 LT_MK_LEN, &params);
 	if (r < 0)
 		return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot format keystore");
 	return LETHE_OK;
 }
 
-static enum lethe_err service_slot_add(struct crypt_device *cd, const char *path,
-				       const uint8_t *mk, const uint8_t service_key[32])
+static enum lethe_err service_slot_add(struct crypt_device *cd, const char *path, const uint8_t *mk,
+				       const uint8_t service_key[32])
 {
 	int r;
 
 	r = crypt_set_pbkdf_type(cd, &service_pbkdf);
 	if (r == 0)
-		r = crypt_keyslot_add_by_volume_key(cd, SERVICE_KEYSLOT, (const char *)mk,
-						    LT_MK_LEN, (const char *)service_key, 32);
+		r = crypt_keyslot_add_by_volume_key(cd, SERVICE_KEYSLOT, (const char *) mk,
+						    LT_MK_LEN, (const char *) service_key, 32);
 	if (r < 0)
 		return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot add service keyslot");
 	return token_write(cd, path, SERVICE_KEYSLOT, SERVICE_NAME, LT_SLOT_SERVICE);
@@ -530,7 +537,7 @@ enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[32
 		/* Nothing half-made stays behind, least of all a header holding the MK. */
 		lt_cleanse(mk, LT_MK_LEN);
 		store_id[0] = '\0';
-		(void)unlink(path);
+		(void) unlink(path);
 	}
 	return rc;
 }
@@ -547,7 +554,7 @@ static enum lethe_err try_keyslot(struct crypt_device *cd, const char *path, int
 	size_t mk_len = LT_MK_LEN;
 	int r;
 
-	r = crypt_volume_key_get(cd, keyslot, (char *)mk, &mk_len, secret, secret_len);
+	r = crypt_volume_key_get(cd, keyslot, (char *) mk, &mk_len, secret, secret_len);
 	if (r >= 0 && mk_len == LT_MK_LEN)
 		return LETHE_OK;
 	lt_cleanse(mk, LT_MK_LEN);
@@ -620,8 +627,7 @@ enum lethe_err lt_keystore_unlock_service(const char *path, const uint8_t servic
 }
 
 enum lethe_err lt_keystore_unlock_passphrase(const char *path, const char *passphrase,
-					     size_t pass_len, uint8_t *mk,
-					     struct lt_slot_info *who,
+					     size_t pass_len, uint8_t *mk, struct lt_slot_info *who,
 					     char store_id[LETHE_ID_LEN + 1])
 {
 	struct crypt_device *cd = NULL;
@@ -712,9 +718,11 @@ static const struct lt_slot_info *table_find(const struct slot_table *table, con
 /* The master key must be this keystore's: a keyslot for another MK would open nothing. */
 static enum lethe_err check_mk(struct crypt_device *cd, const char *path, const uint8_t *mk)
 {
-	if (crypt_volume_key_verify(cd, (const char *)mk, LT_MK_LEN) < 0)
-		return lt_err(LETHE_ERR_KEYSTORE, "%s: the master key does not belong to this "
-			      "keystore", path);
+	if (crypt_volume_key_verify(cd, (const char *) mk, LT_MK_LEN) < 0)
+		return lt_err(LETHE_ERR_KEYSTORE,
+			      "%s: the master key does not belong to this "
+			      "keystore",
+			      path);
 	return LETHE_OK;
 }
 
@@ -909,5 +917,206 @@ enum lethe_err lt_keystore_repair(const char *path, size_t *destroyed)
 		rc = repair_locked(cd, path, &table, destroyed);
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
+	return rc;
+}
+
+/* ---- KEK versions ------------------------------------------------------------------- */
+
+#define KEKS_TOKEN_TYPE "lethe-keks"
+
+_Static_assert(LT_KEYSTORE_WRAPPED_LEN == LT_WRAPPED_LEN, "a wrapped KEK is one key wrap");
+
+/* The token holding the KEKs (-1 when none yet) and its parsed JSON (NULL when none). */
+static enum lethe_err keks_token_find(struct crypt_device *cd, const char *path, int *token_out,
+				      json_t **root_out)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+
+	*token_out = -1;
+	*root_out = NULL;
+	if (max > LUKS2_TOKENS_MAX)
+		max = LUKS2_TOKENS_MAX;
+	for (int token = 0; token < max; token++) {
+		const char *type = NULL;
+		const char *json = NULL;
+		crypt_token_info status = crypt_token_status(cd, token, &type);
+
+		if (status == CRYPT_TOKEN_INVALID || status == CRYPT_TOKEN_INACTIVE || !type ||
+		    strcmp(type, KEKS_TOKEN_TYPE) != 0)
+			continue;
+		if (crypt_token_json_get(cd, token, &json) < 0 || !json)
+			return lt_err(LETHE_ERR_KEYSTORE, "%s: cannot read token %d", path, token);
+		*root_out = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+		if (!*root_out || !json_is_object(json_object_get(*root_out, "keks"))) {
+			json_decref(*root_out);
+			*root_out = NULL;
+			return lt_err(LETHE_ERR_KEYSTORE, "%s: the KEK token is corrupt", path);
+		}
+		*token_out = token;
+		return LETHE_OK;
+	}
+	return LETHE_OK;
+}
+
+/* Parse one "version": "hex" member. */
+static bool kek_entry_parse(const char *key, json_t *value, struct lt_keystore_kek *out)
+{
+	char *end = NULL;
+	unsigned long v;
+	const char *hex = json_string_value(value);
+
+	errno = 0;
+	v = strtoul(key, &end, 10);
+	if (errno || !end || *end || key[0] == '0' || v == 0 || v > UINT32_MAX || !hex ||
+	    strlen(hex) != 2 * LT_KEYSTORE_WRAPPED_LEN)
+		return false;
+	out->version = (uint32_t) v;
+	return lt_unhex(hex, out->wrapped, LT_KEYSTORE_WRAPPED_LEN) == LETHE_OK;
+}
+
+/* Replace the token's "keks" with @p keks (the token is created when @p token < 0). */
+static enum lethe_err keks_token_write(struct crypt_device *cd, const char *path, int token,
+				       json_t *keks)
+{
+	json_t *root = json_pack("{s:s, s:[], s:O}", "type", KEKS_TOKEN_TYPE, "keyslots", "keks",
+				 keks);
+	char *json = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	enum lethe_err rc = LETHE_OK;
+	int r;
+
+	if (!json) {
+		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	r = crypt_token_json_set(cd, token < 0 ? CRYPT_ANY_TOKEN : token, json);
+	if (r < 0)
+		rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot write the KEK token");
+	if (rc == LETHE_OK)
+		rc = header_file_sync(path);
+out:
+	free(json);
+	json_decref(root);
+	return rc;
+}
+
+/* Open, lock and read the KEK token: the common start of put and remove. */
+static enum lethe_err keks_begin(const char *path, int *lock_fd, struct crypt_device **cd,
+				 int *token, json_t **keks)
+{
+	json_t *root = NULL;
+	enum lethe_err rc;
+
+	*keks = NULL;
+	rc = keystore_lock(path, lock_fd);
+	if (rc == LETHE_OK)
+		rc = keystore_open(path, cd);
+	if (rc == LETHE_OK)
+		rc = keks_token_find(*cd, path, token, &root);
+	if (rc != LETHE_OK)
+		return rc;
+	*keks = root ? json_incref(json_object_get(root, "keks")) : json_object();
+	json_decref(root);
+	if (!*keks)
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
+	return LETHE_OK;
+}
+
+enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
+				   const uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN])
+{
+	struct crypt_device *cd = NULL;
+	char key[16], hex[2 * LT_KEYSTORE_WRAPPED_LEN + 1];
+	json_t *keks = NULL;
+	enum lethe_err rc;
+	int lock_fd = -1, token = -1;
+
+	if (version == 0)
+		return lt_err(LETHE_ERR_INVALID, "KEK version 0 does not exist");
+	rc = keks_begin(path, &lock_fd, &cd, &token, &keks);
+	if (rc != LETHE_OK)
+		goto out;
+	(void) snprintf(key, sizeof(key), "%u", version);
+	if (!json_object_get(keks, key) && json_object_size(keks) >= LT_KEYSTORE_KEKS_MAX) {
+		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: %d KEK versions are active already: rewrap "
+			    "and retire old versions first", path, LT_KEYSTORE_KEKS_MAX);
+		goto out;
+	}
+	lt_hex(wrapped, LT_KEYSTORE_WRAPPED_LEN, hex);
+	if (json_object_set_new(keks, key, json_string(hex)) != 0) {
+		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	rc = keks_token_write(cd, path, token, keks);
+out:
+	json_decref(keks);
+	crypt_free(cd);
+	keystore_unlock_file(lock_fd);
+	return rc;
+}
+
+enum lethe_err lt_keystore_kek_remove(const char *path, uint32_t version)
+{
+	struct crypt_device *cd = NULL;
+	char key[16];
+	json_t *keks = NULL;
+	enum lethe_err rc;
+	int lock_fd = -1, token = -1;
+
+	rc = keks_begin(path, &lock_fd, &cd, &token, &keks);
+	if (rc != LETHE_OK)
+		goto out;
+	(void) snprintf(key, sizeof(key), "%u", version);
+	if (token < 0 || !json_object_get(keks, key))
+		goto out;
+	json_object_del(keks, key);
+	rc = keks_token_write(cd, path, token, keks);
+out:
+	json_decref(keks);
+	crypt_free(cd);
+	keystore_unlock_file(lock_fd);
+	return rc;
+}
+
+static int kek_cmp(const void *a, const void *b)
+{
+	const struct lt_keystore_kek *x = a, *y = b;
+
+	return (x->version > y->version) - (x->version < y->version);
+}
+
+enum lethe_err lt_keystore_keks(const char *path, struct lt_keystore_kek *keks, size_t max,
+				size_t *count)
+{
+	struct crypt_device *cd = NULL;
+	json_t *root = NULL, *value;
+	const char *key;
+	enum lethe_err rc;
+	size_t n = 0;
+	int token = -1;
+
+	*count = 0;
+	rc = keystore_open(path, &cd);
+	if (rc == LETHE_OK)
+		rc = keks_token_find(cd, path, &token, &root);
+	if (rc != LETHE_OK || !root)
+		goto out;
+	json_object_foreach(json_object_get(root, "keks"), key, value)
+	{
+		if (n == max) {
+			rc = lt_err(LETHE_ERR_KEYSTORE, "%s: more KEK versions than expected", path);
+			goto out;
+		}
+		if (!kek_entry_parse(key, value, &keks[n])) {
+			rc = lt_err(LETHE_ERR_KEYSTORE, "%s: KEK token entry \"%.16s\" is corrupt",
+				    path, key);
+			goto out;
+		}
+		n++;
+	}
+	qsort(keks, n, sizeof(*keks), kek_cmp);
+	*count = n;
+out:
+	json_decref(root);
+	crypt_free(cd);
 	return rc;
 }

@@ -89,4 +89,33 @@ enum lethe_err lt_keystore_repair(const char *path, size_t *destroyed);
 /* A valid officer name: [A-Za-z0-9._-], 1..LETHE_OFFICER_MAX bytes, not "service". */
 int lt_officer_name_valid(const char *name);
 
+/*
+ * KEK versions live in the keystore, not in meta.db: one LUKS2 token of type "lethe-keks"
+ * maps each active version to its wrapped key (wrapped under a key derived from the master
+ * key; see keys/wrap.h). The database keeps only their metadata. Retiring a version removes it
+ * here, so a copy of meta.db taken before the retirement (a backup, a snapshot, freed pages)
+ * holds DEKs that nothing can unwrap any more: that is what closes the shredding horizon. A
+ * copy of keystore.luks keeps the versions it held; see docs/OPERATIONS.md on backups.
+ */
+#define LT_KEYSTORE_KEKS_MAX 16
+#define LT_KEYSTORE_WRAPPED_LEN 60
+
+struct lt_keystore_kek {
+	uint32_t version;
+	uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN];
+};
+
+/* Add (or replace) version @p version. LETHE_ERR_KEYSTORE when LT_KEYSTORE_KEKS_MAX versions
+ * are active already: retire old ones first. Durable (fsynced) when it returns. */
+enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
+				   const uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN]);
+
+/* Remove version @p version (absent is fine); the JSON area is rewritten, so its bytes go.
+ * Durable when it returns. */
+enum lethe_err lt_keystore_kek_remove(const char *path, uint32_t version);
+
+/* The active versions (at most @p max), in version order; *count receives how many. */
+enum lethe_err lt_keystore_keks(const char *path, struct lt_keystore_kek *keks, size_t max,
+				size_t *count);
+
 #endif

@@ -28,13 +28,13 @@
 #define AAD_MAX 512
 
 static const char *const mk_labels[] = {
-	[LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",
-	[LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
-	[LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap",
+    [LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",
+    [LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
+    [LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap",
 };
 
-#define AAD_KEK "lethe/v1/kek"
-#define AAD_DEK "lethe/v1/dek"
+#define AAD_KEK      "lethe/v1/kek"
+#define AAD_DEK      "lethe/v1/dek"
 #define AAD_EVIDENCE "lethe/v1/evidence"
 
 /* An AAD being built; @p failed is set when a field is missing or does not fit. */
@@ -57,8 +57,8 @@ static void aad_field(struct aad *a, const char *text)
 		a->failed = 1;
 		return;
 	}
-	a->bytes[a->len++] = (uint8_t)(n >> 8);
-	a->bytes[a->len++] = (uint8_t)n;
+	a->bytes[a->len++] = (uint8_t) (n >> 8);
+	a->bytes[a->len++] = (uint8_t) n;
 	memcpy(a->bytes + a->len, text, n);
 	a->len += n;
 }
@@ -70,7 +70,7 @@ static void aad_u32(struct aad *a, uint32_t v)
 		return;
 	}
 	for (int shift = 24; shift >= 0; shift -= 8)
-		a->bytes[a->len++] = (uint8_t)(v >> shift);
+		a->bytes[a->len++] = (uint8_t) (v >> shift);
 }
 
 static enum lethe_err aad_check(const struct aad *a, const char *what)
@@ -85,11 +85,10 @@ enum lethe_err lt_mk_derive(const uint8_t *mk, const char *store_id, enum lt_mk_
 {
 	const char *label;
 
-	if ((unsigned)purpose >= sizeof(mk_labels) / sizeof(mk_labels[0]) || !store_id)
-		return lt_err(LETHE_ERR_INVALID, "unknown master key purpose %d", (int)purpose);
+	if ((unsigned) purpose >= sizeof(mk_labels) / sizeof(mk_labels[0]) || !store_id)
+		return lt_err(LETHE_ERR_INVALID, "unknown master key purpose %d", (int) purpose);
 	label = mk_labels[purpose];
-	return lt_hkdf(store_id, strlen(store_id), mk, 32, label, strlen(label), out,
-		       LT_KEY_LEN);
+	return lt_hkdf(store_id, strlen(store_id), mk, 32, label, strlen(label), out, LT_KEY_LEN);
 }
 
 enum lethe_err lt_key_generate(uint8_t key[LT_KEY_LEN])
@@ -136,8 +135,8 @@ enum lethe_err lt_kek_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *sto
 	return rc;
 }
 
-static void dek_aad(struct aad *a, const char *store_id, const char *object_id,
-		    const char *group, uint32_t kek_version)
+static void dek_aad(struct aad *a, const char *store_id, const char *object_id, const char *group,
+		    uint32_t kek_version)
 {
 	memset(a, 0, sizeof(*a));
 	aad_field(a, AAD_DEK);
@@ -173,8 +172,10 @@ enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id
 	if (rc == LETHE_OK)
 		rc = lt_key_unwrap(kek, a.bytes, a.len, wrapped, dek);
 	if (rc == LETHE_ERR_INTEGRITY)
-		rc = lt_err(rc, "data key of object %s does not unwrap under KEK version %u "
-			    "(tampered, or moved from another object)", object_id, kek_version);
+		rc = lt_err(rc,
+			    "data key of object %s does not unwrap under KEK version %u "
+			    "(tampered, or moved from another object)",
+			    object_id, kek_version);
 	return rc;
 }
 
@@ -212,7 +213,7 @@ enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *s
 		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, seed);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(rc, "evidence signing key does not unwrap (tampered, or another "
-			    "store's)");
+				"store's)");
 	return rc;
 }
 

@@ -176,33 +176,25 @@ static enum lethe_err absolute_path(const char *path, char **out)
 	return LETHE_OK;
 }
 
-/* The first KEK and the evidence key, in the init transaction. */
+/* The first KEK (keystore entry, then row) and the evidence key, in the init transaction. */
 static enum lethe_err init_keys_in_db(struct lethe_store *st)
 {
-	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
 	uint8_t pub[LT_ED25519_PUB_LEN], wrapped[LT_WRAPPED_LEN];
 	struct lt_db_kek row;
 	enum lethe_err rc;
 
-	if (!kek)
-		return LETHE_ERR_NOMEM;
 	memset(&row, 0, sizeof(row));
-	rc = lt_key_generate(kek);
-	if (rc == LETHE_OK)
-		rc = lt_kek_wrap(st->keys->kek_wrap, st->store_id, 1, kek, row.wrapped);
-	if (rc != LETHE_OK)
-		goto out;
 	row.version = 1;
-	row.has_wrapped = true;
 	row.primary = true;
 	row.state = LETHE_KEK_ACTIVE;
 	row.created_at = lt_now();
-	rc = lt_db_kek_insert(st->db, &row);
+	rc = lt_kek_create(st, row.version);
+	if (rc == LETHE_OK)
+		rc = lt_db_kek_insert(st->db, &row);
+	if (rc == LETHE_OK)
+		rc = lt_ed25519_keygen(st->keys->evidence_seed, pub);
 	if (rc != LETHE_OK)
-		goto out;
-	rc = lt_ed25519_keygen(st->keys->evidence_seed, pub);
-	if (rc != LETHE_OK)
-		goto out;
+		return rc;
 	st->keys->evidence_loaded = true;
 	rc = lt_evkey_wrap(st->keys->evidence_wrap, st->store_id, st->keys->evidence_seed, wrapped);
 	if (rc == LETHE_OK)
@@ -211,8 +203,6 @@ static enum lethe_err init_keys_in_db(struct lethe_store *st)
 		rc = lt_db_meta_set(st->db, "evidence_priv_wrapped", wrapped, sizeof(wrapped));
 	if (rc == LETHE_OK)
 		rc = lt_db_meta_set(st->db, "store_id", st->store_id, strlen(st->store_id));
-out:
-	lt_secmem_free(kek, LT_KEY_LEN);
 	return rc;
 }
 
@@ -480,10 +470,14 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	if (rc == LETHE_ERR_NOT_FOUND)
 		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: keystore missing", st->keystore_path);
 	if (rc != LETHE_OK) {
-		/* audit what we can: the database may still be ours to write */
+		char saved[1024];
+
+		/* audit what we can: the database may still be ours to write; the user must
+		 * still see why the keystore was refused, not what recording it ran into */
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		if (lt_db_open(st->db_path, false, &st->db) == LETHE_OK)
-			lt_audit_record_unkeyed(st->db, &st->cfg, "open", NULL, rc,
-						lt_err_detail());
+			lt_audit_record_unkeyed(st->db, &st->cfg, "open", NULL, rc, saved);
+		lt_err(rc, "%s", saved);
 		goto out;
 	}
 	rc = lt_db_open(st->db_path, false, &st->db);

@@ -47,6 +47,9 @@ struct lethe_store {
 	char user[64];
 	char host[256];
 	int32_t pid;
+	/* wrapped KEK versions as last read from the keystore (not secret without the MK) */
+	struct lt_keystore_kek keks[LT_KEYSTORE_KEKS_MAX];
+	size_t nkeks;
 	lethe_progress_fn progress;
 	void *progress_ctx;
 	bool in_tx;
@@ -102,6 +105,9 @@ void lt_actor_fill(struct lethe_store *st, struct lt_db_audit *rec);
 /* Unwrap KEK @p version into @p kek (LETHE_ERR_INTEGRITY if retired or tampered). */
 enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek[LT_KEY_LEN]);
 
+/* Create KEK @p version: a random key, wrapped, stored in the keystore (before its row). */
+enum lethe_err lt_kek_create(struct lethe_store *st, uint32_t version);
+
 /* Load the evidence signing seed into st->keys (once). */
 enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 
@@ -109,11 +115,12 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 
 /*
  * Inside a transaction: destroy object @p obj's DEK, write its signed certificate and the audit
- * record. @p reason "retention-expired" or "manual"; @p text the rm reason (or NULL).
+ * record (@p action: "rm" or "sweep.shred"). @p reason "retention-expired" or "manual";
+ * @p text the rm reason (or NULL).
  */
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      const char *reason, const char *text, bool forced,
-			      char cert_id[LETHE_ID_LEN + 1]);
+			      const char *action, const char *reason, const char *text,
+			      bool forced, char cert_id[LETHE_ID_LEN + 1]);
 
 /* Unlink the files of shredded objects still pending (after a commit or a crash). */
 enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done);

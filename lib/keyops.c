@@ -16,8 +16,38 @@
 /* Rows rewrapped per transaction: large enough to amortise the commit's fsync. */
 #define REWRAP_BATCH 2000
 
+/* The wrapped form of @p version from the handle's copy of the keystore's KEK token. */
+static const struct lt_keystore_kek *kek_cached(struct lethe_store *st, uint32_t version)
+{
+	size_t i;
+
+	for (i = 0; i < st->nkeks; i++)
+		if (st->keks[i].version == version)
+			return &st->keks[i];
+	return NULL;
+}
+
+static enum lethe_err kek_find(struct lethe_store *st, uint32_t version,
+			       const struct lt_keystore_kek **out)
+{
+	enum lethe_err rc;
+
+	*out = kek_cached(st, version);
+	if (*out)
+		return LETHE_OK;
+	/* another process may have rotated since we last looked */
+	rc = lt_keystore_keks(st->keystore_path, st->keks, LT_KEYSTORE_KEKS_MAX, &st->nkeks);
+	if (rc != LETHE_OK)
+		return rc;
+	*out = kek_cached(st, version);
+	if (!*out)
+		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u is not in the keystore", version);
+	return LETHE_OK;
+}
+
 enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek[LT_KEY_LEN])
 {
+	const struct lt_keystore_kek *wrapped;
 	struct lt_db_kek row;
 	enum lethe_err rc;
 
@@ -26,13 +56,33 @@ enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek
 		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u does not exist", version);
 	if (rc != LETHE_OK)
 		return rc;
-	if (!row.has_wrapped || row.state == LETHE_KEK_RETIRED)
+	if (row.state == LETHE_KEK_RETIRED)
 		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u was retired (destroyed)",
 			      version);
-	rc = lt_kek_unwrap(st->keys->kek_wrap, st->store_id, version, row.wrapped, kek);
+	rc = kek_find(st, version, &wrapped);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_kek_unwrap(st->keys->kek_wrap, st->store_id, version, wrapped->wrapped, kek);
 	if (rc == LETHE_ERR_INTEGRITY)
-		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u does not unwrap: the database "
-				  "row was modified or belongs to another store", version);
+		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u does not unwrap: the keystore "
+				  "entry was modified or belongs to another store", version);
+	return rc;
+}
+
+enum lethe_err lt_kek_create(struct lethe_store *st, uint32_t version)
+{
+	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
+	uint8_t wrapped[LT_WRAPPED_LEN];
+	enum lethe_err rc;
+
+	if (!kek)
+		return LETHE_ERR_NOMEM;
+	rc = lt_key_generate(kek);
+	if (rc == LETHE_OK)
+		rc = lt_kek_wrap(st->keys->kek_wrap, st->store_id, version, kek, wrapped);
+	if (rc == LETHE_OK)
+		rc = lt_keystore_kek_put(st->keystore_path, version, wrapped);
+	lt_secmem_free(kek, LT_KEY_LEN);
 	return rc;
 }
 
@@ -133,9 +183,12 @@ LETHE_API enum lethe_err lethe_key_primary_age(struct lethe_store *st, int64_t *
 	return rc;
 }
 
+/*
+ * The new version goes into the keystore first, then its row commits: a crash in between
+ * leaves an unused keystore entry that the next rotation (same version number) replaces.
+ */
 LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_version)
 {
-	uint8_t *kek = NULL;
 	struct lt_db_kek row;
 	char detail[64];
 	enum lethe_err rc;
@@ -148,9 +201,6 @@ LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_
 	rc = need_officer(st, "key.rotate", "key rotation");
 	if (rc != LETHE_OK)
 		return rc;
-	kek = lt_secmem_alloc(LT_KEY_LEN);
-	if (!kek)
-		return LETHE_ERR_NOMEM;
 	memset(&row, 0, sizeof(row));
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
@@ -159,21 +209,21 @@ LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_
 	if (rc != LETHE_OK)
 		goto rollback;
 	row.version++;
-	row.has_wrapped = true;
 	row.primary = true;
 	row.state = LETHE_KEK_ACTIVE;
 	row.created_at = lt_now();
-	rc = lt_key_generate(kek);
-	if (rc == LETHE_OK)
-		rc = lt_kek_wrap(st->keys->kek_wrap, st->store_id, row.version, kek, row.wrapped);
-	if (rc == LETHE_OK)
+	rc = lt_kek_create(st, row.version);
+	if (rc == LETHE_OK) {
+		LT_FAULT("rotate.after_keystore");
 		rc = lt_db_kek_insert(st->db, &row);
+	}
 	if (rc == LETHE_OK) {
 		snprintf(detail, sizeof(detail), "new primary KEK version %u", row.version);
 		rc = lt_audit_append(st, &(struct lt_audit_event){ .action = "key.rotate",
 								    .error = detail });
 	}
 	if (rc == LETHE_OK) {
+		LT_FAULT("rotate.before_commit");
 		rc = lt_tx_commit(st);
 		if (rc == LETHE_OK && new_version)
 			*new_version = row.version;
@@ -184,7 +234,6 @@ rollback:
 out:
 	if (rc != LETHE_OK)
 		audit_failure(st, "key.rotate", rc);
-	lt_secmem_free(kek, LT_KEY_LEN);
 	return rc;
 }
 
@@ -375,8 +424,13 @@ static enum lethe_err retire_in_tx(struct lethe_store *st, uint32_t version)
 		return lt_err(LETHE_ERR_NOT_FOUND, "no KEK version %u", version);
 	if (rc != LETHE_OK)
 		return rc;
-	if (row.state == LETHE_KEK_RETIRED)
+	if (row.state == LETHE_KEK_RETIRED) {
+		/* finish a retirement a crash interrupted after its commit */
+		rc = lt_keystore_kek_remove(st->keystore_path, version);
+		if (rc != LETHE_OK)
+			return rc;
 		return lt_err(LETHE_ERR_NOT_FOUND, "KEK version %u is already retired", version);
+	}
 	if (row.primary)
 		return lt_err(LETHE_ERR_KEK_IN_USE, "KEK version %u is the primary: rotate first",
 			      version);
@@ -418,7 +472,13 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("retire.after_commit");
-		/* the retired KEK's old bytes may still sit in WAL frames */
+		/* the only copy of the key outside backups of keystore.luks goes now */
+		rc = lt_keystore_kek_remove(st->keystore_path, version);
+		st->nkeks = 0;
+	}
+	if (rc == LETHE_OK) {
+		LT_FAULT("retire.after_keystore");
+		/* old WAL frames still hold DEKs rewrapped away from the retired version */
 		rc = lt_db_wal_checkpoint(st->db);
 		if (rc == LETHE_ERR_BUSY)
 			rc = LETHE_OK; /* a later checkpoint (sweep, retire) truncates it */
@@ -481,6 +541,8 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 	kdf = officer_kdf(st);
 	rc = lt_keystore_officer_add(st->keystore_path, st->keys->mk, name, passphrase,
 				     passphrase_len, &kdf);
+	if (rc == LETHE_OK)
+		LT_FAULT("officer.after_add"); /* the keyslot exists, its audit record not yet */
 	{
 		char saved[1024];
 
@@ -504,6 +566,8 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 	if (!name || !lt_officer_name_valid(name))
 		return lt_err(LETHE_ERR_INVALID, "not a valid officer name");
 	rc = lt_keystore_officer_remove(st->keystore_path, name);
+	if (rc == LETHE_OK)
+		LT_FAULT("officer.after_remove");
 	{
 		char saved[1024];
 

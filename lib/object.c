@@ -115,6 +115,7 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 	lt_config_policy(&st->cfg, row->group, &retention, &lock);
 	row->created_at = lt_now();
 	row->retain_until = lt_retention_until(row->created_at, retention);
+	row->locked = lock;
 	rc = wrap_under_primary(st, row, dek);
 	if (rc == LETHE_OK)
 		rc = lt_db_object_insert(st->db, row);
@@ -237,12 +238,13 @@ static enum lethe_err dek_load(struct lethe_store *st, const struct lt_db_object
 	if (!kek)
 		return LETHE_ERR_NOMEM;
 	rc = lt_kek_load(st, row->kek_version, kek);
-	if (rc == LETHE_OK)
+	if (rc == LETHE_OK) {
 		rc = lt_dek_unwrap(kek, st->store_id, row->id, row->group, row->kek_version,
 				   row->wrapped_dek, dek);
-	if (rc == LETHE_ERR_INTEGRITY)
-		rc = lt_err(LETHE_ERR_INTEGRITY, "wrapped data key does not unwrap: the database "
-				"row was modified or moved");
+		if (rc == LETHE_ERR_INTEGRITY)
+			rc = lt_err(LETHE_ERR_INTEGRITY, "wrapped data key does not unwrap: the "
+					"database row was modified or moved");
+	}
 	lt_secmem_free(kek, LT_KEY_LEN);
 	return rc;
 }
@@ -299,10 +301,11 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	rc = dek_load(st, row, dek);
 	if (rc == LETHE_OK)
 		rc = lt_obj_open(st->dir, row->id, &in_fd);
-	if (rc == LETHE_OK)
+	if (rc == LETHE_OK) {
 		rc = lt_lth_decrypt(dek, oid, in_fd, out_fd, offset, length, st->cfg.threads, &n);
-	if (rc == LETHE_ERR_INTEGRITY)
-		lt_err_prefix("object file was modified");
+		if (rc == LETHE_ERR_INTEGRITY)
+			lt_err_prefix("object file was modified");
+	}
 out:
 	if (in_fd >= 0)
 		close(in_fd);

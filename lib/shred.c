@@ -24,12 +24,12 @@
 #include "store/objfile.h"
 
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      const char *reason, const char *text, bool forced,
-			      char cert_id[LETHE_ID_LEN + 1])
+			      const char *action, const char *reason, const char *text,
+			      bool forced, char cert_id[LETHE_ID_LEN + 1])
 {
 	struct lt_cert_fields f;
 	struct lt_db_cert cert;
-	struct lt_audit_event ev = { .action = "shred", .object = obj->id, .group = obj->group };
+	struct lt_audit_event ev = { .action = action, .object = obj->id, .group = obj->group };
 	char *json = NULL;
 	size_t len = 0;
 	bool lock;
@@ -57,7 +57,7 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	f.created_at = obj->created_at;
 	f.retain_until = obj->retain_until;
 	lt_config_policy(&st->cfg, obj->group, &f.policy_retention, &lock);
-	f.policy_lock = lock;
+	f.policy_lock = lock || obj->locked;
 	f.reason = reason;
 	f.reason_text = text;
 	f.forced = forced;
@@ -91,7 +91,7 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	rc = lt_db_cert_insert(st->db, &cert, &seq);
 	if (rc != LETHE_OK)
 		goto out;
-	ev.error = forced ? "forced early shred by officer" : NULL;
+	ev.error = forced ? "forced early shred by officer" : text;
 	rc = lt_audit_append(st, &ev);
 	if (rc == LETHE_OK && cert_id)
 		memcpy(cert_id, f.certificate_id, LETHE_ID_LEN + 1);
@@ -137,9 +137,13 @@ enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done)
 	rc = lt_db_unlink_pending(st->db, collect_unlink, &u);
 	if (rc == LETHE_OK)
 		rc = u.rc;
-	for (i = 0; rc == LETHE_OK && i < u.n; i++)
+	for (i = 0; rc == LETHE_OK && i < u.n; i++) {
 		rc = lt_obj_unlink(st->dir, u.ids[i]);
-	LT_FAULT("shred.after_unlink");
+		if (u.n > 1)
+			LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
+	}
+	if (u.n)
+		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
 	if (rc == LETHE_OK && u.n) {
 		rc = lt_db_begin(st->db);
 		for (i = 0; rc == LETHE_OK && i < u.n; i++)
@@ -199,13 +203,14 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 	if (rc != LETHE_OK)
 		return rc;
 	lt_config_policy(&st->cfg, row->group, &retention, &lock);
-	req.group_locked = lock;
+	/* locked when written, or locked now: a config edit never unlocks an object */
+	req.group_locked = lock || row->locked;
 	req.force = force;
 	req.officer = st->officer;
 	rc = lt_retention_may_shred(&req);
 	if (rc != LETHE_OK)
 		return rc;
-	return lt_shred_in_tx(st, row, "manual", reason,
+	return lt_shred_in_tx(st, row, "rm", "manual", reason,
 			      force && req.now < row->retain_until, cert_id);
 }
 
@@ -338,7 +343,8 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 			continue;
 		}
 		if (!s->dry_run) {
-			rc = lt_shred_in_tx(st, cur, "retention-expired", NULL, false, NULL);
+			rc = lt_shred_in_tx(st, cur, "sweep.shred", "retention-expired", NULL, false,
+					    NULL);
 			if (rc != LETHE_OK)
 				break;
 		}
@@ -475,8 +481,9 @@ static enum lethe_err hold_change(struct lethe_store *st, const char *id, const 
 				  const char *reason, bool set)
 {
 	struct lt_db_object *row = calloc(1, sizeof(*row));
+	/* the reason (case reference, or why the hold ends) goes into the audit record */
 	struct lt_audit_event ev = { .action = set ? "hold.set" : "hold.clear", .object = id,
-				     .group = group, .error = set ? reason : NULL };
+				     .group = group, .error = reason };
 	enum lethe_err rc;
 
 	if (!row)
@@ -533,7 +540,7 @@ LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *st, const char *id,
 }
 
 LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id,
-					  const char *group)
+					  const char *group, const char *reason)
 {
 	enum lethe_err rc;
 
@@ -551,7 +558,9 @@ LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id
 							       .err = rc, .error = lt_err_detail() });
 		return rc;
 	}
-	return hold_change(st, id, group, NULL, false);
+	if (reason && strlen(reason) > LETHE_REASON_MAX)
+		return lt_err(LETHE_ERR_INVALID, "reason longer than %d bytes", LETHE_REASON_MAX);
+	return hold_change(st, id, group, reason, false);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -63,8 +63,6 @@ static bool utf8_valid(const char *text)
 	return true;
 }
 
-/* ---- building ----------------------------------------------------------------------------- */
-
 static enum lethe_err need_id(enum lethe_err rc, const char *id, const char *what)
 {
 	if (rc == LETHE_OK && !lt_cert_id_valid_str(id))
@@ -130,11 +128,9 @@ static enum lethe_err need_policy(enum lethe_err rc, const struct lt_cert_fields
 	if (rc != LETHE_OK || f->shredded_at >= f->retain_until)
 		return rc;
 	if (f->policy_lock)
-		return lt_err(LETHE_ERR_INTERNAL, "certificate: shredded before retain_until in a "
-						  "locked group");
+		return lt_err(LETHE_ERR_INTERNAL, "certificate: early shred in a locked group");
 	if (!f->forced)
-		return lt_err(LETHE_ERR_INTERNAL, "certificate: shredded before retain_until "
-						  "without force");
+		return lt_err(LETHE_ERR_INTERNAL, "certificate: early shred without force");
 	return LETHE_OK;
 }
 

@@ -39,12 +39,14 @@
  *                     over zero bytes).
  *   chain.sig         Ed25519 signature of chain.txt's exact bytes: 64 raw bytes. It makes
  *                     removing the newest certificates (which breaks no prev_sha256) together
- *                     with their chain.txt lines detectable. It cannot make an older export,
- *                     copied whole, look older: the README tells auditors to compare the
- *                     count and the last id with the store's own list.
+ *                     with their chain.txt lines detectable. It cannot reveal a whole older
+ *                     export put in place of a newer one (its files are validly signed too):
+ *                     the README tells auditors to compare the count and the last id with
+ *                     the store's own list.
  *   README.txt        for auditors: the openssl and sha256sum commands, and a POSIX sh script
  *                     that checks everything above without lethe
- * All files are 0644 (evidence holds no secret: names are hashed), the directory 0755.
+ * All files are 0644 (evidence holds no secret: names are hashed); the directory is created
+ * 0755 (less the umask).
  */
 #ifndef LT_RETENTION_CERT_H
 #define LT_RETENTION_CERT_H
@@ -60,7 +62,7 @@
 /* The largest certificate the verifier reads (lt_cert_build's stay below 8 KiB). */
 #define LT_CERT_JSON_MAX 65536
 /* The largest chain.txt the verifier reads and the exporter writes: ~4.6 million lines. */
-#define LT_CERT_CHAIN_MAX (256 * 1024 * 1024)
+#define LT_CERT_CHAIN_MAX ((size_t)256 * 1024 * 1024)
 
 /*
  * What a certificate says. lt_cert_build refuses (LETHE_ERR_INVALID) ids that are not

@@ -26,7 +26,7 @@
 #define LT_CERT_UINT_MAX ((UINT64_C(1) << 53) - 1)
 
 /* A SHA-256 as certificates write it: lower-case hex. */
-#define LT_CERT_HEX_LEN (2 * LT_SHA256_LEN)
+#define LT_CERT_HEX_LEN (2 * (size_t)LT_SHA256_LEN)
 
 /* The fixed texts of a version 1 certificate. */
 #define LT_CERT_HOLD_CHECK "no hold on object or group"

@@ -301,10 +301,10 @@ void lt_cert_report(struct lt_cert_chain *c, const char *where, const char *fmt,
 	c->problems++;
 	if (c->fn == NULL)
 		return;
+	(void)snprintf(at, sizeof(at), "%s", where);
 	va_start(ap, fmt);
 	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	(void)snprintf(at, sizeof(at), "%s", where);
 	make_printable(what);
 	make_printable(at);
 	c->fn(at, what, c->ctx);

@@ -7,6 +7,7 @@
  */
 #include "retention/cert.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -606,7 +607,7 @@ static enum lethe_err listing_build(const struct lt_cert_item *items, size_t cou
 		used += (size_t)snprintf(text + used, cap - used, "%zu %s\n", i + 1, items[i].name);
 	if (used > LT_CERT_CHAIN_MAX) {
 		free(text);
-		return lt_err(LETHE_ERR_INVALID, "chain.txt would exceed %d bytes",
+		return lt_err(LETHE_ERR_INVALID, "chain.txt would exceed %zu bytes",
 			      LT_CERT_CHAIN_MAX);
 	}
 	*out = text;
@@ -650,8 +651,9 @@ static enum lethe_err write_entry(const char *dir, int dirfd, const char *name, 
 	size_t old_len;
 	bool same;
 
+	assert(data != NULL);
 	if (read_entry(dirfd, name, len, &old, &old_len) == LETHE_OK) {
-		same = old_len == len && memcmp(old, data, len) == 0;
+		same = old != NULL && old_len == len && memcmp(old, data, len) == 0;
 		free(old);
 		if (same)
 			return LETHE_OK;
@@ -673,7 +675,8 @@ static enum lethe_err export_claim_dir(int dirfd, const char *dir, const char *p
 	rc = read_entry(dirfd, PUB_FILE, PUB_PEM_MAX, &old, &old_len);
 	if (rc == LETHE_ERR_NOT_FOUND)
 		return LETHE_OK;
-	if (rc == LETHE_OK && (old_len != strlen(pub_pem) || memcmp(old, pub_pem, old_len) != 0))
+	if (rc == LETHE_OK &&
+	    (old == NULL || old_len != strlen(pub_pem) || memcmp(old, pub_pem, old_len) != 0))
 		rc = lt_err(LETHE_ERR_EXISTS, "%s/%s: evidence of another key is already there",
 			    dir, PUB_FILE);
 	else if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM)

@@ -47,14 +47,12 @@ static const char schema_v1[] =
 	"  value BLOB NOT NULL);"
 	"CREATE TABLE keks ("
 	"  version      INTEGER PRIMARY KEY CHECK (version >= 1),"
-	"  wrapped      BLOB CHECK (wrapped IS NULL OR length(wrapped) = " WRAPPED_LEN_SQL "),"
 	"  is_primary   INTEGER NOT NULL DEFAULT 0 CHECK (is_primary IN (0, 1)),"
 	"  state        INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),"
 	"  created_at   INTEGER NOT NULL,"
 	"  retired_at   INTEGER NOT NULL DEFAULT 0,"
 	"  live_objects INTEGER NOT NULL DEFAULT 0 CHECK (live_objects >= 0),"
-	"  CHECK ((state = 0 AND wrapped IS NOT NULL) OR"
-	"         (state = 1 AND wrapped IS NULL AND is_primary = 0)));"
+	"  CHECK (state = 0 OR is_primary = 0));"
 	"CREATE UNIQUE INDEX keks_one_primary ON keks (is_primary) WHERE is_primary = 1;"
 	"CREATE TABLE objects ("
 	"  id           TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 36),"
@@ -73,6 +71,9 @@ static const char schema_v1[] =
 	"  state        INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),"
 	"  shredded_at  INTEGER NOT NULL DEFAULT 0,"
 	"  seg_log2     INTEGER NOT NULL,"
+	/* compliance mode as it was when the object was written: like retain_until, a later
+	 * config (or --config) cannot unlock it */
+	"  locked       INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),"
 	/* the shred is the NULL: a shredded row can never keep its key */
 	"  CHECK ((state = 0 AND kek_version IS NOT NULL AND wrapped_dek IS NOT NULL) OR"
 	"         (state = 1 AND kek_version IS NULL AND wrapped_dek IS NULL)));"
@@ -197,8 +198,8 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LT_DB_SCHEMA_VERSIO
 
 #define OBJ_COLS                                                                            \
 	"id, grp, name, size, sha256, created_at, retain_until, hold, hold_reason, kek_version, " \
-	"wrapped_dek, state, shredded_at, seg_log2"
-#define KEK_COLS "version, wrapped, is_primary, state, created_at, retired_at, live_objects"
+	"wrapped_dek, state, shredded_at, seg_log2, locked"
+#define KEK_COLS "version, is_primary, state, created_at, retired_at, live_objects"
 #define AUDIT_COLS "time_us, uid, user, keyslot, pid, host, action, object, grp, outcome, error"
 #define CERT_COLS "seq, id, object_id, grp, reason, shredded_at, json, sig, sha256"
 
@@ -279,8 +280,8 @@ static const struct {
 	[ST_KEK_UNSET_PRIMARY] = { "kek insert",
 				   "UPDATE keks SET is_primary = 0 WHERE is_primary = 1" },
 	[ST_KEK_INSERT] = { "kek insert",
-			    "INSERT INTO keks (version, wrapped, is_primary, state, created_at, "
-			    "retired_at) VALUES (?1, ?2, ?3, 0, ?4, 0)" },
+			    "INSERT INTO keks (version, is_primary, state, created_at, "
+			    "retired_at) VALUES (?1, ?3, 0, ?4, 0)" },
 	[ST_KEK_GET] = { "kek get", "SELECT " KEK_COLS " FROM keks WHERE version = ?1" },
 	[ST_KEK_PRIMARY] = { "kek primary",
 			     "SELECT " KEK_COLS " FROM keks WHERE is_primary = 1" },
@@ -289,12 +290,12 @@ static const struct {
 	[ST_KEK_COUNT] = { "kek count",
 			   "SELECT count(*) FROM objects WHERE state = 0 AND kek_version = ?1" },
 	[ST_KEK_RETIRE] = { "kek retire",
-			    "UPDATE keks SET wrapped = NULL, state = 1, retired_at = ?2 "
+			    "UPDATE keks SET state = 1, retired_at = ?2 "
 			    "WHERE version = ?1 AND state = 0 AND is_primary = 0 AND NOT EXISTS "
 			    "(SELECT 1 FROM objects WHERE state = 0 AND kek_version = ?1)" },
 	[ST_OBJ_INSERT] = { "object insert",
 			    "INSERT INTO objects (" OBJ_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-			    "?7, ?8, ?9, ?10, ?11, 0, 0, ?12)" },
+			    "?7, ?8, ?9, ?10, ?11, 0, 0, ?12, ?13)" },
 	[ST_OBJ_GET] = { "object get", "SELECT " OBJ_COLS " FROM objects WHERE id = ?1" },
 	[ST_OBJ_STATE] = { "object state",
 			   "SELECT o.state, o.hold, EXISTS (SELECT 1 FROM group_holds g "
@@ -768,12 +769,13 @@ static enum lethe_err pragma_int(struct lt_db *db, const char *sql, int64_t *val
 static enum lethe_err check_sidecar(const char *path, const char *suffix)
 {
 	char side[LT_PATH_MAX];
-	enum lethe_err rc;
+	struct stat st;
 
 	if (snprintf(side, sizeof(side), "%s%s", path, suffix) >= (int)sizeof(side))
 		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
-	rc = lt_check_private_file(side);
-	return rc == LETHE_ERR_NOT_FOUND ? LETHE_OK : rc;
+	if (lstat(side, &st) != 0 && errno == ENOENT)
+		return LETHE_OK; /* SQLite creates it, under our umask */
+	return lt_check_private_file(side);
 }
 
 /* The database file itself, created 0600 and exclusively before SQLite ever sees it. */
@@ -841,20 +843,22 @@ static enum lethe_err configure(struct lt_db *db)
  */
 static enum lethe_err identify(struct lt_db *db, bool create)
 {
-	int64_t app = 0, version = 0;
+	int64_t app = 0, version = 0, tables = 0;
 	enum lethe_err rc;
 
 	rc = pragma_int(db, "PRAGMA application_id", &app);
 	if (rc == LETHE_OK)
 		rc = pragma_int(db, "PRAGMA user_version", &version);
+	if (rc == LETHE_OK)
+		rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables);
 	if (rc != LETHE_OK)
 		return rc;
 	if (create)
 		return LETHE_OK; /* our own empty file */
 	if (app != LT_DB_APPLICATION_ID)
 		return lt_err(LETHE_ERR_DATABASE, "%s is not a lethe database (%s)", db->path,
-			      app == 0 && version == 0 ? "no lethe schema: init did not finish?"
-						       : "another application's SQLite file");
+			      tables == 0 ? "it is empty: did init finish?"
+					  : "another application's SQLite database");
 	if (version > LT_DB_SCHEMA_VERSION)
 		return lt_err(LETHE_ERR_DATABASE, "%s was created by a newer lethe (schema %lld; "
 			      "this build knows up to %d): upgrade lethe", db->path,
@@ -1097,9 +1101,17 @@ static enum lethe_err check_pragma(struct lt_db *db, const char *sql, bool ok_ro
 		src = sqlite3_step(st);
 	if (src == SQLITE_ROW) {
 		text = sqlite3_column_text(st, 0);
-		if (!ok_row || !text || strcmp((const char *)text, "ok") != 0)
-			rc = lt_err(LETHE_ERR_DATABASE, "%s: %s: %s", db->path, sql,
-				    text ? (const char *)text : "problem found");
+		if (!ok_row || !text || strcmp((const char *)text, "ok") != 0) {
+			char line[256];
+
+			/* the detail is one line: quick_check rows may hold several */
+			snprintf(line, sizeof(line), "%s", text ? (const char *)text : "problem");
+			for (char *c = line; *c; c++)
+				if (*c == '\n' || *c == '\r')
+					*c = ' ';
+			rc = lt_err(LETHE_ERR_DATABASE, "%s: %s: %s", db->path,
+				    ok_row ? sql : "consistency check", line);
+		}
 	} else if (src != SQLITE_DONE) {
 		rc = db_fail(db, src, sql);
 	}
@@ -1186,12 +1198,11 @@ static void q_get_kek(struct q *q, struct lt_db_kek *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->version = (uint32_t)q_get_range(q, 0, 1, UINT32_MAX);
-	q_get_blob(q, 1, k->wrapped, sizeof(k->wrapped), &k->has_wrapped);
-	k->primary = q_get_int(q, 2) != 0;
-	k->state = (int)q_get_range(q, 3, LETHE_KEK_ACTIVE, LETHE_KEK_RETIRED);
-	k->created_at = q_get_int(q, 4);
-	k->retired_at = q_get_int(q, 5);
-	k->objects = (uint64_t)q_get_range(q, 6, 0, INT64_MAX);
+	k->primary = q_get_int(q, 1) != 0;
+	k->state = (int)q_get_range(q, 2, LETHE_KEK_ACTIVE, LETHE_KEK_RETIRED);
+	k->created_at = q_get_int(q, 3);
+	k->retired_at = q_get_int(q, 4);
+	k->objects = (uint64_t)q_get_range(q, 5, 0, INT64_MAX);
 }
 
 enum lethe_err lt_db_kek_max_version(struct lt_db *db, uint32_t *version)
@@ -1224,7 +1235,6 @@ static enum lethe_err kek_insert_row(struct lt_db *db, const struct lt_db_kek *k
 	if (rc != LETHE_OK)
 		return rc;
 	q_int(&q, 1, kek->version);
-	q_blob(&q, 2, kek->wrapped, sizeof(kek->wrapped));
 	q_int(&q, 3, kek->primary ? 1 : 0);
 	q_int(&q, 4, kek->created_at);
 	rc = q_exec(&q);
@@ -1237,8 +1247,8 @@ enum lethe_err lt_db_kek_insert(struct lt_db *db, const struct lt_db_kek *kek)
 	bool own;
 	enum lethe_err rc;
 
-	if (!kek->has_wrapped || kek->state != LETHE_KEK_ACTIVE)
-		return lt_err(LETHE_ERR_INVALID, "a new KEK must be active and wrapped");
+	if (kek->state != LETHE_KEK_ACTIVE)
+		return lt_err(LETHE_ERR_INVALID, "a new KEK must be active");
 	rc = call_begin(db, &own);
 	if (rc != LETHE_OK)
 		return rc;
@@ -1399,6 +1409,7 @@ static void q_get_object(struct q *q, struct lt_db_object *o)
 	o->state = (int)q_get_range(q, 11, LETHE_STATE_LIVE, LETHE_STATE_SHREDDED);
 	o->shredded_at = q_get_int(q, 12);
 	o->seg_log2 = (unsigned)q_get_range(q, 13, 0, 63);
+	o->locked = q_get_int(q, 14) != 0;
 }
 
 static enum lethe_err object_check(const struct lt_db_object *obj)
@@ -1440,6 +1451,7 @@ enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *
 	q_int(&q, 10, obj->kek_version);
 	q_blob(&q, 11, obj->wrapped_dek, sizeof(obj->wrapped_dek));
 	q_int(&q, 12, obj->seg_log2);
+	q_int(&q, 13, obj->locked ? 1 : 0);
 	rc = q_exec(&q);
 	q_close(&q);
 	if (rc == LETHE_ERR_EXISTS)

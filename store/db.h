@@ -3,14 +3,18 @@
  * Schema version 1 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
  * file as lethe's). store/db.c holds the exact SQL; docs/OPERATIONS.md shows it.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
- *   keks(version INTEGER PRIMARY KEY, wrapped BLOB NULL, is_primary INT, state INT,
- *        created_at INT, retired_at INT, live_objects INT)
+ *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
+ *        retired_at INT, live_objects INT)
+ *        the KEK versions' metadata only: the wrapped keys live in keystore.luks (see
+ *        keys/keystore.h), so that retiring one leaves no copy in any meta.db backup;
  *        unique partial index on is_primary WHERE is_primary = 1: at most one primary;
- *        CHECK: a retired KEK has no wrapped bytes and is not the primary;
+ *        CHECK: a retired KEK is not the primary;
  *        live_objects is kept by triggers on objects, so counts cost O(1).
  *   objects(id TEXT PRIMARY KEY, grp TEXT, name TEXT, size INT, sha256 BLOB, created_at INT,
  *        retain_until INT, hold INT, hold_reason TEXT, kek_version INT NULL, wrapped_dek BLOB NULL,
- *        state INT, shredded_at INT, seg_log2 INT)
+ *        state INT, shredded_at INT, seg_log2 INT, locked INT)
+ *        locked: the group's compliance lock when the object was written, fixed like
+ *        retain_until so that no later config can unlock it;
  *        CHECK: live rows have a KEK version and a wrapped DEK, shredded rows have neither;
  *        trigger: a row may only name an active KEK (no DEK is ever wrapped under a retired one);
  *        index (retain_until, id) WHERE state = 0: sweeps cost what expired, not what is stored;
@@ -54,9 +58,10 @@ struct lt_db;
 /*
  * Open (or with @p create, create 0600 with O_EXCL semantics) the database at @p path: WAL,
  * secure_delete=ON, foreign_keys=ON, synchronous=FULL, a 30 s busy timeout, migrations to
- * LT_DB_SCHEMA_VERSION. Refuses a database that is not 0600 and ours (LETHE_ERR_PERMISSION),
- * that is not a SQLite database or fails quick_check's header test (LETHE_ERR_DATABASE), or
- * whose schema is newer than this build (LETHE_ERR_DATABASE).
+ * LT_DB_SCHEMA_VERSION. Refuses a database (or its -wal/-shm) that is not 0600 and ours, or is
+ * a symlink (LETHE_ERR_PERMISSION); one that is missing, not a SQLite file, corrupt in its
+ * header, not lethe's (application_id) or from a newer schema (LETHE_ERR_DATABASE, detail says
+ * which); with @p create an existing file (LETHE_ERR_EXISTS). Busy: LETHE_ERR_BUSY.
  */
 enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out);
 void lt_db_close(struct lt_db *db);
@@ -88,8 +93,6 @@ enum lethe_err lt_db_meta_get(struct lt_db *db, const char *key, void *value, si
 /* ---- KEKs ---- */
 struct lt_db_kek {
 	uint32_t version;
-	bool has_wrapped;                  /* false once retired */
-	uint8_t wrapped[LT_DB_WRAPPED_LEN];
 	bool primary;
 	int state;                         /* enum lethe_kek_state */
 	int64_t created_at;
@@ -128,6 +131,7 @@ struct lt_db_object {
 	int state;                          /* enum lethe_state */
 	int64_t shredded_at;
 	unsigned seg_log2;
+	bool locked;                        /* group locked (compliance mode) at write time */
 };
 enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *obj);
 /* LETHE_ERR_NOT_FOUND when no such id. */

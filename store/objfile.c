@@ -187,6 +187,12 @@ static enum lethe_err check_same_file(int fd, const char *path)
 	return LETHE_OK;
 }
 
+/*
+ * The staged name is not fsynced in tmp/ on its own (that would be one more fsync per put):
+ * on journaling file systems (ext4, XFS) metadata reaches the journal in order, so the fsync
+ * of the object's directory after link() also makes the earlier creation in tmp/ durable, and
+ * a crash before the row commits still leaves the intent record for lt_tmp_recover().
+ */
 enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd,
 			     const char *id)
 {
@@ -451,8 +457,10 @@ static enum lethe_err leftover_probe(int dfd, const char *dir, const char *name,
 	l->fd = -1;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		/* gone meanwhile, or a symlink or FIFO that is not a staged file: not ours */
-		if (errno == ENOENT || errno == ELOOP || errno == ENXIO)
+		/* Gone meanwhile; a symlink, socket or someone else's file: not a staged file of
+		 * ours. Leave it to doctor rather than make every open of the store fail. */
+		if (errno == ENOENT || errno == ELOOP || errno == ENXIO || errno == EACCES ||
+		    errno == EPERM)
 			return LETHE_OK;
 		return lt_err_errno(lt_err_from_errno(errno), errno, "%s/%s: open", dir, name);
 	}

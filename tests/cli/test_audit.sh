@@ -3,6 +3,7 @@
 # record; `audit export` is valid JSON Lines (and --since filters it); editing a record with the
 # sqlite3 shell (triggers dropped first), deleting one, swapping two, or deleting the newest
 # after a checkpoint makes `audit verify` exit 4 naming the record.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 fresh_store au

@@ -2,6 +2,7 @@
 # test_errors.sh - bad arguments exit 2 with a usage; a wrong keyfile or loose permissions on
 # the keyfile, keystore or database exit 6 naming the file; init refuses a non-empty
 # directory; a bad config line exits 2 naming FILE:LINE. Every error is one line.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 note "help and version"

@@ -3,6 +3,7 @@
 # verifies with stock openssl and sha256sum (as an auditor would, without lethe) and with
 # `lethe evidence verify DIR`; editing one byte of a certificate, or deleting one, fails
 # verification naming the certificate.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 fresh_store ev "[group:short]

@@ -148,10 +148,19 @@ case " $flags " in
 	*" -I$prefix/include "*) pass ;;
 	*) fail "pkg-config --cflags lethe does not point at $prefix/include: $flags" ;;
 esac
+# The build's compiler, and its sanitizers when the library was built with them (the CI's
+# ASan+UBSan pass): an instrumented library needs an instrumented program.
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$LETHE_BUILD/CMakeCache.txt")
+cc=${CC:-${cc:-cc}}
+sanitize=()
+if grep -q '^LETHE_SANITIZE:BOOL=ON$' "$LETHE_BUILD/CMakeCache.txt"; then
+	# shellcheck disable=SC2054 # one option with a comma in it
+	sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+fi
 example=$tmp/file_service
 # shellcheck disable=SC2086 # the flags are words
-if ${CC:-cc} -std=c11 -Wall -Wextra -Werror -o "$example" "$src/examples/file_service.c" $flags \
-	2>"$tmp/cc.err"; then
+if "$cc" -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -o "$example" "$src/examples/file_service.c" \
+	$flags 2>"$tmp/cc.err"; then
 	pass
 else
 	fail "examples/file_service.c does not build with pkg-config: $(cat "$tmp/cc.err")"
@@ -169,7 +178,7 @@ fi
 static_libs=$("${pkgconfig[@]}" --static --libs lethe)
 static_libs=${static_libs//-llethe/}
 # shellcheck disable=SC2086 # the flags are words
-if ${CC:-cc} -std=c11 -o "$tmp/file_service_static" "$src/examples/file_service.c" \
+if "$cc" -std=c11 "${sanitize[@]}" -o "$tmp/file_service_static" "$src/examples/file_service.c" \
 	-I"$prefix/include" "$libdir/liblethe.a" $static_libs 2>"$tmp/cc-static.err"; then
 	pass
 else

@@ -2,6 +2,7 @@
 # test_keys.sh - KEK rotation, rewrap and retirement (refused while in use, allowed after a
 # rewrap) with every object readable throughout; officers added, listed and removed; the last
 # officer kept; wrong passphrases refused; the keystore is a valid LUKS2 header.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 fresh_store keys
@@ -119,6 +120,30 @@ assert_one_line "$ERR"
 ok lethe --json officer list
 assert_eq "$(json 'sorted(o["name"] for o in j)' <"$OUT")" "['bob', 'service']" "officers at the end"
 all_readable
+
+note "retiring a KEK closes the shredding horizon for database backups"
+# A backup of meta.db holds the wrapped DEK of an object shredded later. The KEK that wrapped
+# it lives in the keystore only, so once it is retired the backup unwraps nothing.
+put_one
+victim=$ID
+sqlite3 "$STORE/meta.db" ".backup '$T/meta.backup'"
+victim_file=objects/${victim:0:2}/${victim:2:2}/$victim.lth
+cp "$STORE/$victim_file" "$T/victim.lth"
+ok lethe rm "$victim" --reason "horizon test" --force --passphrase-file "$T/bob.pass"
+unset "want[$victim]"
+ok lethe key rotate --passphrase-file "$T/bob.pass"
+ok lethe key rewrap --passphrase-file "$T/bob.pass"
+victim_kek=$(sqlite3 "$T/meta.backup" "SELECT kek_version FROM objects WHERE id = '$victim'")
+ok lethe key retire "$victim_kek" --passphrase-file "$T/bob.pass"
+cp -a "$STORE" "$T/restored"
+cp "$T/meta.backup" "$T/restored/meta.db"
+rm -f "$T/restored/meta.db-wal" "$T/restored/meta.db-shm"
+# the ciphertext survives in a backup too: put it back beside the restored database
+mkdir -p "$(dirname "$T/restored/$victim_file")"
+cp "$T/victim.lth" "$T/restored/$victim_file"
+expect_exit 4 "$LETHE" --store "$T/restored" get "$victim" -o "$T/recovered"
+assert_contains "$ERR" "not in the keystore"
+assert_file_absent "$T/recovered"
 
 note "the keystore is a LUKS2 header"
 if command -v cryptsetup >/dev/null 2>&1; then

@@ -2,20 +2,23 @@
 # test_plaintext.sh - no byte of any plaintext is found anywhere under the store directory:
 # not in object files, the database, its WAL or tmp/, after puts from files and pipes, gets,
 # range gets, shreds, rotation and rewrap; and doctor finds the store clean.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 fresh_store pt "[group:short]
 retention = 1s"
 
-# A distinctive marker, repeated through every file (so that any 16-byte window of plaintext,
-# anywhere, would carry part of it) and mixed with random bytes.
+# A distinctive marker, repeated through every file between runs of random bytes, so that
+# plaintext leaking from any part of any file would carry it.
 marker=LETHE-PLAINTEXT-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 make_file() { # make_file PATH REPEATS
-	: >"$1"
-	for ((i = 0; i < $2; i++)); do
-		printf '%s\n' "$marker" >>"$1"
-		head -c 97 /dev/urandom >>"$1"
-	done
+	python3 -c '
+import os, sys
+marker = sys.argv[2].encode() + b"\n"
+with open(sys.argv[1], "wb") as f:
+    for _ in range(int(sys.argv[3])):
+        f.write(marker + os.urandom(97))
+' "$1" "$marker" "$2"
 }
 make_file "$T/small" 1
 make_file "$T/medium" 600     # ~80 KiB: two segments

@@ -3,6 +3,7 @@
 # shreds what expired (exit 3 after, files gone), holds keep objects through sweeps until an
 # officer clears them, locked groups refuse early rm even by an officer, dry runs change
 # nothing, retention extend never shortens, and --json sweep counts.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 fresh_store ret "[group:short]
@@ -148,6 +149,13 @@ expect_exit 5 lethe rm "$l" --reason early
 assert_one_line "$ERR"
 expect_exit 5 lethe rm "$l" --reason early --force --passphrase-file "$PASS"
 assert_one_line "$ERR"
+ok lethe get "$l"
+# the lock is the object's, fixed when it was written: another config cannot lift it
+sed 's/^lock = true/lock = false/' "$STORE/lethe.conf" >"$T/unlocked.conf"
+grep -q '^lock = false' "$T/unlocked.conf" || fail "test config did not unlock the group"
+expect_exit 5 lethe --config "$T/unlocked.conf" rm "$l" --reason early --force \
+	--passphrase-file "$PASS"
+assert_contains "$ERR" "lock"
 ok lethe get "$l"
 
 note "governance group: an officer may force an early rm, unless held"

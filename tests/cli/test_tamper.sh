@@ -2,6 +2,7 @@
 # test_tamper.sh - a modified object file (bit flip, truncation, extension, another object's
 # file copied over it) is refused with exit 4, one error line, and no output file; unknown ids
 # exit 3, malformed ids exit 2.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 fresh_store tamper

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lt_config cfg;
 	enum lethe_err rc;
 
-	rc = lt_config_parse((const char *)data, size, "fuzz.conf", &cfg);
+	rc = lt_config_parse((const char *) data, size, "fuzz.conf", &cfg);
 	if (rc == LETHE_OK) {
 		check_parsed(&cfg);
 	} else {

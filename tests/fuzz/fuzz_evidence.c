@@ -66,7 +66,7 @@ static size_t split(const uint8_t *data, size_t size, struct lt_cert_item *items
 		const uint8_t *sep = memmem(at, (size_t)(end - at), SEPARATOR, sep_len);
 		size_t len = (size_t)((sep ? sep : end) - at);
 
-		snprintf(names[n], LETHE_ID_LEN + 1, "c0000000-0000-4000-8000-%012zx", n + 1);
+		(void)snprintf(names[n], LETHE_ID_LEN + 1, "c0000000-0000-4000-8000-%012zx", n + 1);
 		items[n].name = names[n];
 		items[n].sig = len >= SIG_LEN ? at : NULL;
 		items[n].json = len >= SIG_LEN ? at + SIG_LEN : at;
@@ -100,13 +100,13 @@ static void check_accepted(const struct lt_cert_item *items, size_t n)
 	char expect[256], hex[2 * LT_SHA256_LEN + 1];
 
 	for (size_t i = 0; i < n; i++) {
-		snprintf(expect, sizeof(expect),
+		(void)snprintf(expect, sizeof(expect),
 			 "{\"type\":\"lethe-disposal-certificate\",\"version\":1,"
 			 "\"certificate_id\":\"%s\",\"seq\":%zu,", items[i].name, i + 1);
 		if (items[i].sig == NULL || !has_prefix(&items[i], expect))
 			abort();
 		lt_hex(digest, sizeof(digest), hex);
-		snprintf(expect, sizeof(expect), "\"prev_sha256\":\"%s\"}\n", hex);
+		(void)snprintf(expect, sizeof(expect), "\"prev_sha256\":\"%s\"}\n", hex);
 		if (!has_suffix(&items[i], expect))
 			abort();
 		if (lt_sha256(items[i].json, items[i].len, digest) != LETHE_OK)

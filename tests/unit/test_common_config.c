@@ -48,7 +48,7 @@ static void test_defaults(void **state)
 {
 	struct lt_config cfg;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(parse("", &cfg), LETHE_OK);
 	assert_int_equal(cfg.segment_log2, 16);
 	assert_int_equal(cfg.threads, 0);
@@ -67,30 +67,30 @@ static void test_defaults(void **state)
 }
 
 static const char full_config[] =
-	"; a comment\n"
-	"# another comment\n"
-	"[store]\n"
-	"segment_size = 256KiB\n"
-	"threads = 8\n"
-	"\n"
-	"[keys]\n"
-	"keyfile = /etc/lethe/service.key\n"
-	"rotation = 30d            ; doctor warns when the primary KEK is older\n"
-	"officer_kdf_memory = 64MiB\n"
-	"officer_kdf_time = 6\n"
-	"officer_kdf_parallel = 4\n"
-	"[retention]\n"
-	"default = 52w\n"
-	"sweep_batch = 1000\n"
-	"[audit]\n"
-	"syslog = false\n"
-	"[group:finance]\n"
-	"retention = 7d\n"
-	"lock = true               ; compliance mode\n"
-	"[group:hr.records-2]\n"
-	"lock = false\n"
-	"[group:tmp_uploads]\n"
-	"retention = 12h\n";
+    "; a comment\n"
+    "# another comment\n"
+    "[store]\n"
+    "segment_size = 256KiB\n"
+    "threads = 8\n"
+    "\n"
+    "[keys]\n"
+    "keyfile = /etc/lethe/service.key\n"
+    "rotation = 30d            ; doctor warns when the primary KEK is older\n"
+    "officer_kdf_memory = 64MiB\n"
+    "officer_kdf_time = 6\n"
+    "officer_kdf_parallel = 4\n"
+    "[retention]\n"
+    "default = 52w\n"
+    "sweep_batch = 1000\n"
+    "[audit]\n"
+    "syslog = false\n"
+    "[group:finance]\n"
+    "retention = 7d\n"
+    "lock = true               ; compliance mode\n"
+    "[group:hr.records-2]\n"
+    "lock = false\n"
+    "[group:tmp_uploads]\n"
+    "retention = 12h\n";
 
 static void test_every_setting(void **state)
 {
@@ -98,7 +98,7 @@ static void test_every_setting(void **state)
 	int64_t retention;
 	bool lock;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(parse(full_config, &cfg), LETHE_OK);
 	assert_int_equal(cfg.segment_log2, 18);
 	assert_int_equal(cfg.threads, 8);
@@ -145,7 +145,7 @@ static void test_default_after_group(void **state)
 {
 	struct lt_config cfg;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(parse("[group:a]\nlock = true\n[retention]\ndefault = 10d\n", &cfg),
 			 LETHE_OK);
 	assert_int_equal(cfg.groups[0].retention, 10 * 86400);
@@ -156,7 +156,7 @@ static void test_syntax_variants_accepted(void **state)
 {
 	struct lt_config cfg;
 
-	(void)state;
+	(void) state;
 	/* CRLF line ends, a BOM, indentation, tabs, ':' separator, no final newline. */
 	assert_int_equal(parse("\xef\xbb\xbf[store]\r\n  threads = 3\r\n\tsegment_size=4KiB\r\n"
 			       "[keys]  ; trailing comment\n"
@@ -170,9 +170,8 @@ static void test_syntax_variants_accepted(void **state)
 	assert_int_equal(cfg.officer_kdf_time, 5);
 	lt_config_free(&cfg);
 	/* Two indented keys in a row are two keys, not a continuation of the first. */
-	assert_int_equal(parse("[keys]\n  officer_kdf_time = 7\n  officer_kdf_parallel = 3\n",
-			       &cfg),
-			 LETHE_OK);
+	assert_int_equal(
+	    parse("[keys]\n  officer_kdf_time = 7\n  officer_kdf_parallel = 3\n", &cfg), LETHE_OK);
 	assert_int_equal(cfg.officer_kdf_time, 7);
 	assert_int_equal(cfg.officer_kdf_parallel, 3);
 	lt_config_free(&cfg);
@@ -183,7 +182,7 @@ static void test_syntax_variants_accepted(void **state)
 
 static void test_structure_refused(void **state)
 {
-	(void)state;
+	(void) state;
 	refused("[store]\n[bogus]\n", 2, "unknown section [bogus]");
 	refused("[Store]\n", 1, "unknown section [Store]");
 	refused("[store]\nthreads = 1\n\n[store]\n", 4,
@@ -194,8 +193,8 @@ static void test_structure_refused(void **state)
 	refused("[group:a b]\n", 1, "group name");
 	refused("[group:a/b]\n", 1, "group name");
 	refused("[group:"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n", 1,
-		"group name");
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n",
+		1, "group name");
 	refused("[store\n", 1, "without ']'");
 	refused("[store] threads = 1\n", 1, "text after the section header");
 	refused("threads = 1\n", 1, "outside any section");
@@ -214,7 +213,7 @@ static void test_structure_refused(void **state)
 
 static void test_values_refused(void **state)
 {
-	(void)state;
+	(void) state;
 	refused("[store]\nsegment_size = 64KB\n", 2, "segment_size: bad size");
 	refused("[store]\nsegment_size = 2KiB\n", 2, "power of two from 4KiB to 1MiB");
 	refused("[store]\nsegment_size = 2MiB\n", 2, "power of two");
@@ -252,7 +251,7 @@ static void test_long_line(void **state)
 	struct lt_config cfg;
 	int n;
 
-	(void)state;
+	(void) state;
 	/* The longest accepted line is 198 bytes; one more is refused, never cut. */
 	n = snprintf(text, sizeof(text), "[keys]\nkeyfile = /%0*d\n", 198 - 11, 0);
 	assert_true(n > 0);
@@ -281,9 +280,10 @@ static void test_binary_junk(void **state)
 	static const char surrogate[] = "[keys]\nkeyfile = /etc/\xed\xa0\x80\n";
 	static const char truncated[] = "[keys]\nkeyfile = /etc/\xe2\x82";
 	static const char bom_later[] = "[store]\n\xef\xbb\xbfthreads = 1\n";
-	static const char elf[] = "\x7f" "ELF\x02\x01\x01";
+	static const char elf[] = "\x7f"
+				  "ELF\x02\x01\x01";
 
-	(void)state;
+	(void) state;
 	refused_at(nul, sizeof(nul) - 1, 2, "control byte 0x00 at column 12");
 	refused(ctrl, 2, "control byte 0x01");
 	refused(esc, 2, "control byte 0x1b");
@@ -353,9 +353,16 @@ static void test_write_load_round_trip(void **state)
 static void test_write_defaults_is_complete(void **state)
 {
 	static const char *const keys[] = {
-		"segment_size = 64KiB", "threads = 0", "keyfile", "rotation = 90d",
-		"officer_kdf_memory = 256MiB", "officer_kdf_time = 4", "officer_kdf_parallel = 2",
-		"default = 365d", "sweep_batch = 500", "syslog = true",
+	    "segment_size = 64KiB",
+	    "threads = 0",
+	    "keyfile",
+	    "rotation = 90d",
+	    "officer_kdf_memory = 256MiB",
+	    "officer_kdf_time = 4",
+	    "officer_kdf_parallel = 2",
+	    "default = 365d",
+	    "sweep_batch = 500",
+	    "syslog = true",
 	};
 	struct dir *d = *state;
 	struct lt_config cfg, back;
@@ -376,8 +383,8 @@ static void test_write_defaults_is_complete(void **state)
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
 	rewind(f);
-	text = calloc(1, (size_t)len + 1);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	text = calloc(1, (size_t) len + 1);
+	assert_int_equal(fread(text, 1, (size_t) len, f), (size_t) len);
 	fclose(f);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_non_null(strstr(text, keys[i]));
@@ -395,9 +402,9 @@ static void test_write_refuses_unrepresentable(void **state)
 
 	snprintf(path, sizeof(path), "%s/bad.conf", d->path);
 	lt_config_defaults(&cfg);
-	cfg.keyfile = (char *)"/etc/lethe/a ;b";
+	cfg.keyfile = (char *) "/etc/lethe/a ;b";
 	assert_int_equal(lt_config_write(path, &cfg), LETHE_ERR_CONFIG);
-	cfg.keyfile = (char *)"relative.key";
+	cfg.keyfile = (char *) "relative.key";
 	assert_int_equal(lt_config_write(path, &cfg), LETHE_ERR_CONFIG);
 	memset(keyfile, 'k', sizeof(keyfile) - 1);
 	keyfile[0] = '/';
@@ -442,14 +449,14 @@ static void test_many_groups(void **state)
 	struct lt_config cfg;
 	size_t len = 0;
 
-	(void)state;
+	(void) state;
 	assert_non_null(text);
 	for (int i = 0; i < 4096; i++)
-		len += (size_t)snprintf(text + len, cap - len, "[group:g%d]\nlock = true\n", i);
+		len += (size_t) snprintf(text + len, cap - len, "[group:g%d]\nlock = true\n", i);
 	assert_int_equal(lt_config_parse(text, len, "t.conf", &cfg), LETHE_OK);
 	assert_int_equal(cfg.ngroups, 4096);
 	lt_config_free(&cfg);
-	len += (size_t)snprintf(text + len, cap - len, "[group:one-more]\n");
+	len += (size_t) snprintf(text + len, cap - len, "[group:one-more]\n");
 	assert_int_equal(lt_config_parse(text, len, "t.conf", &cfg), LETHE_ERR_CONFIG);
 	assert_non_null(strstr(lt_err_detail(), "t.conf:8193: more than 4096 group sections"));
 	free(text);
@@ -458,22 +465,21 @@ static void test_many_groups(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_setting),
-		cmocka_unit_test(test_default_after_group),
-		cmocka_unit_test(test_syntax_variants_accepted),
-		cmocka_unit_test(test_structure_refused),
-		cmocka_unit_test(test_values_refused),
-		cmocka_unit_test(test_long_line),
-		cmocka_unit_test(test_binary_junk),
-		cmocka_unit_test_setup_teardown(test_write_load_round_trip, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_defaults_is_complete, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_refuses_unrepresentable, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
-		cmocka_unit_test(test_many_groups),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_setting),
+	    cmocka_unit_test(test_default_after_group),
+	    cmocka_unit_test(test_syntax_variants_accepted),
+	    cmocka_unit_test(test_structure_refused),
+	    cmocka_unit_test(test_values_refused),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_binary_junk),
+	    cmocka_unit_test_setup_teardown(test_write_load_round_trip, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_defaults_is_complete, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_refuses_unrepresentable, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
+	    cmocka_unit_test(test_many_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@
 
 static void test_detail_recorded(void **state)
 {
-	(void)state;
+	(void) state;
 	lt_err_clear();
 	assert_string_equal(lt_err_detail(), "");
 	assert_int_equal(lt_err(LETHE_ERR_INTEGRITY, "segment %u failed authentication", 7u),
@@ -25,14 +25,14 @@ static void test_detail_recorded(void **state)
 
 static void test_errno_appended(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_err_errno(LETHE_ERR_IO, ENOENT, "%s: open", "/x"), LETHE_ERR_IO);
 	assert_string_equal(lt_err_detail(), "/x: open: No such file or directory");
 }
 
 static void test_prefix(void **state)
 {
-	(void)state;
+	(void) state;
 	lt_err(LETHE_ERR_IO, "fsync: Input/output error");
 	lt_err_prefix("%s", "/store/meta.db");
 	assert_string_equal(lt_err_detail(), "/store/meta.db: fsync: Input/output error");
@@ -44,7 +44,7 @@ static void test_prefix(void **state)
 
 static void test_detail_may_quote_itself(void **state)
 {
-	(void)state;
+	(void) state;
 	lt_err(LETHE_ERR_IO, "inner");
 	lt_err(LETHE_ERR_IO, "outer: %s", lt_err_detail());
 	assert_string_equal(lt_err_detail(), "outer: inner");
@@ -54,7 +54,7 @@ static void test_long_detail_truncated(void **state)
 {
 	char big[4000];
 
-	(void)state;
+	(void) state;
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	lt_err(LETHE_ERR_IO, "%s", big);
@@ -68,7 +68,7 @@ static void test_long_detail_truncated(void **state)
 
 static void test_from_errno(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_err_from_errno(ENOSPC), LETHE_ERR_NOSPC);
 	assert_int_equal(lt_err_from_errno(EDQUOT), LETHE_ERR_NOSPC);
 	assert_int_equal(lt_err_from_errno(EFBIG), LETHE_ERR_NOSPC);
@@ -79,10 +79,10 @@ static void test_from_errno(void **state)
 
 static void *other_thread(void *arg)
 {
-	(void)arg;
+	(void) arg;
 	/* A fresh thread starts with no detail and its failures stay its own. */
 	if (lt_err_detail()[0] != '\0')
-		return (void *)1;
+		return (void *) 1;
 	lt_err(LETHE_ERR_IO, "thread detail");
 	return NULL;
 }
@@ -90,9 +90,9 @@ static void *other_thread(void *arg)
 static void test_thread_local(void **state)
 {
 	pthread_t t;
-	void *result = (void *)2;
+	void *result = (void *) 2;
 
-	(void)state;
+	(void) state;
 	lt_err(LETHE_ERR_IO, "main detail");
 	assert_int_equal(pthread_create(&t, NULL, other_thread, NULL), 0);
 	assert_int_equal(pthread_join(t, &result), 0);
@@ -105,31 +105,31 @@ static void test_strerror_every_value(void **state)
 {
 	const int last = LETHE_ERR_SHORTENS;
 
-	(void)state;
+	(void) state;
 	for (int a = 0; a <= last; a++) {
-		const char *s = lethe_strerror((enum lethe_err)a);
+		const char *s = lethe_strerror((enum lethe_err) a);
 
 		assert_non_null(s);
 		assert_true(strlen(s) > 3);
 		assert_string_not_equal(s, "unknown error");
 		for (int b = 0; b < a; b++)
-			assert_string_not_equal(s, lethe_strerror((enum lethe_err)b));
+			assert_string_not_equal(s, lethe_strerror((enum lethe_err) b));
 	}
 	assert_string_equal(lethe_strerror((enum lethe_err)(last + 1)), "unknown error");
-	assert_string_equal(lethe_strerror((enum lethe_err)-1), "unknown error");
+	assert_string_equal(lethe_strerror((enum lethe_err) - 1), "unknown error");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_detail_recorded),
-		cmocka_unit_test(test_errno_appended),
-		cmocka_unit_test(test_prefix),
-		cmocka_unit_test(test_detail_may_quote_itself),
-		cmocka_unit_test(test_long_detail_truncated),
-		cmocka_unit_test(test_from_errno),
-		cmocka_unit_test(test_thread_local),
-		cmocka_unit_test(test_strerror_every_value),
+	    cmocka_unit_test(test_detail_recorded),
+	    cmocka_unit_test(test_errno_appended),
+	    cmocka_unit_test(test_prefix),
+	    cmocka_unit_test(test_detail_may_quote_itself),
+	    cmocka_unit_test(test_long_detail_truncated),
+	    cmocka_unit_test(test_from_errno),
+	    cmocka_unit_test(test_thread_local),
+	    cmocka_unit_test(test_strerror_every_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

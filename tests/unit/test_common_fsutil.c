@@ -163,7 +163,7 @@ static void test_write_read_all(void **state)
 	int fd;
 
 	for (size_t i = 0; i < sizeof(out); i++)
-		out[i] = (unsigned char)(i * 31 + 7);
+		out[i] = (unsigned char) (i * 31 + 7);
 	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(lt_write_all(fd, out, sizeof(out)), LETHE_OK);
@@ -187,7 +187,7 @@ static void test_write_nospc(void **state)
 {
 	int fd = open("/dev/full", O_WRONLY);
 
-	(void)state;
+	(void) state;
 	if (fd < 0)
 		skip();
 	assert_int_equal(lt_write_all(fd, "x", 1), LETHE_ERR_NOSPC);
@@ -216,7 +216,7 @@ static void test_write_file_atomic(void **state)
 	/* No temporary file is left next to it. */
 	char cmd[PATH_MAX];
 
-	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q tmp", ((struct dir *)*state)->path);
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q tmp", ((struct dir *) *state)->path);
 	assert_int_not_equal(system(cmd), 0);
 	assert_int_not_equal(lt_write_file_atomic(in_dir(state, "no/such/dir/f"), "x", 1, 0600),
 			     LETHE_OK);
@@ -225,7 +225,7 @@ static void test_write_file_atomic(void **state)
 static void test_read_file_limit(void **state)
 {
 	char path[PATH_MAX];
-	char *buf = (char *)1;
+	char *buf = (char *) 1;
 	size_t len = 99;
 
 	snprintf(path, sizeof(path), "%s", in_dir(state, "f"));
@@ -238,7 +238,7 @@ static void test_read_file_limit(void **state)
 	assert_int_equal(len, 0);
 	assert_int_equal(lt_read_file(in_dir(state, "missing"), 5, &buf, &len),
 			 LETHE_ERR_NOT_FOUND);
-	assert_int_equal(lt_read_file(((struct dir *)*state)->path, 5, &buf, &len),
+	assert_int_equal(lt_read_file(((struct dir *) *state)->path, 5, &buf, &len),
 			 LETHE_ERR_INVALID);
 }
 
@@ -264,7 +264,7 @@ static void test_parent_dir(void **state)
 {
 	char dir[16];
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_parent_dir("/a/b/c", dir, sizeof(dir)), LETHE_OK);
 	assert_string_equal(dir, "/a/b");
 	assert_int_equal(lt_parent_dir("/c", dir, sizeof(dir)), LETHE_OK);
@@ -278,24 +278,19 @@ static void test_parent_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_private_file_accepted, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_private_file_loose_modes, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_private_file_symlink, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_private_file_not_regular, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_private_file_other_owner, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_private_file_missing, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_open_private, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_read_all, dir_setup, dir_teardown),
-		cmocka_unit_test(test_write_nospc),
-		cmocka_unit_test_setup_teardown(test_write_file_atomic, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_file_limit, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_p_and_fsync_dir, dir_setup,
-						dir_teardown),
-		cmocka_unit_test(test_parent_dir),
+	    cmocka_unit_test_setup_teardown(test_private_file_accepted, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_private_file_loose_modes, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_private_file_symlink, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_private_file_not_regular, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_private_file_other_owner, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_private_file_missing, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_open_private, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_read_all, dir_setup, dir_teardown),
+	    cmocka_unit_test(test_write_nospc),
+	    cmocka_unit_test_setup_teardown(test_write_file_atomic, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_read_file_limit, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_mkdir_p_and_fsync_dir, dir_setup, dir_teardown),
+	    cmocka_unit_test(test_parent_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,7 @@ static void test_levels(void **state)
 {
 	struct capture c = {0};
 
-	(void)state;
+	(void) state;
 	lt_log_set_sink(sink, &c);
 	lt_log_audit(true, false, "put 3f1c ok");
 	assert_int_equal(c.calls, 1);
@@ -47,7 +47,7 @@ static void test_disabled(void **state)
 {
 	struct capture c = {0};
 
-	(void)state;
+	(void) state;
 	lt_log_set_sink(sink, &c);
 	lt_log_audit(false, true, "nothing");
 	lt_log_audit(true, true, NULL);
@@ -58,8 +58,8 @@ static void test_disabled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_disabled),
+	    cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_disabled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

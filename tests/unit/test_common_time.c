@@ -29,7 +29,7 @@ static void duration_refused(const char *text)
 
 static void test_duration_units(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(duration("1s"), 1);
 	assert_int_equal(duration("90s"), 90);
 	assert_int_equal(duration("5m"), 300);
@@ -45,11 +45,11 @@ static void test_duration_units(void **state)
 static void test_duration_refused(void **state)
 {
 	static const char *const bad[] = {
-		"", "d", "1", "0s", "0d", "00w", "-1d", "+1d", " 1d", "1d ", "1 d", "1.5d", "1D",
-		"1y", "1dd", "1d1h", "0x10s", "1e3s", "١d", "1\302\240d",
+	    "",    "d",    "1",  "0s", "0d",  "00w",  "-1d",   "+1d",  " 1d", "1d ",
+	    "1 d", "1.5d", "1D", "1y", "1dd", "1d1h", "0x10s", "1e3s", "١d",  "1\302\240d",
 	};
 
-	(void)state;
+	(void) state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		duration_refused(bad[i]);
 	assert_int_equal(lt_duration_parse(NULL, &(int64_t){0}), LETHE_ERR_INVALID);
@@ -58,7 +58,7 @@ static void test_duration_refused(void **state)
 
 static void test_duration_overflow(void **state)
 {
-	(void)state;
+	(void) state;
 	duration_refused("9223372036854775808s");
 	duration_refused("99999999999999999999999s");
 	duration_refused("153722867280912931m"); /* INT64_MAX / 60 + 1 */
@@ -66,15 +66,15 @@ static void test_duration_overflow(void **state)
 	duration_refused("106751991167301d");
 	assert_int_equal(duration("106751991167300d"), 106751991167300LL * 86400);
 	duration_refused("15250284452472w");
-	assert_non_null(strstr((lt_duration_parse("15250284452472w", &(int64_t){0}),
-				lt_err_detail()), "too large"));
+	assert_non_null(strstr(
+	    (lt_duration_parse("15250284452472w", &(int64_t){0}), lt_err_detail()), "too large"));
 }
 
 static void test_duration_format(void **state)
 {
 	char buf[24];
 
-	(void)state;
+	(void) state;
 	lt_duration_format(604800, buf, sizeof(buf));
 	assert_string_equal(buf, "1w");
 	lt_duration_format(90000, buf, sizeof(buf));
@@ -106,7 +106,7 @@ static int64_t date(const char *text)
 
 static void test_time_parse(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(date("1970-01-01"), 0);
 	assert_int_equal(date("1970-01-01T00:00:01Z"), 1);
 	assert_int_equal(date("2000-03-01"), 951868800);
@@ -121,15 +121,33 @@ static void test_time_parse(void **state)
 static void test_time_refused(void **state)
 {
 	static const char *const bad[] = {
-		"", "2024", "2024-1-01", "2024-01-1", "2024/01/01", "2024-13-01", "2024-00-10",
-		"2024-01-00", "2023-02-29", "1900-02-29", "2024-04-31", "0000-01-01",
-		"2024-01-01T24:00:00Z", "2024-01-01T23:60:00Z", "2024-01-01T23:59:60Z",
-		"2024-01-01T00:00:00", "2024-01-01T00:00:00+00:00", "2024-01-01 00:00:00Z",
-		"2024-01-01t00:00:00z", "2024-01-01T00:00:00.5Z", " 2024-01-01", "2024-01-01 ",
-		"+024-01-01", "2024-01-01T0:00:00Z",
+	    "",
+	    "2024",
+	    "2024-1-01",
+	    "2024-01-1",
+	    "2024/01/01",
+	    "2024-13-01",
+	    "2024-00-10",
+	    "2024-01-00",
+	    "2023-02-29",
+	    "1900-02-29",
+	    "2024-04-31",
+	    "0000-01-01",
+	    "2024-01-01T24:00:00Z",
+	    "2024-01-01T23:60:00Z",
+	    "2024-01-01T23:59:60Z",
+	    "2024-01-01T00:00:00",
+	    "2024-01-01T00:00:00+00:00",
+	    "2024-01-01 00:00:00Z",
+	    "2024-01-01t00:00:00z",
+	    "2024-01-01T00:00:00.5Z",
+	    " 2024-01-01",
+	    "2024-01-01 ",
+	    "+024-01-01",
+	    "2024-01-01T0:00:00Z",
 	};
 
-	(void)state;
+	(void) state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t s = 5;
 
@@ -143,7 +161,7 @@ static void test_time_format(void **state)
 {
 	char buf[32];
 
-	(void)state;
+	(void) state;
 	lt_time_format(0, buf, sizeof(buf));
 	assert_string_equal(buf, "1970-01-01T00:00:00Z");
 	lt_time_format(1795433645, buf, sizeof(buf));
@@ -167,7 +185,7 @@ static void test_now(void **state)
 {
 	int64_t s, us;
 
-	(void)state;
+	(void) state;
 	s = lt_now();
 	us = lt_now_us();
 	assert_true(s > 1700000000);
@@ -185,11 +203,22 @@ static uint64_t size(const char *text)
 static void test_size_parse(void **state)
 {
 	static const char *const bad[] = {
-		"", "KiB", "64kib", "64KB", "64K", "64 KiB", "-1", "1.5MiB", "64KiB ", "0x10",
-		"18446744073709551616", "16777216TiB", "17179869184GiB",
+	    "",
+	    "KiB",
+	    "64kib",
+	    "64KB",
+	    "64K",
+	    "64 KiB",
+	    "-1",
+	    "1.5MiB",
+	    "64KiB ",
+	    "0x10",
+	    "18446744073709551616",
+	    "16777216TiB",
+	    "17179869184GiB",
 	};
 
-	(void)state;
+	(void) state;
 	assert_int_equal(size("0"), 0);
 	assert_int_equal(size("4096"), 4096);
 	assert_int_equal(size("64KiB"), 65536);
@@ -211,7 +240,7 @@ static void test_size_format(void **state)
 {
 	char buf[16];
 
-	(void)state;
+	(void) state;
 	lt_size_format(512, buf, sizeof(buf));
 	assert_string_equal(buf, "512 B");
 	lt_size_format(1536 * 1024, buf, sizeof(buf));
@@ -227,16 +256,11 @@ static void test_size_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration_units),
-		cmocka_unit_test(test_duration_refused),
-		cmocka_unit_test(test_duration_overflow),
-		cmocka_unit_test(test_duration_format),
-		cmocka_unit_test(test_time_parse),
-		cmocka_unit_test(test_time_refused),
-		cmocka_unit_test(test_time_format),
-		cmocka_unit_test(test_now),
-		cmocka_unit_test(test_size_parse),
-		cmocka_unit_test(test_size_format),
+	    cmocka_unit_test(test_duration_units),    cmocka_unit_test(test_duration_refused),
+	    cmocka_unit_test(test_duration_overflow), cmocka_unit_test(test_duration_format),
+	    cmocka_unit_test(test_time_parse),        cmocka_unit_test(test_time_refused),
+	    cmocka_unit_test(test_time_format),       cmocka_unit_test(test_now),
+	    cmocka_unit_test(test_size_parse),        cmocka_unit_test(test_size_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

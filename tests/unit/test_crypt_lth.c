@@ -620,6 +620,9 @@ static void test_truncation_everywhere(void **state)
 	expect_integrity(&cut, pt, SMALL_LEN, 1, "final segment 2 failed authentication",
 			 2 * S12);
 	bytes_free(&cut);
+	cut = bytes_dup(ct.data, HEADER_LEN + 5);
+	expect_integrity(&cut, pt, SMALL_LEN, 1, "5 bytes after the header, shorter than a tag", 0);
+	bytes_free(&cut);
 	cut = bytes_dup(ct.data, seg_pos(1, 12) - 1);
 	expect_integrity(&cut, pt, SMALL_LEN, 1, "final segment 0 failed authentication", 0);
 	bytes_free(&cut);

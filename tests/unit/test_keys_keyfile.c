@@ -51,7 +51,7 @@ static void write_file(const char *path, const void *data, size_t len, mode_t mo
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(write(fd, data, len), (ssize_t) len);
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
 }
@@ -133,10 +133,10 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_refuses_symlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_size, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_refuses_symlink, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,7 @@ static int fixture_setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/keystore.luks", f->dir);
 	for (size_t i = 0; i < sizeof(f->service_key); i++)
-		f->service_key[i] = (uint8_t)(0xa5 ^ i);
+		f->service_key[i] = (uint8_t) (0xa5 ^ i);
 	*state = f;
 	return 0;
 }
@@ -56,8 +56,8 @@ static int created_setup(void **state)
 	if (fixture_setup(state) != 0)
 		return -1;
 	f = *state;
-	if (lt_keystore_create(f->path, f->service_key, "alice", officer_pass,
-			       strlen(officer_pass), &tiny_kdf, f->mk, f->store_id) != LETHE_OK) {
+	if (lt_keystore_create(f->path, f->service_key, "alice", officer_pass, strlen(officer_pass),
+			       &tiny_kdf, f->mk, f->store_id) != LETHE_OK) {
 		fprintf(stderr, "create: %s\n", lt_err_detail());
 		return -1;
 	}
@@ -81,7 +81,7 @@ static double ms_since(const struct timespec *t0)
 	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	return (double) (t1.tv_sec - t0->tv_sec) * 1e3 + (double) (t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 static int all_zero(const uint8_t *p, size_t len)
@@ -154,9 +154,9 @@ static void test_unlock_service(void **state)
 		double ms;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who,
-							    store_id),
-				 LETHE_OK);
+		assert_int_equal(
+		    lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+		    LETHE_OK);
 		ms = ms_since(&t0);
 		best = ms < best ? ms : best;
 	}
@@ -210,23 +210,22 @@ static void test_wrong_keys(void **state)
 			 LETHE_ERR_UNLOCK);
 	assert_non_null(strstr(lt_err_detail(), "wrong passphrase"));
 	assert_true(all_zero(mk, sizeof(mk)));
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, officer_pass,
-						       strlen(officer_pass) - 1, mk, &who,
-						       store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(
+			     f->path, officer_pass, strlen(officer_pass) - 1, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	assert_int_equal(lt_keystore_unlock_passphrase(f->path, "", 0, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	/* The service key given as a passphrase must not open the keystore as the service. */
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, (const char *)f->service_key, 32,
+	assert_int_equal(lt_keystore_unlock_passphrase(f->path, (const char *) f->service_key, 32,
 						       mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	/* Nor an officer passphrase as the service key (it is tried on the service slot only). */
 	{
 		uint8_t as_key[32] = {0};
 
-		memcpy(as_key, officer_pass, sizeof(as_key) < strlen(officer_pass)
-						     ? sizeof(as_key)
-						     : strlen(officer_pass));
+		memcpy(as_key, officer_pass,
+		       sizeof(as_key) < strlen(officer_pass) ? sizeof(as_key)
+							     : strlen(officer_pass));
 		assert_int_equal(lt_keystore_unlock_service(f->path, as_key, mk, &who, store_id),
 				 LETHE_ERR_UNLOCK);
 	}
@@ -239,7 +238,7 @@ static void write_file(const char *path, const void *data, size_t len, mode_t mo
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(write(fd, data, len), (ssize_t) len);
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
 }
@@ -259,7 +258,7 @@ static void test_bad_keystores(void **state)
 	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
 	for (size_t i = 0; i < sizeof(junk); i++)
-		junk[i] = (uint8_t)(i * 7 + 3);
+		junk[i] = (uint8_t) (i * 7 + 3);
 	write_file(f->path, junk, sizeof(junk), 0600);
 	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
@@ -307,9 +306,9 @@ static void unlock_as(struct fixture *f, const char *pass, const char *name, int
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, pass, strlen(pass), mk, &who,
-						       store_id),
-			 LETHE_OK);
+	assert_int_equal(
+	    lt_keystore_unlock_passphrase(f->path, pass, strlen(pass), mk, &who, store_id),
+	    LETHE_OK);
 	assert_memory_equal(mk, f->mk, LT_MK_LEN);
 	assert_string_equal(who.name, name);
 	assert_int_equal(who.keyslot, keyslot);
@@ -332,9 +331,8 @@ static void test_officers(void **state)
 	assert_string_equal(slots[1].name, "alice");
 	assert_int_equal(slots[1].role, LT_SLOT_OFFICER);
 
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "bob", "bob's pass", 10,
-						 &tiny_kdf),
-			 LETHE_OK);
+	assert_int_equal(
+	    lt_keystore_officer_add(f->path, f->mk, "bob", "bob's pass", 10, &tiny_kdf), LETHE_OK);
 	assert_int_equal(list(f, slots, 16), 3);
 	assert_string_equal(slots[2].name, "bob");
 	assert_int_equal(slots[2].keyslot, 2);
@@ -382,8 +380,8 @@ static void officer_name(char name[LETHE_OFFICER_MAX + 1], int i)
 	memset(name, 'x', LETHE_OFFICER_MAX);
 	name[LETHE_OFFICER_MAX] = '\0';
 	memcpy(name, "officer-", 8);
-	name[8] = (char)('0' + i / 10);
-	name[9] = (char)('0' + i % 10);
+	name[8] = (char) ('0' + i / 10);
+	name[9] = (char) ('0' + i % 10);
 	name[10] = '-';
 }
 
@@ -402,8 +400,7 @@ static void test_keystore_full(void **state)
 			fail_msg("officer %d: %s", i, lt_err_detail());
 	}
 	assert_int_equal(list(f, slots, 16), 16);
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "one-too-many", "x", 1,
-						 &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "one-too-many", "x", 1, &tiny_kdf),
 			 LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "no free keyslot"));
 	officer_name(name, 15);
@@ -565,7 +562,7 @@ static void test_unnamed_and_repair(void **state)
 
 static void test_officer_name_valid(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_true(lt_officer_name_valid("alice"));
 	assert_true(lt_officer_name_valid("a.B_c-9"));
 	assert_true(lt_officer_name_valid("Service"));
@@ -574,7 +571,8 @@ static void test_officer_name_valid(void **state)
 	assert_false(lt_officer_name_valid(NULL));
 	assert_false(lt_officer_name_valid("a b"));
 	assert_false(lt_officer_name_valid("a\"b"));
-	assert_false(lt_officer_name_valid("al\xc3\xaf" "ce"));
+	assert_false(lt_officer_name_valid("al\xc3\xaf"
+					   "ce"));
 	assert_true(lt_officer_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 	assert_false(lt_officer_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
@@ -582,29 +580,23 @@ static void test_officer_name_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_create_refusals, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_service, created_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_officer, created_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_keys, created_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_keystores, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_loose_permissions, created_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_officers, created_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_keystore_full, created_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_remove, created_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_luks_dump, created_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_luks2, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_unnamed_and_repair, created_setup,
-						fixture_teardown),
-		cmocka_unit_test(test_officer_name_valid),
+	    cmocka_unit_test_setup_teardown(test_create, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_refusals, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_service, created_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_officer, created_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_keys, created_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_keystores, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_loose_permissions, created_setup,
+					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_officers, created_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_keystore_full, created_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_remove, created_setup,
+					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_luks_dump, created_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_luks2, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_unnamed_and_repair, created_setup,
+					    fixture_teardown),
+	    cmocka_unit_test(test_officer_name_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

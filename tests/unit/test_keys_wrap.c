@@ -19,14 +19,14 @@ static const char object_b[] = "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9e";
 static void fill(uint8_t *p, size_t len, uint8_t seed)
 {
 	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed + i * 13);
+		p[i] = (uint8_t) (seed + i * 13);
 }
 
 static void test_mk_derive(void **state)
 {
 	uint8_t mk[LT_MK_LEN], a[LT_KEY_LEN], b[LT_KEY_LEN], c[LT_KEY_LEN], d[LT_KEY_LEN];
 
-	(void)state;
+	(void) state;
 	fill(mk, sizeof(mk), 1);
 	assert_int_equal(lt_mk_derive(mk, store_a, LT_MK_KEK_WRAP, a), LETHE_OK);
 	assert_int_equal(lt_mk_derive(mk, store_a, LT_MK_KEK_WRAP, b), LETHE_OK);
@@ -39,8 +39,8 @@ static void test_mk_derive(void **state)
 	assert_memory_not_equal(b, c, sizeof(b));
 	assert_int_equal(lt_mk_derive(mk, store_b, LT_MK_KEK_WRAP, d), LETHE_OK);
 	assert_memory_not_equal(a, d, sizeof(a));
-	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose)3, d), LETHE_ERR_INVALID);
-	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose)-1, d), LETHE_ERR_INVALID);
+	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose) 3, d), LETHE_ERR_INVALID);
+	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose) - 1, d), LETHE_ERR_INVALID);
 }
 
 /*
@@ -52,15 +52,14 @@ static void test_mk_derive(void **state)
 static void test_mk_derive_known_answer(void **state)
 {
 	static const uint8_t expected[LT_KEY_LEN] = {
-		0x20, 0x0b, 0x2a, 0xd7, 0xc8, 0x29, 0x1a, 0x87,
-		0xfd, 0xe0, 0x65, 0xa8, 0xd5, 0x74, 0x2c, 0x4b,
-		0x6f, 0x14, 0xbb, 0x4b, 0xd5, 0x68, 0x95, 0x9a,
-		0x6c, 0xf4, 0x66, 0x94, 0x2e, 0xe7, 0x98, 0x20,
+	    0x20, 0x0b, 0x2a, 0xd7, 0xc8, 0x29, 0x1a, 0x87, 0xfd, 0xe0, 0x65,
+	    0xa8, 0xd5, 0x74, 0x2c, 0x4b, 0x6f, 0x14, 0xbb, 0x4b, 0xd5, 0x68,
+	    0x95, 0x9a, 0x6c, 0xf4, 0x66, 0x94, 0x2e, 0xe7, 0x98, 0x20,
 	};
 	uint8_t mk[LT_MK_LEN] = {0};
 	uint8_t out[LT_KEY_LEN];
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_mk_derive(mk, store_a, LT_MK_KEK_WRAP, out), LETHE_OK);
 	assert_memory_equal(out, expected, sizeof(out));
 }
@@ -70,7 +69,7 @@ static void test_kek_wrap(void **state)
 	uint8_t wrap_key[LT_KEY_LEN], kek[LT_KEY_LEN], out[LT_KEY_LEN];
 	uint8_t wrapped[LT_WRAPPED_LEN], again[LT_WRAPPED_LEN];
 
-	(void)state;
+	(void) state;
 	fill(wrap_key, sizeof(wrap_key), 9);
 	assert_int_equal(lt_key_generate(kek), LETHE_OK);
 	assert_int_equal(lt_kek_wrap(wrap_key, store_a, 1, kek, wrapped), LETHE_OK);
@@ -100,7 +99,7 @@ static void test_dek_wrap(void **state)
 	uint8_t kek[LT_KEY_LEN], other_kek[LT_KEY_LEN], dek[LT_KEY_LEN], out[LT_KEY_LEN];
 	uint8_t wrapped[LT_WRAPPED_LEN];
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_key_generate(kek), LETHE_OK);
 	assert_int_equal(lt_key_generate(other_kek), LETHE_OK);
 	assert_int_equal(lt_key_generate(dek), LETHE_OK);
@@ -129,7 +128,7 @@ static void test_dek_fields_unambiguous(void **state)
 	uint8_t kek[LT_KEY_LEN], dek[LT_KEY_LEN], out[LT_KEY_LEN];
 	uint8_t wrapped[LT_WRAPPED_LEN];
 
-	(void)state;
+	(void) state;
 	fill(kek, sizeof(kek), 3);
 	fill(dek, sizeof(dek), 4);
 	assert_int_equal(lt_dek_wrap(kek, "s", "ab", "c", 1, dek, wrapped), LETHE_OK);
@@ -146,7 +145,7 @@ static void test_evidence_wrap(void **state)
 	uint8_t wrap_key[LT_KEY_LEN], seed[LT_ED25519_PRIV_LEN], out[LT_ED25519_PRIV_LEN];
 	uint8_t wrapped[LT_WRAPPED_LEN];
 
-	(void)state;
+	(void) state;
 	fill(wrap_key, sizeof(wrap_key), 5);
 	fill(seed, sizeof(seed), 6);
 	assert_int_equal(lt_evkey_wrap(wrap_key, store_a, seed, wrapped), LETHE_OK);
@@ -163,27 +162,27 @@ static void test_uuid(void **state)
 	char a[LETHE_ID_LEN + 1], b[LETHE_ID_LEN + 1];
 	uint8_t bytes[16];
 	static const char *const bad[] = {
-		"",
-		"3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9",
-		"3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d0",
-		"3F1C0A52-7D4E-4B8A-9C1D-2E5F6A7B8C9D",
-		"3f1c0a527d4e4b8a9c1d2e5f6a7b8c9d",
-		"{3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d}",
-		"3f1c0a52-7d4e-4b8a-9c1d_2e5f6a7b8c9d",
-		"3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9g",
-		"3f1c0a52x7d4e-4b8a-9c1d-2e5f6a7b8c9d",
-		" 3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9",
-		"../../../../../../../../etc/passwd00",
+	    "",
+	    "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9",
+	    "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d0",
+	    "3F1C0A52-7D4E-4B8A-9C1D-2E5F6A7B8C9D",
+	    "3f1c0a527d4e4b8a9c1d2e5f6a7b8c9d",
+	    "{3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d}",
+	    "3f1c0a52-7d4e-4b8a-9c1d_2e5f6a7b8c9d",
+	    "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9g",
+	    "3f1c0a52x7d4e-4b8a-9c1d-2e5f6a7b8c9d",
+	    " 3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9",
+	    "../../../../../../../../etc/passwd00",
 	};
 
-	(void)state;
+	(void) state;
 	lt_uuid_generate(a);
 	lt_uuid_generate(b);
 	assert_int_equal(strlen(a), LETHE_ID_LEN);
 	assert_string_not_equal(a, b);
 	assert_int_equal(lt_uuid_parse(a, bytes), LETHE_OK);
-	assert_int_equal(bytes[6] >> 4, 4);        /* version 4: random */
-	assert_int_equal(bytes[8] & 0xc0, 0x80);   /* RFC 4122 variant */
+	assert_int_equal(bytes[6] >> 4, 4);      /* version 4: random */
+	assert_int_equal(bytes[8] & 0xc0, 0x80); /* RFC 4122 variant */
 	assert_int_equal(lt_uuid_parse(object_a, bytes), LETHE_OK);
 	assert_int_equal(bytes[0], 0x3f);
 	assert_int_equal(bytes[15], 0x9d);
@@ -195,13 +194,13 @@ static void test_uuid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mk_derive),
-		cmocka_unit_test(test_mk_derive_known_answer),
-		cmocka_unit_test(test_kek_wrap),
-		cmocka_unit_test(test_dek_wrap),
-		cmocka_unit_test(test_dek_fields_unambiguous),
-		cmocka_unit_test(test_evidence_wrap),
-		cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_mk_derive),
+	    cmocka_unit_test(test_mk_derive_known_answer),
+	    cmocka_unit_test(test_kek_wrap),
+	    cmocka_unit_test(test_dek_wrap),
+	    cmocka_unit_test(test_dek_fields_unambiguous),
+	    cmocka_unit_test(test_evidence_wrap),
+	    cmocka_unit_test(test_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,8 +145,8 @@ static void test_rm_policy(void **state)
 	/* a hold beats everything */
 	assert_int_equal(lethe_hold_set(fx->st, gov, NULL, "case 7"), LETHE_OK);
 	assert_int_equal(lethe_object_rm(fx->officer, gov, "test", 1, cert), LETHE_ERR_HELD);
-	assert_int_equal(lethe_hold_clear(fx->st, gov, NULL), LETHE_ERR_NOT_OFFICER);
-	assert_int_equal(lethe_hold_clear(fx->officer, gov, NULL), LETHE_OK);
+	assert_int_equal(lethe_hold_clear(fx->st, gov, NULL, NULL), LETHE_ERR_NOT_OFFICER);
+	assert_int_equal(lethe_hold_clear(fx->officer, gov, NULL, "case 7 closed"), LETHE_OK);
 	assert_int_equal(lethe_object_rm(fx->officer, gov, "early", 1, cert), LETHE_OK);
 	assert_int_equal(strlen(cert), LETHE_ID_LEN);
 	assert_int_equal(lethe_object_stat(fx->st, gov, &info), LETHE_OK);
