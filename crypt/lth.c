@@ -29,6 +29,7 @@
  */
 #include "crypt/lth.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,25 +49,25 @@
 #include "crypt/prim_internal.h"
 #include "crypt/secmem.h"
 
-#define LTH_MAGIC "LTH1"
+#define LTH_MAGIC     "LTH1"
 #define LTH_MAGIC_LEN 4
-#define LTH_VERSION 1
-#define LTH_SUITE 1 /* AES-256-GCM, HKDF-SHA256, key commitment */
+#define LTH_VERSION   1
+#define LTH_SUITE     1 /* AES-256-GCM, HKDF-SHA256, key commitment */
 
-#define LTH_OFF_VERSION 4
-#define LTH_OFF_SUITE 5
-#define LTH_OFF_SEG_LOG2 6
-#define LTH_OFF_RESERVED 7
-#define LTH_OFF_OBJECT_ID 8
-#define LTH_OFF_SALT 24
+#define LTH_OFF_VERSION    4
+#define LTH_OFF_SUITE      5
+#define LTH_OFF_SEG_LOG2   6
+#define LTH_OFF_RESERVED   7
+#define LTH_OFF_OBJECT_ID  8
+#define LTH_OFF_SALT       24
 #define LTH_OFF_COMMITMENT 56
-#define LTH_OFF_TAG 88
-#define LTH_HEADER_LEN 104
+#define LTH_OFF_TAG        88
+#define LTH_HEADER_LEN     104
 
-#define LTH_TAG_LEN 16
+#define LTH_TAG_LEN      16
 #define LTH_FLAG_REGULAR 0x00
-#define LTH_FLAG_FINAL 0x01
-#define LTH_FLAG_HEADER 0x02
+#define LTH_FLAG_FINAL   0x01
+#define LTH_FLAG_HEADER  0x02
 #define LTH_MAX_SEGMENTS (UINT64_C(1) << 32)
 
 /* HKDF-Expand labels; the info is label || suite id || object id (docs/FORMAT.md). */
@@ -79,10 +80,12 @@ static const char lth_label_commitment[] = "LTH1 key commitment";
  * between threads are amortized; threads pay off from two batches on (starting two workers
  * costs ~100 us, a batch ~100 us of AES-GCM).
  */
-#define LTH_BATCH_BYTES ((size_t)512 << 10)
+#ifndef LTH_BATCH_BYTES /* -D for tuning */
+#define LTH_BATCH_BYTES ((size_t) 512 << 10)
+#endif
 #define LTH_PARALLEL_MIN_BYTES (UINT64_C(2) * LTH_BATCH_BYTES)
-#define LTH_MAX_WORKERS 8
-#define LTH_DETAIL_MAX 512
+#define LTH_MAX_WORKERS        8
+#define LTH_DETAIL_MAX         512
 
 _Static_assert(LTH_OFF_TAG + LTH_TAG_LEN == LTH_HEADER_LEN, "header layout");
 _Static_assert(LTH_OFF_COMMITMENT + LT_KEY_LEN == LTH_OFF_TAG, "header layout");
@@ -100,7 +103,7 @@ static size_t lth_info(uint8_t info[LTH_INFO_MAX], const char *label,
 {
 	size_t len = strlen(label);
 
-	memcpy(info, label, len);
+	memcpy(info, label, len); /* NOLINT(bugprone-not-null-terminated-result): bytes, not text */
 	info[len] = LTH_SUITE;
 	memcpy(info + len + 1, object_id, LT_LTH_OBJECT_ID_LEN);
 	return len + 1 + LT_LTH_OBJECT_ID_LEN;
@@ -116,8 +119,7 @@ static enum lethe_err lth_derive(const uint8_t dek[LT_KEY_LEN],
 	enum lethe_err rc;
 
 	len = lth_info(info, lth_label_payload, object_id);
-	rc = lt_hkdf(salt, LT_LTH_SALT_LEN, dek, LT_KEY_LEN, info, len, keys->payload,
-		     LT_KEY_LEN);
+	rc = lt_hkdf(salt, LT_LTH_SALT_LEN, dek, LT_KEY_LEN, info, len, keys->payload, LT_KEY_LEN);
 	if (rc != LETHE_OK)
 		return rc;
 	len = lth_info(info, lth_label_commitment, object_id);
@@ -130,10 +132,10 @@ static enum lethe_err lth_derive(const uint8_t dek[LT_KEY_LEN],
 static void lth_nonce(uint8_t nonce[LT_GCM_NONCE_LEN], uint64_t index, uint8_t flag)
 {
 	memset(nonce, 0, 7);
-	nonce[7] = (uint8_t)(index >> 24);
-	nonce[8] = (uint8_t)(index >> 16);
-	nonce[9] = (uint8_t)(index >> 8);
-	nonce[10] = (uint8_t)index;
+	nonce[7] = (uint8_t) (index >> 24);
+	nonce[8] = (uint8_t) (index >> 16);
+	nonce[9] = (uint8_t) (index >> 8);
+	nonce[10] = (uint8_t) index;
 	nonce[11] = flag;
 }
 
@@ -164,8 +166,8 @@ static enum lethe_err lth_seal(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag
 
 	lth_nonce(nonce, index, flag);
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1 ||
-	    EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1 ||
-	    (len > 0 && EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) != 1) ||
+	    EVP_CipherUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1 ||
+	    (len > 0 && EVP_CipherUpdate(ctx, buf, &outl, buf, (int) len) != 1) ||
 	    EVP_CipherFinal_ex(ctx, buf + len, &outl) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, LTH_TAG_LEN, buf + len) != 1)
 		return lt_crypto_fail("AES-256-GCM seal");
@@ -189,8 +191,8 @@ static enum lethe_err lth_open(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag
 	lth_nonce(nonce, index, flag);
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LTH_TAG_LEN, buf + len) != 1 ||
-	    EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1 ||
-	    (len > 0 && EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) != 1))
+	    EVP_CipherUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1 ||
+	    (len > 0 && EVP_CipherUpdate(ctx, buf, &outl, buf, (int) len) != 1))
 		return lt_crypto_fail("AES-256-GCM open");
 	if (EVP_CipherFinal_ex(ctx, none, &outl) == 1) {
 		*ok = 1;
@@ -214,7 +216,7 @@ static void lth_header_build(uint8_t h[LTH_HEADER_LEN], unsigned seg_log2,
 	memcpy(h, LTH_MAGIC, LTH_MAGIC_LEN);
 	h[LTH_OFF_VERSION] = LTH_VERSION;
 	h[LTH_OFF_SUITE] = LTH_SUITE;
-	h[LTH_OFF_SEG_LOG2] = (uint8_t)seg_log2;
+	h[LTH_OFF_SEG_LOG2] = (uint8_t) seg_log2;
 	h[LTH_OFF_RESERVED] = 0;
 	memcpy(h + LTH_OFF_OBJECT_ID, object_id, LT_LTH_OBJECT_ID_LEN);
 	memcpy(h + LTH_OFF_SALT, salt, LT_LTH_SALT_LEN);
@@ -230,8 +232,9 @@ static enum lethe_err lth_header_parse(const uint8_t *h, size_t got)
 	if (got < LTH_MAGIC_LEN || memcmp(h, LTH_MAGIC, LTH_MAGIC_LEN) != 0)
 		return lt_err(LETHE_ERR_INTEGRITY, "not an LTH1 file (bad magic)");
 	if (got < LTH_HEADER_LEN)
-		return lt_err(LETHE_ERR_INTEGRITY, "file truncated inside the header (%zu of %d bytes)",
-			      got, LTH_HEADER_LEN);
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "file truncated inside the header (%zu of %d bytes)", got,
+			      LTH_HEADER_LEN);
 	if (h[LTH_OFF_VERSION] != LTH_VERSION)
 		return lt_err(LETHE_ERR_INTEGRITY, "unsupported LTH1 version %u",
 			      h[LTH_OFF_VERSION]);
@@ -289,7 +292,7 @@ static enum lethe_err lth_layout_fit(uint64_t file_size, unsigned seg_log2, stru
 	uint64_t body, full, rest;
 
 	memset(l, 0, sizeof(*l));
-	l->seg_size = (size_t)1 << seg_log2;
+	l->seg_size = (size_t) 1 << seg_log2;
 	l->stride = l->seg_size + LTH_TAG_LEN;
 	body = file_size - LTH_HEADER_LEN; /* the caller read a whole header */
 	full = body / l->stride;
@@ -300,20 +303,20 @@ static enum lethe_err lth_layout_fit(uint64_t file_size, unsigned seg_log2, stru
 	if (rest > 0 && rest < LTH_TAG_LEN && full == 0)
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "file truncated: %llu bytes after the header, shorter than a tag",
-			      (unsigned long long)rest);
+			      (unsigned long long) rest);
 	if (rest > 0 && rest < LTH_TAG_LEN)
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "file truncated or extended: %llu bytes after segment %llu, "
 			      "shorter than a tag",
-			      (unsigned long long)rest, (unsigned long long)full - 1);
+			      (unsigned long long) rest, (unsigned long long) full - 1);
 	if (rest == LTH_TAG_LEN && full > 0)
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "empty final segment after segment %llu (only an empty file has one)",
-			      (unsigned long long)full - 1);
+			      (unsigned long long) full - 1);
 	l->segments = full + (rest > 0);
 	if (l->segments > LTH_MAX_SEGMENTS)
 		return lt_err(LETHE_ERR_INTEGRITY, "file longer than 2^32 segments");
-	l->last_len = rest > 0 ? (size_t)(rest - LTH_TAG_LEN) : l->seg_size;
+	l->last_len = rest > 0 ? (size_t) (rest - LTH_TAG_LEN) : l->seg_size;
 	l->plaintext_size = (l->segments - 1) * l->seg_size + l->last_len;
 	return LETHE_OK;
 }
@@ -337,6 +340,7 @@ struct lth_batch {
 /* Segments per batch: enough work (~512 KiB) to amortize a system call or a hand-over. */
 static size_t lth_batch_segments(size_t seg_size)
 {
+	assert(seg_size > 0);
 	return seg_size >= LTH_BATCH_BYTES ? 1 : LTH_BATCH_BYTES / seg_size;
 }
 
@@ -387,7 +391,7 @@ static enum lethe_err lth_read_raw(const struct lth_reader *r, uint64_t index, s
 	if (got != pt_len + LTH_TAG_LEN)
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "file truncated while reading segment %llu (it changed size)",
-			      (unsigned long long)index);
+			      (unsigned long long) index);
 	return LETHE_OK;
 }
 
@@ -400,7 +404,7 @@ static int lth_verifies_as(const struct lth_reader *r, EVP_CIPHER_CTX *ctx, uint
 	if (index >= LTH_MAX_SEGMENTS ||
 	    lth_read_raw(r, index, r->layout.seg_size, buf) != LETHE_OK ||
 	    lth_open(ctx, index, flag, r->header, LTH_HEADER_LEN, buf, r->layout.seg_size, &ok) !=
-		    LETHE_OK)
+		LETHE_OK)
 		ok = 0;
 	OPENSSL_cleanse(buf, r->layout.seg_size);
 	lt_err_clear();
@@ -413,16 +417,16 @@ static int lth_verifies_as(const struct lth_reader *r, EVP_CIPHER_CTX *ctx, uint
  * file was cut at a segment boundary; a segment that verifies as the final one although more
  * follows means bytes were appended after the real end. @p buf holds S + tag bytes.
  */
-static enum lethe_err lth_diagnose(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
-				   uint64_t index, uint8_t *buf)
+static enum lethe_err lth_diagnose(const struct lth_reader *r, EVP_CIPHER_CTX *ctx, uint64_t index,
+				   uint8_t *buf)
 {
 	const struct lth_layout *l = &r->layout;
 	unsigned long long i = index;
 
 	if (index < l->segments - 1) {
 		if (lth_verifies_as(r, ctx, index, LTH_FLAG_FINAL, buf))
-			return lt_err(LETHE_ERR_INTEGRITY, "trailing data after the final segment %llu",
-				      i);
+			return lt_err(LETHE_ERR_INTEGRITY,
+				      "trailing data after the final segment %llu", i);
 		return lt_err(LETHE_ERR_INTEGRITY, "segment %llu failed authentication", i);
 	}
 	if (l->last_len == l->seg_size && lth_verifies_as(r, ctx, index, LTH_FLAG_REGULAR, buf))
@@ -456,7 +460,7 @@ static enum lethe_err lth_diagnose_tail(struct lth_reader *r, EVP_CIPHER_CTX *ct
 	lth_buf_free(buf, r->layout.stride);
 	if (appended)
 		return lt_err(LETHE_ERR_INTEGRITY, "trailing data after the final segment %llu",
-			      (unsigned long long)full - 1);
+			      (unsigned long long) full - 1);
 	return lt_err(LETHE_ERR_INTEGRITY, "%s", detail);
 }
 
@@ -470,7 +474,7 @@ static enum lethe_err lth_open_batch(const struct lth_reader *r, EVP_CIPHER_CTX 
 {
 	const struct lth_layout *l = &r->layout;
 	uint64_t last = b->first + b->count - 1;
-	size_t want = (size_t)((b->count - 1) * l->stride) + lth_seg_len(l, last) + LTH_TAG_LEN;
+	size_t want = (size_t) ((b->count - 1) * l->stride) + lth_seg_len(l, last) + LTH_TAG_LEN;
 	size_t got = 0, j;
 	enum lethe_err rc;
 
@@ -488,7 +492,7 @@ static enum lethe_err lth_open_batch(const struct lth_reader *r, EVP_CIPHER_CTX 
 		if (got < j * l->stride + len + LTH_TAG_LEN)
 			return lt_err(LETHE_ERR_INTEGRITY,
 				      "file truncated while reading segment %llu (it changed size)",
-				      (unsigned long long)index);
+				      (unsigned long long) index);
 		rc = lth_open(ctx, index, flag, r->header, LTH_HEADER_LEN, seg, len, &ok);
 		if (rc != LETHE_OK)
 			return rc;
@@ -568,8 +572,10 @@ static enum lethe_err lth_source_fill(struct lth_source *src, struct lth_batch *
 	}
 	src->next_index += b->count;
 	/* Indexes are 32 bits: the final segment may be number 2^32 - 1, none may follow it. */
-	if (src->next_index > LTH_MAX_SEGMENTS || (!b->final && src->next_index == LTH_MAX_SEGMENTS))
-		return lt_err(LETHE_ERR_INVALID, "input too large for LTH1 (more than 2^32 segments)");
+	if (src->next_index > LTH_MAX_SEGMENTS ||
+	    (!b->final && src->next_index == LTH_MAX_SEGMENTS))
+		return lt_err(LETHE_ERR_INVALID,
+			      "input too large for LTH1 (more than 2^32 segments)");
 	return LETHE_OK;
 }
 
@@ -640,7 +646,8 @@ static enum lethe_err lth_write_verified(int fd, const struct lth_range *range,
 
 		if (from >= to)
 			continue;
-		rc = lt_write_all(fd, b->buf + j * l->stride + (from - start), (size_t)(to - from));
+		rc =
+		    lt_write_all(fd, b->buf + j * l->stride + (from - start), (size_t) (to - from));
 		if (rc != LETHE_OK)
 			return rc;
 		*written += to - from;
@@ -666,8 +673,8 @@ struct lth_slot {
 	char detail[LTH_DETAIL_MAX]; /* the worker's error detail (details are per thread) */
 };
 
-typedef enum lethe_err (*lth_work_fn)(const void *job, EVP_CIPHER_CTX *ctx,
-				      struct lth_batch *batch, uint64_t seq);
+typedef enum lethe_err (*lth_work_fn)(const void *job, EVP_CIPHER_CTX *ctx, struct lth_batch *batch,
+				      uint64_t seq);
 
 struct lth_pool;
 
@@ -887,12 +894,12 @@ struct lth_seal_job {
 	size_t seg_size;
 };
 
-static enum lethe_err lth_work_seal(const void *job, EVP_CIPHER_CTX *ctx,
-				    struct lth_batch *batch, uint64_t seq)
+static enum lethe_err lth_work_seal(const void *job, EVP_CIPHER_CTX *ctx, struct lth_batch *batch,
+				    uint64_t seq)
 {
 	const struct lth_seal_job *j = job;
 
-	(void)seq;
+	(void) seq;
 	return lth_seal_batch(ctx, j->header, j->seg_size, batch);
 }
 
@@ -939,8 +946,7 @@ static enum lethe_err lth_encrypt_read(struct lth_pool *p, struct lth_source *sr
 }
 
 /* Hash and write the sealed batch of seq p->released, then free its slot. */
-static enum lethe_err lth_encrypt_write(struct lth_pool *p, struct lth_writer *w,
-					size_t seg_size)
+static enum lethe_err lth_encrypt_write(struct lth_pool *p, struct lth_writer *w, size_t seg_size)
 {
 	struct lth_slot *slot = &p->slots[p->released % p->nslots];
 	enum lethe_err rc;
@@ -968,7 +974,7 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 	struct lth_slot *slot;
 	uint8_t *spare;
 	size_t buf_len = lth_batch_segments(src->seg_size) * (src->seg_size + LTH_TAG_LEN);
-	struct lth_seal_job job = { header, src->seg_size };
+	struct lth_seal_job job = {header, src->seg_size};
 	struct lth_pool pool;
 	enum lethe_err rc;
 	enum lth_step step;
@@ -1014,7 +1020,7 @@ static enum lethe_err lth_encrypt_body(const EVP_CIPHER *aes, const struct lth_k
 {
 	size_t room = lth_batch_segments(src->seg_size);
 	size_t buf_len = room * (src->seg_size + LTH_TAG_LEN);
-	struct lth_batch b = { 0 };
+	struct lth_batch b = {0};
 	enum lethe_err rc;
 	int alone = 1;
 
@@ -1047,7 +1053,7 @@ static uint64_t lth_input_size(int fd)
 	pos = lseek(fd, 0, SEEK_CUR);
 	if (pos < 0 || pos > st.st_size)
 		return UINT64_MAX;
-	return (uint64_t)(st.st_size - pos);
+	return (uint64_t) (st.st_size - pos);
 }
 
 /* Build and seal the header, and write it out. */
@@ -1072,8 +1078,8 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 				  const uint8_t salt[LT_LTH_SALT_LEN], int in_fd, int out_fd,
 				  unsigned threads, struct lt_lth_info *info)
 {
-	struct lth_writer w = { out_fd, NULL, 0 };
-	struct lth_source src = { 0 };
+	struct lth_writer w = {out_fd, NULL, 0};
+	struct lth_source src = {0};
 	struct lth_keys *keys = NULL;
 	EVP_CIPHER *aes = NULL;
 	EVP_CIPHER_CTX *ctx = NULL;
@@ -1103,7 +1109,7 @@ static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 		goto out;
 
 	src.fd = in_fd;
-	src.seg_size = (size_t)1 << seg_log2;
+	src.seg_size = (size_t) 1 << seg_log2;
 	nthreads = lth_thread_count(threads, lth_input_size(in_fd));
 	rc = lth_encrypt_body(aes, keys, ctx, header, &src, nthreads, &w);
 	if (rc != LETHE_OK)
@@ -1125,16 +1131,15 @@ out:
 }
 
 enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_id[16],
-				   unsigned seg_log2, const uint8_t salt[32], int in_fd,
-				   int out_fd, unsigned threads, struct lt_lth_info *info)
+				   unsigned seg_log2, const uint8_t salt[32], int in_fd, int out_fd,
+				   unsigned threads, struct lt_lth_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	return lth_encrypt(dek, object_id, seg_log2, salt, in_fd, out_fd, threads, info);
 }
 
-enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16],
-			      unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
-			      struct lt_lth_info *info)
+enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16], unsigned seg_log2,
+			      int in_fd, int out_fd, unsigned threads, struct lt_lth_info *info)
 {
 	uint8_t salt[LT_LTH_SALT_LEN];
 	enum lethe_err rc;
@@ -1162,11 +1167,11 @@ static void lth_open_job_batch(const struct lth_open_job *j, uint64_t seq, struc
 
 	b->first = j->range->first + seq * j->room;
 	left = j->range->last - b->first + 1;
-	b->count = left < j->room ? (size_t)left : j->room;
+	b->count = left < j->room ? (size_t) left : j->room;
 }
 
-static enum lethe_err lth_work_open(const void *job, EVP_CIPHER_CTX *ctx,
-				    struct lth_batch *batch, uint64_t seq)
+static enum lethe_err lth_work_open(const void *job, EVP_CIPHER_CTX *ctx, struct lth_batch *batch,
+				    uint64_t seq)
 {
 	const struct lth_open_job *j = job;
 
@@ -1187,7 +1192,7 @@ static enum lethe_err lth_decrypt_serial(const struct lth_open_job *j, EVP_CIPHE
 					 uint64_t batches, int out_fd, uint64_t *written)
 {
 	size_t buf_len = j->room * j->reader->layout.stride;
-	struct lth_batch b = { 0 };
+	struct lth_batch b = {0};
 	enum lethe_err rc = LETHE_OK;
 	uint64_t seq;
 
@@ -1214,8 +1219,8 @@ static enum lethe_err lth_decrypt_parallel(const struct lth_open_job *j, uint64_
 	uint64_t seq;
 
 	*alone = 0;
-	rc = lth_pool_start(&pool, nthreads, j->room * r->layout.stride, r->aes,
-			    r->keys->payload, 0, lth_work_open, j);
+	rc = lth_pool_start(&pool, nthreads, j->room * r->layout.stride, r->aes, r->keys->payload,
+			    0, lth_work_open, j);
 	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
 		goto out;
@@ -1277,9 +1282,10 @@ static enum lethe_err lth_header_verify(const struct lth_reader *r, EVP_CIPHER_C
 	if (!lt_memeq(h + LTH_OFF_COMMITMENT, r->keys->commitment, LT_KEY_LEN)) {
 		/* Object ids are not secret: a plain comparison only refines the detail. */
 		if (memcmp(h + LTH_OFF_OBJECT_ID, object_id, LT_LTH_OBJECT_ID_LEN) != 0)
-			return lt_err(LETHE_ERR_INTEGRITY,
-				      "key commitment mismatch (wrong key or object id): the header "
-				      "names another object id");
+			return lt_err(
+			    LETHE_ERR_INTEGRITY,
+			    "key commitment mismatch (wrong key or object id): the header "
+			    "names another object id");
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "key commitment mismatch (wrong key or object id)");
 	}
@@ -1322,7 +1328,7 @@ static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx
 		rc = lth_header_verify(r, *ctx, object_id);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lth_layout_fit((uint64_t)st.st_size, r->header[LTH_OFF_SEG_LOG2], &r->layout, &full);
+	rc = lth_layout_fit((uint64_t) st.st_size, r->header[LTH_OFF_SEG_LOG2], &r->layout, &full);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lth_diagnose_tail(r, *ctx, full);
 	return rc;
@@ -1360,12 +1366,14 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 		goto out;
 
 	lth_range_plan(&r.layout, offset, length, &range);
+	assert(range.last >= range.first);
 	segments = range.last - range.first + 1;
 	job.reader = &r;
 	job.range = &range;
 	job.room = lth_batch_segments(r.layout.seg_size);
 	if (job.room > segments)
-		job.room = (size_t)segments; /* a small range gets a small buffer */
+		job.room = (size_t) segments; /* a small range gets a small buffer */
+	assert(job.room > 0);
 	batches = (segments + job.room - 1) / job.room;
 	nthreads = lth_thread_count(threads, segments * r.layout.stride);
 	if (nthreads > 1)
@@ -1375,8 +1383,8 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 	/* Only now, with the final segment verified, is the size known to be the real one. */
 	if (rc == LETHE_OK && offset > r.layout.plaintext_size)
 		rc = lt_err(LETHE_ERR_INVALID, "offset %llu is beyond the end (%llu bytes)",
-			    (unsigned long long)offset,
-			    (unsigned long long)r.layout.plaintext_size);
+			    (unsigned long long) offset,
+			    (unsigned long long) r.layout.plaintext_size);
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_free(aes);

@@ -36,16 +36,18 @@ enum lethe_err lt_crypto_fail(const char *what)
 
 		ERR_error_string_n(code, one, sizeof(one));
 		n = snprintf(detail + used, sizeof(detail) - used, "%s%s", used ? "; " : "", one);
-		if (n < 0 || (size_t)n >= sizeof(detail) - used) {
+		if (n < 0 || (size_t) n >= sizeof(detail) - used) {
 			used = sizeof(detail) - 1;
 			break;
 		}
-		used += (size_t)n;
+		used += (size_t) n;
 	}
 	ERR_clear_error();
 	if (used == 0)
-		return lt_err(LETHE_ERR_CRYPTO, "%s failed (no OpenSSL error recorded)", what);
-	return lt_err(LETHE_ERR_CRYPTO, "%s failed: %s", what, detail);
+		(void) lt_err(LETHE_ERR_CRYPTO, "%s failed (no OpenSSL error recorded)", what);
+	else
+		(void) lt_err(LETHE_ERR_CRYPTO, "%s failed: %s", what, detail);
+	return LETHE_ERR_CRYPTO;
 }
 
 enum lethe_err lt_random(void *buf, size_t len)
@@ -54,12 +56,12 @@ enum lethe_err lt_random(void *buf, size_t len)
 
 	/* RAND_bytes takes an int: feed it in chunks. */
 	while (len > 0) {
-		int chunk = len > INT_MAX ? INT_MAX : (int)len;
+		int chunk = len > INT_MAX ? INT_MAX : (int) len;
 
 		if (RAND_bytes(p, chunk) != 1)
 			return lt_crypto_fail("RAND_bytes");
 		p += chunk;
-		len -= (size_t)chunk;
+		len -= (size_t) chunk;
 	}
 	return LETHE_OK;
 }
@@ -70,7 +72,7 @@ enum lethe_err lt_random(void *buf, size_t len)
 static int gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
 {
 	while (len > 0) {
-		int chunk = len > (size_t)(INT_MAX - 32) ? INT_MAX - 32 : (int)len;
+		int chunk = len > (size_t) (INT_MAX - 32) ? INT_MAX - 32 : (int) len;
 		int outl = 0;
 
 		if (EVP_CipherUpdate(ctx, out, &outl, in, chunk) != 1)
@@ -78,7 +80,7 @@ static int gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size
 		in += chunk;
 		if (out)
 			out += chunk;
-		len -= (size_t)chunk;
+		len -= (size_t) chunk;
 	}
 	return 1;
 }
@@ -165,8 +167,9 @@ enum lethe_err lt_key_unwrap(const uint8_t kek[LT_KEY_LEN], const void *aad, siz
 
 	rc = lt_gcm_open(kek, nonce, aad, aad_len, ct, LT_KEY_LEN, tag, key);
 	if (rc == LETHE_ERR_INTEGRITY)
-		rc = lt_err(LETHE_ERR_INTEGRITY,
-			    "wrapped key failed to unwrap (wrong key, or wrapped for something else)");
+		rc = lt_err(
+		    LETHE_ERR_INTEGRITY,
+		    "wrapped key failed to unwrap (wrong key, or wrapped for something else)");
 	return rc;
 }
 
@@ -185,15 +188,15 @@ enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_
 		rc = lt_crypto_fail("HKDF setup");
 		goto out;
 	}
-	params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+	params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
+	params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
 	/* An absent salt is HashLen zero bytes (RFC 5869 2.2), which is what OpenSSL uses. */
 	if (salt_len > 0)
-		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-								salt_len);
+		params[n++] =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
 	if (info_len > 0)
-		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-								info_len);
+		params[n++] =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *) info, info_len);
 	params[n] = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(ctx, out, out_len, params) != 1) {
 		OPENSSL_cleanse(out, out_len);
@@ -270,7 +273,7 @@ enum lethe_err lt_hmac_new(const void *key, size_t key_len, struct lt_hmac **out
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return lt_err(LETHE_ERR_NOMEM, "out of memory for an HMAC context");
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
 	mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	if (!mac || !(h->mac = EVP_MAC_CTX_new(mac)) ||
@@ -332,8 +335,7 @@ int lt_memeq(const void *a, const void *b, size_t len)
 
 /* ---- Ed25519 ---------------------------------------------------------------------------- */
 
-enum lethe_err lt_ed25519_keygen(uint8_t priv[LT_ED25519_PRIV_LEN],
-				 uint8_t pub[LT_ED25519_PUB_LEN])
+enum lethe_err lt_ed25519_keygen(uint8_t priv[LT_ED25519_PRIV_LEN], uint8_t pub[LT_ED25519_PUB_LEN])
 {
 	EVP_PKEY *pkey = NULL;
 	size_t pub_len = LT_ED25519_PUB_LEN;
@@ -356,8 +358,8 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg,
-			       size_t len, uint8_t sig[LT_ED25519_SIG_LEN])
+enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg, size_t len,
+			       uint8_t sig[LT_ED25519_SIG_LEN])
 {
 	EVP_PKEY *pkey = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -375,8 +377,8 @@ enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const vo
 	return rc;
 }
 
-enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg,
-				 size_t len, const uint8_t sig[LT_ED25519_SIG_LEN])
+enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg, size_t len,
+				 const uint8_t sig[LT_ED25519_SIG_LEN])
 {
 	EVP_PKEY *pkey = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -421,12 +423,12 @@ enum lethe_err lt_ed25519_pub_to_pem(const uint8_t pub[LT_ED25519_PUB_LEN], char
 		rc = lt_crypto_fail("Ed25519 public key to PEM");
 		goto out;
 	}
-	*pem = malloc((size_t)len + 1);
+	*pem = malloc((size_t) len + 1);
 	if (!*pem) {
 		rc = lt_err(LETHE_ERR_NOMEM, "out of memory for a PEM public key");
 		goto out;
 	}
-	memcpy(*pem, data, (size_t)len);
+	memcpy(*pem, data, (size_t) len);
 	(*pem)[len] = '\0';
 out:
 	BIO_free(bio);
@@ -434,8 +436,7 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len,
-				       uint8_t pub[LT_ED25519_PUB_LEN])
+enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len, uint8_t pub[LT_ED25519_PUB_LEN])
 {
 	EVP_PKEY *pkey = NULL;
 	BIO *bio = NULL;
@@ -444,7 +445,7 @@ enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len,
 
 	if (len > INT_MAX)
 		return lt_err(LETHE_ERR_INVALID, "PEM public key too large");
-	bio = BIO_new_mem_buf(pem, (int)len);
+	bio = BIO_new_mem_buf(pem, (int) len);
 	if (!bio) {
 		rc = lt_crypto_fail("BIO_new_mem_buf");
 		goto out;
@@ -504,7 +505,7 @@ enum lethe_err lt_unhex(const char *hex, void *bytes, size_t len)
 
 		if (hi < 0 || lo < 0)
 			goto bad;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		out[i] = (uint8_t) (hi << 4 | lo);
 	}
 	if (hex[2 * len] != '\0')
 		goto bad;

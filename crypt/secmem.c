@@ -15,24 +15,24 @@ static pthread_once_t secmem_once = PTHREAD_ONCE_INIT;
 
 static void secmem_init_once(void)
 {
-	const struct rlimit no_core = { 0, 0 };
+	const struct rlimit no_core = {0, 0};
 
 	/* Best effort: a failure leaves the defaults, and neither call can weaken anything. */
-	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void) setrlimit(RLIMIT_CORE, &no_core);
 	/* Also stops ptrace by other processes of the same user and core pipes (systemd-coredump). */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 void lt_secmem_init(void)
 {
-	(void)pthread_once(&secmem_once, secmem_init_once);
+	(void) pthread_once(&secmem_once, secmem_init_once);
 }
 
 /* Whole pages, so that no other data shares a locked or excluded page. */
 static size_t secmem_span(size_t len)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t ps = page > 0 ? (size_t)page : 4096;
+	size_t ps = page > 0 ? (size_t) page : 4096;
 
 	if (len == 0)
 		len = 1;
@@ -53,8 +53,8 @@ void *lt_secmem_alloc(size_t len)
 	if (p == MAP_FAILED)
 		return NULL;
 	/* Best effort: RLIMIT_MEMLOCK may be small; the key still works unlocked. */
-	(void)mlock(p, span);
-	(void)madvise(p, span, MADV_DONTDUMP);
+	(void) mlock(p, span);
+	(void) madvise(p, span, MADV_DONTDUMP);
 	return p;
 }
 
@@ -66,8 +66,8 @@ void lt_secmem_free(void *p, size_t len)
 		return;
 	span = secmem_span(len);
 	OPENSSL_cleanse(p, span);
-	(void)munlock(p, span);
-	(void)munmap(p, span);
+	(void) munlock(p, span);
+	(void) munmap(p, span);
 }
 
 void lt_cleanse(void *p, size_t len)

@@ -91,6 +91,14 @@ static char *path_join(const char *dir, const char *name)
 	return out;
 }
 
+/* Actor names go into signed certificates and syslog lines: printable ASCII only. */
+static void ascii_only(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			*s = '?';
+}
+
 static void actor_identity(struct lethe_store *st)
 {
 	struct passwd pw, *res = NULL;
@@ -105,6 +113,8 @@ static void actor_identity(struct lethe_store *st)
 	if (gethostname(st->host, sizeof(st->host)) != 0)
 		lt_strlcpy(st->host, "unknown", sizeof(st->host));
 	st->host[sizeof(st->host) - 1] = '\0';
+	ascii_only(st->user);
+	ascii_only(st->host);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -115,12 +115,14 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 
 /*
  * Inside a transaction: destroy object @p obj's DEK, write its signed certificate and the audit
- * record (@p action: "rm" or "sweep.shred"). @p reason "retention-expired" or "manual";
+ * record (@p action: "rm" or "sweep.shred"), at @p now: the time the retention decision was
+ * taken at, so the certificate states exactly what was decided. @p reason "retention-expired"
+ * or "manual";
  * @p text the rm reason (or NULL).
  */
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      const char *action, const char *reason, const char *text,
-			      bool forced, char cert_id[LETHE_ID_LEN + 1]);
+			      int64_t now, const char *action, const char *reason,
+			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);
 
 /* Unlink the files of shredded objects still pending (after a commit or a crash). */
 enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done);

@@ -24,8 +24,8 @@
 #include "store/objfile.h"
 
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      const char *action, const char *reason, const char *text,
-			      bool forced, char cert_id[LETHE_ID_LEN + 1])
+			      int64_t now, const char *action, const char *reason,
+			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
 {
 	struct lt_cert_fields f;
 	struct lt_db_cert cert;
@@ -69,7 +69,7 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	f.actor_keyslot = st->who.name;
 	f.host = st->host;
 	f.tool_version = LETHE_VERSION_STRING;
-	f.shredded_at = lt_now();
+	f.shredded_at = now;
 	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
 	if (rc != LETHE_OK)
 		return rc;
@@ -210,7 +210,7 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 	rc = lt_retention_may_shred(&req);
 	if (rc != LETHE_OK)
 		return rc;
-	return lt_shred_in_tx(st, row, "rm", "manual", reason,
+	return lt_shred_in_tx(st, row, req.now, "rm", "manual", reason,
 			      force && req.now < row->retain_until, cert_id);
 }
 
@@ -343,8 +343,8 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 			continue;
 		}
 		if (!s->dry_run) {
-			rc = lt_shred_in_tx(st, cur, "sweep.shred", "retention-expired", NULL, false,
-					    NULL);
+			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
+					    NULL, false, NULL);
 			if (rc != LETHE_OK)
 				break;
 		}

@@ -11,12 +11,11 @@
 #include "crypt/lth.h"
 
 /* The key and object id the seeds were made with (gen_lth_seeds.py). */
-static const uint8_t fuzz_dek[32] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-				      0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-				      0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-				      0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
-static const uint8_t fuzz_id[16] = { 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
-				     0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0 };
+static const uint8_t fuzz_dek[32] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f};
+static const uint8_t fuzz_id[16] = {0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
+				    0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0};
 
 static int memfd_with(const uint8_t *data, size_t size)
 {
@@ -30,7 +29,7 @@ static int memfd_with(const uint8_t *data, size_t size)
 
 		if (n <= 0)
 			abort();
-		done += (size_t)n;
+		done += (size_t) n;
 	}
 	return fd;
 }
@@ -43,9 +42,9 @@ static uint8_t *contents(int fd, size_t *len)
 
 	if (fstat(fd, &st) != 0)
 		abort();
-	*len = (size_t)st.st_size;
+	*len = (size_t) st.st_size;
 	buf = malloc(*len + 1);
-	if (!buf || pread(fd, buf, *len, 0) != (ssize_t)*len)
+	if (!buf || pread(fd, buf, *len, 0) != (ssize_t) *len)
 		abort();
 	return buf;
 }
@@ -89,12 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (whole_fd < 0 || part_fd < 0)
 		abort();
-	(void)lt_lth_peek(in, &seg_log2, id);
+	(void) lt_lth_peek(in, &seg_log2, id);
 	pick_range(data, size, &offset, &length);
-	whole_rc = lt_lth_decrypt(fuzz_dek, fuzz_id, in, whole_fd, 0, LETHE_TO_END, 1,
-				  &whole_written);
-	part_rc = lt_lth_decrypt(fuzz_dek, fuzz_id, in, part_fd, offset, length, 1,
-				 &part_written);
+	whole_rc =
+	    lt_lth_decrypt(fuzz_dek, fuzz_id, in, whole_fd, 0, LETHE_TO_END, 1, &whole_written);
+	part_rc = lt_lth_decrypt(fuzz_dek, fuzz_id, in, part_fd, offset, length, 1, &part_written);
 	whole = contents(whole_fd, &whole_len);
 	part = contents(part_fd, &part_len);
 	if (whole_written != whole_len || part_written != part_len)
@@ -109,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			want = length < whole_len - offset ? length : whole_len - offset;
 			if (part_rc != LETHE_OK || part_len != want ||
-			    memcmp(part, whole + offset, (size_t)want) != 0)
+			    memcmp(part, whole + offset, (size_t) want) != 0)
 				abort();
 		}
 	} else if (whole_rc != LETHE_ERR_INTEGRITY && whole_rc != LETHE_ERR_NOMEM) {

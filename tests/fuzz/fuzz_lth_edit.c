@@ -16,12 +16,12 @@
 #include "crypt/lth.h"
 
 #define SEG_LOG2 12
-#define STRIDE ((1u << SEG_LOG2) + 16)
+#define STRIDE   ((1u << SEG_LOG2) + 16)
 #define EDIT_LEN 8
 
-static const uint8_t edit_dek[32] = { 0xa0, 0xa1, 0xa2, 0xa3 };
-static const uint8_t edit_id[16] = { 0x51, 0x52, 0x53 };
-static const uint8_t edit_salt[32] = { 0x77 };
+static const uint8_t edit_dek[32] = {0xa0, 0xa1, 0xa2, 0xa3};
+static const uint8_t edit_id[16] = {0x51, 0x52, 0x53};
+static const uint8_t edit_salt[32] = {0x77};
 
 struct buf {
 	uint8_t *data;
@@ -40,7 +40,7 @@ static int memfd_with(const uint8_t *data, size_t size)
 
 		if (n <= 0)
 			abort();
-		done += (size_t)n;
+		done += (size_t) n;
 	}
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		abort();
@@ -54,9 +54,9 @@ static struct buf contents(int fd)
 
 	if (fstat(fd, &st) != 0)
 		abort();
-	b.len = (size_t)st.st_size;
+	b.len = (size_t) st.st_size;
 	b.data = malloc(b.len + 1);
-	if (!b.data || pread(fd, b.data, b.len, 0) != (ssize_t)b.len)
+	if (!b.data || pread(fd, b.data, b.len, 0) != (ssize_t) b.len)
 		abort();
 	return b;
 }
@@ -79,9 +79,9 @@ static void splice_bytes(struct buf *b, size_t at, size_t cut, const uint8_t *in
 
 static void apply_edit(struct buf *ct, const uint8_t *e)
 {
-	uint32_t pos = (uint32_t)e[1] | (uint32_t)e[2] << 8 | (uint32_t)e[3] << 16 |
-		       (uint32_t)e[4] << 24;
-	uint32_t arg = (uint32_t)e[5] | (uint32_t)e[6] << 8 | (uint32_t)e[7] << 16;
+	uint32_t pos =
+	    (uint32_t) e[1] | (uint32_t) e[2] << 8 | (uint32_t) e[3] << 16 | (uint32_t) e[4] << 24;
+	uint32_t arg = (uint32_t) e[5] | (uint32_t) e[6] << 8 | (uint32_t) e[7] << 16;
 	size_t at = ct->len ? pos % ct->len : 0;
 	uint8_t *copy;
 	size_t n, a, b;
@@ -89,7 +89,7 @@ static void apply_edit(struct buf *ct, const uint8_t *e)
 	switch (e[0] % 6) {
 	case 0: /* flip bits */
 		if (ct->len)
-			ct->data[at] ^= (uint8_t)(arg | 1);
+			ct->data[at] ^= (uint8_t) (arg | 1);
 		break;
 	case 1: /* truncate */
 		ct->len = at;
@@ -99,7 +99,7 @@ static void apply_edit(struct buf *ct, const uint8_t *e)
 		copy = calloc(1, n + 1);
 		if (!copy)
 			abort();
-		memset(copy, (int)(arg >> 16), n);
+		memset(copy, (int) (arg >> 16), n);
 		splice_bytes(ct, ct->len, 0, copy, n);
 		free(copy);
 		break;
@@ -115,8 +115,8 @@ static void apply_edit(struct buf *ct, const uint8_t *e)
 		free(copy);
 		break;
 	case 4: /* swap two segments */
-		a = 104 + (size_t)(pos % 8) * STRIDE;
-		b = 104 + (size_t)(arg % 8) * STRIDE;
+		a = 104 + (size_t) (pos % 8) * STRIDE;
+		b = 104 + (size_t) (arg % 8) * STRIDE;
 		if (a + STRIDE <= ct->len && b + STRIDE <= ct->len && a != b) {
 			copy = malloc(STRIDE);
 			if (!copy)
@@ -136,8 +136,7 @@ static void apply_edit(struct buf *ct, const uint8_t *e)
 	}
 }
 
-static void check_range(int in, const uint8_t *pt, size_t pt_len, uint64_t offset,
-			 uint64_t length)
+static void check_range(int in, const uint8_t *pt, size_t pt_len, uint64_t offset, uint64_t length)
 {
 	int out = memfd_create("fuzz-edit-range", 0);
 	uint64_t written = 0;
@@ -212,8 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (edits > 0) {
 		const uint8_t *e = data + 1;
 
-		check_range(in, pt, pt_len, (e[1] | (uint64_t)e[2] << 8) % (pt_len + 2),
-			    (e[5] | (uint64_t)e[6] << 8) % (pt_len + 2));
+		check_range(in, pt, pt_len, (e[1] | (uint64_t) e[2] << 8) % (pt_len + 2),
+			    (e[5] | (uint64_t) e[6] << 8) % (pt_len + 2));
 	}
 	close(in);
 	free(ct.data);

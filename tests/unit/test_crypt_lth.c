@@ -27,16 +27,14 @@
 #endif
 
 #define HEADER_LEN 104
-#define TAG_LEN 16
-#define S12 4096u
+#define TAG_LEN    16
+#define S12        4096u
 
-static const uint8_t test_dek[32] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
-				      0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
-				      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
-				      0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10 };
-static const uint8_t test_id[16] = { 0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3,
-				     4,    5,    6,    7,    8, 9, 10, 11 };
-static const uint8_t test_salt[32] = { 0x5a };
+static const uint8_t test_dek[32] = {
+    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+static const uint8_t test_id[16] = {0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+static const uint8_t test_salt[32] = {0x5a};
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -63,7 +61,7 @@ static uint8_t *pattern(size_t len, unsigned seed)
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
-		p[i] = (uint8_t)x;
+		p[i] = (uint8_t) x;
 	}
 	return p;
 }
@@ -75,22 +73,22 @@ static int memfd_with(const void *data, size_t len)
 
 	assert_true(fd >= 0);
 	if (len)
-		assert_int_equal(write(fd, data, len), (ssize_t)len);
+		assert_int_equal(write(fd, data, len), (ssize_t) len);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 	return fd;
 }
 
 static struct bytes fd_contents(int fd)
 {
-	struct bytes b = { NULL, 0 };
+	struct bytes b = {NULL, 0};
 	struct stat st;
 
 	assert_int_equal(fstat(fd, &st), 0);
-	b.len = (size_t)st.st_size;
+	b.len = (size_t) st.st_size;
 	b.data = malloc(b.len ? b.len : 1);
 	assert_non_null(b.data);
 	if (b.len)
-		assert_int_equal(pread(fd, b.data, b.len, 0), (ssize_t)b.len);
+		assert_int_equal(pread(fd, b.data, b.len, 0), (ssize_t) b.len);
 	return b;
 }
 
@@ -122,8 +120,7 @@ static struct bytes encrypt_with(const uint8_t *pt, size_t len, unsigned seg_log
 	return out;
 }
 
-static struct bytes encrypt_buf(const uint8_t *pt, size_t len, unsigned seg_log2,
-				unsigned threads)
+static struct bytes encrypt_buf(const uint8_t *pt, size_t len, unsigned seg_log2, unsigned threads)
 {
 	return encrypt_with(pt, len, seg_log2, threads, test_salt, test_dek, test_id);
 }
@@ -181,7 +178,7 @@ static void expect_integrity(const struct bytes *ct, const uint8_t *pt, size_t p
 
 static struct bytes bytes_dup(const uint8_t *data, size_t len)
 {
-	struct bytes b = { malloc(len ? len : 1), len };
+	struct bytes b = {malloc(len ? len : 1), len};
 
 	assert_non_null(b.data);
 	memcpy(b.data, data, len);
@@ -190,15 +187,15 @@ static struct bytes bytes_dup(const uint8_t *data, size_t len)
 
 static uint64_t seg_pos(uint64_t index, unsigned seg_log2)
 {
-	return HEADER_LEN + index * (((uint64_t)1 << seg_log2) + TAG_LEN);
+	return HEADER_LEN + index * (((uint64_t) 1 << seg_log2) + TAG_LEN);
 }
 
 /* ---- round trips ------------------------------------------------------------------------ */
 
 static void round_trip(size_t len, unsigned seg_log2)
 {
-	uint8_t *pt = pattern(len, (unsigned)len);
-	size_t seg = (size_t)1 << seg_log2;
+	uint8_t *pt = pattern(len, (unsigned) len);
+	size_t seg = (size_t) 1 << seg_log2;
 	size_t segments = len == 0 ? 1 : (len + seg - 1) / seg;
 	struct bytes ct1 = encrypt_buf(pt, len, seg_log2, 1);
 	struct bytes ct2 = encrypt_buf(pt, len, seg_log2, 2);
@@ -223,10 +220,10 @@ static void round_trip(size_t len, unsigned seg_log2)
 
 static void test_round_trip_sizes(void **state)
 {
-	static const size_t sizes[] = { 0, 1, S12 - 1, S12, S12 + 1, 3 * S12, 3 * S12 + 7 };
+	static const size_t sizes[] = {0, 1, S12 - 1, S12, S12 + 1, 3 * S12, 3 * S12 + 7};
 	size_t i;
 
-	(void)state;
+	(void) state;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		round_trip(sizes[i], 12);
 	round_trip(0, LT_LTH_SEG_LOG2_DEFAULT);
@@ -249,7 +246,7 @@ static void test_round_trip_large_threads(void **state)
 	struct bytes out;
 	unsigned threads;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(ct1.len, ct2.len);
 	assert_memory_equal(ct1.data, ct2.data, ct1.len);
 	assert_memory_equal(ct1.data, ct0.data, ct1.len);
@@ -273,12 +270,12 @@ static void test_round_trip_large_threads(void **state)
 
 static void test_random_salt(void **state)
 {
-	uint8_t pt[100] = { 1 };
+	uint8_t pt[100] = {1};
 	struct bytes a = encrypt_with(pt, sizeof(pt), 12, 1, NULL, test_dek, test_id);
 	struct bytes b = encrypt_with(pt, sizeof(pt), 12, 1, NULL, test_dek, test_id);
 	struct bytes out;
 
-	(void)state;
+	(void) state;
 	/* A fresh salt each time: nothing after the fixed fields repeats. */
 	assert_memory_equal(a.data, b.data, 24);
 	assert_memory_not_equal(a.data + 24, b.data + 24, 32);
@@ -309,7 +306,7 @@ static void *feed(void *arg)
 
 		if (n <= 0)
 			break;
-		done += (size_t)n;
+		done += (size_t) n;
 	}
 	close(f->fd);
 	return NULL;
@@ -348,7 +345,7 @@ static void pipe_round_trip(size_t len, unsigned seg_log2, unsigned threads)
 
 static void test_pipe_input(void **state)
 {
-	(void)state;
+	(void) state;
 	pipe_round_trip(0, 12, 1);
 	pipe_round_trip(0, 12, 2);
 	pipe_round_trip(1, 12, 0);
@@ -380,9 +377,9 @@ static char *read_text(const char *path)
 	len = ftell(f);
 	assert_true(len > 0);
 	rewind(f);
-	text = malloc((size_t)len + 1);
+	text = malloc((size_t) len + 1);
 	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	assert_int_equal(fread(text, 1, (size_t) len, f), (size_t) len);
 	text[len] = '\0';
 	fclose(f);
 	return text;
@@ -399,7 +396,7 @@ static void kat_hex(const char *value, struct bytes *out)
 static void kat_set(struct kat *k, const char *key, const char *value)
 {
 	if (strcmp(key, "seg_log2") == 0)
-		k->seg_log2 = (unsigned)atoi(value);
+		k->seg_log2 = (unsigned) atoi(value);
 	else if (strcmp(key, "dek") == 0)
 		assert_int_equal(lt_unhex(value, k->dek, 32), LETHE_OK);
 	else if (strcmp(key, "object_id") == 0)
@@ -418,14 +415,13 @@ static void kat_check(const struct kat *k)
 	unsigned threads;
 
 	for (threads = 1; threads <= 2; threads++) {
-		ct = encrypt_with(k->plaintext.data, k->plaintext.len, k->seg_log2, threads, k->salt,
-				  k->dek, k->object_id);
-		if (ct.len != k->ciphertext.len ||
-		    memcmp(ct.data, k->ciphertext.data, ct.len) != 0)
+		ct = encrypt_with(k->plaintext.data, k->plaintext.len, k->seg_log2, threads,
+				  k->salt, k->dek, k->object_id);
+		if (ct.len != k->ciphertext.len || memcmp(ct.data, k->ciphertext.data, ct.len) != 0)
 			fail_msg("KAT %s: ciphertext differs", k->name);
 		bytes_free(&ct);
-		assert_int_equal(decrypt_range(&k->ciphertext, k->dek, k->object_id, 0, LETHE_TO_END,
-					       threads, &out),
+		assert_int_equal(decrypt_range(&k->ciphertext, k->dek, k->object_id, 0,
+					       LETHE_TO_END, threads, &out),
 				 LETHE_OK);
 		assert_int_equal(out.len, k->plaintext.len);
 		if (out.len)
@@ -441,7 +437,7 @@ static void test_kat_vectors(void **state)
 	char *line, *save = NULL;
 	int count = 0, open = 0;
 
-	(void)state;
+	(void) state;
 	memset(&k, 0, sizeof(k));
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strstr(line, " =");
@@ -487,15 +483,15 @@ static void test_bit_flip_everywhere(void **state)
 	struct bytes out;
 	size_t i;
 
-	(void)state;
+	(void) state;
 	for (i = 0; i < ct.len; i++) {
 		/* Everything written precedes the flipped segment: whole verified segments. */
 		size_t max_out = i < HEADER_LEN ? 0 : (i - HEADER_LEN) / (S12 + TAG_LEN) * S12;
 		enum lethe_err rc;
 
-		ct.data[i] ^= (uint8_t)(1u << (i % 8));
+		ct.data[i] ^= (uint8_t) (1u << (i % 8));
 		rc = decrypt_all(&ct, i % 2 ? 1 : 2, &out);
-		ct.data[i] ^= (uint8_t)(1u << (i % 8));
+		ct.data[i] ^= (uint8_t) (1u << (i % 8));
 		if (rc != LETHE_ERR_INTEGRITY)
 			fail_msg("flip at %zu: rc %d", i, rc);
 		assert_true(out.len <= max_out);
@@ -513,7 +509,7 @@ static void test_flip_details(void **state)
 	uint8_t *pt = pattern(SMALL_LEN, 2);
 	struct bytes ct = encrypt_buf(pt, SMALL_LEN, 12, 1);
 
-	(void)state;
+	(void) state;
 	ct.data[seg_pos(1, 12) + 10] ^= 1;
 	expect_integrity(&ct, pt, SMALL_LEN, 1, "segment 1 failed authentication", S12);
 	ct.data[seg_pos(1, 12) + 10] ^= 1;
@@ -547,22 +543,22 @@ static void test_hostile_headers(void **state)
 		uint8_t value;
 		const char *detail;
 	} cases[] = {
-		{ 0, 'X', "bad magic" },
-		{ 3, '2', "bad magic" },
-		{ 4, 0, "unsupported LTH1 version 0" },
-		{ 4, 2, "unsupported LTH1 version 2" },
-		{ 5, 0, "unsupported LTH1 suite 0" },
-		{ 5, 7, "unsupported LTH1 suite 7" },
-		{ 6, 11, "segment size 2^11 out of range" },
-		{ 6, 21, "segment size 2^21 out of range" },
-		{ 6, 255, "segment size 2^255 out of range" },
-		{ 6, 0, "segment size 2^0 out of range" },
-		{ 7, 1, "reserved header byte" },
+	    {0, 'X', "bad magic"},
+	    {3, '2', "bad magic"},
+	    {4, 0, "unsupported LTH1 version 0"},
+	    {4, 2, "unsupported LTH1 version 2"},
+	    {5, 0, "unsupported LTH1 suite 0"},
+	    {5, 7, "unsupported LTH1 suite 7"},
+	    {6, 11, "segment size 2^11 out of range"},
+	    {6, 21, "segment size 2^21 out of range"},
+	    {6, 255, "segment size 2^255 out of range"},
+	    {6, 0, "segment size 2^0 out of range"},
+	    {7, 1, "reserved header byte"},
 	};
 	size_t i;
 	int fd;
 
-	(void)state;
+	(void) state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bad = bytes_dup(ct.data, ct.len);
 		bad.data[cases[i].offset] = cases[i].value;
@@ -596,7 +592,7 @@ static void test_truncation_everywhere(void **state)
 	struct bytes cut;
 	size_t len;
 
-	(void)state;
+	(void) state;
 	for (len = 0; len < ct.len; len++) {
 		cut = bytes_dup(ct.data, len);
 		expect_integrity(&cut, pt, SMALL_LEN, len % 2 ? 1 : 2, NULL, SMALL_LEN);
@@ -617,8 +613,7 @@ static void test_truncation_everywhere(void **state)
 	expect_integrity(&cut, pt, SMALL_LEN, 1, "shorter than a tag", 2 * S12);
 	bytes_free(&cut);
 	cut = bytes_dup(ct.data, seg_pos(2, 12) + 500);
-	expect_integrity(&cut, pt, SMALL_LEN, 1, "final segment 2 failed authentication",
-			 2 * S12);
+	expect_integrity(&cut, pt, SMALL_LEN, 1, "final segment 2 failed authentication", 2 * S12);
 	bytes_free(&cut);
 	cut = bytes_dup(ct.data, HEADER_LEN + 5);
 	expect_integrity(&cut, pt, SMALL_LEN, 1, "5 bytes after the header, shorter than a tag", 0);
@@ -632,7 +627,7 @@ static void test_truncation_everywhere(void **state)
 
 static struct bytes appended(const struct bytes *ct, size_t extra)
 {
-	struct bytes b = { malloc(ct->len + extra), ct->len + extra };
+	struct bytes b = {malloc(ct->len + extra), ct->len + extra};
 
 	assert_non_null(b.data);
 	memcpy(b.data, ct->data, ct->len);
@@ -642,15 +637,23 @@ static struct bytes appended(const struct bytes *ct, size_t extra)
 
 static void test_appended_bytes(void **state)
 {
-	static const size_t extras[] = { 1, 15, 16, 17, 100, S12 + TAG_LEN - 1, S12 + TAG_LEN,
-					 S12 + TAG_LEN + 1, S12 + 2 * TAG_LEN, 3 * (S12 + TAG_LEN) };
+	static const size_t extras[] = {1,
+					15,
+					16,
+					17,
+					100,
+					S12 + TAG_LEN - 1,
+					S12 + TAG_LEN,
+					S12 + TAG_LEN + 1,
+					S12 + 2 * TAG_LEN,
+					3 * (S12 + TAG_LEN)};
 	uint8_t *pt = pattern(SMALL_LEN, 5);
 	struct bytes partial = encrypt_buf(pt, SMALL_LEN, 12, 1);
 	struct bytes full = encrypt_buf(pt, 2 * S12, 12, 1);
 	struct bytes b;
 	size_t i;
 
-	(void)state;
+	(void) state;
 	for (i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
 		b = appended(&partial, extras[i]);
 		expect_integrity(&b, pt, SMALL_LEN, 1, NULL, SMALL_LEN);
@@ -688,16 +691,16 @@ static void reseal(struct bytes *ct, const uint8_t *dek, const uint8_t *id, uint
 		   uint8_t flag, const uint8_t *pt, size_t len, uint64_t pos)
 {
 	uint8_t info[16 + 1 + 16];
-	uint8_t key[32], nonce[12] = { 0 };
+	uint8_t key[32], nonce[12] = {0};
 
 	memcpy(info, "LTH1 payload key", 16);
 	info[16] = 1;
 	memcpy(info + 17, id, 16);
 	assert_int_equal(lt_hkdf(ct->data + 24, 32, dek, 32, info, 33, key, 32), LETHE_OK);
-	nonce[7] = (uint8_t)(index >> 24);
-	nonce[8] = (uint8_t)(index >> 16);
-	nonce[9] = (uint8_t)(index >> 8);
-	nonce[10] = (uint8_t)index;
+	nonce[7] = (uint8_t) (index >> 24);
+	nonce[8] = (uint8_t) (index >> 16);
+	nonce[9] = (uint8_t) (index >> 8);
+	nonce[10] = (uint8_t) index;
 	nonce[11] = flag;
 	assert_true(pos + len + TAG_LEN <= ct->len);
 	assert_int_equal(lt_gcm_seal(key, nonce, ct->data, HEADER_LEN, pt, len, ct->data + pos,
@@ -712,7 +715,7 @@ static void test_empty_final_segment(void **state)
 	struct bytes forged = appended(&ct, TAG_LEN);
 	struct bytes out;
 
-	(void)state;
+	(void) state;
 	/* The test-side sealer agrees with the writer: re-sealing the final segment changes
 	 * nothing. */
 	reseal(&forged, test_dek, test_id, 1, 1, pt + S12, S12, seg_pos(1, 12));
@@ -741,7 +744,7 @@ static void test_wrong_key_and_object(void **state)
 	uint8_t dek[32], id[16];
 	struct bytes out;
 
-	(void)state;
+	(void) state;
 	memcpy(dek, test_dek, 32);
 	dek[31] ^= 1;
 	assert_int_equal(decrypt_range(&ct, dek, test_id, 0, LETHE_TO_END, 1, &out),
@@ -770,12 +773,12 @@ static void test_wrong_key_and_object(void **state)
 static void test_header_from_other_file(void **state)
 {
 	uint8_t *pt = pattern(SMALL_LEN, 8);
-	uint8_t other_salt[32] = { 0x77 };
+	uint8_t other_salt[32] = {0x77};
 	/* Same key, same object, same plaintext: only the salt differs (a retried write). */
 	struct bytes a = encrypt_buf(pt, SMALL_LEN, 12, 1);
 	struct bytes b = encrypt_with(pt, SMALL_LEN, 12, 1, other_salt, test_dek, test_id);
 
-	(void)state;
+	(void) state;
 	memcpy(a.data, b.data, HEADER_LEN);
 	expect_integrity(&a, pt, SMALL_LEN, 1, "segment 0 failed authentication", 0);
 	expect_integrity(&a, pt, SMALL_LEN, 2, "segment 0 failed authentication", 0);
@@ -793,7 +796,7 @@ static void test_segment_reorder_duplicate_remove(void **state)
 	struct bytes b;
 	uint8_t *tmp = malloc(stride);
 
-	(void)state;
+	(void) state;
 	assert_non_null(tmp);
 	/* Swap segments 1 and 2. */
 	b = bytes_dup(ct.data, ct.len);
@@ -832,14 +835,14 @@ static void test_segment_reorder_duplicate_remove(void **state)
 static void test_splice_across_files(void **state)
 {
 	uint8_t *pt = pattern(SMALL_LEN, 10);
-	uint8_t other_salt[32] = { 0x99 };
-	uint8_t other_dek[32] = { 0x42 };
+	uint8_t other_salt[32] = {0x99};
+	uint8_t other_dek[32] = {0x42};
 	struct bytes a = encrypt_buf(pt, SMALL_LEN, 12, 1);
 	struct bytes same_key = encrypt_with(pt, SMALL_LEN, 12, 1, other_salt, test_dek, test_id);
 	struct bytes other_key = encrypt_with(pt, SMALL_LEN, 12, 1, test_salt, other_dek, test_id);
 	struct bytes b;
 
-	(void)state;
+	(void) state;
 	/* The same plaintext segment from another file of the same key and object. */
 	b = bytes_dup(a.data, a.len);
 	memcpy(b.data + seg_pos(1, 12), same_key.data + seg_pos(1, 12), S12 + TAG_LEN);
@@ -863,7 +866,7 @@ static void test_large_tamper_parallel(void **state)
 	struct bytes ct = encrypt_buf(pt, len, 12, 2);
 	struct bytes out;
 
-	(void)state;
+	(void) state;
 	ct.data[seg_pos(100, 12) + 7] ^= 0x10;
 	assert_int_equal(decrypt_all(&ct, 2, &out), LETHE_ERR_INTEGRITY);
 	assert_detail_has("segment 100 failed authentication");
@@ -892,14 +895,15 @@ static void check_range(const struct bytes *ct, const uint8_t *pt, size_t len, u
 
 	if (offset > len) {
 		if (rc != LETHE_ERR_INVALID)
-			fail_msg("offset %llu past %zu: rc %d", (unsigned long long)offset, len, rc);
+			fail_msg("offset %llu past %zu: rc %d", (unsigned long long) offset, len,
+				 rc);
 		assert_int_equal(out.len, 0);
 		bytes_free(&out);
 		return;
 	}
 	if (rc != LETHE_OK)
-		fail_msg("range %llu+%llu: rc %d %s", (unsigned long long)offset,
-			 (unsigned long long)length, rc, lt_err_detail());
+		fail_msg("range %llu+%llu: rc %d %s", (unsigned long long) offset,
+			 (unsigned long long) length, rc, lt_err_detail());
 	want = length < len - offset ? length : len - offset;
 	assert_int_equal(out.len, want);
 	if (want)
@@ -912,14 +916,15 @@ static void test_ranges_at_edges(void **state)
 	size_t len = 3 * S12 + 100;
 	uint8_t *pt = pattern(len, 12);
 	struct bytes ct = encrypt_buf(pt, len, 12, 1);
-	const uint64_t offsets[] = { 0, 1, S12 - 1, S12, S12 + 1, 2 * S12, 3 * S12 - 1, 3 * S12,
-				     len - 1, len, len + 1, (uint64_t)1 << 40, UINT64_MAX };
-	const uint64_t lengths[] = { 0, 1, 2, S12 - 1, S12, S12 + 1, 2 * S12 + 1, len, UINT64_MAX - 5,
-				     LETHE_TO_END };
+	const uint64_t offsets[] = {0,           1,       S12 - 1, S12, S12 + 1, 2 * S12,
+				    3 * S12 - 1, 3 * S12, len - 1, len, len + 1, (uint64_t) 1 << 40,
+				    UINT64_MAX};
+	const uint64_t lengths[] = {0,       1,           2,   S12 - 1,        S12,
+				    S12 + 1, 2 * S12 + 1, len, UINT64_MAX - 5, LETHE_TO_END};
 	size_t i, j;
 	unsigned threads;
 
-	(void)state;
+	(void) state;
 	for (threads = 1; threads <= 2; threads++)
 		for (i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++)
 			for (j = 0; j < sizeof(lengths) / sizeof(lengths[0]); j++)
@@ -936,7 +941,7 @@ static void test_ranges_random_parallel(void **state)
 	uint32_t x = 12345;
 	int i;
 
-	(void)state;
+	(void) state;
 	for (i = 0; i < 100; i++) {
 		uint64_t offset, length;
 
@@ -957,7 +962,7 @@ static void test_range_rules_on_damaged_files(void **state)
 	struct bytes ct = encrypt_buf(pt, len, 12, 1);
 	struct bytes b, out;
 
-	(void)state;
+	(void) state;
 	/* Final segment damaged: a range that stays clear of it still reads... */
 	b = bytes_dup(ct.data, ct.len);
 	b.data[b.len - 1] ^= 1;
@@ -1010,7 +1015,7 @@ static void test_verify_only(void **state)
 	int in = memfd_with(ct.data, ct.len);
 	uint64_t written = 99;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_lth_decrypt(test_dek, test_id, in, -1, 0, LETHE_TO_END, 1, &written),
 			 LETHE_OK);
 	assert_int_equal(written, 0);
@@ -1032,7 +1037,7 @@ static void test_bad_arguments(void **state)
 	int out = memfd_create("o", 0);
 	int fds[2];
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_lth_encrypt(test_dek, test_id, 11, in, out, 1, &info),
 			 LETHE_ERR_INVALID);
 	assert_int_equal(lt_lth_encrypt(test_dek, test_id, 21, in, out, 1, &info),
@@ -1060,7 +1065,7 @@ static void test_io_errors(void **state)
 	int in;
 	unsigned threads;
 
-	(void)state;
+	(void) state;
 	assert_true(ro >= 0 && wo >= 0);
 	for (threads = 1; threads <= 2; threads++) {
 		/* Output not writable. */
@@ -1072,9 +1077,9 @@ static void test_io_errors(void **state)
 		assert_int_equal(lt_lth_encrypt(test_dek, test_id, 16, wo, wo, threads, &info),
 				 LETHE_ERR_IO);
 		in = memfd_with(ct.data, ct.len);
-		assert_int_equal(lt_lth_decrypt(test_dek, test_id, in, ro, 0, LETHE_TO_END,
-						threads, &written),
-				 LETHE_ERR_IO);
+		assert_int_equal(
+		    lt_lth_decrypt(test_dek, test_id, in, ro, 0, LETHE_TO_END, threads, &written),
+		    LETHE_ERR_IO);
 		assert_int_equal(written, 0);
 		close(in);
 	}
@@ -1111,8 +1116,8 @@ static void nospc_run(void *arg)
 	struct lt_lth_info info;
 
 	if (c->decrypt)
-		c->rc = lt_lth_decrypt(test_dek, test_id, c->in, c->out, 0, LETHE_TO_END, c->threads,
-				       &c->written);
+		c->rc = lt_lth_decrypt(test_dek, test_id, c->in, c->out, 0, LETHE_TO_END,
+				       c->threads, &c->written);
 	else
 		c->rc = lt_lth_encrypt(test_dek, test_id, 16, c->in, c->out, c->threads, &info);
 }
@@ -1125,7 +1130,7 @@ static void test_output_full_midway(void **state)
 	struct nospc_case c;
 	struct bytes out;
 
-	(void)state;
+	(void) state;
 	signal(SIGXFSZ, SIG_IGN);
 	for (c.threads = 1; c.threads <= 2; c.threads++) {
 		for (c.decrypt = 0; c.decrypt <= 1; c.decrypt++) {
@@ -1155,29 +1160,29 @@ static void test_output_full_midway(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_sizes),
-		cmocka_unit_test(test_round_trip_large_threads),
-		cmocka_unit_test(test_random_salt),
-		cmocka_unit_test(test_pipe_input),
-		cmocka_unit_test(test_kat_vectors),
-		cmocka_unit_test(test_bit_flip_everywhere),
-		cmocka_unit_test(test_flip_details),
-		cmocka_unit_test(test_hostile_headers),
-		cmocka_unit_test(test_truncation_everywhere),
-		cmocka_unit_test(test_appended_bytes),
-		cmocka_unit_test(test_empty_final_segment),
-		cmocka_unit_test(test_wrong_key_and_object),
-		cmocka_unit_test(test_header_from_other_file),
-		cmocka_unit_test(test_segment_reorder_duplicate_remove),
-		cmocka_unit_test(test_splice_across_files),
-		cmocka_unit_test(test_large_tamper_parallel),
-		cmocka_unit_test(test_ranges_at_edges),
-		cmocka_unit_test(test_ranges_random_parallel),
-		cmocka_unit_test(test_range_rules_on_damaged_files),
-		cmocka_unit_test(test_verify_only),
-		cmocka_unit_test(test_bad_arguments),
-		cmocka_unit_test(test_io_errors),
-		cmocka_unit_test(test_output_full_midway),
+	    cmocka_unit_test(test_round_trip_sizes),
+	    cmocka_unit_test(test_round_trip_large_threads),
+	    cmocka_unit_test(test_random_salt),
+	    cmocka_unit_test(test_pipe_input),
+	    cmocka_unit_test(test_kat_vectors),
+	    cmocka_unit_test(test_bit_flip_everywhere),
+	    cmocka_unit_test(test_flip_details),
+	    cmocka_unit_test(test_hostile_headers),
+	    cmocka_unit_test(test_truncation_everywhere),
+	    cmocka_unit_test(test_appended_bytes),
+	    cmocka_unit_test(test_empty_final_segment),
+	    cmocka_unit_test(test_wrong_key_and_object),
+	    cmocka_unit_test(test_header_from_other_file),
+	    cmocka_unit_test(test_segment_reorder_duplicate_remove),
+	    cmocka_unit_test(test_splice_across_files),
+	    cmocka_unit_test(test_large_tamper_parallel),
+	    cmocka_unit_test(test_ranges_at_edges),
+	    cmocka_unit_test(test_ranges_random_parallel),
+	    cmocka_unit_test(test_range_rules_on_damaged_files),
+	    cmocka_unit_test(test_verify_only),
+	    cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_io_errors),
+	    cmocka_unit_test(test_output_full_midway),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

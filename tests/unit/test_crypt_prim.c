@@ -41,11 +41,11 @@ static void assert_hex_equal(const void *bytes, size_t len, const char *expected
 
 static void test_hex_round_trip(void **state)
 {
-	uint8_t bytes[4] = { 0x00, 0x9f, 0xa0, 0xff };
+	uint8_t bytes[4] = {0x00, 0x9f, 0xa0, 0xff};
 	uint8_t back[4];
 	char hex[9];
 
-	(void)state;
+	(void) state;
 	lt_hex(bytes, sizeof(bytes), hex);
 	assert_string_equal(hex, "009fa0ff");
 	assert_int_equal(lt_unhex("009FA0ff", back, sizeof(back)), LETHE_OK);
@@ -54,14 +54,14 @@ static void test_hex_round_trip(void **state)
 
 static void test_unhex_rejects(void **state)
 {
-	uint8_t out[2] = { 0xaa, 0xbb };
+	uint8_t out[2] = {0xaa, 0xbb};
 
-	(void)state;
-	assert_int_equal(lt_unhex("abc", out, 2), LETHE_ERR_INVALID);     /* short */
-	assert_int_equal(lt_unhex("abcdef", out, 2), LETHE_ERR_INVALID);  /* long */
-	assert_int_equal(lt_unhex("abcg", out, 2), LETHE_ERR_INVALID);    /* not hex */
-	assert_int_equal(lt_unhex("ab d", out, 2), LETHE_ERR_INVALID);    /* space */
-	assert_int_equal(lt_unhex("abcd\n", out, 2), LETHE_ERR_INVALID);  /* trailing newline */
+	(void) state;
+	assert_int_equal(lt_unhex("abc", out, 2), LETHE_ERR_INVALID);    /* short */
+	assert_int_equal(lt_unhex("abcdef", out, 2), LETHE_ERR_INVALID); /* long */
+	assert_int_equal(lt_unhex("abcg", out, 2), LETHE_ERR_INVALID);   /* not hex */
+	assert_int_equal(lt_unhex("ab d", out, 2), LETHE_ERR_INVALID);   /* space */
+	assert_int_equal(lt_unhex("abcd\n", out, 2), LETHE_ERR_INVALID); /* trailing newline */
 	/* A failed parse leaves nothing of the partial output behind (it may be a key). */
 	assert_int_equal(out[0], 0);
 	assert_int_equal(out[1], 0);
@@ -75,7 +75,7 @@ static void test_sha256_abc(void **state)
 	uint8_t md[LT_SHA256_LEN];
 	struct lt_sha256 *h = NULL;
 
-	(void)state;
+	(void) state;
 	/* FIPS 180-2 appendix B.1. */
 	assert_int_equal(lt_sha256("abc", 3, md), LETHE_OK);
 	assert_hex_equal(md, sizeof(md),
@@ -95,12 +95,12 @@ static void test_sha256_abc(void **state)
 static void test_hmac_rfc4231_case2(void **state)
 {
 	static const char expected[] =
-		"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
 	const char *data = "what do ya want for nothing?";
 	uint8_t mac[LT_SHA256_LEN];
 	struct lt_hmac *h = NULL;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_hmac_sha256("Jefe", 4, data, strlen(data), mac), LETHE_OK);
 	assert_hex_equal(mac, sizeof(mac), expected);
 	assert_int_equal(lt_hmac_new("Jefe", 4, &h), LETHE_OK);
@@ -122,7 +122,7 @@ static void test_hkdf_rfc5869_case1(void **state)
 	uint8_t *info = unhex_alloc("f0f1f2f3f4f5f6f7f8f9", &info_len);
 	uint8_t okm[42];
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_hkdf(salt, salt_len, ikm, ikm_len, info, info_len, okm, sizeof(okm)),
 			 LETHE_OK);
 	assert_hex_equal(okm, sizeof(okm),
@@ -138,7 +138,7 @@ static void test_hkdf_rfc5869_case3(void **state)
 	uint8_t ikm[22];
 	uint8_t okm[42];
 
-	(void)state;
+	(void) state;
 	/* Case 3: no salt, no info. */
 	memset(ikm, 0x0b, sizeof(ikm));
 	assert_int_equal(lt_hkdf(NULL, 0, ikm, sizeof(ikm), NULL, 0, okm, sizeof(okm)), LETHE_OK);
@@ -150,16 +150,13 @@ static void test_hkdf_rfc5869_case3(void **state)
 /* ---- AES-256-GCM ------------------------------------------------------------------------ */
 
 /* The GCM specification (McGrew and Viega), test case 16: AES-256, 96-bit IV, AAD. */
-static const char gcm16_key[] =
-	"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
+static const char gcm16_key[] = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
 static const char gcm16_iv[] = "cafebabefacedbaddecaf888";
 static const char gcm16_aad[] = "feedfacedeadbeeffeedfacedeadbeefabaddad2";
-static const char gcm16_pt[] =
-	"d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
-	"1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39";
-static const char gcm16_ct[] =
-	"522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
-	"8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662";
+static const char gcm16_pt[] = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+			       "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39";
+static const char gcm16_ct[] = "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+			       "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662";
 static const char gcm16_tag[] = "76fc6ece0f4e1768cddf8853bb2d551b";
 
 struct gcm16 {
@@ -193,7 +190,7 @@ static void test_gcm_nist_vector(void **state)
 	uint8_t out[64];
 	uint8_t tag[LT_GCM_TAG_LEN];
 
-	(void)state;
+	(void) state;
 	gcm16_load(&v);
 	assert_int_equal(lt_gcm_seal(v.key, v.iv, v.aad, v.aad_len, v.pt, v.pt_len, out, tag),
 			 LETHE_OK);
@@ -214,9 +211,9 @@ static void test_gcm_open_rejects_and_wipes(void **state)
 {
 	struct gcm16 v;
 	uint8_t out[64];
-	uint8_t zero[64] = { 0 };
+	uint8_t zero[64] = {0};
 
-	(void)state;
+	(void) state;
 	gcm16_load(&v);
 	/* Flipped ciphertext bit: no plaintext comes out. */
 	v.ct[5] ^= 0x01;
@@ -244,11 +241,11 @@ static void test_gcm_open_rejects_and_wipes(void **state)
 
 static void test_gcm_empty(void **state)
 {
-	uint8_t key[LT_KEY_LEN] = { 0 };
-	uint8_t nonce[LT_GCM_NONCE_LEN] = { 0 };
+	uint8_t key[LT_KEY_LEN] = {0};
+	uint8_t nonce[LT_GCM_NONCE_LEN] = {0};
 	uint8_t tag[LT_GCM_TAG_LEN];
 
-	(void)state;
+	(void) state;
 	/* GCM spec test case 13: zero key, zero IV, nothing at all. */
 	assert_int_equal(lt_gcm_seal(key, nonce, NULL, 0, NULL, 0, NULL, tag), LETHE_OK);
 	assert_hex_equal(tag, sizeof(tag), "530f8afbc74536b9a963b4f1c4cb738b");
@@ -263,12 +260,12 @@ static void test_wrap_round_trip_and_aad_binding(void **state)
 {
 	uint8_t kek[LT_KEY_LEN], other_kek[LT_KEY_LEN], key[LT_KEY_LEN], back[LT_KEY_LEN];
 	uint8_t wrapped[LT_WRAPPED_LEN], wrapped2[LT_WRAPPED_LEN];
-	uint8_t zero[LT_KEY_LEN] = { 0 };
+	uint8_t zero[LT_KEY_LEN] = {0};
 	static const char aad[] = "lethe/v1/dek store=1 object=a";
 	static const char other_aad[] = "lethe/v1/dek store=1 object=b";
 	size_t i;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_random(kek, sizeof(kek)), LETHE_OK);
 	assert_int_equal(lt_random(other_kek, sizeof(other_kek)), LETHE_OK);
 	assert_int_equal(lt_random(key, sizeof(key)), LETHE_OK);
@@ -305,14 +302,14 @@ static void test_wrap_round_trip_and_aad_binding(void **state)
 static const char ed_priv[] = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 static const char ed_pub[] = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 static const char ed_sig[] =
-	"e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
-	"cf9b46bd25bf5f0595bbe24655141438e7a100b";
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
+    "cf9b46bd25bf5f0595bbe24655141438e7a100b";
 
 static void test_ed25519_rfc8032_test1(void **state)
 {
 	uint8_t priv[LT_ED25519_PRIV_LEN], pub[LT_ED25519_PUB_LEN], sig[LT_ED25519_SIG_LEN];
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_unhex(ed_priv, priv, sizeof(priv)), LETHE_OK);
 	assert_int_equal(lt_unhex(ed_pub, pub, sizeof(pub)), LETHE_OK);
 	assert_int_equal(lt_ed25519_sign(priv, "", 0, sig), LETHE_OK);
@@ -329,7 +326,7 @@ static void test_ed25519_keygen_sign_verify(void **state)
 	uint8_t sig[LT_ED25519_SIG_LEN];
 	static const char msg[] = "{\"object\":\"3f1c\"}";
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_ed25519_keygen(priv, pub), LETHE_OK);
 	assert_int_equal(lt_ed25519_keygen(priv, pub2), LETHE_OK);
 	assert_memory_not_equal(pub, pub2, sizeof(pub));
@@ -340,18 +337,19 @@ static void test_ed25519_keygen_sign_verify(void **state)
 
 static void test_ed25519_pem(void **state)
 {
-	static const char expected_pem[] = "-----BEGIN PUBLIC KEY-----\n"
-					   "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
-					   "-----END PUBLIC KEY-----\n";
+	static const char expected_pem[] =
+	    "-----BEGIN PUBLIC KEY-----\n"
+	    "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+	    "-----END PUBLIC KEY-----\n";
 	static const char rsa_pem[] =
-		"-----BEGIN PUBLIC KEY-----\n"
-		"MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAMOKfOStdkblfaklLJM64ZqAKxtGsYo5\n"
-		"t227q1ZwiMExED+mSx5Kie3S8XdYExtzdcreiktpBaZ5A+gjE1VJOfkCAwEAAQ==\n"
-		"-----END PUBLIC KEY-----\n";
+	    "-----BEGIN PUBLIC KEY-----\n"
+	    "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAMOKfOStdkblfaklLJM64ZqAKxtGsYo5\n"
+	    "t227q1ZwiMExED+mSx5Kie3S8XdYExtzdcreiktpBaZ5A+gjE1VJOfkCAwEAAQ==\n"
+	    "-----END PUBLIC KEY-----\n";
 	uint8_t pub[LT_ED25519_PUB_LEN], back[LT_ED25519_PUB_LEN];
 	char *pem = NULL;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_unhex(ed_pub, pub, sizeof(pub)), LETHE_OK);
 	assert_int_equal(lt_ed25519_pub_to_pem(pub, &pem), LETHE_OK);
 	assert_string_equal(pem, expected_pem);
@@ -367,7 +365,7 @@ static void test_ed25519_pem(void **state)
 
 static void test_memeq(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_true(lt_memeq("abcd", "abcd", 4));
 	assert_false(lt_memeq("abcd", "abce", 4));
 	assert_true(lt_memeq("a", "b", 0));
@@ -375,9 +373,9 @@ static void test_memeq(void **state)
 
 static void test_random(void **state)
 {
-	uint8_t a[32] = { 0 }, b[32] = { 0 };
+	uint8_t a[32] = {0}, b[32] = {0};
 
-	(void)state;
+	(void) state;
 	assert_int_equal(lt_random(a, sizeof(a)), LETHE_OK);
 	assert_int_equal(lt_random(b, sizeof(b)), LETHE_OK);
 	assert_memory_not_equal(a, b, sizeof(a));
@@ -390,7 +388,7 @@ static void test_secmem(void **state)
 	uint8_t *p;
 	size_t i;
 
-	(void)state;
+	(void) state;
 	lt_secmem_init();
 	lt_secmem_init(); /* idempotent */
 	assert_int_equal(getrlimit(RLIMIT_CORE, &core), 0);
@@ -414,22 +412,22 @@ static void test_secmem(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hex_round_trip),
-		cmocka_unit_test(test_unhex_rejects),
-		cmocka_unit_test(test_sha256_abc),
-		cmocka_unit_test(test_hmac_rfc4231_case2),
-		cmocka_unit_test(test_hkdf_rfc5869_case1),
-		cmocka_unit_test(test_hkdf_rfc5869_case3),
-		cmocka_unit_test(test_gcm_nist_vector),
-		cmocka_unit_test(test_gcm_open_rejects_and_wipes),
-		cmocka_unit_test(test_gcm_empty),
-		cmocka_unit_test(test_wrap_round_trip_and_aad_binding),
-		cmocka_unit_test(test_ed25519_rfc8032_test1),
-		cmocka_unit_test(test_ed25519_keygen_sign_verify),
-		cmocka_unit_test(test_ed25519_pem),
-		cmocka_unit_test(test_memeq),
-		cmocka_unit_test(test_random),
-		cmocka_unit_test(test_secmem),
+	    cmocka_unit_test(test_hex_round_trip),
+	    cmocka_unit_test(test_unhex_rejects),
+	    cmocka_unit_test(test_sha256_abc),
+	    cmocka_unit_test(test_hmac_rfc4231_case2),
+	    cmocka_unit_test(test_hkdf_rfc5869_case1),
+	    cmocka_unit_test(test_hkdf_rfc5869_case3),
+	    cmocka_unit_test(test_gcm_nist_vector),
+	    cmocka_unit_test(test_gcm_open_rejects_and_wipes),
+	    cmocka_unit_test(test_gcm_empty),
+	    cmocka_unit_test(test_wrap_round_trip_and_aad_binding),
+	    cmocka_unit_test(test_ed25519_rfc8032_test1),
+	    cmocka_unit_test(test_ed25519_keygen_sign_verify),
+	    cmocka_unit_test(test_ed25519_pem),
+	    cmocka_unit_test(test_memeq),
+	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_secmem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
