@@ -101,11 +101,23 @@ expect_exit 3 lethe get "$x"
 note "sweep"
 fa=$(object_file "$a")
 fb=$(object_file "$b")
+# the wrapped data keys about to be destroyed, to look for them on disk afterwards
+dek_a=$(sqlite3 "$STORE/meta.db" "SELECT hex(wrapped_dek) FROM objects WHERE id = '$a'")
+dek_b=$(sqlite3 "$STORE/meta.db" "SELECT hex(wrapped_dek) FROM objects WHERE id = '$b'")
+[ ${#dek_a} -eq 120 ] && [ ${#dek_b} -eq 120 ] || fail "no wrapped DEK before the sweep"
 sweep_json
 assert_eq "$(count shredded)" "2" "shredded"
 assert_eq "$(count held)" "2" "held"
 assert_eq "$(count failed)" "0" "failed"
 assert_eq "$(count dry_run)" "false" "dry_run"
+note "no copy of a shredded object's wrapped DEK in meta.db or its WAL"
+for f in "$STORE"/meta.db*; do
+	hex=$(od -An -v -tx1 "$f" | tr -d ' \n' | tr 'a-f' 'A-F')
+	case $hex in
+	*"$dek_a"* | *"$dek_b"*) fail "a shredded object's wrapped DEK is still in $f" ;;
+	esac
+done
+assert_eq "$(sqlite3 "$STORE/meta.db" "SELECT count(*) FROM objects WHERE id IN ('$a', '$b') AND wrapped_dek IS NULL")" "2" "DEKs nulled"
 for id in "$a" "$b"; do
 	expect_exit 3 lethe get "$id"
 	assert_one_line "$ERR"
