@@ -3,6 +3,8 @@
  * that turns an enum lethe_err into an exit code.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +49,10 @@ static const struct cli_command commands[] = {
      "  --passphrase-file FILE  the officer's passphrase for --force; else a prompt\n"},
     {"hold", cmd_hold,
      "lethe hold set ID|--group G --reason TEXT\n"
-     "lethe hold clear ID|--group G [--passphrase-file FILE]",
+     "lethe hold clear ID|--group G [--reason TEXT] [--passphrase-file FILE]",
      "place or clear a legal hold",
      "A held object is never shredded. A group hold also covers objects written later.\n"
-     "Clearing a hold takes an officer passphrase.\n"},
+     "Clearing a hold takes an officer passphrase; its --reason goes into the audit log.\n"},
     {"retention", cmd_retention, "lethe retention extend ID|--group G --until DATE|--by DURATION",
      "lengthen retention (never shortens)",
      "  --until DATE     YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); refused if earlier\n"
@@ -217,6 +219,23 @@ static int close_stdout(int code)
 	return code;
 }
 
+/*
+ * A closed stdin, stdout or stderr would be handed to the next open(): `lethe put - <&-` would
+ * then read the store's own files as the object, and output could land in meta.db. Hold each
+ * closed one with /dev/null opened the wrong way round, so that using it fails with EBADF
+ * just as the closed descriptor would.
+ */
+static void hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* open() takes the lowest free descriptor: fd itself, the lower ones being held */
+		if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			_exit(EXIT_ERROR);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -234,6 +253,14 @@ int main(int argc, char **argv)
 	/* Keys pass through this process: never leave them in a core file. */
 	struct rlimit no_core = {0, 0};
 	(void) setrlimit(RLIMIT_CORE, &no_core);
+	hold_std_fds();
+	/*
+	 * A full pipe (`lethe get ID | head`) and a file size limit (RLIMIT_FSIZE) become EPIPE
+	 * and EFBIG from write(): the command then fails with one line and its audit record,
+	 * and a put removes its staged file, instead of the process dying half way.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 
 	const char *env_store = getenv("LETHE_STORE");
 	if (env_store != NULL && env_store[0] != '\0')

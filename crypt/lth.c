@@ -659,12 +659,14 @@ static enum lethe_err lth_write_verified(int fd, const struct lth_range *range,
 
 /*
  * A ring of batches shared by the calling thread and the workers. Sequence numbers 0, 1, 2...
- * name the batches of a job in order; seq lives in slots[seq % nslots]. The calling thread
- * publishes a seq once its slot holds input, a worker claims it and marks it done, and the
- * calling thread releases it after writing it out, in order. Invariant:
- * released <= claimed <= published <= released + nslots.
+ * name the batches of a job in order; seq lives in slots[seq % nslots]. A worker claims the
+ * next seq, fills its slot (decryption: pread; encryption: the next batch of the input, one
+ * reader at a time so that the input is read in order), seals or opens it and marks it done;
+ * the calling thread writes done slots out in order and releases them. Decryption knows its
+ * batches up front and publishes them as slots are released; encryption claims while the ring
+ * has room and until the input ends. Invariant: released <= claimed <= released + nslots.
  */
-enum lth_slot_state { LTH_SLOT_FREE, LTH_SLOT_READY, LTH_SLOT_DONE };
+enum lth_slot_state { LTH_SLOT_FREE, LTH_SLOT_DONE };
 
 struct lth_slot {
 	struct lth_batch batch;
@@ -672,9 +674,6 @@ struct lth_slot {
 	enum lethe_err rc;
 	char detail[LTH_DETAIL_MAX]; /* the worker's error detail (details are per thread) */
 };
-
-typedef enum lethe_err (*lth_work_fn)(const void *job, EVP_CIPHER_CTX *ctx, struct lth_batch *batch,
-				      uint64_t seq);
 
 struct lth_pool;
 
@@ -693,46 +692,27 @@ struct lth_pool {
 	unsigned nctx;     /* workers with a context */
 	unsigned nworkers; /* workers started */
 	size_t buf_len;
-	lth_work_fn work;
+	void *(*thread_main)(void *); /* lth_worker_open() or lth_worker_seal() */
 	const void *job;
-	uint64_t published;
+	uint64_t published; /* decryption: seqs a worker may claim */
 	uint64_t claimed;
 	uint64_t released;
-	int closed; /* nothing more will be published */
-	int stop;   /* a failure: workers leave */
+	int closed;  /* nothing more to claim: all published, or the input has ended */
+	int reading; /* encryption: a worker is reading the input */
+	int stop;    /* a failure: workers leave */
 	int sync_ready;
 };
 
-static void *lth_worker_main(void *arg)
+/* Record the outcome of a worker's slot (its detail is per thread: copy it) and hand it on. */
+static void lth_slot_done(struct lth_pool *p, struct lth_slot *slot, enum lethe_err rc)
 {
-	struct lth_worker *w = arg;
-	struct lth_pool *p = w->pool;
-
+	if (rc != LETHE_OK)
+		snprintf(slot->detail, sizeof(slot->detail), "%s", lt_err_detail());
 	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		struct lth_slot *slot;
-		enum lethe_err rc;
-		uint64_t seq;
-
-		while (!p->stop && !p->closed && p->claimed == p->published)
-			pthread_cond_wait(&p->changed, &p->lock);
-		if (p->stop || p->claimed == p->published)
-			break;
-		seq = p->claimed++;
-		slot = &p->slots[seq % p->nslots];
-		pthread_mutex_unlock(&p->lock);
-
-		rc = p->work(p->job, w->ctx, &slot->batch, seq);
-		if (rc != LETHE_OK)
-			snprintf(slot->detail, sizeof(slot->detail), "%s", lt_err_detail());
-
-		pthread_mutex_lock(&p->lock);
-		slot->rc = rc;
-		slot->state = LTH_SLOT_DONE;
-		pthread_cond_broadcast(&p->changed);
-	}
+	slot->rc = rc;
+	slot->state = LTH_SLOT_DONE;
+	pthread_cond_broadcast(&p->changed);
 	pthread_mutex_unlock(&p->lock);
-	return NULL;
 }
 
 /* Tell the workers to leave (after a failure, or because the job is complete) and join them. */
@@ -782,7 +762,7 @@ static void lth_pool_spawn(struct lth_pool *p, unsigned want)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < want; i++) {
-		if (pthread_create(&p->workers[i].thread, NULL, lth_worker_main, &p->workers[i]) !=
+		if (pthread_create(&p->workers[i].thread, NULL, p->thread_main, &p->workers[i]) !=
 		    0)
 			break;
 		p->nworkers++;
@@ -798,7 +778,7 @@ static void lth_pool_spawn(struct lth_pool *p, unsigned want)
  */
 static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t buf_len,
 				     const EVP_CIPHER *aes, const uint8_t key[LT_KEY_LEN], int enc,
-				     lth_work_fn work, const void *job)
+				     void *(*thread_main)(void *), const void *job)
 {
 	enum lethe_err rc;
 	unsigned i;
@@ -806,7 +786,7 @@ static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t b
 	memset(p, 0, sizeof(*p));
 	p->nslots = 2 * want;
 	p->buf_len = buf_len;
-	p->work = work;
+	p->thread_main = thread_main;
 	p->job = job;
 	if (pthread_mutex_init(&p->lock, NULL) != 0)
 		return lt_err(LETHE_ERR_INTERNAL, "pthread_mutex_init failed");
@@ -849,7 +829,8 @@ static struct lth_slot *lth_pool_wait_done(struct lth_pool *p, uint64_t seq)
 
 /*
  * Hand @p slot back to the ring after writing it out. For a decryption, whose @p total batches
- * are known up front, this also publishes the next one (0: encryption, the reader publishes).
+ * are known up front, this also publishes the next one (0 for an encryption, whose workers
+ * claim while the ring has room).
  */
 static void lth_pool_release(struct lth_pool *p, struct lth_slot *slot, uint64_t total)
 {
@@ -891,117 +872,86 @@ static unsigned lth_thread_count(unsigned threads, uint64_t bytes)
 
 struct lth_seal_job {
 	const uint8_t *header;
-	size_t seg_size;
+	struct lth_source *src; /* read by one worker at a time, under the pool's "reading" */
+	size_t room;            /* segments per batch */
 };
 
-static enum lethe_err lth_work_seal(const void *job, EVP_CIPHER_CTX *ctx, struct lth_batch *batch,
-				    uint64_t seq)
+/*
+ * Encryption worker: claim the next slot while the ring has room, fill it with the next batch
+ * of the input (one reader at a time, so batches are read in order), then seal it, in parallel
+ * with the other workers' sealing and the calling thread's hashing and writing.
+ */
+static void *lth_worker_seal(void *arg)
 {
-	const struct lth_seal_job *j = job;
+	struct lth_worker *w = arg;
+	struct lth_pool *p = w->pool;
+	const struct lth_seal_job *j = p->job;
 
-	(void) seq;
-	return lth_seal_batch(ctx, j->header, j->seg_size, batch);
-}
-
-enum lth_step { LTH_STEP_WRITE, LTH_STEP_READ, LTH_STEP_FINISH };
-
-/* What the calling thread of a parallel encryption does next (called with the lock held). */
-static enum lth_step lth_encrypt_next_step(struct lth_pool *p)
-{
-	for (;;) {
-		const struct lth_slot *head = &p->slots[p->released % p->nslots];
-
-		if (p->released < p->published && head->state == LTH_SLOT_DONE)
-			return LTH_STEP_WRITE;
-		if (!p->closed && p->published < p->released + p->nslots)
-			return LTH_STEP_READ;
-		if (p->closed && p->released == p->published)
-			return LTH_STEP_FINISH;
-		pthread_cond_wait(&p->changed, &p->lock);
-	}
-}
-
-/* Publish the slot of seq p->published, filled with input (the lock is not held). */
-static void lth_encrypt_publish(struct lth_pool *p, struct lth_slot *slot)
-{
 	pthread_mutex_lock(&p->lock);
-	slot->rc = LETHE_OK;
-	slot->state = LTH_SLOT_READY;
-	p->published++;
-	p->closed = slot->batch.final;
-	pthread_cond_broadcast(&p->changed);
+	for (;;) {
+		struct lth_slot *slot;
+		enum lethe_err rc;
+
+		while (!p->stop && !p->closed &&
+		       (p->reading || p->claimed == p->released + p->nslots))
+			pthread_cond_wait(&p->changed, &p->lock);
+		if (p->stop || p->closed)
+			break;
+		slot = &p->slots[p->claimed++ % p->nslots];
+		p->reading = 1;
+		pthread_mutex_unlock(&p->lock);
+
+		rc = lth_source_fill(j->src, &slot->batch, j->room);
+
+		pthread_mutex_lock(&p->lock);
+		p->reading = 0;
+		/* After the final batch, or a failed read, there is nothing more to claim. */
+		p->closed = rc != LETHE_OK || slot->batch.final;
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->lock);
+
+		if (rc == LETHE_OK)
+			rc = lth_seal_batch(w->ctx, j->header, j->src->seg_size, &slot->batch);
+		lth_slot_done(p, slot, rc);
+		pthread_mutex_lock(&p->lock);
+	}
 	pthread_mutex_unlock(&p->lock);
-}
-
-/* Fill the free slot of seq p->published from the input and publish it. */
-static enum lethe_err lth_encrypt_read(struct lth_pool *p, struct lth_source *src)
-{
-	struct lth_slot *slot = &p->slots[p->published % p->nslots];
-	enum lethe_err rc;
-
-	rc = lth_source_fill(src, &slot->batch, lth_batch_segments(src->seg_size));
-	if (rc == LETHE_OK)
-		lth_encrypt_publish(p, slot);
-	return rc;
-}
-
-/* Hash and write the sealed batch of seq p->released, then free its slot. */
-static enum lethe_err lth_encrypt_write(struct lth_pool *p, struct lth_writer *w, size_t seg_size)
-{
-	struct lth_slot *slot = &p->slots[p->released % p->nslots];
-	enum lethe_err rc;
-
-	if (slot->rc != LETHE_OK)
-		return lth_slot_error(slot);
-	rc = lth_emit(w, slot->batch.buf, lth_batch_bytes(&slot->batch, seg_size));
-	if (rc != LETHE_OK)
-		return rc;
-	lth_pool_release(p, slot, 0);
-	return LETHE_OK;
+	return NULL;
 }
 
 /*
- * The calling thread reads, hashes and writes (SHA-256 costs more than AES-GCM, so hashing
- * overlaps with the workers' sealing); workers seal. @p first is the first batch, already
- * read: its buffer is traded for one of the pool's. *alone is set when no worker could be
- * started: nothing was done then, and @p first is untouched.
+ * Workers read and seal; the calling thread hashes and writes in order (SHA-256 costs more than
+ * AES-GCM, so hashing overlaps with the workers' sealing). *alone is set when no worker could
+ * be started: nothing was done then.
  */
 static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct lth_keys *keys,
 					   const uint8_t *header, struct lth_source *src,
-					   unsigned nthreads, struct lth_writer *w,
-					   struct lth_batch *first, int *alone)
+					   unsigned nthreads, struct lth_writer *w, int *alone)
 {
-	struct lth_slot *slot;
-	uint8_t *spare;
-	size_t buf_len = lth_batch_segments(src->seg_size) * (src->seg_size + LTH_TAG_LEN);
-	struct lth_seal_job job = {header, src->seg_size};
+	struct lth_seal_job job = {header, src, lth_batch_segments(src->seg_size)};
 	struct lth_pool pool;
+	struct lth_slot *slot;
 	enum lethe_err rc;
-	enum lth_step step;
+	uint64_t seq;
+	int final = 0;
 
 	*alone = 0;
-	rc = lth_pool_start(&pool, nthreads, buf_len, aes, keys->payload, 1, lth_work_seal, &job);
+	rc = lth_pool_start(&pool, nthreads, job.room * (src->seg_size + LTH_TAG_LEN), aes,
+			    keys->payload, 1, lth_worker_seal, &job);
 	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
 		goto out;
 	}
-	if (rc != LETHE_OK)
-		goto out;
-	slot = &pool.slots[0];
-	spare = slot->batch.buf;
-	slot->batch = *first;
-	first->buf = spare;
-	lth_encrypt_publish(&pool, slot);
-	while (rc == LETHE_OK) {
-		pthread_mutex_lock(&pool.lock);
-		step = lth_encrypt_next_step(&pool);
-		pthread_mutex_unlock(&pool.lock);
-		if (step == LTH_STEP_FINISH)
+	/* Every seq up to the final batch (or a failed read) is claimed and marked done. */
+	for (seq = 0; rc == LETHE_OK && !final; seq++) {
+		slot = lth_pool_wait_done(&pool, seq);
+		if (slot->rc != LETHE_OK) {
+			rc = lth_slot_error(slot);
 			break;
-		if (step == LTH_STEP_WRITE)
-			rc = lth_encrypt_write(&pool, w, src->seg_size);
-		else
-			rc = lth_encrypt_read(&pool, src);
+		}
+		rc = lth_emit(w, slot->batch.buf, lth_batch_bytes(&slot->batch, src->seg_size));
+		final = slot->batch.final;
+		lth_pool_release(&pool, slot, 0);
 	}
 out:
 	lth_pool_destroy(&pool);
@@ -1009,9 +959,9 @@ out:
 }
 
 /*
- * Everything after the header. The first batch is read before deciding on threads: most
- * objects fit in one, and then starting workers is pure cost (their size is not known
- * beforehand when they come from a pipe).
+ * Everything after the header. The first batch is done here before deciding on threads: most
+ * objects fit in one, and then starting workers is pure cost (the size of an input that comes
+ * from a pipe is not known beforehand).
  */
 static enum lethe_err lth_encrypt_body(const EVP_CIPHER *aes, const struct lth_keys *keys,
 				       EVP_CIPHER_CTX *ctx, const uint8_t *header,
@@ -1027,17 +977,17 @@ static enum lethe_err lth_encrypt_body(const EVP_CIPHER *aes, const struct lth_k
 	b.buf = lth_buf_new(buf_len);
 	if (!b.buf)
 		return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
-	rc = lth_source_fill(src, &b, room);
-	if (rc == LETHE_OK && !b.final && nthreads > 1)
-		rc = lth_encrypt_parallel(aes, keys, header, src, nthreads, w, &b, &alone);
-	while (rc == LETHE_OK && alone) {
-		rc = lth_seal_batch(ctx, header, src->seg_size, &b);
+	do {
+		rc = lth_source_fill(src, &b, room);
+		if (rc == LETHE_OK)
+			rc = lth_seal_batch(ctx, header, src->seg_size, &b);
 		if (rc == LETHE_OK)
 			rc = lth_emit(w, b.buf, lth_batch_bytes(&b, src->seg_size));
-		if (rc != LETHE_OK || b.final)
-			break;
-		rc = lth_source_fill(src, &b, room);
-	}
+		if (rc == LETHE_OK && !b.final && nthreads > 1) {
+			rc = lth_encrypt_parallel(aes, keys, header, src, nthreads, w, &alone);
+			nthreads = 1; /* done, or no thread could be started: go on alone */
+		}
+	} while (rc == LETHE_OK && alone && !b.final);
 	lth_buf_free(b.buf, buf_len);
 	return rc;
 }
@@ -1170,22 +1120,50 @@ static void lth_open_job_batch(const struct lth_open_job *j, uint64_t seq, struc
 	b->count = left < j->room ? (size_t) left : j->room;
 }
 
-static enum lethe_err lth_work_open(const void *job, EVP_CIPHER_CTX *ctx, struct lth_batch *batch,
-				    uint64_t seq)
+/* Decryption worker: claim published batches, read and open them. */
+static void *lth_worker_open(void *arg)
 {
-	const struct lth_open_job *j = job;
+	struct lth_worker *w = arg;
+	struct lth_pool *p = w->pool;
+	const struct lth_open_job *j = p->job;
 
-	lth_open_job_batch(j, seq, batch);
-	return lth_open_batch(j->reader, ctx, batch);
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct lth_slot *slot;
+		uint64_t seq;
+
+		while (!p->stop && !p->closed && p->claimed == p->published)
+			pthread_cond_wait(&p->changed, &p->lock);
+		if (p->stop || p->claimed == p->published)
+			break;
+		seq = p->claimed++;
+		slot = &p->slots[seq % p->nslots];
+		pthread_mutex_unlock(&p->lock);
+
+		lth_open_job_batch(j, seq, &slot->batch);
+		lth_slot_done(p, slot, lth_open_batch(j->reader, w->ctx, &slot->batch));
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
 }
 
-/* Verified segments go out before the failure of the next one is reported. */
+/*
+ * Verified segments go out before the failure of the next one (@p open_rc, its detail
+ * recorded) is reported; a failure to write them is reported instead.
+ */
 static enum lethe_err lth_batch_out(const struct lth_open_job *j, const struct lth_batch *b,
 				    enum lethe_err open_rc, int out_fd, uint64_t *written)
 {
-	enum lethe_err rc = lth_write_verified(out_fd, j->range, &j->reader->layout, b, written);
+	char detail[LTH_DETAIL_MAX] = "";
+	enum lethe_err rc;
 
-	return rc != LETHE_OK ? rc : open_rc;
+	if (open_rc != LETHE_OK)
+		snprintf(detail, sizeof(detail), "%s", lt_err_detail());
+	rc = lth_write_verified(out_fd, j->range, &j->reader->layout, b, written);
+	if (rc != LETHE_OK || open_rc == LETHE_OK)
+		return rc;
+	return lt_err(open_rc, "%s", detail);
 }
 
 static enum lethe_err lth_decrypt_serial(const struct lth_open_job *j, EVP_CIPHER_CTX *ctx,
@@ -1220,7 +1198,7 @@ static enum lethe_err lth_decrypt_parallel(const struct lth_open_job *j, uint64_
 
 	*alone = 0;
 	rc = lth_pool_start(&pool, nthreads, j->room * r->layout.stride, r->aes, r->keys->payload,
-			    0, lth_work_open, j);
+			    0, lth_worker_open, j);
 	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
 		goto out;

@@ -225,8 +225,10 @@ enum lethe_err lt_sha256_new(struct lt_sha256 **out)
 
 	*out = NULL;
 	h = calloc(1, sizeof(*h));
-	if (!h)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory for a SHA-256 context");
+	if (!h) {
+		(void) lt_err(LETHE_ERR_NOMEM, "out of memory for a SHA-256 context");
+		return LETHE_ERR_NOMEM;
+	}
 	h->md = EVP_MD_CTX_new();
 	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
 		lt_sha256_free(h);
@@ -271,14 +273,17 @@ enum lethe_err lt_hmac_new(const void *key, size_t key_len, struct lt_hmac **out
 
 	*out = NULL;
 	h = calloc(1, sizeof(*h));
-	if (!h)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory for an HMAC context");
+	if (!h) {
+		(void) lt_err(LETHE_ERR_NOMEM, "out of memory for an HMAC context");
+		return LETHE_ERR_NOMEM;
+	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
 	mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	if (!mac || !(h->mac = EVP_MAC_CTX_new(mac)) ||
 	    EVP_MAC_init(h->mac, key, key_len, params) != 1) {
-		rc = lt_crypto_fail("HMAC-SHA256 init");
+		(void) lt_crypto_fail("HMAC-SHA256 init");
+		rc = LETHE_ERR_CRYPTO;
 		goto out;
 	}
 	*out = h;
@@ -358,23 +363,68 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg, size_t len,
-			       uint8_t sig[LT_ED25519_SIG_LEN])
+/* Sign with a key whose public half is already known (@p pkey NULL: a failed key setup). */
+static enum lethe_err ed25519_sign_pkey(EVP_PKEY *pkey, const void *msg, size_t len,
+					uint8_t sig[LT_ED25519_SIG_LEN])
 {
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *md = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	size_t sig_len = LT_ED25519_SIG_LEN;
 	enum lethe_err rc = LETHE_OK;
 
-	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, LT_ED25519_PRIV_LEN);
-	md = EVP_MD_CTX_new();
 	/* Ed25519 is one-shot: no digest, the whole message at once. */
 	if (!pkey || !md || EVP_DigestSignInit(md, NULL, NULL, NULL, pkey) != 1 ||
 	    EVP_DigestSign(md, sig, &sig_len, msg, len) != 1 || sig_len != LT_ED25519_SIG_LEN)
 		rc = lt_crypto_fail("Ed25519 sign");
 	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg, size_t len,
+			       uint8_t sig[LT_ED25519_SIG_LEN])
+{
+	EVP_PKEY *pkey;
+	enum lethe_err rc;
+
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, LT_ED25519_PRIV_LEN);
+	rc = ed25519_sign_pkey(pkey, msg, len, sig);
 	EVP_PKEY_free(pkey);
 	return rc;
+}
+
+struct lt_ed25519_key {
+	EVP_PKEY *pkey;
+};
+
+enum lethe_err lt_ed25519_key_new(const uint8_t priv[LT_ED25519_PRIV_LEN],
+				  struct lt_ed25519_key **out)
+{
+	struct lt_ed25519_key *key;
+
+	*out = NULL;
+	key = calloc(1, sizeof(*key));
+	if (!key)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for a signing key");
+	key->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, LT_ED25519_PRIV_LEN);
+	if (!key->pkey) {
+		free(key);
+		return lt_crypto_fail("Ed25519 key setup");
+	}
+	*out = key;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_ed25519_key_sign(struct lt_ed25519_key *key, const void *msg, size_t len,
+				   uint8_t sig[LT_ED25519_SIG_LEN])
+{
+	return ed25519_sign_pkey(key ? key->pkey : NULL, msg, len, sig);
+}
+
+void lt_ed25519_key_free(struct lt_ed25519_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey); /* cleanses its copy of the seed */
+	free(key);
 }
 
 enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg, size_t len,

@@ -73,6 +73,18 @@ enum lethe_err lt_ed25519_keygen(uint8_t priv[LT_ED25519_PRIV_LEN],
 				 uint8_t pub[LT_ED25519_PUB_LEN]);
 enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg,
 			       size_t len, uint8_t sig[LT_ED25519_SIG_LEN]);
+/*
+ * An Ed25519 private key kept ready to sign many messages: lt_ed25519_sign() derives the
+ * public half from the seed on every call (a scalar multiplication, as costly as the signature
+ * itself), a sweep signs one certificate per object. The key lives in OpenSSL's memory until
+ * lt_ed25519_key_free(), which wipes it.
+ */
+struct lt_ed25519_key;
+enum lethe_err lt_ed25519_key_new(const uint8_t priv[LT_ED25519_PRIV_LEN],
+				  struct lt_ed25519_key **out);
+enum lethe_err lt_ed25519_key_sign(struct lt_ed25519_key *key, const void *msg, size_t len,
+				   uint8_t sig[LT_ED25519_SIG_LEN]);
+void lt_ed25519_key_free(struct lt_ed25519_key *key);
 /* LETHE_ERR_INTEGRITY when the signature does not verify. */
 enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg,
 				 size_t len, const uint8_t sig[LT_ED25519_SIG_LEN]);

@@ -1037,8 +1037,8 @@ enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
 		goto out;
 	(void) snprintf(key, sizeof(key), "%u", version);
 	if (!json_object_get(keks, key) && json_object_size(keks) >= LT_KEYSTORE_KEKS_MAX) {
-		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: %d KEK versions are active already: rewrap "
-			    "and retire old versions first", path, LT_KEYSTORE_KEKS_MAX);
+		rc = lt_err(LETHE_ERR_KEK_IN_USE, "%d KEK versions are active already: rewrap "
+			    "and retire old versions first", LT_KEYSTORE_KEKS_MAX);
 		goto out;
 	}
 	lt_hex(wrapped, LT_KEYSTORE_WRAPPED_LEN, hex);

@@ -105,8 +105,9 @@ struct lt_keystore_kek {
 	uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN];
 };
 
-/* Add (or replace) version @p version. LETHE_ERR_KEYSTORE when LT_KEYSTORE_KEKS_MAX versions
- * are active already: retire old ones first. Durable (fsynced) when it returns. */
+/* Add (or replace) version @p version. LETHE_ERR_KEK_IN_USE (a refusal) when
+ * LT_KEYSTORE_KEKS_MAX versions are active already: retire old ones first. Durable (fsynced)
+ * when it returns. */
 enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
 				   const uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN]);
 

@@ -525,6 +525,7 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 		lt_tx_rollback(st);
 	lt_db_close(st->db);
 	lt_config_free(&st->cfg);
+	lt_ed25519_key_free(st->evidence_signer);
 	lt_secmem_free(st->keys, sizeof(*st->keys));
 	for (i = 0; i < st->log_len; i++)
 		free(st->log_queue[i].text);

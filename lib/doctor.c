@@ -97,15 +97,22 @@ static void check_kek_entries(struct doctor *d)
 
 		if (rc == LETHE_OK && row.state == LETHE_KEK_ACTIVE)
 			continue;
-		/* retired (a crash after the commit) or never committed (a crash in rotate) */
+		if (rc != LETHE_OK) {
+			/* a crash in rotate (the next rotation reuses it), or a newer meta.db's
+			 * key after a restore: never destroyed automatically */
+			report(d, LETHE_DOCTOR_WARN, "keys", "KEK version %u is in the keystore but "
+			       "not in the database (an interrupted rotation, or a database restored "
+			       "from before it)", keks[i].version);
+			continue;
+		}
+		/* retired, but a crash came between the commit and the keystore update */
 		if (d->repair && lt_keystore_kek_remove(st->keystore_path, keks[i].version) ==
 					 LETHE_OK)
-			report(d, LETHE_DOCTOR_REPAIRED, "keys", "KEK version %u removed from the "
-			       "keystore (%s)", keks[i].version, rc == LETHE_OK ? "retired" : "unused");
+			report(d, LETHE_DOCTOR_REPAIRED, "keys", "retired KEK version %u removed from "
+			       "the keystore", keks[i].version);
 		else
-			report(d, LETHE_DOCTOR_ERROR, "keys", "KEK version %u is still in the keystore "
-			       "but %s (doctor --repair removes it)", keks[i].version,
-			       rc == LETHE_OK ? "retired" : "was never committed");
+			report(d, LETHE_DOCTOR_ERROR, "keys", "retired KEK version %u is still in the "
+			       "keystore (doctor --repair removes it)", keks[i].version);
 	}
 	for (v = 1; v <= max; v++) {
 		bool found = false;

@@ -39,6 +39,9 @@ struct lethe_store {
 	struct lt_config cfg;
 	struct lt_db *db;
 	struct lt_handle_keys *keys;           /* lt_secmem */
+	/* the evidence seed ready to sign (set up once by lt_evidence_key_load(): a sweep signs
+	 * one certificate per object); wiped by lethe_store_close() */
+	struct lt_ed25519_key *evidence_signer;
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;               /* the keyslot that unlocked the handle */
 	bool officer;
@@ -108,7 +111,7 @@ enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek
 /* Create KEK @p version: a random key, wrapped, stored in the keystore (before its row). */
 enum lethe_err lt_kek_create(struct lethe_store *st, uint32_t version);
 
-/* Load the evidence signing seed into st->keys (once). */
+/* Load the evidence signing seed into st->keys and set up st->evidence_signer (once). */
 enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 
 /* ---- shredding (shred.c) ---- */

@@ -93,7 +93,7 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st)
 	enum lethe_err rc;
 
 	if (st->keys->evidence_loaded)
-		return LETHE_OK;
+		goto signer;
 	rc = lt_db_meta_get(st->db, "evidence_priv_wrapped", wrapped, sizeof(wrapped), &len);
 	if (rc == LETHE_OK && len != sizeof(wrapped))
 		rc = LETHE_ERR_NOT_FOUND;
@@ -106,9 +106,13 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st)
 			     st->keys->evidence_seed);
 	if (rc == LETHE_ERR_INTEGRITY)
 		return lt_err(LETHE_ERR_INTEGRITY, "the evidence signing key does not unwrap");
-	if (rc == LETHE_OK)
-		st->keys->evidence_loaded = true;
-	return rc;
+	if (rc != LETHE_OK)
+		return rc;
+	st->keys->evidence_loaded = true;
+signer:
+	if (st->evidence_signer)
+		return LETHE_OK;
+	return lt_ed25519_key_new(st->keys->evidence_seed, &st->evidence_signer);
 }
 
 static enum lethe_err need_officer(struct lethe_store *st, const char *action,

@@ -76,7 +76,8 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	rc = lt_cert_build(&f, &json, &len);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_cert_sign(st->keys->evidence_seed, json, len, cert.sig);
+	/* lt_cert_sign() with the seed, minus re-deriving its public half per certificate */
+	rc = lt_ed25519_key_sign(st->evidence_signer, json, len, cert.sig);
 	if (rc == LETHE_OK)
 		rc = lt_sha256(json, len, cert.sha256);
 	if (rc != LETHE_OK)
@@ -137,10 +138,18 @@ enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done)
 	rc = lt_db_unlink_pending(st->db, collect_unlink, &u);
 	if (rc == LETHE_OK)
 		rc = u.rc;
-	for (i = 0; rc == LETHE_OK && i < u.n; i++) {
-		rc = lt_obj_unlink(st->dir, u.ids[i]);
-		if (u.n > 1)
+	/* One file (rm): fsync its directory. More (sweeps, recovery): unlink them all, then one
+	 * syncfs() makes them durable together, instead of a directory fsync (a disk cache flush)
+	 * per file. Rows leave pending_unlinks only after that. */
+	if (u.n == 1) {
+		rc = lt_obj_unlink(st->dir, u.ids[0]);
+	} else {
+		for (i = 0; rc == LETHE_OK && i < u.n; i++) {
+			rc = lt_obj_unlink_nosync(st->dir, u.ids[i]);
 			LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
+		}
+		if (rc == LETHE_OK && u.n)
+			rc = lt_obj_unlinks_sync(st->dir);
 	}
 	if (u.n)
 		LT_FAULT("shred.after_unlink"); /* files gone, still queued */

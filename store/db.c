@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -1075,14 +1076,32 @@ void lt_db_rollback(struct lt_db *db)
 		run_quiet(db, ST_ROLLBACK);
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* TRUNCATE: copy every frame back and cut the WAL to zero bytes, so frames that held shredded
- * DEKs no longer exist in it. */
+ * DEKs no longer exist in it. SQLite returns SQLITE_BUSY at once, without calling the busy
+ * handler, while another connection holds the checkpoint lock (its auto-checkpoint after a
+ * commit, another sweep or retire): under concurrent writers that is frequent, so retry for
+ * as long as the busy timeout allows. */
 enum lethe_err lt_db_wal_checkpoint(struct lt_db *db)
 {
+	int64_t start = monotonic_ms();
 	int log = 0, done = 0;
 	int src;
 
-	src = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+	for (;;) {
+		src = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log,
+						&done);
+		if ((src & 0xff) != SQLITE_BUSY || monotonic_ms() - start >= db->busy_ms)
+			break;
+		usleep(10000);
+	}
 	if (src != SQLITE_OK)
 		return db_fail(db, src, "wal checkpoint");
 	return LETHE_OK;

@@ -319,6 +319,38 @@ enum lethe_err lt_obj_unlink(const char *store_dir, const char *id)
 	return fsync_dir_if_present(dir);
 }
 
+enum lethe_err lt_obj_unlink_nosync(const char *store_dir, const char *id)
+{
+	char path[LT_PATH_MAX];
+	enum lethe_err rc;
+
+	rc = lt_obj_path(store_dir, id, path, sizeof(path));
+	if (rc != LETHE_OK)
+		return rc;
+	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR)
+		return sys_fail(errno, path, "unlink");
+	return LETHE_OK;
+}
+
+enum lethe_err lt_obj_unlinks_sync(const char *store_dir)
+{
+	char dir[LT_PATH_MAX];
+	enum lethe_err rc;
+	int fd;
+
+	rc = path_fmt(dir, sizeof(dir), "%s/objects", store_dir);
+	if (rc != LETHE_OK)
+		return rc;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_fail(errno, dir, "open");
+	/* syncfs() reports writeback errors of the filesystem since Linux 5.8 */
+	if (syncfs(fd) != 0)
+		rc = sys_fail(errno, dir, "syncfs");
+	close(fd);
+	return rc;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Scan                                                                                     */
 

@@ -63,6 +63,17 @@ enum lethe_err lt_obj_open(const char *store_dir, const char *id, int *fd);
 /* Unlink object @p id's file (absent is fine) and fsync its directory. */
 enum lethe_err lt_obj_unlink(const char *store_dir, const char *id);
 
+/* Unlink object @p id's file (absent is fine) without waiting for the disk: a caller that
+ * unlinks many files makes them durable together with lt_obj_unlinks_sync(). */
+enum lethe_err lt_obj_unlink_nosync(const char *store_dir, const char *id);
+
+/*
+ * Make every unlink done so far in the store durable, a crashed process's included: one
+ * syncfs() of the store's filesystem, i.e. one journal commit and one cache flush for a whole
+ * batch, where lt_obj_unlink() costs a directory fsync (a flush) per file.
+ */
+enum lethe_err lt_obj_unlinks_sync(const char *store_dir);
+
 /* Each file under objects/ named like an object (fn gets the id and the path); files that are
  * not named like objects are reported with id NULL. Return non-zero from fn to stop. */
 typedef int (*lt_obj_fn)(const char *id, const char *path, void *ctx);

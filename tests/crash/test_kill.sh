@@ -90,7 +90,7 @@ while [ "$killed" -lt "$KILLS" ]; do
 		if kill -0 "$PID" 2>/dev/null; then
 			kill -9 "$PID" 2>/dev/null || true
 			rc=0
-			wait "$PID" || rc=$?
+			wait "$PID" 2>/dev/null || rc=$?
 			if [ "$rc" = 137 ]; then
 				killed=$((killed + 1))
 				kinds="$kinds ${OP%% *}"
@@ -98,7 +98,7 @@ while [ "$killed" -lt "$KILLS" ]; do
 			fi
 		else
 			rc=0
-			wait "$PID" || rc=$?
+			wait "$PID" 2>/dev/null || rc=$?
 		fi
 		# it ended on its own (perhaps just as the kill came)
 		finish_op "$rc"

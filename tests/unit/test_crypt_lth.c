@@ -26,9 +26,9 @@
 #define LETHE_KAT_DIR "tests/kat"
 #endif
 
-#define HEADER_LEN 104
-#define TAG_LEN    16
-#define S12        4096u
+#define HEADER_LEN ((size_t) 104)
+#define TAG_LEN    ((size_t) 16)
+#define S12        ((size_t) 4096)
 
 static const uint8_t test_dek[32] = {
     0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
@@ -396,7 +396,7 @@ static void kat_hex(const char *value, struct bytes *out)
 static void kat_set(struct kat *k, const char *key, const char *value)
 {
 	if (strcmp(key, "seg_log2") == 0)
-		k->seg_log2 = (unsigned) atoi(value);
+		k->seg_log2 = (unsigned) strtoul(value, NULL, 10);
 	else if (strcmp(key, "dek") == 0)
 		assert_int_equal(lt_unhex(value, k->dek, 32), LETHE_OK);
 	else if (strcmp(key, "object_id") == 0)
@@ -693,7 +693,7 @@ static void reseal(struct bytes *ct, const uint8_t *dek, const uint8_t *id, uint
 	uint8_t info[16 + 1 + 16];
 	uint8_t key[32], nonce[12] = {0};
 
-	memcpy(info, "LTH1 payload key", 16);
+	memcpy(info, "LTH1 payload key", 16); /* NOLINT(bugprone-not-null-terminated-result) */
 	info[16] = 1;
 	memcpy(info + 17, id, 16);
 	assert_int_equal(lt_hkdf(ct->data + 24, 32, dek, 32, info, 33, key, 32), LETHE_OK);

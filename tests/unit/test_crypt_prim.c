@@ -320,6 +320,26 @@ static void test_ed25519_rfc8032_test1(void **state)
 	assert_int_equal(lt_ed25519_verify(pub, "", 0, sig), LETHE_ERR_INTEGRITY);
 }
 
+static void test_ed25519_prepared_key(void **state)
+{
+	uint8_t priv[LT_ED25519_PRIV_LEN], sig[LT_ED25519_SIG_LEN], pub[LT_ED25519_PUB_LEN];
+	struct lt_ed25519_key *key = NULL;
+
+	(void) state;
+	assert_int_equal(lt_unhex(ed_priv, priv, sizeof(priv)), LETHE_OK);
+	assert_int_equal(lt_unhex(ed_pub, pub, sizeof(pub)), LETHE_OK);
+	assert_int_equal(lt_ed25519_key_new(priv, &key), LETHE_OK);
+	assert_non_null(key);
+	/* Same RFC 8032 answer as the one-shot signer, and again on reuse. */
+	assert_int_equal(lt_ed25519_key_sign(key, "", 0, sig), LETHE_OK);
+	assert_hex_equal(sig, sizeof(sig), ed_sig);
+	assert_int_equal(lt_ed25519_key_sign(key, "abc", 3, sig), LETHE_OK);
+	assert_int_equal(lt_ed25519_verify(pub, "abc", 3, sig), LETHE_OK);
+	lt_ed25519_key_free(key);
+	lt_ed25519_key_free(NULL);
+	assert_int_equal(lt_ed25519_key_sign(NULL, "", 0, sig), LETHE_ERR_CRYPTO);
+}
+
 static void test_ed25519_keygen_sign_verify(void **state)
 {
 	uint8_t priv[LT_ED25519_PRIV_LEN], pub[LT_ED25519_PUB_LEN], pub2[LT_ED25519_PUB_LEN];
@@ -424,6 +444,7 @@ int main(void)
 	    cmocka_unit_test(test_wrap_round_trip_and_aad_binding),
 	    cmocka_unit_test(test_ed25519_rfc8032_test1),
 	    cmocka_unit_test(test_ed25519_keygen_sign_verify),
+	    cmocka_unit_test(test_ed25519_prepared_key),
 	    cmocka_unit_test(test_ed25519_pem),
 	    cmocka_unit_test(test_memeq),
 	    cmocka_unit_test(test_random),
