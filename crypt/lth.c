@@ -921,8 +921,8 @@ static void *lth_worker_seal(void *arg)
 
 /*
  * Workers read and seal; the calling thread hashes and writes in order (SHA-256 costs more than
- * AES-GCM, so hashing overlaps with the workers' sealing). *alone is set when no worker could
- * be started: nothing was done then.
+ * AES-GCM, so hashing overlaps with the workers' sealing). @p nthreads >= 2 counts the calling
+ * thread. *alone is set when no worker could be started: nothing was done then.
  */
 static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct lth_keys *keys,
 					   const uint8_t *header, struct lth_source *src,
@@ -936,7 +936,11 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 	int final = 0;
 
 	*alone = 0;
-	rc = lth_pool_start(&pool, nthreads, job.room * (src->seg_size + LTH_TAG_LEN), aes,
+	/*
+	 * Hashing keeps the calling thread busy full time: it counts as one of the @p nthreads.
+	 * On two CPUs, one worker (read and seal) beside it beats two that would take turns.
+	 */
+	rc = lth_pool_start(&pool, nthreads - 1, job.room * (src->seg_size + LTH_TAG_LEN), aes,
 			    keys->payload, 1, lth_worker_seal, &job);
 	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
