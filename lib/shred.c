@@ -7,6 +7,8 @@
  * every copy of it in backups, is noise: that is the erase.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,29 +25,42 @@
 #include "store/db.h"
 #include "store/objfile.h"
 
-enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      int64_t now, const char *action, const char *reason,
-			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
+/*
+ * A certificate on its way into the database. A shred is split in three so that a sweep can
+ * sign a whole batch on both cores: shred_prepare() does what needs the database and the
+ * chain, in order (row shredded, certificate built on the previous one's SHA-256); signing
+ * needs neither; shred_record() stores the certificate and the audit record.
+ */
+struct shred_cert {
+	struct lt_db_cert cert; /* cert.json is json */
+	char *json;
+	const char *action;     /* of the audit record */
+	const char *error;      /* its detail: the rm reason, or that an officer forced it */
+};
+
+static void shred_cert_free(struct shred_cert *sc)
+{
+	free(sc->json);
+	sc->json = NULL;
+}
+
+/* Shred @p obj's row and build its certificate as number @p seq of the chain, after the
+ * certificate whose SHA-256 is @p prev. @p action and @p text must outlive @p sc. */
+static enum lethe_err shred_prepare(struct lethe_store *st, const struct lt_db_object *obj,
+				    int64_t now, const char *action, const char *reason,
+				    const char *text, bool forced, uint64_t seq,
+				    const uint8_t prev[32], struct shred_cert *sc)
 {
 	struct lt_cert_fields f;
-	struct lt_db_cert cert;
-	struct lt_audit_event ev = { .action = action, .object = obj->id, .group = obj->group };
-	char *json = NULL;
 	size_t len = 0;
 	bool lock;
-	uint64_t seq;
 	enum lethe_err rc;
 
-	rc = lt_evidence_key_load(st);
-	if (rc != LETHE_OK)
-		return rc;
+	memset(sc, 0, sizeof(*sc));
 	memset(&f, 0, sizeof(f));
-	memset(&cert, 0, sizeof(cert));
 	lt_uuid_generate(f.certificate_id);
-	rc = lt_db_cert_last(st->db, &seq, f.prev_sha256);
-	if (rc != LETHE_OK)
-		return rc;
-	f.seq = seq + 1;
+	f.seq = seq;
+	memcpy(f.prev_sha256, prev, 32);
 	lt_strlcpy(f.store_id, st->store_id, sizeof(f.store_id));
 	lt_strlcpy(f.object_id, obj->id, sizeof(f.object_id));
 	lt_strlcpy(f.group, obj->group, sizeof(f.group));
@@ -73,31 +88,71 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_cert_build(&f, &json, &len);
+	rc = lt_cert_build(&f, &sc->json, &len);
 	if (rc != LETHE_OK)
 		return rc;
-	/* lt_cert_sign() with the seed, minus re-deriving its public half per certificate */
-	rc = lt_ed25519_key_sign(st->evidence_signer, json, len, cert.sig);
+	rc = lt_sha256(sc->json, len, sc->cert.sha256);
+	if (rc != LETHE_OK) {
+		shred_cert_free(sc);
+		return rc;
+	}
+	lt_strlcpy(sc->cert.id, f.certificate_id, sizeof(sc->cert.id));
+	lt_strlcpy(sc->cert.object_id, obj->id, sizeof(sc->cert.object_id));
+	lt_strlcpy(sc->cert.group, obj->group, sizeof(sc->cert.group));
+	lt_strlcpy(sc->cert.reason, reason, sizeof(sc->cert.reason));
+	sc->cert.shredded_at = f.shredded_at;
+	sc->cert.json = (const uint8_t *)sc->json;
+	sc->cert.json_len = len;
+	sc->action = action;
+	sc->error = forced ? "forced early shred by officer" : text;
+	return LETHE_OK;
+}
+
+/* Sign with the evidence key: lt_cert_sign() with the seed, minus re-deriving its public half
+ * per certificate. */
+static enum lethe_err shred_sign(struct lt_ed25519_key *key, struct shred_cert *sc)
+{
+	return lt_ed25519_key_sign(key, sc->json, sc->cert.json_len, sc->cert.sig);
+}
+
+/* Store the signed certificate (the chain trigger checks its seq) and the audit record. */
+static enum lethe_err shred_record(struct lethe_store *st, struct shred_cert *sc,
+				   char cert_id[LETHE_ID_LEN + 1])
+{
+	struct lt_audit_event ev = { .action = sc->action, .object = sc->cert.object_id,
+				     .group = sc->cert.group, .error = sc->error };
+	uint64_t seq;
+	enum lethe_err rc;
+
+	rc = lt_db_cert_insert(st->db, &sc->cert, &seq);
 	if (rc == LETHE_OK)
-		rc = lt_sha256(json, len, cert.sha256);
-	if (rc != LETHE_OK)
-		goto out;
-	lt_strlcpy(cert.id, f.certificate_id, sizeof(cert.id));
-	lt_strlcpy(cert.object_id, obj->id, sizeof(cert.object_id));
-	lt_strlcpy(cert.group, obj->group, sizeof(cert.group));
-	lt_strlcpy(cert.reason, reason, sizeof(cert.reason));
-	cert.shredded_at = f.shredded_at;
-	cert.json = (const uint8_t *)json;
-	cert.json_len = len;
-	rc = lt_db_cert_insert(st->db, &cert, &seq);
-	if (rc != LETHE_OK)
-		goto out;
-	ev.error = forced ? "forced early shred by officer" : text;
-	rc = lt_audit_append(st, &ev);
+		rc = lt_audit_append(st, &ev);
 	if (rc == LETHE_OK && cert_id)
-		memcpy(cert_id, f.certificate_id, LETHE_ID_LEN + 1);
-out:
-	free(json);
+		memcpy(cert_id, sc->cert.id, LETHE_ID_LEN + 1);
+	return rc;
+}
+
+enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
+			      int64_t now, const char *action, const char *reason,
+			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
+{
+	struct shred_cert sc;
+	uint8_t prev[32];
+	uint64_t seq;
+	enum lethe_err rc;
+
+	rc = lt_evidence_key_load(st);
+	if (rc == LETHE_OK)
+		rc = lt_db_cert_last(st->db, &seq, prev);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = shred_prepare(st, obj, now, action, reason, text, forced, seq + 1, prev, &sc);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = shred_sign(st->evidence_signer, &sc);
+	if (rc == LETHE_OK)
+		rc = shred_record(st, &sc, cert_id);
+	shred_cert_free(&sc);
 	return rc;
 }
 
@@ -138,18 +193,17 @@ enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done)
 	rc = lt_db_unlink_pending(st->db, collect_unlink, &u);
 	if (rc == LETHE_OK)
 		rc = u.rc;
-	/* One file (rm): fsync its directory. More (sweeps, recovery): unlink them all, then one
-	 * syncfs() makes them durable together, instead of a directory fsync (a disk cache flush)
-	 * per file. Rows leave pending_unlinks only after that. */
-	if (u.n == 1) {
+	/* One file (rm): unlink it and fsync its directory. More (sweeps, recovery): unlink them
+	 * several at a time, then one syncfs() makes them all durable, instead of one directory
+	 * fsync (a disk cache flush) per file. Rows leave pending_unlinks only after that. */
+	if (rc == LETHE_OK && u.n == 1) {
 		rc = lt_obj_unlink(st->dir, u.ids[0]);
-	} else {
-		for (i = 0; rc == LETHE_OK && i < u.n; i++) {
-			rc = lt_obj_unlink_nosync(st->dir, u.ids[i]);
-			LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-		}
-		if (rc == LETHE_OK && u.n)
-			rc = lt_obj_unlinks_sync(st->dir);
+	} else if (rc == LETHE_OK && u.n > 1) {
+		rc = lt_obj_unlink_nosync(st->dir, u.ids[0]);
+		LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
+		if (rc == LETHE_OK)
+			rc = lt_obj_unlink_many(st->dir, (const char (*)[LETHE_ID_LEN + 1])(u.ids + 1),
+						u.n - 1);
 	}
 	if (u.n)
 		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
@@ -280,6 +334,9 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* sweep                                                                                    */
 
+/* WAL pages (64 MiB) a sweep lets accumulate before SQLite checkpoints on its own. */
+#define SWEEP_AUTOCHECKPOINT 16384
+
 struct sweep_batch {
 	struct lt_db_object *rows;
 	size_t n, cap;
@@ -296,6 +353,22 @@ static int collect_expired(const struct lt_db_object *obj, void *vctx)
 	return 0;
 }
 
+/*
+ * The files of the last committed batch, unlinked by a background thread while the next
+ * batch is shredded: unlinks (several at a time) and the syncfs() after them mostly wait for
+ * the disk, shredding mostly computes (a signature per certificate). Their pending_unlinks rows
+ * are deleted in the next batch's transaction, and only once the thread reported them all
+ * unlinked and durable; otherwise they stay queued and lt_finish_unlinks() retries them.
+ */
+struct sweep_unlinker {
+	const char *dir;
+	char (*ids)[LETHE_ID_LEN + 1];
+	size_t n;
+	bool running;
+	pthread_t thread;
+	enum lethe_err rc;
+};
+
 struct sweep_state {
 	struct lethe_store *st;
 	int dry_run;
@@ -303,7 +376,105 @@ struct sweep_state {
 	void *ctx;
 	struct lethe_sweep_result *res;
 	int64_t now;
+	struct sweep_unlinker unl;
+	struct shred_cert *certs;       /* one batch's certificates, signed together */
+	struct lt_ed25519_key *signer2; /* the evidence key again, for the second signing thread */
 };
+
+/* Half of a batch's certificates, signed by a second thread. */
+struct sign_job {
+	struct lt_ed25519_key *key;
+	struct shred_cert *certs;
+	size_t n;
+	enum lethe_err rc;
+	char detail[512];
+};
+
+static void *sign_job_main(void *arg)
+{
+	struct sign_job *j = arg;
+
+	for (size_t i = 0; j->rc == LETHE_OK && i < j->n; i++)
+		j->rc = shred_sign(j->key, &j->certs[i]);
+	if (j->rc != LETHE_OK)
+		snprintf(j->detail, sizeof(j->detail), "%s", lt_err_detail());
+	return NULL;
+}
+
+/*
+ * Sign @p n certificates: an Ed25519 signature is most of a shred's computing, and needs
+ * neither the database nor the chain, so a second thread signs the second half (each thread
+ * with its own key object) while this one signs the first.
+ */
+static enum lethe_err sweep_sign(struct sweep_state *s, struct shred_cert *certs, size_t n)
+{
+	struct lethe_store *st = s->st;
+	struct sign_job job = { NULL, certs + n / 2, n - n / 2, LETHE_OK, "" };
+	pthread_t thread;
+	sigset_t all, old;
+	bool started = false;
+	enum lethe_err rc = LETHE_OK;
+	size_t i, mine = n;
+
+	if (n >= 2 && !s->signer2)
+		(void)lt_ed25519_key_new(st->keys->evidence_seed, &s->signer2);
+	if (n >= 2 && s->signer2) {
+		job.key = s->signer2;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		started = pthread_create(&thread, NULL, sign_job_main, &job) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (started)
+			mine = n / 2;
+	}
+	for (i = 0; rc == LETHE_OK && i < mine; i++)
+		rc = shred_sign(st->evidence_signer, &certs[i]);
+	if (started) {
+		pthread_join(thread, NULL);
+		if (rc == LETHE_OK && job.rc != LETHE_OK)
+			rc = lt_err(job.rc, "%s", job.detail);
+	}
+	return rc;
+}
+
+static void *sweep_unlinker_main(void *arg)
+{
+	struct sweep_unlinker *u = arg;
+
+	u->rc = lt_obj_unlink_nosync(u->dir, u->ids[0]);
+	LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
+	if (u->rc == LETHE_OK)
+		u->rc = lt_obj_unlink_many(u->dir, (const char (*)[LETHE_ID_LEN + 1])(u->ids + 1),
+					   u->n - 1);
+	return NULL;
+}
+
+/* Wait for the background unlinks; true when they all succeeded and are durable. */
+static bool sweep_unlinker_join(struct sweep_unlinker *u)
+{
+	if (!u->running)
+		return false;
+	pthread_join(u->thread, NULL);
+	u->running = false;
+	return u->rc == LETHE_OK;
+}
+
+/* Hand the @p n files of @p ids (just committed as shredded) to the background thread; if it
+ * cannot start they stay queued for lt_finish_unlinks(). */
+static void sweep_unlinker_start(struct sweep_unlinker *u, const char *dir, size_t n)
+{
+	sigset_t all, old;
+
+	if (n == 0)
+		return;
+	u->dir = dir;
+	u->n = n;
+	u->rc = LETHE_OK;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	u->running = pthread_create(&u->thread, NULL, sweep_unlinker_main, u) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
 
 static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
 			const char *detail)
@@ -323,7 +494,9 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	struct lt_db_object *cur = NULL;
 	char reason[LETHE_REASON_MAX + 32];
 	bool oh, gh, *shred = NULL;
-	size_t i, shredded = 0;
+	size_t i, shredded = 0, ncerts = 0;
+	uint8_t prev[32];
+	uint64_t seq = 0;
 	enum lethe_err rc = LETHE_OK;
 
 	cur = calloc(1, sizeof(*cur));
@@ -336,8 +509,12 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 		rc = lt_tx_begin(st);
 		if (rc != LETHE_OK)
 			goto out;
+		/* the chain continues from the newest certificate, then in memory */
+		rc = lt_evidence_key_load(st);
+		if (rc == LETHE_OK)
+			rc = lt_db_cert_last(st->db, &seq, prev);
 	}
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
 		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
 		if (rc != LETHE_OK)
 			break;
@@ -352,13 +529,27 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 			continue;
 		}
 		if (!s->dry_run) {
-			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
-					    NULL, false, NULL);
+			rc = shred_prepare(st, cur, s->now, "sweep.shred", "retention-expired", NULL,
+					   false, seq + 1, prev, &s->certs[ncerts]);
 			if (rc != LETHE_OK)
 				break;
+			seq++;
+			memcpy(prev, s->certs[ncerts++].cert.sha256, 32);
 		}
 		shred[i] = true;
 		shredded++;
+	}
+	if (rc == LETHE_OK && ncerts)
+		rc = sweep_sign(s, s->certs, ncerts);
+	for (i = 0; rc == LETHE_OK && i < ncerts; i++)
+		rc = shred_record(st, &s->certs[i], NULL);
+	for (i = 0; i < ncerts; i++)
+		shred_cert_free(&s->certs[i]);
+	/* the previous batch's files are gone and durable: dequeue them in this transaction */
+	if (!s->dry_run && sweep_unlinker_join(&s->unl)) {
+		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
+		for (i = 0; rc == LETHE_OK && i < s->unl.n; i++)
+			rc = lt_db_unlink_done(st->db, s->unl.ids[i]);
 	}
 	if (!s->dry_run) {
 		if (rc == LETHE_OK) {
@@ -371,12 +562,16 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	if (rc != LETHE_OK)
 		goto out;
 	LT_FAULT("sweep.after_commit");
-	for (i = 0; i < b->n; i++)
-		if (shred[i])
-			sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
+	s->unl.n = 0;
+	for (i = 0; i < b->n; i++) {
+		if (!shred[i])
+			continue;
+		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
+		memcpy(s->unl.ids[s->unl.n++], b->rows[i].id, LETHE_ID_LEN + 1);
+	}
 	s->res->shredded += shredded;
 	if (!s->dry_run)
-		rc = lt_finish_unlinks(st, NULL);
+		sweep_unlinker_start(&s->unl, st->dir, s->unl.n);
 out:
 	free(shred);
 	free(cur);
@@ -395,8 +590,14 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	memset(&b, 0, sizeof(b));
 	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
 	b.rows = calloc(b.cap, sizeof(*b.rows));
-	if (!b.rows)
+	s->unl.ids = calloc(b.cap, sizeof(*s->unl.ids));
+	s->certs = calloc(b.cap, sizeof(*s->certs));
+	if (!b.rows || !s->unl.ids || !s->certs) {
+		free(b.rows);
+		free(s->unl.ids);
+		free(s->certs);
 		return LETHE_ERR_NOMEM;
+	}
 	for (;;) {
 		b.n = 0;
 		rc = lt_db_object_expired(st->db, s->now, after_until, after_id, b.cap,
@@ -414,6 +615,17 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 		seen += b.n;
 		lt_progress(st, "sweep", seen, 0);
 	}
+	/* the last batch's files (and any a failure left queued): unlinked, synced, dequeued */
+	sweep_unlinker_join(&s->unl);
+	if (!s->dry_run) {
+		enum lethe_err rc2 = lt_finish_unlinks(st, NULL);
+
+		if (rc == LETHE_OK)
+			rc = rc2;
+	}
+	free(s->unl.ids);
+	free(s->certs);
+	lt_ed25519_key_free(s->signer2);
 	free(b.rows);
 	return rc;
 }
@@ -422,7 +634,7 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 				     void *ctx, struct lethe_sweep_result *result)
 {
 	struct lethe_sweep_result res = { 0, 0, 0 };
-	struct sweep_state s = { st, dry_run, fn, ctx, &res, 0 };
+	struct sweep_state s = { .st = st, .dry_run = dry_run, .fn = fn, .ctx = ctx, .res = &res };
 	char summary[160];
 	enum lethe_err rc, rc2;
 
@@ -432,7 +644,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
 	s.now = lt_now();
+	/* checkpoint once at the end (below), not after every batch */
+	if (!dry_run)
+		lt_db_set_autocheckpoint(st->db, SWEEP_AUTOCHECKPOINT);
 	rc = sweep_run(&s);
+	lt_db_set_autocheckpoint(st->db, LT_DB_AUTOCHECKPOINT);
 	if (dry_run)
 		goto out;
 	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu",
@@ -448,8 +664,18 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		if (rc == LETHE_OK)
 			rc = rc2;
 	}
-	if (rc != LETHE_OK)
+	if (rc != LETHE_OK) {
+		/* what was shredded before the failure must not stay in old pages either (the
+		 * raised autocheckpoint let more of them wait); the failure's detail stays */
+		if (res.shredded) {
+			char saved[1024];
+
+			lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+			(void)lt_db_wal_checkpoint(st->db);
+			lt_err(rc, "%s", saved);
+		}
 		goto out;
+	}
 	rc = lethe_audit_checkpoint(st, NULL, NULL);
 	LT_FAULT("sweep.before_checkpoint");
 	/* old pages of the WAL still hold the wrapped keys just destroyed */

@@ -1107,6 +1107,12 @@ enum lethe_err lt_db_wal_checkpoint(struct lt_db *db)
 	return LETHE_OK;
 }
 
+void lt_db_set_autocheckpoint(struct lt_db *db, int pages)
+{
+	/* only fails for a closed handle */
+	(void)sqlite3_wal_autocheckpoint(db->sql, pages);
+}
+
 /* First row of a check pragma: "ok" or the first problem. */
 static enum lethe_err check_pragma(struct lt_db *db, const char *sql, bool ok_row)
 {

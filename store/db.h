@@ -78,6 +78,16 @@ void lt_db_rollback(struct lt_db *db);
 /* PRAGMA wal_checkpoint(TRUNCATE), result checked (LETHE_ERR_BUSY if it could not finish). */
 enum lethe_err lt_db_wal_checkpoint(struct lt_db *db);
 
+/*
+ * PRAGMA wal_autocheckpoint: after a commit that leaves more than @p pages in the WAL, SQLite
+ * copies them into the database and fsyncs it (its default: 1000, LT_DB_AUTOCHECKPOINT). A
+ * sweep raises it while it runs: each of its batches dirties about a thousand scattered pages,
+ * and a checkpoint after every batch writes them a second time and adds an fsync; the sweep
+ * ends with lt_db_wal_checkpoint() anyway.
+ */
+#define LT_DB_AUTOCHECKPOINT 1000
+void lt_db_set_autocheckpoint(struct lt_db *db, int pages);
+
 /* PRAGMA quick_check (doctor). LETHE_ERR_DATABASE with the first problem as detail. */
 enum lethe_err lt_db_check(struct lt_db *db);
 

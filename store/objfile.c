@@ -13,6 +13,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -330,6 +332,67 @@ enum lethe_err lt_obj_unlink_nosync(const char *store_dir, const char *id)
 	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR)
 		return sys_fail(errno, path, "unlink");
 	return LETHE_OK;
+}
+
+/* The unlinks of lt_obj_unlink_many(), shared by its threads. */
+struct unlink_many {
+	const char *store_dir;
+	const char (*ids)[LETHE_ID_LEN + 1];
+	size_t n;
+	size_t next;             /* next index to take */
+	pthread_mutex_t lock;
+	enum lethe_err rc;       /* the first failure */
+	char detail[512];        /* its detail (details are per thread) */
+};
+
+static void *unlink_worker(void *arg)
+{
+	struct unlink_many *m = arg;
+	enum lethe_err rc;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		i = m->rc == LETHE_OK ? m->next++ : m->n;
+		pthread_mutex_unlock(&m->lock);
+		if (i >= m->n)
+			return NULL;
+		rc = lt_obj_unlink_nosync(m->store_dir, m->ids[i]);
+		if (rc != LETHE_OK) {
+			pthread_mutex_lock(&m->lock);
+			if (m->rc == LETHE_OK) {
+				m->rc = rc;
+				snprintf(m->detail, sizeof(m->detail), "%s", lt_err_detail());
+			}
+			pthread_mutex_unlock(&m->lock);
+		}
+	}
+}
+
+enum lethe_err lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1],
+				  size_t n)
+{
+	struct unlink_many m = { store_dir, ids, n, 0, PTHREAD_MUTEX_INITIALIZER, LETHE_OK, "" };
+	pthread_t threads[LT_OBJ_UNLINK_THREADS];
+	size_t want = n / 4, started = 0, i;
+	sigset_t all, old;
+
+	if (want > LT_OBJ_UNLINK_THREADS)
+		want = LT_OBJ_UNLINK_THREADS;
+	/* signals belong to the caller's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < want; i++)
+		if (pthread_create(&threads[started], NULL, unlink_worker, &m) == 0)
+			started++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	unlink_worker(&m); /* this thread too (alone when none could start) */
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&m.lock);
+	if (m.rc != LETHE_OK)
+		return lt_err(m.rc, "%s", m.detail);
+	return lt_obj_unlinks_sync(store_dir);
 }
 
 enum lethe_err lt_obj_unlinks_sync(const char *store_dir)

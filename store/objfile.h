@@ -68,6 +68,17 @@ enum lethe_err lt_obj_unlink(const char *store_dir, const char *id);
 enum lethe_err lt_obj_unlink_nosync(const char *store_dir, const char *id);
 
 /*
+ * Unlink the files of the @p n objects @p ids (absent ones are fine), several at a time, then
+ * lt_obj_unlinks_sync(). Where the filesystem trims freed blocks online (mount -o discard,
+ * synchronous on ext4 without a journal), each unlink waits for the device; keeping up to
+ * LT_OBJ_UNLINK_THREADS of them in flight hides that latency. On failure some files may be
+ * gone and none is known durable: the caller keeps them all queued.
+ */
+#define LT_OBJ_UNLINK_THREADS 16
+enum lethe_err lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1],
+				  size_t n);
+
+/*
  * Make every unlink done so far in the store durable, a crashed process's included: one
  * syncfs() of the store's filesystem, i.e. one journal commit and one cache flush for a whole
  * batch, where lt_obj_unlink() costs a directory fsync (a flush) per file.
