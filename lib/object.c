@@ -280,7 +280,7 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	uint8_t oid[16];
 	uint64_t n = 0;
 	int in_fd = -1;
-	enum lethe_err rc;
+	enum lethe_err rc, audit_rc;
 	char saved[1024];
 
 	lt_err_clear();
@@ -320,9 +320,11 @@ out:
 		ev.error = saved;
 		if (offset != 0 || length != LETHE_TO_END)
 			ev.action = "get.range";
-		if (lt_audit_record(st, &ev) != LETHE_OK && rc == LETHE_OK)
-			rc = lt_err(LETHE_ERR_IO, "get of %s succeeded but its audit record could "
-					"not be written", id);
+		audit_rc = lt_audit_record(st, &ev);
+		/* the code says why (a corrupt meta.db is an integrity failure, not an I/O error) */
+		if (audit_rc != LETHE_OK && rc == LETHE_OK)
+			rc = lt_err(audit_rc, "get of %s succeeded but its audit record could not be "
+				    "written (%s)", id, lethe_strerror(audit_rc));
 	}
 	free(row);
 	return rc;
