@@ -23,7 +23,7 @@ static double now_s(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
 }
 
 static double cpu_s(void)
@@ -31,13 +31,13 @@ static double cpu_s(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6 +
+	       (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
 }
 
 static int cmp_double(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *) a, y = *(const double *) b;
 
 	return x < y ? -1 : x > y;
 }
@@ -52,13 +52,13 @@ static void fill(unsigned char *buf, size_t len, unsigned long long seed)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		buf[i] = (unsigned char)x;
+		buf[i] = (unsigned char) x;
 	}
 }
 
 int main(int argc, char **argv)
 {
-	struct lethe_open_opts opts = { 0 };
+	struct lethe_open_opts opts = {0};
 	struct lethe_store *st = NULL;
 	char id[LETHE_ID_LEN + 1];
 	unsigned long count;
@@ -73,15 +73,24 @@ int main(int argc, char **argv)
 	}
 	count = strtoul(argv[2], NULL, 10);
 	size = argc == 4 ? strtoul(argv[3], NULL, 10) : 4096;
-	buf = malloc(size ? size : 1);
-	lat = calloc(count ? count : 1, sizeof(*lat));
-	if (!buf || !lat || count == 0)
+	if (count == 0) {
+		fprintf(stderr, "bench_put: COUNT must be at least 1\n");
 		return 2;
+	}
+	buf = malloc(size ? size : 1);
+	lat = calloc(count, sizeof(*lat));
+	if (!buf || !lat) {
+		free(buf);
+		free(lat);
+		return 2;
+	}
 	opts.dir = argv[1];
 	rc = lethe_store_open(&opts, &st);
 	if (rc != LETHE_OK) {
 		fprintf(stderr, "bench_put: open %s: %s: %s\n", argv[1], lethe_strerror(rc),
 			lethe_errdetail());
+		free(buf);
+		free(lat);
 		return 1;
 	}
 	t0 = now_s();
@@ -97,6 +106,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_put: put %lu: %s: %s\n", i, lethe_strerror(rc),
 				lethe_errdetail());
 			lethe_store_close(st);
+			free(buf);
+			free(lat);
 			return 1;
 		}
 	}
@@ -106,8 +117,8 @@ int main(int argc, char **argv)
 	qsort(lat, count, sizeof(*lat), cmp_double);
 	printf("puts=%lu seconds=%.3f rate=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 	       "cpu_us_per_put=%.1f\n",
-	       count, total, (double)count / total, lat[count / 2] * 1e3,
-	       lat[(count * 99) / 100] * 1e3, lat[count - 1] * 1e3, c0 / (double)count * 1e6);
+	       count, total, (double) count / total, lat[count / 2] * 1e3,
+	       lat[(count * 99) / 100] * 1e3, lat[count - 1] * 1e3, c0 / (double) count * 1e6);
 	free(lat);
 	free(buf);
 	return 0;

@@ -8,27 +8,27 @@
 
 int fsync(int fd)
 {
-	(void)fd;
+	(void) fd;
 	return 0;
 }
 
 int fdatasync(int fd)
 {
-	(void)fd;
+	(void) fd;
 	return 0;
 }
 
 int syncfs(int fd)
 {
-	(void)fd;
+	(void) fd;
 	return 0;
 }
 
 long sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags)
 {
-	(void)fd;
-	(void)offset;
-	(void)nbytes;
-	(void)flags;
+	(void) fd;
+	(void) offset;
+	(void) nbytes;
+	(void) flags;
 	return 0;
 }

@@ -39,6 +39,7 @@
 #include "store/objfile.h"
 
 #define TX_ROWS 10000
+#define DAY     INT64_C(86400)
 
 struct populate {
 	const char *dir;
@@ -46,10 +47,10 @@ struct populate {
 	struct lt_db *db;
 	char store_id[LETHE_ID_LEN + 1];
 	uint32_t kek_version;
-	uint8_t *kek;      /* secmem */
-	uint8_t *dek;      /* secmem */
-	int plain_fd;      /* memfd holding the expired objects' plaintext */
-	long file_bytes;   /* -1: no files */
+	uint8_t *kek;    /* secmem */
+	uint8_t *dek;    /* secmem */
+	int plain_fd;    /* memfd holding the expired objects' plaintext */
+	long file_bytes; /* -1: no files */
 };
 
 static int fail(const char *what, enum lethe_err rc)
@@ -63,7 +64,7 @@ static double now_s(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
 }
 
 /* The primary KEK, unwrapped the way lethe_store_open() and lt_kek_load() do it. */
@@ -98,7 +99,8 @@ static enum lethe_err load_kek(struct populate *p)
 		rc = LETHE_ERR_INTEGRITY;
 	if (rc == LETHE_OK)
 		rc = lt_kek_unwrap(wrap, p->store_id, row.version, keks[i].wrapped, p->kek);
-	p->kek_version = row.version;
+	if (rc == LETHE_OK)
+		p->kek_version = row.version;
 out:
 	lt_secmem_free(key, 32);
 	lt_secmem_free(mk, LT_MK_LEN);
@@ -118,7 +120,7 @@ static enum lethe_err write_object_file(struct populate *p, struct lt_db_object 
 	rc = lt_obj_path(p->dir, row->id, path, sizeof(path));
 	if (rc != LETHE_OK)
 		return rc;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	snprintf(dir, sizeof(dir), "%.*s", (int) (strrchr(path, '/') - path), path);
 	rc = lt_mkdir_p(dir, 0700);
 	if (rc != LETHE_OK)
 		return rc;
@@ -146,15 +148,15 @@ static enum lethe_err make_row(struct populate *p, struct lt_db_object *row, uin
 	memset(row, 0, sizeof(*row));
 	lt_uuid_generate(row->id);
 	snprintf(row->group, sizeof(row->group), "default");
-	snprintf(row->name, sizeof(row->name), "bench-%llu", (unsigned long long)i);
+	snprintf(row->name, sizeof(row->name), "bench-%llu", (unsigned long long) i);
 	row->seg_log2 = p->cfg.segment_log2;
 	row->state = LETHE_STATE_LIVE;
 	if (expired) {
-		row->created_at = now - 400 * 86400 + (int64_t)(i % 86400);
-		row->retain_until = now - 35 * 86400 + (int64_t)(i % 86400);
+		row->created_at = now - 400 * DAY + (int64_t) (i % 86400);
+		row->retain_until = now - 35 * DAY + (int64_t) (i % 86400);
 	} else {
-		row->created_at = now - 30 * 86400 + (int64_t)(i % 86400);
-		row->retain_until = row->created_at + 365 * 86400;
+		row->created_at = now - 30 * DAY + (int64_t) (i % 86400);
+		row->retain_until = row->created_at + 365 * DAY;
 	}
 	rc = lt_key_generate(p->dek);
 	if (rc == LETHE_OK)
@@ -175,7 +177,7 @@ static int populate_rows(struct populate *p, uint64_t live, uint64_t expired)
 {
 	struct lt_db_object *row = calloc(1, sizeof(*row));
 	uint64_t total = live + expired, i, made_expired = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	double t0 = now_s();
 	enum lethe_err rc = LETHE_OK;
 	bool in_tx = false;
@@ -204,8 +206,8 @@ static int populate_rows(struct populate *p, uint64_t live, uint64_t expired)
 		}
 		if ((i + 1) % 100000 == 0)
 			fprintf(stderr, "bench_populate: %llu/%llu rows (%.0f/s)\n",
-				(unsigned long long)(i + 1), (unsigned long long)total,
-				(double)(i + 1) / (now_s() - t0));
+				(unsigned long long) (i + 1), (unsigned long long) total,
+				(double) (i + 1) / (now_s() - t0));
 	}
 	if (in_tx)
 		lt_db_rollback(p->db);
@@ -213,7 +215,7 @@ static int populate_rows(struct populate *p, uint64_t live, uint64_t expired)
 	if (rc != LETHE_OK)
 		return fail("insert", rc);
 	fprintf(stderr, "bench_populate: %llu live + %llu expired rows in %.1f s\n",
-		(unsigned long long)(total - made_expired), (unsigned long long)made_expired,
+		(unsigned long long) (total - made_expired), (unsigned long long) made_expired,
 		now_s() - t0);
 	return 0;
 }
@@ -227,11 +229,11 @@ static int plaintext_open(struct populate *p)
 	if (p->plain_fd < 0)
 		return -1;
 	while (left > 0) {
-		size_t n = left < (long)sizeof(buf) ? (size_t)left : sizeof(buf);
+		size_t n = left < (long) sizeof(buf) ? (size_t) left : sizeof(buf);
 
 		if (lt_random(buf, n) != LETHE_OK || lt_write_all(p->plain_fd, buf, n) != LETHE_OK)
 			return -1;
-		left -= (long)n;
+		left -= (long) n;
 	}
 	return 0;
 }

@@ -18,12 +18,12 @@ static double now_s(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
 }
 
 static int cmp_double(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *) a, y = *(const double *) b;
 
 	return x < y ? -1 : x > y;
 }
@@ -39,8 +39,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	n = strtoul(argv[1], NULL, 10);
-	lat = calloc(n ? n : 1, sizeof(*lat));
-	if (!lat || n == 0)
+	if (n == 0) {
+		fprintf(stderr, "bench_runlat: N must be at least 1\n");
+		return 2;
+	}
+	lat = calloc(n, sizeof(*lat));
+	if (!lat)
 		return 2;
 	for (i = 0; i < n; i++) {
 		double t0 = now_s();
@@ -48,6 +52,7 @@ int main(int argc, char **argv)
 
 		if (pid < 0) {
 			perror("fork");
+			free(lat);
 			return 1;
 		}
 		if (pid == 0) {
@@ -60,6 +65,7 @@ int main(int argc, char **argv)
 		}
 		if (waitpid(pid, &status, 0) < 0) {
 			perror("waitpid");
+			free(lat);
 			return 1;
 		}
 		lat[i] = now_s() - t0;
@@ -67,13 +73,14 @@ int main(int argc, char **argv)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			fprintf(stderr, "bench_runlat: run %lu of %s failed (status %d)\n", i,
 				argv[2], status);
+			free(lat);
 			return 1;
 		}
 	}
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("runs=%lu p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f mean_ms=%.2f\n", n,
 	       lat[n / 2] * 1e3, lat[(n * 9) / 10] * 1e3, lat[(n * 99) / 100] * 1e3,
-	       lat[n - 1] * 1e3, sum / (double)n * 1e3);
+	       lat[n - 1] * 1e3, sum / (double) n * 1e3);
 	free(lat);
 	return 0;
 }

@@ -27,6 +27,26 @@ static const struct lt_keystore_kek *kek_cached(struct lethe_store *st, uint32_t
 	return NULL;
 }
 
+/*
+ * A retirement whose commit a crash separated from its keystore update leaves the retired
+ * version in the keystore: the first process that reads the keystore afterwards removes it,
+ * so the horizon closes without waiting for an officer. Best effort: doctor reports failures.
+ */
+static void kek_finish_retirements(struct lethe_store *st)
+{
+	struct lt_db_kek row;
+	char saved[1024];
+	size_t i;
+
+	lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+	for (i = 0; i < st->nkeks; i++) {
+		if (lt_db_kek_get(st->db, st->keks[i].version, &row) == LETHE_OK &&
+		    row.state == LETHE_KEK_RETIRED)
+			lt_keystore_kek_remove(st->keystore_path, st->keks[i].version);
+	}
+	lt_err(LETHE_OK, "%s", saved);
+}
+
 static enum lethe_err kek_find(struct lethe_store *st, uint32_t version,
 			       const struct lt_keystore_kek **out)
 {
@@ -39,6 +59,7 @@ static enum lethe_err kek_find(struct lethe_store *st, uint32_t version,
 	rc = lt_keystore_keks(st->keystore_path, st->keks, LT_KEYSTORE_KEKS_MAX, &st->nkeks);
 	if (rc != LETHE_OK)
 		return rc;
+	kek_finish_retirements(st);
 	*out = kek_cached(st, version);
 	if (!*out)
 		return lt_err(LETHE_ERR_INTEGRITY, "KEK version %u is not in the keystore", version);

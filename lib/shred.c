@@ -25,42 +25,29 @@
 #include "store/db.h"
 #include "store/objfile.h"
 
-/*
- * A certificate on its way into the database. A shred is split in three so that a sweep can
- * sign a whole batch on both cores: shred_prepare() does what needs the database and the
- * chain, in order (row shredded, certificate built on the previous one's SHA-256); signing
- * needs neither; shred_record() stores the certificate and the audit record.
- */
-struct shred_cert {
-	struct lt_db_cert cert; /* cert.json is json */
-	char *json;
-	const char *action;     /* of the audit record */
-	const char *error;      /* its detail: the rm reason, or that an officer forced it */
-};
-
-static void shred_cert_free(struct shred_cert *sc)
-{
-	free(sc->json);
-	sc->json = NULL;
-}
-
-/* Shred @p obj's row and build its certificate as number @p seq of the chain, after the
- * certificate whose SHA-256 is @p prev. @p action and @p text must outlive @p sc. */
-static enum lethe_err shred_prepare(struct lethe_store *st, const struct lt_db_object *obj,
-				    int64_t now, const char *action, const char *reason,
-				    const char *text, bool forced, uint64_t seq,
-				    const uint8_t prev[32], struct shred_cert *sc)
+enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
+			      int64_t now, const char *action, const char *reason,
+			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
 {
 	struct lt_cert_fields f;
+	struct lt_db_cert cert;
+	struct lt_audit_event ev = { .action = action, .object = obj->id, .group = obj->group };
+	char *json = NULL;
 	size_t len = 0;
 	bool lock;
+	uint64_t seq;
 	enum lethe_err rc;
 
-	memset(sc, 0, sizeof(*sc));
+	rc = lt_evidence_key_load(st);
+	if (rc != LETHE_OK)
+		return rc;
 	memset(&f, 0, sizeof(f));
+	memset(&cert, 0, sizeof(cert));
 	lt_uuid_generate(f.certificate_id);
-	f.seq = seq;
-	memcpy(f.prev_sha256, prev, 32);
+	rc = lt_db_cert_last(st->db, &seq, f.prev_sha256);
+	if (rc != LETHE_OK)
+		return rc;
+	f.seq = seq + 1;
 	lt_strlcpy(f.store_id, st->store_id, sizeof(f.store_id));
 	lt_strlcpy(f.object_id, obj->id, sizeof(f.object_id));
 	lt_strlcpy(f.group, obj->group, sizeof(f.group));
@@ -88,71 +75,31 @@ static enum lethe_err shred_prepare(struct lethe_store *st, const struct lt_db_o
 	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_cert_build(&f, &sc->json, &len);
+	rc = lt_cert_build(&f, &json, &len);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_sha256(sc->json, len, sc->cert.sha256);
-	if (rc != LETHE_OK) {
-		shred_cert_free(sc);
-		return rc;
-	}
-	lt_strlcpy(sc->cert.id, f.certificate_id, sizeof(sc->cert.id));
-	lt_strlcpy(sc->cert.object_id, obj->id, sizeof(sc->cert.object_id));
-	lt_strlcpy(sc->cert.group, obj->group, sizeof(sc->cert.group));
-	lt_strlcpy(sc->cert.reason, reason, sizeof(sc->cert.reason));
-	sc->cert.shredded_at = f.shredded_at;
-	sc->cert.json = (const uint8_t *)sc->json;
-	sc->cert.json_len = len;
-	sc->action = action;
-	sc->error = forced ? "forced early shred by officer" : text;
-	return LETHE_OK;
-}
-
-/* Sign with the evidence key: lt_cert_sign() with the seed, minus re-deriving its public half
- * per certificate. */
-static enum lethe_err shred_sign(struct lt_ed25519_key *key, struct shred_cert *sc)
-{
-	return lt_ed25519_key_sign(key, sc->json, sc->cert.json_len, sc->cert.sig);
-}
-
-/* Store the signed certificate (the chain trigger checks its seq) and the audit record. */
-static enum lethe_err shred_record(struct lethe_store *st, struct shred_cert *sc,
-				   char cert_id[LETHE_ID_LEN + 1])
-{
-	struct lt_audit_event ev = { .action = sc->action, .object = sc->cert.object_id,
-				     .group = sc->cert.group, .error = sc->error };
-	uint64_t seq;
-	enum lethe_err rc;
-
-	rc = lt_db_cert_insert(st->db, &sc->cert, &seq);
+	/* lt_cert_sign() with the seed, minus re-deriving its public half per certificate */
+	rc = lt_ed25519_key_sign(st->evidence_signer, json, len, cert.sig);
 	if (rc == LETHE_OK)
-		rc = lt_audit_append(st, &ev);
+		rc = lt_sha256(json, len, cert.sha256);
+	if (rc != LETHE_OK)
+		goto out;
+	lt_strlcpy(cert.id, f.certificate_id, sizeof(cert.id));
+	lt_strlcpy(cert.object_id, obj->id, sizeof(cert.object_id));
+	lt_strlcpy(cert.group, obj->group, sizeof(cert.group));
+	lt_strlcpy(cert.reason, reason, sizeof(cert.reason));
+	cert.shredded_at = f.shredded_at;
+	cert.json = (const uint8_t *)json;
+	cert.json_len = len;
+	rc = lt_db_cert_insert(st->db, &cert, &seq);
+	if (rc != LETHE_OK)
+		goto out;
+	ev.error = forced ? "forced early shred by officer" : text;
+	rc = lt_audit_append(st, &ev);
 	if (rc == LETHE_OK && cert_id)
-		memcpy(cert_id, sc->cert.id, LETHE_ID_LEN + 1);
-	return rc;
-}
-
-enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      int64_t now, const char *action, const char *reason,
-			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
-{
-	struct shred_cert sc;
-	uint8_t prev[32];
-	uint64_t seq;
-	enum lethe_err rc;
-
-	rc = lt_evidence_key_load(st);
-	if (rc == LETHE_OK)
-		rc = lt_db_cert_last(st->db, &seq, prev);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = shred_prepare(st, obj, now, action, reason, text, forced, seq + 1, prev, &sc);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = shred_sign(st->evidence_signer, &sc);
-	if (rc == LETHE_OK)
-		rc = shred_record(st, &sc, cert_id);
-	shred_cert_free(&sc);
+		memcpy(cert_id, f.certificate_id, LETHE_ID_LEN + 1);
+out:
+	free(json);
 	return rc;
 }
 
@@ -377,65 +324,7 @@ struct sweep_state {
 	struct lethe_sweep_result *res;
 	int64_t now;
 	struct sweep_unlinker unl;
-	struct shred_cert *certs;       /* one batch's certificates, signed together */
-	struct lt_ed25519_key *signer2; /* the evidence key again, for the second signing thread */
 };
-
-/* Half of a batch's certificates, signed by a second thread. */
-struct sign_job {
-	struct lt_ed25519_key *key;
-	struct shred_cert *certs;
-	size_t n;
-	enum lethe_err rc;
-	char detail[512];
-};
-
-static void *sign_job_main(void *arg)
-{
-	struct sign_job *j = arg;
-
-	for (size_t i = 0; j->rc == LETHE_OK && i < j->n; i++)
-		j->rc = shred_sign(j->key, &j->certs[i]);
-	if (j->rc != LETHE_OK)
-		snprintf(j->detail, sizeof(j->detail), "%s", lt_err_detail());
-	return NULL;
-}
-
-/*
- * Sign @p n certificates: an Ed25519 signature is most of a shred's computing, and needs
- * neither the database nor the chain, so a second thread signs the second half (each thread
- * with its own key object) while this one signs the first.
- */
-static enum lethe_err sweep_sign(struct sweep_state *s, struct shred_cert *certs, size_t n)
-{
-	struct lethe_store *st = s->st;
-	struct sign_job job = { NULL, certs + n / 2, n - n / 2, LETHE_OK, "" };
-	pthread_t thread;
-	sigset_t all, old;
-	bool started = false;
-	enum lethe_err rc = LETHE_OK;
-	size_t i, mine = n;
-
-	if (n >= 2 && !s->signer2)
-		(void)lt_ed25519_key_new(st->keys->evidence_seed, &s->signer2);
-	if (n >= 2 && s->signer2) {
-		job.key = s->signer2;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		started = pthread_create(&thread, NULL, sign_job_main, &job) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (started)
-			mine = n / 2;
-	}
-	for (i = 0; rc == LETHE_OK && i < mine; i++)
-		rc = shred_sign(st->evidence_signer, &certs[i]);
-	if (started) {
-		pthread_join(thread, NULL);
-		if (rc == LETHE_OK && job.rc != LETHE_OK)
-			rc = lt_err(job.rc, "%s", job.detail);
-	}
-	return rc;
-}
 
 static void *sweep_unlinker_main(void *arg)
 {
@@ -494,9 +383,7 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	struct lt_db_object *cur = NULL;
 	char reason[LETHE_REASON_MAX + 32];
 	bool oh, gh, *shred = NULL;
-	size_t i, shredded = 0, ncerts = 0;
-	uint8_t prev[32];
-	uint64_t seq = 0;
+	size_t i, shredded = 0;
 	enum lethe_err rc = LETHE_OK;
 
 	cur = calloc(1, sizeof(*cur));
@@ -509,10 +396,6 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 		rc = lt_tx_begin(st);
 		if (rc != LETHE_OK)
 			goto out;
-		/* the chain continues from the newest certificate, then in memory */
-		rc = lt_evidence_key_load(st);
-		if (rc == LETHE_OK)
-			rc = lt_db_cert_last(st->db, &seq, prev);
 	}
 	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
 		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
@@ -529,22 +412,14 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 			continue;
 		}
 		if (!s->dry_run) {
-			rc = shred_prepare(st, cur, s->now, "sweep.shred", "retention-expired", NULL,
-					   false, seq + 1, prev, &s->certs[ncerts]);
+			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
+					    NULL, false, NULL);
 			if (rc != LETHE_OK)
 				break;
-			seq++;
-			memcpy(prev, s->certs[ncerts++].cert.sha256, 32);
 		}
 		shred[i] = true;
 		shredded++;
 	}
-	if (rc == LETHE_OK && ncerts)
-		rc = sweep_sign(s, s->certs, ncerts);
-	for (i = 0; rc == LETHE_OK && i < ncerts; i++)
-		rc = shred_record(st, &s->certs[i], NULL);
-	for (i = 0; i < ncerts; i++)
-		shred_cert_free(&s->certs[i]);
 	/* the previous batch's files are gone and durable: dequeue them in this transaction */
 	if (!s->dry_run && sweep_unlinker_join(&s->unl)) {
 		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
@@ -591,11 +466,9 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
 	b.rows = calloc(b.cap, sizeof(*b.rows));
 	s->unl.ids = calloc(b.cap, sizeof(*s->unl.ids));
-	s->certs = calloc(b.cap, sizeof(*s->certs));
-	if (!b.rows || !s->unl.ids || !s->certs) {
+	if (!b.rows || !s->unl.ids) {
 		free(b.rows);
 		free(s->unl.ids);
-		free(s->certs);
 		return LETHE_ERR_NOMEM;
 	}
 	for (;;) {
@@ -624,8 +497,6 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 			rc = rc2;
 	}
 	free(s->unl.ids);
-	free(s->certs);
-	lt_ed25519_key_free(s->signer2);
 	free(b.rows);
 	return rc;
 }
