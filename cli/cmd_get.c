@@ -55,6 +55,25 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
+/* Write straight to an existing non-regular file (a device or a FIFO). */
+static int get_to_special(struct cli *cli, const char *id, const char *output, uint64_t offset,
+			  uint64_t length, uint64_t *written)
+{
+	enum lethe_err err;
+	int fd, rc = EXIT_OK;
+
+	fd = open(output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return cli_error(cli, output, EXIT_ERROR, "%s", strerror(errno));
+	err = lethe_object_get_fd(cli->store, id, fd, offset, length, written);
+	cli_progress_done();
+	if (err != LETHE_OK)
+		rc = cli_fail(cli, id, err);
+	if (close(fd) != 0 && rc == EXIT_OK)
+		rc = cli_error(cli, output, EXIT_ERROR, "%s", strerror(errno));
+	return rc;
+}
+
 /* Run the get into a temporary file and rename it over @p output on success. */
 static int get_to_file(struct cli *cli, const char *id, const char *output, uint64_t offset,
 		       uint64_t length, uint64_t *written)
@@ -71,6 +90,10 @@ static int get_to_file(struct cli *cli, const char *id, const char *output, uint
 		return cli_usage_error(cli, "-o needs a file name, not a directory");
 	if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
 		return cli_error(cli, output, EXIT_ERROR, "%s", strerror(EISDIR));
+	/* a device or FIFO (-o /dev/null, a pipe) is written as it is: renaming a file over it
+	 * would replace it */
+	if (stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+		return get_to_special(cli, id, output, offset, length, written);
 	if (snprintf(temp_path, sizeof(temp_path), "%.*s.%s.lethe-XXXXXX", dir_len, output, base) >=
 	    (int) sizeof(temp_path))
 		return cli_error(cli, output, EXIT_ERROR, "%s", strerror(ENAMETOOLONG));

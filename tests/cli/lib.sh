@@ -5,6 +5,10 @@
 #   LETHE_TESTS  the tests/ directory      LETHE_BUILD  the build directory
 set -euo pipefail
 
+# grep for a match, reading all of its input: `cmd | grep -q` stops reading at the first match,
+# and under pipefail the writer's SIGPIPE then fails the pipeline at random.
+grep_q() { grep "$@" >/dev/null; }
+
 : "${LETHE:?LETHE must name the lethe binary}"
 case $LETHE in /*) ;; *) LETHE=$PWD/$LETHE ;; esac
 export LC_ALL=C

@@ -49,7 +49,7 @@ for args in "get" "get $id extra" "get $id --frob" "get $id --offset" "get $id -
 	# shellcheck disable=SC2086
 	expect_exit 2 lethe $args
 	assert_contains "$ERR" "usage: lethe"
-	head -n 1 "$ERR" | grep -q '^lethe: ' || fail "first error line of '$args': $(head -n 1 "$ERR")"
+	head -n 1 "$ERR" | grep_q '^lethe: ' || fail "first error line of '$args': $(head -n 1 "$ERR")"
 done
 # A numeric argument that is fine is not an error.
 ok lethe get "$id" --offset 0 --length 0

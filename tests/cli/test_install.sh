@@ -6,6 +6,10 @@
 # Env (set by CTest): LETHE_BUILD = the build directory, LETHE_TESTS = the tests directory.
 set -euo pipefail
 
+# grep for a match, reading all of its input: `cmd | grep -q` stops reading at the first match,
+# and under pipefail the writer's SIGPIPE then fails the pipeline at random.
+grep_q() { grep "$@" >/dev/null; }
+
 : "${LETHE_BUILD:?LETHE_BUILD must name the build directory}"
 : "${LETHE_TESTS:?LETHE_TESTS must name the tests directory}"
 src=$(cd "$LETHE_TESTS/.." && pwd)
@@ -63,7 +67,7 @@ fi
 # ---- what is installed where ----------------------------------------------------------------
 
 lethe=$prefix/bin/lethe
-if [[ -x $lethe ]] && "$lethe" --version | grep -q '^lethe [0-9]'; then pass; else fail "bin/lethe missing or --version fails"; fi
+if [[ -x $lethe ]] && "$lethe" --version | grep_q '^lethe [0-9]'; then pass; else fail "bin/lethe missing or --version fails"; fi
 
 pc=$(find_one lethe.pc) || exit 1
 libdir=$(dirname "$(dirname "$pc")")
@@ -83,20 +87,20 @@ fi
 # The shared library exports the API and nothing else (the version script).
 if command -v nm >/dev/null 2>&1; then
 	if nm -D --defined-only "$libdir/liblethe.so.0" | awk '$2 ~ /^[TDBR]$/ {print $3}' |
-		grep -v '^lethe_' | grep -v '^LETHE_' | grep -q .; then
+		grep -v '^lethe_' | grep -v '^LETHE_' | grep_q .; then
 		fail "liblethe.so exports symbols outside lethe_*: $(nm -D --defined-only "$libdir/liblethe.so.0" |
 			awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^lethe_' | head -5 | tr '\n' ' ')"
 	else
 		pass
 	fi
-	if nm -D --defined-only "$libdir/liblethe.so.0" | grep -q ' T lethe_store_open'; then pass; else fail "liblethe.so does not export lethe_store_open"; fi
+	if nm -D --defined-only "$libdir/liblethe.so.0" | grep_q ' T lethe_store_open'; then pass; else fail "liblethe.so does not export lethe_store_open"; fi
 fi
 
 if cmp -s "$prefix/include/lethe.h" "$src/include/lethe.h"; then pass; else fail "include/lethe.h not installed"; fi
 for page in man1/lethe.1 man5/lethe.conf.5; do
 	if cmp -s "$prefix/share/man/$page" "$src/docs/${page#*/}"; then pass; else fail "share/man/$page not installed"; fi
 done
-if MANPATH=$prefix/share/man man -w lethe.conf 2>/dev/null | grep -q "^$prefix/share/man/man5/lethe.conf.5"; then
+if MANPATH=$prefix/share/man man -w lethe.conf 2>/dev/null | grep_q "^$prefix/share/man/man5/lethe.conf.5"; then
 	pass
 else
 	fail "man cannot find lethe.conf(5) in the installed man path"
@@ -129,7 +133,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	fi
 fi
 # Examples are for reading and building, not installed.
-if find "$prefix" -name 'file_service*' | grep -q .; then fail "examples were installed"; else pass; fi
+if find "$prefix" -name 'file_service*' | grep_q .; then fail "examples were installed"; else pass; fi
 
 # ---- the example, built against the installed library ----------------------------------------
 
@@ -168,7 +172,7 @@ else
 	exit 1
 fi
 # Linked to the shared library, and resolved to the installed one.
-if LD_LIBRARY_PATH=$libdir ldd "$example" | grep -q "liblethe.so.0 => $libdir/liblethe.so.0"; then
+if LD_LIBRARY_PATH=$libdir ldd "$example" | grep_q "liblethe.so.0 => $libdir/liblethe.so.0"; then
 	pass
 else
 	fail "file_service is not linked to the installed liblethe.so.0: $(LD_LIBRARY_PATH=$libdir ldd "$example")"
@@ -218,7 +222,7 @@ for want in "opened store $store as service" "stored $id as uploads/report.pdf: 
 done
 # What the example stored is what the command line sees.
 if "$lethe" --store "$store" get "$id" | cmp -s - "$tmp/report.pdf"; then pass; else fail "lethe get $id differs from the upload"; fi
-if "$lethe" --store "$store" --json stat "$id" | grep -q '"group": *"uploads"'; then pass; else fail "lethe stat $id: not in group uploads"; fi
+if "$lethe" --store "$store" --json stat "$id" | grep_q '"group": *"uploads"'; then pass; else fail "lethe stat $id: not in group uploads"; fi
 if [[ $("$lethe" --store "$store" ls --group uploads | grep -c "$id") -eq 1 ]]; then pass; else fail "lethe ls --group uploads does not list $id"; fi
 # Failures come back as one line with lethe's reason.
 status=0
@@ -231,7 +235,10 @@ fi
 # A tampered object file is refused, not served.
 objfile=$(find "$store/objects" -name "$id.lth")
 chmod u+w "$objfile"
-printf 'X' | dd of="$objfile" bs=1 seek=70000 conv=notrunc status=none
+# flip one bit of the byte at 70000 (writing a fixed byte would leave it unchanged 1 time in 256)
+byte=$(od -An -tu1 -j 70000 -N 1 "$objfile" | tr -d ' ')
+printf "\\$(printf '%03o' $(( (${byte:-0} ^ 1) & 255 )))" |
+	dd of="$objfile" bs=1 seek=70000 conv=notrunc status=none
 status=0
 "$lethe" --store "$store" get "$id" >/dev/null 2>"$tmp/get.err" || status=$?
 if [[ $status -eq 4 ]]; then pass; else fail "get of a tampered object: exit $status, expected 4: $(cat "$tmp/get.err")"; fi

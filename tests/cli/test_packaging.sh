@@ -5,6 +5,10 @@
 # Env (set by CTest): LETHE = the built lethe, LETHE_TESTS = the tests directory.
 set -euo pipefail
 
+# grep for a match, reading all of its input: `cmd | grep -q` stops reading at the first match,
+# and under pipefail the writer's SIGPIPE then fails the pipeline at random.
+grep_q() { grep "$@" >/dev/null; }
+
 : "${LETHE_TESTS:?LETHE_TESTS must name the tests directory}"
 src=$(cd "$LETHE_TESTS/.." && pwd)
 lethe=${LETHE:-}
@@ -51,7 +55,7 @@ if command -v man >/dev/null 2>&1; then
 		if grep -qx "$section" "$tmp/lethe.1.txt"; then pass; else fail "lethe(1) has no $section section"; fi
 	done
 	for code in 0 1 2 3 4 5 6; do
-		if sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p' "$tmp/lethe.1.txt" | grep -qE "^ +$code +[A-Z]"; then
+		if sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p' "$tmp/lethe.1.txt" | grep_q -E "^ +$code +[A-Z]"; then
 			pass
 		else
 			fail "lethe(1) EXIT STATUS does not describe exit status $code"
@@ -130,7 +134,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	# The files as shipped: only the placeholder binary may be missing.
 	SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$src/packaging/lethe-sweep.service" \
 		"$src/packaging/lethe-sweep.timer" >"$tmp/verify-src.out" 2>&1 || true
-	if grep -v "Command /usr/bin/lethe is not executable" "$tmp/verify-src.out" | grep -q .; then
+	if grep -v "Command /usr/bin/lethe is not executable" "$tmp/verify-src.out" | grep_q .; then
 		fail "systemd-analyze verify (as shipped): $(cat "$tmp/verify-src.out")"
 	else
 		pass
@@ -148,7 +152,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	for setting in OnCalendar=daily Persistent=true RandomizedDelaySec=1h WantedBy=timers.target; do
 		if grep -qx -- "$setting" "$src/packaging/lethe-sweep.timer"; then pass; else fail "lethe-sweep.timer lacks $setting"; fi
 	done
-	if systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then
+	if systemd-analyze security --help 2>/dev/null | grep_q -- --offline; then
 		score=$(systemd-analyze security --offline=yes --no-pager "$tmp/units/lethe-sweep.service" 2>/dev/null |
 			sed -n 's/.*Overall exposure level for lethe-sweep.service: \([0-9.]*\).*/\1/p')
 		if [[ -n $score ]] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then

@@ -109,5 +109,14 @@ note "the store directory also comes from --store"
 ok env -u LETHE_STORE "$LETHE" --store "$STORE" get "$id" -o "$T/via-store"
 assert_same "$T/r" "$T/via-store"
 
+note "-o to a FIFO writes through it and leaves it a FIFO (no rename over a special file)"
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/fifo.out" &
+reader=$!
+ok lethe get "$id" -o "$T/fifo"
+wait "$reader"
+assert_same "$T/r" "$T/fifo.out"
+[ -p "$T/fifo" ] || fail "get -o replaced the FIFO"
+
 ok lethe doctor
 note "ok"
