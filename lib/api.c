@@ -171,7 +171,7 @@ static enum lethe_err absolute_path(const char *path, char **out)
 		parent[len] = '\0';
 		base = slash + 1;
 	} else {
-		strcpy(parent, ".");
+		lt_strlcpy(parent, ".", sizeof(parent));
 		base = path;
 	}
 	if (!*base)
