@@ -97,6 +97,18 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
 /* Check the number of operands left after the options; reports and returns EXIT_USAGE. */
 int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max);
 
+/* Parse a command that takes only the common options: CLI_CONTINUE, or the exit code. */
+int cli_plain_options(struct cli *cli, int argc, char **argv);
+
+struct cli_table;
+
+/*
+ * Finish a listing built as a JSON array (--json) or a table: report @p err or a lost
+ * allocation, else print what was built; frees both. Returns the exit code.
+ */
+int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
+		    struct cli_table *table);
+
 /* The exit code of @p err (one table for all of lethe). */
 int cli_exit_code(enum lethe_err err);
 

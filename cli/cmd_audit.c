@@ -12,20 +12,6 @@
 
 enum { OPT_SINCE = OPT_COMMAND_FIRST };
 
-static int no_options(struct cli *cli, int argc, char **argv)
-{
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
-	int c, rc;
-
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
-	return CLI_CONTINUE;
-}
-
 static int audit_verify(struct cli *cli, int argc, char **argv)
 {
 	struct cli_problems p = {.cli = cli};
@@ -33,7 +19,7 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = no_options(cli, argc, argv)) != CLI_CONTINUE)
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
 		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
 		return rc;
@@ -95,7 +81,7 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = no_options(cli, argc, argv)) != CLI_CONTINUE)
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
 		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
 		return rc;

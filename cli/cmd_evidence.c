@@ -53,17 +53,12 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"SEQ",   "CERTIFICATE", "OBJECT",
 					      "GROUP", "REASON",      "SHREDDED"};
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
 	struct cert_list cl = {.json_first = 1};
 	enum lethe_err err;
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
@@ -95,18 +90,13 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 
 static int evidence_export(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
 	uint64_t count = 0;
 	enum lethe_err err;
 	const char *dir;
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
 		return rc;
 	dir = argv[optind];
@@ -136,19 +126,14 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 
 static int evidence_verify(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
 	struct cli_problems p = {.cli = cli};
 	uint64_t count = 0;
 	enum lethe_err err;
 	const char *dir = NULL;
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
 		return rc;
 	if (optind < argc)

@@ -75,17 +75,12 @@ static int key_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"VERSION", "PRIMARY", "STATE",
 					      "CREATED", "RETIRED", "OBJECTS"};
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
 	struct key_list kl = {0};
 	enum lethe_err err;
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
@@ -98,17 +93,7 @@ static int key_list(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
 
 	err = lethe_key_list(cli->store, add_key, &kl);
-	if (err != LETHE_OK)
-		rc = cli_fail(cli, NULL, err);
-	else if (kl.nomem)
-		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	else if (kl.array != NULL)
-		rc = cli_json_print(cli, json_incref(kl.array));
-	else
-		cli_table_print(kl.table, stdout);
-	json_decref(kl.array);
-	cli_table_free(kl.table);
-	return rc;
+	return cli_list_finish(cli, err, kl.nomem, kl.array, kl.table);
 }
 
 static int key_rotate(struct cli *cli, int argc, char **argv)

@@ -41,17 +41,12 @@ static int add_officer(const struct lethe_officer_info *info, void *ctx)
 static int officer_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"NAME", "KEYSLOT", "ROLE"};
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
 	struct officer_list ol = {0};
 	enum lethe_err err;
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
@@ -64,17 +59,7 @@ static int officer_list(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
 
 	err = lethe_officer_list(cli->store, add_officer, &ol);
-	if (err != LETHE_OK)
-		rc = cli_fail(cli, NULL, err);
-	else if (ol.nomem)
-		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	else if (ol.array != NULL)
-		rc = cli_json_print(cli, json_incref(ol.array));
-	else
-		cli_table_print(ol.table, stdout);
-	json_decref(ol.array);
-	cli_table_free(ol.table);
-	return rc;
+	return cli_list_finish(cli, err, ol.nomem, ol.array, ol.table);
 }
 
 /* add and remove: NAME, the authorizing officer's --passphrase-file, add's new passphrase. */

@@ -53,17 +53,12 @@ static void print_info(const struct lethe_object_info *info)
 
 int cmd_stat(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
 	struct lethe_object_info info;
 	enum lethe_err err;
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)

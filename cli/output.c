@@ -498,3 +498,21 @@ void cli_progress_done(void)
 	progress.shown = 0;
 	progress.width = 0;
 }
+
+int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
+		    struct cli_table *table)
+{
+	int rc = EXIT_OK;
+
+	if (err != LETHE_OK)
+		rc = cli_fail(cli, NULL, err);
+	else if (nomem)
+		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	else if (array != NULL)
+		rc = cli_json_print(cli, json_incref(array));
+	else
+		cli_table_print(table, stdout);
+	json_decref(array);
+	cli_table_free(table);
+	return rc;
+}

@@ -464,3 +464,17 @@ char *cli_abspath(const char *path)
 	free(cwd);
 	return abs;
 }
+
+int cli_plain_options(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
+		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
+			return rc;
+	return CLI_CONTINUE;
+}
