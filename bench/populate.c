@@ -253,7 +253,6 @@ int main(int argc, char **argv)
 	p.dir = argv[1];
 	p.file_bytes = argc == 5 ? strtol(argv[4], NULL, 10) : 4096;
 	p.plain_fd = -1;
-	lt_secmem_init();
 	lt_config_defaults(&p.cfg);
 	p.kek = lt_secmem_alloc(LT_KEY_LEN);
 	p.dek = lt_secmem_alloc(LT_KEY_LEN);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -250,9 +251,17 @@ int main(int argc, char **argv)
 	struct cli cli = {.prog = "lethe"};
 	int c;
 
-	/* Keys pass through this process: never leave them in a core file. */
+	/*
+	 * Keys pass through this process: never leave them in a core file. liblethe keeps its own
+	 * key buffers out of dumps per page, but OpenSSL and libcryptsetup hold key schedules in
+	 * ordinary memory, and disabling dumps is a whole-process choice that the library leaves
+	 * to the program it runs in: this program makes it. Not dumpable also stops ptrace by
+	 * other processes of the same user and core pipes (systemd-coredump). Best effort: a
+	 * failure leaves the defaults, and neither call can weaken anything.
+	 */
 	struct rlimit no_core = {0, 0};
 	(void) setrlimit(RLIMIT_CORE, &no_core);
+	(void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	hold_std_fds();
 	/*
 	 * A full pipe (`lethe get ID | head`) and a file size limit (RLIMIT_FSIZE) become EPIPE

@@ -8,10 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -21,25 +26,86 @@ static enum lethe_err errno_fail(int errno_value, const char *what)
 	return lt_err_errno(lt_err_from_errno(errno_value), errno_value, "%s", what);
 }
 
+/*
+ * Writing to a pipe or socket whose reader has gone raises SIGPIPE, which kills a process that
+ * has not ignored it, and a library must neither kill its host nor change its signal
+ * dispositions. So: sockets are written with send(MSG_NOSIGNAL); for pipes, FIFOs and anything
+ * else that is not a plain file, SIGPIPE is blocked in this thread around the writes and a
+ * SIGPIPE they raise is consumed before the mask is restored (the technique of libpq and
+ * OpenSSL's s_client), leaving EPIPE for the caller. A SIGPIPE that was already pending for
+ * the host is left pending.
+ */
+struct sigpipe_guard {
+	bool is_socket;
+	bool blocked;
+	bool was_pending;
+	sigset_t old_mask;
+};
+
+static void sigpipe_guard_begin(int fd, struct sigpipe_guard *g)
+{
+	struct stat st;
+	sigset_t pipe_set, pending;
+
+	memset(g, 0, sizeof(*g));
+	if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		g->is_socket = true;
+		return;
+	}
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &g->old_mask) != 0)
+		return;
+	g->blocked = true;
+	g->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+}
+
+static void sigpipe_guard_end(struct sigpipe_guard *g, bool got_epipe)
+{
+	static const struct timespec no_wait = { 0, 0 };
+	sigset_t pipe_set;
+
+	if (!g->blocked)
+		return;
+	if (got_epipe && !g->was_pending) {
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		while (sigtimedwait(&pipe_set, NULL, &no_wait) < 0 && errno == EINTR)
+			;
+	}
+	(void) pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
+}
+
 enum lethe_err lt_write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
+	struct sigpipe_guard guard;
+	enum lethe_err rc = LETHE_OK;
+	int saved;
 
+	sigpipe_guard_begin(fd, &guard);
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = guard.is_socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return errno_fail(errno, "write");
+			saved = errno;
+			sigpipe_guard_end(&guard, saved == EPIPE);
+			return errno_fail(saved, "write");
 		}
 		/* write() returning 0 for a non-zero length never ends by itself. */
-		if (n == 0)
-			return lt_err(LETHE_ERR_IO, "write: no progress");
+		if (n == 0) {
+			rc = lt_err(LETHE_ERR_IO, "write: no progress");
+			break;
+		}
 		p += n;
 		len -= (size_t) n;
 	}
-	return LETHE_OK;
+	sigpipe_guard_end(&guard, false);
+	return rc;
 }
 
 enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got)

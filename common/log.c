@@ -1,20 +1,33 @@
-/* log.c - forwards audit records to syslog(3), facility AUTHPRIV, or to a test sink. */
+/* log.c - forwards audit records to syslog, facility AUTHPRIV, over lethe's own socket (or to a
+ * test sink).
+ *
+ * liblethe runs inside a host program, which may have called openlog() with its own ident and
+ * facility. openlog()/syslog() keep one set of those per process, so a library that calls
+ * openlog() relabels the host's later messages. lethe therefore writes RFC 3164 messages to
+ * /dev/log itself, as syslog(3) would ("<PRI>Mmm dd hh:mm:ss lethe[PID]: line"), on a socket of
+ * its own.
+ */
 #include "common/log.h"
 
+#include <errno.h>
 #include <pthread.h>
-#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_DEFAULT_PATH "/dev/log"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static lt_log_sink log_sink;
 static void *log_sink_ctx;
-
-/* LOG_NDELAY opens the socket now, so a later chroot or fd limit cannot lose records. */
-static void log_open(void)
-{
-	openlog("lethe", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
-}
+/* Guarded by log_lock. */
+static char log_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = LOG_DEFAULT_PATH;
+static int log_fd = -1;
+static int log_type;
 
 void lt_log_set_sink(lt_log_sink sink, void *ctx)
 {
@@ -22,6 +35,97 @@ void lt_log_set_sink(lt_log_sink sink, void *ctx)
 	log_sink = sink;
 	log_sink_ctx = ctx;
 	pthread_mutex_unlock(&log_lock);
+}
+
+static void log_disconnect(void)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+}
+
+void lt_log_set_path(const char *path)
+{
+	pthread_mutex_lock(&log_lock);
+	log_disconnect();
+	snprintf(log_path, sizeof(log_path), "%s", path ? path : LOG_DEFAULT_PATH);
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* A datagram socket as syslog(3) uses, or a stream socket where the daemon listens on one. */
+static int log_connect(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un addr;
+	size_t i;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, log_path, sizeof(addr.sun_path));
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		int saved;
+
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0) {
+			log_fd = fd;
+			log_type = types[i];
+			return 0;
+		}
+		saved = errno;
+		close(fd);
+		if (saved != EPROTOTYPE)
+			return -1;
+	}
+	return -1;
+}
+
+static int log_send_all(const char *msg, size_t len)
+{
+	while (len > 0) {
+		/* MSG_NOSIGNAL: a daemon gone away is an error here, never SIGPIPE in the host. */
+		ssize_t n = send(log_fd, msg, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		msg += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Build and send one message; reconnect once when the daemon was restarted. */
+static void log_send(int priority, const char *line)
+{
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char msg[8192];
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t len;
+	int n, attempt;
+
+	/* Local time, as syslog(3) sends it; a fixed month table, whatever the host's locale. */
+	if (!localtime_r(&now, &tm))
+		memset(&tm, 0, sizeof(tm));
+	n = snprintf(msg, sizeof(msg), "<%d>%s %2d %02d:%02d:%02d lethe[%d]: %s", priority,
+		     months[tm.tm_mon >= 0 && tm.tm_mon < 12 ? tm.tm_mon : 0], tm.tm_mday,
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid(), line);
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (log_fd < 0 && log_connect() != 0)
+			return;
+		/* a stream daemon separates messages by their NUL */
+		if (log_send_all(msg, log_type == SOCK_STREAM ? len + 1 : len) == 0)
+			return;
+		log_disconnect();
+	}
 }
 
 void lt_log_audit(bool enabled, bool security_failure, const char *line)
@@ -32,12 +136,9 @@ void lt_log_audit(bool enabled, bool security_failure, const char *line)
 		return;
 	/* The sink is called under the lock so it cannot be swapped out mid-call. */
 	pthread_mutex_lock(&log_lock);
-	if (log_sink) {
+	if (log_sink)
 		log_sink(priority, line, log_sink_ctx);
-	} else {
-		pthread_once(&log_once, log_open);
-		/* "%s": the line names users and objects and must never act as a format. */
-		syslog(priority, "%s", line);
-	}
+	else
+		log_send(priority, line);
 	pthread_mutex_unlock(&log_lock);
 }

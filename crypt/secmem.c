@@ -1,32 +1,16 @@
 /* secmem.c - memory for key material: its own pages, locked when the limit allows, left out
- * of core dumps, wiped before they go back to the system. */
+ * of core dumps, wiped before they go back to the system.
+ *
+ * Per page and nothing process-wide: liblethe runs inside its host's process, and whether that
+ * process may dump core (RLIMIT_CORE, PR_SET_DUMPABLE) is the host's choice, not a library's.
+ * The lethe command makes that choice for itself in cli/main.c. */
 #include "crypt/secmem.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-
-static pthread_once_t secmem_once = PTHREAD_ONCE_INIT;
-
-static void secmem_init_once(void)
-{
-	const struct rlimit no_core = {0, 0};
-
-	/* Best effort: a failure leaves the defaults, and neither call can weaken anything. */
-	(void) setrlimit(RLIMIT_CORE, &no_core);
-	/* Also stops ptrace by other processes of the same user and core pipes (systemd-coredump). */
-	(void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
-void lt_secmem_init(void)
-{
-	(void) pthread_once(&secmem_once, secmem_init_once);
-}
 
 /* Whole pages, so that no other data shares a locked or excluded page. */
 static size_t secmem_span(size_t len)

@@ -4,12 +4,6 @@
 
 #include <stddef.h>
 
-/*
- * Called once before any key is loaded: disables core dumps for the process (RLIMIT_CORE 0,
- * PR_SET_DUMPABLE 0) so a crash never writes keys to disk. Idempotent, thread-safe.
- */
-void lt_secmem_init(void);
-
 /* Zeroed memory for secrets: mlock()ed when the limit allows, excluded from core dumps
  * (MADV_DONTDUMP). NULL when out of memory. */
 void *lt_secmem_alloc(size_t len);

@@ -10,6 +10,32 @@
  * zeroed on entry and are valid only on success. After a failure, lethe_errdetail() returns one
  * line saying what failed and why (per thread). Functions are safe to call from several
  * threads on different handles; one handle must not be used by two threads at once.
+ *
+ * The host process. liblethe changes nothing process-wide in the program that links it:
+ *  - no openlog(), closelog() or setlogmask(): audit records go to syslog (facility authpriv,
+ *    program "lethe", the process id; [audit] syslog in lethe.conf) over a socket of lethe's
+ *    own to /dev/log, opened at the first record and kept open, close-on-exec. The program's
+ *    own ident, facility and mask stay as it set them.
+ *  - no umask() change: every file and directory is created with an explicit mode (0600 and
+ *    0700 in the store, SQLite's -wal and -shm files included; 0644 and 0755 for exported
+ *    evidence and checkpoints), which the program's umask can only narrow.
+ *  - no setrlimit(RLIMIT_CORE) and no prctl(PR_SET_DUMPABLE): lethe's own key buffers are
+ *    locked (mlock, when RLIMIT_MEMLOCK allows) and left out of core dumps (MADV_DONTDUMP)
+ *    page by page. OpenSSL and libcryptsetup keep key schedules in ordinary memory while an
+ *    operation runs, so a program that must never write a key to disk disables core dumps
+ *    itself, at start: setrlimit(RLIMIT_CORE) to 0 and prctl(PR_SET_DUMPABLE, 0), as the
+ *    lethe command does (or LimitCORE=0 in its systemd unit).
+ *  - no signal dispositions and no lasting signal mask: writing to a pipe or socket whose
+ *    reader has gone (lethe_object_get_fd(), lethe_audit_export()) fails with LETHE_ERR_IO
+ *    ("Broken pipe") instead of raising SIGPIPE. Sockets are written with MSG_NOSIGNAL; for
+ *    pipes SIGPIPE is blocked in the calling thread during the write and a SIGPIPE it raised
+ *    is consumed before the mask is restored (one the program already had pending is left
+ *    pending). SIGXFSZ is left alone: a program that sets RLIMIT_FSIZE should ignore it, or
+ *    a put past the limit ends the program instead of failing with LETHE_ERR_NOSPC.
+ *  Object reads and writes and sweeps may run threads of their own for their duration; they
+ *  inherit the calling thread's signal mask. One setting inside a dependency is lethe's: it
+ *  installs libcryptsetup's default log callback, so that libcryptsetup never writes to the
+ *  program's stderr; a program that uses libcryptsetup itself sets its callback per device.
  */
 #ifndef LETHE_H
 #define LETHE_H
@@ -200,7 +226,8 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const v
  * @return LETHE_OK; LETHE_ERR_INVALID (malformed id, offset beyond the end);
  *         LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED; LETHE_ERR_INTEGRITY (the object file was
  *         modified, truncated, replaced or belongs to another object: some verified bytes may
- *         already have been written); LETHE_ERR_IO; LETHE_ERR_NOMEM.
+ *         already have been written); LETHE_ERR_IO (also when @p out_fd is a pipe or socket
+ *         whose reader has gone: "Broken pipe", never SIGPIPE); LETHE_ERR_NOMEM.
  */
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *store, const char *id,
 					     int out_fd, uint64_t offset, uint64_t length,

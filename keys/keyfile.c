@@ -33,7 +33,6 @@ enum lethe_err lt_keyfile_create(const char *path, uint8_t key[32])
 	enum lethe_err rc;
 	int fd;
 
-	lt_secmem_init();
 	rc = lt_parent_dir(path, dir, sizeof(dir));
 	if (rc != LETHE_OK)
 		return rc;
@@ -65,7 +64,6 @@ enum lethe_err lt_keyfile_read(const char *path, uint8_t key[32])
 	size_t got = 0;
 	int fd;
 
-	lt_secmem_init();
 	/* Checked on the opened descriptor: nothing can be swapped in between. */
 	rc = lt_open_private(path, O_RDONLY, &fd);
 	if (rc == LETHE_ERR_NOT_FOUND)

@@ -523,7 +523,6 @@ enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[32
 	rc = check_officer_args(officer, passphrase, pass_len, kdf);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_secmem_init();
 	rc = header_file_create(path);
 	if (rc != LETHE_OK)
 		return rc;
@@ -573,7 +572,6 @@ static enum lethe_err unlock_prepare(const char *path, struct crypt_device **cd,
 
 	memset(table, 0, sizeof(*table));
 	table->service = -1;
-	lt_secmem_init();
 	rc = keystore_open(path, cd);
 	if (rc != LETHE_OK)
 		return rc;

@@ -334,7 +334,6 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *o)
 	enum lethe_err rc;
 
 	lt_err_clear();
-	lt_secmem_init();
 	if (!o || !o->dir || !*o->dir || !o->keyfile || !*o->keyfile || !o->officer)
 		return lt_err(LETHE_ERR_INVALID, "init needs a store directory, a keyfile path and "
 				  "an officer");
@@ -460,7 +459,6 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	if (!o || !o->dir || !*o->dir || !out)
 		return lt_err(LETHE_ERR_INVALID, "no store directory given (--store or "
 				  "LETHE_STORE)");
-	lt_secmem_init();
 	st = store_alloc(o->dir);
 	if (!st)
 		return LETHE_ERR_NOMEM;

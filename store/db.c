@@ -9,7 +9,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -739,9 +738,6 @@ static enum lethe_err call_end(struct lt_db *db, bool own, enum lethe_err rc)
 /* ---------------------------------------------------------------------------------------- */
 /* Open and close                                                                           */
 
-/* umask is per process: serialise our own change of it between threads. */
-static pthread_mutex_t umask_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* A single-row PRAGMA (or none: *value stays 0). */
 static enum lethe_err pragma_int(struct lt_db *db, const char *sql, int64_t *value)
 {
@@ -775,7 +771,7 @@ static enum lethe_err check_sidecar(const char *path, const char *suffix)
 	if (snprintf(side, sizeof(side), "%s%s", path, suffix) >= (int)sizeof(side))
 		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
 	if (lstat(side, &st) != 0 && errno == ENOENT)
-		return LETHE_OK; /* SQLite creates it, under our umask */
+		return LETHE_OK; /* SQLite creates it with the database file's mode */
 	return lt_check_private_file(side);
 }
 
@@ -965,18 +961,20 @@ static enum lethe_err connect_db(struct lt_db *db, bool create)
 	return rc;
 }
 
-/* Open and prepare the connection with umask 077, so the -wal and -shm files SQLite creates
- * are private whatever the process umask is. */
+/*
+ * Open and prepare the connection. The -wal and -shm files SQLite creates are as private as
+ * the database file (0600) whatever the process umask is: SQLite's unix VFS creates them with
+ * the database file's mode and fchmod()s them to it. That is checked here rather than forced
+ * with umask(), which is per process and belongs to the program liblethe runs in.
+ */
 static enum lethe_err connect_private(struct lt_db *db, bool create)
 {
-	enum lethe_err rc;
-	mode_t old;
+	enum lethe_err rc = connect_db(db, create);
 
-	pthread_mutex_lock(&umask_lock);
-	old = umask(077);
-	rc = connect_db(db, create);
-	umask(old);
-	pthread_mutex_unlock(&umask_lock);
+	if (rc == LETHE_OK)
+		rc = check_sidecar(db->path, "-wal");
+	if (rc == LETHE_OK)
+		rc = check_sidecar(db->path, "-shm");
 	return rc;
 }
 
