@@ -1,5 +1,5 @@
 /* log.c - forwards audit records to syslog, facility AUTHPRIV, over lethe's own socket (or to a
- * test sink).
+ * test sink), and formats their key=value lines.
  *
  * liblethe runs inside a host program, which may have called openlog() with its own ident and
  * facility. openlog()/syslog() keep one set of those per process, so a library that calls
@@ -10,6 +10,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,4 +142,136 @@ void lt_log_audit(bool enabled, bool security_failure, const char *line)
 	else
 		log_send(priority, line);
 	pthread_mutex_unlock(&log_lock);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* key=value lines                                                                          */
+
+static bool logfmt_bare(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("-._:/@+", c) != NULL);
+}
+
+/* The escaped form of @p c inside quotes, written to @p out (at least 5 bytes); its length. */
+static size_t logfmt_escape(unsigned char c, char *out)
+{
+	switch (c) {
+	case '"':
+	case '\\':
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	case '\n':
+		memcpy(out, "\\n", 2);
+		return 2;
+	case '\r':
+		memcpy(out, "\\r", 2);
+		return 2;
+	case '\t':
+		memcpy(out, "\\t", 2);
+		return 2;
+	default:
+		break;
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		static const char hex[] = "0123456789abcdef";
+
+		out[0] = '\\';
+		out[1] = 'x';
+		out[2] = hex[c >> 4];
+		out[3] = hex[c & 0xf];
+		return 4;
+	}
+	out[0] = (char)c;
+	return 1;
+}
+
+static bool logfmt_needs_quotes(const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+
+	if (!*p)
+		return true;
+	for (; *p; p++)
+		if (!logfmt_bare(*p))
+			return true;
+	return false;
+}
+
+size_t lt_logfmt_value_len(const char *value)
+{
+	const unsigned char *p;
+	size_t n = 2;
+	char esc[5];
+
+	if (!value)
+		value = "";
+	if (!logfmt_needs_quotes(value))
+		return strlen(value);
+	for (p = (const unsigned char *)value; *p; p++)
+		n += logfmt_escape(*p, esc);
+	return n;
+}
+
+void lt_logfmt_init(struct lt_logfmt *f, char *buf, size_t cap)
+{
+	f->buf = buf;
+	f->cap = cap;
+	f->len = 0;
+	f->truncated = false;
+	if (cap)
+		buf[0] = '\0';
+}
+
+void lt_logfmt_str(struct lt_logfmt *f, const char *key, const char *value)
+{
+	const unsigned char *p;
+	size_t need, at;
+	char esc[5];
+
+	if (!value)
+		value = "";
+	need = (f->len ? 1 : 0) + strlen(key) + 1 + lt_logfmt_value_len(value);
+	if (f->truncated || f->cap == 0 || need >= f->cap - f->len) {
+		f->truncated = true;
+		return;
+	}
+	at = f->len;
+	if (at)
+		f->buf[at++] = ' ';
+	memcpy(f->buf + at, key, strlen(key));
+	at += strlen(key);
+	f->buf[at++] = '=';
+	if (!logfmt_needs_quotes(value)) {
+		memcpy(f->buf + at, value, strlen(value));
+		at += strlen(value);
+	} else {
+		f->buf[at++] = '"';
+		for (p = (const unsigned char *)value; *p; p++) {
+			size_t n = logfmt_escape(*p, esc);
+
+			memcpy(f->buf + at, esc, n);
+			at += n;
+		}
+		f->buf[at++] = '"';
+	}
+	f->buf[at] = '\0';
+	f->len = at;
+}
+
+void lt_logfmt_u64(struct lt_logfmt *f, const char *key, uint64_t value)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRIu64, value);
+	lt_logfmt_str(f, key, num);
+}
+
+void lt_logfmt_i64(struct lt_logfmt *f, const char *key, int64_t value)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64, value);
+	lt_logfmt_str(f, key, num);
 }

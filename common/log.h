@@ -1,8 +1,11 @@
-/* log.h - forwarding of audit records to syslog (or to an injected sink, for tests). */
+/* log.h - forwarding of audit records to syslog (or to an injected sink, for tests), and the
+ * key=value line format they use. */
 #ifndef LT_COMMON_LOG_H
 #define LT_COMMON_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* A sink receives the syslog priority (facility | level) and the one-line message. */
 typedef void (*lt_log_sink)(int priority, const char *line, void *ctx);
@@ -22,5 +25,31 @@ void lt_log_set_path(const char *path);
  * does. No-op when !enabled.
  */
 void lt_log_audit(bool enabled, bool security_failure, const char *line);
+
+/*
+ * A line of key=value fields under construction. A value made only of letters, digits and
+ * "-._:/@+" is written as it is; any other (empty, or with a space, '=', a quote, a backslash, a
+ * control character or a byte outside ASCII) is written in double quotes, with '"' and '\'
+ * escaped by a backslash, \n \r \t as such and every other such byte as \xHH. So a value can
+ * never end its field early or pose as another field, whoever chose it.
+ */
+struct lt_logfmt {
+	char *buf;
+	size_t cap;
+	size_t len;
+	/* A field that did not fit was left out whole, and so were all after it. */
+	bool truncated;
+};
+
+/* Start an empty line in @p buf (@p cap >= 1). */
+void lt_logfmt_init(struct lt_logfmt *f, char *buf, size_t cap);
+
+/* Append " key=value" (no space before the first field). @p key is a fixed lethe name. */
+void lt_logfmt_str(struct lt_logfmt *f, const char *key, const char *value);
+void lt_logfmt_u64(struct lt_logfmt *f, const char *key, uint64_t value);
+void lt_logfmt_i64(struct lt_logfmt *f, const char *key, int64_t value);
+
+/* Bytes lt_logfmt_str() needs for @p value alone, quotes and escapes included. */
+size_t lt_logfmt_value_len(const char *value);
 
 #endif

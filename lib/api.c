@@ -99,7 +99,7 @@ static void ascii_only(char *s)
 			*s = '?';
 }
 
-static void actor_identity(struct lethe_store *st)
+void lt_actor_identity(struct lethe_store *st)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
@@ -243,7 +243,7 @@ static struct lethe_store *store_alloc(const char *dir)
 		lethe_store_close(st);
 		return NULL;
 	}
-	actor_identity(st);
+	lt_actor_identity(st);
 	return st;
 }
 

@@ -194,33 +194,39 @@ static enum lethe_err audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_d
 	return rc;
 }
 
-/* One line of key=value pairs for syslog; values with spaces or quotes are quoted. */
-static void format_line(const struct lt_db_audit *rec, char *buf, size_t len)
+/* Longest syslog line: each byte of a record's fields escaped at most 4 bytes, plus the keys. */
+#define AUDIT_LINE_MAX (4 * sizeof(struct lt_db_audit) + 256)
+
+/*
+ * One line of key=value fields for syslog. Every value goes through lt_logfmt, which quotes and
+ * escapes anything that is not plainly a word: the user, host, group and error text come from
+ * outside lethe and must not be able to add or pose as fields.
+ */
+void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len)
 {
-	char when[40], err[600];
-	size_t i, j = 0;
+	struct lt_logfmt f;
+	char when[40];
 
 	lt_time_format_us(rec->time_us, when, sizeof(when));
-	for (i = 0; rec->error[i] && j + 3 < sizeof(err); i++) {
-		char c = rec->error[i];
-
-		if (c == '"' || c == '\\')
-			err[j++] = '\\';
-		err[j++] = (c == '\n' || c == '\r') ? ' ' : c;
-	}
-	err[j] = '\0';
-	snprintf(buf, len,
-		 "seq=%llu time=%s action=%s outcome=%s object=%s group=%s uid=%u user=%s "
-		 "keyslot=%s pid=%d host=%s error=\"%s\"",
-		 (unsigned long long)rec->seq, when, rec->action, rec->outcome,
-		 rec->object[0] ? rec->object : "-", rec->group[0] ? rec->group : "-", rec->uid,
-		 rec->user, rec->keyslot[0] ? rec->keyslot : "-", rec->pid, rec->host, err);
+	lt_logfmt_init(&f, buf, len);
+	lt_logfmt_u64(&f, "seq", rec->seq);
+	lt_logfmt_str(&f, "time", when);
+	lt_logfmt_str(&f, "action", rec->action);
+	lt_logfmt_str(&f, "outcome", rec->outcome);
+	lt_logfmt_str(&f, "object", rec->object[0] ? rec->object : "-");
+	lt_logfmt_str(&f, "group", rec->group[0] ? rec->group : "-");
+	lt_logfmt_u64(&f, "uid", rec->uid);
+	lt_logfmt_str(&f, "user", rec->user);
+	lt_logfmt_str(&f, "keyslot", rec->keyslot[0] ? rec->keyslot : "-");
+	lt_logfmt_i64(&f, "pid", rec->pid);
+	lt_logfmt_str(&f, "host", rec->host);
+	lt_logfmt_str(&f, "error", rec->error);
 }
 
 static enum lethe_err queue_line(struct lethe_store *st, const struct lt_db_audit *rec,
 				  bool security)
 {
-	char line[2048];
+	char line[AUDIT_LINE_MAX];
 	struct lt_log_line *q;
 
 	if (!st->cfg.syslog)
@@ -234,7 +240,7 @@ static enum lethe_err queue_line(struct lethe_store *st, const struct lt_db_audi
 		st->log_queue = q;
 		st->log_cap = cap;
 	}
-	format_line(rec, line, sizeof(line));
+	lt_audit_format_line(rec, line, sizeof(line));
 	q = &st->log_queue[st->log_len];
 	q->text = strdup(line);
 	if (!q->text)
@@ -301,10 +307,15 @@ enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_eve
 			lt_tx_rollback(st);
 	}
 	if (rc != LETHE_OK) {
-		char line[1400];
+		char error[1200], line[4 * sizeof(error) + 256];
+		struct lt_logfmt f;
 
-		snprintf(line, sizeof(line), "action=%s outcome=failed error=\"audit record "
-			 "could not be written: %s\"", ev->action, lt_err_detail());
+		snprintf(error, sizeof(error), "audit record could not be written: %s",
+			 lt_err_detail());
+		lt_logfmt_init(&f, line, sizeof(line));
+		lt_logfmt_str(&f, "action", ev->action);
+		lt_logfmt_str(&f, "outcome", "failed");
+		lt_logfmt_str(&f, "error", error);
 		lt_log_audit(true, true, line);
 	}
 	lt_err(LETHE_OK, "%s", saved);
@@ -316,22 +327,14 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 {
 	struct lethe_store tmp;
 	struct lt_db_audit rec;
-	char line[2048], saved[1024];
+	char line[AUDIT_LINE_MAX], saved[1024];
 
 	lt_strlcpy(saved, error ? error : "", sizeof(saved));
 	memset(&tmp, 0, sizeof(tmp));
-	/* the actor as far as the process knows it: no keyslot opened */
-	tmp.uid = (uint32_t)getuid();
-	tmp.pid = (int32_t)getpid();
+	/* the actor as far as the process knows it, from its uid as on every other record (never
+	 * from $USER, which whoever runs lethe chooses): no keyslot opened */
+	lt_actor_identity(&tmp);
 	lt_strlcpy(tmp.who.name, keyslot ? keyslot : "", sizeof(tmp.who.name));
-	{
-		const char *u = getenv("USER");
-
-		lt_strlcpy(tmp.user, u ? u : "", sizeof(tmp.user));
-	}
-	if (gethostname(tmp.host, sizeof(tmp.host)) != 0)
-		tmp.host[0] = '\0';
-	tmp.host[sizeof(tmp.host) - 1] = '\0';
 	memset(&rec, 0, sizeof(rec));
 	rec.time_us = lt_now_us();
 	lt_actor_fill(&tmp, &rec);
@@ -340,7 +343,7 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 	lt_strlcpy(rec.error, saved, sizeof(rec.error));
 	if (db)
 		lt_db_audit_pending_add(db, &rec);
-	format_line(&rec, line, sizeof(line));
+	lt_audit_format_line(&rec, line, sizeof(line));
 	lt_log_audit(cfg ? cfg->syslog : true, lt_audit_is_security(err), line);
 	lt_err(LETHE_OK, "%s", saved);
 }

@@ -103,6 +103,13 @@ enum lethe_err lt_audit_fold_pending(struct lethe_store *st);
 /* Fill the actor fields of @p rec from the handle (or the process, when st is NULL). */
 void lt_actor_fill(struct lethe_store *st, struct lt_db_audit *rec);
 
+/* The process's uid, pid, user name (from the uid: getpwuid_r, else "uid<N>") and host name
+ * into @p st, printable ASCII only (api.c). */
+void lt_actor_identity(struct lethe_store *st);
+
+/* The syslog line of @p rec: key=value fields, every value quoted and escaped as needed. */
+void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len);
+
 /* ---- keys (keyops.c) ---- */
 
 /* Unwrap KEK @p version into @p kek (LETHE_ERR_INTEGRITY if retired or tampered). */

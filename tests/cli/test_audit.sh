@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_audit.sh - a put, a get, a failed get, an rm and a wrong passphrase each leave their
-# record; `audit export` is valid JSON Lines (and --since filters it); editing a record with the
-# sqlite3 shell (triggers dropped first), deleting one, swapping two, or deleting the newest
-# after a checkpoint makes `audit verify` exit 4 naming the record.
+# record, naming the user of the uid (never $USER); `audit export` is valid JSON Lines (and
+# --since filters it); editing a record with the sqlite3 shell (triggers dropped first),
+# deleting one, swapping two, or deleting the newest after a checkpoint makes `audit verify`
+# exit 4 naming the record.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +29,11 @@ ok lethe rm "$x" --reason "audit test" --force --passphrase-file "$PASS"
 printf 'not it\n' >"$T/wrong.pass"
 expect_exit 6 lethe key rotate --passphrase-file "$T/wrong.pass"
 ok lethe hold set "$y" --reason CASE-9
+
+note "a failed unlock names the user of the uid, whatever \$USER says"
+injected='x action=key.retire outcome=ok'
+expect_exit 6 env USER="$injected" LOGNAME="$injected" "$LETHE" key rotate \
+	--passphrase-file "$T/wrong.pass"
 
 note "export is JSON Lines"
 ok lethe audit export
@@ -74,6 +80,17 @@ has get "$y" '!ok' || fail "no record of the failed get"
 has rm "$x" ok || has shred "$x" ok || fail "no record of the rm"
 has unlock "" '!ok' || fail "no record of the wrong passphrase"
 has hold.set "$y" ok || fail "no record of the hold"
+python3 - "$T/audit.jsonl" "$(id -un 2>/dev/null || echo "uid$(id -u)")" <<'PY' ||
+import json, sys
+unlocks = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    assert "key.retire" not in line, f"injected text in record {r['seq']}: {line}"
+    assert r["user"] == sys.argv[2], f"record {r['seq']} names user {r['user']!r}"
+    unlocks += r["action"] == "unlock"
+assert unlocks == 2, f"{unlocks} unlock records"
+PY
+	fail "a record names a user other than the uid's"
 python3 - "$T/audit.jsonl" "$y" <<'PY' || fail "the failed get's record does not say why"
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):

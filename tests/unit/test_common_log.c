@@ -1,5 +1,5 @@
 /* test_common_log.c - audit lines reach the sink, or the syslog socket, with facility AUTHPRIV,
- * the right level and lethe's own ident. */
+ * the right level and lethe's own ident; their fields cannot be forged by their values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,12 +130,71 @@ static void test_socket_message(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static const char *field(const char *key, const char *value)
+{
+	static char buf[512];
+	struct lt_logfmt f;
+
+	lt_logfmt_init(&f, buf, sizeof(buf));
+	lt_logfmt_str(&f, key, value);
+	assert_false(f.truncated);
+	assert_int_equal(strlen(buf), strlen(key) + 1 + lt_logfmt_value_len(value));
+	return buf;
+}
+
+static void test_escaping(void **state)
+{
+	(void) state;
+	/* words stay bare */
+	assert_string_equal(field("seq", "1207"), "seq=1207");
+	assert_string_equal(field("time", "2026-11-23T00:23:41.120334Z"),
+			    "time=2026-11-23T00:23:41.120334Z");
+	assert_string_equal(field("object", "0b7c59a2-5e1f-4c8e-9a0b-1c2d3e4f5a6b"),
+			    "object=0b7c59a2-5e1f-4c8e-9a0b-1c2d3e4f5a6b");
+	assert_string_equal(field("user", "svc_files.1@corp"), "user=svc_files.1@corp");
+	/* anything else is quoted, and what would end the quotes is escaped */
+	assert_string_equal(field("error", ""), "error=\"\"");
+	assert_string_equal(field("user", "x action=key.retire outcome=ok"),
+			    "user=\"x action=key.retire outcome=ok\"");
+	assert_string_equal(field("user", "a=b"), "user=\"a=b\"");
+	assert_string_equal(field("error", "say \"hi\" \\ bye"),
+			    "error=\"say \\\"hi\\\" \\\\ bye\"");
+	assert_string_equal(field("error", "a\nseq=9 action=rm\r\t"),
+			    "error=\"a\\nseq=9 action=rm\\r\\t\"");
+	assert_string_equal(field("host", "\x01\x1b[31m\x7f"), "host=\"\\x01\\x1b[31m\\x7f\"");
+	assert_string_equal(field("user", "J\xc3\xb6rg"), "user=\"J\\xc3\\xb6rg\"");
+	assert_string_equal(field("error", NULL), "error=\"\"");
+}
+
+static void test_line_and_truncation(void **state)
+{
+	char buf[64];
+	struct lt_logfmt f;
+
+	(void) state;
+	lt_logfmt_init(&f, buf, sizeof(buf));
+	lt_logfmt_u64(&f, "seq", 18446744073709551615ULL);
+	lt_logfmt_i64(&f, "pid", -1);
+	lt_logfmt_str(&f, "action", "put");
+	assert_false(f.truncated);
+	assert_string_equal(buf, "seq=18446744073709551615 pid=-1 action=put");
+	/* 30 bytes cannot hold the error: it is left out whole, and so is every later field */
+	lt_logfmt_init(&f, buf, 30);
+	lt_logfmt_str(&f, "action", "put");
+	lt_logfmt_str(&f, "error", "a long \"quoted\" error text");
+	lt_logfmt_str(&f, "x", "y");
+	assert_true(f.truncated);
+	assert_string_equal(buf, "action=put");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_levels),
 	    cmocka_unit_test(test_disabled),
 	    cmocka_unit_test(test_socket_message),
+	    cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_line_and_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

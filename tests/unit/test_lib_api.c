@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,117 @@ static void test_syslog(void **state)
 	lt_log_set_sink(NULL, NULL);
 }
 
+/*
+ * Split a syslog line into its keys and values as a SIEM would: key=word or key="..." with
+ * backslash escapes. Fails the test on anything else. Returns the number of fields.
+ */
+static int parse_fields(const char *line, char keys[][16], char values[][512], int max)
+{
+	const char *p = line;
+	int n = 0;
+
+	while (*p) {
+		size_t k = 0, v = 0;
+
+		assert_true(n < max);
+		while (*p && *p != '=' && *p != ' ' && *p != '"' && k < 15)
+			keys[n][k++] = *p++;
+		keys[n][k] = '\0';
+		assert_true(k > 0);
+		assert_int_equal(*p, '=');
+		p++;
+		if (*p == '"') {
+			for (p++; *p && *p != '"' && v < 511; p++) {
+				if (*p == '\\') {
+					p++;
+					assert_non_null(strchr("\"\\nrtx", *p));
+				}
+				values[n][v++] = *p;
+			}
+			assert_int_equal(*p, '"');
+			p++;
+		} else {
+			while (*p && *p != ' ' && v < 511) {
+				assert_null(strchr("\"\\=", *p));
+				values[n][v++] = *p++;
+			}
+		}
+		values[n][v] = '\0';
+		n++;
+		if (*p) {
+			assert_int_equal(*p, ' ');
+			p++;
+		}
+	}
+	return n;
+}
+
+/* $USER is whatever the caller sets: a failed unlock names the user of the uid, like every
+ * other record, and no value can add a field to the syslog line. */
+static void test_unlock_record_user(void **state)
+{
+	static const char *const expect_keys[] = { "seq", "time", "action", "outcome", "object",
+						    "group", "uid", "user", "keyslot", "pid",
+						    "host", "error" };
+	struct fixture *fx = *state;
+	struct lethe_open_opts open = { 0 };
+	struct lethe_store *st = NULL;
+	struct passwd *pw = getpwuid(getuid());
+	char keys[16][16], values[16][512], me[64], *export;
+	struct sink s;
+	const char *old_user = getenv("USER");
+	char *saved_user = old_user ? strdup(old_user) : NULL;
+	int fd, n, i;
+	off_t len;
+
+	if (pw)
+		snprintf(me, sizeof(me), "%s", pw->pw_name);
+	else
+		snprintf(me, sizeof(me), "uid%u", (unsigned)getuid());
+	memset(&s, 0, sizeof(s));
+	lt_log_set_sink(on_syslog, &s);
+	assert_int_equal(setenv("USER", "x action=key.retire outcome=ok", 1), 0);
+	open.dir = fx->dir;
+	open.passphrase = "wrong \"passphrase\"";
+	open.passphrase_len = strlen(open.passphrase);
+	assert_int_equal(lethe_store_open(&open, &st), LETHE_ERR_UNLOCK);
+	lt_log_set_sink(NULL, NULL);
+	if (saved_user)
+		setenv("USER", saved_user, 1);
+	else
+		unsetenv("USER");
+	free(saved_user);
+
+	assert_int_equal(s.lines, 1);
+	assert_int_equal(s.warnings, 1);
+	n = parse_fields(s.last, keys, values, 16);
+	assert_int_equal(n, (int)(sizeof(expect_keys) / sizeof(expect_keys[0])));
+	for (i = 0; i < n; i++)
+		assert_string_equal(keys[i], expect_keys[i]);
+	assert_string_equal(values[2], "unlock");
+	assert_string_equal(values[3], "failed");
+	assert_string_equal(values[7], me);
+
+	/* the pending record, folded into the chain by the next open, names the same user */
+	open.passphrase = NULL;
+	open.passphrase_len = 0;
+	assert_int_equal(lethe_store_open(&open, &st), LETHE_OK);
+	fd = memfd_create("export", 0);
+	assert_true(fd >= 0);
+	assert_int_equal(lethe_audit_export(st, fd, 0, 0, NULL), LETHE_OK);
+	lethe_store_close(st);
+	len = lseek(fd, 0, SEEK_END);
+	export = calloc(1, (size_t)len + 1);
+	assert_non_null(export);
+	assert_int_equal(pread(fd, export, (size_t)len, 0), len);
+	close(fd);
+	assert_non_null(strstr(export, "\"action\":\"unlock\""));
+	snprintf(values[0], sizeof(values[0]), "\"user\":\"%s\"", me);
+	assert_non_null(strstr(export, values[0]));
+	assert_null(strstr(export, "key.retire"));
+	free(export);
+}
+
 static void test_strerror(void **state)
 {
 	int e;
@@ -318,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_record_user, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
