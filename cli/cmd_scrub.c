@@ -82,11 +82,13 @@ int cmd_scrub(struct cli *cli, int argc, char **argv)
 			opts.resume = 1;
 			break;
 		case OPT_LIMIT_RATE:
-			if ((rc = parse_size(cli, "--limit-rate", optarg, &opts.rate_limit)) != EXIT_OK)
+			if ((rc = parse_size(cli, "--limit-rate", optarg, &opts.rate_limit)) !=
+			    EXIT_OK)
 				return rc;
 			break;
 		case OPT_MAX_BYTES:
-			if ((rc = parse_size(cli, "--max-bytes", optarg, &opts.max_bytes)) != EXIT_OK)
+			if ((rc = parse_size(cli, "--max-bytes", optarg, &opts.max_bytes)) !=
+			    EXIT_OK)
 				return rc;
 			break;
 		default:

@@ -11,8 +11,8 @@
  * schedule never starts earlier than now.
  */
 struct lt_pace {
-	uint64_t rate;     /* bytes per second; 0: no limit */
-	int64_t due_ns;    /* CLOCK_MONOTONIC time before which no more may be read */
+	uint64_t rate;  /* bytes per second; 0: no limit */
+	int64_t due_ns; /* CLOCK_MONOTONIC time before which no more may be read */
 	int started;
 };
 

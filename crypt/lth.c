@@ -1480,8 +1480,8 @@ enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16],
 		rc = lt_err_errno(LETHE_ERR_IO, errno, "fstat of the LTH1 file");
 		goto out;
 	}
-	if ((uint64_t) st.st_size != lth_seg_pos(&r.layout, r.layout.segments - 1) +
-					 r.layout.last_len + LTH_TAG_LEN) {
+	if ((uint64_t) st.st_size !=
+	    lth_seg_pos(&r.layout, r.layout.segments - 1) + r.layout.last_len + LTH_TAG_LEN) {
 		rc = lt_err(LETHE_ERR_INTEGRITY, "file changed size while it was read");
 		goto out;
 	}

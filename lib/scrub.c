@@ -30,11 +30,11 @@ struct scrub {
 	void *ctx;
 	struct lethe_scrub_result *result;
 	struct lt_pace pace;
-	uint8_t *dek;                      /* lt_secmem */
-	uint64_t checked, to_check;        /* plaintext bytes, for progress */
-	char position[LETHE_ID_LEN + 1];   /* the last object done */
-	int64_t saved_ns;                  /* when the position was last saved */
-	enum lethe_err rc;                 /* what ended the run early */
+	uint8_t *dek;                    /* lt_secmem */
+	uint64_t checked, to_check;      /* plaintext bytes, for progress */
+	char position[LETHE_ID_LEN + 1]; /* the last object done */
+	int64_t saved_ns;                /* when the position was last saved */
+	enum lethe_err rc;               /* what ended the run early */
 };
 
 static int64_t monotonic_ns(void)
@@ -103,7 +103,7 @@ static enum lethe_err scrub_check(struct scrub *s, const struct lt_db_object *ro
 				   row->wrapped_dek, s->dek);
 		if (rc == LETHE_ERR_INTEGRITY)
 			rc = lt_err(rc, "wrapped data key does not unwrap: the database row was "
-				    "modified or moved");
+					"modified or moved");
 	}
 	if (rc == LETHE_OK)
 		rc = lt_obj_open(st->dir, row->id, &fd);
@@ -111,9 +111,10 @@ static enum lethe_err scrub_check(struct scrub *s, const struct lt_db_object *ro
 		rc = lt_lth_verify(s->dek, oid, fd, st->cfg.threads, scrub_read, s, sha, &size);
 	if (rc == LETHE_OK && !lt_memeq(sha, row->sha256, sizeof(sha)))
 		rc = lt_err(LETHE_ERR_INTEGRITY, "ciphertext SHA-256 differs from the one recorded "
-			    "at put (the file or its row was changed)");
+						 "at put (the file or its row was changed)");
 	if (rc == LETHE_OK && size != row->size)
-		rc = lt_err(LETHE_ERR_INTEGRITY, "plaintext size %llu differs from the recorded %llu",
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "plaintext size %llu differs from the recorded %llu",
 			    (unsigned long long) size, (unsigned long long) row->size);
 	if (fd >= 0)
 		close(fd);
@@ -141,9 +142,11 @@ static void report_bad(struct scrub *s, const struct lt_db_object *row, enum let
 	s->result->bad++;
 	if (s->fn)
 		s->fn(row->id, rc, what, s->ctx);
-	lt_audit_record(s->st, &(struct lt_audit_event){ .action = "scrub", .object = row->id,
-							  .group = row->group, .err = rc,
-							  .error = what });
+	lt_audit_record(s->st, &(struct lt_audit_event){.action = "scrub",
+							.object = row->id,
+							.group = row->group,
+							.err = rc,
+							.error = what});
 }
 
 static int scrub_one(const struct lt_db_object *row, void *vctx)
@@ -201,7 +204,7 @@ static void audit_run(struct scrub *s, enum lethe_err rc)
 	lt_audit_record(s->st, &(struct lt_audit_event){
 				   .action = "scrub",
 				   .err = rc ? rc : (r->bad ? LETHE_ERR_INTEGRITY : LETHE_OK),
-				   .error = detail });
+				   .error = detail});
 }
 
 static enum lethe_err scrub_run(struct scrub *s)

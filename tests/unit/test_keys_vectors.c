@@ -142,9 +142,9 @@ static void test_kek_unwrap(void **state)
 				 LETHE_OK);
 		assert_memory_equal(got, want, 32);
 		/* the version and the store id are bound into the wrap */
-		assert_int_equal(lt_kek_unwrap(wrap_key, text("store_id"), 3 - version, wrapped,
-					       got),
-				 LETHE_ERR_INTEGRITY);
+		assert_int_equal(
+		    lt_kek_unwrap(wrap_key, text("store_id"), 3 - version, wrapped, got),
+		    LETHE_ERR_INTEGRITY);
 		assert_int_equal(lt_kek_unwrap(wrap_key, "5f7e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5c",
 					       version, wrapped, got),
 				 LETHE_ERR_INTEGRITY);
@@ -183,11 +183,12 @@ static void test_dek_unwrap(void **state)
 			 LETHE_OK);
 	assert_memory_equal(got, want, 32);
 	/* object id, group and KEK version are each bound into the wrap */
-	assert_int_equal(lt_dek_unwrap(kek, text("store_id"), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f1",
-				       text("group"), version, wrapped, got),
-			 LETHE_ERR_INTEGRITY);
-	assert_int_equal(lt_dek_unwrap(kek, text("store_id"), text("object_id"), "default",
+	assert_int_equal(lt_dek_unwrap(kek, text("store_id"),
+				       "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f1", text("group"),
 				       version, wrapped, got),
+			 LETHE_ERR_INTEGRITY);
+	assert_int_equal(lt_dek_unwrap(kek, text("store_id"), text("object_id"), "default", version,
+				       wrapped, got),
 			 LETHE_ERR_INTEGRITY);
 	assert_int_equal(lt_dek_unwrap(kek, text("store_id"), text("object_id"), text("group"),
 				       version + 1, wrapped, got),
