@@ -237,6 +237,7 @@ int cmd_officer(struct cli *cli, int argc, char **argv);
 int cmd_evidence(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
+int cmd_scrub(struct cli *cli, int argc, char **argv);
 
 /*
  * Commands with subcommands (key list, key rotate, ...): find argv[1] in @p subs, set

@@ -95,6 +95,14 @@ static const struct cli_command commands[] = {
      "check permissions, consistency and leftovers; repair orphans",
      "  --repair   remove orphan files and finish interrupted unlinks\n"
      "Exit status 1 when errors remain (warnings do not count).\n"},
+    {"scrub", cmd_scrub, "lethe scrub [--resume] [--limit-rate SIZE] [--max-bytes SIZE]",
+     "read every object back and check its hash and every tag",
+     "Read each live object's file, check its SHA-256 against the one recorded at put and\n"
+     "decrypt it fully (every tag) without writing the plaintext anywhere.\n"
+     "  --resume            go on after the last object an unfinished scrub reached\n"
+     "  --limit-rate SIZE   read at most SIZE bytes per second (50MiB, 1GiB, 4096)\n"
+     "  --max-bytes SIZE    stop once SIZE bytes were read (then --resume goes on)\n"
+     "One line on stderr per bad object; exit status 4 when any object is bad.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

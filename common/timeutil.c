@@ -339,6 +339,11 @@ LETHE_API enum lethe_err lethe_duration_parse(const char *text, int64_t *seconds
 	return lt_duration_parse(text, seconds);
 }
 
+LETHE_API enum lethe_err lethe_size_parse(const char *text, uint64_t *bytes)
+{
+	return lt_size_parse(text, bytes);
+}
+
 LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds)
 {
 	return lt_time_parse(text, seconds);

@@ -175,13 +175,13 @@ static enum lethe_err lth_seal(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag
 }
 
 /*
- * Open @p len bytes of @p buf in place, tag at buf + len. *ok is 1 when the tag verified; when
- * it did not, the unverified plaintext is wiped and *ok is 0 (no error recorded: the caller
- * knows what the segment was and says so).
+ * Open the @p len bytes at @p in (tag at in + len) into @p out, which may be @p in itself. *ok
+ * is 1 when the tag verified; when it did not, the unverified plaintext is wiped and *ok is 0
+ * (no error recorded: the caller knows what the segment was and says so).
  */
-static enum lethe_err lth_open(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag,
-			       const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-			       int *ok)
+static enum lethe_err lth_open_to(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag,
+				  const uint8_t *aad, size_t aad_len, uint8_t *in, uint8_t *out,
+				  size_t len, int *ok)
 {
 	uint8_t nonce[LT_GCM_NONCE_LEN];
 	uint8_t none[16];
@@ -190,9 +190,9 @@ static enum lethe_err lth_open(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag
 	*ok = 0;
 	lth_nonce(nonce, index, flag);
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LTH_TAG_LEN, buf + len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LTH_TAG_LEN, in + len) != 1 ||
 	    EVP_CipherUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1 ||
-	    (len > 0 && EVP_CipherUpdate(ctx, buf, &outl, buf, (int) len) != 1))
+	    (len > 0 && EVP_CipherUpdate(ctx, out, &outl, in, (int) len) != 1))
 		return lt_crypto_fail("AES-256-GCM open");
 	if (EVP_CipherFinal_ex(ctx, none, &outl) == 1) {
 		*ok = 1;
@@ -200,8 +200,16 @@ static enum lethe_err lth_open(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag
 	}
 	ERR_clear_error();
 	if (len > 0)
-		OPENSSL_cleanse(buf, len);
+		OPENSSL_cleanse(out, len);
 	return LETHE_OK;
+}
+
+/* lth_open_to() in place. */
+static enum lethe_err lth_open(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t flag,
+			       const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
+			       int *ok)
+{
+	return lth_open_to(ctx, index, flag, aad, aad_len, buf, buf, len, ok);
 }
 
 /* ---- header ----------------------------------------------------------------------------- */
@@ -467,10 +475,12 @@ static enum lethe_err lth_diagnose_tail(struct lth_reader *r, EVP_CIPHER_CTX *ct
 /*
  * Read the segments of batch @p b with one pread and verify them in order, in place. On
  * return b->verified leading segments hold verified plaintext; the failure, if any, is that of
- * the next one, and no unverified byte of it is left in the buffer.
+ * the next one, and no unverified byte of it is left in the buffer. With @p scratch (one
+ * segment's plaintext), each segment is opened into it instead: the batch keeps the file's
+ * bytes, to be hashed, and the plaintext goes nowhere.
  */
 static enum lethe_err lth_open_batch(const struct lth_reader *r, EVP_CIPHER_CTX *ctx,
-				     struct lth_batch *b)
+				     struct lth_batch *b, uint8_t *scratch)
 {
 	const struct lth_layout *l = &r->layout;
 	uint64_t last = b->first + b->count - 1;
@@ -493,7 +503,8 @@ static enum lethe_err lth_open_batch(const struct lth_reader *r, EVP_CIPHER_CTX 
 			return lt_err(LETHE_ERR_INTEGRITY,
 				      "file truncated while reading segment %llu (it changed size)",
 				      (unsigned long long) index);
-		rc = lth_open(ctx, index, flag, r->header, LTH_HEADER_LEN, seg, len, &ok);
+		rc = lth_open_to(ctx, index, flag, r->header, LTH_HEADER_LEN, seg,
+				 scratch ? scratch : seg, len, &ok);
 		if (rc != LETHE_OK)
 			return rc;
 		if (!ok)
@@ -680,6 +691,7 @@ struct lth_pool;
 struct lth_worker {
 	struct lth_pool *pool;
 	EVP_CIPHER_CTX *ctx; /* keyed once, its own */
+	uint8_t *scratch;    /* verification: one segment's plaintext, else NULL */
 	pthread_t thread;
 };
 
@@ -692,6 +704,7 @@ struct lth_pool {
 	unsigned nctx;     /* workers with a context */
 	unsigned nworkers; /* workers started */
 	size_t buf_len;
+	size_t scratch_len;
 	void *(*thread_main)(void *); /* lth_worker_open() or lth_worker_seal() */
 	const void *job;
 	uint64_t published; /* decryption: seqs a worker may claim */
@@ -740,6 +753,8 @@ static void lth_pool_destroy(struct lth_pool *p)
 	if (p->workers) {
 		for (i = 0; i < p->nctx; i++)
 			EVP_CIPHER_CTX_free(p->workers[i].ctx); /* cleanses the key schedule */
+		for (i = 0; i < p->nctx; i++)
+			lth_buf_free(p->workers[i].scratch, p->scratch_len);
 		free(p->workers);
 	}
 	if (p->slots) {
@@ -771,13 +786,15 @@ static void lth_pool_spawn(struct lth_pool *p, unsigned want)
 }
 
 /*
- * Set up a pool of @p want workers, each with its own context keyed with @p key, and two
- * batch buffers of @p buf_len bytes per worker (one being worked on, one waiting to be
- * written). Succeeds with p->nworkers == 0 when no thread could be started: the caller then
- * works alone. lth_pool_destroy() cleans up after success and failure alike.
+ * Set up a pool of @p want workers, each with its own context keyed with @p key (and a scratch
+ * buffer of @p scratch_len bytes when not 0), and two batch buffers of @p buf_len bytes per
+ * worker (one being worked on, one waiting to be written). Succeeds with p->nworkers == 0 when
+ * no thread could be started: the caller then works alone. lth_pool_destroy() cleans up after
+ * success and failure alike.
  */
 static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t buf_len,
-				     const EVP_CIPHER *aes, const uint8_t key[LT_KEY_LEN], int enc,
+				     size_t scratch_len, const EVP_CIPHER *aes,
+				     const uint8_t key[LT_KEY_LEN], int enc,
 				     void *(*thread_main)(void *), const void *job)
 {
 	enum lethe_err rc;
@@ -786,6 +803,7 @@ static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t b
 	memset(p, 0, sizeof(*p));
 	p->nslots = 2 * want;
 	p->buf_len = buf_len;
+	p->scratch_len = scratch_len;
 	p->thread_main = thread_main;
 	p->job = job;
 	if (pthread_mutex_init(&p->lock, NULL) != 0)
@@ -810,6 +828,8 @@ static enum lethe_err lth_pool_start(struct lth_pool *p, unsigned want, size_t b
 		if (rc != LETHE_OK)
 			return rc;
 		p->nctx++;
+		if (scratch_len && !(p->workers[i].scratch = lth_buf_new(scratch_len)))
+			return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
 	}
 	lth_pool_spawn(p, want);
 	return LETHE_OK;
@@ -940,7 +960,7 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 	 * Hashing keeps the calling thread busy full time: it counts as one of the @p nthreads.
 	 * On two CPUs, one worker (read and seal) beside it beats two that would take turns.
 	 */
-	rc = lth_pool_start(&pool, nthreads - 1, job.room * (src->seg_size + LTH_TAG_LEN), aes,
+	rc = lth_pool_start(&pool, nthreads - 1, job.room * (src->seg_size + LTH_TAG_LEN), 0, aes,
 			    keys->payload, 1, lth_worker_seal, &job);
 	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
@@ -1108,11 +1128,18 @@ enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16]
 
 /* ---- decryption ------------------------------------------------------------------------- */
 
-/* The batches of a decryption: the covering segments, @p room at a time. */
+/*
+ * The batches of a decryption: the covering segments, @p room at a time. A verification
+ * (@p sha set) keeps each batch's file bytes, opening segments into a scratch buffer, and the
+ * calling thread hashes them in order and reports them to @p on_read.
+ */
 struct lth_open_job {
 	const struct lth_reader *reader;
 	const struct lth_range *range;
 	size_t room;
+	EVP_MD_CTX *sha;
+	lt_lth_read_fn on_read;
+	void *on_read_ctx;
 };
 
 static void lth_open_job_batch(const struct lth_open_job *j, uint64_t seq, struct lth_batch *b)
@@ -1145,11 +1172,25 @@ static void *lth_worker_open(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		lth_open_job_batch(j, seq, &slot->batch);
-		lth_slot_done(p, slot, lth_open_batch(j->reader, w->ctx, &slot->batch));
+		lth_slot_done(p, slot, lth_open_batch(j->reader, w->ctx, &slot->batch, w->scratch));
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+/* A verified batch of a verification: hash its file bytes, report them. */
+static enum lethe_err lth_batch_account(const struct lth_open_job *j, const struct lth_batch *b)
+{
+	const struct lth_layout *l = &j->reader->layout;
+	size_t last = lth_seg_len(l, b->first + b->count - 1);
+	uint64_t file_bytes = (b->count - 1) * l->stride + last + LTH_TAG_LEN;
+
+	if (EVP_DigestUpdate(j->sha, b->buf, (size_t) file_bytes) != 1)
+		return lt_crypto_fail("SHA-256 of the LTH1 file");
+	if (j->on_read)
+		j->on_read(file_bytes, (b->count - 1) * l->seg_size + last, j->on_read_ctx);
+	return LETHE_OK;
 }
 
 /*
@@ -1165,6 +1206,8 @@ static enum lethe_err lth_batch_out(const struct lth_open_job *j, const struct l
 	if (open_rc != LETHE_OK)
 		snprintf(detail, sizeof(detail), "%s", lt_err_detail());
 	rc = lth_write_verified(out_fd, j->range, &j->reader->layout, b, written);
+	if (rc == LETHE_OK && open_rc == LETHE_OK && j->sha)
+		rc = lth_batch_account(j, b);
 	if (rc != LETHE_OK || open_rc == LETHE_OK)
 		return rc;
 	return lt_err(open_rc, "%s", detail);
@@ -1174,17 +1217,26 @@ static enum lethe_err lth_decrypt_serial(const struct lth_open_job *j, EVP_CIPHE
 					 uint64_t batches, int out_fd, uint64_t *written)
 {
 	size_t buf_len = j->room * j->reader->layout.stride;
+	size_t scratch_len = j->sha ? j->reader->layout.seg_size : 0;
 	struct lth_batch b = {0};
+	uint8_t *scratch = NULL;
 	enum lethe_err rc = LETHE_OK;
 	uint64_t seq;
 
 	b.buf = lth_buf_new(buf_len);
-	if (!b.buf)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
+	if (scratch_len)
+		scratch = lth_buf_new(scratch_len);
+	if (!b.buf || (scratch_len && !scratch)) {
+		rc = lt_err(LETHE_ERR_NOMEM, "out of memory for segment buffers");
+		goto out;
+	}
 	for (seq = 0; rc == LETHE_OK && seq < batches; seq++) {
 		lth_open_job_batch(j, seq, &b);
-		rc = lth_batch_out(j, &b, lth_open_batch(j->reader, ctx, &b), out_fd, written);
+		rc = lth_batch_out(j, &b, lth_open_batch(j->reader, ctx, &b, scratch), out_fd,
+				   written);
 	}
+out:
+	lth_buf_free(scratch, scratch_len);
 	lth_buf_free(b.buf, buf_len);
 	return rc;
 }
@@ -1201,8 +1253,9 @@ static enum lethe_err lth_decrypt_parallel(const struct lth_open_job *j, uint64_
 	uint64_t seq;
 
 	*alone = 0;
-	rc = lth_pool_start(&pool, nthreads, j->room * r->layout.stride, r->aes, r->keys->payload,
-			    0, lth_worker_open, j);
+	rc = lth_pool_start(&pool, nthreads, j->room * r->layout.stride,
+			    j->sha ? r->layout.seg_size : 0, r->aes, r->keys->payload, 0,
+			    lth_worker_open, j);
 	if (rc == LETHE_OK && pool.nworkers == 0) {
 		*alone = 1;
 		goto out;
@@ -1316,24 +1369,24 @@ static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx
 	return rc;
 }
 
-enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
-			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
-			      uint64_t *written)
+/*
+ * Decrypt [offset, offset + length) to @p out_fd, or (@p sha set: a verification) the whole
+ * file to nowhere while hashing every byte of it into @p sha. Fills @p r.
+ */
+static enum lethe_err lth_read(struct lth_reader *r, const uint8_t dek[32],
+			       const uint8_t object_id[16], int out_fd, uint64_t offset,
+			       uint64_t length, unsigned threads, struct lth_open_job *job,
+			       uint64_t *written)
 {
-	struct lth_reader r;
 	struct lth_keys *keys = NULL;
 	EVP_CIPHER *aes = NULL;
 	EVP_CIPHER_CTX *ctx = NULL;
 	struct lth_range range;
-	struct lth_open_job job;
 	uint64_t segments, batches;
 	unsigned nthreads;
 	enum lethe_err rc;
 	int alone = 1;
 
-	*written = 0;
-	memset(&r, 0, sizeof(r));
-	r.fd = in_fd;
 	keys = lt_secmem_alloc(sizeof(*keys));
 	if (!keys)
 		return lt_err(LETHE_ERR_NOMEM, "out of memory for keys");
@@ -1342,35 +1395,105 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 		rc = lt_crypto_fail("AES-256-GCM fetch");
 		goto out;
 	}
-	r.aes = aes;
-	rc = lth_reader_open(&r, &ctx, dek, object_id, keys);
+	r->aes = aes;
+	rc = lth_reader_open(r, &ctx, dek, object_id, keys);
 	if (rc != LETHE_OK)
 		goto out;
+	if (job->sha) {
+		if (EVP_DigestUpdate(job->sha, r->header, LTH_HEADER_LEN) != 1) {
+			rc = lt_crypto_fail("SHA-256 of the LTH1 file");
+			goto out;
+		}
+		if (job->on_read)
+			job->on_read(LTH_HEADER_LEN, 0, job->on_read_ctx);
+	}
 
-	lth_range_plan(&r.layout, offset, length, &range);
+	lth_range_plan(&r->layout, offset, length, &range);
 	assert(range.last >= range.first);
 	segments = range.last - range.first + 1;
-	job.reader = &r;
-	job.range = &range;
-	job.room = lth_batch_segments(r.layout.seg_size);
-	if (job.room > segments)
-		job.room = (size_t) segments; /* a small range gets a small buffer */
-	assert(job.room > 0);
-	batches = (segments + job.room - 1) / job.room;
-	nthreads = lth_thread_count(threads, segments * r.layout.stride);
+	job->reader = r;
+	job->range = &range;
+	job->room = lth_batch_segments(r->layout.seg_size);
+	if (job->room > segments)
+		job->room = (size_t) segments; /* a small range gets a small buffer */
+	assert(job->room > 0);
+	batches = (segments + job->room - 1) / job->room;
+	nthreads = lth_thread_count(threads, segments * r->layout.stride);
+	/*
+	 * The calling thread of a decryption only writes: @p nthreads workers open. That of a
+	 * verification hashes full time (SHA-256 costs more than AES-GCM), so it counts as one.
+	 */
 	if (nthreads > 1)
-		rc = lth_decrypt_parallel(&job, batches, nthreads, out_fd, written, &alone);
+		rc = lth_decrypt_parallel(job, batches, job->sha ? nthreads - 1 : nthreads, out_fd,
+					  written, &alone);
 	if (rc == LETHE_OK && alone)
-		rc = lth_decrypt_serial(&job, ctx, batches, out_fd, written);
+		rc = lth_decrypt_serial(job, ctx, batches, out_fd, written);
 	/* Only now, with the final segment verified, is the size known to be the real one. */
-	if (rc == LETHE_OK && offset > r.layout.plaintext_size)
+	if (rc == LETHE_OK && offset > r->layout.plaintext_size)
 		rc = lt_err(LETHE_ERR_INVALID, "offset %llu is beyond the end (%llu bytes)",
 			    (unsigned long long) offset,
-			    (unsigned long long) r.layout.plaintext_size);
+			    (unsigned long long) r->layout.plaintext_size);
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_free(aes);
 	lt_secmem_free(keys, sizeof(*keys));
+	return rc;
+}
+
+enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
+			      uint64_t *written)
+{
+	struct lth_open_job job = {0};
+	struct lth_reader r;
+
+	*written = 0;
+	memset(&r, 0, sizeof(r));
+	r.fd = in_fd;
+	return lth_read(&r, dek, object_id, out_fd, offset, length, threads, &job, written);
+}
+
+enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
+			     uint8_t file_sha256[32], uint64_t *plaintext_size)
+{
+	struct lth_open_job job = {.on_read = on_read, .on_read_ctx = ctx};
+	struct lth_reader r;
+	struct stat st;
+	uint64_t written = 0;
+	enum lethe_err rc;
+
+	memset(file_sha256, 0, 32);
+	*plaintext_size = 0;
+	memset(&r, 0, sizeof(r));
+	r.fd = in_fd;
+	job.sha = EVP_MD_CTX_new();
+	if (!job.sha || EVP_DigestInit_ex(job.sha, EVP_sha256(), NULL) != 1) {
+		rc = lt_crypto_fail("SHA-256 init");
+		goto out;
+	}
+	rc = lth_read(&r, dek, object_id, -1, 0, LETHE_TO_END, threads, &job, &written);
+	if (rc != LETHE_OK)
+		goto out;
+	/* The layout came from the size at the start: bytes appended since were not read. */
+	if (fstat(in_fd, &st) != 0) {
+		rc = lt_err_errno(LETHE_ERR_IO, errno, "fstat of the LTH1 file");
+		goto out;
+	}
+	if ((uint64_t) st.st_size !=
+	    lth_seg_pos(&r.layout, r.layout.segments - 1) + r.layout.last_len + LTH_TAG_LEN) {
+		rc = lt_err(LETHE_ERR_INTEGRITY, "file changed size while it was read");
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(job.sha, file_sha256, NULL) != 1) {
+		rc = lt_crypto_fail("SHA-256 final");
+		goto out;
+	}
+	*plaintext_size = r.layout.plaintext_size;
+out:
+	if (rc != LETHE_OK)
+		memset(file_sha256, 0, 32);
+	EVP_MD_CTX_free(job.sha);
 	return rc;
 }
 

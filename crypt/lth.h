@@ -56,6 +56,27 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
 			      uint64_t *written);
 
+/* Called after each part of a file a verification has read and verified, in file order. */
+typedef void (*lt_lth_read_fn)(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx);
+
+/*
+ * Read the whole LTH1 file @p in_fd back and check everything lt_lth_decrypt() checks, writing
+ * the plaintext nowhere, and compute the SHA-256 of every byte of the file in the same read
+ * (scrub). @p on_read (may be NULL) is called by the calling thread with the file bytes (the
+ * header included) and the plaintext bytes of each verified batch, about 512 KiB at a time;
+ * it may sleep to pace the reads, which workers never run ahead of by more than two batches
+ * each. @p threads as for lt_lth_decrypt(); the calling thread hashes, workers open.
+ * @param file_sha256 receives the SHA-256 of the file, to compare with what was recorded
+ *        when it was written (all zero on failure).
+ * @param plaintext_size receives the verified plaintext size.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (what failed, as lt_lth_decrypt(); also "file changed
+ *         size while it was read"); LETHE_ERR_INVALID (not a regular file); LETHE_ERR_IO;
+ *         LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
+ */
+enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
+			     uint8_t file_sha256[32], uint64_t *plaintext_size);
+
 /*
  * Parse and bounds-check the header of @p in_fd without any key: segment size and object id.
  * LETHE_ERR_INTEGRITY for anything that is not an LTH1 header.

@@ -502,10 +502,65 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *store, int repair, let
 				      void *ctx, uint64_t *problems);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Scrub                                                                                    */
+
+/** How lethe_store_scrub() runs; all zero: the whole store, from the start, at full speed. */
+struct lethe_scrub_opts {
+	int resume;          /**< start after the last object the previous scrub of this store
+			          reached, when it did not finish (interrupted, or stopped by
+			          @c max_bytes); from the start when it finished or none ran */
+	uint64_t rate_limit; /**< read at most this many bytes of object files per second
+			          (0: no limit) */
+	uint64_t max_bytes;  /**< stop once this many bytes were read, after the object that
+			          reaches it (0: no limit); a later scrub with @c resume goes on */
+};
+
+/** Outcome of a scrub. */
+struct lethe_scrub_result {
+	uint64_t objects; /**< objects read back in this run, good and bad */
+	uint64_t bytes;   /**< bytes of object files read */
+	uint64_t bad;     /**< objects that failed a check (each reported to the callback) */
+	int complete;     /**< 1 when the run reached the last object: nothing is left to resume */
+	char resumed_after[LETHE_ID_LEN + 1]; /**< the object it resumed after; "" from the start */
+};
+
+/**
+ * Called for each object that fails a check, with the error (LETHE_ERR_INTEGRITY, or
+ * LETHE_ERR_IO for a file that cannot be read) and what failed ("ciphertext SHA-256 differs
+ * from the one recorded at put", "segment 7 failed authentication", "object file missing").
+ */
+typedef void (*lethe_scrub_fn)(const char *id, enum lethe_err err, const char *detail,
+			       void *ctx);
+
+/**
+ * Read every live object back and check it without writing its plaintext anywhere: the file's
+ * SHA-256 against the one recorded when it was written, then a full authenticated decryption
+ * (key commitment, header tag, every segment's tag, the final segment, the size), so damage is
+ * found before anyone needs the object. Objects go in id order; the position is saved in the
+ * store at least every second and when the run ends, so an interrupted scrub can resume
+ * (@c opts->resume). Objects stored after the run passed their id wait for the next one;
+ * objects shredded while it runs are skipped. Progress goes to the progress callback ("scrub",
+ * plaintext bytes checked, of the plaintext bytes to check). Each bad object gets an audit
+ * record, and so does the run.
+ *
+ * @param opts NULL for the defaults.
+ * @param fn   called for each bad object (may be NULL).
+ * @return LETHE_OK when the run ended normally, also when objects were bad: see
+ *         @c result->bad; LETHE_ERR_INVALID; LETHE_ERR_DATABASE; LETHE_ERR_BUSY;
+ *         LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
+ */
+LETHE_API enum lethe_err lethe_store_scrub(struct lethe_store *store,
+					   const struct lethe_scrub_opts *opts, lethe_scrub_fn fn,
+					   void *ctx, struct lethe_scrub_result *result);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Helpers for callers                                                                      */
 
 /** Parse a duration "Ns", "Nm", "Nh", "Nd" or "Nw" into seconds. */
 LETHE_API enum lethe_err lethe_duration_parse(const char *text, int64_t *seconds);
+
+/** Parse a size: bytes, or a number and KiB, MiB, GiB or TiB ("64KiB", "50MiB"). */
+LETHE_API enum lethe_err lethe_size_parse(const char *text, uint64_t *bytes);
 
 /** Parse "YYYY-MM-DD" (midnight UTC) or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into seconds. */
 LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds);

@@ -228,6 +228,8 @@ enum stmt {
 	ST_OBJ_EXPIRED,
 	ST_OBJ_KEK_PAGE,
 	ST_OBJ_KEK_NEXT,
+	ST_OBJ_BY_ID,
+	ST_OBJ_TOTALS_AFTER,
 	ST_OBJ_SHRED,
 	ST_UNLINK_ADD,
 	ST_OBJ_HOLD_SET,
@@ -322,6 +324,13 @@ static const struct {
 	[ST_OBJ_KEK_NEXT] = { "rewrap scan",
 			      "SELECT min(kek_version) FROM objects WHERE state = 0 "
 			      "AND kek_version > ?1 AND kek_version < ?2" },
+	/* a scrub's order: its position is one id (?1 and ?4 unused) */
+	[ST_OBJ_BY_ID] = { "scrub scan",
+			   "SELECT " OBJ_COLS " FROM objects WHERE state = 0 AND id > ?2 "
+			   "ORDER BY id LIMIT ?3" },
+	[ST_OBJ_TOTALS_AFTER] = { "scrub totals",
+				  "SELECT count(*), coalesce(sum(size), 0) FROM objects "
+				  "WHERE state = 0 AND id > ?1" },
 	[ST_OBJ_SHRED] = { "object shred",
 			   "UPDATE objects SET wrapped_dek = NULL, kek_version = NULL, state = 1, "
 			   "shredded_at = ?2 WHERE id = ?1 AND state = 0 AND hold = 0 AND NOT EXISTS "
@@ -1545,7 +1554,8 @@ static enum lethe_err scan_page(struct lt_db *db, struct obj_scan *s,
 	q_int(&q, 1, s->pos);
 	q_text(&q, 2, s->pos_id, sizeof(s->pos_id));
 	q_int(&q, 3, (int64_t)want);
-	q_int(&q, 4, s->bound);
+	if (sqlite3_bind_parameter_count(q.st) >= 4)
+		q_int(&q, 4, s->bound);
 	if (s->id == ST_OBJ_LIST_ALL || s->id == ST_OBJ_LIST_GROUP)
 		q_int(&q, 5, s->include_shredded ? 1 : 0);
 	if (s->id == ST_OBJ_LIST_GROUP)
@@ -1619,6 +1629,38 @@ enum lethe_err lt_db_object_expired(struct lt_db *db, int64_t now, int64_t after
 
 	snprintf(s.pos_id, sizeof(s.pos_id), "%s", after_id ? after_id : "");
 	return scan_run(db, &s, fn, ctx);
+}
+
+enum lethe_err lt_db_object_live_by_id(struct lt_db *db, const char *after_id, size_t limit,
+				       lt_db_object_fn fn, void *ctx)
+{
+	struct obj_scan s = { .id = ST_OBJ_BY_ID, .limit = limit };
+
+	snprintf(s.pos_id, sizeof(s.pos_id), "%s", after_id ? after_id : "");
+	return scan_run(db, &s, fn, ctx);
+}
+
+enum lethe_err lt_db_object_live_totals(struct lt_db *db, const char *after_id, uint64_t *count,
+					uint64_t *bytes)
+{
+	struct q q;
+	bool row = false;
+	enum lethe_err rc;
+
+	*count = 0;
+	*bytes = 0;
+	rc = q_open(&q, db, ST_OBJ_TOTALS_AFTER);
+	if (rc != LETHE_OK)
+		return rc;
+	q_text(&q, 1, after_id ? after_id : "", LETHE_ID_LEN + 1);
+	rc = q_step(&q, &row);
+	if (rc == LETHE_OK && row) {
+		*count = (uint64_t)q_get_range(&q, 0, 0, INT64_MAX);
+		*bytes = (uint64_t)q_get_range(&q, 1, 0, INT64_MAX);
+		rc = q.err;
+	}
+	q_close(&q);
+	return rc;
 }
 
 /* The lowest KEK version in (@p above, @p below) that still wraps a live DEK; 0 if none. */

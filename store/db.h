@@ -181,6 +181,15 @@ enum lethe_err lt_db_group_extend_by(struct lt_db *db, const char *group, int64_
  * table page once, and costs what it returns. */
 enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version, size_t limit,
 				      lt_db_object_fn fn, void *ctx);
+/*
+ * Up to @p limit live objects with id > @p after_id ("" to start), in id order: the order of a
+ * scrub, whose position is then one id. Uses the primary key: each page is one index seek.
+ */
+enum lethe_err lt_db_object_live_by_id(struct lt_db *db, const char *after_id, size_t limit,
+				       lt_db_object_fn fn, void *ctx);
+/* How many live objects have id > @p after_id ("" for all), and their plaintext bytes. */
+enum lethe_err lt_db_object_live_totals(struct lt_db *db, const char *after_id, uint64_t *count,
+					uint64_t *bytes);
 /* Replace an object's wrapped DEK and KEK version (rewrap). */
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
 				    const uint8_t wrapped[LT_DB_WRAPPED_LEN]);

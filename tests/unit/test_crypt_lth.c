@@ -1029,6 +1029,102 @@ static void test_verify_only(void **state)
 	free(pt);
 }
 
+/* What lt_lth_verify() reported through its callback. */
+struct verify_count {
+	uint64_t file_bytes, plaintext_bytes, calls;
+};
+
+static void verify_counted(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx)
+{
+	struct verify_count *c = ctx;
+
+	c->file_bytes += file_bytes;
+	c->plaintext_bytes += plaintext_bytes;
+	c->calls++;
+}
+
+static enum lethe_err verify_bytes(const struct bytes *ct, unsigned threads, uint8_t sha[32],
+				   uint64_t *size, struct verify_count *count)
+{
+	int in = memfd_with(ct->data, ct->len);
+	enum lethe_err rc;
+
+	memset(count, 0, sizeof(*count));
+	rc = lt_lth_verify(test_dek, test_id, in, threads, verify_counted, count, sha, size);
+	close(in);
+	return rc;
+}
+
+/* The scrub read: one pass gives the file's SHA-256 and checks every tag, for every size and
+ * thread count; the callback sees every byte once. */
+static void test_verify_hash(void **state)
+{
+	static const size_t lens[] = {0, 1, S12 - 1, S12, S12 + 1, 3 * S12, (size_t) 5 << 20};
+	uint8_t sha[32], want[32];
+	struct verify_count count;
+	uint64_t size;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint8_t *pt = pattern(lens[i], (unsigned) i + 40);
+		struct bytes ct = encrypt_buf(pt, lens[i], 12, 1);
+
+		assert_int_equal(lt_sha256(ct.data, ct.len, want), LETHE_OK);
+		for (unsigned threads = 0; threads <= 3; threads++) {
+			if (verify_bytes(&ct, threads, sha, &size, &count) != LETHE_OK)
+				fail_msg("verify %zu bytes, %u threads: %s", lens[i], threads,
+					 lt_err_detail());
+			assert_memory_equal(sha, want, 32);
+			assert_int_equal(size, lens[i]);
+			assert_int_equal(count.file_bytes, ct.len);
+			assert_int_equal(count.plaintext_bytes, lens[i]);
+		}
+		bytes_free(&ct);
+		free(pt);
+	}
+}
+
+/* A flipped bit anywhere, a truncation, appended bytes: verify fails as decryption does. */
+static void test_verify_tamper(void **state)
+{
+	size_t len = (size_t) 3 << 20;
+	uint8_t *pt = pattern(len, 41);
+	struct bytes ct = encrypt_buf(pt, len, 16, 1);
+	/* header: magic, reserved, salt, commitment, tag; segments 0 and 1; a middle one; the
+	 * final segment, its tag, the last byte */
+	uint64_t positions[12] = {0, 7, 30, 60, 95, 103, 104};
+	struct verify_count count;
+	uint8_t sha[32];
+	uint64_t size;
+	struct bytes cut;
+
+	(void) state;
+	positions[7] = seg_pos(1, 16) + 5;
+	positions[8] = seg_pos(20, 16) + 100;
+	positions[9] = ct.len - 17;
+	positions[10] = ct.len - 16;
+	positions[11] = ct.len - 1;
+	for (size_t i = 0; i < sizeof(positions) / sizeof(positions[0]); i++) {
+		for (unsigned threads = 1; threads <= 2; threads++) {
+			ct.data[positions[i]] ^= 0x10;
+			if (verify_bytes(&ct, threads, sha, &size, &count) != LETHE_ERR_INTEGRITY)
+				fail_msg("flip at %llu (%u threads) not caught",
+					 (unsigned long long) positions[i], threads);
+			ct.data[positions[i]] ^= 0x10;
+			assert_int_equal(size, 0);
+		}
+	}
+	cut = bytes_dup(ct.data, seg_pos(10, 16));
+	assert_int_equal(verify_bytes(&cut, 2, sha, &size, &count), LETHE_ERR_INTEGRITY);
+	assert_detail_has("file truncated after segment 9");
+	bytes_free(&cut);
+	cut = bytes_dup(ct.data, ct.len - 1);
+	assert_int_equal(verify_bytes(&cut, 1, sha, &size, &count), LETHE_ERR_INTEGRITY);
+	bytes_free(&cut);
+	bytes_free(&ct);
+	free(pt);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct lt_lth_info info;
@@ -1180,6 +1276,8 @@ int main(void)
 	    cmocka_unit_test(test_ranges_random_parallel),
 	    cmocka_unit_test(test_range_rules_on_damaged_files),
 	    cmocka_unit_test(test_verify_only),
+	    cmocka_unit_test(test_verify_hash),
+	    cmocka_unit_test(test_verify_tamper),
 	    cmocka_unit_test(test_bad_arguments),
 	    cmocka_unit_test(test_io_errors),
 	    cmocka_unit_test(test_output_full_midway),

@@ -239,6 +239,94 @@ static void test_keys(void **state)
 	assert_int_equal(lethe_object_get_fd(fx->st, id2, -1, 0, LETHE_TO_END, NULL), LETHE_OK);
 }
 
+struct scrub_seen {
+	int bad;
+	char id[LETHE_ID_LEN + 1];
+	char detail[512];
+	uint64_t last_done, last_total, calls;
+};
+
+static void on_scrub_bad(const char *id, enum lethe_err err, const char *detail, void *ctx)
+{
+	struct scrub_seen *s = ctx;
+
+	assert_int_equal(err, LETHE_ERR_INTEGRITY);
+	s->bad++;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->detail, sizeof(s->detail), "%s", detail);
+}
+
+static void on_scrub_progress(const char *what, uint64_t done, uint64_t total, void *ctx)
+{
+	struct scrub_seen *s = ctx;
+
+	assert_string_equal(what, "scrub");
+	assert_true(done <= total);
+	assert_true(done >= s->last_done);
+	s->last_done = done;
+	s->last_total = total;
+	s->calls++;
+}
+
+static void test_scrub(void **state)
+{
+	struct fixture *fx = *state;
+	char ids[3][LETHE_ID_LEN + 1], path[600];
+	struct lethe_scrub_opts opts = { 0 };
+	struct lethe_scrub_result res;
+	struct scrub_seen seen;
+	static char big[300000];
+	uint64_t count = 0;
+	FILE *f;
+
+	memset(big, 'b', sizeof(big));
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(lethe_object_put_buf(fx->st, big, sizeof(big), "gov", NULL, ids[0]),
+			 LETHE_OK);
+	assert_int_equal(lethe_object_put_buf(fx->st, "", 0, "gov", NULL, ids[1]), LETHE_OK);
+	assert_int_equal(lethe_object_put_buf(fx->st, "c", 1, "gov", NULL, ids[2]), LETHE_OK);
+	lethe_store_set_progress(fx->st, on_scrub_progress, &seen);
+	assert_int_equal(lethe_store_scrub(fx->st, NULL, on_scrub_bad, &seen, &res), LETHE_OK);
+	lethe_store_set_progress(fx->st, NULL, NULL);
+	assert_int_equal(res.objects, 3);
+	assert_int_equal(res.bad, 0);
+	assert_int_equal(res.complete, 1);
+	assert_string_equal(res.resumed_after, "");
+	assert_true(res.bytes > sizeof(big) + 3);
+	assert_int_equal(seen.last_total, sizeof(big) + 1);
+	assert_int_equal(seen.last_done, sizeof(big) + 1);
+	assert_true(seen.calls > 1);
+
+	/* a flipped bit in the middle of the large object's file */
+	snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s.lth", fx->dir, ids[0], ids[0] + 2,
+		 ids[0]);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 150000, SEEK_SET), 0);
+	assert_int_equal(fputc('B', f), 'B');
+	fclose(f);
+	assert_int_equal(lethe_store_scrub(fx->st, NULL, on_scrub_bad, &seen, &res), LETHE_OK);
+	assert_int_equal(res.objects, 3);
+	assert_int_equal(res.bad, 1);
+	assert_int_equal(seen.bad, 1);
+	assert_string_equal(seen.id, ids[0]);
+	assert_non_null(strstr(seen.detail, "failed authentication"));
+
+	/* stop after the first object, then resume after it */
+	opts.max_bytes = 1;
+	assert_int_equal(lethe_store_scrub(fx->st, &opts, NULL, NULL, &res), LETHE_OK);
+	assert_int_equal(res.objects, 1);
+	assert_int_equal(res.complete, 0);
+	opts.max_bytes = 0;
+	opts.resume = 1;
+	assert_int_equal(lethe_store_scrub(fx->st, &opts, NULL, NULL, &res), LETHE_OK);
+	assert_int_equal(res.objects, 2);
+	assert_int_equal(res.complete, 1);
+	assert_int_equal(strlen(res.resumed_after), LETHE_ID_LEN);
+	assert_int_equal(lethe_store_scrub(NULL, NULL, NULL, NULL, &res), LETHE_ERR_INVALID);
+	assert_int_equal(lethe_audit_verify(fx->st, NULL, NULL, &count), LETHE_OK);
+}
+
 static void test_unlock_failures(void **state)
 {
 	struct fixture *fx = *state;
@@ -428,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rm_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_record_user, setup, teardown),

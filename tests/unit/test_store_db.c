@@ -599,6 +599,48 @@ static void test_object_list(void **state)
 	free(l);
 }
 
+/* A scrub's walk: live objects by id, across pages, from any position; and what is left. */
+static void test_live_by_id(void **state)
+{
+	struct fx *f = *state;
+	struct obj_list *l = calloc(1, sizeof(*l));
+	uint64_t count = 0, bytes = 0;
+
+	add_kek(f->db, 1, true);
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	for (unsigned i = 0; i < 300; i++) /* inserted out of id order */
+		add_object(f->db, (i * 7) % 300 + 1, "a", 300 - i, 500, 1);
+	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
+	assert_int_equal(lt_db_object_shred(f->db, "00000002-0000-4000-8000-000000000002", 9),
+			 LETHE_OK);
+
+	assert_int_equal(lt_db_object_live_by_id(f->db, "", SIZE_MAX, collect_obj, l), LETHE_OK);
+	assert_int_equal(l->n, 299);
+	for (size_t i = 1; i < l->n; i++)
+		assert_true(strcmp(l->ids[i - 1], l->ids[i]) < 0);
+	assert_string_equal(l->ids[1], "00000003-0000-4000-8000-000000000003");
+	l->n = 0;
+	assert_int_equal(lt_db_object_live_by_id(f->db, "00000100-0000-4000-8000-000000000100",
+						 SIZE_MAX, collect_obj, l),
+			 LETHE_OK);
+	assert_int_equal(l->n, 300 - 256);
+	assert_string_equal(l->ids[0], "00000101-0000-4000-8000-000000000101");
+	l->n = 0;
+	assert_int_equal(lt_db_object_live_by_id(f->db, "", 5, collect_obj, l), LETHE_OK);
+	assert_int_equal(l->n, 5);
+
+	/* sizes are 1000 + n */
+	assert_int_equal(lt_db_object_live_totals(f->db, "", &count, &bytes), LETHE_OK);
+	assert_int_equal(count, 299);
+	assert_int_equal(bytes, 299 * 1000 + 300 * 301 / 2 - 2);
+	assert_int_equal(lt_db_object_live_totals(f->db, "0000012c-0000-4000-8000-00000000012c",
+						  &count, &bytes),
+			 LETHE_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(bytes, 0);
+	free(l);
+}
+
 struct shredder {
 	struct lt_db *db;
 	size_t n;
@@ -1395,6 +1437,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_private_under_loose_umask, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_group_readable, setup, teardown),
