@@ -146,6 +146,7 @@ static enum lethe_err lth_ctx_new(const EVP_CIPHER *aes, const uint8_t key[LT_KE
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 
 	*out = NULL;
+	lt_key_touch(key, LT_KEY_LEN);
 	if (!ctx || EVP_CipherInit_ex(ctx, aes, NULL, key, NULL, enc) != 1) {
 		EVP_CIPHER_CTX_free(ctx);
 		return lt_crypto_fail("AES-256-GCM key setup");

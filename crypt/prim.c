@@ -96,6 +96,7 @@ enum lethe_err lt_gcm_seal(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT
 
 	if (!ctx)
 		return lt_crypto_fail("EVP_CIPHER_CTX_new");
+	lt_key_touch(key, LT_KEY_LEN);
 	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
 	    gcm_update(ctx, NULL, aad, aad_len) != 1 || gcm_update(ctx, ct, pt, len) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, final_block, &outl) != 1 ||
@@ -119,6 +120,7 @@ enum lethe_err lt_gcm_open(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT
 		return lt_crypto_fail("EVP_CIPHER_CTX_new");
 	/* The ctrl takes a non-const pointer. */
 	memcpy(tag_copy, tag, sizeof(tag_copy));
+	lt_key_touch(key, LT_KEY_LEN);
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
 	    gcm_update(ctx, NULL, aad, aad_len) != 1 || gcm_update(ctx, pt, ct, len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LT_GCM_TAG_LEN, tag_copy) != 1) {
@@ -188,6 +190,7 @@ enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_
 		rc = lt_crypto_fail("HKDF setup");
 		goto out;
 	}
+	lt_key_touch(ikm, ikm_len);
 	params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
 	params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
 	/* An absent salt is HashLen zero bytes (RFC 5869 2.2), which is what OpenSSL uses. */

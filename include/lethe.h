@@ -361,17 +361,22 @@ LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *store, uint32_t *n
 
 /**
  * Rewrap every live data key not under the primary KEK (officer only), in batches of one
- * transaction each; resumable: a crash loses at most the batch in progress.
+ * transaction each; resumable: a crash loses at most the batch in progress. Each new wrap is
+ * unwrapped again under the primary KEK (read afresh from the keystore) with its AAD and must
+ * give back the same data key before its batch commits.
  * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INTEGRITY (a wrapped key failed to
- *         unwrap); LETHE_ERR_DATABASE; LETHE_ERR_BUSY.
+ *         unwrap, or a new wrap failed that check: the batch in progress is rolled back and
+ *         the detail names the object); LETHE_ERR_DATABASE; LETHE_ERR_BUSY.
  */
 LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *store, uint64_t *rewrapped);
 
 /**
  * Destroy KEK @p version (officer only). Refused while any live data key is wrapped under it,
- * and for the primary.
+ * and for the primary; and nothing is destroyed unless every live object's data key unwraps
+ * under the KEK version its row records (whichever version that is).
  * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_NOT_FOUND; LETHE_ERR_KEK_IN_USE;
- *         LETHE_ERR_DATABASE.
+ *         LETHE_ERR_INTEGRITY (a live data key does not unwrap: the detail names the object,
+ *         and nothing was retired); LETHE_ERR_DATABASE.
  */
 LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *store, uint32_t version);
 

@@ -24,6 +24,7 @@
 #include <uuid/uuid.h>
 
 #include "common/err.h"
+#include "crypt/secmem.h"
 
 #define AAD_MAX 512
 
@@ -176,6 +177,36 @@ enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id
 			    "data key of object %s does not unwrap under KEK version %u "
 			    "(tampered, or moved from another object)",
 			    object_id, kek_version);
+	return rc;
+}
+
+enum lethe_err lt_dek_rewrap(const char *store_id, const char *object_id, const char *group,
+			     const uint8_t old_kek[LT_KEY_LEN], uint32_t old_version,
+			     const uint8_t old_wrapped[LT_WRAPPED_LEN],
+			     const uint8_t new_kek[LT_KEY_LEN], const uint8_t check_kek[LT_KEY_LEN],
+			     uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
+			     uint8_t scratch[LT_DEK_REWRAP_SCRATCH])
+{
+	uint8_t *dek = scratch, *check = scratch + LT_KEY_LEN;
+	enum lethe_err rc;
+
+	rc = lt_dek_unwrap(old_kek, store_id, object_id, group, old_version, old_wrapped, dek);
+	if (rc == LETHE_OK)
+		rc =
+		    lt_dek_wrap(new_kek, store_id, object_id, group, new_version, dek, new_wrapped);
+	if (rc != LETHE_OK)
+		goto out;
+	/* the proof: what a later get will do, with what it will do it with */
+	rc = lt_dek_unwrap(check_kek, store_id, object_id, group, new_version, new_wrapped, check);
+	if (rc == LETHE_ERR_INTEGRITY || (rc == LETHE_OK && !lt_memeq(dek, check, LT_KEY_LEN)))
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "data key of object %s: its new wrap under KEK "
+			    "version %u does not unwrap to the same key",
+			    object_id, new_version);
+out:
+	if (rc != LETHE_OK)
+		lt_cleanse(new_wrapped, LT_WRAPPED_LEN);
+	lt_cleanse(scratch, LT_DEK_REWRAP_SCRATCH);
 	return rc;
 }
 

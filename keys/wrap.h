@@ -41,6 +41,22 @@ enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id
 			     const char *object_id, const char *group, uint32_t kek_version,
 			     const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t dek[LT_KEY_LEN]);
 
+/*
+ * Move the DEK of object @p object_id in @p group from KEK @p old_version to @p new_version,
+ * and prove the new wrap before anyone stores it: it is unwrapped again, with the AAD its row
+ * will carry, under @p check_kek (the new KEK obtained independently of @p new_kek, so that a
+ * stale or wrong @p new_kek cannot pass), and must give back the same DEK (CRYPTO_memcmp).
+ * LETHE_ERR_INTEGRITY when the old wrap does not unwrap or the proof fails; @p new_wrapped is
+ * then wiped. @p scratch: LT_DEK_REWRAP_SCRATCH bytes of secure memory, wiped before returning.
+ */
+#define LT_DEK_REWRAP_SCRATCH ((size_t) 2 * LT_KEY_LEN)
+enum lethe_err lt_dek_rewrap(const char *store_id, const char *object_id, const char *group,
+			     const uint8_t old_kek[LT_KEY_LEN], uint32_t old_version,
+			     const uint8_t old_wrapped[LT_WRAPPED_LEN],
+			     const uint8_t new_kek[LT_KEY_LEN], const uint8_t check_kek[LT_KEY_LEN],
+			     uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
+			     uint8_t scratch[LT_DEK_REWRAP_SCRATCH]);
+
 /* The evidence signing key's 32-byte seed under the evidence-wrap key; AAD "lethe/v1/evidence". */
 enum lethe_err lt_evkey_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
 			     const uint8_t seed[LT_ED25519_PRIV_LEN],

@@ -8,6 +8,7 @@
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
+#include "keys/kekcache.h"
 #include "keys/keystore.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
@@ -265,55 +266,24 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* rewrap                                                                                   */
 
-/* Unwrapped KEKs of one rewrap run, by version (a store has few versions). */
-struct kek_cache {
-	uint32_t version[8];
-	uint8_t *key[8];
-	size_t n;
-};
-
-static void kek_cache_free(struct kek_cache *c)
+/* The loader of a KEK cache: unwrap a version from the keystore. */
+static enum lethe_err kek_cache_load(void *st, uint32_t version, uint8_t *kek)
 {
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		lt_secmem_free(c->key[i], LT_KEY_LEN);
-	c->n = 0;
+	return lt_kek_load(st, version, kek);
 }
 
-static enum lethe_err kek_cache_get(struct lethe_store *st, struct kek_cache *c,
-				    uint32_t version, const uint8_t **key)
-{
-	size_t i;
-	enum lethe_err rc;
-
-	for (i = 0; i < c->n; i++) {
-		if (c->version[i] == version) {
-			*key = c->key[i];
-			return LETHE_OK;
-		}
-	}
-	if (c->n == sizeof(c->version) / sizeof(c->version[0]))
-		kek_cache_free(c);
-	c->key[c->n] = lt_secmem_alloc(LT_KEY_LEN);
-	if (!c->key[c->n])
-		return LETHE_ERR_NOMEM;
-	rc = lt_kek_load(st, version, c->key[c->n]);
-	if (rc != LETHE_OK) {
-		lt_secmem_free(c->key[c->n], LT_KEY_LEN);
-		return rc;
-	}
-	c->version[c->n] = version;
-	*key = c->key[c->n++];
-	return LETHE_OK;
-}
-
+/*
+ * Every wrap a rewrap commits has been proven first (lt_dek_rewrap): unwrapped again under the
+ * primary KEK as loaded from the keystore for the batch, outside the cache that supplied the
+ * wrapping key, with the AAD the row records. A failed proof rolls the whole batch back.
+ */
 struct rewrap_ctx {
 	struct lethe_store *st;
-	struct kek_cache *cache;
-	const uint8_t *primary_key;
-	uint32_t primary;
-	uint8_t *dek;
+	struct lt_kek_cache *cache;
+	const uint8_t *primary_key; /* pinned in the cache while set */
+	uint32_t primary;           /* the version of primary_key; 0 before the first batch */
+	uint8_t *check_key;         /* the primary again, loaded afresh for each batch */
+	uint8_t *scratch;           /* LT_DEK_REWRAP_SCRATCH: the data key and its proof */
 	uint64_t done;
 	enum lethe_err rc;
 };
@@ -324,23 +294,38 @@ static int rewrap_one(const struct lt_db_object *obj, void *vctx)
 	uint8_t wrapped[LT_WRAPPED_LEN];
 	const uint8_t *old;
 
-	r->rc = kek_cache_get(r->st, r->cache, obj->kek_version, &old);
-	if (r->rc == LETHE_OK)
-		r->rc = lt_dek_unwrap(old, r->st->store_id, obj->id, obj->group, obj->kek_version,
-				      obj->wrapped_dek, r->dek);
+	r->rc = lt_kek_cache_get(r->cache, obj->kek_version, &old);
 	if (r->rc == LETHE_ERR_INTEGRITY)
-		r->rc = lt_err(LETHE_ERR_INTEGRITY, "object %s: wrapped data key does not "
-			       "unwrap: the row was modified or moved", obj->id);
-	if (r->rc == LETHE_OK)
-		r->rc = lt_dek_wrap(r->primary_key, r->st->store_id, obj->id, obj->group,
-				    r->primary, r->dek, wrapped);
+		lt_err_prefix("object %s", obj->id);
+	if (r->rc != LETHE_OK)
+		return 1;
+	r->rc = lt_dek_rewrap(r->st->store_id, obj->id, obj->group, old, obj->kek_version,
+			      obj->wrapped_dek, r->primary_key, r->check_key, r->primary, wrapped,
+			      r->scratch);
+	lt_kek_cache_release(r->cache, obj->kek_version);
 	if (r->rc == LETHE_OK)
 		r->rc = lt_db_object_set_dek(r->st->db, obj->id, r->primary, wrapped);
-	lt_cleanse(r->dek, LT_KEY_LEN);
 	if (r->rc != LETHE_OK)
 		return 1;
 	r->done++;
 	return 0;
+}
+
+/* Hold the primary KEK @p version for wrapping (releasing the one held before). */
+static enum lethe_err rewrap_hold_primary(struct rewrap_ctx *r, uint32_t version)
+{
+	enum lethe_err rc;
+
+	if (r->primary_key && r->primary == version)
+		return LETHE_OK;
+	if (r->primary_key)
+		lt_kek_cache_release(r->cache, r->primary);
+	r->primary_key = NULL;
+	r->primary = 0;
+	rc = lt_kek_cache_get(r->cache, version, &r->primary_key);
+	if (rc == LETHE_OK)
+		r->primary = version;
+	return rc;
 }
 
 /* One batch in one transaction; *n receives how many it rewrapped (0: finished). */
@@ -357,10 +342,10 @@ static enum lethe_err rewrap_batch(struct rewrap_ctx *r, uint64_t *n)
 		return rc;
 	/* a rotation by another officer since the last batch moves the target */
 	rc = lt_db_kek_primary(r->st->db, &primary);
-	if (rc == LETHE_OK && primary.version != r->primary) {
-		r->primary = primary.version;
-		rc = kek_cache_get(r->st, r->cache, r->primary, &r->primary_key);
-	}
+	if (rc == LETHE_OK)
+		rc = rewrap_hold_primary(r, primary.version);
+	if (rc == LETHE_OK)
+		rc = lt_kek_load(r->st, r->primary, r->check_key);
 	if (rc == LETHE_OK) {
 		r->rc = LETHE_OK;
 		rc = lt_db_object_not_under(r->st->db, r->primary, REWRAP_BATCH, rewrap_one, r);
@@ -389,7 +374,7 @@ static enum lethe_err rewrap_batch(struct rewrap_ctx *r, uint64_t *n)
 
 LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewrapped)
 {
-	struct kek_cache cache;
+	struct lt_kek_cache cache;
 	struct rewrap_ctx r;
 	uint64_t n = 0, total = 0;
 	enum lethe_err rc;
@@ -402,13 +387,16 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewr
 	rc = need_officer(st, "key.rewrap", "rewrapping data keys");
 	if (rc != LETHE_OK)
 		return rc;
-	memset(&cache, 0, sizeof(cache));
+	lt_kek_cache_init(&cache, kek_cache_load, st);
 	memset(&r, 0, sizeof(r));
 	r.st = st;
 	r.cache = &cache;
-	r.dek = lt_secmem_alloc(LT_KEY_LEN);
-	if (!r.dek)
-		return LETHE_ERR_NOMEM;
+	r.check_key = lt_secmem_alloc(LT_KEY_LEN);
+	r.scratch = lt_secmem_alloc(LT_DEK_REWRAP_SCRATCH);
+	if (!r.check_key || !r.scratch) {
+		rc = lt_err(LETHE_ERR_NOMEM, "rewrap: out of memory");
+		goto out;
+	}
 	{
 		uint32_t v;
 		uint64_t c;
@@ -426,17 +414,68 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewr
 		rc = rewrap_batch(&r, &n);
 		lt_progress(st, "rewrap", r.done, total);
 	} while (rc == LETHE_OK && n > 0);
+out:
 	if (rc != LETHE_OK)
 		audit_failure(st, "key.rewrap", rc);
 	if (rewrapped)
 		*rewrapped = r.done;
-	kek_cache_free(&cache);
-	lt_secmem_free(r.dek, LT_KEY_LEN);
+	lt_kek_cache_free(&cache);
+	lt_secmem_free(r.scratch, LT_DEK_REWRAP_SCRATCH);
+	lt_secmem_free(r.check_key, LT_KEY_LEN);
 	return rc;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* retire                                                                                   */
+
+/*
+ * Before a KEK is destroyed, every data key that must survive is shown to unwrap under the KEK
+ * version its row records: the in-use count trusts kek_version, and a row whose version was
+ * changed (or whose wrap was damaged) would lose its object for good with the KEK.
+ */
+struct retire_check {
+	struct lethe_store *st;
+	struct lt_kek_cache *cache;
+	uint8_t *dek;
+	enum lethe_err rc;
+};
+
+static int retire_check_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct retire_check *c = vctx;
+	const uint8_t *kek;
+
+	c->rc = lt_kek_cache_get(c->cache, obj->kek_version, &kek);
+	if (c->rc == LETHE_ERR_INTEGRITY)
+		lt_err_prefix("object %s", obj->id);
+	if (c->rc == LETHE_OK) {
+		c->rc = lt_dek_unwrap(kek, c->st->store_id, obj->id, obj->group, obj->kek_version,
+				      obj->wrapped_dek, c->dek);
+		lt_kek_cache_release(c->cache, obj->kek_version);
+		lt_cleanse(c->dek, LT_KEY_LEN);
+	}
+	if (c->rc == LETHE_ERR_INTEGRITY)
+		lt_err_prefix("nothing retired");
+	return c->rc != LETHE_OK;
+}
+
+static enum lethe_err retire_check_all(struct lethe_store *st)
+{
+	struct lt_kek_cache cache;
+	struct retire_check c = {.st = st, .cache = &cache};
+	enum lethe_err rc;
+
+	lt_kek_cache_init(&cache, kek_cache_load, st);
+	c.dek = lt_secmem_alloc(LT_KEY_LEN);
+	if (!c.dek)
+		return lt_err(LETHE_ERR_NOMEM, "retire: out of memory");
+	rc = lt_db_object_list(st->db, NULL, 0, false, retire_check_one, &c);
+	if (rc == LETHE_OK)
+		rc = c.rc;
+	lt_kek_cache_free(&cache);
+	lt_secmem_free(c.dek, LT_KEY_LEN);
+	return rc;
+}
 
 static enum lethe_err retire_in_tx(struct lethe_store *st, uint32_t version)
 {
@@ -466,6 +505,10 @@ static enum lethe_err retire_in_tx(struct lethe_store *st, uint32_t version)
 		return lt_err(LETHE_ERR_KEK_IN_USE, "KEK version %u still wraps %llu data "
 			      "key(s): run `lethe key rewrap` first", version,
 			      (unsigned long long)in_use);
+	/* inside the transaction: no put or rewrap can change a row between proof and retire */
+	rc = retire_check_all(st);
+	if (rc != LETHE_OK)
+		return rc;
 	return lt_db_kek_retire(st->db, version, lt_now());
 }
 

@@ -140,6 +140,54 @@ static void test_dek_fields_unambiguous(void **state)
 	assert_int_equal(lt_dek_unwrap(kek, store_a, "", "", 1, wrapped, out), LETHE_ERR_INTEGRITY);
 }
 
+/*
+ * A rewrap commits only a wrap it has proven: unwrapped again under the new KEK as obtained
+ * independently, with the AAD the row will carry. A wrapping key that is not the new KEK (a
+ * stale or freed buffer) fails the proof, and nothing usable is left in the output.
+ */
+static void test_dek_rewrap(void **state)
+{
+	uint8_t old_kek[LT_KEY_LEN], new_kek[LT_KEY_LEN], stale[LT_KEY_LEN], dek[LT_KEY_LEN];
+	uint8_t old_wrapped[LT_WRAPPED_LEN], new_wrapped[LT_WRAPPED_LEN], zero[LT_WRAPPED_LEN];
+	uint8_t scratch[LT_DEK_REWRAP_SCRATCH], out[LT_KEY_LEN];
+
+	(void) state;
+	fill(old_kek, sizeof(old_kek), 1);
+	fill(new_kek, sizeof(new_kek), 2);
+	fill(stale, sizeof(stale), 3);
+	fill(dek, sizeof(dek), 4);
+	memset(zero, 0, sizeof(zero));
+	assert_int_equal(lt_dek_wrap(old_kek, store_a, object_a, "g", 1, dek, old_wrapped),
+			 LETHE_OK);
+
+	assert_int_equal(lt_dek_rewrap(store_a, object_a, "g", old_kek, 1, old_wrapped, new_kek,
+				       new_kek, 2, new_wrapped, scratch),
+			 LETHE_OK);
+	assert_int_equal(lt_dek_unwrap(new_kek, store_a, object_a, "g", 2, new_wrapped, out),
+			 LETHE_OK);
+	assert_memory_equal(out, dek, sizeof(dek));
+	for (size_t i = 0; i < sizeof(scratch); i++)
+		assert_int_equal(scratch[i], 0);
+
+	/* wrapped under a key that is not the new KEK: the proof fails, the wrap is wiped */
+	assert_int_equal(lt_dek_rewrap(store_a, object_a, "g", old_kek, 1, old_wrapped, stale,
+				       new_kek, 2, new_wrapped, scratch),
+			 LETHE_ERR_INTEGRITY);
+	assert_memory_equal(new_wrapped, zero, sizeof(zero));
+	assert_non_null(strstr(lt_err_detail(), object_a));
+	assert_non_null(strstr(lt_err_detail(), "new wrap"));
+
+	/* the old wrap does not unwrap under the KEK it records */
+	assert_int_equal(lt_dek_rewrap(store_a, object_a, "g", stale, 1, old_wrapped, new_kek,
+				       new_kek, 2, new_wrapped, scratch),
+			 LETHE_ERR_INTEGRITY);
+	assert_memory_equal(new_wrapped, zero, sizeof(zero));
+	assert_null(strstr(lt_err_detail(), "new wrap"));
+	assert_int_equal(lt_dek_rewrap(store_a, object_b, "g", old_kek, 1, old_wrapped, new_kek,
+				       new_kek, 2, new_wrapped, scratch),
+			 LETHE_ERR_INTEGRITY);
+}
+
 static void test_evidence_wrap(void **state)
 {
 	uint8_t wrap_key[LT_KEY_LEN], seed[LT_ED25519_PRIV_LEN], out[LT_ED25519_PRIV_LEN];
@@ -199,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_wrap),
 	    cmocka_unit_test(test_dek_wrap),
 	    cmocka_unit_test(test_dek_fields_unambiguous),
+	    cmocka_unit_test(test_dek_rewrap),
 	    cmocka_unit_test(test_evidence_wrap),
 	    cmocka_unit_test(test_uuid),
 	};
