@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +13,32 @@
 #include "cli.h"
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_NAME };
+
+/*
+ * The object is stored (and audited) by now; only its id is still to reach the caller. If
+ * stdout cannot take it (closed, a full disk, a pipe whose reader left), the caller has no id:
+ * exit 1, but name the id on stderr, so that a script or an operator can still find the object
+ * rather than store the file again. The unwritten output is dropped, so that the check of
+ * stdout at exit does not report the same failure twice.
+ */
+static int id_lost(struct cli *cli, const char *id, int errno_value)
+{
+	return cli_error(cli, NULL, EXIT_ERROR, "stored as %s, but could not print the id: %s", id,
+			 strerror(errno_value));
+}
+
+static int id_printed(struct cli *cli, const char *id)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_OK;
+	e = errno != 0 ? errno : EIO;
+	__fpurge(stdout);
+	clearerr(stdout);
+	return id_lost(cli, id, e);
+}
 
 int cmd_put(struct cli *cli, int argc, char **argv)
 {
@@ -73,13 +101,14 @@ int cmd_put(struct cli *cli, int argc, char **argv)
 		json_t *o = json_object();
 		if (cli_json_set(o, "id", json_string(id)) != 0) {
 			json_decref(o);
-			o = NULL;
+			rc = id_lost(cli, id, ENOMEM);
+			goto out;
 		}
-		rc = cli_json_print(cli, o);
+		cli_json_print(cli, o);
 	} else {
 		printf("%s\n", id);
-		rc = EXIT_OK;
 	}
+	rc = id_printed(cli, id);
 out:
 	if (fd != STDIN_FILENO)
 		close(fd);

@@ -1,7 +1,8 @@
 /*
  * cmd_sweep.c - `lethe sweep [--dry-run]`: crypto-shred every expired object that is not on
  * hold (what a daily timer runs). One line per object looked at, then a summary; exit 1 when
- * some object could not be shredded.
+ * some object could not be shredded. A shredded object whose file could not be unlinked is a
+ * warning, not a failure: its key is gone, and the file stays queued for the next open.
  */
 #include <inttypes.h>
 
@@ -15,6 +16,7 @@ struct sweep_state {
 	json_t *ids;      /* --json: shredded (or would be) */
 	json_t *held;     /* --json: [{id, reason}] */
 	json_t *failures; /* --json: [{id, error}] */
+	json_t *unlinks;  /* --json: [{id, error}] of files left to unlink */
 	int nomem;
 };
 
@@ -38,6 +40,11 @@ static void on_event(enum lethe_sweep_event event, const char *id, const char *d
 	/* A failure is an error whatever the output format: one line on stderr. */
 	if (event == LETHE_SWEEP_FAILED)
 		cli_error(st->cli, id, EXIT_ERROR, "%s", detail != NULL ? detail : "failed");
+	/* Even with --quiet (the timer's mode): someone has to fix the cause. */
+	if (event == LETHE_SWEEP_UNLINK_PENDING)
+		cli_error(st->cli, id, EXIT_OK, "warning: shredded, but its file could not be "
+			  "unlinked (it stays queued, retried at every open; see lethe doctor): %s",
+			  detail != NULL ? detail : "");
 	if (st->cli->json) {
 		json_t *v = NULL, *into = NULL;
 		switch (event) {
@@ -52,6 +59,10 @@ static void on_event(enum lethe_sweep_event event, const char *id, const char *d
 		case LETHE_SWEEP_FAILED:
 			v = pair(id, "error", detail);
 			into = st->failures;
+			break;
+		case LETHE_SWEEP_UNLINK_PENDING:
+			v = pair(id, "error", detail);
+			into = st->unlinks;
 			break;
 		}
 		if (v == NULL || json_array_append_new(into, v) != 0)
@@ -71,6 +82,7 @@ static void on_event(enum lethe_sweep_event event, const char *id, const char *d
 		printf("%s %s (on hold: %s)\n", st->dry_run ? "would keep" : "kept", id, text);
 		break;
 	case LETHE_SWEEP_FAILED:
+	case LETHE_SWEEP_UNLINK_PENDING:
 		break;
 	}
 }
@@ -106,7 +118,8 @@ int cmd_sweep(struct cli *cli, int argc, char **argv)
 		st.ids = json_array();
 		st.held = json_array();
 		st.failures = json_array();
-		if (st.ids == NULL || st.held == NULL || st.failures == NULL)
+		st.unlinks = json_array();
+		if (st.ids == NULL || st.held == NULL || st.failures == NULL || st.unlinks == NULL)
 			st.nomem = 1;
 	}
 
@@ -128,6 +141,7 @@ int cmd_sweep(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "ids", json_incref(st.ids));
 		bad |= cli_json_set(o, "held_objects", json_incref(st.held));
 		bad |= cli_json_set(o, "failures", json_incref(st.failures));
+		bad |= cli_json_set(o, "unlink_pending", json_incref(st.unlinks));
 		if (bad) {
 			json_decref(o);
 			rc = cli_json_nomem(cli);
@@ -149,5 +163,6 @@ out:
 	json_decref(st.ids);
 	json_decref(st.held);
 	json_decref(st.failures);
+	json_decref(st.unlinks);
 	return rc;
 }

@@ -207,6 +207,31 @@ enum lethe_err lt_check_private_file(const char *path)
 	return check_private_stat(path, &st);
 }
 
+enum lethe_err lt_check_private_dir(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
+		if (errno == EACCES)
+			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return lt_err(LETHE_ERR_PERMISSION, "%s is not a directory", path);
+	if (st.st_uid != geteuid())
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s is owned by uid %lu, not by the running user (uid %lu); "
+			      "fix: chown %lu %s",
+			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
+			      (unsigned long) geteuid(), path);
+	if ((st.st_mode & 0777) != 0700)
+		return lt_err(LETHE_ERR_PERMISSION, "%s has mode %04o, not 0700; fix: chmod 700 %s",
+			      path, (unsigned) (st.st_mode & 07777), path);
+	return LETHE_OK;
+}
+
 enum lethe_err lt_open_private(const char *path, int flags, int *fd_out)
 {
 	enum lethe_err rc;

@@ -29,6 +29,14 @@ enum lethe_err lt_fsync_dir(const char *path);
 enum lethe_err lt_check_private_file(const char *path);
 
 /*
+ * Check a directory the store owns (objects/, tmp/): a directory, not a symbolic link, owned by
+ * the running user, mode 0700 (the owner must be able to create and remove files in it, and
+ * nobody else may list it). LETHE_ERR_PERMISSION names the directory and the fix ("chmod 700
+ * PATH"); missing: LETHE_ERR_NOT_FOUND.
+ */
+enum lethe_err lt_check_private_dir(const char *path);
+
+/*
  * Open @p path (O_NOFOLLOW | O_CLOEXEC added to @p flags) and apply the checks of
  * lt_check_private_file() to the opened file, so nothing can be swapped between check and use.
  * @p fd_out receives the descriptor (-1 on failure). Same errors.

@@ -224,8 +224,10 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const v
  *
  * @param written receives the number of bytes written.
  * @return LETHE_OK; LETHE_ERR_INVALID (malformed id, offset beyond the end);
- *         LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED; LETHE_ERR_INTEGRITY (the object file was
- *         modified, truncated, replaced or belongs to another object: some verified bytes may
+ *         LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED (also when a shred in another process
+ *         overtook this get, unlinking the file between its row read and its file open);
+ *         LETHE_ERR_INTEGRITY (the object file was modified, truncated, replaced, belongs to
+ *         another object, or is missing while the object is live: some verified bytes may
  *         already have been written); LETHE_ERR_IO (also when @p out_fd is a pipe or socket
  *         whose reader has gone: "Broken pipe", never SIGPIPE); LETHE_ERR_NOMEM.
  */
@@ -315,16 +317,21 @@ enum lethe_sweep_event {
 	LETHE_SWEEP_SHREDDED = 0, /**< shredded (dry run: would be) */
 	LETHE_SWEEP_HELD = 1,     /**< expired, kept: detail is the hold reason */
 	LETHE_SWEEP_FAILED = 2,   /**< expired, failed: detail says why */
+	/** shredded (now or by an earlier shred), but its ciphertext file could not be unlinked:
+	 *  detail says why. The key is destroyed, so the file is noise; it stays queued, every
+	 *  open retries it and lethe_doctor() reports it until the cause is fixed. */
+	LETHE_SWEEP_UNLINK_PENDING = 3,
 };
 
-/** Called for each expired object a sweep looks at. */
+/** Called for each expired object a sweep looks at, and for each file left to unlink. */
 typedef void (*lethe_sweep_fn)(enum lethe_sweep_event event, const char *id,
 			       const char *detail, void *ctx);
 
 /**
  * Crypto-shred every live object whose retain_until has passed and that is not held, in
  * batches, with a certificate each; then checkpoint and truncate the WAL. Idempotent and safe
- * alongside puts and gets in other processes. With @p dry_run nothing changes.
+ * alongside puts and gets in other processes. With @p dry_run nothing changes. A file that
+ * cannot be unlinked after its shred does not fail the sweep (LETHE_SWEEP_UNLINK_PENDING).
  * @return LETHE_OK (also when some objects failed: see result->failed); LETHE_ERR_BUSY;
  *         LETHE_ERR_DATABASE; LETHE_ERR_IO.
  */
@@ -498,9 +505,12 @@ typedef void (*lethe_doctor_fn)(enum lethe_doctor_level level, const char *check
 				const char *detail, void *ctx);
 
 /**
- * Check the store: permissions, config, keystore, schema, every live row has its file and
- * every file its row, no tmp leftovers, primary KEK age against [keys] rotation. With
- * @p repair, remove orphan files (whose key never committed) and finish interrupted unlinks.
+ * Check the store: permissions, config, keystore, schema, objects/ and tmp/ (present, ours,
+ * 0700), files of shredded objects left to unlink (retried, as every open does; each that
+ * still fails is an error naming its cause), every live row has its file and every file its
+ * row, no tmp leftovers, primary KEK age against [keys] rotation. Safe beside other
+ * processes' puts, gets and shreds. With @p repair, remove orphan files (whose key never
+ * committed), create missing directories and set their mode, finish interrupted unlinks.
  * @param problems receives the number of errors left (warnings not counted).
  */
 LETHE_API enum lethe_err lethe_doctor(struct lethe_store *store, int repair, lethe_doctor_fn fn,

@@ -252,12 +252,10 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	uint8_t *service_key = lt_secmem_alloc(32);
 	struct lt_kdf_params kdf;
 	char *conf_path = path_join(o->dir, "lethe.conf");
-	char *objects = path_join(o->dir, "objects");
-	char *tmp = path_join(o->dir, "tmp");
 	enum lethe_err rc = LETHE_ERR_NOMEM;
 	struct lt_audit_event ev = { .action = "init" };
 
-	if (!service_key || !conf_path || !objects || !tmp)
+	if (!service_key || !conf_path)
 		goto out;
 	rc = lt_keyfile_read(st->cfg.keyfile, service_key);
 	if (rc == LETHE_ERR_NOT_FOUND)
@@ -267,10 +265,9 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	rc = lt_config_write(conf_path, &st->cfg);
 	if (rc != LETHE_OK)
 		goto out;
-	if (mkdir(objects, 0700) != 0 || mkdir(tmp, 0700) != 0) {
-		rc = lt_err_errno(lt_err_from_errno(errno), errno, "%s: mkdir", o->dir);
+	rc = lt_obj_dirs_ensure(o->dir);
+	if (rc != LETHE_OK)
 		goto out;
-	}
 	kdf.memory_kib = st->cfg.officer_kdf_memory_kib;
 	kdf.time_cost = st->cfg.officer_kdf_time;
 	kdf.parallel = st->cfg.officer_kdf_parallel;
@@ -302,8 +299,6 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 out:
 	lt_secmem_free(service_key, 32);
 	free(conf_path);
-	free(objects);
-	free(tmp);
 	return rc;
 }
 
@@ -502,7 +497,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	if (rc == LETHE_OK)
 		rc = lt_audit_fold_pending(st);
 	if (rc == LETHE_OK)
-		rc = lt_recover_cheap(st);
+		lt_recover_cheap(st);
 out:
 	free(conf);
 	if (rc != LETHE_OK) {

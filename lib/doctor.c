@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fault.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
 #include "keys/keystore.h"
@@ -29,15 +30,20 @@ static int row_exists(const char *id, void *vctx)
 	return found;
 }
 
-enum lethe_err lt_recover_cheap(struct lethe_store *st)
+/*
+ * Each step is best effort: one file that cannot be removed (a read-only or immutable
+ * directory, an I/O error) must not stop every command on the store. What is left is retried
+ * by the next open and reported by doctor, with its cause.
+ */
+void lt_recover_cheap(struct lethe_store *st)
 {
 	size_t n = 0;
-	enum lethe_err rc;
 
-	rc = lt_tmp_recover(st->dir, row_exists, st, &n);
-	if (rc == LETHE_OK)
-		rc = lt_finish_unlinks(st, NULL);
-	return rc;
+	/* a restore from a backup brings no tmp/ back (and should not) */
+	(void)lt_obj_dirs_ensure(st->dir);
+	(void)lt_tmp_recover(st->dir, row_exists, st, &n);
+	(void)lt_finish_unlinks(st, NULL, NULL, NULL);
+	lt_err_clear();
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -49,6 +55,9 @@ struct doctor {
 	void *ctx;
 	uint64_t problems;
 	enum lethe_err rc;
+	/* files of shredded objects that could not be unlinked: reported once, by their check */
+	char (*stuck)[LETHE_ID_LEN + 1];
+	size_t nstuck, capstuck;
 };
 
 static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
@@ -196,6 +205,20 @@ static void check_database(struct doctor *d)
 	}
 }
 
+/* Is @p id's row live right now? (Rows are listed a page at a time: a sweep or an rm in
+ * another process may have shredded it, and unlinked its file, since.) */
+static bool still_live(struct doctor *d, const char *id)
+{
+	struct lt_db_object *row = malloc(sizeof(*row));
+	bool live;
+
+	if (!row)
+		return true; /* when in doubt, report */
+	live = lt_db_object_get(d->st->db, id, row) != LETHE_OK || row->state == LETHE_STATE_LIVE;
+	free(row);
+	return live;
+}
+
 /* Every live row has a regular file. */
 static int live_has_file(const struct lt_db_object *obj, void *vctx)
 {
@@ -205,10 +228,13 @@ static int live_has_file(const struct lt_db_object *obj, void *vctx)
 
 	if (lt_obj_path(d->st->dir, obj->id, path, sizeof(path)) != LETHE_OK)
 		return 0;
-	if (lstat(path, &sb) != 0)
+	LT_FAULT("doctor.before_file_check"); /* rows listed, files not looked at yet */
+	if (lstat(path, &sb) != 0) {
+		if ((errno == ENOENT || errno == ENOTDIR) && !still_live(d, obj->id))
+			return 0;
 		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: file missing (%s)", obj->id,
 		       path);
-	else if (!S_ISREG(sb.st_mode))
+	} else if (!S_ISREG(sb.st_mode))
 		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: %s is not a regular file",
 		       obj->id, path);
 	return 0;
@@ -228,10 +254,20 @@ static int file_has_row(const char *id, const char *path, void *vctx)
 			report(d, LETHE_DOCTOR_ERROR, "objects", "%s: %s", path, strerror(errno));
 		return 0;
 	}
+	for (size_t i = 0; i < d->nstuck; i++)
+		if (strcmp(d->stuck[i], id) == 0)
+			return 0;
 	row = malloc(sizeof(*row));
 	if (!row)
 		return 1;
 	rc = lt_db_object_get(d->st->db, id, row);
+	/* A put links its file before its row commits, and keeps its staged file (locked) from
+	 * before the link until after the commit: with either in place the file is no orphan. */
+	if (rc == LETHE_ERR_NOT_FOUND &&
+	    (lt_obj_staged(d->st->dir, id) || lt_db_object_get(d->st->db, id, row) == LETHE_OK)) {
+		free(row);
+		return 0;
+	}
 	if (rc == LETHE_ERR_NOT_FOUND || (rc == LETHE_OK && row->state != LETHE_STATE_LIVE)) {
 		const char *what = rc == LETHE_ERR_NOT_FOUND ? "orphan file whose key never "
 							       "committed"
@@ -260,18 +296,89 @@ static void check_objects(struct doctor *d)
 		       "file its object");
 }
 
+/* A file of a shredded object that could not be unlinked: what, why, and what to do. */
+static void unlink_left(const char *id, const char *why, void *vctx)
+{
+	struct doctor *d = vctx;
+
+	if (d->nstuck == d->capstuck) {
+		size_t cap = d->capstuck ? d->capstuck * 2 : 16;
+		void *p = realloc(d->stuck, cap * sizeof(*d->stuck));
+
+		if (p) {
+			d->stuck = p;
+			d->capstuck = cap;
+		}
+	}
+	if (d->nstuck < d->capstuck)
+		lt_strlcpy(d->stuck[d->nstuck++], id, LETHE_ID_LEN + 1);
+	report(d, LETHE_DOCTOR_ERROR, "unlinks", "shredded object %s: its file could not be "
+	       "unlinked: %s; its key is destroyed (the file is noise), but the file stays queued "
+	       "and every open retries it; fix: let the store's account remove files in that "
+	       "directory (chmod 700, chown, chattr -i, or a read-write mount)", id, why);
+}
+
+/*
+ * Unlinks queued by shreds. Every open retries them, so one still queued here either belongs
+ * to a shred in progress in another process (it goes now) or cannot be unlinked (reported
+ * with its cause). Retrying is what any open does, so doctor does it without --repair too.
+ */
+static void check_unlinks(struct doctor *d)
+{
+	uint64_t before = d->problems;
+	size_t done = 0;
+	enum lethe_err rc;
+
+	rc = lt_finish_unlinks(d->st, unlink_left, d, &done);
+	if (done && d->repair)
+		report(d, LETHE_DOCTOR_REPAIRED, "unlinks", "%zu interrupted unlink(s) finished",
+		       done);
+	if (rc != LETHE_OK && d->problems == before)
+		report(d, LETHE_DOCTOR_ERROR, "unlinks", "%s", lt_err_detail());
+	else if (d->problems == before)
+		report(d, LETHE_DOCTOR_OK, "unlinks", "no file of a shredded object left to unlink");
+}
+
+/* The directories the store owns: present, ours, 0700 (--repair creates or chmods them). */
+static void check_dirs(struct doctor *d)
+{
+	static const char *const names[] = { "objects", "tmp" };
+	char path[LT_PATH_MAX];
+	struct stat sb;
+	enum lethe_err rc;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->st->dir, names[i]);
+		rc = lt_check_private_dir(path);
+		if (rc == LETHE_OK) {
+			report(d, LETHE_DOCTOR_OK, "directories", "%s is 0700 and ours", path);
+			continue;
+		}
+		if (d->repair && rc == LETHE_ERR_NOT_FOUND &&
+		    lt_obj_dirs_ensure(d->st->dir) == LETHE_OK) {
+			report(d, LETHE_DOCTOR_REPAIRED, "directories", "%s created", path);
+			continue;
+		}
+		/* a directory of ours with the wrong mode: set it (never chown: whose is it?) */
+		if (d->repair && lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		    sb.st_uid == geteuid() && chmod(path, 0700) == 0) {
+			report(d, LETHE_DOCTOR_REPAIRED, "directories", "%s: mode %04o set to 0700",
+			       path, (unsigned)(sb.st_mode & 07777));
+			continue;
+		}
+		report(d, LETHE_DOCTOR_ERROR, "directories", "%s%s", lt_err_detail(),
+		       rc == LETHE_ERR_NOT_FOUND && !d->repair ? " (doctor --repair creates it)"
+							       : "");
+	}
+}
+
 static void check_leftovers(struct doctor *d)
 {
-	size_t n = 0, done = 0;
+	size_t n = 0;
 
-	if (d->repair) {
-		if (lt_tmp_recover(d->st->dir, row_exists, d->st, &n) == LETHE_OK && n)
-			report(d, LETHE_DOCTOR_REPAIRED, "tmp", "%zu staged write(s) of dead "
-			       "processes removed", n);
-		if (lt_finish_unlinks(d->st, &done) == LETHE_OK && done)
-			report(d, LETHE_DOCTOR_REPAIRED, "objects", "%zu interrupted unlink(s) "
-			       "finished", done);
-	}
+	if (d->repair && lt_tmp_recover(d->st->dir, row_exists, d->st, &n) == LETHE_OK && n)
+		report(d, LETHE_DOCTOR_REPAIRED, "tmp", "%zu staged write(s) of dead processes "
+		       "removed", n);
 	n = 0;
 	if (lt_tmp_leftovers(d->st->dir, &n) != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "tmp", "%s", lt_err_detail());
@@ -333,9 +440,12 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	report(&d, LETHE_DOCTOR_OK, "config", "loaded");
 	check_keys(&d);
 	check_database(&d);
+	check_dirs(&d);
 	check_leftovers(&d);
+	check_unlinks(&d);
 	check_objects(&d);
 	check_strays(&d);
+	free(d.stuck);
 	if (problems)
 		*problems = d.problems;
 	lt_audit_record(st, &(struct lt_audit_event){ .action = repair ? "doctor.repair"

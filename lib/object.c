@@ -271,6 +271,27 @@ static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 	return LETHE_OK;
 }
 
+/*
+ * The file of a row read as live is missing. A shred (rm, sweep) in another process may have
+ * committed and unlinked it since: read the row again, and if it is shredded now, this get
+ * lost that race and fails as a get that came a moment later would (LETHE_ERR_SHREDDED, the
+ * "no such object" exit status). A live row without its file is tampering, or a restore that
+ * lacks the file. (Once open, the file cannot vanish under the read: an unlink only removes
+ * its name.)
+ */
+static enum lethe_err file_missing(struct lethe_store *st, const char *id,
+				   struct lt_db_object *row)
+{
+	char missing[512];
+	enum lethe_err rc;
+
+	lt_strlcpy(missing, lt_err_detail(), sizeof(missing));
+	rc = readable_row(st, id, row);
+	if (rc != LETHE_OK)
+		return rc; /* shredded meanwhile (or a database error, which says so) */
+	return lt_err(LETHE_ERR_INTEGRITY, "%s", missing);
+}
+
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
 					     int out_fd, uint64_t offset, uint64_t length,
 					     uint64_t *written)
@@ -299,8 +320,12 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 		goto out;
 	lt_uuid_parse(row->id, oid);
 	rc = dek_load(st, row, dek);
-	if (rc == LETHE_OK)
+	if (rc == LETHE_OK) {
+		LT_FAULT("get.before_open"); /* the row is read, its file not yet open */
 		rc = lt_obj_open(st->dir, row->id, &in_fd);
+		if (rc == LETHE_ERR_NOT_FOUND)
+			rc = file_missing(st, id, row);
+	}
 	if (rc == LETHE_OK) {
 		rc = lt_lth_decrypt(dek, oid, in_fd, out_fd, offset, length, st->cfg.threads, &n);
 		if (rc == LETHE_ERR_INTEGRITY)

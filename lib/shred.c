@@ -129,42 +129,93 @@ static int collect_unlink(const char *id, void *vctx)
 	return 0;
 }
 
-enum lethe_err lt_finish_unlinks(struct lethe_store *st, size_t *done)
+/* Dequeue, in one transaction, the files of @p ids whose @p errnos entry is 0 (gone, durably). */
+static enum lethe_err dequeue_gone(struct lethe_store *st, const char (*ids)[LETHE_ID_LEN + 1],
+				   const int *errnos, size_t n, size_t *done)
+{
+	enum lethe_err rc;
+	size_t i, count = 0;
+
+	rc = lt_db_begin(st->db);
+	for (i = 0; rc == LETHE_OK && i < n; i++) {
+		if (errnos[i] != 0)
+			continue;
+		rc = lt_db_unlink_done(st->db, ids[i]);
+		count++;
+	}
+	if (rc == LETHE_OK)
+		rc = lt_db_commit(st->db);
+	else
+		lt_db_rollback(st->db);
+	if (rc == LETHE_OK && done)
+		*done = count;
+	return rc;
+}
+
+enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left, void *ctx,
+				 size_t *done)
 {
 	struct unlink_ctx u = { st, NULL, 0, 0, LETHE_OK };
+	int *errnos = NULL;
+	size_t gone = 0, i, first = SIZE_MAX;
+	char why[512];
 	enum lethe_err rc;
-	size_t i;
 
 	if (done)
 		*done = 0;
 	rc = lt_db_unlink_pending(st->db, collect_unlink, &u);
 	if (rc == LETHE_OK)
 		rc = u.rc;
-	/* One file (rm): unlink it and fsync its directory. More (sweeps, recovery): unlink them
-	 * several at a time, then one syncfs() makes them all durable, instead of one directory
-	 * fsync (a disk cache flush) per file. Rows leave pending_unlinks only after that. */
-	if (rc == LETHE_OK && u.n == 1) {
-		rc = lt_obj_unlink(st->dir, u.ids[0]);
-	} else if (rc == LETHE_OK && u.n > 1) {
-		rc = lt_obj_unlink_nosync(st->dir, u.ids[0]);
+	if (rc != LETHE_OK || u.n == 0)
+		goto out;
+	errnos = calloc(u.n, sizeof(*errnos));
+	if (!errnos) {
+		rc = LETHE_ERR_NOMEM;
+		goto out;
+	}
+	/* Every file is tried: one that cannot be unlinked stays queued on its own. One file (rm):
+	 * unlink it and fsync its directory. More (sweeps, recovery): unlink them several at a
+	 * time, then one syncfs() makes them all durable, instead of one directory fsync (a disk
+	 * cache flush) per file. Rows leave pending_unlinks only after that. */
+	errnos[0] = lt_obj_unlink_try(st->dir, u.ids[0]);
+	gone = errnos[0] == 0;
+	if (u.n > 1) {
 		LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-		if (rc == LETHE_OK)
-			rc = lt_obj_unlink_many(st->dir, (const char (*)[LETHE_ID_LEN + 1])(u.ids + 1),
-						u.n - 1);
+		gone += lt_obj_unlink_many(st->dir, (const char (*)[LETHE_ID_LEN + 1])(u.ids + 1),
+					   u.n - 1, errnos + 1);
 	}
-	if (u.n)
-		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
-	if (rc == LETHE_OK && u.n) {
-		rc = lt_db_begin(st->db);
-		for (i = 0; rc == LETHE_OK && i < u.n; i++)
-			rc = lt_db_unlink_done(st->db, u.ids[i]);
-		if (rc == LETHE_OK)
-			rc = lt_db_commit(st->db);
-		else
-			lt_db_rollback(st->db);
+	LT_FAULT("shred.after_unlink"); /* files gone, still queued */
+	if (gone && u.n == 1)
+		rc = lt_obj_unlink(st->dir, u.ids[0]); /* gone already: fsyncs its directory */
+	else if (gone)
+		rc = lt_obj_unlinks_sync(st->dir);
+	if (rc == LETHE_OK && gone)
+		rc = dequeue_gone(st, (const char (*)[LETHE_ID_LEN + 1])u.ids, errnos, u.n, done);
+	if (rc != LETHE_OK) {
+		/* nothing is known durable, or nothing was dequeued: every file stays queued */
+		lt_strlcpy(why, lt_err_detail(), sizeof(why));
+		for (i = 0; left && i < u.n; i++)
+			left(u.ids[i], why, ctx);
+		lt_err(rc, "%s", why);
+		goto out;
 	}
-	if (rc == LETHE_OK && done)
-		*done = u.n;
+	for (i = 0; i < u.n; i++) {
+		if (errnos[i] == 0)
+			continue;
+		if (first == SIZE_MAX)
+			first = i;
+		rc = lt_obj_unlink_error(st->dir, u.ids[i], errnos[i]);
+		if (left)
+			left(u.ids[i], lt_err_detail(), ctx);
+	}
+	if (first != SIZE_MAX) {
+		/* the detail callers see is the first file's */
+		rc = lt_obj_unlink_error(st->dir, u.ids[first], errnos[first]);
+		lt_err_prefix("%zu file(s) of shredded objects could not be unlinked and stay "
+			      "queued; the first", u.n - gone);
+	}
+out:
+	free(errnos);
 	free(u.ids);
 	return rc;
 }
@@ -259,8 +310,8 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("rm.after_commit");
-		/* the shred is done; a failed unlink is finished by the next open */
-		lt_finish_unlinks(st, NULL);
+		/* the shred is done; a file left is retried by the next open, reported by doctor */
+		lt_finish_unlinks(st, NULL, NULL, NULL);
 		lt_err_clear();
 		if (cert_id_out)
 			memcpy(cert_id_out, cert_id, sizeof(cert_id));
@@ -304,16 +355,18 @@ static int collect_expired(const struct lt_db_object *obj, void *vctx)
  * The files of the last committed batch, unlinked by a background thread while the next
  * batch is shredded: unlinks (several at a time) and the syncfs() after them mostly wait for
  * the disk, shredding mostly computes (a signature per certificate). Their pending_unlinks rows
- * are deleted in the next batch's transaction, and only once the thread reported them all
- * unlinked and durable; otherwise they stay queued and lt_finish_unlinks() retries them.
+ * are deleted in the next batch's transaction, and only once the thread reported them
+ * unlinked and durable; a file that could not be unlinked stays queued, and
+ * lt_finish_unlinks() at the end of the sweep retries it and reports it.
  */
 struct sweep_unlinker {
 	const char *dir;
 	char (*ids)[LETHE_ID_LEN + 1];
+	int *errnos;             /* per file: 0 once gone, else why not (it stays queued) */
 	size_t n;
 	bool running;
 	pthread_t thread;
-	enum lethe_err rc;
+	enum lethe_err rc;       /* the sync of the files that went */
 };
 
 struct sweep_state {
@@ -324,21 +377,26 @@ struct sweep_state {
 	struct lethe_sweep_result *res;
 	int64_t now;
 	struct sweep_unlinker unl;
+	uint64_t unlinks_left;   /* files still queued at the end */
 };
 
 static void *sweep_unlinker_main(void *arg)
 {
 	struct sweep_unlinker *u = arg;
 
-	u->rc = lt_obj_unlink_nosync(u->dir, u->ids[0]);
+	size_t gone;
+
+	u->errnos[0] = lt_obj_unlink_try(u->dir, u->ids[0]);
+	gone = u->errnos[0] == 0;
 	LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-	if (u->rc == LETHE_OK)
-		u->rc = lt_obj_unlink_many(u->dir, (const char (*)[LETHE_ID_LEN + 1])(u->ids + 1),
-					   u->n - 1);
+	gone += lt_obj_unlink_many(u->dir, (const char (*)[LETHE_ID_LEN + 1])(u->ids + 1),
+				   u->n - 1, u->errnos + 1);
+	u->rc = gone ? lt_obj_unlinks_sync(u->dir) : LETHE_OK;
 	return NULL;
 }
 
-/* Wait for the background unlinks; true when they all succeeded and are durable. */
+/* Wait for the background unlinks; true when those that went are durable (u->errnos says
+ * which went). */
 static bool sweep_unlinker_join(struct sweep_unlinker *u)
 {
 	if (!u->running)
@@ -424,7 +482,8 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	if (!s->dry_run && sweep_unlinker_join(&s->unl)) {
 		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
 		for (i = 0; rc == LETHE_OK && i < s->unl.n; i++)
-			rc = lt_db_unlink_done(st->db, s->unl.ids[i]);
+			if (s->unl.errnos[i] == 0)
+				rc = lt_db_unlink_done(st->db, s->unl.ids[i]);
 	}
 	if (!s->dry_run) {
 		if (rc == LETHE_OK) {
@@ -453,6 +512,14 @@ out:
 	return rc;
 }
 
+static void sweep_unlink_left(const char *id, const char *why, void *ctx)
+{
+	struct sweep_state *s = ctx;
+
+	s->unlinks_left++;
+	sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
+}
+
 static enum lethe_err sweep_run(struct sweep_state *s)
 {
 	struct lethe_store *st = s->st;
@@ -466,9 +533,11 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
 	b.rows = calloc(b.cap, sizeof(*b.rows));
 	s->unl.ids = calloc(b.cap, sizeof(*s->unl.ids));
-	if (!b.rows || !s->unl.ids) {
+	s->unl.errnos = calloc(b.cap, sizeof(*s->unl.errnos));
+	if (!b.rows || !s->unl.ids || !s->unl.errnos) {
 		free(b.rows);
 		free(s->unl.ids);
+		free(s->unl.errnos);
 		return LETHE_ERR_NOMEM;
 	}
 	for (;;) {
@@ -488,14 +557,21 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 		seen += b.n;
 		lt_progress(st, "sweep", seen, 0);
 	}
-	/* the last batch's files (and any a failure left queued): unlinked, synced, dequeued */
+	/* The last batch's files (and any a failure left queued): unlinked, synced, dequeued.
+	 * The shreds are done (the keys are gone): a file that cannot be unlinked is reported and
+	 * stays queued for the next open, it does not fail the sweep. */
 	sweep_unlinker_join(&s->unl);
 	if (!s->dry_run) {
-		enum lethe_err rc2 = lt_finish_unlinks(st, NULL);
+		char saved[1024];
 
-		if (rc == LETHE_OK)
-			rc = rc2;
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		(void)lt_finish_unlinks(st, sweep_unlink_left, s, NULL);
+		if (rc != LETHE_OK)
+			lt_err(rc, "%s", saved);
+		else
+			lt_err_clear();
 	}
+	free(s->unl.errnos);
 	free(s->unl.ids);
 	free(b.rows);
 	return rc;
@@ -522,9 +598,10 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	lt_db_set_autocheckpoint(st->db, LT_DB_AUTOCHECKPOINT);
 	if (dry_run)
 		goto out;
-	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu",
+	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",
 		 (unsigned long long)res.shredded, (unsigned long long)res.held,
-		 (unsigned long long)res.failed);
+		 (unsigned long long)res.failed,
+		 s.unlinks_left ? ", files left to unlink (see doctor)" : "");
 	{
 		char saved[1024];
 

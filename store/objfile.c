@@ -147,14 +147,34 @@ enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tm
 	return lt_err(LETHE_ERR_IO, "%s: staged file removed by recovery three times", tmp_path);
 }
 
-/* mkdir @p dir 0700; when it is new, fsync @p parent so the new name survives a crash. */
+/* mkdir @p dir 0700 whatever the umask (which could take the owner's write bit away); when it
+ * is new, fsync @p parent so the new name survives a crash. */
 static enum lethe_err mkdir_durable(const char *dir, const char *parent)
 {
-	if (mkdir(dir, 0700) == 0)
+	if (mkdir(dir, 0700) == 0) {
+		if (chmod(dir, 0700) != 0)
+			return sys_fail(errno, dir, "chmod");
 		return lt_fsync_dir(parent);
+	}
 	if (errno == EEXIST)
 		return LETHE_OK; /* a non-directory here makes link() fail with ENOTDIR */
 	return sys_fail(errno, dir, "mkdir");
+}
+
+enum lethe_err lt_obj_dirs_ensure(const char *store_dir)
+{
+	static const char *const names[] = { "objects", "tmp" };
+	char path[LT_PATH_MAX];
+	enum lethe_err rc;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		rc = path_fmt(path, sizeof(path), "%s/%s", store_dir, names[i]);
+		if (rc == LETHE_OK)
+			rc = mkdir_durable(path, store_dir);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	return LETHE_OK;
 }
 
 static enum lethe_err make_fanout(const char *store_dir, const char *id)
@@ -257,8 +277,9 @@ static const char *file_type(mode_t mode)
 
 static enum lethe_err open_refused(const char *id, int errno_value, const char *path)
 {
+	/* whether that is tampering depends on the row, which the caller reads again */
 	if (errno_value == ENOENT || errno_value == ENOTDIR)
-		return lt_err(LETHE_ERR_INTEGRITY, "object %s: object file missing", id);
+		return lt_err(LETHE_ERR_NOT_FOUND, "object %s: object file missing", id);
 	if (errno_value == ELOOP)
 		return lt_err(LETHE_ERR_INTEGRITY, "object %s: object file is a symlink", id);
 	return sys_fail(errno_value, path, "open");
@@ -321,60 +342,60 @@ enum lethe_err lt_obj_unlink(const char *store_dir, const char *id)
 	return fsync_dir_if_present(dir);
 }
 
-enum lethe_err lt_obj_unlink_nosync(const char *store_dir, const char *id)
+int lt_obj_unlink_try(const char *store_dir, const char *id)
 {
 	char path[LT_PATH_MAX];
-	enum lethe_err rc;
 
-	rc = lt_obj_path(store_dir, id, path, sizeof(path));
-	if (rc != LETHE_OK)
-		return rc;
+	if (!lt_obj_id_valid(id))
+		return EINVAL;
+	if (snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s" OBJ_SUFFIX, store_dir, id,
+		     id + 2, id) >= (int)sizeof(path))
+		return ENAMETOOLONG;
 	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR)
-		return sys_fail(errno, path, "unlink");
-	return LETHE_OK;
+		return errno;
+	return 0;
+}
+
+enum lethe_err lt_obj_unlink_error(const char *store_dir, const char *id, int errno_value)
+{
+	char path[LT_PATH_MAX];
+
+	if (lt_obj_path(store_dir, id, path, sizeof(path)) != LETHE_OK)
+		return lt_err_errno(LETHE_ERR_INVALID, errno_value, "object %.40s: unlink", id);
+	return sys_fail(errno_value, path, "unlink");
 }
 
 /* The unlinks of lt_obj_unlink_many(), shared by its threads. */
 struct unlink_many {
 	const char *store_dir;
 	const char (*ids)[LETHE_ID_LEN + 1];
+	int *errnos;
 	size_t n;
 	size_t next;             /* next index to take */
 	pthread_mutex_t lock;
-	enum lethe_err rc;       /* the first failure */
-	char detail[512];        /* its detail (details are per thread) */
 };
 
 static void *unlink_worker(void *arg)
 {
 	struct unlink_many *m = arg;
-	enum lethe_err rc;
 	size_t i;
 
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
-		i = m->rc == LETHE_OK ? m->next++ : m->n;
+		i = m->next < m->n ? m->next++ : m->n;
 		pthread_mutex_unlock(&m->lock);
 		if (i >= m->n)
 			return NULL;
-		rc = lt_obj_unlink_nosync(m->store_dir, m->ids[i]);
-		if (rc != LETHE_OK) {
-			pthread_mutex_lock(&m->lock);
-			if (m->rc == LETHE_OK) {
-				m->rc = rc;
-				snprintf(m->detail, sizeof(m->detail), "%s", lt_err_detail());
-			}
-			pthread_mutex_unlock(&m->lock);
-		}
+		m->errnos[i] = lt_obj_unlink_try(m->store_dir, m->ids[i]);
 	}
 }
 
-enum lethe_err lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1],
-				  size_t n)
+size_t lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1], size_t n,
+			  int *errnos)
 {
-	struct unlink_many m = { store_dir, ids, n, 0, PTHREAD_MUTEX_INITIALIZER, LETHE_OK, "" };
+	struct unlink_many m = { store_dir, ids, errnos, n, 0, PTHREAD_MUTEX_INITIALIZER };
 	pthread_t threads[LT_OBJ_UNLINK_THREADS];
-	size_t want = n / 4, started = 0, i;
+	size_t want = n / 4, started = 0, gone = 0, i;
 	sigset_t all, old;
 
 	if (want > LT_OBJ_UNLINK_THREADS)
@@ -390,9 +411,9 @@ enum lethe_err lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	pthread_mutex_destroy(&m.lock);
-	if (m.rc != LETHE_OK)
-		return lt_err(m.rc, "%s", m.detail);
-	return lt_obj_unlinks_sync(store_dir);
+	for (i = 0; i < n; i++)
+		gone += errnos[i] == 0;
+	return gone;
 }
 
 enum lethe_err lt_obj_unlinks_sync(const char *store_dir)
@@ -697,6 +718,17 @@ enum lethe_err lt_tmp_recover(const char *store_dir, lt_obj_committed_fn committ
 		rc = lt_fsync_dir(r.dir);
 	*removed = r.count;
 	return rc;
+}
+
+bool lt_obj_staged(const char *store_dir, const char *id)
+{
+	char path[LT_PATH_MAX];
+	struct stat st;
+
+	if (!lt_obj_id_valid(id) ||
+	    path_fmt(path, sizeof(path), "%s/tmp/%s" TMP_SUFFIX, store_dir, id) != LETHE_OK)
+		return false;
+	return lstat(path, &st) == 0;
 }
 
 struct count {

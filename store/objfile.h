@@ -9,6 +9,13 @@
 
 #define LT_PATH_MAX 4096
 
+/*
+ * Create the directories the store owns, DIR/objects and DIR/tmp, where they are missing (a
+ * restore from a backup that left tmp/ out, as it should), mode 0700 whatever the umask, and
+ * make the new names durable. Existing ones are left as they are: lethe_doctor() checks them.
+ */
+enum lethe_err lt_obj_dirs_ensure(const char *store_dir);
+
 /* True for a 36-character lowercase UUID ("3f1c...-...."): the only names that become paths. */
 bool lt_obj_id_valid(const char *id);
 
@@ -50,33 +57,46 @@ typedef int (*lt_obj_committed_fn)(const char *id, void *ctx);
 enum lethe_err lt_tmp_recover(const char *store_dir, lt_obj_committed_fn committed, void *ctx,
 			      size_t *removed);
 
+/* True when object @p id has a staged file, DIR/tmp/<id>.tmp: a put of it is in progress (or
+ * died, which lt_tmp_recover() handles), so its object file is not an orphan. */
+bool lt_obj_staged(const char *store_dir, const char *id);
+
 /* Count (without changing anything) the files in DIR/tmp whose lock can be taken. */
 enum lethe_err lt_tmp_leftovers(const char *store_dir, size_t *count);
 
 /*
  * Open object @p id for reading: O_RDONLY|O_NOFOLLOW|O_CLOEXEC; a symlink, directory or other
- * non-regular file is LETHE_ERR_INTEGRITY ("object file replaced by a directory"), a missing
- * one LETHE_ERR_INTEGRITY too ("object file missing": its row says it exists).
+ * non-regular file is LETHE_ERR_INTEGRITY ("object file replaced by a directory"). A missing
+ * one is LETHE_ERR_NOT_FOUND ("object file missing"): tampering if the object's row is still
+ * live, the end of a race with a shred if not; only the caller can tell (by reading the row
+ * again).
  */
 enum lethe_err lt_obj_open(const char *store_dir, const char *id, int *fd);
 
 /* Unlink object @p id's file (absent is fine) and fsync its directory. */
 enum lethe_err lt_obj_unlink(const char *store_dir, const char *id);
 
-/* Unlink object @p id's file (absent is fine) without waiting for the disk: a caller that
- * unlinks many files makes them durable together with lt_obj_unlinks_sync(). */
-enum lethe_err lt_obj_unlink_nosync(const char *store_dir, const char *id);
+/* Unlink object @p id's file without waiting for the disk: 0 when it is gone (or was absent),
+ * else the errno of the unlink. A caller that unlinks many files makes them durable together
+ * with lt_obj_unlinks_sync(). Records no error detail (see lt_obj_unlink_error()). */
+int lt_obj_unlink_try(const char *store_dir, const char *id);
+
+/* Record (and return) the error detail of an unlink of object @p id that failed with
+ * @p errno_value: "DIR/objects/ab/cd/<id>.lth: unlink: Permission denied". */
+enum lethe_err lt_obj_unlink_error(const char *store_dir, const char *id, int errno_value);
 
 /*
- * Unlink the files of the @p n objects @p ids (absent ones are fine), several at a time, then
- * lt_obj_unlinks_sync(). Where the filesystem trims freed blocks online (mount -o discard,
- * synchronous on ext4 without a journal), each unlink waits for the device; keeping up to
- * LT_OBJ_UNLINK_THREADS of them in flight hides that latency. On failure some files may be
- * gone and none is known durable: the caller keeps them all queued.
+ * Unlink the files of the @p n objects @p ids, several at a time, without waiting for the disk
+ * (lt_obj_unlinks_sync() makes them durable). Where the filesystem trims freed blocks online
+ * (mount -o discard, synchronous on ext4 without a journal), each unlink waits for the device;
+ * keeping up to LT_OBJ_UNLINK_THREADS of them in flight hides that latency. Every file is
+ * tried, whatever happens to the others (one file that cannot be unlinked must not keep the
+ * rest): @p errnos (n entries) receives 0 for each file that is gone (or was absent), else
+ * the errno of its unlink. Returns how many are gone.
  */
 #define LT_OBJ_UNLINK_THREADS 16
-enum lethe_err lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1],
-				  size_t n);
+size_t lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1], size_t n,
+			  int *errnos);
 
 /*
  * Make every unlink done so far in the store durable, a crashed process's included: one
