@@ -29,23 +29,6 @@ LETHE_API const char *lethe_version(void)
 	return LETHE_VERSION_STRING;
 }
 
-bool lt_strlcpy(char *dst, const char *src, size_t size)
-{
-	size_t len = src ? strlen(src) : 0;
-
-	if (size == 0)
-		return false;
-	if (len >= size) {
-		memcpy(dst, src, size - 1);
-		dst[size - 1] = '\0';
-		return false;
-	}
-	if (len)
-		memcpy(dst, src, len);
-	dst[len] = '\0';
-	return true;
-}
-
 enum lethe_err lt_check_id(const char *id)
 {
 	uint8_t bytes[16];

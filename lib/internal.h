@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/str.h"
 #include "crypt/prim.h"
 #include "include/lethe.h"
 #include "keys/keystore.h"
@@ -156,9 +157,6 @@ void lt_recover_cheap(struct lethe_store *st);
 
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
-
-/* Bounded copy that always NUL-terminates; returns false when @p src was cut. */
-bool lt_strlcpy(char *dst, const char *src, size_t size);
 
 /* Refuse a malformed object id (LETHE_ERR_INVALID with the detail). */
 enum lethe_err lt_check_id(const char *id);
