@@ -115,10 +115,9 @@ static enum lethe_err fail(struct parse_state *st, const char *fmt, ...)
 /* The detail of a failed value parser (lt_duration_parse...) placed after NAME:LINE. */
 static enum lethe_err fail_value(struct parse_state *st, const char *key)
 {
-	char why[512];
+	struct lt_err_saved why;
 
-	(void) snprintf(why, sizeof(why), "%s", lt_err_detail());
-	return fail(st, "%s: %s", key, why);
+	return fail(st, "%s: %s", key, lt_err_save(&why));
 }
 
 /* ---- values ------------------------------------------------------------------------- */

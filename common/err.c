@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LT_ERR_DETAIL_MAX 1024
-
 static _Thread_local char err_detail[LT_ERR_DETAIL_MAX];
 
 /*
@@ -88,6 +86,18 @@ const char *lt_err_detail(void)
 void lt_err_clear(void)
 {
 	err_detail[0] = '\0';
+}
+
+const char *lt_err_save(struct lt_err_saved *saved)
+{
+	memcpy(saved->text, err_detail, sizeof(saved->text));
+	return saved->text;
+}
+
+enum lethe_err lt_err_restore(const struct lt_err_saved *saved, enum lethe_err code)
+{
+	memcpy(err_detail, saved->text, sizeof(err_detail));
+	return code;
 }
 
 enum lethe_err lt_err_from_errno(int errno_value)

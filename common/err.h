@@ -4,6 +4,9 @@
 
 #include "include/lethe.h"
 
+/* The longest detail kept, NUL included; a longer one is cut. */
+#define LT_ERR_DETAIL_MAX 1024
+
 /*
  * Record a one-line detail for the current thread ("segment 7 failed authentication") and
  * return @p code, so a failure reads: return lt_err(LETHE_ERR_INTEGRITY, "segment %u ...", i);
@@ -24,6 +27,29 @@ const char *lt_err_detail(void);
 
 /* Forget the current detail. */
 void lt_err_clear(void);
+
+/*
+ * A copy of a detail, for a step that may record its own (an audit record, a cleanup, a
+ * rollback) while the detail that counts is an earlier one:
+ *
+ *     struct lt_err_saved saved;
+ *
+ *     lt_err_save(&saved);
+ *     (void) cleanup(...);
+ *     return lt_err_restore(&saved, rc);
+ *
+ * lt_err_save() returns the copy's text, stable while @p saved lives, so it can also stand
+ * where the detail itself would be overwritten before it is read (the error text of an audit
+ * event).
+ */
+struct lt_err_saved {
+	char text[LT_ERR_DETAIL_MAX];
+};
+
+const char *lt_err_save(struct lt_err_saved *saved);
+
+/* Make @p saved the current detail again; returns @p code. */
+enum lethe_err lt_err_restore(const struct lt_err_saved *saved, enum lethe_err code);
 
 /* Map an errno from a failed write/fsync/rename to LETHE_ERR_NOSPC or LETHE_ERR_IO. */
 enum lethe_err lt_err_from_errno(int errno_value);

@@ -85,7 +85,6 @@ static const char lth_label_commitment[] = "LTH1 key commitment";
 #endif
 #define LTH_PARALLEL_MIN_BYTES (UINT64_C(2) * LTH_BATCH_BYTES)
 #define LTH_MAX_WORKERS        8
-#define LTH_DETAIL_MAX         512
 
 _Static_assert(LTH_OFF_TAG + LTH_TAG_LEN == LTH_HEADER_LEN, "header layout");
 _Static_assert(LTH_OFF_COMMITMENT + LT_KEY_LEN == LTH_OFF_TAG, "header layout");
@@ -454,13 +453,13 @@ static enum lethe_err lth_diagnose(const struct lth_reader *r, EVP_CIPHER_CTX *c
  */
 static enum lethe_err lth_diagnose_tail(struct lth_reader *r, EVP_CIPHER_CTX *ctx, uint64_t full)
 {
-	char detail[LTH_DETAIL_MAX];
+	struct lt_err_saved detail;
 	uint8_t *buf;
 	int appended;
 
-	snprintf(detail, sizeof(detail), "%s", lt_err_detail());
+	lt_err_save(&detail);
 	if (full == 0 || full > LTH_MAX_SEGMENTS)
-		return lt_err(LETHE_ERR_INTEGRITY, "%s", detail);
+		return lt_err_restore(&detail, LETHE_ERR_INTEGRITY);
 	buf = lth_buf_new(r->layout.stride);
 	if (!buf)
 		return lt_err(LETHE_ERR_NOMEM, "out of memory for a segment buffer");
@@ -470,7 +469,7 @@ static enum lethe_err lth_diagnose_tail(struct lth_reader *r, EVP_CIPHER_CTX *ct
 	if (appended)
 		return lt_err(LETHE_ERR_INTEGRITY, "trailing data after the final segment %llu",
 			      (unsigned long long) full - 1);
-	return lt_err(LETHE_ERR_INTEGRITY, "%s", detail);
+	return lt_err_restore(&detail, LETHE_ERR_INTEGRITY);
 }
 
 /*
@@ -684,7 +683,7 @@ struct lth_slot {
 	struct lth_batch batch;
 	enum lth_slot_state state;
 	enum lethe_err rc;
-	char detail[LTH_DETAIL_MAX]; /* the worker's error detail (details are per thread) */
+	struct lt_err_saved detail; /* the worker's error detail (details are per thread) */
 };
 
 struct lth_pool;
@@ -721,7 +720,7 @@ struct lth_pool {
 static void lth_slot_done(struct lth_pool *p, struct lth_slot *slot, enum lethe_err rc)
 {
 	if (rc != LETHE_OK)
-		snprintf(slot->detail, sizeof(slot->detail), "%s", lt_err_detail());
+		lt_err_save(&slot->detail);
 	pthread_mutex_lock(&p->lock);
 	slot->rc = rc;
 	slot->state = LTH_SLOT_DONE;
@@ -869,7 +868,7 @@ static void lth_pool_release(struct lth_pool *p, struct lth_slot *slot, uint64_t
 /* Re-record a worker's failure in this thread. */
 static enum lethe_err lth_slot_error(const struct lth_slot *slot)
 {
-	return lt_err(slot->rc, "%s", slot->detail);
+	return lt_err_restore(&slot->detail, slot->rc);
 }
 
 /*
@@ -1201,17 +1200,17 @@ static enum lethe_err lth_batch_account(const struct lth_open_job *j, const stru
 static enum lethe_err lth_batch_out(const struct lth_open_job *j, const struct lth_batch *b,
 				    enum lethe_err open_rc, int out_fd, uint64_t *written)
 {
-	char detail[LTH_DETAIL_MAX] = "";
+	struct lt_err_saved detail;
 	enum lethe_err rc;
 
 	if (open_rc != LETHE_OK)
-		snprintf(detail, sizeof(detail), "%s", lt_err_detail());
+		lt_err_save(&detail);
 	rc = lth_write_verified(out_fd, j->range, &j->reader->layout, b, written);
 	if (rc == LETHE_OK && open_rc == LETHE_OK && j->sha)
 		rc = lth_batch_account(j, b);
 	if (rc != LETHE_OK || open_rc == LETHE_OK)
 		return rc;
-	return lt_err(open_rc, "%s", detail);
+	return lt_err_restore(&detail, open_rc);
 }
 
 static enum lethe_err lth_decrypt_serial(const struct lth_open_job *j, EVP_CIPHER_CTX *ctx,

@@ -456,14 +456,14 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	if (rc == LETHE_ERR_NOT_FOUND)
 		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: keystore missing", st->keystore_path);
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
 		/* audit what we can: the database may still be ours to write; the user must
 		 * still see why the keystore was refused, not what recording it ran into */
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		lt_err_save(&saved);
 		if (lt_db_open(st->db_path, false, &st->db) == LETHE_OK)
-			lt_audit_record_unkeyed(st->db, &st->cfg, "open", NULL, rc, saved);
-		lt_err(rc, "%s", saved);
+			lt_audit_record_unkeyed(st->db, &st->cfg, "open", NULL, rc, saved.text);
+		rc = lt_err_restore(&saved, rc);
 		goto out;
 	}
 	rc = lt_db_open(st->db_path, false, &st->db);

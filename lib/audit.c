@@ -293,11 +293,11 @@ enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_eve
 
 enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_event *ev)
 {
-	char saved[1024];
+	struct lt_err_saved saved;
 	enum lethe_err rc;
 
 	/* the caller's detail is what the user must see, whatever happens here */
-	lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+	lt_err_save(&saved);
 	rc = lt_tx_begin(st);
 	if (rc == LETHE_OK) {
 		rc = lt_audit_append(st, ev);
@@ -318,8 +318,7 @@ enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_eve
 		lt_logfmt_str(&f, "error", error);
 		lt_log_audit(true, true, line);
 	}
-	lt_err(LETHE_OK, "%s", saved);
-	return rc;
+	return lt_err_restore(&saved, rc);
 }
 
 void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, const char *action,
@@ -327,9 +326,13 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 {
 	struct lethe_store tmp;
 	struct lt_db_audit rec;
-	char line[AUDIT_LINE_MAX], saved[1024];
+	char line[AUDIT_LINE_MAX];
+	struct lt_err_saved saved;
 
-	lt_strlcpy(saved, error ? error : "", sizeof(saved));
+	/* @p error may be the detail itself: it becomes the detail, and a copy nothing below
+	 * overwrites */
+	lt_err(LETHE_OK, "%s", error ? error : "");
+	lt_err_save(&saved);
 	memset(&tmp, 0, sizeof(tmp));
 	/* the actor as far as the process knows it, from its uid as on every other record (never
 	 * from $USER, which whoever runs lethe chooses): no keyslot opened */
@@ -340,12 +343,12 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 	lt_actor_fill(&tmp, &rec);
 	lt_strlcpy(rec.action, action, sizeof(rec.action));
 	lt_strlcpy(rec.outcome, lt_audit_outcome(err), sizeof(rec.outcome));
-	lt_strlcpy(rec.error, saved, sizeof(rec.error));
+	lt_strlcpy(rec.error, saved.text, sizeof(rec.error));
 	if (db)
 		lt_db_audit_pending_add(db, &rec);
 	lt_audit_format_line(&rec, line, sizeof(line));
 	lt_log_audit(cfg ? cfg->syslog : true, lt_audit_is_security(err), line);
-	lt_err(LETHE_OK, "%s", saved);
+	lt_err_restore(&saved, LETHE_OK);
 }
 
 struct fold_ctx {

@@ -164,11 +164,12 @@ LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *st, const cha
 	rc = lt_cert_export_dir(dir, pem, s.items, s.n, st->keys->evidence_seed);
 	snprintf(detail, sizeof(detail), "%zu certificates", s.n);
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, rc ? lt_err_detail() : detail, sizeof(saved));
 		lt_audit_record(st, &(struct lt_audit_event){ .action = "evidence.export",
-							       .err = rc, .error = saved });
+							       .err = rc,
+							       .error = rc ? lt_err_save(&saved)
+									   : detail });
 	}
 	if (rc == LETHE_OK && count)
 		*count = s.n;

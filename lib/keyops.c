@@ -36,16 +36,16 @@ static const struct lt_keystore_kek *kek_cached(struct lethe_store *st, uint32_t
 static void kek_finish_retirements(struct lethe_store *st)
 {
 	struct lt_db_kek row;
-	char saved[1024];
+	struct lt_err_saved saved;
 	size_t i;
 
-	lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+	lt_err_save(&saved);
 	for (i = 0; i < st->nkeks; i++) {
 		if (lt_db_kek_get(st->db, st->keks[i].version, &row) == LETHE_OK &&
 		    row.state == LETHE_KEK_RETIRED)
 			lt_keystore_kek_remove(st->keystore_path, st->keks[i].version);
 	}
-	lt_err(LETHE_OK, "%s", saved);
+	lt_err_restore(&saved, LETHE_OK);
 }
 
 static enum lethe_err kek_find(struct lethe_store *st, uint32_t version,
@@ -153,11 +153,10 @@ static enum lethe_err need_officer(struct lethe_store *st, const char *action,
 /* Audit a failure of an officer operation, keeping the detail for the caller. */
 static void audit_failure(struct lethe_store *st, const char *action, enum lethe_err rc)
 {
-	char saved[1024];
+	struct lt_err_saved saved;
 
-	lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 	lt_audit_record(st, &(struct lt_audit_event){ .action = action, .err = rc,
-						       .error = saved });
+						       .error = lt_err_save(&saved) });
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -612,11 +611,11 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_add"); /* the keyslot exists, its audit record not yet */
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, rc ? lt_err_detail() : name, sizeof(saved));
 		lt_audit_record(st, &(struct lt_audit_event){ .action = "officer.add", .err = rc,
-							       .error = saved });
+							       .error = rc ? lt_err_save(&saved)
+									   : name });
 	}
 	return rc;
 }
@@ -637,11 +636,12 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_remove");
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, rc ? lt_err_detail() : name, sizeof(saved));
 		lt_audit_record(st, &(struct lt_audit_event){ .action = "officer.remove",
-							       .err = rc, .error = saved });
+							       .err = rc,
+							       .error = rc ? lt_err_save(&saved)
+									   : name });
 	}
 	return rc;
 }

@@ -191,12 +191,11 @@ out:
 	if (tmp_fd >= 0)
 		lt_obj_tmp_release(tmp_path, tmp_fd);
 	if (rc != LETHE_OK && row && st) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		lt_audit_record(st, &(struct lt_audit_event){ .action = "put", .object = row->id,
 							       .group = row->group, .err = rc,
-							       .error = saved });
+							       .error = lt_err_save(&saved) });
 	}
 	lt_secmem_free(dek, LT_KEY_LEN);
 	free(row);
@@ -282,14 +281,14 @@ static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 static enum lethe_err file_missing(struct lethe_store *st, const char *id,
 				   struct lt_db_object *row)
 {
-	char missing[512];
+	struct lt_err_saved missing;
 	enum lethe_err rc;
 
-	lt_strlcpy(missing, lt_err_detail(), sizeof(missing));
+	lt_err_save(&missing);
 	rc = readable_row(st, id, row);
 	if (rc != LETHE_OK)
 		return rc; /* shredded meanwhile (or a database error, which says so) */
-	return lt_err(LETHE_ERR_INTEGRITY, "%s", missing);
+	return lt_err_restore(&missing, LETHE_ERR_INTEGRITY);
 }
 
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
@@ -302,7 +301,7 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	uint64_t n = 0;
 	int in_fd = -1;
 	enum lethe_err rc, audit_rc;
-	char saved[1024];
+	struct lt_err_saved saved;
 
 	lt_err_clear();
 	if (written)
@@ -341,8 +340,7 @@ out:
 		struct lt_audit_event ev = { .action = "get", .object = id, .err = rc,
 					     .group = row ? row->group : NULL };
 
-		lt_strlcpy(saved, rc ? lt_err_detail() : "", sizeof(saved));
-		ev.error = saved;
+		ev.error = rc ? lt_err_save(&saved) : "";
 		if (offset != 0 || length != LETHE_TO_END)
 			ev.action = "get.range";
 		audit_rc = lt_audit_record(st, &ev);

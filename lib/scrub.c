@@ -131,10 +131,10 @@ static bool object_fault(enum lethe_err rc)
 
 static void report_bad(struct scrub *s, const struct lt_db_object *row, enum lethe_err rc)
 {
-	char detail[1024], prefix[LETHE_ID_LEN + 16];
-	const char *what = detail;
+	struct lt_err_saved saved;
+	const char *detail = lt_err_save(&saved), *what = detail;
+	char prefix[LETHE_ID_LEN + 16];
 
-	lt_strlcpy(detail, lt_err_detail(), sizeof(detail));
 	/* "object ID: object file missing" says the id the report gives already */
 	snprintf(prefix, sizeof(prefix), "object %s: ", row->id);
 	if (strncmp(detail, prefix, strlen(prefix)) == 0)
@@ -226,13 +226,12 @@ static enum lethe_err scrub_run(struct scrub *s)
 	if (rc == LETHE_OK)
 		rc = s->rc;
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
 		/* keep what was done for a resume, and the reason the run stopped */
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		lt_err_save(&saved);
 		(void) position_save(s);
-		lt_err(rc, "%s", saved);
-		return rc;
+		return lt_err_restore(&saved, rc);
 	}
 	s->result->complete = 1;
 	if (s->opts.max_bytes && s->result->bytes >= s->opts.max_bytes) {

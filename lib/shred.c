@@ -158,7 +158,7 @@ enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left,
 	struct unlink_ctx u = { st, NULL, 0, 0, LETHE_OK };
 	int *errnos = NULL;
 	size_t gone = 0, i, first = SIZE_MAX;
-	char why[512];
+	struct lt_err_saved why;
 	enum lethe_err rc;
 
 	if (done)
@@ -193,10 +193,10 @@ enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left,
 		rc = dequeue_gone(st, (const char (*)[LETHE_ID_LEN + 1])u.ids, errnos, u.n, done);
 	if (rc != LETHE_OK) {
 		/* nothing is known durable, or nothing was dequeued: every file stays queued */
-		lt_strlcpy(why, lt_err_detail(), sizeof(why));
+		lt_err_save(&why);
 		for (i = 0; left && i < u.n; i++)
-			left(u.ids[i], why, ctx);
-		lt_err(rc, "%s", why);
+			left(u.ids[i], why.text, ctx);
+		lt_err_restore(&why, rc);
 		goto out;
 	}
 	for (i = 0; i < u.n; i++) {
@@ -318,12 +318,11 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 	}
 out:
 	if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		lt_audit_record(st, &(struct lt_audit_event){ .action = "rm", .object = id,
 							       .group = row->group, .err = rc,
-							       .error = saved });
+							       .error = lt_err_save(&saved) });
 	}
 	free(row);
 	return rc;
@@ -562,12 +561,12 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	 * stays queued for the next open, it does not fail the sweep. */
 	sweep_unlinker_join(&s->unl);
 	if (!s->dry_run) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		lt_err_save(&saved);
 		(void)lt_finish_unlinks(st, sweep_unlink_left, s, NULL);
 		if (rc != LETHE_OK)
-			lt_err(rc, "%s", saved);
+			lt_err_restore(&saved, rc);
 		else
 			lt_err_clear();
 	}
@@ -603,12 +602,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		 (unsigned long long)res.failed,
 		 s.unlinks_left ? ", files left to unlink (see doctor)" : "");
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		rc2 = lt_audit_record(st, &(struct lt_audit_event){
 			.action = "sweep", .err = rc,
-			.error = rc == LETHE_OK ? summary : saved });
+			.error = rc == LETHE_OK ? summary : lt_err_save(&saved) });
 		if (rc == LETHE_OK)
 			rc = rc2;
 	}
@@ -616,11 +614,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		/* what was shredded before the failure must not stay in old pages either (the
 		 * raised autocheckpoint let more of them wait); the failure's detail stays */
 		if (res.shredded) {
-			char saved[1024];
+			struct lt_err_saved saved;
 
-			lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+			lt_err_save(&saved);
 			(void)lt_db_wal_checkpoint(st->db);
-			lt_err(rc, "%s", saved);
+			lt_err_restore(&saved, rc);
 		}
 		goto out;
 	}
@@ -693,11 +691,10 @@ static enum lethe_err hold_change(struct lethe_store *st, const char *id, const 
 		lt_tx_rollback(st);
 out:
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		ev.err = rc;
-		ev.error = saved;
+		ev.error = lt_err_save(&saved);
 		lt_audit_record(st, &ev);
 	}
 	free(row);
@@ -814,11 +811,10 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	else
 		lt_tx_rollback(st);
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		ev.err = rc;
-		ev.error = saved;
+		ev.error = lt_err_save(&saved);
 		lt_audit_record(st, &ev);
 	} else if (changed) {
 		*changed = n;

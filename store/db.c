@@ -589,11 +589,11 @@ static enum lethe_err run(struct lt_db *db, enum stmt id)
 /* As run(), on a path that is already failing: keep the first failure's detail. */
 static void run_quiet(struct lt_db *db, enum stmt id)
 {
-	char saved[1024];
+	struct lt_err_saved saved;
 
-	snprintf(saved, sizeof(saved), "%s", lt_err_detail());
+	lt_err_save(&saved);
 	(void)run(db, id);
-	lt_err(LETHE_OK, "%s", saved);
+	lt_err_restore(&saved, LETHE_OK);
 }
 
 static void q_corrupt(struct q *q, int col, const char *why)

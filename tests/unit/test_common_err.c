@@ -77,6 +77,37 @@ static void test_from_errno(void **state)
 	assert_int_equal(lt_err_from_errno(ENOMEM), LETHE_ERR_NOMEM);
 }
 
+/* A saved detail survives whatever is recorded after it, in full, and comes back with a code. */
+static void test_save_restore(void **state)
+{
+	struct lt_err_saved saved;
+	char big[LT_ERR_DETAIL_MAX + 100];
+	const char *text;
+
+	(void) state;
+	lt_err(LETHE_ERR_INTEGRITY, "segment 7 failed authentication");
+	text = lt_err_save(&saved);
+	assert_string_equal(text, "segment 7 failed authentication");
+	lt_err(LETHE_ERR_IO, "audit record could not be written");
+	assert_string_equal(text, "segment 7 failed authentication");
+	assert_int_equal(lt_err_restore(&saved, LETHE_ERR_INTEGRITY), LETHE_ERR_INTEGRITY);
+	assert_string_equal(lt_err_detail(), "segment 7 failed authentication");
+
+	/* the longest detail is kept whole; an empty one restores as empty */
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	lt_err(LETHE_ERR_IO, "%s", big);
+	lt_err_save(&saved);
+	lt_err_clear();
+	assert_int_equal(lt_err_restore(&saved, LETHE_OK), LETHE_OK);
+	assert_int_equal(strlen(lt_err_detail()), LT_ERR_DETAIL_MAX - 1);
+	lt_err_clear();
+	lt_err_save(&saved);
+	lt_err(LETHE_ERR_IO, "later");
+	lt_err_restore(&saved, LETHE_OK);
+	assert_string_equal(lt_err_detail(), "");
+}
+
 static void *other_thread(void *arg)
 {
 	(void) arg;
@@ -128,6 +159,7 @@ int main(void)
 	    cmocka_unit_test(test_detail_may_quote_itself),
 	    cmocka_unit_test(test_long_detail_truncated),
 	    cmocka_unit_test(test_from_errno),
+	    cmocka_unit_test(test_save_restore),
 	    cmocka_unit_test(test_thread_local),
 	    cmocka_unit_test(test_strerror_every_value),
 	};
