@@ -29,6 +29,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/uuid.h"
 #include "crypt/lth.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"

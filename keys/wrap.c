@@ -21,7 +21,6 @@
 #include "keys/wrap.h"
 
 #include <string.h>
-#include <uuid/uuid.h>
 
 #include "common/err.h"
 #include "crypt/secmem.h"
@@ -246,42 +245,4 @@ enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *s
 		rc = lt_err(rc, "evidence signing key does not unwrap (tampered, or another "
 				"store's)");
 	return rc;
-}
-
-void lt_uuid_generate(char out[LETHE_ID_LEN + 1])
-{
-	uuid_t uuid;
-
-	uuid_generate_random(uuid);
-	uuid_unparse_lower(uuid, out);
-}
-
-/* The canonical text lethe writes: 8-4-4-4-12 lower-case hex digits. */
-static int uuid_text_canonical(const char *text)
-{
-	for (size_t i = 0; i < LETHE_ID_LEN; i++) {
-		char c = text[i];
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return 0;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			return 0;
-		}
-	}
-	return text[LETHE_ID_LEN] == '\0';
-}
-
-enum lethe_err lt_uuid_parse(const char *text, uint8_t out[16])
-{
-	uuid_t uuid;
-
-	/* strnlen first: never read past a short string while checking positions. */
-	if (!text || strnlen(text, LETHE_ID_LEN + 1) != LETHE_ID_LEN ||
-	    !uuid_text_canonical(text) || uuid_parse(text, uuid) != 0)
-		return lt_err(LETHE_ERR_INVALID,
-			      "not an id: expected 36 characters like "
-			      "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d (lower-case)");
-	memcpy(out, uuid, 16);
-	return LETHE_OK;
 }

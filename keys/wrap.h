@@ -65,9 +65,4 @@ enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *s
 			       const uint8_t wrapped[LT_WRAPPED_LEN],
 			       uint8_t seed[LT_ED25519_PRIV_LEN]);
 
-/* A new random UUID (object and certificate ids), lower-case text. */
-void lt_uuid_generate(char out[LETHE_ID_LEN + 1]);
-/* Parse a UUID text into 16 bytes; LETHE_ERR_INVALID if it is not one (canonical form only). */
-enum lethe_err lt_uuid_parse(const char *text, uint8_t out[16]);
-
 #endif

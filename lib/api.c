@@ -29,16 +29,6 @@ LETHE_API const char *lethe_version(void)
 	return LETHE_VERSION_STRING;
 }
 
-enum lethe_err lt_check_id(const char *id)
-{
-	uint8_t bytes[16];
-
-	if (!id || lt_uuid_parse(id, bytes) != LETHE_OK)
-		return lt_err(LETHE_ERR_INVALID, "not an object id (expected a UUID like "
-				  "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b)");
-	return LETHE_OK;
-}
-
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total)
 {
 	if (st->progress)

@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/str.h"
+#include "common/uuid.h"
 #include "crypt/prim.h"
 #include "include/lethe.h"
 #include "keys/keystore.h"
@@ -157,9 +158,6 @@ void lt_recover_cheap(struct lethe_store *st);
 
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
-
-/* Refuse a malformed object id (LETHE_ERR_INVALID with the detail). */
-enum lethe_err lt_check_id(const char *id);
 
 /* Fill a public object info from a row (and the group hold). */
 void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,

@@ -252,7 +252,7 @@ static enum lethe_err dek_load(struct lethe_store *st, const struct lt_db_object
 static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 				   struct lt_db_object *row)
 {
-	enum lethe_err rc = lt_check_id(id);
+	enum lethe_err rc = lt_uuid_check(id);
 
 	if (rc != LETHE_OK)
 		return rc;
@@ -364,7 +364,7 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 		memset(info, 0, sizeof(*info));
 	if (!st || !info)
 		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
-	rc = lt_check_id(id);
+	rc = lt_uuid_check(id);
 	if (rc != LETHE_OK)
 		return rc;
 	row = calloc(1, sizeof(*row));

@@ -66,7 +66,7 @@ static enum lethe_err position_load(struct scrub *s)
 		return rc;
 	id[len < LETHE_ID_LEN ? len : LETHE_ID_LEN] = '\0';
 	/* the row is anyone's to write: a position that is not an id is not one to trust */
-	if (len != LETHE_ID_LEN || lt_check_id(id) != LETHE_OK)
+	if (len != LETHE_ID_LEN || lt_uuid_check(id) != LETHE_OK)
 		return lt_err(LETHE_ERR_DATABASE, "the saved scrub position is not an object id");
 	memcpy(s->position, id, sizeof(id));
 	return LETHE_OK;

@@ -288,7 +288,7 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 		memset(cert_id_out, 0, LETHE_ID_LEN + 1);
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_check_id(id);
+	rc = lt_uuid_check(id);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!reason || !*reason)
@@ -641,7 +641,7 @@ static enum lethe_err one_target(const char *id, const char *group)
 	if ((id == NULL) == (group == NULL))
 		return lt_err(LETHE_ERR_INVALID, "name exactly one object id or one --group");
 	if (id)
-		return lt_check_id(id);
+		return lt_uuid_check(id);
 	if (!lt_group_name_valid(group))
 		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
 	return LETHE_OK;

@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "common/timeutil.h"
+#include "common/uuid.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
 #include "retention/policy.h"
@@ -65,7 +66,7 @@ static bool utf8_valid(const char *text)
 
 static enum lethe_err need_id(enum lethe_err rc, const char *id, const char *what)
 {
-	if (rc == LETHE_OK && !lt_cert_id_valid_str(id))
+	if (rc == LETHE_OK && !lt_uuid_valid(id))
 		rc = lt_err(LETHE_ERR_INVALID, "certificate: %s is not a lower-case UUID", what);
 	return rc;
 }

@@ -37,14 +37,6 @@
 #define LT_CERT_REASON_MANUAL "manual"
 
 /*
- * The canonical text of a UUID as libuuid writes it (8-4-4-4-12 lower-case hex digits), as
- * @p len bytes at @p s, or as a NUL-terminated string (NULL is not one). Certificate ids
- * become file names in an evidence directory: nothing else is ever accepted as one.
- */
-bool lt_cert_id_valid(const char *s, size_t len);
-bool lt_cert_id_valid_str(const char *s);
-
-/*
  * A chain being verified one certificate at a time: what the next certificate is checked
  * against, and the problems so far. Only the previous certificate's hash is kept, never the
  * certificates themselves.

@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "common/timeutil.h"
+#include "common/uuid.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
 #include "retention/policy.h"
@@ -27,30 +28,6 @@
 static bool is_lower_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-/*
- * The canonical text of a UUID as libuuid writes it: 8-4-4-4-12 lower-case hex digits.
- * Certificate ids become file names in an evidence directory, so nothing else (no "..", no
- * "/", no upper case that would name a second file on a case-insensitive file system) is ever
- * accepted as one.
- */
-bool lt_cert_id_valid(const char *s, size_t len)
-{
-	if (len != LETHE_ID_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
-			return false;
-	}
-	return true;
-}
-
-bool lt_cert_id_valid_str(const char *s)
-{
-	return s != NULL && lt_cert_id_valid(s, strnlen(s, LETHE_ID_LEN + 1));
 }
 
 static bool hex32_valid(const char *s)
@@ -201,7 +178,7 @@ static bool value_matches(const struct field_rule *rule, const json_t *v)
 	case F_BOOL:
 		return json_is_boolean(v);
 	case F_UUID:
-		return s != NULL && lt_cert_id_valid_str(s);
+		return s != NULL && lt_uuid_valid(s);
 	case F_GROUP:
 		return s != NULL && lt_group_name_valid(s);
 	case F_HEX32:
@@ -453,9 +430,9 @@ static void view_extract(json_t *root, struct cert_view *v)
 		     (uint64_t)json_integer_value(seq) <= LT_CERT_UINT_MAX;
 	if (v->has_seq)
 		v->seq = (uint64_t)json_integer_value(seq);
-	copy_if_valid(root, "certificate_id", lt_cert_id_valid_str, v->certificate_id,
+	copy_if_valid(root, "certificate_id", lt_uuid_valid, v->certificate_id,
 		      sizeof(v->certificate_id), &v->has_id);
-	copy_if_valid(root, "store_id", lt_cert_id_valid_str, v->store_id, sizeof(v->store_id),
+	copy_if_valid(root, "store_id", lt_uuid_valid, v->store_id, sizeof(v->store_id),
 		      &v->has_store_id);
 	copy_if_valid(root, "prev_sha256", hex32_valid_str, v->prev_sha256, sizeof(v->prev_sha256),
 		      &v->has_prev);
@@ -635,7 +612,7 @@ enum lethe_err lt_cert_verify_chain(const uint8_t pub[32], const struct lt_cert_
 		}
 		if (item->sig == NULL)
 			lt_cert_report(&c, where, "no signature");
-		expect_id = lt_cert_id_valid_str(item->name) ? item->name : NULL;
+		expect_id = lt_uuid_valid(item->name) ? item->name : NULL;
 		rc = lt_cert_chain_check(&c, where, expect_id, item->json, item->len, item->sig);
 		if (rc != LETHE_OK)
 			return rc;

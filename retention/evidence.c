@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/uuid.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
 
@@ -158,7 +159,7 @@ static const char *parse_line(struct lt_cert_chain *c, size_t line_no, const cha
 
 	(void)snprintf(where, sizeof(where), "chain.txt line %zu", line_no);
 	if (space == NULL || !parse_seq(line, (size_t)(space - line), seq) ||
-	    !lt_cert_id_valid(space + 1, n - (size_t)(space + 1 - line))) {
+	    !lt_uuid_valid_n(space + 1, n - (size_t)(space + 1 - line))) {
 		lt_cert_report(c, where, "not \"<seq> <certificate-id>\"");
 		(*expected)++;
 		return NULL;
@@ -344,7 +345,7 @@ static enum lethe_err check_unlisted(struct lt_cert_chain *c, int dirfd, const s
 
 		if (!is_cert_file(e->d_name, &stem_len))
 			continue;
-		if (!lt_cert_id_valid(e->d_name, stem_len) || !listed(l, e->d_name))
+		if (!lt_uuid_valid_n(e->d_name, stem_len) || !listed(l, e->d_name))
 			lt_cert_report(c, e->d_name, "is not listed in chain.txt");
 		errno = 0;
 	}
@@ -623,7 +624,7 @@ static enum lethe_err export_check(const uint8_t pub[LT_ED25519_PUB_LEN],
 	enum lethe_err rc;
 
 	for (size_t i = 0; i < count; i++) {
-		if (!lt_cert_id_valid_str(items[i].name))
+		if (!lt_uuid_valid(items[i].name))
 			return lt_err(LETHE_ERR_INVALID,
 				      "certificate %zu: name is not a lower-case "
 				      "UUID",

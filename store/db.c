@@ -19,6 +19,7 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/uuid.h"
 #include "store/objfile.h"
 
 /* "LETH": tells a lethe database from any other SQLite file before anything is written. */
@@ -1446,7 +1447,7 @@ static void q_get_object(struct q *q, struct lt_db_object *o)
 
 static enum lethe_err object_check(const struct lt_db_object *obj)
 {
-	if (!lt_obj_id_valid(obj->id))
+	if (!lt_uuid_valid(obj->id))
 		return lt_err(LETHE_ERR_INVALID, "object id is not a lowercase UUID");
 	if (strnlen(obj->group, sizeof(obj->group)) == sizeof(obj->group) ||
 	    strnlen(obj->name, sizeof(obj->name)) == sizeof(obj->name) ||

@@ -25,29 +25,13 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/uuid.h"
 
 #define OBJ_SUFFIX ".lth"
 #define TMP_SUFFIX ".tmp"
 /* An empty staged file younger than this may be between another process's open(O_CREAT) and
  * its flock(): recovery leaves it alone. */
 #define TMP_GRACE_SECONDS 5
-
-bool lt_obj_id_valid(const char *id)
-{
-	if (!id)
-		return false;
-	for (size_t i = 0; i < LETHE_ID_LEN; i++) {
-		char c = id[i];
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			return false; /* also stops at a NUL before 36 characters */
-		}
-	}
-	return id[LETHE_ID_LEN] == '\0';
-}
 
 static enum lethe_err sys_fail(int errno_value, const char *path, const char *what)
 {
@@ -73,7 +57,7 @@ static enum lethe_err path_fmt(char *out, size_t len, const char *fmt, ...)
 
 enum lethe_err lt_obj_path(const char *store_dir, const char *id, char *out, size_t len)
 {
-	if (!lt_obj_id_valid(id))
+	if (!lt_uuid_valid(id))
 		return lt_err(LETHE_ERR_INVALID, "malformed object id");
 	return path_fmt(out, len, "%s/objects/%.2s/%.2s/%s" OBJ_SUFFIX, store_dir, id, id + 2, id);
 }
@@ -116,7 +100,7 @@ enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tm
 	int f;
 
 	*fd = -1;
-	if (!lt_obj_id_valid(id))
+	if (!lt_uuid_valid(id))
 		return lt_err(LETHE_ERR_INVALID, "malformed object id");
 	rc = path_fmt(tmp_path, len, "%s/tmp/%s" TMP_SUFFIX, store_dir, id);
 	if (rc != LETHE_OK)
@@ -346,7 +330,7 @@ int lt_obj_unlink_try(const char *store_dir, const char *id)
 {
 	char path[LT_PATH_MAX];
 
-	if (!lt_obj_id_valid(id))
+	if (!lt_uuid_valid(id))
 		return EINVAL;
 	if (snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s" OBJ_SUFFIX, store_dir, id,
 		     id + 2, id) >= (int)sizeof(path))
@@ -459,7 +443,7 @@ static bool object_name(const char *name, const char *fan, char id[LETHE_ID_LEN 
 		return false;
 	memcpy(id, name, LETHE_ID_LEN);
 	id[LETHE_ID_LEN] = '\0';
-	return lt_obj_id_valid(id) && memcmp(id, fan, 4) == 0;
+	return lt_uuid_valid(id) && memcmp(id, fan, 4) == 0;
 }
 
 static bool is_type(int dfd, const struct dirent *e, mode_t type)
@@ -606,7 +590,7 @@ static bool staged_id(const char *name, char id[LETHE_ID_LEN + 1])
 		return false;
 	memcpy(id, name, LETHE_ID_LEN);
 	id[LETHE_ID_LEN] = '\0';
-	return lt_obj_id_valid(id);
+	return lt_uuid_valid(id);
 }
 
 /* The put died before its row committed: its object file (the same inode only) goes too. */
@@ -725,7 +709,7 @@ bool lt_obj_staged(const char *store_dir, const char *id)
 	char path[LT_PATH_MAX];
 	struct stat st;
 
-	if (!lt_obj_id_valid(id) ||
+	if (!lt_uuid_valid(id) ||
 	    path_fmt(path, sizeof(path), "%s/tmp/%s" TMP_SUFFIX, store_dir, id) != LETHE_OK)
 		return false;
 	return lstat(path, &st) == 0;

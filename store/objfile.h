@@ -16,9 +16,6 @@
  */
 enum lethe_err lt_obj_dirs_ensure(const char *store_dir);
 
-/* True for a 36-character lowercase UUID ("3f1c...-...."): the only names that become paths. */
-bool lt_obj_id_valid(const char *id);
-
 /* DIR/objects/<id[0..1]>/<id[2..3]>/<id>.lth */
 enum lethe_err lt_obj_path(const char *store_dir, const char *id, char *out, size_t len);
 

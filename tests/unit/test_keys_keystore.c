@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/uuid.h"
 #include "keys/keystore.h"
 #include "keys/wrap.h"
 

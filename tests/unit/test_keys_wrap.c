@@ -205,40 +205,6 @@ static void test_evidence_wrap(void **state)
 	assert_int_equal(lt_kek_unwrap(wrap_key, store_a, 0, wrapped, out), LETHE_ERR_INTEGRITY);
 }
 
-static void test_uuid(void **state)
-{
-	char a[LETHE_ID_LEN + 1], b[LETHE_ID_LEN + 1];
-	uint8_t bytes[16];
-	static const char *const bad[] = {
-	    "",
-	    "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9",
-	    "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d0",
-	    "3F1C0A52-7D4E-4B8A-9C1D-2E5F6A7B8C9D",
-	    "3f1c0a527d4e4b8a9c1d2e5f6a7b8c9d",
-	    "{3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d}",
-	    "3f1c0a52-7d4e-4b8a-9c1d_2e5f6a7b8c9d",
-	    "3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9g",
-	    "3f1c0a52x7d4e-4b8a-9c1d-2e5f6a7b8c9d",
-	    " 3f1c0a52-7d4e-4b8a-9c1d-2e5f6a7b8c9",
-	    "../../../../../../../../etc/passwd00",
-	};
-
-	(void) state;
-	lt_uuid_generate(a);
-	lt_uuid_generate(b);
-	assert_int_equal(strlen(a), LETHE_ID_LEN);
-	assert_string_not_equal(a, b);
-	assert_int_equal(lt_uuid_parse(a, bytes), LETHE_OK);
-	assert_int_equal(bytes[6] >> 4, 4);      /* version 4: random */
-	assert_int_equal(bytes[8] & 0xc0, 0x80); /* RFC 4122 variant */
-	assert_int_equal(lt_uuid_parse(object_a, bytes), LETHE_OK);
-	assert_int_equal(bytes[0], 0x3f);
-	assert_int_equal(bytes[15], 0x9d);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(lt_uuid_parse(bad[i], bytes), LETHE_ERR_INVALID);
-	assert_int_equal(lt_uuid_parse(NULL, bytes), LETHE_ERR_INVALID);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,7 +215,6 @@ int main(void)
 	    cmocka_unit_test(test_dek_fields_unambiguous),
 	    cmocka_unit_test(test_dek_rewrap),
 	    cmocka_unit_test(test_evidence_wrap),
-	    cmocka_unit_test(test_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,14 +89,6 @@ static void test_id_and_path(void **state)
 	struct fx *f = *state;
 	char path[LT_PATH_MAX];
 
-	assert_true(lt_obj_id_valid(ID1));
-	assert_false(lt_obj_id_valid("3F1C0A9E-1234-4abc-8def-0123456789ab")); /* upper case */
-	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def-0123456789a"));  /* short */
-	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def-0123456789abc")); /* long */
-	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def_0123456789ab"));
-	assert_false(lt_obj_id_valid("../../../../../../etc/passwd.xxxxxxxxxx"));
-	assert_false(lt_obj_id_valid(""));
-	assert_false(lt_obj_id_valid(NULL));
 	assert_int_equal(lt_obj_path("/s", ID1, path, sizeof(path)), LETHE_OK);
 	assert_string_equal(path, "/s/objects/3f/1c/" ID1 ".lth");
 	assert_int_equal(lt_obj_path("/s", "../x", path, sizeof(path)), LETHE_ERR_INVALID);
