@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/name.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
 
@@ -290,22 +291,6 @@ static const struct setting settings[] = {
 
 /* ---- sections ----------------------------------------------------------------------- */
 
-/* [A-Za-z0-9._-], 1..LETHE_GROUP_MAX bytes: the rule of retention/policy.h, which common/
- * cannot include (it sits below retention/). */
-static bool group_name_valid(const char *name)
-{
-	size_t n = 0;
-
-	for (; name[n]; n++) {
-		char c = name[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return n >= 1 && n <= LETHE_GROUP_MAX;
-}
-
 static enum lethe_err open_group(struct parse_state *st, const char *name)
 {
 	struct lt_config *cfg = st->cfg;
@@ -314,7 +299,7 @@ static enum lethe_err open_group(struct parse_state *st, const char *name)
 
 	if (name[0] == '\0')
 		return fail(st, "[group:] has an empty group name");
-	if (!group_name_valid(name))
+	if (!lt_name_valid(name, LETHE_GROUP_MAX))
 		return fail(st, "[group:%s]: a group name is 1..%d of A-Z a-z 0-9 . _ -", name,
 			    LETHE_GROUP_MAX);
 	for (size_t i = 0; i < cfg->ngroups; i++)

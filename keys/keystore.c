@@ -41,6 +41,7 @@
 #include "common/err.h"
 #include "common/fault.h"
 #include "common/fsutil.h"
+#include "common/name.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 
@@ -138,18 +139,7 @@ static enum lethe_err keystore_open(const char *path, struct crypt_device **out)
 
 int lt_officer_name_valid(const char *name)
 {
-	size_t n = 0;
-
-	if (!name)
-		return 0;
-	for (; name[n]; n++) {
-		char c = name[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return n >= 1 && n <= LETHE_OFFICER_MAX && strcmp(name, SERVICE_NAME) != 0;
+	return lt_name_valid(name, LETHE_OFFICER_MAX) && strcmp(name, SERVICE_NAME) != 0;
 }
 
 /* LUKS2 limits: keyslots and tokens a header can describe. */
