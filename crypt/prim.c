@@ -1,5 +1,5 @@
 /* prim.c - the primitives of prim.h on OpenSSL 3 EVP: AES-256-GCM, key wrap, HKDF, SHA-256,
- * HMAC, Ed25519, hex. Every failure of OpenSSL is recorded with its error queue. */
+ * HMAC, Ed25519. Every failure of OpenSSL is recorded with its error queue. */
 #include "crypt/prim.h"
 
 #include <limits.h>
@@ -518,53 +518,4 @@ out:
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);
 	return rc;
-}
-
-/* ---- hex -------------------------------------------------------------------------------- */
-
-void lt_hex(const void *bytes, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	const uint8_t *p = bytes;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 0x0f];
-	}
-	out[2 * len] = '\0';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-enum lethe_err lt_unhex(const char *hex, void *bytes, size_t len)
-{
-	uint8_t *out = bytes;
-	size_t i;
-
-	/* Exactly 2*len digits and then the end of the string: no prefix, suffix or space. */
-	for (i = 0; i < len; i++) {
-		int hi = hex_value(hex[2 * i]);
-		int lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			goto bad;
-		out[i] = (uint8_t) (hi << 4 | lo);
-	}
-	if (hex[2 * len] != '\0')
-		goto bad;
-	return LETHE_OK;
-bad:
-	/* The output may be key material: leave none of it behind. */
-	OPENSSL_cleanse(bytes, len);
-	return lt_err(LETHE_ERR_INVALID, "expected exactly %zu hexadecimal digits", 2 * len);
 }

@@ -94,10 +94,4 @@ enum lethe_err lt_ed25519_pub_to_pem(const uint8_t pub[LT_ED25519_PUB_LEN], char
 enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len,
 				       uint8_t pub[LT_ED25519_PUB_LEN]);
 
-/* Lower-case hex of @p len bytes into @p out (2*len+1 bytes). */
-void lt_hex(const void *bytes, size_t len, char *out);
-/* Parse exactly 2*len hex digits (either case) followed by the end of the string;
- * LETHE_ERR_INVALID otherwise, and @p bytes is then wiped. */
-enum lethe_err lt_unhex(const char *hex, void *bytes, size_t len);
-
 #endif

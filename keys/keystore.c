@@ -41,6 +41,7 @@
 #include "common/err.h"
 #include "common/fault.h"
 #include "common/fsutil.h"
+#include "common/hex.h"
 #include "common/name.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"

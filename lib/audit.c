@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "crypt/prim.h"

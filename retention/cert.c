@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/timeutil.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"

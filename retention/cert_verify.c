@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/timeutil.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"
@@ -25,20 +26,10 @@
 
 /* ---- small syntax checks ---------------------------------------------------------------- */
 
-static bool is_lower_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
+/* A SHA-256 as certificates write it: 64 lower-case hex digits. */
 static bool hex32_valid(const char *s)
 {
-	if (strnlen(s, LT_CERT_HEX_LEN + 1) != LT_CERT_HEX_LEN)
-		return false;
-	for (size_t i = 0; i < LT_CERT_HEX_LEN; i++) {
-		if (!is_lower_hex(s[i]))
-			return false;
-	}
-	return true;
+	return lt_hex_valid(s, LT_SHA256_LEN);
 }
 
 /* A time as certificates write it: RFC 3339 UTC to the second, within what lethe keeps. */
@@ -416,11 +407,6 @@ static void copy_if_valid(json_t *root, const char *key, bool (*valid)(const cha
 		memcpy(out, s, strlen(s) + 1);
 }
 
-static bool hex32_valid_str(const char *s)
-{
-	return hex32_valid(s);
-}
-
 /* Pull out what links the certificate into the chain, as far as it is well-formed. */
 static void view_extract(json_t *root, struct cert_view *v)
 {
@@ -434,7 +420,7 @@ static void view_extract(json_t *root, struct cert_view *v)
 		      sizeof(v->certificate_id), &v->has_id);
 	copy_if_valid(root, "store_id", lt_uuid_valid, v->store_id, sizeof(v->store_id),
 		      &v->has_store_id);
-	copy_if_valid(root, "prev_sha256", hex32_valid_str, v->prev_sha256, sizeof(v->prev_sha256),
+	copy_if_valid(root, "prev_sha256", hex32_valid, v->prev_sha256, sizeof(v->prev_sha256),
 		      &v->has_prev);
 }
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "crypt/prim.h"
 #include "retention/cert.h"
 

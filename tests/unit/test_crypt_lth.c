@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "crypt/lth.h"
 #include "crypt/prim.h"
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 
@@ -35,37 +36,6 @@ static void assert_hex_equal(const void *bytes, size_t len, const char *expected
 	lt_hex(bytes, len, hex);
 	assert_string_equal(hex, expected);
 	free(hex);
-}
-
-/* ---- hex -------------------------------------------------------------------------------- */
-
-static void test_hex_round_trip(void **state)
-{
-	uint8_t bytes[4] = {0x00, 0x9f, 0xa0, 0xff};
-	uint8_t back[4];
-	char hex[9];
-
-	(void) state;
-	lt_hex(bytes, sizeof(bytes), hex);
-	assert_string_equal(hex, "009fa0ff");
-	assert_int_equal(lt_unhex("009FA0ff", back, sizeof(back)), LETHE_OK);
-	assert_memory_equal(back, bytes, sizeof(bytes));
-}
-
-static void test_unhex_rejects(void **state)
-{
-	uint8_t out[2] = {0xaa, 0xbb};
-
-	(void) state;
-	assert_int_equal(lt_unhex("abc", out, 2), LETHE_ERR_INVALID);    /* short */
-	assert_int_equal(lt_unhex("abcdef", out, 2), LETHE_ERR_INVALID); /* long */
-	assert_int_equal(lt_unhex("abcg", out, 2), LETHE_ERR_INVALID);   /* not hex */
-	assert_int_equal(lt_unhex("ab d", out, 2), LETHE_ERR_INVALID);   /* space */
-	assert_int_equal(lt_unhex("abcd\n", out, 2), LETHE_ERR_INVALID); /* trailing newline */
-	/* A failed parse leaves nothing of the partial output behind (it may be a key). */
-	assert_int_equal(out[0], 0);
-	assert_int_equal(out[1], 0);
-	assert_int_equal(lt_unhex("", out, 0), LETHE_OK);
 }
 
 /* ---- SHA-256 and HMAC ------------------------------------------------------------------- */
@@ -432,8 +402,6 @@ static void test_secmem(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hex_round_trip),
-	    cmocka_unit_test(test_unhex_rejects),
 	    cmocka_unit_test(test_sha256_abc),
 	    cmocka_unit_test(test_hmac_rfc4231_case2),
 	    cmocka_unit_test(test_hkdf_rfc5869_case1),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/uuid.h"
 #include "crypt/lth.h"
 #include "crypt/prim.h"

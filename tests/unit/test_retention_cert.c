@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "crypt/prim.h"
 #include "retention/cert.h"
 #include "retention/policy.h"
