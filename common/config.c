@@ -23,9 +23,10 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "common/name.h"
 #include "common/fsutil.h"
+#include "common/name.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 
 /* A lethe.conf larger than this is not one: refuse before reading it all. */
 #define CONFIG_FILE_MAX ((size_t) 1024 * 1024)
@@ -375,38 +376,6 @@ static enum lethe_err check_section_line(struct parse_state *st, const char *lin
 
 /* ---- the line reader ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at @p s (at most @p n bytes), 0 if invalid. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, min = 0x80, cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, min = 0x800, cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* No overlong forms, no UTF-16 surrogates, nothing past U+10FFFF. */
-	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Refuse bytes no text configuration contains: NUL, control characters, invalid UTF-8. */
 static enum lethe_err check_line_bytes(struct parse_state *st, const char *line, size_t len)
 {
@@ -421,7 +390,7 @@ static enum lethe_err check_line_bytes(struct parse_state *st, const char *line,
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
 			return fail(st, "control byte 0x%02x at column %zu (not a text file?)",
 				    s[i], i + 1);
-		step = utf8_sequence(s + i, len - i);
+		step = lt_utf8_len(s + i, len - i);
 		if (step == 0)
 			return fail(st, "invalid UTF-8 at column %zu", i + 1);
 		i += step;

@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
@@ -25,45 +26,6 @@
 #define HOST_MAX 255
 #define KEYSLOT_MAX 63
 #define TOOL_VERSION_MAX 63
-
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-
-	while (*s != '\0') {
-		unsigned c = *s++;
-		unsigned follow;
-		uint32_t cp, min;
-
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			follow = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			follow = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			follow = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			return false;
-		}
-		/* The terminating NUL is not a continuation byte: a cut sequence fails here. */
-		for (; follow > 0; follow--) {
-			if ((*s & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (*s++ & 0x3fu);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
-	return true;
-}
 
 static enum lethe_err need_id(enum lethe_err rc, const char *id, const char *what)
 {
@@ -81,7 +43,7 @@ static enum lethe_err need_text(enum lethe_err rc, const char *text, size_t max,
 	if (strnlen(text, max + 1) > max)
 		return lt_err(LETHE_ERR_INVALID, "certificate: %s is longer than %zu bytes", what,
 			      max);
-	if (!utf8_valid(text))
+	if (!lt_utf8_valid(text))
 		return lt_err(LETHE_ERR_INVALID, "certificate: %s is not valid UTF-8", what);
 	return LETHE_OK;
 }
