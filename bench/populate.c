@@ -72,7 +72,7 @@ static double now_s(void)
 static enum lethe_err load_kek(struct populate *p)
 {
 	char path[LT_PATH_MAX];
-	uint8_t *key = lt_secmem_alloc(32), *mk = lt_secmem_alloc(LT_MK_LEN);
+	uint8_t *key = lt_secmem_alloc(LT_SERVICE_KEY_LEN), *mk = lt_secmem_alloc(LT_MK_LEN);
 	uint8_t *wrap = lt_secmem_alloc(LT_KEY_LEN);
 	struct lt_slot_info who;
 	struct lt_db_kek row;
@@ -103,7 +103,7 @@ static enum lethe_err load_kek(struct populate *p)
 	if (rc == LETHE_OK)
 		p->kek_version = row.version;
 out:
-	lt_secmem_free(key, 32);
+	lt_secmem_free(key, LT_SERVICE_KEY_LEN);
 	lt_secmem_free(mk, LT_MK_LEN);
 	lt_secmem_free(wrap, LT_KEY_LEN);
 	return rc;

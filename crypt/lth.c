@@ -1104,7 +1104,7 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_id[16],
+enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
 				   unsigned seg_log2, const uint8_t salt[32], int in_fd, int out_fd,
 				   unsigned threads, struct lt_lth_info *info)
 {
@@ -1112,8 +1112,9 @@ enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_i
 	return lth_encrypt(dek, object_id, seg_log2, salt, in_fd, out_fd, threads, info);
 }
 
-enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16], unsigned seg_log2,
-			      int in_fd, int out_fd, unsigned threads, struct lt_lth_info *info)
+enum lethe_err lt_lth_encrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
+			      unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
+			      struct lt_lth_info *info)
 {
 	uint8_t salt[LT_LTH_SALT_LEN];
 	enum lethe_err rc;
@@ -1373,7 +1374,7 @@ static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx
  * Decrypt [offset, offset + length) to @p out_fd, or (@p sha set: a verification) the whole
  * file to nowhere while hashing every byte of it into @p sha. Fills @p r.
  */
-static enum lethe_err lth_read(struct lth_reader *r, const uint8_t dek[32],
+static enum lethe_err lth_read(struct lth_reader *r, const uint8_t dek[LT_KEY_LEN],
 			       const uint8_t object_id[16], int out_fd, uint64_t offset,
 			       uint64_t length, unsigned threads, struct lth_open_job *job,
 			       uint64_t *written)
@@ -1440,7 +1441,7 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+enum lethe_err lt_lth_decrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16], int in_fd,
 			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
 			      uint64_t *written)
 {
@@ -1453,7 +1454,7 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 	return lth_read(&r, dek, object_id, out_fd, offset, length, threads, &job, written);
 }
 
-enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+enum lethe_err lt_lth_verify(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16], int in_fd,
 			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
 			     uint8_t file_sha256[32], uint64_t *plaintext_size)
 {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sizes.h"
 #include "include/lethe.h"
 
 #define LT_LTH_SEG_LOG2_MIN 12
@@ -28,14 +29,14 @@ struct lt_lth_info {
  * @return LETHE_OK; LETHE_ERR_INVALID (segment size); LETHE_ERR_IO/NOSPC; LETHE_ERR_CRYPTO;
  *         LETHE_ERR_NOMEM.
  */
-enum lethe_err lt_lth_encrypt(const uint8_t dek[32], const uint8_t object_id[16],
+enum lethe_err lt_lth_encrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
 			      unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
 			      struct lt_lth_info *info);
 
 /* As lt_lth_encrypt() with a given salt: for the test vectors only. */
-enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_id[16],
-				   unsigned seg_log2, const uint8_t salt[32], int in_fd,
-				   int out_fd, unsigned threads, struct lt_lth_info *info);
+enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
+				   unsigned seg_log2, const uint8_t salt[32], int in_fd, int out_fd,
+				   unsigned threads, struct lt_lth_info *info);
 
 /*
  * Decrypt plaintext bytes [offset, offset+length) of the LTH1 file @p in_fd (read with pread,
@@ -52,7 +53,7 @@ enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[32], const uint8_t object_i
  *         key or object)", "header tag", "segment 7 failed authentication", "truncated", ...);
  *         LETHE_ERR_INVALID (offset beyond the end); LETHE_ERR_IO; LETHE_ERR_NOMEM.
  */
-enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+enum lethe_err lt_lth_decrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16], int in_fd,
 			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
 			      uint64_t *written);
 
@@ -73,7 +74,7 @@ typedef void (*lt_lth_read_fn)(uint64_t file_bytes, uint64_t plaintext_bytes, vo
  *         size while it was read"); LETHE_ERR_INVALID (not a regular file); LETHE_ERR_IO;
  *         LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
  */
-enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+enum lethe_err lt_lth_verify(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16], int in_fd,
 			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
 			     uint8_t file_sha256[32], uint64_t *plaintext_size);
 

@@ -15,9 +15,14 @@
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "common/err.h"
 #include "crypt/prim_internal.h"
+
+/* The sizes of common/sizes.h are the library's. */
+_Static_assert(LT_SHA256_LEN == SHA256_DIGEST_LENGTH, "SHA-256 digest size");
+_Static_assert(LT_GCM_TAG_LEN == EVP_GCM_TLS_TAG_LEN, "AES-GCM tag size");
 
 /*
  * Record LETHE_ERR_CRYPTO with what failed and OpenSSL's error queue of this thread ("HKDF:

@@ -5,17 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sizes.h"
 #include "include/lethe.h"
-
-#define LT_KEY_LEN 32
-#define LT_GCM_NONCE_LEN 12
-#define LT_GCM_TAG_LEN 16
-/* A wrapped 32-byte key: random nonce (12) || ciphertext (32) || tag (16). */
-#define LT_WRAPPED_LEN (LT_GCM_NONCE_LEN + LT_KEY_LEN + LT_GCM_TAG_LEN)
-#define LT_SHA256_LEN 32
-#define LT_ED25519_PUB_LEN 32
-#define LT_ED25519_PRIV_LEN 32
-#define LT_ED25519_SIG_LEN 64
 
 /* All return LETHE_OK, or LETHE_ERR_CRYPTO with OpenSSL's error queue in the detail, unless
  * said otherwise. */

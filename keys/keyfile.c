@@ -12,11 +12,9 @@
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 
-#define KEYFILE_LEN 32
-
-static enum lethe_err keyfile_write(int fd, const char *path, const uint8_t key[KEYFILE_LEN])
+static enum lethe_err keyfile_write(int fd, const char *path, const uint8_t key[LT_SERVICE_KEY_LEN])
 {
-	enum lethe_err rc = lt_write_all(fd, key, KEYFILE_LEN);
+	enum lethe_err rc = lt_write_all(fd, key, LT_SERVICE_KEY_LEN);
 
 	if (rc != LETHE_OK) {
 		lt_err_prefix("%s", path);
@@ -27,7 +25,7 @@ static enum lethe_err keyfile_write(int fd, const char *path, const uint8_t key[
 	return LETHE_OK;
 }
 
-enum lethe_err lt_keyfile_create(const char *path, uint8_t key[32])
+enum lethe_err lt_keyfile_create(const char *path, uint8_t key[LT_SERVICE_KEY_LEN])
 {
 	char dir[PATH_MAX];
 	enum lethe_err rc;
@@ -42,7 +40,7 @@ enum lethe_err lt_keyfile_create(const char *path, uint8_t key[32])
 			return lt_err(LETHE_ERR_EXISTS, "keyfile %s already exists", path);
 		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", path);
 	}
-	rc = lt_random(key, KEYFILE_LEN);
+	rc = lt_random(key, LT_SERVICE_KEY_LEN);
 	if (rc == LETHE_OK)
 		rc = keyfile_write(fd, path, key);
 	if (close(fd) != 0 && rc == LETHE_OK)
@@ -51,15 +49,15 @@ enum lethe_err lt_keyfile_create(const char *path, uint8_t key[32])
 		rc = lt_fsync_dir(dir);
 	if (rc != LETHE_OK) {
 		/* A keyfile that may not have reached the disk must not be trusted later. */
-		lt_cleanse(key, KEYFILE_LEN);
+		lt_cleanse(key, LT_SERVICE_KEY_LEN);
 		(void) unlink(path);
 	}
 	return rc;
 }
 
-enum lethe_err lt_keyfile_read(const char *path, uint8_t key[32])
+enum lethe_err lt_keyfile_read(const char *path, uint8_t key[LT_SERVICE_KEY_LEN])
 {
-	uint8_t buf[KEYFILE_LEN + 1];
+	uint8_t buf[LT_SERVICE_KEY_LEN + 1];
 	enum lethe_err rc;
 	size_t got = 0;
 	int fd;
@@ -77,12 +75,12 @@ enum lethe_err lt_keyfile_read(const char *path, uint8_t key[32])
 		lt_err_prefix("%s", path);
 		goto out;
 	}
-	if (got != KEYFILE_LEN) {
+	if (got != LT_SERVICE_KEY_LEN) {
 		rc = lt_err(LETHE_ERR_UNLOCK, "keyfile %s is not a lethe keyfile (%s 32 bytes)",
-			    path, got < KEYFILE_LEN ? "shorter than" : "longer than");
+			    path, got < LT_SERVICE_KEY_LEN ? "shorter than" : "longer than");
 		goto out;
 	}
-	memcpy(key, buf, KEYFILE_LEN);
+	memcpy(key, buf, LT_SERVICE_KEY_LEN);
 out:
 	lt_cleanse(buf, sizeof(buf));
 	return rc;

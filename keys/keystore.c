@@ -462,14 +462,15 @@ static enum lethe_err header_format(struct crypt_device *cd, const char *path, c
 }
 
 static enum lethe_err service_slot_add(struct crypt_device *cd, const char *path, const uint8_t *mk,
-				       const uint8_t service_key[32])
+				       const uint8_t service_key[LT_SERVICE_KEY_LEN])
 {
 	int r;
 
 	r = crypt_set_pbkdf_type(cd, &service_pbkdf);
 	if (r == 0)
 		r = crypt_keyslot_add_by_volume_key(cd, SERVICE_KEYSLOT, (const char *) mk,
-						    LT_MK_LEN, (const char *) service_key, 32);
+						    LT_MK_LEN, (const char *) service_key,
+						    LT_SERVICE_KEY_LEN);
 	if (r < 0)
 		return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot add service keyslot");
 	return token_write(cd, path, SERVICE_KEYSLOT, SERVICE_NAME, LT_SLOT_SERVICE);
@@ -477,8 +478,8 @@ static enum lethe_err service_slot_add(struct crypt_device *cd, const char *path
 
 /* Format @p path around @p mk with the service and the first officer keyslot. */
 static enum lethe_err keystore_build(const char *path, const uint8_t *mk,
-				     const uint8_t service_key[32], const char *officer,
-				     const char *passphrase, size_t pass_len,
+				     const uint8_t service_key[LT_SERVICE_KEY_LEN],
+				     const char *officer, const char *passphrase, size_t pass_len,
 				     const struct lt_kdf_params *kdf,
 				     char store_id[LETHE_ID_LEN + 1])
 {
@@ -503,7 +504,7 @@ static enum lethe_err keystore_build(const char *path, const uint8_t *mk,
 	return rc;
 }
 
-enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[32],
+enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[LT_SERVICE_KEY_LEN],
 				  const char *officer, const char *passphrase, size_t pass_len,
 				  const struct lt_kdf_params *kdf, uint8_t *mk,
 				  char store_id[LETHE_ID_LEN + 1])
@@ -587,7 +588,8 @@ static void who_clear(struct lt_slot_info *who, char store_id[LETHE_ID_LEN + 1])
 	store_id[0] = '\0';
 }
 
-enum lethe_err lt_keystore_unlock_service(const char *path, const uint8_t service_key[32],
+enum lethe_err lt_keystore_unlock_service(const char *path,
+					  const uint8_t service_key[LT_SERVICE_KEY_LEN],
 					  uint8_t *mk, struct lt_slot_info *who,
 					  char store_id[LETHE_ID_LEN + 1])
 {
@@ -602,7 +604,7 @@ enum lethe_err lt_keystore_unlock_service(const char *path, const uint8_t servic
 		return rc;
 	assert(table.service >= 0); /* table_read() refuses a keystore without one */
 	service = &table.slot[table.service];
-	rc = try_keyslot(cd, path, service->keyslot, service_key, 32, mk);
+	rc = try_keyslot(cd, path, service->keyslot, service_key, LT_SERVICE_KEY_LEN, mk);
 	if (rc == LETHE_ERR_UNLOCK)
 		rc = lt_err(LETHE_ERR_UNLOCK, "the service keyfile does not open %s", path);
 	if (rc == LETHE_OK)
@@ -913,8 +915,6 @@ enum lethe_err lt_keystore_repair(const char *path, size_t *destroyed)
 
 #define KEKS_TOKEN_TYPE "lethe-keks"
 
-_Static_assert(LT_KEYSTORE_WRAPPED_LEN == LT_WRAPPED_LEN, "a wrapped KEK is one key wrap");
-
 /* The token holding the KEKs (-1 when none yet) and its parsed JSON (NULL when none). */
 static enum lethe_err keks_token_find(struct crypt_device *cd, const char *path, int *token_out,
 				      json_t **root_out)
@@ -957,10 +957,10 @@ static bool kek_entry_parse(const char *key, json_t *value, struct lt_keystore_k
 	errno = 0;
 	v = strtoul(key, &end, 10);
 	if (errno || !end || *end || key[0] == '0' || v == 0 || v > UINT32_MAX || !hex ||
-	    strlen(hex) != 2 * LT_KEYSTORE_WRAPPED_LEN)
+	    strlen(hex) != 2 * LT_WRAPPED_LEN)
 		return false;
 	out->version = (uint32_t) v;
-	return lt_unhex(hex, out->wrapped, LT_KEYSTORE_WRAPPED_LEN) == LETHE_OK;
+	return lt_unhex(hex, out->wrapped, LT_WRAPPED_LEN) == LETHE_OK;
 }
 
 /* Replace the token's "keks" with @p keks (the token is created when @p token < 0). */
@@ -1011,10 +1011,10 @@ static enum lethe_err keks_begin(const char *path, int *lock_fd, struct crypt_de
 }
 
 enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
-				   const uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN])
+				   const uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	struct crypt_device *cd = NULL;
-	char key[16], hex[2 * LT_KEYSTORE_WRAPPED_LEN + 1];
+	char key[16], hex[2 * LT_WRAPPED_LEN + 1];
 	json_t *keks = NULL;
 	enum lethe_err rc;
 	int lock_fd = -1, token = -1;
@@ -1030,7 +1030,7 @@ enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
 			    "and retire old versions first", LT_KEYSTORE_KEKS_MAX);
 		goto out;
 	}
-	lt_hex(wrapped, LT_KEYSTORE_WRAPPED_LEN, hex);
+	lt_hex(wrapped, LT_WRAPPED_LEN, hex);
 	if (json_object_set_new(keks, key, json_string(hex)) != 0) {
 		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
 		goto out;

@@ -5,9 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sizes.h"
 #include "include/lethe.h"
-
-#define LT_MK_LEN 32
 
 enum lt_slot_role {
 	LT_SLOT_SERVICE = 0, /* the service keyfile */
@@ -30,14 +29,14 @@ struct lt_kdf_params {
 
 /*
  * Create the LUKS2 header file @p path (0600, O_EXCL; no data device, no device-mapper) around
- * a fresh random master key, with keyslot 0 for the 32-byte @p service_key (PBKDF2 with the
+ * a fresh random master key, with keyslot 0 for the LT_SERVICE_KEY_LEN-byte @p service_key (PBKDF2 with the
  * minimum cost: the key has full entropy) and keyslot 1 for officer @p officer (Argon2id with
  * @p kdf). @p mk receives the master key (LT_MK_LEN bytes, caller's secure buffer) and
  * @p store_id the header's UUID.
  * @return LETHE_OK; LETHE_ERR_INVALID (officer name); LETHE_ERR_EXISTS; LETHE_ERR_KEYSTORE;
  *         LETHE_ERR_IO; LETHE_ERR_NOMEM.
  */
-enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[32],
+enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[LT_SERVICE_KEY_LEN],
 				  const char *officer, const char *passphrase, size_t pass_len,
 				  const struct lt_kdf_params *kdf, uint8_t *mk,
 				  char store_id[LETHE_ID_LEN + 1]);
@@ -47,7 +46,8 @@ enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[32
  * @return LETHE_OK; LETHE_ERR_UNLOCK (wrong key); LETHE_ERR_KEYSTORE (missing, not LUKS2,
  *         corrupt); LETHE_ERR_PERMISSION (not 0600/ours).
  */
-enum lethe_err lt_keystore_unlock_service(const char *path, const uint8_t service_key[32],
+enum lethe_err lt_keystore_unlock_service(const char *path,
+					  const uint8_t service_key[LT_SERVICE_KEY_LEN],
 					  uint8_t *mk, struct lt_slot_info *who,
 					  char store_id[LETHE_ID_LEN + 1]);
 
@@ -98,18 +98,17 @@ int lt_officer_name_valid(const char *name);
  * copy of keystore.luks keeps the versions it held; see docs/OPERATIONS.md on backups.
  */
 #define LT_KEYSTORE_KEKS_MAX 16
-#define LT_KEYSTORE_WRAPPED_LEN 60
 
 struct lt_keystore_kek {
 	uint32_t version;
-	uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN];
+	uint8_t wrapped[LT_WRAPPED_LEN];
 };
 
 /* Add (or replace) version @p version. LETHE_ERR_KEK_IN_USE (a refusal) when
  * LT_KEYSTORE_KEKS_MAX versions are active already: retire old ones first. Durable (fsynced)
  * when it returns. */
 enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
-				   const uint8_t wrapped[LT_KEYSTORE_WRAPPED_LEN]);
+				   const uint8_t wrapped[LT_WRAPPED_LEN]);
 
 /* Remove version @p version (absent is fine); the JSON area is rewritten, so its bytes go.
  * Durable when it returns. */

@@ -222,7 +222,7 @@ static struct lethe_store *store_alloc(const char *dir)
 
 static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init_opts *o)
 {
-	uint8_t *service_key = lt_secmem_alloc(32);
+	uint8_t *service_key = lt_secmem_alloc(LT_SERVICE_KEY_LEN);
 	struct lt_kdf_params kdf;
 	char *conf_path = path_join(o->dir, "lethe.conf");
 	enum lethe_err rc = LETHE_ERR_NOMEM;
@@ -270,7 +270,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	if (rc == LETHE_OK)
 		rc = lt_fsync_dir(o->dir);
 out:
-	lt_secmem_free(service_key, 32);
+	lt_secmem_free(service_key, LT_SERVICE_KEY_LEN);
 	free(conf_path);
 	return rc;
 }
@@ -358,7 +358,7 @@ out:
 
 static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_open_opts *o)
 {
-	uint8_t *secret = lt_secmem_alloc(32);
+	uint8_t *secret = lt_secmem_alloc(LT_SERVICE_KEY_LEN);
 	uint8_t *mk = lt_secmem_alloc(LT_MK_LEN);
 	char store_id[LETHE_ID_LEN + 1] = "";
 	enum lethe_err rc = LETHE_ERR_NOMEM;
@@ -389,7 +389,7 @@ static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_ope
 	if (rc == LETHE_OK && st->officer)
 		memcpy(st->keys->mk, mk, LT_MK_LEN);
 out:
-	lt_secmem_free(secret, 32);
+	lt_secmem_free(secret, LT_SERVICE_KEY_LEN);
 	lt_secmem_free(mk, LT_MK_LEN);
 	return rc;
 }

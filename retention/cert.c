@@ -241,7 +241,8 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_cert_sign(const uint8_t seed[32], const void *json, size_t len, uint8_t sig[64])
+enum lethe_err lt_cert_sign(const uint8_t seed[LT_ED25519_PRIV_LEN], const void *json, size_t len,
+			    uint8_t sig[LT_ED25519_SIG_LEN])
 {
 	return lt_ed25519_sign(seed, json, len, sig);
 }

@@ -55,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sizes.h"
 #include "include/lethe.h"
 
 #define LT_CERT_TYPE "lethe-disposal-certificate"
@@ -79,9 +80,9 @@ struct lt_cert_fields {
 	char store_id[LETHE_ID_LEN + 1];
 	char object_id[LETHE_ID_LEN + 1];
 	char group[LETHE_GROUP_MAX + 1];
-	uint8_t name_sha256[32];               /* the name itself is confidential */
+	uint8_t name_sha256[LT_SHA256_LEN]; /* the name itself is confidential */
 	uint64_t size;
-	uint8_t ciphertext_sha256[32];
+	uint8_t ciphertext_sha256[LT_SHA256_LEN];
 	int64_t created_at;
 	int64_t retain_until;
 	int64_t policy_retention;              /* seconds, the group's policy now */
@@ -99,7 +100,7 @@ struct lt_cert_fields {
 	const char *host;                      /* at most 255 bytes */
 	const char *tool_version;              /* at most 63 bytes */
 	int64_t shredded_at;
-	uint8_t prev_sha256[32];               /* zeros for the first certificate */
+	uint8_t prev_sha256[LT_SHA256_LEN]; /* zeros for the first certificate */
 };
 
 /*
@@ -110,8 +111,8 @@ struct lt_cert_fields {
 enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t *len);
 
 /* Sign @p json with the evidence key seed. */
-enum lethe_err lt_cert_sign(const uint8_t seed[32], const void *json, size_t len,
-			    uint8_t sig[64]);
+enum lethe_err lt_cert_sign(const uint8_t seed[LT_ED25519_PRIV_LEN], const void *json, size_t len,
+			    uint8_t sig[LT_ED25519_SIG_LEN]);
 
 /* One certificate of a chain as the verifier sees it. */
 struct lt_cert_item {
@@ -135,8 +136,9 @@ typedef void (*lt_cert_problem_fn)(const char *where, const char *what, void *ct
  * @return LETHE_OK; LETHE_ERR_INTEGRITY if any problem was reported; LETHE_ERR_NOMEM or
  *         LETHE_ERR_CRYPTO when the check itself could not run.
  */
-enum lethe_err lt_cert_verify_chain(const uint8_t pub[32], const struct lt_cert_item *items,
-				    size_t count, lt_cert_problem_fn fn, void *ctx);
+enum lethe_err lt_cert_verify_chain(const uint8_t pub[LT_ED25519_PUB_LEN],
+				    const struct lt_cert_item *items, size_t count,
+				    lt_cert_problem_fn fn, void *ctx);
 
 /*
  * Read an exported evidence directory (see the top of this file) and verify it: chain.sig over
@@ -159,7 +161,7 @@ enum lethe_err lt_cert_verify_dir(const char *dir, lt_cert_problem_fn fn, void *
  * an evidence.pub.pem holding another key is reported, and every signature is checked under
  * @p pub. @p pub NULL: the directory's key, as lt_cert_verify_dir().
  */
-enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[32],
+enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[LT_ED25519_PUB_LEN],
 				      lt_cert_problem_fn fn, void *ctx, uint64_t *count);
 
 /*
@@ -176,6 +178,6 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[32],
  */
 enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
 				  const struct lt_cert_item *items, size_t count,
-				  const uint8_t seed[32]);
+				  const uint8_t seed[LT_ED25519_PRIV_LEN]);
 
 #endif

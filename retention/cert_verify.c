@@ -575,8 +575,9 @@ enum lethe_err lt_cert_chain_result(const struct lt_cert_chain *c)
 	return LETHE_OK;
 }
 
-enum lethe_err lt_cert_verify_chain(const uint8_t pub[32], const struct lt_cert_item *items,
-				    size_t count, lt_cert_problem_fn fn, void *ctx)
+enum lethe_err lt_cert_verify_chain(const uint8_t pub[LT_ED25519_PUB_LEN],
+				    const struct lt_cert_item *items, size_t count,
+				    lt_cert_problem_fn fn, void *ctx)
 {
 	struct lt_cert_chain c;
 	enum lethe_err rc;

@@ -425,8 +425,8 @@ static enum lethe_err open_evidence_dir(const char *dir, int *dirfd)
 	return lt_err_errno(LETHE_ERR_IO, errno, "%s", dir);
 }
 
-enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pin[32], lt_cert_problem_fn fn,
-				      void *ctx, uint64_t *count)
+enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pin[LT_ED25519_PUB_LEN],
+				      lt_cert_problem_fn fn, void *ctx, uint64_t *count)
 {
 	uint8_t pub[LT_ED25519_PUB_LEN] = {0};
 	struct listing l = {0};
@@ -704,8 +704,9 @@ static enum lethe_err export_certs(const char *dir, int dirfd, const struct lt_c
 }
 
 /* Sign chain.txt, and check that the seed belongs to the public key being published. */
-static enum lethe_err sign_listing(const uint8_t seed[32], const uint8_t pub[32],
-				   const char *listing, size_t len, uint8_t sig[64])
+static enum lethe_err sign_listing(const uint8_t seed[LT_ED25519_PRIV_LEN],
+				   const uint8_t pub[LT_ED25519_PUB_LEN], const char *listing,
+				   size_t len, uint8_t sig[LT_ED25519_SIG_LEN])
 {
 	enum lethe_err rc;
 
@@ -721,7 +722,7 @@ static enum lethe_err sign_listing(const uint8_t seed[32], const uint8_t pub[32]
 
 enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
 				  const struct lt_cert_item *items, size_t count,
-				  const uint8_t seed[32])
+				  const uint8_t seed[LT_ED25519_PRIV_LEN])
 {
 	uint8_t pub[LT_ED25519_PUB_LEN], chain_sig[LT_ED25519_SIG_LEN];
 	char *listing = NULL;

@@ -31,7 +31,7 @@
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define WRAPPED_LEN_SQL STR(LT_DB_WRAPPED_LEN)
+#define WRAPPED_LEN_SQL STR(LT_WRAPPED_LEN)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Schema                                                                                   */
@@ -1884,13 +1884,12 @@ enum lethe_err lt_db_group_extend_by(struct lt_db *db, const char *group, int64_
 }
 
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
-				    const uint8_t wrapped[LT_DB_WRAPPED_LEN])
+				    const uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	int64_t changed = 0;
 	enum lethe_err rc;
 
-	rc = object_update(db, ST_OBJ_SET_DEK, id, kek_version, wrapped, LT_DB_WRAPPED_LEN,
-			   &changed);
+	rc = object_update(db, ST_OBJ_SET_DEK, id, kek_version, wrapped, LT_WRAPPED_LEN, &changed);
 	if (rc == LETHE_OK && changed == 0)
 		rc = object_refused(db, id, false);
 	return rc;

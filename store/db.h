@@ -48,9 +48,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sizes.h"
 #include "include/lethe.h"
 
-#define LT_DB_WRAPPED_LEN 60
 #define LT_DB_SCHEMA_VERSION 1
 
 struct lt_db;
@@ -137,7 +137,7 @@ struct lt_db_object {
 	char hold_reason[LETHE_REASON_MAX + 1];
 	uint32_t kek_version;               /* 0 once shredded */
 	bool has_dek;
-	uint8_t wrapped_dek[LT_DB_WRAPPED_LEN];
+	uint8_t wrapped_dek[LT_WRAPPED_LEN];
 	int state;                          /* enum lethe_state */
 	int64_t shredded_at;
 	unsigned seg_log2;
@@ -192,7 +192,7 @@ enum lethe_err lt_db_object_live_totals(struct lt_db *db, const char *after_id, 
 					uint64_t *bytes);
 /* Replace an object's wrapped DEK and KEK version (rewrap). */
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
-				    const uint8_t wrapped[LT_DB_WRAPPED_LEN]);
+				    const uint8_t wrapped[LT_WRAPPED_LEN]);
 /* Counts for doctor and sweeps. */
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count);
 

@@ -500,7 +500,7 @@ static void test_keks(void **state)
 	/* no DEK may be wrapped under a retired KEK */
 	{
 		struct lt_db_object o;
-		uint8_t w[LT_DB_WRAPPED_LEN] = { 1 };
+		uint8_t w[LT_WRAPPED_LEN] = { 1 };
 
 		object_init(&o, 50, "default", 1, 2, 1);
 		assert_int_not_equal(lt_db_object_insert(f->db, &o), LETHE_OK);
@@ -534,7 +534,7 @@ static void test_object_insert_get(void **state)
 	assert_false(got.hold);
 	assert_int_equal(got.kek_version, 1);
 	assert_true(got.has_dek);
-	assert_memory_equal(got.wrapped_dek, o.wrapped_dek, LT_DB_WRAPPED_LEN);
+	assert_memory_equal(got.wrapped_dek, o.wrapped_dek, LT_WRAPPED_LEN);
 	assert_int_equal(got.state, LETHE_STATE_LIVE);
 	assert_int_equal(got.seg_log2, 16);
 	assert_int_equal(lt_db_object_get(f->db, "00000000-0000-4000-8000-00000000dead", &got),
@@ -780,7 +780,7 @@ static void test_shred_leaves_no_dek_bytes(void **state)
 {
 	struct fx *f = *state;
 	struct lt_db_object o, got;
-	uint8_t dek[LT_DB_WRAPPED_LEN];
+	uint8_t dek[LT_WRAPPED_LEN];
 	struct id_list *l = calloc(1, sizeof(*l));
 
 	add_kek(f->db, 1, true);
@@ -954,7 +954,7 @@ struct rewrap {
 static int rewrap_each(const struct lt_db_object *o, void *ctx)
 {
 	struct rewrap *r = ctx;
-	uint8_t w[LT_DB_WRAPPED_LEN];
+	uint8_t w[LT_WRAPPED_LEN];
 
 	fill(w, sizeof(w), 0x33);
 	if (r->nseen < 64)
