@@ -27,7 +27,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <libcryptsetup.h>
 #include <limits.h>
 #include <pthread.h>
@@ -42,6 +41,7 @@
 #include "common/fault.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
+#include "common/json.h"
 #include "common/name.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
@@ -167,18 +167,19 @@ static bool keyslot_active(struct crypt_device *cd, int keyslot)
 }
 
 /* The one keyslot a token names, -1 for none (left by a crash during officer removal). */
-static int token_keyslot(json_t *keyslots, const char *path, int token, enum lethe_err *rc)
+static int token_keyslot(const struct lt_json *keyslots, const char *path, int token,
+			 enum lethe_err *rc)
 {
 	const char *text;
 	char *end;
 	long v;
 
 	*rc = LETHE_OK;
-	if (!json_is_array(keyslots) || json_array_size(keyslots) > 1)
+	if (!lt_json_is_array(keyslots) || lt_json_size(keyslots) > 1)
 		goto bad;
-	if (json_array_size(keyslots) == 0)
+	if (lt_json_size(keyslots) == 0)
 		return -1;
-	text = json_string_value(json_array_get(keyslots, 0));
+	text = lt_json_string(lt_json_at(keyslots, 0));
 	if (!text || text[0] < '0' || text[0] > '9')
 		goto bad;
 	errno = 0;
@@ -193,15 +194,15 @@ bad:
 
 /* Check one lethe-slot token and add it to @p table. */
 static enum lethe_err table_add(struct slot_table *table, struct crypt_device *cd, const char *path,
-				int token, json_t *root)
+				int token, const struct lt_json *root)
 {
-	const char *name = json_string_value(json_object_get(root, "name"));
-	const char *role = json_string_value(json_object_get(root, "role"));
+	const char *name = lt_json_string(lt_json_get(root, "name"));
+	const char *role = lt_json_string(lt_json_get(root, "role"));
 	struct lt_slot_info *info;
 	enum lethe_err rc;
 	int keyslot;
 
-	keyslot = token_keyslot(json_object_get(root, "keyslots"), path, token, &rc);
+	keyslot = token_keyslot(lt_json_get(root, "keyslots"), path, token, &rc);
 	if (rc != LETHE_OK)
 		return rc;
 	if (keyslot < 0) {
@@ -273,7 +274,7 @@ static enum lethe_err table_read(struct crypt_device *cd, const char *path,
 		const char *type = NULL;
 		const char *json = NULL;
 		crypt_token_info status;
-		json_t *root;
+		struct lt_json *root;
 
 		status = crypt_token_status(cd, token, &type);
 		if (status == CRYPT_TOKEN_INVALID || status == CRYPT_TOKEN_INACTIVE || !type ||
@@ -281,11 +282,10 @@ static enum lethe_err table_read(struct crypt_device *cd, const char *path,
 			continue;
 		if (crypt_token_json_get(cd, token, &json) < 0 || !json)
 			return lt_err(LETHE_ERR_KEYSTORE, "%s: cannot read token %d", path, token);
-		root = json_loads(json, 0, NULL);
-		if (!root)
+		if (lt_json_parse(json, strlen(json), 0, &root) != LETHE_OK)
 			return lt_err(LETHE_ERR_KEYSTORE, "%s: token %d is not JSON", path, token);
 		rc = table_add(table, cd, path, token, root);
-		json_decref(root);
+		lt_json_free(root);
 	}
 	if (rc == LETHE_OK && table->service < 0)
 		rc = lt_err(LETHE_ERR_KEYSTORE, "%s is not a lethe keystore (no service keyslot)",
@@ -300,26 +300,25 @@ static enum lethe_err token_write(struct crypt_device *cd, const char *path, int
 				  const char *name, enum lt_slot_role role)
 {
 	char slot_text[16];
-	enum lethe_err rc = LETHE_OK;
+	struct lt_json_build b;
+	enum lethe_err rc;
 	char *json = NULL;
-	json_t *root;
+	size_t len;
 	int r;
 
 	(void) snprintf(slot_text, sizeof(slot_text), "%d", keyslot);
-	root = json_pack("{s:s, s:[s], s:s, s:s}", "type", TOKEN_TYPE, "keyslots", slot_text,
-			 "name", name, "role", role == LT_SLOT_SERVICE ? "service" : "officer");
-	if (root)
-		json = json_dumps(root, JSON_COMPACT);
-	if (!json) {
-		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
-		goto out;
-	}
+	lt_json_begin(&b);
+	lt_json_add_string(&b, "type", TOKEN_TYPE);
+	lt_json_array_open(&b, "keyslots");
+	lt_json_add_string(&b, NULL, slot_text);
+	lt_json_close(&b);
+	lt_json_add_string(&b, "name", name);
+	lt_json_add_string(&b, "role", role == LT_SLOT_SERVICE ? "service" : "officer");
+	if (lt_json_end(&b, LT_JSON_COMPACT, &json, &len) != LETHE_OK)
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
 	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
-	if (r < 0)
-		rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot name keyslot");
-out:
+	rc = r < 0 ? cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot name keyslot") : LETHE_OK;
 	free(json);
-	json_decref(root);
 	return rc;
 }
 
@@ -917,7 +916,7 @@ enum lethe_err lt_keystore_repair(const char *path, size_t *destroyed)
 
 /* The token holding the KEKs (-1 when none yet) and its parsed JSON (NULL when none). */
 static enum lethe_err keks_token_find(struct crypt_device *cd, const char *path, int *token_out,
-				      json_t **root_out)
+				      struct lt_json **root_out)
 {
 	int max = crypt_token_max(CRYPT_LUKS2);
 
@@ -935,9 +934,9 @@ static enum lethe_err keks_token_find(struct crypt_device *cd, const char *path,
 			continue;
 		if (crypt_token_json_get(cd, token, &json) < 0 || !json)
 			return lt_err(LETHE_ERR_KEYSTORE, "%s: cannot read token %d", path, token);
-		*root_out = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
-		if (!*root_out || !json_is_object(json_object_get(*root_out, "keks"))) {
-			json_decref(*root_out);
+		(void) lt_json_parse(json, strlen(json), LT_JSON_NO_DUPLICATES, root_out);
+		if (!lt_json_is_object(lt_json_get(*root_out, "keks"))) {
+			lt_json_free(*root_out);
 			*root_out = NULL;
 			return lt_err(LETHE_ERR_KEYSTORE, "%s: the KEK token is corrupt", path);
 		}
@@ -948,11 +947,12 @@ static enum lethe_err keks_token_find(struct crypt_device *cd, const char *path,
 }
 
 /* Parse one "version": "hex" member. */
-static bool kek_entry_parse(const char *key, json_t *value, struct lt_keystore_kek *out)
+static bool kek_entry_parse(const char *key, const struct lt_json *value,
+			    struct lt_keystore_kek *out)
 {
 	char *end = NULL;
 	unsigned long v;
-	const char *hex = json_string_value(value);
+	const char *hex = lt_json_string(value);
 
 	errno = 0;
 	v = strtoul(key, &end, 10);
@@ -963,51 +963,68 @@ static bool kek_entry_parse(const char *key, json_t *value, struct lt_keystore_k
 	return lt_unhex(hex, out->wrapped, LT_WRAPPED_LEN) == LETHE_OK;
 }
 
-/* Replace the token's "keks" with @p keks (the token is created when @p token < 0). */
-static enum lethe_err keks_token_write(struct crypt_device *cd, const char *path, int token,
-				       json_t *keks)
+/* The members of the KEK token's "keks" carried into its new version: all but one. */
+struct keks_copy {
+	struct lt_json_build *b;
+	const char *skip;
+};
+
+static int kek_copy(const char *key, const struct lt_json *value, void *ctx)
 {
-	json_t *root = json_pack("{s:s, s:[], s:O}", "type", KEKS_TOKEN_TYPE, "keyslots", "keks",
-				 keks);
-	char *json = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	enum lethe_err rc = LETHE_OK;
+	struct keks_copy *k = ctx;
+
+	if (strcmp(key, k->skip) != 0)
+		lt_json_add_value(k->b, key, value);
+	return 0;
+}
+
+/*
+ * Write the KEK token (created when @p token < 0): its "keks" are those of @p keks (NULL: none
+ * yet) with member @p key set to @p hex, or removed when @p hex is NULL.
+ */
+static enum lethe_err keks_token_write(struct crypt_device *cd, const char *path, int token,
+				       const struct lt_json *keks, const char *key, const char *hex)
+{
+	struct lt_json_build b;
+	struct keks_copy copy = {&b, key};
+	enum lethe_err rc;
+	char *json = NULL;
+	size_t len;
 	int r;
 
-	if (!json) {
-		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
-		goto out;
-	}
+	lt_json_begin(&b);
+	lt_json_add_string(&b, "type", KEKS_TOKEN_TYPE);
+	lt_json_array_open(&b, "keyslots");
+	lt_json_close(&b);
+	lt_json_object_open(&b, "keks");
+	(void) lt_json_each(keks, kek_copy, &copy);
+	if (hex)
+		lt_json_add_string(&b, key, hex);
+	lt_json_close(&b);
+	if (lt_json_end(&b, LT_JSON_SORTED, &json, &len) != LETHE_OK)
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
 	r = crypt_token_json_set(cd, token < 0 ? CRYPT_ANY_TOKEN : token, json);
-	if (r < 0)
-		rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot write the KEK token");
+	rc = r < 0 ? cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot write the KEK token") : LETHE_OK;
 	if (rc == LETHE_OK)
 		rc = header_file_sync(path);
-out:
 	free(json);
-	json_decref(root);
 	return rc;
 }
 
-/* Open, lock and read the KEK token: the common start of put and remove. */
+/* Open, lock and read the KEK token (*root NULL when there is none yet): the common start of
+ * put and remove. */
 static enum lethe_err keks_begin(const char *path, int *lock_fd, struct crypt_device **cd,
-				 int *token, json_t **keks)
+				 int *token, struct lt_json **root)
 {
-	json_t *root = NULL;
 	enum lethe_err rc;
 
-	*keks = NULL;
+	*root = NULL;
 	rc = keystore_lock(path, lock_fd);
 	if (rc == LETHE_OK)
 		rc = keystore_open(path, cd);
 	if (rc == LETHE_OK)
-		rc = keks_token_find(*cd, path, token, &root);
-	if (rc != LETHE_OK)
-		return rc;
-	*keks = root ? json_incref(json_object_get(root, "keks")) : json_object();
-	json_decref(root);
-	if (!*keks)
-		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
-	return LETHE_OK;
+		rc = keks_token_find(*cd, path, token, root);
+	return rc;
 }
 
 enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
@@ -1015,29 +1032,27 @@ enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
 {
 	struct crypt_device *cd = NULL;
 	char key[16], hex[2 * LT_WRAPPED_LEN + 1];
-	json_t *keks = NULL;
+	struct lt_json *root = NULL;
+	const struct lt_json *keks;
 	enum lethe_err rc;
 	int lock_fd = -1, token = -1;
 
 	if (version == 0)
 		return lt_err(LETHE_ERR_INVALID, "KEK version 0 does not exist");
-	rc = keks_begin(path, &lock_fd, &cd, &token, &keks);
+	rc = keks_begin(path, &lock_fd, &cd, &token, &root);
 	if (rc != LETHE_OK)
 		goto out;
+	keks = lt_json_get(root, "keks");
 	(void) snprintf(key, sizeof(key), "%u", version);
-	if (!json_object_get(keks, key) && json_object_size(keks) >= LT_KEYSTORE_KEKS_MAX) {
+	if (!lt_json_get(keks, key) && lt_json_size(keks) >= LT_KEYSTORE_KEKS_MAX) {
 		rc = lt_err(LETHE_ERR_KEK_IN_USE, "%d KEK versions are active already: rewrap "
 			    "and retire old versions first", LT_KEYSTORE_KEKS_MAX);
 		goto out;
 	}
 	lt_hex(wrapped, LT_WRAPPED_LEN, hex);
-	if (json_object_set_new(keks, key, json_string(hex)) != 0) {
-		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	rc = keks_token_write(cd, path, token, keks);
+	rc = keks_token_write(cd, path, token, keks, key, hex);
 out:
-	json_decref(keks);
+	lt_json_free(root);
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
 	return rc;
@@ -1047,23 +1062,49 @@ enum lethe_err lt_keystore_kek_remove(const char *path, uint32_t version)
 {
 	struct crypt_device *cd = NULL;
 	char key[16];
-	json_t *keks = NULL;
+	struct lt_json *root = NULL;
+	const struct lt_json *keks;
 	enum lethe_err rc;
 	int lock_fd = -1, token = -1;
 
-	rc = keks_begin(path, &lock_fd, &cd, &token, &keks);
+	rc = keks_begin(path, &lock_fd, &cd, &token, &root);
 	if (rc != LETHE_OK)
 		goto out;
+	keks = lt_json_get(root, "keks");
 	(void) snprintf(key, sizeof(key), "%u", version);
-	if (token < 0 || !json_object_get(keks, key))
+	if (token < 0 || !lt_json_get(keks, key))
 		goto out;
-	json_object_del(keks, key);
-	rc = keks_token_write(cd, path, token, keks);
+	rc = keks_token_write(cd, path, token, keks, key, NULL);
 out:
-	json_decref(keks);
+	lt_json_free(root);
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
 	return rc;
+}
+
+/* The KEK token's members being read into an array of at most @p max. */
+struct keks_read {
+	const char *path;
+	struct lt_keystore_kek *keks;
+	size_t max, n;
+	enum lethe_err rc;
+};
+
+static int kek_read(const char *key, const struct lt_json *value, void *ctx)
+{
+	struct keks_read *r = ctx;
+
+	if (r->n == r->max) {
+		r->rc = lt_err(LETHE_ERR_KEYSTORE, "%s: more KEK versions than expected", r->path);
+		return 1;
+	}
+	if (!kek_entry_parse(key, value, &r->keks[r->n])) {
+		r->rc = lt_err(LETHE_ERR_KEYSTORE, "%s: KEK token entry \"%.16s\" is corrupt",
+			       r->path, key);
+		return 1;
+	}
+	r->n++;
+	return 0;
 }
 
 static int kek_cmp(const void *a, const void *b)
@@ -1077,10 +1118,9 @@ enum lethe_err lt_keystore_keks(const char *path, struct lt_keystore_kek *keks, 
 				size_t *count)
 {
 	struct crypt_device *cd = NULL;
-	json_t *root = NULL, *value;
-	const char *key;
+	struct lt_json *root = NULL;
+	struct keks_read r = {path, keks, max, 0, LETHE_OK};
 	enum lethe_err rc;
-	size_t n = 0;
 	int token = -1;
 
 	*count = 0;
@@ -1089,23 +1129,14 @@ enum lethe_err lt_keystore_keks(const char *path, struct lt_keystore_kek *keks, 
 		rc = keks_token_find(cd, path, &token, &root);
 	if (rc != LETHE_OK || !root)
 		goto out;
-	json_object_foreach(json_object_get(root, "keks"), key, value)
-	{
-		if (n == max) {
-			rc = lt_err(LETHE_ERR_KEYSTORE, "%s: more KEK versions than expected", path);
-			goto out;
-		}
-		if (!kek_entry_parse(key, value, &keks[n])) {
-			rc = lt_err(LETHE_ERR_KEYSTORE, "%s: KEK token entry \"%.16s\" is corrupt",
-				    path, key);
-			goto out;
-		}
-		n++;
+	if (lt_json_each(lt_json_get(root, "keks"), kek_read, &r) != 0) {
+		rc = r.rc;
+		goto out;
 	}
-	qsort(keks, n, sizeof(*keks), kek_cmp);
-	*count = n;
+	qsort(keks, r.n, sizeof(*keks), kek_cmp);
+	*count = r.n;
 out:
-	json_decref(root);
+	lt_json_free(root);
 	crypt_free(cd);
 	return rc;
 }

@@ -8,7 +8,6 @@
  * recompute it; signed checkpoints make dropping the newest records detectable.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "crypt/prim.h"
@@ -541,28 +541,33 @@ static int export_one(const struct lt_db_audit *rec, void *vctx)
 {
 	struct export_ctx *x = vctx;
 	char when[40], mac[65];
-	json_t *o;
+	struct lt_json_build b;
 	char *line;
+	size_t len;
 
 	lt_time_format_us(rec->time_us, when, sizeof(when));
 	lt_hex(rec->mac, 32, mac);
-	o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		      "seq", (json_int_t)rec->seq, "time", when, "uid", (json_int_t)rec->uid,
-		      "user", rec->user, "keyslot", rec->keyslot, "pid", (int)rec->pid, "host",
-		      rec->host, "action", rec->action, "object", rec->object, "group",
-		      rec->group, "outcome", rec->outcome, "error", rec->error, "mac", mac);
-	if (!o) {
+	lt_json_begin(&b);
+	lt_json_add_int(&b, "seq", (int64_t) rec->seq);
+	lt_json_add_string(&b, "time", when);
+	lt_json_add_int(&b, "uid", rec->uid);
+	lt_json_add_string(&b, "user", rec->user);
+	lt_json_add_string(&b, "keyslot", rec->keyslot);
+	lt_json_add_int(&b, "pid", (int) rec->pid);
+	lt_json_add_string(&b, "host", rec->host);
+	lt_json_add_string(&b, "action", rec->action);
+	lt_json_add_string(&b, "object", rec->object);
+	lt_json_add_string(&b, "group", rec->group);
+	lt_json_add_string(&b, "outcome", rec->outcome);
+	lt_json_add_string(&b, "error", rec->error);
+	lt_json_add_string(&b, "mac", mac);
+	x->rc = lt_json_end(&b, LT_JSON_COMPACT, &line, &len);
+	if (x->rc == LETHE_ERR_INVALID)
 		x->rc = lt_err(LETHE_ERR_INTERNAL, "audit record %llu is not valid UTF-8",
 			       (unsigned long long)rec->seq);
+	if (x->rc != LETHE_OK)
 		return 1;
-	}
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!line) {
-		x->rc = LETHE_ERR_NOMEM;
-		return 1;
-	}
-	x->rc = lt_write_all(x->fd, line, strlen(line));
+	x->rc = lt_write_all(x->fd, line, len);
 	if (x->rc == LETHE_OK)
 		x->rc = lt_write_all(x->fd, "\n", 1);
 	free(line);
@@ -621,8 +626,9 @@ LETHE_API enum lethe_err lethe_audit_checkpoint(struct lethe_store *st, const ch
 	struct lt_db_checkpoint cp;
 	struct lt_audit_event ev = { .action = "audit.checkpoint" };
 	char mac_hex[65], when[32];
+	struct lt_json_build b;
 	char *json = NULL;
-	json_t *o = NULL;
+	size_t json_len;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -647,16 +653,18 @@ LETHE_API enum lethe_err lethe_audit_checkpoint(struct lethe_store *st, const ch
 	cp.time = lt_now();
 	lt_hex(cp.audit_mac, 32, mac_hex);
 	lt_time_format(cp.time, when, sizeof(when));
-	o = json_pack("{s:s, s:i, s:s, s:I, s:s, s:s}", "type", "lethe-audit-checkpoint",
-		      "version", 1, "store_id", st->store_id, "audit_seq",
-		      (json_int_t)cp.audit_seq, "audit_mac", mac_hex, "time", when);
-	json = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (!json) {
-		rc = LETHE_ERR_NOMEM;
+	lt_json_begin(&b);
+	lt_json_add_string(&b, "type", "lethe-audit-checkpoint");
+	lt_json_add_int(&b, "version", 1);
+	lt_json_add_string(&b, "store_id", st->store_id);
+	lt_json_add_int(&b, "audit_seq", (int64_t) cp.audit_seq);
+	lt_json_add_string(&b, "audit_mac", mac_hex);
+	lt_json_add_string(&b, "time", when);
+	rc = lt_json_end(&b, LT_JSON_COMPACT, &json, &json_len);
+	if (rc != LETHE_OK)
 		goto out;
-	}
 	cp.json = (const uint8_t *)json;
-	cp.json_len = strlen(json);
+	cp.json_len = json_len;
 	rc = lt_ed25519_sign(st->keys->evidence_seed, cp.json, cp.json_len, cp.sig);
 	if (rc == LETHE_OK)
 		rc = lt_db_checkpoint_insert(st->db, &cp);
@@ -669,7 +677,6 @@ LETHE_API enum lethe_err lethe_audit_checkpoint(struct lethe_store *st, const ch
 out:
 	if (st->in_tx)
 		lt_tx_rollback(st);
-	json_decref(o);
 	free(json);
 	return rc;
 }

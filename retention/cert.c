@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "common/err.h"
 #include "common/hex.h"
+#include "common/json.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "common/uuid.h"
@@ -153,92 +152,89 @@ static void cert_text_fill(const struct lt_cert_fields *f, struct cert_text *t)
 }
 
 /* The layout of a version 1 certificate, in order; cert.h shows it as JSON. */
-static json_t *cert_pack(const struct lt_cert_fields *f, const struct cert_text *t,
-			 json_error_t *jerr)
+static void cert_pack(struct lt_json_build *b, const struct lt_cert_fields *f,
+		      const struct cert_text *t)
 {
-	/* One line per object of the layout. */
-	/* clang-format off */
-	return json_pack_ex(jerr, 0,
-		"{s:s, s:i, s:s, s:I, s:s,"
-		" s:{s:s, s:s, s:s, s:I, s:s, s:s, s:s},"
-		" s:{s:s, s:s, s:I, s:b},"
-		" s:{s:s, s:s?, s:b},"
-		" s:s,"
-		" s:{s:s, s:s, s:{s:s, s:I}, s:s},"
-		" s:{s:I, s:s, s:s},"
-		" s:s, s:{s:s, s:s}, s:s, s:s}",
-		"type", LT_CERT_TYPE, "version", LT_CERT_VERSION,
-		"certificate_id", f->certificate_id, "seq", (json_int_t)f->seq,
-		"store_id", f->store_id,
-		"object",
-		"id", f->object_id, "group", f->group, "name_sha256", t->name_sha256,
-		"size", (json_int_t)f->size, "ciphertext_sha256", t->ciphertext_sha256,
-		"created_at", t->created_at, "retain_until", t->retain_until,
-		"policy",
-		"group", f->group, "retention", t->retention,
-		"retention_seconds", (json_int_t)f->policy_retention, "lock", (int)f->policy_lock,
-		"reason",
-		"code", f->reason, "text", f->reason_text, "forced", (int)f->forced,
-		"hold_check", LT_CERT_HOLD_CHECK,
-		"sanitization",
-		"method", LT_CERT_METHOD, "standard", LT_CERT_STANDARD,
-		"destroyed", "dek_id", f->dek_id, "kek_version", (json_int_t)f->kek_version,
-		"verification", LT_CERT_VERIFICATION,
-		"actor",
-		"uid", (json_int_t)f->actor_uid, "user", f->actor_user,
-		"keyslot", f->actor_keyslot,
-		"host", f->host,
-		"tool", "name", "lethe", "version", f->tool_version,
-		"shredded_at", t->shredded_at,
-		"prev_sha256", t->prev_sha256);
-	/* clang-format on */
-}
-
-/* Serialise @p root as the signed bytes: the compact JSON text and one "\n". */
-static enum lethe_err dump_line(const json_t *root, char **out, size_t *out_len)
-{
-	size_t need = json_dumpb(root, NULL, 0, LT_CERT_DUMP_FLAGS);
-	char *buf;
-
-	if (need == 0 || need >= LT_CERT_JSON_MAX)
-		return lt_err(LETHE_ERR_INTERNAL, "certificate: cannot serialise (%zu bytes)",
-			      need);
-	buf = malloc(need + 1);
-	if (buf == NULL)
-		return lt_err(LETHE_ERR_NOMEM, "certificate: out of memory");
-	if (json_dumpb(root, buf, need, LT_CERT_DUMP_FLAGS) != need) {
-		free(buf);
-		return lt_err(LETHE_ERR_INTERNAL, "certificate: serialisation changed size");
-	}
-	buf[need] = '\n';
-	*out = buf;
-	*out_len = need + 1;
-	return LETHE_OK;
+	lt_json_add_string(b, "type", LT_CERT_TYPE);
+	lt_json_add_int(b, "version", LT_CERT_VERSION);
+	lt_json_add_string(b, "certificate_id", f->certificate_id);
+	lt_json_add_int(b, "seq", (int64_t) f->seq);
+	lt_json_add_string(b, "store_id", f->store_id);
+	lt_json_object_open(b, "object");
+	lt_json_add_string(b, "id", f->object_id);
+	lt_json_add_string(b, "group", f->group);
+	lt_json_add_string(b, "name_sha256", t->name_sha256);
+	lt_json_add_int(b, "size", (int64_t) f->size);
+	lt_json_add_string(b, "ciphertext_sha256", t->ciphertext_sha256);
+	lt_json_add_string(b, "created_at", t->created_at);
+	lt_json_add_string(b, "retain_until", t->retain_until);
+	lt_json_close(b);
+	lt_json_object_open(b, "policy");
+	lt_json_add_string(b, "group", f->group);
+	lt_json_add_string(b, "retention", t->retention);
+	lt_json_add_int(b, "retention_seconds", f->policy_retention);
+	lt_json_add_bool(b, "lock", f->policy_lock);
+	lt_json_close(b);
+	lt_json_object_open(b, "reason");
+	lt_json_add_string(b, "code", f->reason);
+	lt_json_add_string(b, "text", f->reason_text); /* NULL for sweeps: null */
+	lt_json_add_bool(b, "forced", f->forced);
+	lt_json_close(b);
+	lt_json_add_string(b, "hold_check", LT_CERT_HOLD_CHECK);
+	lt_json_object_open(b, "sanitization");
+	lt_json_add_string(b, "method", LT_CERT_METHOD);
+	lt_json_add_string(b, "standard", LT_CERT_STANDARD);
+	lt_json_object_open(b, "destroyed");
+	lt_json_add_string(b, "dek_id", f->dek_id);
+	lt_json_add_int(b, "kek_version", f->kek_version);
+	lt_json_close(b);
+	lt_json_add_string(b, "verification", LT_CERT_VERIFICATION);
+	lt_json_close(b);
+	lt_json_object_open(b, "actor");
+	lt_json_add_int(b, "uid", f->actor_uid);
+	lt_json_add_string(b, "user", f->actor_user);
+	lt_json_add_string(b, "keyslot", f->actor_keyslot);
+	lt_json_close(b);
+	lt_json_add_string(b, "host", f->host);
+	lt_json_object_open(b, "tool");
+	lt_json_add_string(b, "name", "lethe");
+	lt_json_add_string(b, "version", f->tool_version);
+	lt_json_close(b);
+	lt_json_add_string(b, "shredded_at", t->shredded_at);
+	lt_json_add_string(b, "prev_sha256", t->prev_sha256);
 }
 
 enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t *len)
 {
 	struct cert_text text;
-	json_error_t jerr;
-	json_t *root = NULL;
+	struct lt_json_build b;
+	char *bytes = NULL;
+	size_t n = 0;
 	enum lethe_err rc;
 
 	*json = NULL;
 	*len = 0;
 	rc = check_fields(f);
 	if (rc != LETHE_OK)
-		goto out;
+		return rc;
 	cert_text_fill(f, &text);
-	root = cert_pack(f, &text, &jerr);
-	if (root == NULL) {
+	lt_json_begin(&b);
+	cert_pack(&b, f, &text);
+	rc = lt_json_end(&b, LT_CERT_JSON_FORM, &bytes, &n);
+	if (rc != LETHE_OK) {
 		/* Every input was validated above: only memory can run out here. */
-		rc = lt_err(LETHE_ERR_NOMEM, "certificate: %s", jerr.text);
-		goto out;
+		lt_err_prefix("certificate");
+		return rc;
 	}
-	rc = dump_line(root, json, len);
-out:
-	json_decref(root);
-	return rc;
+	if (n >= LT_CERT_JSON_MAX) {
+		free(bytes);
+		return lt_err(LETHE_ERR_INTERNAL, "certificate: cannot serialise (%zu bytes)", n);
+	}
+	/* The signed bytes: the compact JSON text and one "\n" (in place of the NUL). */
+	bytes[n] = '\n';
+	*json = bytes;
+	*len = n + 1;
+	return LETHE_OK;
 }
 
 enum lethe_err lt_cert_sign(const uint8_t seed[LT_ED25519_PRIV_LEN], const void *json, size_t len,

@@ -1,7 +1,7 @@
 /* cert.h - disposal certificates (NIST SP 800-88 style) and their verification.
  *
- * A certificate is a JSON object (jansson, keys in a fixed order, compact, ASCII) whose exact
- * bytes are signed with the store's Ed25519 evidence key; each names the SHA-256 of the
+ * A certificate is a JSON object (common/json.h: keys in a fixed order, compact, ASCII) whose
+ * exact bytes are signed with the store's Ed25519 evidence key; each names the SHA-256 of the
  * previous certificate's bytes, so the certificates form a chain an auditor checks with
  * `openssl pkeyutl -verify` and `sha256sum` alone.
  *

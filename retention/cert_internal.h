@@ -8,8 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
+#include "common/json.h"
 #include "crypt/prim.h"
 #include "retention/cert.h"
 
@@ -17,10 +16,9 @@
  * Compact (no insignificant white space) and ASCII-only: non-ASCII and control characters in
  * free text are \u-escaped, so the signed bytes never depend on a terminal's or a tool's idea
  * of an encoding, cannot carry terminal escape sequences, and grep/sed read them the same in
- * every locale. Keys keep the order they are inserted in (jansson has done so since 2.8; the
- * flag says so explicitly).
+ * every locale. Keys keep the order they are added in.
  */
-#define LT_CERT_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER)
+#define LT_CERT_JSON_FORM LT_JSON_ASCII
 
 /* Largest integer every JSON parser reads exactly (I-JSON, RFC 7493: 2^53 - 1). */
 #define LT_CERT_UINT_MAX ((UINT64_C(1) << 53) - 1)

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "common/err.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
@@ -147,27 +145,28 @@ static const char *kind_expectation(const struct field_rule *rule)
 	return "?";
 }
 
-static bool value_matches(const struct field_rule *rule, const json_t *v)
+static bool value_matches(const struct field_rule *rule, const struct lt_json *v)
 {
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+	const char *s = lt_json_string(v);
+	int64_t i = -1;
 	int64_t seconds;
 
+	(void) lt_json_int(v, &i);
 	switch (rule->kind) {
 	case F_OBJECT:
-		return json_is_object(v);
+		return lt_json_is_object(v);
 	case F_CONST:
 		return s != NULL && strcmp(s, rule->constant) == 0;
 	case F_TEXT:
 		return s != NULL;
 	case F_TEXT_OR_NULL:
-		return s != NULL || json_is_null(v);
+		return s != NULL || lt_json_is_null(v);
 	case F_VERSION:
 		return i == LT_CERT_VERSION;
 	case F_UINT:
 		return i >= 0 && (uint64_t)i <= LT_CERT_UINT_MAX;
 	case F_BOOL:
-		return json_is_boolean(v);
+		return lt_json_is_bool(v);
 	case F_UUID:
 		return s != NULL && lt_uuid_valid(s);
 	case F_GROUP:
@@ -187,10 +186,10 @@ static bool value_matches(const struct field_rule *rule, const json_t *v)
  * The value at dotted @p path, or NULL. *parent_ok is false when a level above it is missing
  * or not an object: that was reported already, so the field is not reported again.
  */
-static json_t *lookup(json_t *root, const char *path, bool *parent_ok)
+static const struct lt_json *lookup(const struct lt_json *root, const char *path, bool *parent_ok)
 {
 	char part[64];
-	json_t *node = root;
+	const struct lt_json *node = root;
 
 	*parent_ok = true;
 	for (;;) {
@@ -201,10 +200,10 @@ static json_t *lookup(json_t *root, const char *path, bool *parent_ok)
 			return NULL;
 		memcpy(part, path, n);
 		part[n] = '\0';
-		node = json_object_get(node, part);
+		node = lt_json_get(node, part);
 		if (dot == NULL)
 			return node;
-		if (!json_is_object(node)) {
+		if (!lt_json_is_object(node)) {
 			*parent_ok = false;
 			return NULL;
 		}
@@ -288,13 +287,13 @@ struct cert_view {
 };
 
 /* Report every field that is missing or of the wrong kind; true if all are right. */
-static bool check_rules(struct lt_cert_chain *c, const char *where, json_t *root)
+static bool check_rules(struct lt_cert_chain *c, const char *where, const struct lt_json *root)
 {
 	bool all_ok = true;
 
 	for (size_t r = 0; r < N_RULES; r++) {
 		bool parent_ok;
-		json_t *v = lookup(root, cert_rules[r].path, &parent_ok);
+		const struct lt_json *v = lookup(root, cert_rules[r].path, &parent_ok);
 
 		if (!parent_ok)
 			continue;
@@ -310,62 +309,74 @@ static bool check_rules(struct lt_cert_chain *c, const char *where, json_t *root
 	return all_ok;
 }
 
+/* The members of one object being checked against the rules (@p prefix: its path). */
+struct keys_walk {
+	struct lt_cert_chain *c;
+	const char *where;
+	const char *prefix;
+	long last;
+	bool ok;
+};
+
+static int check_key(const char *key, const struct lt_json *value, void *ctx)
+{
+	struct keys_walk *w = ctx;
+	long r = child_rule(w->prefix, key);
+
+	(void) value;
+	if (r < 0) {
+		lt_cert_report(w->c, w->where, "unexpected field %s%s%s", w->prefix,
+			       *w->prefix ? "." : "", key);
+		w->ok = false;
+	} else if (r < w->last) {
+		lt_cert_report(w->c, w->where, "field %s is out of order", cert_rules[r].path);
+		w->ok = false;
+	} else {
+		w->last = r;
+	}
+	return 0;
+}
+
 /* Report fields the format does not have, or out of order, in one object (@p prefix). */
-static bool check_keys_at(struct lt_cert_chain *c, const char *where, json_t *obj,
+static bool check_keys_at(struct lt_cert_chain *c, const char *where, const struct lt_json *obj,
 			  const char *prefix)
 {
-	const char *key;
-	json_t *value;
-	long last = -1;
-	bool ok = true;
+	struct keys_walk w = {c, where, prefix, -1, true};
 
-	json_object_foreach (obj, key, value) {
-		long r = child_rule(prefix, key);
-
-		if (r < 0) {
-			lt_cert_report(c, where, "unexpected field %s%s%s", prefix,
-				       *prefix ? "." : "", key);
-			ok = false;
-		} else if (r < last) {
-			lt_cert_report(c, where, "field %s is out of order", cert_rules[r].path);
-			ok = false;
-		} else {
-			last = r;
-		}
-	}
-	return ok;
+	(void) lt_json_each(obj, check_key, &w);
+	return w.ok;
 }
 
 /* The exact set and order of fields: the verifier accepts only what lt_cert_build writes. */
-static bool check_keys(struct lt_cert_chain *c, const char *where, json_t *root)
+static bool check_keys(struct lt_cert_chain *c, const char *where, const struct lt_json *root)
 {
 	bool ok = check_keys_at(c, where, root, "");
 
 	for (size_t r = 0; r < N_RULES; r++) {
 		bool parent_ok;
-		json_t *obj;
+		const struct lt_json *obj;
 
 		if (cert_rules[r].kind != F_OBJECT)
 			continue;
 		obj = lookup(root, cert_rules[r].path, &parent_ok);
-		if (json_is_object(obj))
+		if (lt_json_is_object(obj))
 			ok = check_keys_at(c, where, obj, cert_rules[r].path) && ok;
 	}
 	return ok;
 }
 
-static const char *get_text(json_t *root, const char *path)
+static const char *get_text(const struct lt_json *root, const char *path)
 {
 	bool parent_ok;
 
-	return json_string_value(lookup(root, path, &parent_ok));
+	return lt_json_string(lookup(root, path, &parent_ok));
 }
 
-static bool get_bool(json_t *root, const char *path)
+static bool get_bool(const struct lt_json *root, const char *path)
 {
 	bool parent_ok;
 
-	return json_is_true(lookup(root, path, &parent_ok));
+	return lt_json_is_true(lookup(root, path, &parent_ok));
 }
 
 /*
@@ -373,7 +384,7 @@ static bool get_bool(json_t *root, const char *path)
  * when every field passed check_rules(). These are policy facts the evidence demonstrates: a
  * signed certificate that contradicts the retention rules is reported, not believed.
  */
-static void check_semantics(struct lt_cert_chain *c, const char *where, json_t *root)
+static void check_semantics(struct lt_cert_chain *c, const char *where, const struct lt_json *root)
 {
 	const char *code = get_text(root, "reason.code");
 	const char *text = get_text(root, "reason.text");
@@ -397,10 +408,10 @@ static void check_semantics(struct lt_cert_chain *c, const char *where, json_t *
 		lt_cert_report(c, where, "shredded before retain_until without an officer's force");
 }
 
-static void copy_if_valid(json_t *root, const char *key, bool (*valid)(const char *), char *out,
-			  size_t out_size, bool *has)
+static void copy_if_valid(const struct lt_json *root, const char *key, bool (*valid)(const char *),
+			  char *out, size_t out_size, bool *has)
 {
-	const char *s = json_string_value(json_object_get(root, key));
+	const char *s = lt_json_string(lt_json_get(root, key));
 
 	*has = s != NULL && valid(s) && strlen(s) < out_size;
 	if (*has)
@@ -408,14 +419,14 @@ static void copy_if_valid(json_t *root, const char *key, bool (*valid)(const cha
 }
 
 /* Pull out what links the certificate into the chain, as far as it is well-formed. */
-static void view_extract(json_t *root, struct cert_view *v)
+static void view_extract(const struct lt_json *root, struct cert_view *v)
 {
-	json_t *seq = json_object_get(root, "seq");
+	int64_t seq = -1;
 
-	v->has_seq = json_is_integer(seq) && json_integer_value(seq) >= 0 &&
-		     (uint64_t)json_integer_value(seq) <= LT_CERT_UINT_MAX;
+	v->has_seq = lt_json_int(lt_json_get(root, "seq"), &seq) && seq >= 0 &&
+		     (uint64_t) seq <= LT_CERT_UINT_MAX;
 	if (v->has_seq)
-		v->seq = (uint64_t)json_integer_value(seq);
+		v->seq = (uint64_t) seq;
 	copy_if_valid(root, "certificate_id", lt_uuid_valid, v->certificate_id,
 		      sizeof(v->certificate_id), &v->has_id);
 	copy_if_valid(root, "store_id", lt_uuid_valid, v->store_id, sizeof(v->store_id),
@@ -428,24 +439,15 @@ static void view_extract(json_t *root, struct cert_view *v)
  * The signed bytes must be exactly what lt_cert_build would write for the parsed value, so
  * that a text tool (the auditor's sed) and a JSON parser can never read different values.
  */
-static enum lethe_err check_canonical(struct lt_cert_chain *c, const char *where, json_t *root,
-				      const uint8_t *json, size_t len)
+static enum lethe_err check_canonical(struct lt_cert_chain *c, const char *where,
+				      const struct lt_json *root, const uint8_t *json, size_t len)
 {
-	size_t need = json_dumpb(root, NULL, 0, LT_CERT_DUMP_FLAGS);
 	char *again;
+	size_t need;
 
-	if (need == 0)
+	if (lt_json_dump(root, LT_CERT_JSON_FORM, &again, &need) != LETHE_OK)
 		return lt_err(LETHE_ERR_NOMEM, "certificate: out of memory");
-	if (need + 1 != len || json[len - 1] != '\n') {
-		lt_cert_report(c, where,
-			       "not in canonical form (compact JSON and one final newline)");
-		return LETHE_OK;
-	}
-	again = malloc(need);
-	if (again == NULL)
-		return lt_err(LETHE_ERR_NOMEM, "certificate: out of memory");
-	if (json_dumpb(root, again, need, LT_CERT_DUMP_FLAGS) != need ||
-	    memcmp(again, json, need) != 0)
+	if (need + 1 != len || json[len - 1] != '\n' || memcmp(again, json, need) != 0)
 		lt_cert_report(c, where,
 			       "not in canonical form (compact JSON and one final newline)");
 	free(again);
@@ -456,8 +458,7 @@ static enum lethe_err check_canonical(struct lt_cert_chain *c, const char *where
 static enum lethe_err check_content(struct lt_cert_chain *c, const char *where, const uint8_t *json,
 				    size_t len, struct cert_view *v)
 {
-	json_error_t jerr;
-	json_t *root;
+	struct lt_json *root;
 	enum lethe_err rc;
 	bool fields_ok;
 
@@ -467,12 +468,12 @@ static enum lethe_err check_content(struct lt_cert_chain *c, const char *where, 
 		return LETHE_OK;
 	}
 	/* Duplicate keys would let two readers see two different certificates. */
-	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		lt_cert_report(c, where, "not valid JSON: %s (byte %d)", jerr.text, jerr.position);
+	if (lt_json_parse(json, len, LT_JSON_NO_DUPLICATES, &root) != LETHE_OK) {
+		lt_cert_report(c, where, "not valid JSON: %s", lt_err_detail());
+		lt_err_clear(); /* reported: not left as a detail */
 		return LETHE_OK;
 	}
-	if (!json_is_object(root)) {
+	if (!lt_json_is_object(root)) {
 		lt_cert_report(c, where, "not a JSON object");
 		rc = LETHE_OK;
 		goto out;
@@ -486,7 +487,7 @@ static enum lethe_err check_content(struct lt_cert_chain *c, const char *where, 
 		check_semantics(c, where, root);
 	view_extract(root, v);
 out:
-	json_decref(root);
+	lt_json_free(root);
 	return rc;
 }
 
