@@ -371,34 +371,6 @@ out:
 	return rc;
 }
 
-/* Sign with a key whose public half is already known (@p pkey NULL: a failed key setup). */
-static enum lethe_err ed25519_sign_pkey(EVP_PKEY *pkey, const void *msg, size_t len,
-					uint8_t sig[LT_ED25519_SIG_LEN])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	size_t sig_len = LT_ED25519_SIG_LEN;
-	enum lethe_err rc = LETHE_OK;
-
-	/* Ed25519 is one-shot: no digest, the whole message at once. */
-	if (!pkey || !md || EVP_DigestSignInit(md, NULL, NULL, NULL, pkey) != 1 ||
-	    EVP_DigestSign(md, sig, &sig_len, msg, len) != 1 || sig_len != LT_ED25519_SIG_LEN)
-		rc = lt_crypto_fail("Ed25519 sign");
-	EVP_MD_CTX_free(md);
-	return rc;
-}
-
-enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg, size_t len,
-			       uint8_t sig[LT_ED25519_SIG_LEN])
-{
-	EVP_PKEY *pkey;
-	enum lethe_err rc;
-
-	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, LT_ED25519_PRIV_LEN);
-	rc = ed25519_sign_pkey(pkey, msg, len, sig);
-	EVP_PKEY_free(pkey);
-	return rc;
-}
-
 struct lt_ed25519_key {
 	EVP_PKEY *pkey;
 };
@@ -424,7 +396,16 @@ enum lethe_err lt_ed25519_key_new(const uint8_t priv[LT_ED25519_PRIV_LEN],
 enum lethe_err lt_ed25519_key_sign(struct lt_ed25519_key *key, const void *msg, size_t len,
 				   uint8_t sig[LT_ED25519_SIG_LEN])
 {
-	return ed25519_sign_pkey(key ? key->pkey : NULL, msg, len, sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t sig_len = LT_ED25519_SIG_LEN;
+	enum lethe_err rc = LETHE_OK;
+
+	/* Ed25519 is one-shot: no digest, the whole message at once. */
+	if (!key || !md || EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) != 1 ||
+	    EVP_DigestSign(md, sig, &sig_len, msg, len) != 1 || sig_len != LT_ED25519_SIG_LEN)
+		rc = lt_crypto_fail("Ed25519 sign");
+	EVP_MD_CTX_free(md);
+	return rc;
 }
 
 void lt_ed25519_key_free(struct lt_ed25519_key *key)

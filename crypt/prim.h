@@ -62,12 +62,11 @@ int lt_memeq(const void *a, const void *b, size_t len);
 /* Ed25519 (evidence signing). priv is the 32-byte seed. */
 enum lethe_err lt_ed25519_keygen(uint8_t priv[LT_ED25519_PRIV_LEN],
 				 uint8_t pub[LT_ED25519_PUB_LEN]);
-enum lethe_err lt_ed25519_sign(const uint8_t priv[LT_ED25519_PRIV_LEN], const void *msg,
-			       size_t len, uint8_t sig[LT_ED25519_SIG_LEN]);
 /*
- * An Ed25519 private key kept ready to sign many messages: lt_ed25519_sign() derives the
- * public half from the seed on every call (a scalar multiplication, as costly as the signature
- * itself), a sweep signs one certificate per object. The key lives in OpenSSL's memory until
+ * The one way lethe signs: an Ed25519 private key set up from its seed once and kept ready
+ * to sign many messages (certificates, chain.txt, audit checkpoints). Setting it up derives
+ * the public half (a scalar multiplication, as costly as a signature), which a sweep signing
+ * one certificate per object must not repeat. The key lives in OpenSSL's memory until
  * lt_ed25519_key_free(), which wipes it.
  */
 struct lt_ed25519_key;

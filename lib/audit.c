@@ -665,7 +665,7 @@ LETHE_API enum lethe_err lethe_audit_checkpoint(struct lethe_store *st, const ch
 		goto out;
 	cp.json = (const uint8_t *)json;
 	cp.json_len = json_len;
-	rc = lt_ed25519_sign(st->keys->evidence_seed, cp.json, cp.json_len, cp.sig);
+	rc = lt_ed25519_key_sign(st->evidence_signer, cp.json, cp.json_len, cp.sig);
 	if (rc == LETHE_OK)
 		rc = lt_db_checkpoint_insert(st->db, &cp);
 	if (rc == LETHE_OK)

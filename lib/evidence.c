@@ -161,7 +161,7 @@ LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *st, const cha
 	rc = cert_set_load(st, &s);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = lt_cert_export_dir(dir, pem, s.items, s.n, st->keys->evidence_seed);
+	rc = lt_cert_export_dir(dir, pem, s.items, s.n, st->evidence_signer);
 	snprintf(detail, sizeof(detail), "%zu certificates", s.n);
 	{
 		struct lt_err_saved saved;

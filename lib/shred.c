@@ -78,7 +78,6 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	rc = lt_cert_build(&f, &json, &len);
 	if (rc != LETHE_OK)
 		return rc;
-	/* lt_cert_sign() with the seed, minus re-deriving its public half per certificate */
 	rc = lt_ed25519_key_sign(st->evidence_signer, json, len, cert.sig);
 	if (rc == LETHE_OK)
 		rc = lt_sha256(json, len, cert.sha256);

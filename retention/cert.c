@@ -236,9 +236,3 @@ enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t
 	*len = n + 1;
 	return LETHE_OK;
 }
-
-enum lethe_err lt_cert_sign(const uint8_t seed[LT_ED25519_PRIV_LEN], const void *json, size_t len,
-			    uint8_t sig[LT_ED25519_SIG_LEN])
-{
-	return lt_ed25519_sign(seed, json, len, sig);
-}

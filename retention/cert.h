@@ -58,6 +58,8 @@
 #include "common/sizes.h"
 #include "include/lethe.h"
 
+struct lt_ed25519_key;
+
 #define LT_CERT_TYPE "lethe-disposal-certificate"
 #define LT_CERT_VERSION 1
 /* The largest certificate the verifier reads (lt_cert_build's stay below 8 KiB). */
@@ -109,10 +111,6 @@ struct lt_cert_fields {
  *         LETHE_ERR_NOMEM.
  */
 enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t *len);
-
-/* Sign @p json with the evidence key seed. */
-enum lethe_err lt_cert_sign(const uint8_t seed[LT_ED25519_PRIV_LEN], const void *json, size_t len,
-			    uint8_t sig[LT_ED25519_SIG_LEN]);
 
 /* One certificate of a chain as the verifier sees it. */
 struct lt_cert_item {
@@ -167,7 +165,7 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[LT_ED25
 /*
  * Write an evidence directory @p dir (created 0755 if absent; see the top of this file) for
  * the chain @p items, whose names are their certificate ids; @p pub_pem is the evidence public
- * key as lt_ed25519_pub_to_pem() writes it, @p seed its private half (signs chain.txt).
+ * key as lt_ed25519_pub_to_pem() writes it, @p signer its private half (signs chain.txt).
  * Refuses, writing nothing, a chain that does not verify. Every file is written atomically;
  * a file already holding the same bytes is left alone, so exporting again into the same
  * directory is idempotent and only adds what is new.
@@ -178,6 +176,6 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[LT_ED25
  */
 enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
 				  const struct lt_cert_item *items, size_t count,
-				  const uint8_t seed[LT_ED25519_PRIV_LEN]);
+				  struct lt_ed25519_key *signer);
 
 #endif

@@ -703,14 +703,14 @@ static enum lethe_err export_certs(const char *dir, int dirfd, const struct lt_c
 	return rc;
 }
 
-/* Sign chain.txt, and check that the seed belongs to the public key being published. */
-static enum lethe_err sign_listing(const uint8_t seed[LT_ED25519_PRIV_LEN],
+/* Sign chain.txt, and check that the signer holds the public key being published. */
+static enum lethe_err sign_listing(struct lt_ed25519_key *signer,
 				   const uint8_t pub[LT_ED25519_PUB_LEN], const char *listing,
 				   size_t len, uint8_t sig[LT_ED25519_SIG_LEN])
 {
 	enum lethe_err rc;
 
-	rc = lt_cert_sign(seed, listing, len, sig);
+	rc = lt_ed25519_key_sign(signer, listing, len, sig);
 	if (rc != LETHE_OK)
 		return rc;
 	rc = lt_ed25519_verify(pub, listing, len, sig);
@@ -722,7 +722,7 @@ static enum lethe_err sign_listing(const uint8_t seed[LT_ED25519_PRIV_LEN],
 
 enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
 				  const struct lt_cert_item *items, size_t count,
-				  const uint8_t seed[LT_ED25519_PRIV_LEN])
+				  struct lt_ed25519_key *signer)
 {
 	uint8_t pub[LT_ED25519_PUB_LEN], chain_sig[LT_ED25519_SIG_LEN];
 	char *listing = NULL;
@@ -730,7 +730,7 @@ enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
 	enum lethe_err rc;
 	int dirfd = -1;
 
-	if (dir == NULL || pub_pem == NULL || seed == NULL || (items == NULL && count > 0))
+	if (dir == NULL || pub_pem == NULL || signer == NULL || (items == NULL && count > 0))
 		return lt_err(LETHE_ERR_INVALID, "evidence export: missing argument");
 	rc = lt_ed25519_pub_from_pem(pub_pem, strlen(pub_pem), pub);
 	if (rc == LETHE_OK)
@@ -738,7 +738,7 @@ enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
 	if (rc == LETHE_OK)
 		rc = listing_build(items, count, &listing, &listing_len);
 	if (rc == LETHE_OK)
-		rc = sign_listing(seed, pub, listing, listing_len, chain_sig);
+		rc = sign_listing(signer, pub, listing, listing_len, chain_sig);
 	if (rc == LETHE_OK)
 		rc = lt_mkdir_p(dir, 0755);
 	if (rc == LETHE_OK)

@@ -34,11 +34,25 @@
 #define CHAIN_HEADER "lethe-disposal-chain 1\n"
 #define ZEROS64 "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* Sign once with @p seed (a store signs through the key it keeps: struct lt_ed25519_key). */
+static enum lethe_err sign_seed(const uint8_t seed[32], const void *msg, size_t len,
+				uint8_t sig[64])
+{
+	struct lt_ed25519_key *key = NULL;
+	enum lethe_err rc = lt_ed25519_key_new(seed, &key);
+
+	if (rc == LETHE_OK)
+		rc = lt_ed25519_key_sign(key, msg, len, sig);
+	lt_ed25519_key_free(key);
+	return rc;
+}
+
 /* ---- fixture: a 5-certificate chain signed with a fresh key ----------------------------- */
 
 struct fixture {
 	uint8_t seed[32];
 	uint8_t pub[32];
+	struct lt_ed25519_key *signer; /* the seed's, as a store keeps it */
 	char *pem;
 	char ids[N_CERTS][LETHE_ID_LEN + 1];
 	char *json[N_CERTS];
@@ -94,12 +108,13 @@ static int setup(void **state)
 	struct lt_cert_fields f;
 
 	if (fx == NULL || lt_ed25519_keygen(fx->seed, fx->pub) != LETHE_OK ||
+	    lt_ed25519_key_new(fx->seed, &fx->signer) != LETHE_OK ||
 	    lt_ed25519_pub_to_pem(fx->pub, &fx->pem) != LETHE_OK)
 		return -1;
 	for (size_t i = 0; i < N_CERTS; i++) {
 		fields_for(&f, i, prev);
 		if (lt_cert_build(&f, &fx->json[i], &fx->len[i]) != LETHE_OK ||
-		    lt_cert_sign(fx->seed, fx->json[i], fx->len[i], fx->sig[i]) != LETHE_OK ||
+		    sign_seed(fx->seed, fx->json[i], fx->len[i], fx->sig[i]) != LETHE_OK ||
 		    lt_sha256(fx->json[i], fx->len[i], prev) != LETHE_OK)
 			return -1;
 		strcpy(fx->ids[i], f.certificate_id);
@@ -129,6 +144,7 @@ static int teardown(void **state)
 	for (size_t i = 0; i < N_CERTS; i++)
 		free(fx->json[i]);
 	free(fx->pem);
+	lt_ed25519_key_free(fx->signer);
 	free(fx);
 	return 0;
 }
@@ -366,7 +382,7 @@ static void test_build_escapes(void **state)
 							      "text")), text);
 	json_decref(root);
 
-	assert_int_equal(lt_cert_sign(fx->seed, json, len, sig), LETHE_OK);
+	assert_int_equal(sign_seed(fx->seed, json, len, sig), LETHE_OK);
 	item = (struct lt_cert_item){f.certificate_id, (const uint8_t *)json, len, sig};
 	assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_OK);
 	assert_int_equal(p.count, 0);
@@ -670,7 +686,7 @@ static void test_content_rules(void **state)
 		char *json = replace_once(fx->json[cc->cert], fx->len[cc->cert], cc->find,
 					  cc->replace, &len);
 
-		assert_int_equal(lt_cert_sign(fx->seed, json, len, sig), LETHE_OK);
+		assert_int_equal(sign_seed(fx->seed, json, len, sig), LETHE_OK);
 		memcpy(items, fx->items, sizeof(items));
 		items[cc->cert] = (struct lt_cert_item){fx->ids[cc->cert], (uint8_t *)json, len,
 							sig};
@@ -697,7 +713,7 @@ static void test_content_no_cascade(void **state)
 				  "\"retention_seconds\":604800,\"lock\":false}",
 				  "\"policy\":\"none\"", &len);
 
-	assert_int_equal(lt_cert_sign(fx->seed, json, len, sig), LETHE_OK);
+	assert_int_equal(sign_seed(fx->seed, json, len, sig), LETHE_OK);
 	item = (struct lt_cert_item){fx->ids[0], (uint8_t *)json, len, sig};
 	assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_ERR_INTEGRITY);
 	assert_int_equal(p.count, 1);
@@ -721,7 +737,7 @@ static void test_content_hostile(void **state)
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		size_t len = strlen(inputs[i]);
 
-		assert_int_equal(lt_cert_sign(fx->seed, inputs[i], len, sig), LETHE_OK);
+		assert_int_equal(sign_seed(fx->seed, inputs[i], len, sig), LETHE_OK);
 		item = (struct lt_cert_item){"x", (const uint8_t *)inputs[i], len, sig};
 		assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_ERR_INTEGRITY);
 		assert_true(p.count >= 1);
@@ -825,7 +841,7 @@ static void set_chain_txt(struct fixture *fx, const char *dir, const char *text,
 
 	spit(dir, "chain.txt", text, strlen(text));
 	if (resign) {
-		assert_int_equal(lt_cert_sign(fx->seed, text, strlen(text), sig), LETHE_OK);
+		assert_int_equal(sign_seed(fx->seed, text, strlen(text), sig), LETHE_OK);
 		spit(dir, "chain.sig", sig, sizeof(sig));
 	}
 }
@@ -846,7 +862,7 @@ static void chain_txt_without(struct fixture *fx, int skip_a, int skip_b, char *
 static void export_to(struct fixture *fx, const char *dir, size_t count)
 {
 	lt_err_clear();
-	if (lt_cert_export_dir(dir, fx->pem, fx->items, count, fx->seed) != LETHE_OK)
+	if (lt_cert_export_dir(dir, fx->pem, fx->items, count, fx->signer) != LETHE_OK)
 		fail_msg("export: %s", lt_err_detail());
 }
 
@@ -981,6 +997,7 @@ static void test_export_refuses(void **state)
 	struct fixture *fx = *state;
 	struct lt_cert_item items[N_CERTS];
 	uint8_t other_seed[32], other_pub[32];
+	struct lt_ed25519_key *other = NULL;
 	const int order[] = {0, 1, 3};
 	char dir[128], *other_pem;
 	struct stat st;
@@ -988,32 +1005,33 @@ static void test_export_refuses(void **state)
 	/* A chain that does not verify is not exported, and nothing is written. */
 	snprintf(dir, sizeof(dir), "%s/refused", fx->tmp);
 	pick(fx, order, 3, items);
-	assert_int_equal(lt_cert_export_dir(dir, fx->pem, items, 3, fx->seed),
+	assert_int_equal(lt_cert_export_dir(dir, fx->pem, items, 3, fx->signer),
 			 LETHE_ERR_INTEGRITY);
 	assert_non_null(strstr(lt_err_detail(), "seq is 4, expected 3"));
 	assert_int_equal(stat(dir, &st), -1);
 
 	/* A seed that is not the published key's. */
 	assert_int_equal(lt_ed25519_keygen(other_seed, other_pub), LETHE_OK);
-	assert_int_equal(lt_cert_export_dir(dir, fx->pem, fx->items, N_CERTS, other_seed),
+	assert_int_equal(lt_ed25519_key_new(other_seed, &other), LETHE_OK);
+	assert_int_equal(lt_cert_export_dir(dir, fx->pem, fx->items, N_CERTS, other),
 			 LETHE_ERR_INVALID);
 	assert_int_equal(stat(dir, &st), -1);
 
 	/* Names that are not certificate ids would become arbitrary paths. */
 	memcpy(items, fx->items, sizeof(items));
 	items[1].name = "../escape";
-	assert_int_equal(lt_cert_export_dir(dir, fx->pem, items, N_CERTS, fx->seed),
+	assert_int_equal(lt_cert_export_dir(dir, fx->pem, items, N_CERTS, fx->signer),
 			 LETHE_ERR_INVALID);
-	assert_int_equal(lt_cert_export_dir(dir, "not a key", fx->items, N_CERTS, fx->seed),
+	assert_int_equal(lt_cert_export_dir(dir, "not a key", fx->items, N_CERTS, fx->signer),
 			 LETHE_ERR_INVALID);
 	assert_int_equal(stat(dir, &st), -1);
 
 	/* Another store's evidence is never mixed in. */
 	export_to(fx, dir, N_CERTS);
 	assert_int_equal(lt_ed25519_pub_to_pem(other_pub, &other_pem), LETHE_OK);
-	assert_int_equal(lt_cert_export_dir(dir, other_pem, fx->items, 0, other_seed),
-			 LETHE_ERR_EXISTS);
+	assert_int_equal(lt_cert_export_dir(dir, other_pem, fx->items, 0, other), LETHE_ERR_EXISTS);
 	free(other_pem);
+	lt_ed25519_key_free(other);
 }
 
 static void tamper_flip_json(struct fixture *fx, const char *dir)
@@ -1568,7 +1586,7 @@ static void corpus_add(struct bytes *b, const char *json, size_t len, const uint
 	if (b->len > 0)
 		bytes_add(b, FUZZ_SEPARATOR, strlen(FUZZ_SEPARATOR));
 	if (sig == NULL) {
-		assert_int_equal(lt_cert_sign(rfc8032_seed, json, len, fresh), LETHE_OK);
+		assert_int_equal(sign_seed(rfc8032_seed, json, len, fresh), LETHE_OK);
 		sig = fresh;
 	}
 	bytes_add(b, sig, 64);
@@ -1596,7 +1614,7 @@ static void corpus_regenerate(void)
 	for (size_t i = 0; i < CORPUS_CERTS; i++) {
 		fields_for(&f, i, prev);
 		assert_int_equal(lt_cert_build(&f, &json[i], &len[i]), LETHE_OK);
-		assert_int_equal(lt_cert_sign(rfc8032_seed, json[i], len[i], sig[i]), LETHE_OK);
+		assert_int_equal(sign_seed(rfc8032_seed, json[i], len[i], sig[i]), LETHE_OK);
 		assert_int_equal(lt_sha256(json[i], len[i], prev), LETHE_OK);
 	}
 	corpus_add(&b, json[0], len[0], sig[0]);
