@@ -165,16 +165,12 @@ int cli_parse_u64(const char *text, uint64_t *value);
 /* An absolute version of @p path (not resolving links) in a malloc'd string; NULL on ENOMEM. */
 char *cli_abspath(const char *path);
 
-/* Human size: "512 B", "1.5 MiB". buf >= 16. */
-void cli_size_human(uint64_t bytes, char *buf, size_t len);
 /* "2026-11-23 11:34" (UTC), or "-" for 0. buf >= 21. */
 void cli_time_short(int64_t seconds, char *buf, size_t len);
 /* "in 3 days", "2 hours ago", "now". buf >= 32. */
 void cli_time_relative(int64_t seconds, char *buf, size_t len);
 /* Copy @p text with control characters and invalid bytes escaped (\xNN), for a terminal. */
 void cli_sanitize(const char *text, char *buf, size_t len);
-/* Lowercase hex of @p len bytes; buf >= 2 * len + 1. */
-void cli_hex(const uint8_t *bytes, size_t len, char *buf);
 
 /* A table of text, columns sized to their content, printed with two spaces between them. */
 struct cli_table;

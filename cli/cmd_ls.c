@@ -27,7 +27,7 @@ static int measure(const struct lethe_object_info *info, void *ctx)
 	cli_sanitize(info->group, buf, sizeof(buf));
 	if (strlen(buf) > ls->group_width)
 		ls->group_width = strlen(buf);
-	cli_size_human(info->size, size, sizeof(size));
+	lethe_size_format(info->size, size);
 	if (strlen(size) > ls->size_width)
 		ls->size_width = strlen(size);
 	ls->count++;
@@ -49,7 +49,7 @@ static int print_row(const struct lethe_object_info *info, void *ctx)
 
 	cli_sanitize(info->group, group, sizeof(group));
 	cli_sanitize(info->name, name, sizeof(name));
-	cli_size_human(info->size, size, sizeof(size));
+	lethe_size_format(info->size, size);
 	cli_time_short(info->created_at, created, sizeof(created));
 	cli_time_short(info->retain_until, until, sizeof(until));
 	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  ", info->id, (int) ls->group_width, group,

@@ -115,7 +115,7 @@ int cmd_scrub(struct cli *cli, int argc, char **argv)
 		json_decref(st.failures);
 		return rc == EXIT_OK ? print_rc : rc;
 	}
-	cli_size_human(result.bytes, size, sizeof(size));
+	lethe_size_format(result.bytes, size);
 	printf("scrubbed %" PRIu64 " object%s (%s read), %" PRIu64 " bad", result.objects,
 	       result.objects == 1 ? "" : "s", size, result.bad);
 	if (result.resumed_after[0] != '\0')

@@ -28,7 +28,7 @@ static void print_info(const struct lethe_object_info *info)
 	cli_sanitize(info->group, buf, sizeof(buf));
 	field("group", buf);
 	field("state", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live");
-	cli_size_human(info->size, size, sizeof(size));
+	lethe_size_format(info->size, size);
 	snprintf(buf, sizeof(buf), "%s (%" PRIu64 " bytes)", size, info->size);
 	field("size", buf);
 	print_time("created", info->created_at);
@@ -47,7 +47,7 @@ static void print_info(const struct lethe_object_info *info)
 		snprintf(buf, sizeof(buf), "%" PRIu32, info->kek_version);
 		field("kek version", buf);
 	}
-	cli_hex(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
+	lethe_hex_format(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
 	field("file sha256", sha);
 }
 

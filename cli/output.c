@@ -85,37 +85,6 @@ static size_t display_width(const char *text)
 	return width;
 }
 
-void cli_hex(const uint8_t *bytes, size_t len, char *buf)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		buf[2 * i] = digits[bytes[i] >> 4];
-		buf[2 * i + 1] = digits[bytes[i] & 0xf];
-	}
-	buf[2 * len] = '\0';
-}
-
-void cli_size_human(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	double value = (double) bytes;
-	size_t unit = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return;
-	}
-	while (value >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
-		value /= 1024.0;
-		unit++;
-	}
-	if (value < 100.0)
-		snprintf(buf, len, "%.1f %s", value, units[unit]);
-	else
-		snprintf(buf, len, "%.0f %s", value, units[unit]);
-}
-
 void cli_time_short(int64_t seconds, char *buf, size_t len)
 {
 	time_t t = (time_t) seconds;
@@ -323,7 +292,7 @@ json_t *cli_json_object_info(const struct lethe_object_info *info)
 	json_t *o = json_object();
 	int bad = 0;
 
-	cli_hex(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
+	lethe_hex_format(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
 	bad |= cli_json_set(o, "id", json_string(info->id));
 	bad |= cli_json_set(o, "group", cli_json_str(info->group));
 	bad |= cli_json_set(o, "name", cli_json_str(info->name));

@@ -66,3 +66,8 @@ bool lt_hex_valid(const char *text, size_t len)
 	}
 	return true;
 }
+
+LETHE_API void lethe_hex_format(const void *bytes, size_t len, char *out)
+{
+	lt_hex(bytes, len, out);
+}

@@ -353,3 +353,8 @@ LETHE_API void lethe_time_format(int64_t seconds, char buf[21])
 {
 	lt_time_format(seconds, buf, 21);
 }
+
+LETHE_API void lethe_size_format(uint64_t bytes, char buf[16])
+{
+	lt_size_format(bytes, buf, 16);
+}

@@ -583,6 +583,15 @@ LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds);
 /** Format seconds since the epoch as RFC 3339 UTC ("2026-11-23T11:34:05Z"); buf >= 21. */
 LETHE_API void lethe_time_format(int64_t seconds, char buf[21]);
 
+/**
+ * Format a size for people in IEC units with at most one decimal, rounded down so that it
+ * never claims more than there is: "512 B", "64 KiB", "1.5 MiB", "1023.9 MiB"; buf >= 16.
+ */
+LETHE_API void lethe_size_format(uint64_t bytes, char buf[16]);
+
+/** Lower-case hex of @p len bytes (a ciphertext_sha256, say); @p out >= 2 * len + 1 bytes. */
+LETHE_API void lethe_hex_format(const void *bytes, size_t len, char *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,12 +53,27 @@ static void test_hex_valid(void **state)
 	assert_false(lt_hex_valid(NULL, 4));
 }
 
+/* The public name (for printing a ciphertext_sha256) is the same encoder. */
+static void test_public_hex(void **state)
+{
+	static const uint8_t bytes[] = {0xde, 0xad, 0x00, 0x0f};
+	char out[9];
+
+	(void) state;
+	memset(out, 'x', sizeof(out));
+	lethe_hex_format(bytes, sizeof(bytes), out);
+	assert_string_equal(out, "dead000f");
+	lethe_hex_format(bytes, 0, out);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hex_round_trip),
 	    cmocka_unit_test(test_unhex_rejects),
 	    cmocka_unit_test(test_hex_valid),
+	    cmocka_unit_test(test_public_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

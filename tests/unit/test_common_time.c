@@ -251,6 +251,13 @@ static void test_size_format(void **state)
 	assert_string_equal(buf, "1023.9 MiB");
 	lt_size_format(UINT64_MAX, buf, sizeof(buf));
 	assert_string_equal(buf, "15.9 EiB");
+	/* the public name the lethe command prints sizes with: the same formatter */
+	lethe_size_format(65536, buf);
+	assert_string_equal(buf, "64 KiB");
+	lethe_size_format(2 * 1048576 - 1, buf);
+	assert_string_equal(buf, "1.9 MiB");
+	lethe_size_format(UINT64_MAX, buf);
+	assert_string_equal(buf, "15.9 EiB");
 }
 
 int main(void)
