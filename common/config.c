@@ -11,16 +11,12 @@
  */
 #include "common/config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fsutil.h"
@@ -738,36 +734,6 @@ static void emit_groups(struct text_buf *tb, const struct lt_config *cfg)
 	}
 }
 
-static enum lethe_err write_new_file(const char *path, const char *data, size_t len)
-{
-	char dir[PATH_MAX];
-	enum lethe_err rc;
-	int fd;
-
-	rc = lt_parent_dir(path, dir, sizeof(dir));
-	if (rc != LETHE_OK)
-		return rc;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return lt_err(LETHE_ERR_EXISTS, "%s already exists", path);
-		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", path);
-	}
-	rc = lt_write_all(fd, data, len);
-	if (rc == LETHE_OK && fsync(fd) != 0)
-		rc = lt_err_errno(lt_err_from_errno(errno), errno, "fsync");
-	if (close(fd) != 0 && rc == LETHE_OK)
-		rc = lt_err_errno(lt_err_from_errno(errno), errno, "close");
-	if (rc == LETHE_OK)
-		rc = lt_fsync_dir(dir);
-	if (rc != LETHE_OK) {
-		/* We created it: leave no half-written configuration behind. */
-		lt_err_prefix("%s", path);
-		(void) unlink(path);
-	}
-	return rc;
-}
-
 static bool group_equal(const struct lt_group_policy *a, const struct lt_group_policy *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->lock == b->lock &&
@@ -843,7 +809,7 @@ enum lethe_err lt_config_write(const char *path, const struct lt_config *cfg)
 	rc = check_round_trip(path, &tb, cfg);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = write_new_file(path, tb.data, tb.len);
+	rc = lt_write_file_new(path, tb.data, tb.len);
 out:
 	free(tb.data);
 	return rc;

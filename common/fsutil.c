@@ -286,23 +286,46 @@ enum lethe_err lt_parent_dir(const char *path, char *dir, size_t len)
 }
 
 /* Write, fsync and close @p fd; on failure the caller unlinks the temporary file. */
+/* Write @p buf to @p fd (given @p mode first, unless 0) and fsync; @p fd is closed. */
 static enum lethe_err write_sync_close(int fd, const void *buf, size_t len, mode_t mode)
 {
-	enum lethe_err rc;
+	enum lethe_err rc = LETHE_OK;
 
-	/* mkstemp() creates 0600; set the wanted mode before any content lands in the file. */
-	if (fchmod(fd, mode) != 0) {
+	/* Set the wanted mode before any content lands in the file. */
+	if (mode != 0 && fchmod(fd, mode) != 0)
 		rc = errno_fail(errno, "fchmod");
-		goto out;
-	}
-	rc = lt_write_all(fd, buf, len);
-	if (rc != LETHE_OK)
-		goto out;
-	if (fsync(fd) != 0)
+	if (rc == LETHE_OK)
+		rc = lt_write_all(fd, buf, len);
+	if (rc == LETHE_OK && fsync(fd) != 0)
 		rc = errno_fail(errno, "fsync");
-out:
 	if (close(fd) != 0 && rc == LETHE_OK)
 		rc = errno_fail(errno, "close");
+	return rc;
+}
+
+enum lethe_err lt_write_file_new(const char *path, const void *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	enum lethe_err rc;
+	int fd;
+
+	rc = lt_parent_dir(path, dir, sizeof(dir));
+	if (rc != LETHE_OK)
+		return rc;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return lt_err(LETHE_ERR_EXISTS, "%s already exists", path);
+		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", path);
+	}
+	rc = write_sync_close(fd, buf, len, 0);
+	if (rc == LETHE_OK)
+		rc = lt_fsync_dir(dir);
+	if (rc != LETHE_OK) {
+		/* We created it: leave nothing half-written to be trusted later. */
+		lt_err_prefix("%s", path);
+		(void) unlink(path);
+	}
 	return rc;
 }
 

@@ -46,6 +46,13 @@ enum lethe_err lt_open_private(const char *path, int flags, int *fd_out);
 /* The directory part of @p path ("." when it has none, "/" for "/x") into @p dir. */
 enum lethe_err lt_parent_dir(const char *path, char *dir, size_t len);
 
+/*
+ * Create @p path holding @p len bytes, 0600 (less the umask), fsynced with its directory:
+ * never over an existing file (LETHE_ERR_EXISTS "PATH already exists") nor through a symlink.
+ * On a failure after the create nothing is left at @p path, and the detail names it.
+ */
+enum lethe_err lt_write_file_new(const char *path, const void *buf, size_t len);
+
 /* Write @p len bytes to @p path atomically (tmp in the same dir, fsync, rename, fsync dir). */
 enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 

@@ -1,9 +1,7 @@
 /* keyfile.c - the service keyfile: exactly 32 random bytes in a private (0600) file. */
 #include "keys/keyfile.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,46 +10,19 @@
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 
-static enum lethe_err keyfile_write(int fd, const char *path, const uint8_t key[LT_SERVICE_KEY_LEN])
-{
-	enum lethe_err rc = lt_write_all(fd, key, LT_SERVICE_KEY_LEN);
-
-	if (rc != LETHE_OK) {
-		lt_err_prefix("%s", path);
-		return rc;
-	}
-	if (fsync(fd) != 0)
-		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: fsync", path);
-	return LETHE_OK;
-}
-
 enum lethe_err lt_keyfile_create(const char *path, uint8_t key[LT_SERVICE_KEY_LEN])
 {
-	char dir[PATH_MAX];
 	enum lethe_err rc;
-	int fd;
 
-	rc = lt_parent_dir(path, dir, sizeof(dir));
-	if (rc != LETHE_OK)
-		return rc;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return lt_err(LETHE_ERR_EXISTS, "keyfile %s already exists", path);
-		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", path);
-	}
 	rc = lt_random(key, LT_SERVICE_KEY_LEN);
 	if (rc == LETHE_OK)
-		rc = keyfile_write(fd, path, key);
-	if (close(fd) != 0 && rc == LETHE_OK)
-		rc = lt_err_errno(lt_err_from_errno(errno), errno, "%s: close", path);
-	if (rc == LETHE_OK)
-		rc = lt_fsync_dir(dir);
-	if (rc != LETHE_OK) {
-		/* A keyfile that may not have reached the disk must not be trusted later. */
+		rc = lt_write_file_new(path, key, LT_SERVICE_KEY_LEN);
+	if (rc == LETHE_ERR_EXISTS)
+		rc = lt_err(rc, "keyfile %s already exists", path);
+	/* A keyfile that may not have reached the disk must not be trusted later (and
+	 * lt_write_file_new() left none behind). */
+	if (rc != LETHE_OK)
 		lt_cleanse(key, LT_SERVICE_KEY_LEN);
-		(void) unlink(path);
-	}
 	return rc;
 }
 

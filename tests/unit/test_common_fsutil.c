@@ -222,6 +222,34 @@ static void test_write_file_atomic(void **state)
 			     LETHE_OK);
 }
 
+/* A new private file: 0600, its bytes durable, never over a file or through a link. */
+static void test_write_file_new(void **state)
+{
+	char path[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	mode_t old = umask(022);
+
+	snprintf(path, sizeof(path), "%s", in_dir(state, "new"));
+	assert_int_equal(lt_write_file_new(path, "first", 5), LETHE_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(lt_write_file_new(path, "second", 6), LETHE_ERR_EXISTS);
+	assert_non_null(strstr(lt_err_detail(), "already exists"));
+	assert_int_equal(lt_read_file(path, 100, &buf, &len), LETHE_OK);
+	assert_string_equal(buf, "first"); /* untouched */
+	free(buf);
+
+	snprintf(link, sizeof(link), "%s", in_dir(state, "link"));
+	snprintf(target, sizeof(target), "%s", in_dir(state, "elsewhere"));
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_not_equal(lt_write_file_new(link, "x", 1), LETHE_OK);
+	assert_int_not_equal(access(target, F_OK), 0);
+	assert_int_not_equal(lt_write_file_new(in_dir(state, "no/such/dir/f"), "x", 1), LETHE_OK);
+	umask(old);
+}
+
 static void test_read_file_limit(void **state)
 {
 	char path[PATH_MAX];
@@ -288,6 +316,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_read_all, dir_setup, dir_teardown),
 	    cmocka_unit_test(test_write_nospc),
 	    cmocka_unit_test_setup_teardown(test_write_file_atomic, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_file_new, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_read_file_limit, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_mkdir_p_and_fsync_dir, dir_setup, dir_teardown),
 	    cmocka_unit_test(test_parent_dir),
