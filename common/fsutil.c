@@ -108,19 +108,23 @@ enum lethe_err lt_write_all(int fd, const void *buf, size_t len)
 	return rc;
 }
 
-enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got)
+/* Read until @p len bytes or the end of the file: at @p offset with pread(), or from the file
+ * position with read() when @p offset is negative. */
+static enum lethe_err read_full(int fd, void *buf, size_t len, int64_t offset, size_t *got)
 {
 	unsigned char *p = buf;
 	size_t done = 0;
 
 	*got = 0;
 	while (done < len) {
-		ssize_t n = read(fd, p + done, len - done);
+		ssize_t n = offset < 0
+				? read(fd, p + done, len - done)
+				: pread(fd, p + done, len - done, (off_t) offset + (off_t) done);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return errno_fail(errno, "read");
+			return errno_fail(errno, offset < 0 ? "read" : "pread");
 		}
 		if (n == 0)
 			break;
@@ -130,29 +134,18 @@ enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got)
 	return LETHE_OK;
 }
 
+enum lethe_err lt_read_full(int fd, void *buf, size_t len, size_t *got)
+{
+	return read_full(fd, buf, len, -1, got);
+}
+
 enum lethe_err lt_pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *got)
 {
-	unsigned char *p = buf;
-	size_t done = 0;
-
 	*got = 0;
 	if (offset > (uint64_t) INT64_MAX || len > (uint64_t) INT64_MAX - offset)
 		return lt_err(LETHE_ERR_INVALID, "pread: offset %llu out of range",
 			      (unsigned long long) offset);
-	while (done < len) {
-		ssize_t n = pread(fd, p + done, len - done, (off_t) (offset + done));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno_fail(errno, "pread");
-		}
-		if (n == 0)
-			break;
-		done += (size_t) n;
-	}
-	*got = done;
-	return LETHE_OK;
+	return read_full(fd, buf, len, (int64_t) offset, got);
 }
 
 enum lethe_err lt_fsync_dir(const char *path)
