@@ -262,7 +262,14 @@ static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 		return lt_err(LETHE_ERR_NOT_FOUND, "no such object");
 	if (rc != LETHE_OK)
 		return rc;
-	if (row->state == LETHE_STATE_SHREDDED || !row->has_dek) {
+	/* a shred nulls the key and sets the state in one statement: a row with one and not the
+	 * other was edited outside lethe, and must neither read as shredded nor be used */
+	if ((row->state == LETHE_STATE_SHREDDED) == row->has_dek)
+		return lt_err(LETHE_ERR_INTEGRITY, "object %s: its row is %s but %s a data key "
+				  "(the database was modified)", id,
+				  row->state == LETHE_STATE_SHREDDED ? "shredded" : "live",
+				  row->has_dek ? "still holds" : "has no");
+	if (row->state == LETHE_STATE_SHREDDED) {
 		char when[32];
 
 		lt_time_format(row->shredded_at, when, sizeof(when));
@@ -290,6 +297,28 @@ static enum lethe_err file_missing(struct lethe_store *st, const char *id,
 	if (rc != LETHE_OK)
 		return rc; /* shredded meanwhile (or a database error, which says so) */
 	return lt_err(LETHE_ERR_INTEGRITY, "%s", missing);
+}
+
+/*
+ * The data key of a row read a moment ago did not unwrap. A `key rewrap` and `key retire` in
+ * other processes may have moved it to another KEK and destroyed the old one since, or a shred
+ * destroyed it: read the row again, and if it names another KEK (or is shredded now), this get
+ * lost that race, not its integrity; try once more with the row as it is now.
+ */
+static enum lethe_err dek_moved(struct lethe_store *st, const char *id, struct lt_db_object *row,
+				uint8_t dek[LT_KEY_LEN])
+{
+	char failure[512];
+	uint32_t was = row->kek_version;
+	enum lethe_err rc;
+
+	lt_strlcpy(failure, lt_err_detail(), sizeof(failure));
+	rc = readable_row(st, id, row);
+	if (rc != LETHE_OK)
+		return rc;
+	if (row->kek_version == was)
+		return lt_err(LETHE_ERR_INTEGRITY, "%s", failure);
+	return dek_load(st, row, dek);
 }
 
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
@@ -320,6 +349,8 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 		goto out;
 	lt_uuid_parse(row->id, oid);
 	rc = dek_load(st, row, dek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = dek_moved(st, id, row, dek);
 	if (rc == LETHE_OK) {
 		LT_FAULT("get.before_open"); /* the row is read, its file not yet open */
 		rc = lt_obj_open(st->dir, row->id, &in_fd);

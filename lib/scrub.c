@@ -105,8 +105,13 @@ static enum lethe_err scrub_check(struct scrub *s, const struct lt_db_object *ro
 			rc = lt_err(rc, "wrapped data key does not unwrap: the database row was "
 					"modified or moved");
 	}
-	if (rc == LETHE_OK)
+	if (rc == LETHE_OK) {
 		rc = lt_obj_open(st->dir, row->id, &fd);
+		/* the object's fault, not the run's: scrub_one() re-reads the row, so a file a
+		 * sweep beside us unlinked is skipped and a live object's missing file reported */
+		if (rc == LETHE_ERR_NOT_FOUND)
+			rc = lt_err(LETHE_ERR_INTEGRITY, "%s", lt_err_detail());
+	}
 	if (rc == LETHE_OK)
 		rc = lt_lth_verify(s->dek, oid, fd, st->cfg.threads, scrub_read, s, sha, &size);
 	if (rc == LETHE_OK && !lt_memeq(sha, row->sha256, sizeof(sha)))
