@@ -33,9 +33,8 @@
  *    pending). SIGXFSZ is left alone: a program that sets RLIMIT_FSIZE should ignore it, or
  *    a put past the limit ends the program instead of failing with LETHE_ERR_NOSPC.
  *  Object reads and writes and sweeps may run threads of their own for their duration; they
- *  inherit the calling thread's signal mask. One setting inside a dependency is lethe's: it
- *  installs libcryptsetup's default log callback, so that libcryptsetup never writes to the
- *  program's stderr; a program that uses libcryptsetup itself sets its callback per device.
+ *  inherit the calling thread's signal mask. libcryptsetup's process-wide default log
+ *  callback stays the program's: lethe sets its own callback on each device it opens.
  */
 #ifndef LETHE_H
 #define LETHE_H

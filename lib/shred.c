@@ -312,6 +312,10 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 		LT_FAULT("rm.after_commit");
 		/* the shred is done; a file left is retried by the next open, reported by doctor */
 		lt_finish_unlinks(st, NULL, NULL, NULL);
+		/* old pages of the WAL still hold the wrapped key just destroyed, and stay there
+		 * while any other connection (the file service) keeps the database open: copy
+		 * them back now, as a sweep does. Best effort: the shred has committed. */
+		(void)lt_db_wal_checkpoint(st->db);
 		lt_err_clear();
 		if (cert_id_out)
 			memcpy(cert_id_out, cert_id, sizeof(cert_id));

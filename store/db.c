@@ -229,6 +229,7 @@ enum stmt {
 	ST_OBJ_KEK_PAGE,
 	ST_OBJ_KEK_NEXT,
 	ST_OBJ_BY_ID,
+	ST_OBJ_WITH_DEK,
 	ST_OBJ_TOTALS_AFTER,
 	ST_OBJ_SHRED,
 	ST_UNLINK_ADD,
@@ -328,6 +329,12 @@ static const struct {
 	[ST_OBJ_BY_ID] = { "scrub scan",
 			   "SELECT " OBJ_COLS " FROM objects WHERE state = 0 AND id > ?2 "
 			   "ORDER BY id LIMIT ?3" },
+	/* Every row that holds a wrapped data key, whatever its state says, read from the table
+	 * itself (NOT INDEXED): an index or a state column edited outside lethe cannot hide a
+	 * row from the checks that decide whether a KEK may be destroyed. ?1 is a rowid. */
+	[ST_OBJ_WITH_DEK] = { "key holders scan",
+			      "SELECT " OBJ_COLS ", rowid FROM objects NOT INDEXED "
+			      "WHERE rowid > ?1 AND wrapped_dek IS NOT NULL ORDER BY rowid LIMIT ?3" },
 	[ST_OBJ_TOTALS_AFTER] = { "scrub totals",
 				  "SELECT count(*), coalesce(sum(size), 0) FROM objects "
 				  "WHERE state = 0 AND id > ?1" },
@@ -358,8 +365,12 @@ static const struct {
 	[ST_OBJ_COUNT_LIVE] = { "object count", "SELECT count(*) FROM objects WHERE state = 0" },
 	[ST_OBJ_COUNT_SHREDDED] = { "object count",
 				    "SELECT count(*) FROM objects WHERE state = 1" },
-	[ST_UNLINK_PAGE] = { "pending unlinks", "SELECT id FROM pending_unlinks WHERE id > ?1 "
-						"ORDER BY id LIMIT ?2" },
+	/* only files of rows that are shredded, key and all: a queued id is a request anyone
+	 * who can write the file could forge, and unlinking a live object's file loses it */
+	[ST_UNLINK_PAGE] = { "pending unlinks",
+			     "SELECT p.id FROM pending_unlinks p JOIN objects o ON o.id = p.id "
+			     "WHERE p.id > ?1 AND o.state = 1 AND o.wrapped_dek IS NULL "
+			     "ORDER BY p.id LIMIT ?2" },
 	[ST_UNLINK_DONE] = { "unlink done", "DELETE FROM pending_unlinks WHERE id = ?1" },
 	[ST_GHOLD_SET] = { "group hold", "INSERT INTO group_holds (grp, reason, set_at) "
 					 "VALUES (?1, ?2, ?3) ON CONFLICT (grp) DO UPDATE "
@@ -1565,7 +1576,7 @@ static enum lethe_err scan_page(struct lt_db *db, struct obj_scan *s,
 		if (rc != LETHE_OK || !row)
 			break;
 		q_get_object(&q, &page[(*n)++]);
-		if (s->id == ST_OBJ_KEK_PAGE) /* the keyset is the rowid, column 14 */
+		if (s->id == ST_OBJ_KEK_PAGE || s->id == ST_OBJ_WITH_DEK) /* rowid, column 14 */
 			s->pos = q_get_int(&q, 14);
 		rc = q.err;
 	}
@@ -1587,7 +1598,7 @@ static enum lethe_err scan_run(struct lt_db *db, struct obj_scan *s, lt_db_objec
 		rc = scan_page(db, s, page, want, &n);
 		if (rc != LETHE_OK || n == 0)
 			break;
-		if (s->id != ST_OBJ_KEK_PAGE)
+		if (s->id != ST_OBJ_KEK_PAGE && s->id != ST_OBJ_WITH_DEK)
 			s->pos = scan_key(s, &page[n - 1]);
 		memcpy(s->pos_id, page[n - 1].id, sizeof(s->pos_id));
 		for (size_t i = 0; i < n && !s->stopped; i++) {
@@ -1637,6 +1648,13 @@ enum lethe_err lt_db_object_live_by_id(struct lt_db *db, const char *after_id, s
 	struct obj_scan s = { .id = ST_OBJ_BY_ID, .limit = limit };
 
 	snprintf(s.pos_id, sizeof(s.pos_id), "%s", after_id ? after_id : "");
+	return scan_run(db, &s, fn, ctx);
+}
+
+enum lethe_err lt_db_object_with_dek(struct lt_db *db, lt_db_object_fn fn, void *ctx)
+{
+	struct obj_scan s = { .id = ST_OBJ_WITH_DEK, .pos = 0, .limit = SIZE_MAX };
+
 	return scan_run(db, &s, fn, ctx);
 }
 

@@ -185,6 +185,9 @@ enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version
  * Up to @p limit live objects with id > @p after_id ("" to start), in id order: the order of a
  * scrub, whose position is then one id. Uses the primary key: each page is one index seek.
  */
+/* Every row holding a wrapped data key, in storage order, whatever its state column says, read
+ * without any index (a full scan): for the checks before a KEK is destroyed. */
+enum lethe_err lt_db_object_with_dek(struct lt_db *db, lt_db_object_fn fn, void *ctx);
 enum lethe_err lt_db_object_live_by_id(struct lt_db *db, const char *after_id, size_t limit,
 				       lt_db_object_fn fn, void *ctx);
 /* How many live objects have id > @p after_id ("" for all), and their plaintext bytes. */
@@ -198,6 +201,8 @@ enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count);
 
 /* ---- unlinks a crash may have interrupted ---- */
 typedef int (*lt_db_id_fn)(const char *id, void *ctx);
+/* Queued ids whose row is shredded and holds no data key (a queued live object is skipped:
+ * its file is never a candidate for unlinking). */
 enum lethe_err lt_db_unlink_pending(struct lt_db *db, lt_db_id_fn fn, void *ctx);
 enum lethe_err lt_db_unlink_done(struct lt_db *db, const char *id);
 
