@@ -17,7 +17,7 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
-#include "common/log.h"
+#include "audit/syslog.h"
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "lib/internal.h"
@@ -31,7 +31,7 @@ static void log_queue_clear(struct lethe_store *st, bool send)
 
 	for (i = 0; i < st->log_len; i++) {
 		if (send)
-			lt_log_audit(st->cfg.syslog, st->log_queue[i].security,
+			lt_syslog_send(st->cfg.syslog, st->log_queue[i].security,
 				     st->log_queue[i].text);
 		free(st->log_queue[i].text);
 	}
@@ -316,7 +316,7 @@ enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_eve
 		lt_logfmt_str(&f, "action", ev->action);
 		lt_logfmt_str(&f, "outcome", "failed");
 		lt_logfmt_str(&f, "error", error);
-		lt_log_audit(true, true, line);
+		lt_syslog_send(true, true, line);
 	}
 	lt_err(LETHE_OK, "%s", saved);
 	return rc;
@@ -344,7 +344,7 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 	if (db)
 		lt_db_audit_pending_add(db, &rec);
 	lt_audit_format_line(&rec, line, sizeof(line));
-	lt_log_audit(cfg ? cfg->syslog : true, lt_audit_is_security(err), line);
+	lt_syslog_send(cfg ? cfg->syslog : true, lt_audit_is_security(err), line);
 	lt_err(LETHE_OK, "%s", saved);
 }
 
