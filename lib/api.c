@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,32 +89,6 @@ static char *path_join(const char *dir, const char *name)
 	if (out)
 		snprintf(out, len, "%s/%s", dir, name);
 	return out;
-}
-
-/* Actor names go into signed certificates and syslog lines: printable ASCII only. */
-static void ascii_only(char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x21 || *s > 0x7e)
-			*s = '?';
-}
-
-void lt_actor_identity(struct lethe_store *st)
-{
-	struct passwd pw, *res = NULL;
-	char buf[1024];
-
-	st->uid = (uint32_t)getuid();
-	st->pid = (int32_t)getpid();
-	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
-		lt_strlcpy(st->user, res->pw_name, sizeof(st->user));
-	else
-		snprintf(st->user, sizeof(st->user), "uid%u", st->uid);
-	if (gethostname(st->host, sizeof(st->host)) != 0)
-		lt_strlcpy(st->host, "unknown", sizeof(st->host));
-	st->host[sizeof(st->host) - 1] = '\0';
-	ascii_only(st->user);
-	ascii_only(st->host);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -244,7 +217,7 @@ static struct lethe_store *store_alloc(const char *dir)
 		lethe_store_close(st);
 		return NULL;
 	}
-	lt_actor_identity(st);
+	lt_audit_actor_self(&st->actor);
 	return st;
 }
 
@@ -280,6 +253,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	if (rc != LETHE_OK)
 		goto out;
 	lt_strlcpy(st->who.name, o->officer, sizeof(st->who.name));
+	lt_strlcpy(st->actor.keyslot, o->officer, sizeof(st->actor.keyslot));
 	st->who.role = LT_SLOT_OFFICER;
 	st->officer = true;
 	rc = lt_db_open(st->db_path, true, &st->db);
@@ -412,6 +386,7 @@ static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_ope
 	if (rc != LETHE_OK)
 		goto out;
 	lt_strlcpy(st->store_id, store_id, sizeof(st->store_id));
+	lt_strlcpy(st->actor.keyslot, st->who.name, sizeof(st->actor.keyslot));
 	st->officer = st->who.role == LT_SLOT_OFFICER;
 	rc = derive_handle_keys(st, mk);
 	if (rc == LETHE_OK && st->officer)
@@ -523,8 +498,6 @@ out:
 
 LETHE_API void lethe_store_close(struct lethe_store *st)
 {
-	size_t i;
-
 	if (!st)
 		return;
 	if (st->in_tx)
@@ -533,9 +506,7 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 	lt_config_free(&st->cfg);
 	lt_ed25519_key_free(st->evidence_signer);
 	lt_secmem_free(st->keys, sizeof(*st->keys));
-	for (i = 0; i < st->log_len; i++)
-		free(st->log_queue[i].text);
-	free(st->log_queue);
+	lt_audit_queue_free(&st->syslog_queue);
 	free(st->dir);
 	free(st->keystore_path);
 	free(st->db_path);

@@ -66,10 +66,10 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	f.hold_checked_clear = true;
 	lt_strlcpy(f.dek_id, obj->id, sizeof(f.dek_id));
 	f.kek_version = obj->kek_version;
-	f.actor_uid = st->uid;
-	f.actor_user = st->user;
-	f.actor_keyslot = st->who.name;
-	f.host = st->host;
+	f.actor_uid = st->actor.uid;
+	f.actor_user = st->actor.user;
+	f.actor_keyslot = st->actor.keyslot;
+	f.host = st->actor.host;
 	f.tool_version = LETHE_VERSION_STRING;
 	f.shredded_at = now;
 	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
