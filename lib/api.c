@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "common/fsutil.h"
-#include "common/log.h"
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
@@ -474,14 +474,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		/* One pending record that cannot be folded (a malformed row: anyone who can write
 		 * meta.db can add one) must not keep every command out of the store; it stays
 		 * where `audit verify` and doctor see it, and syslog hears of it now. */
-		char line[768];
-		struct lt_logfmt f;
-
-		lt_logfmt_init(&f, line, sizeof(line));
-		lt_logfmt_str(&f, "action", "audit.fold");
-		lt_logfmt_str(&f, "outcome", "failed");
-		lt_logfmt_str(&f, "error", lt_err_detail());
-		lt_log_audit(st->cfg.syslog, true, line);
+		lt_audit_report_unwritten("audit.fold", lt_err_detail());
 		lt_err_clear();
 	}
 	if (rc == LETHE_OK)
