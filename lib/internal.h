@@ -62,7 +62,7 @@ struct lethe_store {
 
 /* ---- transactions that carry audit records (audit.c) ---- */
 
-/* BEGIN IMMEDIATE; audit records appended until commit go to syslog only if it commits. */
+/* lt_db_begin(); audit records appended until commit go to syslog only if it commits. */
 enum lethe_err lt_tx_begin(struct lethe_store *st);
 enum lethe_err lt_tx_commit(struct lethe_store *st);
 void lt_tx_rollback(struct lethe_store *st);

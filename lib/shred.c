@@ -1,7 +1,7 @@
 /* shred.c - crypto-shredding (rm, sweep), legal holds and retention changes.
  *
- * A shred is one transaction: the wrapped DEK is set to NULL (secure_delete zeroes the freed
- * bytes), the row marked shredded and queued for unlink, the signed certificate and the audit
+ * A shred is one transaction: the wrapped DEK is destroyed (its bytes overwritten, store/db.h),
+ * the row marked shredded and queued for unlink, the signed certificate and the audit
  * record appended. The ciphertext is unlinked after the commit; a crash in between leaves the
  * id in pending_unlinks, which the next open finishes. Without its DEK the ciphertext, and
  * every copy of it in backups, is noise: that is the erase.
@@ -332,9 +332,6 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* sweep                                                                                    */
 
-/* WAL pages (64 MiB) a sweep lets accumulate before SQLite checkpoints on its own. */
-#define SWEEP_AUTOCHECKPOINT 16384
-
 struct sweep_batch {
 	struct lt_db_object *rows;
 	size_t n, cap;
@@ -591,11 +588,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
 	s.now = lt_now();
-	/* checkpoint once at the end (below), not after every batch */
+	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
-		lt_db_set_autocheckpoint(st->db, SWEEP_AUTOCHECKPOINT);
+		lt_db_bulk(st->db, true);
 	rc = sweep_run(&s);
-	lt_db_set_autocheckpoint(st->db, LT_DB_AUTOCHECKPOINT);
+	lt_db_bulk(st->db, false);
 	if (dry_run)
 		goto out;
 	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",
@@ -614,21 +611,21 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	}
 	if (rc != LETHE_OK) {
 		/* what was shredded before the failure must not stay in old pages either (the
-		 * raised autocheckpoint let more of them wait); the failure's detail stays */
+		 * bulk mode let more of them wait); the failure's detail stays */
 		if (res.shredded) {
 			char saved[1024];
 
 			lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
-			(void)lt_db_wal_checkpoint(st->db);
+			(void)lt_db_purge(st->db);
 			lt_err(rc, "%s", saved);
 		}
 		goto out;
 	}
 	rc = lethe_audit_checkpoint(st, NULL, NULL);
 	LT_FAULT("sweep.before_checkpoint");
-	/* old pages of the WAL still hold the wrapped keys just destroyed */
+	/* old versions of the rows still hold the wrapped keys just destroyed */
 	if (rc == LETHE_OK && res.shredded)
-		rc = lt_db_wal_checkpoint(st->db);
+		rc = lt_db_purge(st->db);
 out:
 	if (result)
 		*result = res;

@@ -298,12 +298,13 @@ static int64_t monotonic_ms(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* TRUNCATE: copy every frame back and cut the WAL to zero bytes, so frames that held shredded
- * DEKs no longer exist in it. SQLite returns SQLITE_BUSY at once, without calling the busy
+/* A TRUNCATE checkpoint: copy every frame back and cut the WAL to zero bytes, so frames that
+ * held shredded DEKs no longer exist in it (secure_delete already zeroes what is freed in the
+ * database file). SQLite returns SQLITE_BUSY at once, without calling the busy
  * handler, while another connection holds the checkpoint lock (its auto-checkpoint after a
  * commit, another sweep or retire): under concurrent writers that is frequent, so retry for
  * as long as the busy timeout allows. */
-enum lethe_err lt_db_wal_checkpoint(struct lt_db *db)
+enum lethe_err lt_db_purge(struct lt_db *db)
 {
 	int64_t start = monotonic_ms();
 	int log = 0, done = 0;
@@ -321,10 +322,17 @@ enum lethe_err lt_db_wal_checkpoint(struct lt_db *db)
 	return LETHE_OK;
 }
 
-void lt_db_set_autocheckpoint(struct lt_db *db, int pages)
+/*
+ * wal_autocheckpoint: after a commit that leaves more than that many pages in the WAL, SQLite
+ * copies them into the database and fsyncs it. A bulk run raises it from SQLite's default:
+ * each sweep batch dirties about a thousand scattered pages, and a checkpoint after every
+ * batch writes them a second time and adds an fsync; the run ends with lt_db_purge() anyway.
+ */
+void lt_db_bulk(struct lt_db *db, bool on)
 {
 	/* only fails for a closed handle */
-	(void) sqlite3_wal_autocheckpoint(db->sql, pages);
+	(void) sqlite3_wal_autocheckpoint(db->sql,
+					  on ? LT_SQ_BULK_AUTOCHECKPOINT : LT_SQ_AUTOCHECKPOINT);
 }
 
 /* First row of a check pragma: "ok" or the first problem. */

@@ -23,6 +23,9 @@
 /* Rows read per statement by the iterating calls: bounds memory, and no statement stays
  * active while callbacks run. */
 #define LT_SQ_PAGE 128
+/* wal_autocheckpoint in pages: SQLite's default, and while lt_db_bulk() is on (64 MiB) */
+#define LT_SQ_AUTOCHECKPOINT      1000
+#define LT_SQ_BULK_AUTOCHECKPOINT 16384
 
 #define LT_SQ_STR_(x) #x
 #define LT_SQ_STR(x)  LT_SQ_STR_(x)

@@ -267,13 +267,13 @@ static void test_shred_leaves_no_dek_bytes(void **state)
 	assert_int_equal(lt_db_object_insert(f->db, &o), LETHE_OK);
 	/* the probe works: the bytes are there before */
 	assert_true(on_disk(f->path, dek, sizeof(dek)));
-	assert_int_equal(lt_db_wal_checkpoint(f->db), LETHE_OK);
+	assert_int_equal(lt_db_purge(f->db), LETHE_OK);
 	assert_true(on_disk(f->path, dek, sizeof(dek)));
 
 	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
 	assert_int_equal(lt_db_object_shred(f->db, o.id, 1234), LETHE_OK);
 	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
-	assert_int_equal(lt_db_wal_checkpoint(f->db), LETHE_OK);
+	assert_int_equal(lt_db_purge(f->db), LETHE_OK);
 	assert_false(on_disk(f->path, dek, sizeof(dek)));
 
 	assert_int_equal(lt_db_object_get(f->db, o.id, &got), LETHE_OK);
