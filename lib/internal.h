@@ -11,6 +11,7 @@
 #include "include/lethe.h"
 #include "keys/keystore.h"
 #include "store/db.h"
+#include "store/objstore.h"
 
 /*
  * Keys a handle holds, in one locked, wiped-on-free block. The master key itself is kept only
@@ -38,6 +39,7 @@ struct lethe_store {
 	char *db_path;
 	struct lt_config cfg;
 	struct lt_db *db;
+	struct lt_objstore *objs;              /* where the objects' ciphertext lives */
 	struct lt_handle_keys *keys;           /* lt_secmem */
 	/* the evidence seed ready to sign (set up once by lt_evidence_key_load(): a sweep signs
 	 * one certificate per object); wiped by lethe_store_close() */
