@@ -17,6 +17,7 @@
 #include "lib/internal.h"
 #include "store/db.h"
 #include "store/objstore.h"
+#include "store/unlinker.h"
 
 static int row_exists(const char *id, void *vctx)
 {
@@ -43,7 +44,7 @@ void lt_recover_cheap(struct lethe_store *st)
 	/* a restore from a backup brings no tmp/ back (and should not) */
 	(void)lt_objstore_prepare(st->objs);
 	(void)lt_objstore_recover(st->objs, row_exists, st, &n);
-	(void)lt_finish_unlinks(st, NULL, NULL, NULL);
+	(void)lt_unlinks_finish(st->db, st->objs, NULL, NULL, NULL);
 	lt_err_clear();
 }
 
@@ -333,7 +334,7 @@ static void check_unlinks(struct doctor *d)
 	size_t done = 0;
 	enum lethe_err rc;
 
-	rc = lt_finish_unlinks(d->st, unlink_left, d, &done);
+	rc = lt_unlinks_finish(d->st->db, d->st->objs, unlink_left, d, &done);
 	if (done && d->repair)
 		report(d, LETHE_DOCTOR_REPAIRED, "unlinks", "%zu interrupted unlink(s) finished",
 		       done);

@@ -136,18 +136,6 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 			      int64_t now, const char *action, const char *reason,
 			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);
 
-/*
- * Unlink the files of shredded objects still queued in pending_unlinks (after a commit or a
- * crash), make that durable, and dequeue them; *done counts the files dequeued. Every file is
- * tried: one that cannot be unlinked (a read-only or immutable directory, an I/O error) stays
- * queued, is retried by the next call (every open makes one), and is passed to @p left (when
- * not NULL) with the reason. Its key is destroyed already: what remains is noise, so callers
- * report it and carry on. Returns LETHE_OK when nothing is left queued, else the first reason.
- */
-typedef void (*lt_unlink_left_fn)(const char *id, const char *why, void *ctx);
-enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left, void *ctx,
-				 size_t *done);
-
 /* ---- recovery (doctor.c) ---- */
 
 /* The cheap recovery every open runs: staged writes of dead processes, pending unlinks. It
