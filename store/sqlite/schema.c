@@ -1,7 +1,7 @@
 /* schema.c - the SQLite schema of the metadata store and its migrations.
  *
  * Schema version 1 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
- * file as lethe's). docs/OPERATIONS.md shows it.
+ * file as lethe's). docs/KEYS.md (sections 7 and 8) describes the keks and objects columns.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
  *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
  *        retired_at INT, live_objects INT)
@@ -39,6 +39,22 @@
 
 #include "common/err.h"
 #include "store/sqlite/sqlite.h"
+
+/* The columns audit and audit_pending share. */
+/* clang-format off */
+#define AUDIT_FIELDS \
+	"  time_us INTEGER NOT NULL," \
+	"  uid     INTEGER NOT NULL," \
+	"  user    TEXT NOT NULL," \
+	"  keyslot TEXT NOT NULL," \
+	"  pid     INTEGER NOT NULL," \
+	"  host    TEXT NOT NULL," \
+	"  action  TEXT NOT NULL," \
+	"  object  TEXT NOT NULL," \
+	"  grp     TEXT NOT NULL," \
+	"  outcome TEXT NOT NULL," \
+	"  error   TEXT NOT NULL"
+/* clang-format on */
 
 /*
  * Version 1. Triggers guard invariants against mistakes in lethe and in SQL clients; an
@@ -141,17 +157,7 @@ static const char schema_v1[] =
 	"  BEGIN SELECT RAISE(ABORT, 'disposal certificates are append-only'); END;"
 	"CREATE TABLE audit ("
 	"  seq     INTEGER PRIMARY KEY CHECK (seq >= 1),"
-	"  time_us INTEGER NOT NULL,"
-	"  uid     INTEGER NOT NULL,"
-	"  user    TEXT NOT NULL,"
-	"  keyslot TEXT NOT NULL,"
-	"  pid     INTEGER NOT NULL,"
-	"  host    TEXT NOT NULL,"
-	"  action  TEXT NOT NULL,"
-	"  object  TEXT NOT NULL,"
-	"  grp     TEXT NOT NULL,"
-	"  outcome TEXT NOT NULL,"
-	"  error   TEXT NOT NULL,"
+	AUDIT_FIELDS ","
 	"  mac     BLOB NOT NULL CHECK (length(mac) = 32));"
 	"CREATE TRIGGER audit_chain BEFORE INSERT ON audit"
 	"  WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit)"
@@ -162,17 +168,7 @@ static const char schema_v1[] =
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TABLE audit_pending ("
 	"  id      INTEGER PRIMARY KEY,"
-	"  time_us INTEGER NOT NULL,"
-	"  uid     INTEGER NOT NULL,"
-	"  user    TEXT NOT NULL,"
-	"  keyslot TEXT NOT NULL,"
-	"  pid     INTEGER NOT NULL,"
-	"  host    TEXT NOT NULL,"
-	"  action  TEXT NOT NULL,"
-	"  object  TEXT NOT NULL,"
-	"  grp     TEXT NOT NULL,"
-	"  outcome TEXT NOT NULL,"
-	"  error   TEXT NOT NULL);"
+	AUDIT_FIELDS ");"
 	"CREATE TABLE checkpoints ("
 	"  seq       INTEGER PRIMARY KEY CHECK (seq >= 1),"
 	"  audit_seq INTEGER NOT NULL,"
