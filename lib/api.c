@@ -22,7 +22,6 @@
 #include "lib/internal.h"
 #include "retention/policy.h"
 #include "store/db.h"
-#include "store/objfile.h"
 
 LETHE_API const char *lethe_version(void)
 {
@@ -213,7 +212,8 @@ static struct lethe_store *store_alloc(const char *dir)
 	st->keystore_path = path_join(dir, "keystore.luks");
 	st->db_path = path_join(dir, "meta.db");
 	st->keys = lt_secmem_alloc(sizeof(*st->keys));
-	if (!st->dir || !st->keystore_path || !st->db_path || !st->keys) {
+	if (!st->dir || !st->keystore_path || !st->db_path || !st->keys ||
+	    lt_objstore_open(dir, &st->objs) != LETHE_OK) {
 		lethe_store_close(st);
 		return NULL;
 	}
@@ -239,7 +239,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	rc = lt_config_write(conf_path, &st->cfg);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = lt_obj_dirs_ensure(o->dir);
+	rc = lt_objstore_prepare(st->objs);
 	if (rc != LETHE_OK)
 		goto out;
 	kdf.memory_kib = st->cfg.officer_kdf_memory_kib;
@@ -282,7 +282,7 @@ static void init_undo(const char *dir, bool created_dir)
 {
 	static const char *const files[] = { "lethe.conf", "keystore.luks", "meta.db",
 					     "meta.db-wal", "meta.db-shm", "meta.db-journal" };
-	char path[LT_PATH_MAX];
+	char path[PATH_MAX];
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -496,6 +496,7 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 	if (st->in_tx)
 		lt_tx_rollback(st);
 	lt_db_close(st->db);
+	lt_objstore_close(st->objs);
 	lt_config_free(&st->cfg);
 	lt_ed25519_key_free(st->evidence_signer);
 	lt_secmem_free(st->keys, sizeof(*st->keys));

@@ -12,6 +12,7 @@
 #include "include/lethe.h"
 #include "keys/keystore.h"
 #include "store/db.h"
+#include "store/objstore.h"
 
 /*
  * Keys a handle holds, in one locked, wiped-on-free block. The master key itself is kept only
@@ -33,6 +34,7 @@ struct lethe_store {
 	char *db_path;
 	struct lt_config cfg;
 	struct lt_db *db;
+	struct lt_objstore *objs;              /* where the objects' ciphertext lives */
 	struct lt_handle_keys *keys;           /* lt_secmem */
 	/* the evidence seed ready to sign (set up once by lt_evidence_key_load(): a sweep signs
 	 * one certificate per object); wiped by lethe_store_close() */
@@ -53,7 +55,7 @@ struct lethe_store {
 
 /* ---- transactions that carry audit records (audit.c) ---- */
 
-/* BEGIN IMMEDIATE; audit records appended until commit go to syslog only if it commits. */
+/* lt_db_begin(); audit records appended until commit go to syslog only if it commits. */
 enum lethe_err lt_tx_begin(struct lethe_store *st);
 enum lethe_err lt_tx_commit(struct lethe_store *st);
 void lt_tx_rollback(struct lethe_store *st);
@@ -99,18 +101,6 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
 			      int64_t now, const char *action, const char *reason,
 			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);
-
-/*
- * Unlink the files of shredded objects still queued in pending_unlinks (after a commit or a
- * crash), make that durable, and dequeue them; *done counts the files dequeued. Every file is
- * tried: one that cannot be unlinked (a read-only or immutable directory, an I/O error) stays
- * queued, is retried by the next call (every open makes one), and is passed to @p left (when
- * not NULL) with the reason. Its key is destroyed already: what remains is noise, so callers
- * report it and carry on. Returns LETHE_OK when nothing is left queued, else the first reason.
- */
-typedef void (*lt_unlink_left_fn)(const char *id, const char *why, void *ctx);
-enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left, void *ctx,
-				 size_t *done);
 
 /* ---- recovery (doctor.c) ---- */
 
