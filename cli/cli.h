@@ -3,7 +3,14 @@
  * handling common to every command, opening the store, passphrases, output helpers.
  *
  * cli/ is the only part of lethe that prints or exits. It calls include/lethe.h and nothing
- * else (plus libc, and jansson for --json).
+ * else (plus libc, and jansson for --json). Its files form layers, each calling only the ones
+ * listed before it:
+ *   exit.c     enum lethe_err to exit code
+ *   output.c   sizes, times, text safe for a terminal, tables, JSON values, the progress line
+ *   util.c     options and usage, error lines, opening the store, passphrases, parsing
+ *   report.c   a command's outcome: one JSON value, a listing, a verification report
+ *   cmd_*.c    one command each
+ *   main.c     the global options and the table of commands
  */
 #ifndef LETHE_CLI_H
 #define LETHE_CLI_H
@@ -16,6 +23,8 @@
 #include <jansson.h>
 #include <lethe.h>
 
+/* ---- exit.c ------------------------------------------------------------------------------ */
+
 /* Exit codes (DESIGN.md, "Command line"); cli_exit_code() maps every enum lethe_err to one. */
 #define EXIT_OK         0
 #define EXIT_ERROR      1
@@ -24,6 +33,50 @@
 #define EXIT_INTEGRITY  4
 #define EXIT_REFUSED    5
 #define EXIT_PERMISSION 6
+
+/* The exit code of @p err (one table for all of lethe). */
+int cli_exit_code(enum lethe_err err);
+
+/* ---- output.c ---------------------------------------------------------------------------- */
+
+/* Human size: "512 B", "1.5 MiB". buf >= 16. */
+void cli_size_human(uint64_t bytes, char *buf, size_t len);
+/* "2026-11-23 11:34" (UTC), or "-" for 0. buf >= 21. */
+void cli_time_short(int64_t seconds, char *buf, size_t len);
+/* "in 3 days", "2 hours ago", "now". buf >= 32. */
+void cli_time_relative(int64_t seconds, char *buf, size_t len);
+/* Copy @p text with control characters and invalid bytes escaped (\xNN), for a terminal. */
+void cli_sanitize(const char *text, char *buf, size_t len);
+/* Lowercase hex of @p len bytes; buf >= 2 * len + 1. */
+void cli_hex(const uint8_t *bytes, size_t len, char *buf);
+
+/* A table of text, columns sized to their content, printed with two spaces between them. */
+struct cli_table;
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers,
+				const char *right_aligned /* one 'r' or 'l' per column */);
+/* Append a row of ncols cells (copied, sanitized). 0 on success, -1 when out of memory. */
+int cli_table_add(struct cli_table *table, const char *const *cells);
+void cli_table_print(const struct cli_table *table, FILE *f);
+size_t cli_table_rows(const struct cli_table *table);
+void cli_table_free(struct cli_table *table);
+
+/* JSON helpers. Strings that are not valid UTF-8 get U+FFFD for each bad byte. */
+json_t *cli_json_str(const char *text);
+json_t *cli_json_time(int64_t seconds); /* RFC 3339 UTC, or null for 0 */
+/* Set @p key of @p object to @p value (stolen); -1 if either is NULL or on failure. */
+int cli_json_set(json_t *object, const char *key, json_t *value);
+json_t *cli_json_object_info(const struct lethe_object_info *info);
+/* Streaming a JSON array one element per line: begin, element (stolen), end. */
+void cli_json_array_begin(void);
+void cli_json_array_element(json_t *value, int *first);
+void cli_json_array_end(int first);
+
+/* Draw a progress line on stderr (a lethe_progress_fn; set only when stderr is a terminal). */
+void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx);
+/* Clear the progress line, if one is shown. */
+void cli_progress_done(void);
+
+/* ---- util.c ------------------------------------------------------------------------------ */
 
 /* Returned by cli_common_opt() when the option was handled and parsing goes on. */
 #define CLI_CONTINUE (-1)
@@ -100,17 +153,15 @@ int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max)
 /* Parse a command that takes only the common options: CLI_CONTINUE, or the exit code. */
 int cli_plain_options(struct cli *cli, int argc, char **argv);
 
-struct cli_table;
-
 /*
- * Finish a listing built as a JSON array (--json) or a table: report @p err or a lost
- * allocation, else print what was built; frees both. Returns the exit code.
+ * Commands with subcommands (key list, key rotate, ...): find argv[1] in @p subs, set
+ * cli->name to "COMMAND SUB" and run it with argv shifted by one.
  */
-int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
-		    struct cli_table *table);
-
-/* The exit code of @p err (one table for all of lethe). */
-int cli_exit_code(enum lethe_err err);
+struct cli_subcommand {
+	const char *name;
+	cli_command_fn run;
+};
+int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_subcommand *subs);
 
 /*
  * Report a library failure in one line: "lethe: NAME OBJECT: <detail>", where detail is
@@ -165,41 +216,19 @@ int cli_parse_u64(const char *text, uint64_t *value);
 /* An absolute version of @p path (not resolving links) in a malloc'd string; NULL on ENOMEM. */
 char *cli_abspath(const char *path);
 
-/* Human size: "512 B", "1.5 MiB". buf >= 16. */
-void cli_size_human(uint64_t bytes, char *buf, size_t len);
-/* "2026-11-23 11:34" (UTC), or "-" for 0. buf >= 21. */
-void cli_time_short(int64_t seconds, char *buf, size_t len);
-/* "in 3 days", "2 hours ago", "now". buf >= 32. */
-void cli_time_relative(int64_t seconds, char *buf, size_t len);
-/* Copy @p text with control characters and invalid bytes escaped (\xNN), for a terminal. */
-void cli_sanitize(const char *text, char *buf, size_t len);
-/* Lowercase hex of @p len bytes; buf >= 2 * len + 1. */
-void cli_hex(const uint8_t *bytes, size_t len, char *buf);
+/* ---- report.c ---------------------------------------------------------------------------- */
 
-/* A table of text, columns sized to their content, printed with two spaces between them. */
-struct cli_table;
-struct cli_table *cli_table_new(size_t ncols, const char *const *headers,
-				const char *right_aligned /* one 'r' or 'l' per column */);
-/* Append a row of ncols cells (copied, sanitized). 0 on success, -1 when out of memory. */
-int cli_table_add(struct cli_table *table, const char *const *cells);
-void cli_table_print(const struct cli_table *table, FILE *f);
-size_t cli_table_rows(const struct cli_table *table);
-void cli_table_free(struct cli_table *table);
-
-/* JSON helpers. Strings that are not valid UTF-8 get U+FFFD for each bad byte. */
-json_t *cli_json_str(const char *text);
-json_t *cli_json_time(int64_t seconds); /* RFC 3339 UTC, or null for 0 */
-/* Set @p key of @p object to @p value (stolen); -1 if either is NULL or on failure. */
-int cli_json_set(json_t *object, const char *key, json_t *value);
-json_t *cli_json_object_info(const struct lethe_object_info *info);
 /* Print @p value (stolen) on stdout followed by a newline. Returns EXIT_OK or EXIT_ERROR. */
 int cli_json_print(const struct cli *cli, json_t *value);
-/* Streaming a JSON array one element per line: begin, element (stolen), end. */
-void cli_json_array_begin(void);
-void cli_json_array_element(json_t *value, int *first);
-void cli_json_array_end(int first);
 /* A JSON object failed to build: report out of memory. */
 int cli_json_nomem(const struct cli *cli);
+
+/*
+ * Finish a listing built as a JSON array (--json) or a table: report @p err or a lost
+ * allocation, else print what was built; frees both. Returns the exit code.
+ */
+int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
+		    struct cli_table *table);
 
 /* Problems found by lethe_evidence_verify*() and lethe_audit_verify(). */
 struct cli_problems {
@@ -217,12 +246,8 @@ void cli_problem_cb(const char *where, const char *what, void *ctx);
 int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *p,
 		      const char *singular, const char *plural, uint64_t count, const char *object);
 
-/* Draw a progress line on stderr (a lethe_progress_fn; set only when stderr is a terminal). */
-void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx);
-/* Clear the progress line, if one is shown. */
-void cli_progress_done(void);
+/* ---- cmd_*.c: the commands, one file each ------------------------------------------------ */
 
-/* The commands, one file each. */
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_put(struct cli *cli, int argc, char **argv);
 int cmd_get(struct cli *cli, int argc, char **argv);
@@ -238,15 +263,5 @@ int cmd_evidence(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_scrub(struct cli *cli, int argc, char **argv);
-
-/*
- * Commands with subcommands (key list, key rotate, ...): find argv[1] in @p subs, set
- * cli->name to "COMMAND SUB" and run it with argv shifted by one.
- */
-struct cli_subcommand {
-	const char *name;
-	cli_command_fn run;
-};
-int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_subcommand *subs);
 
 #endif
