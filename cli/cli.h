@@ -98,12 +98,18 @@ struct cli {
 
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
 
-struct cli_command {
-	const char *name;
-	cli_command_fn run;
+/* A command's usage and help, defined in its cmd_*.c beside the code it describes. */
+struct cli_help {
 	const char *usage;   /* the lines after "usage: "; may hold several, '\n'-separated */
 	const char *summary; /* one line for `lethe --help` */
 	const char *details; /* options and notes for `lethe COMMAND --help`, or NULL */
+};
+
+/* An entry of main.c's table of commands. */
+struct cli_command {
+	const char *name;
+	cli_command_fn run;
+	const struct cli_help *help;
 };
 
 /* Long options every command accepts (after its own), and their codes. */
@@ -248,20 +254,36 @@ int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *
 
 /* ---- cmd_*.c: the commands, one file each ------------------------------------------------ */
 
+/* Each command's entry point, and its help. */
 int cmd_init(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_init_help;
 int cmd_put(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_put_help;
 int cmd_get(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_get_help;
 int cmd_stat(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_stat_help;
 int cmd_ls(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_ls_help;
 int cmd_rm(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_rm_help;
 int cmd_hold(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_hold_help;
 int cmd_retention(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_retention_help;
 int cmd_sweep(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_sweep_help;
 int cmd_key(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_key_help;
 int cmd_officer(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_officer_help;
 int cmd_evidence(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_evidence_help;
 int cmd_audit(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_audit_help;
 int cmd_doctor(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_doctor_help;
 int cmd_scrub(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_scrub_help;
 
 #endif

@@ -12,6 +12,15 @@
 
 enum { OPT_SINCE = OPT_COMMAND_FIRST };
 
+const struct cli_help cmd_audit_help = {
+    .usage = "lethe audit verify\n"
+	     "lethe audit export [--since SEQ|TIME]\n"
+	     "lethe audit checkpoint [DIR]",
+    .summary = "verify, export and checkpoint the audit log",
+    .details = "export writes JSON Lines, from record SEQ or time TIME on. checkpoint signs the\n"
+	       "newest record (and writes the signature to DIR): keep it elsewhere.\n",
+};
+
 static int audit_verify(struct cli *cli, int argc, char **argv)
 {
 	struct cli_problems p = {.cli = cli};

@@ -9,6 +9,13 @@
 
 enum { OPT_REPAIR = OPT_COMMAND_FIRST };
 
+const struct cli_help cmd_doctor_help = {
+    .usage = "lethe doctor [--repair]",
+    .summary = "check permissions, consistency and leftovers; repair orphans",
+    .details = "  --repair   remove orphan files and finish interrupted unlinks\n"
+	       "Exit status 1 when errors remain (warnings do not count).\n",
+};
+
 struct doctor_state {
 	struct cli *cli;
 	json_t *findings; /* --json */

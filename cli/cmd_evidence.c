@@ -8,6 +8,15 @@
 
 #include "cli.h"
 
+const struct cli_help cmd_evidence_help = {
+    .usage = "lethe evidence list\n"
+	     "lethe evidence export DIR\n"
+	     "lethe evidence verify [DIR]",
+    .summary = "list, export and verify disposal certificates",
+    .details = "export writes each certificate (ID.json, ID.sig), evidence.pub.pem, chain.txt and\n"
+	       "a README for auditors. verify DIR checks an export without any store or key.\n",
+};
+
 /* ---- list ------------------------------------------------------------------------------- */
 
 struct cert_list {

@@ -19,6 +19,16 @@
 
 enum { OPT_OFFSET = OPT_COMMAND_FIRST, OPT_LENGTH };
 
+const struct cli_help cmd_get_help = {
+    .usage = "lethe get ID [-o FILE] [--offset N] [--length N]",
+    .summary = "write an object's plaintext to stdout or FILE",
+    .details = "Write verified plaintext only. With -o, FILE appears (0600) only once the whole\n"
+	       "range has verified; a failed get leaves no file.\n"
+	       "  -o, --output FILE  write to FILE instead of stdout\n"
+	       "  --offset N         start at byte N (default 0)\n"
+	       "  --length N         at most N bytes (default: to the end)\n",
+};
+
 /* The temporary file in progress, so that a signal can remove it. */
 static char temp_path[PATH_MAX];
 static volatile sig_atomic_t temp_active;

@@ -8,6 +8,15 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON, OPT_PASSPHRASE_FILE };
 
+const struct cli_help cmd_hold_help = {
+    .usage = "lethe hold set ID|--group G --reason TEXT\n"
+	     "lethe hold clear ID|--group G [--reason TEXT] [--passphrase-file FILE]",
+    .summary = "place or clear a legal hold",
+    .details =
+	"A held object is never shredded. A group hold also covers objects written later.\n"
+	"Clearing a hold takes an officer passphrase; its --reason goes into the audit log.\n",
+};
+
 static int hold(struct cli *cli, int argc, char **argv, int set)
 {
 	static const struct option set_options[] = {

@@ -11,6 +11,17 @@
 
 enum { OPT_KEYFILE = OPT_COMMAND_FIRST, OPT_OFFICER, OPT_PASSPHRASE_FILE };
 
+const struct cli_help cmd_init_help = {
+    .usage = "lethe init [--store DIR] [--keyfile FILE] --officer NAME [--passphrase-file FILE]",
+    .summary = "create a store (and its service keyfile)",
+    .details = "Create the store DIR (absent or empty) with its first security officer.\n"
+	       "  --keyfile FILE          the service keyfile, created 0600 if absent\n"
+	       "                          (default: DIR.key, beside the store and outside it)\n"
+	       "  --officer NAME          the first officer ([A-Za-z0-9._-], at most 31 bytes)\n"
+	       "  --passphrase-file FILE  the officer's passphrase ('-': stdin); else a prompt\n"
+	       "With --config FILE, lethe.conf starts from FILE instead of the defaults.\n",
+};
+
 /* DIR.key for DIR (trailing slashes dropped), absolute. NULL when out of memory. */
 static char *default_keyfile(const char *dir)
 {

@@ -12,6 +12,16 @@
 
 enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST };
 
+const struct cli_help cmd_key_help = {
+    .usage = "lethe key list\n"
+	     "lethe key rotate [--passphrase-file FILE]\n"
+	     "lethe key rewrap [--passphrase-file FILE]\n"
+	     "lethe key retire VERSION [--passphrase-file FILE]",
+    .summary = "list, rotate, rewrap and retire key-encryption keys",
+    .details = "rotate makes a new primary KEK; rewrap moves every data key under it; retire\n"
+	       "destroys an old KEK once no data key uses it. All three need an officer.\n",
+};
+
 /* Parse the options of an officer subcommand (only --passphrase-file and the common ones). */
 static int officer_options(struct cli *cli, int argc, char **argv)
 {

@@ -11,6 +11,14 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_EXPIRED, OPT_ALL };
 
+const struct cli_help cmd_ls_help = {
+    .usage = "lethe ls [--group G] [--expired] [--all]",
+    .summary = "list objects",
+    .details = "  --group G   only the objects of group G\n"
+	       "  --expired   only live objects whose retention is over\n"
+	       "  -a, --all   shredded objects too\n",
+};
+
 struct ls_state {
 	int all;   /* --all: shredded objects too, with a STATE column */
 	int first; /* JSON: no element printed yet */

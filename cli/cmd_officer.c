@@ -9,6 +9,16 @@
 
 enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST, OPT_NEW_PASSPHRASE_FILE };
 
+const struct cli_help cmd_officer_help = {
+    .usage = "lethe officer list\n"
+	     "lethe officer add NAME [--new-passphrase-file FILE] [--passphrase-file FILE]\n"
+	     "lethe officer remove NAME [--passphrase-file FILE]",
+    .summary = "list, add and remove security officers",
+    .details = "add and remove need an existing officer's passphrase (--passphrase-file or a\n"
+	       "prompt); add reads the new officer's from --new-passphrase-file or a prompt.\n"
+	       "The last officer cannot be removed.\n",
+};
+
 struct officer_list {
 	struct cli_table *table;
 	json_t *array;

@@ -12,6 +12,14 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_NAME };
 
+const struct cli_help cmd_put_help = {
+    .usage = "lethe put [--group G] [--name NAME] [FILE|-]",
+    .summary = "store a file as a new object; prints its id",
+    .details = "Encrypt FILE (or stdin) into a new object and print its id alone on stdout.\n"
+	       "  --group G     its retention group (default: \"default\")\n"
+	       "  --name NAME   its name (default: FILE's base name; none from stdin)\n",
+};
+
 int cmd_put(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {

@@ -9,6 +9,13 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_UNTIL, OPT_BY };
 
+const struct cli_help cmd_retention_help = {
+    .usage = "lethe retention extend ID|--group G --until DATE|--by DURATION",
+    .summary = "lengthen retention (never shortens)",
+    .details = "  --until DATE     YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); refused if earlier\n"
+	       "  --by DURATION    Ns, Nm, Nh, Nd or Nw added to each object's retain_until\n",
+};
+
 static int extend(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {

@@ -8,6 +8,16 @@
 
 enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE, OPT_PASSPHRASE_FILE };
 
+const struct cli_help cmd_rm_help = {
+    .usage = "lethe rm ID --reason TEXT [--force [--passphrase-file FILE]]",
+    .summary = "crypto-shred one object, with a disposal certificate",
+    .details = "Destroy the object's data key, write a signed certificate, unlink its file.\n"
+	       "  --reason TEXT           why (goes into the certificate; required)\n"
+	       "  --force                 before retain_until: needs an officer; never in a\n"
+	       "                          locked group, never on hold\n"
+	       "  --passphrase-file FILE  the officer's passphrase for --force; else a prompt\n",
+};
+
 int cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {

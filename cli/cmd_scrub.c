@@ -9,6 +9,18 @@
 
 enum { OPT_RESUME = OPT_COMMAND_FIRST, OPT_LIMIT_RATE, OPT_MAX_BYTES };
 
+const struct cli_help cmd_scrub_help = {
+    .usage = "lethe scrub [--resume] [--limit-rate SIZE] [--max-bytes SIZE]",
+    .summary = "read every object back and check its hash and every tag",
+    .details =
+	"Read each live object's file, check its SHA-256 against the one recorded at put and\n"
+	"decrypt it fully (every tag) without writing the plaintext anywhere.\n"
+	"  --resume            go on after the last object an unfinished scrub reached\n"
+	"  --limit-rate SIZE   read at most SIZE bytes per second (50MiB, 1GiB, 4096)\n"
+	"  --max-bytes SIZE    stop once SIZE bytes were read (then --resume goes on)\n"
+	"One line on stderr per bad object; exit status 4 when any object is bad.\n",
+};
+
 struct scrub_state {
 	struct cli *cli;
 	json_t *failures; /* --json: [{id, error}] */

@@ -3,6 +3,11 @@
 
 #include "cli.h"
 
+const struct cli_help cmd_stat_help = {
+    .usage = "lethe stat ID",
+    .summary = "show what is known of an object",
+};
+
 static void field(const char *label, const char *value)
 {
 	printf("%-13s %s\n", label, value);

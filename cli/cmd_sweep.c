@@ -9,6 +9,13 @@
 
 enum { OPT_DRY_RUN = OPT_COMMAND_FIRST };
 
+const struct cli_help cmd_sweep_help = {
+    .usage = "lethe sweep [--dry-run]",
+    .summary = "crypto-shred every expired object not on hold",
+    .details = "  -n, --dry-run   show what would be shredded and what is kept on hold\n"
+	       "Exit status 1 when some object could not be shredded.\n",
+};
+
 struct sweep_state {
 	struct cli *cli;
 	int dry_run;

@@ -27,7 +27,7 @@ void cli_getopt_reset(void)
 
 void cli_print_usage(const struct cli *cli, FILE *f)
 {
-	const char *line = cli->command != NULL ? cli->command->usage : "lethe COMMAND ...";
+	const char *line = cli->command != NULL ? cli->command->help->usage : "lethe COMMAND ...";
 	int first = 1;
 
 	while (*line != '\0') {
@@ -44,8 +44,8 @@ void cli_print_usage(const struct cli *cli, FILE *f)
 int cli_print_help(const struct cli *cli)
 {
 	cli_print_usage(cli, stdout);
-	if (cli->command != NULL && cli->command->details != NULL)
-		printf("\n%s", cli->command->details);
+	if (cli->command != NULL && cli->command->help->details != NULL)
+		printf("\n%s", cli->command->help->details);
 	printf("\nCommon options: --store DIR, --config FILE, --json, --quiet. See lethe(1).\n");
 	return EXIT_OK;
 }
