@@ -119,6 +119,7 @@ enum {
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP,
+	OPT_PASSPHRASE_FILE,       /* only where listed: CLI_PASSPHRASE_LONGOPT */
 	OPT_COMMAND_FIRST = 0x200, /* commands number their own long-only options from here */
 };
 /* clang-format off */
@@ -129,6 +130,9 @@ enum {
 	{ "quiet", no_argument, NULL, OPT_QUIET },              \
 	{ "help", no_argument, NULL, OPT_HELP },                \
 	{ NULL, 0, NULL, 0 }
+/* --passphrase-file FILE of the commands that unlock as an officer: cli->passphrase_file. */
+#define CLI_PASSPHRASE_LONGOPT \
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }
 /* clang-format on */
 
 /*
@@ -158,6 +162,13 @@ int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max)
 
 /* Parse a command that takes only the common options: CLI_CONTINUE, or the exit code. */
 int cli_plain_options(struct cli *cli, int argc, char **argv);
+
+/*
+ * The start of a command that takes only the common options and @p min to @p max operands
+ * and runs with the service key: parse, check the operands, open the store. CLI_CONTINUE, or
+ * the exit code (after --help, or a failure reported).
+ */
+int cli_plain_command(struct cli *cli, int argc, char **argv, int min, int max);
 
 /*
  * Commands with subcommands (key list, key rotate, ...): find argv[1] in @p subs, set
@@ -228,13 +239,32 @@ char *cli_abspath(const char *path);
 int cli_json_print(const struct cli *cli, json_t *value);
 /* A JSON object failed to build: report out of memory. */
 int cli_json_nomem(const struct cli *cli);
-
 /*
- * Finish a listing built as a JSON array (--json) or a table: report @p err or a lost
- * allocation, else print what was built; frees both. Returns the exit code.
+ * Print @p object (stolen), built with cli_json_set() calls whose results were or'ed into
+ * @p bad; when one failed, report out of memory instead. Returns the exit code.
  */
-int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
-		    struct cli_table *table);
+int cli_json_reply(const struct cli *cli, json_t *object, int bad);
+
+/* A listing being built: a JSON array with --json, else a table. */
+struct cli_list {
+	json_t *array;
+	struct cli_table *table;
+	int nomem; /* a row was lost: the listing fails rather than print part of it */
+};
+/*
+ * The start of a listing command (only the common options, no operands): parse, open the
+ * store with the service key, start @p list with the table's columns. CLI_CONTINUE, or the
+ * exit code.
+ */
+int cli_list_start(struct cli *cli, int argc, char **argv, struct cli_list *list, size_t ncols,
+		   const char *const *headers, const char *align);
+/* Append a row: @p object (stolen; @p bad as for cli_json_reply()) or else @p cells. */
+void cli_list_add(struct cli_list *list, json_t *object, int bad, const char *const *cells);
+/*
+ * Finish a listing: report @p err or a lost row, else print what was built; frees it.
+ * Returns the exit code.
+ */
+int cli_list_finish(const struct cli *cli, enum lethe_err err, struct cli_list *list);
 
 /* Problems found by lethe_evidence_verify*() and lethe_audit_verify(). */
 struct cli_problems {

@@ -28,11 +28,7 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (p.array = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
@@ -90,14 +86,10 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 1)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc)
 		dir = argv[optind];
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
-		return rc;
 	err = lethe_audit_checkpoint(cli->store, dir, &seq);
 	if (err != LETHE_OK)
 		return cli_fail(cli, dir, err);
@@ -106,11 +98,7 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		bad |= cli_json_set(o, "seq", json_integer((json_int_t) seq));
 		bad |= cli_json_set(o, "dir", dir != NULL ? cli_json_str(dir) : json_null());
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	if (dir != NULL) {
 		char shown[1024];

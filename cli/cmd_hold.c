@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON, OPT_PASSPHRASE_FILE };
+enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON };
 
 const struct cli_help cmd_hold_help = {
     .usage = "lethe hold set ID|--group G --reason TEXT\n"
@@ -27,7 +27,7 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 	static const struct option clear_options[] = {
 	    {"group", required_argument, NULL, OPT_GROUP},
 	    {"reason", required_argument, NULL, OPT_REASON},
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	const char *group = NULL, *reason = NULL, *id = NULL;
@@ -42,9 +42,6 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 			break;
 		case OPT_REASON:
 			reason = optarg;
-			break;
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
 			break;
 		default:
 			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
@@ -78,11 +75,7 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 		bad |= cli_json_set(o, "group", group != NULL ? cli_json_str(group) : json_null());
 		bad |= cli_json_set(o, "hold", json_boolean(set));
 		bad |= cli_json_set(o, "reason", reason ? cli_json_str(reason) : json_null());
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	if (id != NULL)
 		printf("hold %s on object %s\n", set ? "set" : "cleared", id);

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 
-enum { OPT_KEYFILE = OPT_COMMAND_FIRST, OPT_OFFICER, OPT_PASSPHRASE_FILE };
+enum { OPT_KEYFILE = OPT_COMMAND_FIRST, OPT_OFFICER };
 
 const struct cli_help cmd_init_help = {
     .usage = "lethe init [--store DIR] [--keyfile FILE] --officer NAME [--passphrase-file FILE]",
@@ -55,7 +55,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 	    {"keyfile", required_argument, NULL, OPT_KEYFILE},
 	    {"officer", required_argument, NULL, OPT_OFFICER},
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	struct cli_secret passphrase = {0};
@@ -73,9 +73,6 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_OFFICER:
 			officer = optarg;
-			break;
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
 			break;
 		default:
 			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
@@ -127,11 +124,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "store", cli_json_str(abs_dir));
 		bad |= cli_json_set(o, "keyfile", cli_json_str(keyfile));
 		bad |= cli_json_set(o, "officer", cli_json_str(officer));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		rc = cli_json_print(cli, o);
+		rc = cli_json_reply(cli, o, bad);
 	} else {
 		char store_s[1024], keyfile_s[1024], officer_s[128];
 		cli_sanitize(abs_dir, store_s, sizeof(store_s));

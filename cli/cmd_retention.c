@@ -82,11 +82,7 @@ static int extend(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "changed", json_integer((json_int_t) changed));
 		if (id != NULL)
 			bad |= cli_json_set(o, "retain_until", cli_json_time(info.retain_until));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	if (id != NULL) {
 		char when[21];

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE, OPT_PASSPHRASE_FILE };
+enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE };
 
 const struct cli_help cmd_rm_help = {
     .usage = "lethe rm ID --reason TEXT [--force [--passphrase-file FILE]]",
@@ -23,7 +23,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 	    {"reason", required_argument, NULL, OPT_REASON},
 	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	char cert[LETHE_ID_LEN + 1];
@@ -39,9 +39,6 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			force = 1;
-			break;
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
 			break;
 		default:
 			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
@@ -74,11 +71,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "reason", cli_json_str(reason));
 		bad |= cli_json_set(o, "forced", json_boolean(force));
 		bad |= cli_json_set(o, "actor", cli_json_str(lethe_store_actor(cli->store)));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	printf("shredded %s (certificate %s)\n", id, cert);
 	return EXIT_OK;

@@ -24,23 +24,62 @@ int cli_json_print(const struct cli *cli, json_t *value)
 	return EXIT_OK;
 }
 
+int cli_json_reply(const struct cli *cli, json_t *object, int bad)
+{
+	if (bad) {
+		json_decref(object);
+		object = NULL;
+	}
+	return cli_json_print(cli, object);
+}
+
 /* ---- listings --------------------------------------------------------------------------- */
 
-int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
-		    struct cli_table *table)
+int cli_list_start(struct cli *cli, int argc, char **argv, struct cli_list *list, size_t ncols,
+		   const char *const *headers, const char *align)
+{
+	int rc;
+
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0)) != CLI_CONTINUE)
+		return rc;
+	if (cli->json)
+		list->array = json_array();
+	else
+		list->table = cli_table_new(ncols, headers, align);
+	if (list->array == NULL && list->table == NULL)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	return CLI_CONTINUE;
+}
+
+void cli_list_add(struct cli_list *list, json_t *object, int bad, const char *const *cells)
+{
+	if (list->array != NULL) {
+		if (bad || json_array_append_new(list->array, object) != 0) {
+			if (bad)
+				json_decref(object);
+			list->nomem = 1;
+		}
+	} else if (cli_table_add(list->table, cells) != 0) {
+		list->nomem = 1;
+	}
+}
+
+int cli_list_finish(const struct cli *cli, enum lethe_err err, struct cli_list *list)
 {
 	int rc = EXIT_OK;
 
 	if (err != LETHE_OK)
 		rc = cli_fail(cli, NULL, err);
-	else if (nomem)
+	else if (list->nomem)
 		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	else if (array != NULL)
-		rc = cli_json_print(cli, json_incref(array));
+	else if (list->array != NULL)
+		rc = cli_json_print(cli, json_incref(list->array));
 	else
-		cli_table_print(table, stdout);
-	json_decref(array);
-	cli_table_free(table);
+		cli_table_print(list->table, stdout);
+	json_decref(list->array);
+	cli_table_free(list->table);
+	list->array = NULL;
+	list->table = NULL;
 	return rc;
 }
 

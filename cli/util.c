@@ -78,6 +78,9 @@ int cli_common_opt(struct cli *cli, int c, char **argv)
 	case OPT_QUIET:
 		cli->quiet = 1;
 		return CLI_CONTINUE;
+	case OPT_PASSPHRASE_FILE:
+		cli->passphrase_file = optarg;
+		return CLI_CONTINUE;
 	case OPT_HELP:
 		return cli_print_help(cli);
 	case ':':
@@ -476,5 +479,18 @@ int cli_plain_options(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
 		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
 			return rc;
+	return CLI_CONTINUE;
+}
+
+int cli_plain_command(struct cli *cli, int argc, char **argv, int min, int max)
+{
+	int rc;
+
+	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_operands(cli, argc, argv, min, max)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+		return rc;
 	return CLI_CONTINUE;
 }
