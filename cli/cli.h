@@ -78,7 +78,7 @@ void cli_progress_done(void);
 
 /* ---- util.c ------------------------------------------------------------------------------ */
 
-/* Returned by cli_common_opt() when the option was handled and parsing goes on. */
+/* Returned by the steps of a command's start when it goes on (every exit code is >= 0). */
 #define CLI_CONTINUE (-1)
 
 struct cli_command;
@@ -94,6 +94,8 @@ struct cli {
 	char name[48];               /* the command as the user typed it: "get", "key retire" */
 	const char *passphrase_file; /* --passphrase-file of officer commands */
 	struct lethe_store *store;   /* open store (closed by main) */
+	int parsing;                 /* cli_getopt() has started on the command's options */
+	int stop; /* where cli_getopt() stopped: the exit code after --help or a usage error */
 };
 
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
@@ -135,19 +137,6 @@ enum {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }
 /* clang-format on */
 
-/*
- * Start parsing a command's options: resets getopt. Commands call getopt_long() with a short
- * option string starting with ':' so that a missing argument is reported as ':'.
- */
-void cli_getopt_reset(void);
-
-/*
- * Handle what getopt_long() returned that the command does not know itself: a common option
- * (CLI_CONTINUE), --help (prints the usage, returns EXIT_OK), an unknown option or a missing
- * argument (reports it with the usage, returns EXIT_USAGE).
- */
-int cli_common_opt(struct cli *cli, int c, char **argv);
-
 /* The command's usage on @p f. */
 void cli_print_usage(const struct cli *cli, FILE *f);
 /* The command's usage, options and notes on stdout (--help); returns EXIT_OK. */
@@ -157,18 +146,38 @@ int cli_print_help(const struct cli *cli);
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Check the number of operands left after the options; reports and returns EXIT_USAGE. */
-int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max);
-
-/* Parse a command that takes only the common options: CLI_CONTINUE, or the exit code. */
-int cli_plain_options(struct cli *cli, int argc, char **argv);
+/* How cli_open() unlocks the store. */
+enum cli_role {
+	CLI_SERVICE = 0,  /* the service keyfile named in lethe.conf */
+	CLI_OFFICER = 1,  /* an officer passphrase: --passphrase-file, or a prompt on a terminal */
+	CLI_NO_STORE = 2, /* for cli_args(): not yet, or not at all */
+};
 
 /*
- * The start of a command that takes only the common options and @p min to @p max operands
- * and runs with the service key: parse, check the operands, open the store. CLI_CONTINUE, or
- * the exit code (after --help, or a failure reported).
+ * getopt_long() over a command's options: @p shortopts starts with ':' (a missing argument is
+ * then told from an unknown option), @p options ends with CLI_COMMON_LONGOPTS. Handles the
+ * common options itself and returns the command's own one by one, then -1: at the end, or
+ * at --help or a usage error (printed), whose exit code cli_args() then returns. The first
+ * call starts getopt over.
  */
-int cli_plain_command(struct cli *cli, int argc, char **argv, int min, int max);
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+	       const struct option *options);
+
+/*
+ * After cli_getopt(): the exit code where it stopped; else a usage error unless @p min to
+ * @p max operands are left; else, unless @p role is CLI_NO_STORE, cli_open() as @p role.
+ * CLI_CONTINUE, or the exit code.
+ */
+int cli_args(struct cli *cli, int argc, char **argv, int min, int max, enum cli_role role);
+
+/* cli_getopt() and cli_args() for a command that takes only the common options. */
+int cli_plain_command(struct cli *cli, int argc, char **argv, int min, int max, enum cli_role role);
+
+/*
+ * cli_args() for a command on ID|--group G (no store yet): one operand, the object id, unless
+ * @p group is set. Sets *id (NULL with a group). CLI_CONTINUE, or the exit code.
+ */
+int cli_id_or_group(struct cli *cli, int argc, char **argv, const char *group, const char **id);
 
 /*
  * Commands with subcommands (key list, key rotate, ...): find argv[1] in @p subs, set
@@ -193,12 +202,6 @@ int cli_error(const struct cli *cli, const char *object, int code, const char *f
 
 /* "lethe: NAME: warning: ..." on stderr unless --quiet. */
 void cli_warn(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* How cli_open() unlocks the store. */
-enum cli_role {
-	CLI_SERVICE = 0, /* the service keyfile named in lethe.conf */
-	CLI_OFFICER = 1, /* an officer passphrase: --passphrase-file, or a prompt on a terminal */
-};
 
 /*
  * Open the store (--store or $LETHE_STORE, --config) into cli->store as @p role, and turn on

@@ -28,7 +28,7 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 0, 0)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (p.array = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
@@ -48,8 +48,7 @@ static int audit_export(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_SINCE:
 			/* A plain number is a sequence number; anything else must be a time. */
@@ -62,14 +61,9 @@ static int audit_export(struct cli *cli, int argc, char **argv)
 						       "(YYYY-MM-DD[THH:MM:SSZ]), not '%s'",
 						       optarg);
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	/* The library writes to the descriptor directly: nothing of ours may sit in stdio. */
 	fflush(stdout);
@@ -86,7 +80,7 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 0, 1)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc)
 		dir = argv[optind];

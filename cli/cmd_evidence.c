@@ -66,7 +66,7 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 0, 0)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	cl.json = cli->json;
 	if (cli->json) {
@@ -99,7 +99,7 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 	const char *dir;
 	int rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 1, 1)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	dir = argv[optind];
 	err = lethe_evidence_export(cli->store, dir, &count);
@@ -128,9 +128,7 @@ static int evidence_verify(struct cli *cli, int argc, char **argv)
 	const char *dir = NULL;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc)
 		dir = argv[optind];

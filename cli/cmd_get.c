@@ -48,8 +48,7 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":o:", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":o:", options)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -64,12 +63,9 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(cli, "--length wants a byte count, not '%s'",
 						       optarg);
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	id = argv[optind];
 	if (output != NULL && strcmp(output, "-") == 0)

@@ -34,8 +34,7 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", set ? set_options : clear_options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", set ? set_options : clear_options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -43,17 +42,10 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 		case OPT_REASON:
 			reason = optarg;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if (group == NULL && optind == argc)
-		return cli_usage_error(cli, "give an object ID or --group G");
-	if ((rc = cli_operands(cli, argc, argv, 0, group != NULL ? 0 : 1)) != EXIT_OK)
+	if ((rc = cli_id_or_group(cli, argc, argv, group, &id)) != CLI_CONTINUE)
 		return rc;
-	if (group == NULL)
-		id = argv[optind];
 	if (set && (reason == NULL || reason[0] == '\0'))
 		return cli_usage_error(cli, "--reason TEXT is required (the case reference)");
 	if (reason != NULL && strlen(reason) > LETHE_REASON_MAX)

@@ -65,8 +65,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_KEYFILE:
 			keyfile_arg = optarg;
@@ -74,12 +73,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		case OPT_OFFICER:
 			officer = optarg;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if ((rc = cli_store_dir(cli, &dir)) != EXIT_OK)
 		return rc;

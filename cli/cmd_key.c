@@ -21,24 +21,20 @@ const struct cli_help cmd_key_help = {
 };
 
 /*
- * Parse the options of an officer subcommand (only --passphrase-file and the common ones) and
- * check that it has @p operands operands: CLI_CONTINUE, or the exit code.
+ * Parse the options of an officer subcommand (only --passphrase-file and the common ones),
+ * check that it has @p operands operands and unless @p role is CLI_NO_STORE open the store:
+ * CLI_CONTINUE, or the exit code.
  */
-static int officer_options(struct cli *cli, int argc, char **argv, int operands)
+static int officer_options(struct cli *cli, int argc, char **argv, int operands, enum cli_role role)
 {
 	static const struct option options[] = {
 	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
-	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
-	if ((rc = cli_operands(cli, argc, argv, operands, operands)) != EXIT_OK)
-		return rc;
-	return CLI_CONTINUE;
+	/* no option of its own: the first call parses them all */
+	(void) cli_getopt(cli, argc, argv, ":", options);
+	return cli_args(cli, argc, argv, operands, operands, role);
 }
 
 static const char *state_name(enum lethe_kek_state state)
@@ -91,9 +87,7 @@ static int key_rotate(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = officer_options(cli, argc, argv, 0)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+	if ((rc = officer_options(cli, argc, argv, 0, CLI_OFFICER)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_key_rotate(cli->store, &version);
 	if (err != LETHE_OK)
@@ -115,9 +109,7 @@ static int key_rewrap(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = officer_options(cli, argc, argv, 0)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+	if ((rc = officer_options(cli, argc, argv, 0, CLI_OFFICER)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_key_rewrap(cli->store, &count);
 	cli_progress_done();
@@ -139,7 +131,7 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = officer_options(cli, argc, argv, 1)) != CLI_CONTINUE)
+	if ((rc = officer_options(cli, argc, argv, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (cli_parse_u64(argv[optind], &version) != 0 || version == 0 || version > UINT32_MAX)
 		return cli_usage_error(cli, "VERSION is a KEK version number, not '%s'",

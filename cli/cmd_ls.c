@@ -90,8 +90,7 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":a", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":a", options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -104,14 +103,9 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 			flags |= LETHE_LIST_SHREDDED;
 			ls.all = 1;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 
 	if (cli->json) {

@@ -69,14 +69,10 @@ static int officer_change(struct cli *cli, int argc, char **argv, int add)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", add ? add_options : remove_options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", add ? add_options : remove_options)) != -1)
 		if (c == OPT_NEW_PASSPHRASE_FILE)
 			new_file = optarg;
-		else if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
-	}
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	name = argv[optind];
 	if (new_file != NULL && cli->passphrase_file != NULL && strcmp(new_file, "-") == 0 &&

@@ -33,8 +33,7 @@ int cmd_put(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc, fd = STDIN_FILENO;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -42,12 +41,9 @@ int cmd_put(struct cli *cli, int argc, char **argv)
 		case OPT_NAME:
 			name = optarg;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc && strcmp(argv[optind], "-") != 0)
 		file = argv[optind];

@@ -31,8 +31,7 @@ static int extend(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -43,17 +42,10 @@ static int extend(struct cli *cli, int argc, char **argv)
 		case OPT_BY:
 			by_arg = optarg;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if (group == NULL && optind == argc)
-		return cli_usage_error(cli, "give an object ID or --group G");
-	if ((rc = cli_operands(cli, argc, argv, 0, group != NULL ? 0 : 1)) != EXIT_OK)
+	if ((rc = cli_id_or_group(cli, argc, argv, group, &id)) != CLI_CONTINUE)
 		return rc;
-	if (group == NULL)
-		id = argv[optind];
 	if ((until_arg == NULL) == (by_arg == NULL))
 		return cli_usage_error(cli, "give exactly one of --until DATE and --by DURATION");
 	if (until_arg != NULL && (lethe_time_parse(until_arg, &until) != LETHE_OK || until <= 0))

@@ -31,8 +31,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc, force = 0;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_REASON:
 			reason = optarg;
@@ -40,12 +39,9 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		case OPT_FORCE:
 			force = 1;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	id = argv[optind];
 	if (reason == NULL || reason[0] == '\0')

@@ -87,8 +87,7 @@ int cmd_scrub(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_RESUME:
 			opts.resume = 1;
@@ -103,14 +102,9 @@ int cmd_scrub(struct cli *cli, int argc, char **argv)
 			    EXIT_OK)
 				return rc;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (st.failures = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);

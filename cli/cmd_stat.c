@@ -62,7 +62,7 @@ int cmd_stat(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 1, 1)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_object_stat(cli->store, argv[optind], &info);
 	if (err != LETHE_OK)

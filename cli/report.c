@@ -40,7 +40,7 @@ int cli_list_start(struct cli *cli, int argc, char **argv, struct cli_list *list
 {
 	int rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 0, 0)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json)
 		list->array = json_array();
