@@ -60,15 +60,16 @@ static const char *entries(const char *path)
 	static char buf[1024];
 	struct dirent **list;
 	int n = scandir(path, &list, NULL, alphasort);
+	size_t len = 0;
 
 	assert_true(n >= 0);
 	buf[0] = '\0';
 	for (int i = 0; i < n; i++) {
-		if (strcmp(list[i]->d_name, ".") != 0 && strcmp(list[i]->d_name, "..") != 0) {
-			if (buf[0] != '\0')
-				strcat(buf, " ");
-			strncat(buf, list[i]->d_name, sizeof(buf) - strlen(buf) - 2);
-		}
+		const char *name = list[i]->d_name;
+
+		if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && len < sizeof(buf))
+			len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s%s",
+						 len > 0 ? " " : "", name);
 		free(list[i]);
 	}
 	free(list);
