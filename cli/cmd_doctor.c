@@ -94,11 +94,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "repair", json_boolean(repair));
 		bad |= cli_json_set(o, "problems", json_integer((json_int_t) problems));
 		bad |= cli_json_set(o, "findings", json_incref(st.findings));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		int print_rc = cli_json_print(cli, o);
+		int print_rc = cli_json_reply(cli, o, bad);
 		json_decref(st.findings);
 		return rc == EXIT_OK ? print_rc : rc;
 	}

@@ -118,11 +118,7 @@ int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *
 		bad |= cli_json_set(o, "ok", json_boolean(err == LETHE_OK));
 		bad |= cli_json_set(o, plural, json_integer((json_int_t) count));
 		bad |= cli_json_set(o, "problems", json_incref(p->array));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		int print_rc = cli_json_print(cli, o);
+		int print_rc = cli_json_reply(cli, o, bad);
 		if (rc == EXIT_OK)
 			rc = print_rc;
 	} else if (err == LETHE_OK) {

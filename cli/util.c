@@ -107,6 +107,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		cli->stop = CLI_CONTINUE;
 	}
 	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		/* the command's own: its short options, and its long-only codes */
 		if (c != ':' && c != '?' && (c < OPT_STORE || c >= OPT_COMMAND_FIRST))
 			return c;
 		rc = common_opt(cli, c, argv);
