@@ -448,3 +448,36 @@ LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *g
 	free(l);
 	return rc;
 }
+
+LETHE_API enum lethe_err lethe_object_get_file(struct lethe_store *st, const char *id,
+					       const char *path, uint64_t offset, uint64_t length,
+					       uint64_t *written)
+{
+	struct lt_outfile out;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (written)
+		*written = 0;
+	if (!st || !id || !path)
+		return lt_err(LETHE_ERR_INVALID, "get to a file needs a store, an id and a path");
+	rc = lt_outfile_open(path, &out);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lethe_object_get_fd(st, id, out.fd, offset, length, written);
+	if (rc == LETHE_OK) {
+		LT_FAULT("get_file.before_commit");
+		return lt_outfile_commit(&out, path);
+	}
+	lt_outfile_abort(&out);
+	/*
+	 * The caller tells a failure of the object from one of the file by the name in front
+	 * (an empty id has no name to put there, and is refused as malformed anyway).
+	 */
+	if (*id) {
+		if (!*lt_err_detail())
+			lt_err(rc, "%s", lethe_strerror(rc));
+		lt_err_prefix("%s", id);
+	}
+	return rc;
+}
