@@ -28,13 +28,36 @@ static const struct lt_keystore_kek *kek_cached(struct lethe_store *st, uint32_t
 	return NULL;
 }
 
+struct retired_in_use {
+	uint32_t versions[LT_KEYSTORE_KEKS_MAX];
+	size_t n;
+};
+
+/* Drop from the list every version that some row's data key is still wrapped under. */
+static int retired_in_use_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct retired_in_use *r = vctx;
+
+	for (size_t i = 0; i < r->n;) {
+		if (r->versions[i] == obj->kek_version)
+			r->versions[i] = r->versions[--r->n];
+		else
+			i++;
+	}
+	return r->n == 0;
+}
+
 /*
  * A retirement whose commit a crash separated from its keystore update leaves the retired
  * version in the keystore: the first process that reads the keystore afterwards removes it,
- * so the horizon closes without waiting for an officer. Best effort: doctor reports failures.
+ * so the horizon closes without waiting for an officer. The keks row alone is not trusted for
+ * that (anyone who can write meta.db can mark a version retired): a version goes only when no
+ * row of the objects table, read without its indexes, holds a data key under it; one that
+ * rows still need stays, and doctor reports the disagreement. Best effort.
  */
 static void kek_finish_retirements(struct lethe_store *st)
 {
+	struct retired_in_use r = {.n = 0};
 	struct lt_db_kek row;
 	struct lt_err_saved saved;
 	size_t i;
@@ -42,9 +65,12 @@ static void kek_finish_retirements(struct lethe_store *st)
 	lt_err_save(&saved);
 	for (i = 0; i < st->nkeks; i++) {
 		if (lt_db_kek_get(st->db, st->keks[i].version, &row) == LETHE_OK &&
-		    row.state == LETHE_KEK_RETIRED)
-			lt_keystore_kek_remove(st->keystore_path, st->keks[i].version);
+		    row.state == LETHE_KEK_RETIRED && !row.primary)
+			r.versions[r.n++] = st->keks[i].version;
 	}
+	if (r.n > 0 && lt_db_object_with_dek(st->db, retired_in_use_one, &r) == LETHE_OK)
+		for (i = 0; i < r.n; i++)
+			lt_keystore_kek_remove(st->keystore_path, r.versions[i]);
 	lt_err_restore(&saved, LETHE_OK);
 }
 
@@ -435,6 +461,7 @@ out:
 struct retire_check {
 	struct lethe_store *st;
 	struct lt_kek_cache *cache;
+	uint32_t version;          /* the KEK to retire */
 	uint8_t *dek;
 	enum lethe_err rc;
 };
@@ -444,6 +471,16 @@ static int retire_check_one(const struct lt_db_object *obj, void *vctx)
 	struct retire_check *c = vctx;
 	const uint8_t *kek;
 
+	/* the counts said no data key is under this version and every row that holds a key is
+	 * live: a row that says otherwise was edited outside lethe, and destroying the KEK would
+	 * make it unreadable for good */
+	if (obj->kek_version == c->version || obj->state != LETHE_STATE_LIVE) {
+		c->rc = lt_err(LETHE_ERR_INTEGRITY, "nothing retired: object %s holds a data key "
+			       "under KEK version %u in a row marked %s (the database was "
+			       "modified)", obj->id, obj->kek_version,
+			       obj->state == LETHE_STATE_LIVE ? "live" : "shredded");
+		return 1;
+	}
 	c->rc = lt_kek_cache_get(c->cache, obj->kek_version, &kek);
 	if (c->rc == LETHE_ERR_INTEGRITY)
 		lt_err_prefix("object %s", obj->id);
@@ -458,17 +495,17 @@ static int retire_check_one(const struct lt_db_object *obj, void *vctx)
 	return c->rc != LETHE_OK;
 }
 
-static enum lethe_err retire_check_all(struct lethe_store *st)
+static enum lethe_err retire_check_all(struct lethe_store *st, uint32_t version)
 {
 	struct lt_kek_cache cache;
-	struct retire_check c = {.st = st, .cache = &cache};
+	struct retire_check c = {.st = st, .cache = &cache, .version = version};
 	enum lethe_err rc;
 
 	lt_kek_cache_init(&cache, kek_cache_load, st);
 	c.dek = lt_secmem_alloc(LT_KEY_LEN);
 	if (!c.dek)
 		return lt_err(LETHE_ERR_NOMEM, "retire: out of memory");
-	rc = lt_db_object_list(st->db, NULL, 0, false, retire_check_one, &c);
+	rc = lt_db_object_with_dek(st->db, retire_check_one, &c);
 	if (rc == LETHE_OK)
 		rc = c.rc;
 	lt_kek_cache_free(&cache);
@@ -488,8 +525,11 @@ static enum lethe_err retire_in_tx(struct lethe_store *st, uint32_t version)
 	if (rc != LETHE_OK)
 		return rc;
 	if (row.state == LETHE_KEK_RETIRED) {
-		/* finish a retirement a crash interrupted after its commit */
-		rc = lt_keystore_kek_remove(st->keystore_path, version);
+		/* finish a retirement a crash interrupted after its commit, once the rows show
+		 * that nothing needs it (the state column alone could be anyone's edit) */
+		rc = retire_check_all(st, version);
+		if (rc == LETHE_OK)
+			rc = lt_keystore_kek_remove(st->keystore_path, version);
 		if (rc != LETHE_OK)
 			return rc;
 		return lt_err(LETHE_ERR_NOT_FOUND, "KEK version %u is already retired", version);
@@ -505,7 +545,7 @@ static enum lethe_err retire_in_tx(struct lethe_store *st, uint32_t version)
 			      "key(s): run `lethe key rewrap` first", version,
 			      (unsigned long long)in_use);
 	/* inside the transaction: no put or rewrap can change a row between proof and retire */
-	rc = retire_check_all(st);
+	rc = retire_check_all(st, version);
 	if (rc != LETHE_OK)
 		return rc;
 	return lt_db_kek_retire(st->db, version, lt_now());
@@ -545,10 +585,10 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("retire.after_keystore");
-		/* old WAL frames still hold DEKs rewrapped away from the retired version */
-		rc = lt_db_wal_checkpoint(st->db);
+		/* old versions of rows still hold DEKs rewrapped away from the retired version */
+		rc = lt_db_purge(st->db);
 		if (rc == LETHE_ERR_BUSY)
-			rc = LETHE_OK; /* a later checkpoint (sweep, retire) truncates it */
+			rc = LETHE_OK; /* a later purge (sweep, retire) finishes it */
 	} else {
 		audit_failure(st, "key.retire", rc);
 	}

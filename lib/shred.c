@@ -1,14 +1,11 @@
 /* shred.c - crypto-shredding (rm, sweep), legal holds and retention changes.
  *
- * A shred is one transaction: the wrapped DEK is set to NULL (secure_delete zeroes the freed
- * bytes), the row marked shredded and queued for unlink, the signed certificate and the audit
+ * A shred is one transaction: the wrapped DEK is destroyed (its bytes overwritten, store/db.h),
+ * the row marked shredded and queued for unlink, the signed certificate and the audit
  * record appended. The ciphertext is unlinked after the commit; a crash in between leaves the
- * id in pending_unlinks, which the next open finishes. Without its DEK the ciphertext, and
- * every copy of it in backups, is noise: that is the erase.
+ * id in pending_unlinks, which the next open finishes (store/unlinker.h). Without its DEK the
+ * ciphertext, and every copy of it in backups, is noise: that is the erase.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +20,7 @@
 #include "retention/cert.h"
 #include "retention/policy.h"
 #include "store/db.h"
-#include "store/objfile.h"
+#include "store/unlinker.h"
 
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
 			      int64_t now, const char *action, const char *reason,
@@ -66,10 +63,10 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	f.hold_checked_clear = true;
 	lt_strlcpy(f.dek_id, obj->id, sizeof(f.dek_id));
 	f.kek_version = obj->kek_version;
-	f.actor_uid = st->uid;
-	f.actor_user = st->user;
-	f.actor_keyslot = st->who.name;
-	f.host = st->host;
+	f.actor_uid = st->actor.uid;
+	f.actor_user = st->actor.user;
+	f.actor_keyslot = st->actor.keyslot;
+	f.host = st->actor.host;
 	f.tool_version = LETHE_VERSION_STRING;
 	f.shredded_at = now;
 	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
@@ -99,123 +96,6 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 		memcpy(cert_id, f.certificate_id, LETHE_ID_LEN + 1);
 out:
 	free(json);
-	return rc;
-}
-
-struct unlink_ctx {
-	struct lethe_store *st;
-	char (*ids)[LETHE_ID_LEN + 1];
-	size_t n, cap;
-	enum lethe_err rc;
-};
-
-static int collect_unlink(const char *id, void *vctx)
-{
-	struct unlink_ctx *u = vctx;
-
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 64;
-		void *p = realloc(u->ids, cap * sizeof(*u->ids));
-
-		if (!p) {
-			u->rc = LETHE_ERR_NOMEM;
-			return 1;
-		}
-		u->ids = p;
-		u->cap = cap;
-	}
-	lt_strlcpy(u->ids[u->n++], id, LETHE_ID_LEN + 1);
-	return 0;
-}
-
-/* Dequeue, in one transaction, the files of @p ids whose @p errnos entry is 0 (gone, durably). */
-static enum lethe_err dequeue_gone(struct lethe_store *st, const char (*ids)[LETHE_ID_LEN + 1],
-				   const int *errnos, size_t n, size_t *done)
-{
-	enum lethe_err rc;
-	size_t i, count = 0;
-
-	rc = lt_db_begin(st->db);
-	for (i = 0; rc == LETHE_OK && i < n; i++) {
-		if (errnos[i] != 0)
-			continue;
-		rc = lt_db_unlink_done(st->db, ids[i]);
-		count++;
-	}
-	if (rc == LETHE_OK)
-		rc = lt_db_commit(st->db);
-	else
-		lt_db_rollback(st->db);
-	if (rc == LETHE_OK && done)
-		*done = count;
-	return rc;
-}
-
-enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left, void *ctx,
-				 size_t *done)
-{
-	struct unlink_ctx u = { st, NULL, 0, 0, LETHE_OK };
-	int *errnos = NULL;
-	size_t gone = 0, i, first = SIZE_MAX;
-	struct lt_err_saved why;
-	enum lethe_err rc;
-
-	if (done)
-		*done = 0;
-	rc = lt_db_unlink_pending(st->db, collect_unlink, &u);
-	if (rc == LETHE_OK)
-		rc = u.rc;
-	if (rc != LETHE_OK || u.n == 0)
-		goto out;
-	errnos = calloc(u.n, sizeof(*errnos));
-	if (!errnos) {
-		rc = LETHE_ERR_NOMEM;
-		goto out;
-	}
-	/* Every file is tried: one that cannot be unlinked stays queued on its own. One file (rm):
-	 * unlink it and fsync its directory. More (sweeps, recovery): unlink them several at a
-	 * time, then one syncfs() makes them all durable, instead of one directory fsync (a disk
-	 * cache flush) per file. Rows leave pending_unlinks only after that. */
-	errnos[0] = lt_obj_unlink_try(st->dir, u.ids[0]);
-	gone = errnos[0] == 0;
-	if (u.n > 1) {
-		LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-		gone += lt_obj_unlink_many(st->dir, (const char (*)[LETHE_ID_LEN + 1])(u.ids + 1),
-					   u.n - 1, errnos + 1);
-	}
-	LT_FAULT("shred.after_unlink"); /* files gone, still queued */
-	if (gone && u.n == 1)
-		rc = lt_obj_unlink(st->dir, u.ids[0]); /* gone already: fsyncs its directory */
-	else if (gone)
-		rc = lt_obj_unlinks_sync(st->dir);
-	if (rc == LETHE_OK && gone)
-		rc = dequeue_gone(st, (const char (*)[LETHE_ID_LEN + 1])u.ids, errnos, u.n, done);
-	if (rc != LETHE_OK) {
-		/* nothing is known durable, or nothing was dequeued: every file stays queued */
-		lt_err_save(&why);
-		for (i = 0; left && i < u.n; i++)
-			left(u.ids[i], why.text, ctx);
-		lt_err_restore(&why, rc);
-		goto out;
-	}
-	for (i = 0; i < u.n; i++) {
-		if (errnos[i] == 0)
-			continue;
-		if (first == SIZE_MAX)
-			first = i;
-		rc = lt_obj_unlink_error(st->dir, u.ids[i], errnos[i]);
-		if (left)
-			left(u.ids[i], lt_err_detail(), ctx);
-	}
-	if (first != SIZE_MAX) {
-		/* the detail callers see is the first file's */
-		rc = lt_obj_unlink_error(st->dir, u.ids[first], errnos[first]);
-		lt_err_prefix("%zu file(s) of shredded objects could not be unlinked and stay "
-			      "queued; the first", u.n - gone);
-	}
-out:
-	free(errnos);
-	free(u.ids);
 	return rc;
 }
 
@@ -310,7 +190,11 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 	if (rc == LETHE_OK) {
 		LT_FAULT("rm.after_commit");
 		/* the shred is done; a file left is retried by the next open, reported by doctor */
-		lt_finish_unlinks(st, NULL, NULL, NULL);
+		lt_unlinks_finish(st->db, st->objs, NULL, NULL, NULL);
+		/* old pages of the WAL still hold the wrapped key just destroyed, and stay there
+		 * while any other connection (the file service) keeps the database open: copy
+		 * them back now, as a sweep does. Best effort: the shred has committed. */
+		(void)lt_db_purge(st->db);
 		lt_err_clear();
 		if (cert_id_out)
 			memcpy(cert_id_out, cert_id, sizeof(cert_id));
@@ -330,9 +214,6 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* sweep                                                                                    */
 
-/* WAL pages (64 MiB) a sweep lets accumulate before SQLite checkpoints on its own. */
-#define SWEEP_AUTOCHECKPOINT 16384
-
 struct sweep_batch {
 	struct lt_db_object *rows;
 	size_t n, cap;
@@ -349,24 +230,6 @@ static int collect_expired(const struct lt_db_object *obj, void *vctx)
 	return 0;
 }
 
-/*
- * The files of the last committed batch, unlinked by a background thread while the next
- * batch is shredded: unlinks (several at a time) and the syncfs() after them mostly wait for
- * the disk, shredding mostly computes (a signature per certificate). Their pending_unlinks rows
- * are deleted in the next batch's transaction, and only once the thread reported them
- * unlinked and durable; a file that could not be unlinked stays queued, and
- * lt_finish_unlinks() at the end of the sweep retries it and reports it.
- */
-struct sweep_unlinker {
-	const char *dir;
-	char (*ids)[LETHE_ID_LEN + 1];
-	int *errnos;             /* per file: 0 once gone, else why not (it stays queued) */
-	size_t n;
-	bool running;
-	pthread_t thread;
-	enum lethe_err rc;       /* the sync of the files that went */
-};
-
 struct sweep_state {
 	struct lethe_store *st;
 	int dry_run;
@@ -374,52 +237,10 @@ struct sweep_state {
 	void *ctx;
 	struct lethe_sweep_result *res;
 	int64_t now;
-	struct sweep_unlinker unl;
+	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
+	struct lt_unlinker *unl;
 	uint64_t unlinks_left;   /* files still queued at the end */
 };
-
-static void *sweep_unlinker_main(void *arg)
-{
-	struct sweep_unlinker *u = arg;
-
-	size_t gone;
-
-	u->errnos[0] = lt_obj_unlink_try(u->dir, u->ids[0]);
-	gone = u->errnos[0] == 0;
-	LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-	gone += lt_obj_unlink_many(u->dir, (const char (*)[LETHE_ID_LEN + 1])(u->ids + 1),
-				   u->n - 1, u->errnos + 1);
-	u->rc = gone ? lt_obj_unlinks_sync(u->dir) : LETHE_OK;
-	return NULL;
-}
-
-/* Wait for the background unlinks; true when those that went are durable (u->errnos says
- * which went). */
-static bool sweep_unlinker_join(struct sweep_unlinker *u)
-{
-	if (!u->running)
-		return false;
-	pthread_join(u->thread, NULL);
-	u->running = false;
-	return u->rc == LETHE_OK;
-}
-
-/* Hand the @p n files of @p ids (just committed as shredded) to the background thread; if it
- * cannot start they stay queued for lt_finish_unlinks(). */
-static void sweep_unlinker_start(struct sweep_unlinker *u, const char *dir, size_t n)
-{
-	sigset_t all, old;
-
-	if (n == 0)
-		return;
-	u->dir = dir;
-	u->n = n;
-	u->rc = LETHE_OK;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	u->running = pthread_create(&u->thread, NULL, sweep_unlinker_main, u) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
 
 static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
 			const char *detail)
@@ -477,12 +298,8 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 		shredded++;
 	}
 	/* the previous batch's files are gone and durable: dequeue them in this transaction */
-	if (!s->dry_run && sweep_unlinker_join(&s->unl)) {
-		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
-		for (i = 0; rc == LETHE_OK && i < s->unl.n; i++)
-			if (s->unl.errnos[i] == 0)
-				rc = lt_db_unlink_done(st->db, s->unl.ids[i]);
-	}
+	if (!s->dry_run)
+		rc = lt_unlinker_dequeue(s->unl, st->db, rc);
 	if (!s->dry_run) {
 		if (rc == LETHE_OK) {
 			LT_FAULT("sweep.before_commit");
@@ -494,16 +311,16 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	if (rc != LETHE_OK)
 		goto out;
 	LT_FAULT("sweep.after_commit");
-	s->unl.n = 0;
+	lt_unlinker_clear(s->unl);
 	for (i = 0; i < b->n; i++) {
 		if (!shred[i])
 			continue;
 		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
-		memcpy(s->unl.ids[s->unl.n++], b->rows[i].id, LETHE_ID_LEN + 1);
+		lt_unlinker_add(s->unl, b->rows[i].id);
 	}
 	s->res->shredded += shredded;
 	if (!s->dry_run)
-		sweep_unlinker_start(&s->unl, st->dir, s->unl.n);
+		lt_unlinker_start(s->unl);
 out:
 	free(shred);
 	free(cur);
@@ -530,12 +347,8 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	memset(&b, 0, sizeof(b));
 	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
 	b.rows = calloc(b.cap, sizeof(*b.rows));
-	s->unl.ids = calloc(b.cap, sizeof(*s->unl.ids));
-	s->unl.errnos = calloc(b.cap, sizeof(*s->unl.errnos));
-	if (!b.rows || !s->unl.ids || !s->unl.errnos) {
+	if (!b.rows || lt_unlinker_new(st->objs, b.cap, &s->unl) != LETHE_OK) {
 		free(b.rows);
-		free(s->unl.ids);
-		free(s->unl.errnos);
 		return LETHE_ERR_NOMEM;
 	}
 	for (;;) {
@@ -558,19 +371,18 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	/* The last batch's files (and any a failure left queued): unlinked, synced, dequeued.
 	 * The shreds are done (the keys are gone): a file that cannot be unlinked is reported and
 	 * stays queued for the next open, it does not fail the sweep. */
-	sweep_unlinker_join(&s->unl);
+	(void)lt_unlinker_wait(s->unl);
 	if (!s->dry_run) {
 		struct lt_err_saved saved;
 
 		lt_err_save(&saved);
-		(void)lt_finish_unlinks(st, sweep_unlink_left, s, NULL);
+		(void)lt_unlinks_finish(st->db, st->objs, sweep_unlink_left, s, NULL);
 		if (rc != LETHE_OK)
 			lt_err_restore(&saved, rc);
 		else
 			lt_err_clear();
 	}
-	free(s->unl.errnos);
-	free(s->unl.ids);
+	lt_unlinker_free(s->unl);
 	free(b.rows);
 	return rc;
 }
@@ -589,11 +401,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
 	s.now = lt_now();
-	/* checkpoint once at the end (below), not after every batch */
+	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
-		lt_db_set_autocheckpoint(st->db, SWEEP_AUTOCHECKPOINT);
+		lt_db_bulk(st->db, true);
 	rc = sweep_run(&s);
-	lt_db_set_autocheckpoint(st->db, LT_DB_AUTOCHECKPOINT);
+	lt_db_bulk(st->db, false);
 	if (dry_run)
 		goto out;
 	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",
@@ -611,21 +423,21 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	}
 	if (rc != LETHE_OK) {
 		/* what was shredded before the failure must not stay in old pages either (the
-		 * raised autocheckpoint let more of them wait); the failure's detail stays */
+		 * bulk mode let more of them wait); the failure's detail stays */
 		if (res.shredded) {
 			struct lt_err_saved saved;
 
 			lt_err_save(&saved);
-			(void)lt_db_wal_checkpoint(st->db);
+			(void)lt_db_purge(st->db);
 			lt_err_restore(&saved, rc);
 		}
 		goto out;
 	}
 	rc = lethe_audit_checkpoint(st, NULL, NULL);
 	LT_FAULT("sweep.before_checkpoint");
-	/* old pages of the WAL still hold the wrapped keys just destroyed */
+	/* old versions of the rows still hold the wrapped keys just destroyed */
 	if (rc == LETHE_OK && res.shredded)
-		rc = lt_db_wal_checkpoint(st->db);
+		rc = lt_db_purge(st->db);
 out:
 	if (result)
 		*result = res;

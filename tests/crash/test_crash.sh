@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test_crash.sh - crash injection: every named fault point of put, rm, sweep, unlink, rotate,
-# rewrap, retire and officer changes (LT_FAULT in lib/ and keys/, a -DLETHE_FAULT_INJECTION=ON
-# build) makes the process die there (exit 99); then the store must keep every invariant of
-# check_store.py, and running the interrupted operation again must finish it exactly once.
+# test_crash.sh - crash injection: every named fault point of put, get -o, rm, sweep, unlink,
+# rotate, rewrap, retire and officer changes (LT_FAULT in lib/ and keys/, a
+# -DLETHE_FAULT_INJECTION=ON build) makes the process die there (exit 99); then the store must
+# keep every invariant of check_store.py, and running the interrupted operation again must
+# finish it exactly once.
 # A build without fault injection skips the suite (exit 77).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/crash_lib.sh"
@@ -38,6 +39,22 @@ for point in put.after_tmp_write put.after_link put.before_commit put.after_comm
 	put_obj "again-$point"
 	check_invariants "the put after $point"
 done
+
+# ---- get -o ---------------------------------------------------------------------------------
+# A get that dies once the whole range is written, before its file takes FILE's place, leaves
+# FILE as it was and nothing beside it: until then the plaintext is in a file without a name
+# (O_TMPFILE, which ext4, xfs, btrfs and tmpfs have).
+note "get -o: get_file.before_commit"
+id=$(awk '$2 == "keep-2" { print $1 }' "$STATE/acked")
+mkdir "$T/get-out"
+echo "as it was" >"$T/get-out/file"
+crash get_file.before_commit lethe get "$id" -o "$T/get-out/file"
+assert_eq "$(cat "$T/get-out/file")" "as it was" "FILE after a get that died"
+assert_eq "$(ls -A "$T/get-out")" "file" "what a get that died left beside FILE"
+ok lethe get "$id" -o "$T/get-out/file"
+assert_same "$T/get-out/file" "$STATE/plain/keep-2"
+assert_eq "$(ls -A "$T/get-out")" "file" "what a get left beside FILE"
+check_invariants "get_file.before_commit"
 
 # ---- rm -------------------------------------------------------------------------------------
 crash_store rm "[group:short]

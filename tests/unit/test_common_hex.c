@@ -65,6 +65,9 @@ static void test_public_hex(void **state)
 	assert_string_equal(out, "dead000f");
 	lethe_hex_format(bytes, 0, out);
 	assert_string_equal(out, "");
+	/* the bytes the lethe command's own encoder was tested with (cli/output.c had one) */
+	lethe_hex_format((const uint8_t[]){0x00, 0x9f, 0xa0, 0xff}, 4, out);
+	assert_string_equal(out, "009fa0ff");
 }
 
 int main(void)

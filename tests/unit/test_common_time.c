@@ -258,6 +258,15 @@ static void test_size_format(void **state)
 	assert_string_equal(buf, "1.9 MiB");
 	lethe_size_format(UINT64_MAX, buf);
 	assert_string_equal(buf, "15.9 EiB");
+	/* the sizes the lethe command's own formatter was tested with (cli/output.c had one) */
+	lethe_size_format(0, buf);
+	assert_string_equal(buf, "0 B");
+	lethe_size_format(1023, buf);
+	assert_string_equal(buf, "1023 B");
+	lethe_size_format(1536, buf);
+	assert_string_equal(buf, "1.5 KiB");
+	lethe_size_format(200ull << 20, buf);
+	assert_string_equal(buf, "200 MiB");
 }
 
 int main(void)
