@@ -20,7 +20,7 @@
 #include "keys/keystore.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
-#include "retention/policy.h"
+#include "retention/group.h"
 #include "store/db.h"
 #include "store/objfile.h"
 
@@ -342,6 +342,8 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *o)
 		return LETHE_ERR_NOMEM;
 	if (o->config_template) {
 		rc = lt_config_load(o->config_template, &st->cfg);
+		if (rc == LETHE_OK)
+			rc = lt_group_sections_check(&st->cfg, o->config_template);
 		if (rc != LETHE_OK)
 			goto out;
 	}
@@ -467,6 +469,8 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		goto out;
 	}
 	rc = lt_config_load(conf, &st->cfg);
+	if (rc == LETHE_OK)
+		rc = lt_group_sections_check(&st->cfg, conf);
 	if (rc != LETHE_OK)
 		goto out;
 	rc = lt_check_private_file(st->keystore_path);

@@ -24,6 +24,7 @@
 #include "crypt/secmem.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
+#include "retention/group.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/objfile.h"
@@ -103,8 +104,7 @@ static enum lethe_err wrap_under_primary(struct lethe_store *st, struct lt_db_ob
 static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object *row,
 				     const uint8_t dek[LT_KEY_LEN])
 {
-	int64_t retention;
-	bool lock;
+	struct lt_group_policy policy;
 	struct lt_audit_event ev = { .action = "put", .object = row->id, .group = row->group };
 	enum lethe_err rc;
 
@@ -112,10 +112,10 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 	if (rc != LETHE_OK)
 		return rc;
 	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
-	lt_config_policy(&st->cfg, row->group, &retention, &lock);
+	lt_group_policy_get(&st->cfg, row->group, &policy);
 	row->created_at = lt_now();
-	row->retain_until = lt_retention_until(row->created_at, retention);
-	row->locked = lock;
+	row->retain_until = lt_retention_until(row->created_at, policy.retention);
+	row->locked = policy.lock;
 	rc = wrap_under_primary(st, row, dek);
 	if (rc == LETHE_OK)
 		rc = lt_db_object_insert(st->db, row);

@@ -21,6 +21,7 @@
 #include "keys/wrap.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
+#include "retention/group.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/objfile.h"
@@ -32,9 +33,9 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	struct lt_cert_fields f;
 	struct lt_db_cert cert;
 	struct lt_audit_event ev = { .action = action, .object = obj->id, .group = obj->group };
+	struct lt_group_policy policy;
 	char *json = NULL;
 	size_t len = 0;
-	bool lock;
 	uint64_t seq;
 	enum lethe_err rc;
 
@@ -58,8 +59,9 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	memcpy(f.ciphertext_sha256, obj->sha256, 32);
 	f.created_at = obj->created_at;
 	f.retain_until = obj->retain_until;
-	lt_config_policy(&st->cfg, obj->group, &f.policy_retention, &lock);
-	f.policy_lock = lock || obj->locked;
+	lt_group_policy_get(&st->cfg, obj->group, &policy);
+	f.policy_retention = policy.retention;
+	f.policy_lock = policy.lock || obj->locked;
 	f.reason = reason;
 	f.reason_text = text;
 	f.forced = forced;
@@ -246,8 +248,7 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 			       bool force, struct lt_db_object *row, char *cert_id)
 {
 	struct lt_shred_request req;
-	bool lock;
-	int64_t retention;
+	struct lt_group_policy policy;
 	enum lethe_err rc;
 
 	rc = lt_db_object_get(st->db, id, row);
@@ -263,9 +264,9 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 	rc = hold_state(st, row, &req.object_hold, &req.group_hold, NULL, 0);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_config_policy(&st->cfg, row->group, &retention, &lock);
+	lt_group_policy_get(&st->cfg, row->group, &policy);
 	/* locked when written, or locked now: a config edit never unlocks an object */
-	req.group_locked = lock || row->locked;
+	req.group_locked = policy.lock || row->locked;
 	req.force = force;
 	req.officer = st->officer;
 	rc = lt_retention_may_shred(&req);

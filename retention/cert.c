@@ -15,6 +15,7 @@
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
+#include "retention/group.h"
 #include "retention/policy.h"
 
 /* Bounds on free text, so that a certificate stays far below LT_CERT_JSON_MAX even when every

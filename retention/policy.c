@@ -6,7 +6,6 @@
 #include "retention/policy.h"
 
 #include <assert.h>
-#include <string.h>
 
 #include "common/err.h"
 #include "common/timeutil.h"
@@ -60,27 +59,4 @@ int64_t lt_retention_until(int64_t created_at, int64_t retention)
 	if (__builtin_add_overflow(created_at, retention, &until) || until > LT_RETENTION_TIME_MAX)
 		return LT_RETENTION_TIME_MAX;
 	return until;
-}
-
-/* Explicit ASCII ranges rather than isalnum(): the answer must not depend on the locale. */
-static bool group_char_valid(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
-}
-
-bool lt_group_name_valid(const char *group)
-{
-	size_t len;
-
-	if (group == NULL)
-		return false;
-	len = strnlen(group, LETHE_GROUP_MAX + 1);
-	if (len == 0 || len > LETHE_GROUP_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!group_char_valid(group[i]))
-			return false;
-	}
-	return true;
 }

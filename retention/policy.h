@@ -39,7 +39,4 @@ enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req);
  */
 int64_t lt_retention_until(int64_t created_at, int64_t retention);
 
-/* A valid group name: [A-Za-z0-9._-], 1..LETHE_GROUP_MAX bytes. */
-bool lt_group_name_valid(const char *group);
-
 #endif

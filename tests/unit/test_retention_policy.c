@@ -1,4 +1,4 @@
-/* test_retention_policy.c - the retention decision table, exhaustively; retain_until; groups. */
+/* test_retention_policy.c - the retention decision table, exhaustively; retain_until. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,46 +178,6 @@ static void test_retention_until(void **state)
 	assert_int_equal(lt_retention_until(0, 100000 * 7 * day), 100000 * 7 * day);
 }
 
-static bool in_group_charset(int c)
-{
-	return strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", c) &&
-	       c != 0;
-}
-
-static void test_group_names(void **state)
-{
-	char name[LETHE_GROUP_MAX + 2];
-
-	(void)state;
-	assert_true(lt_group_name_valid("default"));
-	assert_true(lt_group_name_valid("a"));
-	assert_true(lt_group_name_valid("Finance.EU_2024-q1"));
-	assert_false(lt_group_name_valid(NULL));
-	assert_false(lt_group_name_valid(""));
-	assert_false(lt_group_name_valid("a b"));
-	assert_false(lt_group_name_valid("a/b"));
-	assert_false(lt_group_name_valid("a:b"));
-	assert_false(lt_group_name_valid("[group]"));
-	assert_false(lt_group_name_valid("gr\xc3\xbcp"));
-	assert_false(lt_group_name_valid("x\n"));
-
-	memset(name, 'g', LETHE_GROUP_MAX);
-	name[LETHE_GROUP_MAX] = '\0';
-	assert_true(lt_group_name_valid(name));
-	name[LETHE_GROUP_MAX] = 'g';
-	name[LETHE_GROUP_MAX + 1] = '\0';
-	assert_false(lt_group_name_valid(name));
-
-	/* Every byte, alone and inside a valid name. */
-	for (int c = 1; c < 256; c++) {
-		char one[2] = {(char)c, '\0'};
-		char mid[4] = {'a', (char)c, 'b', '\0'};
-
-		assert_int_equal(lt_group_name_valid(one), in_group_charset(c));
-		assert_int_equal(lt_group_name_valid(mid), in_group_charset(c));
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,7 +185,6 @@ int main(void)
 		cmocka_unit_test(test_details),
 		cmocka_unit_test(test_hold_beats_expiry),
 		cmocka_unit_test(test_retention_until),
-		cmocka_unit_test(test_group_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
