@@ -32,7 +32,7 @@
 void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
 			 struct lethe_object_info *info)
 {
-	bool group_held = false;
+	struct lt_retention_object o = { .row = obj };
 	char group_reason[LETHE_REASON_MAX + 1] = "";
 
 	memset(info, 0, sizeof(*info));
@@ -46,17 +46,12 @@ void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
 	info->shredded_at = obj->shredded_at;
 	info->kek_version = obj->kek_version;
 	info->state = obj->state == LETHE_STATE_SHREDDED ? LETHE_STATE_SHREDDED : LETHE_STATE_LIVE;
-	if (obj->hold) {
-		info->hold = 1;
-		lt_strlcpy(info->hold_reason, obj->hold_reason, sizeof(info->hold_reason));
-	} else if (st && lt_db_group_hold_get(st->db, obj->group, &group_held, group_reason) ==
-				 LETHE_OK &&
-		   group_held) {
-		info->hold = 1;
-		/* the group's reason, cut to fit after the prefix */
-		snprintf(info->hold_reason, sizeof(info->hold_reason), "group hold: %.*s",
-			 (int)(sizeof(info->hold_reason) - 13), group_reason);
-	}
+	/* the group's hold matters only without the object's own (a listing reads one per row) */
+	if (!obj->hold && st &&
+	    lt_db_group_hold_get(st->db, obj->group, &o.group_hold, group_reason) != LETHE_OK)
+		o.group_hold = false;
+	o.group_hold_reason = group_reason;
+	info->hold = lt_retention_hold_reason(&o, info->hold_reason, sizeof(info->hold_reason));
 }
 
 static enum lethe_err check_put_args(const char **group, const char **name)
@@ -104,7 +99,6 @@ static enum lethe_err wrap_under_primary(struct lethe_store *st, struct lt_db_ob
 static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object *row,
 				     const uint8_t dek[LT_KEY_LEN])
 {
-	struct lt_group_policy policy;
 	struct lt_audit_event ev = { .action = "put", .object = row->id, .group = row->group };
 	enum lethe_err rc;
 
@@ -112,10 +106,7 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 	if (rc != LETHE_OK)
 		return rc;
 	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
-	lt_group_policy_get(&st->cfg, row->group, &policy);
-	row->created_at = lt_now();
-	row->retain_until = lt_retention_until(row->created_at, policy.retention);
-	row->locked = policy.lock;
+	lt_retention_on_put(&st->cfg, lt_now(), row);
 	rc = wrap_under_primary(st, row, dek);
 	if (rc == LETHE_OK)
 		rc = lt_db_object_insert(st->db, row);
@@ -385,6 +376,7 @@ struct list_ctx {
 	struct lethe_store *st;
 	lethe_object_fn fn;
 	void *ctx;
+	int64_t due_at; /* --expired: only what retention calls due then */
 	struct lethe_object_info info;
 };
 
@@ -392,6 +384,8 @@ static int list_one(const struct lt_db_object *obj, void *vctx)
 {
 	struct list_ctx *l = vctx;
 
+	if (l->due_at && !lt_retention_due(obj, l->due_at))
+		return 0;
 	lt_object_info_fill(l->st, obj, &l->info);
 	return l->fn(&l->info, l->ctx);
 }
@@ -413,8 +407,10 @@ LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *g
 	l->st = st;
 	l->fn = fn;
 	l->ctx = ctx;
-	rc = lt_db_object_list(st->db, group, (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0,
-			       (flags & LETHE_LIST_SHREDDED) != 0, list_one, l);
+	l->due_at = (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0;
+	/* the store narrows by its index, retention decides (list_one) */
+	rc = lt_db_object_list(st->db, group, l->due_at, (flags & LETHE_LIST_SHREDDED) != 0,
+			       list_one, l);
 	free(l);
 	return rc;
 }

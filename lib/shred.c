@@ -222,33 +222,12 @@ out:
 	return rc;
 }
 
-/* Is @p obj held, by itself or its group? */
-static enum lethe_err hold_state(struct lethe_store *st, const struct lt_db_object *obj,
-				 bool *object_hold, bool *group_hold, char *reason, size_t len)
-{
-	char group_reason[LETHE_REASON_MAX + 1] = "";
-	enum lethe_err rc;
-
-	*object_hold = obj->hold;
-	rc = lt_db_group_hold_get(st->db, obj->group, group_hold, group_reason);
-	if (rc != LETHE_OK)
-		return rc;
-	if (reason) {
-		if (*object_hold)
-			snprintf(reason, len, "%s", obj->hold_reason);
-		else if (*group_hold)
-			snprintf(reason, len, "group hold: %s", group_reason);
-		else
-			reason[0] = '\0';
-	}
-	return LETHE_OK;
-}
-
 static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const char *reason,
 			       bool force, struct lt_db_object *row, char *cert_id)
 {
-	struct lt_shred_request req;
-	struct lt_group_policy policy;
+	struct lt_retention_object o = { .row = row };
+	int64_t now;
+	bool forced;
 	enum lethe_err rc;
 
 	rc = lt_db_object_get(st->db, id, row);
@@ -258,22 +237,14 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 		return rc;
 	if (row->state == LETHE_STATE_SHREDDED)
 		return lt_err(LETHE_ERR_SHREDDED, "object was already crypto-shredded");
-	memset(&req, 0, sizeof(req));
-	req.now = lt_now();
-	req.retain_until = row->retain_until;
-	rc = hold_state(st, row, &req.object_hold, &req.group_hold, NULL, 0);
+	rc = lt_db_group_hold_get(st->db, row->group, &o.group_hold, NULL);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_group_policy_get(&st->cfg, row->group, &policy);
-	/* locked when written, or locked now: a config edit never unlocks an object */
-	req.group_locked = policy.lock || row->locked;
-	req.force = force;
-	req.officer = st->officer;
-	rc = lt_retention_may_shred(&req);
+	now = lt_now();
+	rc = lt_retention_may_remove(&st->cfg, &o, now, force, st->officer, &forced);
 	if (rc != LETHE_OK)
 		return rc;
-	return lt_shred_in_tx(st, row, req.now, "rm", "manual", reason,
-			      force && req.now < row->retain_until, cert_id);
+	return lt_shred_in_tx(st, row, now, "rm", "manual", reason, forced, cert_id);
 }
 
 LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
@@ -440,9 +411,11 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 {
 	struct lethe_store *st = s->st;
 	struct lt_db_object *cur = NULL;
-	char reason[LETHE_REASON_MAX + 32];
-	bool oh, gh, *shred = NULL;
+	struct lt_retention_object o;
+	char group_reason[LETHE_REASON_MAX + 1], reason[LETHE_REASON_MAX + 32];
+	bool *shred = NULL;
 	size_t i, shredded = 0;
+	enum lt_sweep_action action;
 	enum lethe_err rc = LETHE_OK;
 
 	cur = calloc(1, sizeof(*cur));
@@ -458,14 +431,17 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	}
 	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
 		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
+		if (rc == LETHE_OK)
+			rc = lt_db_group_hold_get(st->db, cur->group, &o.group_hold, group_reason);
 		if (rc != LETHE_OK)
 			break;
-		if (cur->state != LETHE_STATE_LIVE || cur->retain_until > s->now)
+		o.row = cur;
+		o.group_hold_reason = group_reason;
+		action = lt_retention_sweep_action(&o, s->now);
+		if (action == LT_SWEEP_KEEP)
 			continue;
-		rc = hold_state(st, cur, &oh, &gh, reason, sizeof(reason));
-		if (rc != LETHE_OK)
-			break;
-		if (oh || gh) {
+		if (action == LT_SWEEP_HELD) {
+			lt_retention_hold_reason(&o, reason, sizeof(reason));
 			s->res->held++;
 			sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
 			continue;
@@ -754,6 +730,8 @@ static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const
 				   int64_t until, int64_t by, uint64_t *changed)
 {
 	struct lt_db_object *row;
+	int64_t target;
+	bool changes = false;
 	enum lethe_err rc;
 
 	if (group)
@@ -763,19 +741,11 @@ static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const
 	if (!row)
 		return LETHE_ERR_NOMEM;
 	rc = live_row(st, id, row);
-	if (rc == LETHE_OK) {
-		int64_t target = until ? until : lt_retention_until(row->retain_until, by);
-
-		if (target < row->retain_until) {
-			char when[32];
-
-			lt_time_format(row->retain_until, when, sizeof(when));
-			rc = lt_err(LETHE_ERR_SHORTENS, "retention can only be lengthened: the "
-				    "object is retained until %s", when);
-		} else if (target > row->retain_until) {
-			rc = lt_db_object_set_retain_until(st->db, id, target);
-			*changed = 1;
-		}
+	if (rc == LETHE_OK)
+		rc = lt_retention_extend_to(row, until, by, &target, &changes);
+	if (rc == LETHE_OK && changes) {
+		rc = lt_db_object_set_retain_until(st->db, id, target);
+		*changed = 1;
 	}
 	free(row);
 	return rc;

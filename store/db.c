@@ -313,6 +313,7 @@ static const struct {
 				"AND (created_at, id) > (?1, ?2) "
 				"AND (?4 = 0 OR (state = 0 AND retain_until <= ?4)) "
 				"AND (?5 OR state = 0) ORDER BY created_at, id LIMIT ?3" },
+	/* the sweep's candidates by the partial index; retention/ decides on each row */
 	[ST_OBJ_EXPIRED] = { "expired scan",
 			     "SELECT " OBJ_COLS " FROM objects WHERE state = 0 "
 			     "AND retain_until <= ?4 AND (retain_until, id) > (?1, ?2) "
