@@ -30,78 +30,33 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 			      int64_t now, const char *action, const char *reason,
 			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
 {
-	struct lt_cert_fields f;
-	struct lt_db_cert cert;
 	struct lt_audit_event ev = { .action = action, .object = obj->id, .group = obj->group };
-	struct lt_group_policy policy;
-	char *json = NULL;
-	size_t len = 0;
+	struct lt_cert_disposal d = {
+		.store_id = st->store_id, .cfg = &st->cfg, .reason = reason, .reason_text = text,
+		.forced = forced, .shredded_at = now, .actor_uid = st->uid, .actor_user = st->user,
+		.actor_keyslot = st->who.name, .host = st->host, .tool_version = LETHE_VERSION_STRING,
+	};
+	struct lt_db_cert cert = { 0 };
+	uint8_t prev_sha256[32];
 	uint64_t seq;
 	enum lethe_err rc;
 
 	rc = lt_evidence_key_load(st);
-	if (rc != LETHE_OK)
-		return rc;
-	memset(&f, 0, sizeof(f));
-	memset(&cert, 0, sizeof(cert));
-	lt_uuid_generate(f.certificate_id);
-	rc = lt_db_cert_last(st->db, &seq, f.prev_sha256);
-	if (rc != LETHE_OK)
-		return rc;
-	f.seq = seq + 1;
-	lt_strlcpy(f.store_id, st->store_id, sizeof(f.store_id));
-	lt_strlcpy(f.object_id, obj->id, sizeof(f.object_id));
-	lt_strlcpy(f.group, obj->group, sizeof(f.group));
-	rc = lt_sha256(obj->name, strlen(obj->name), f.name_sha256);
-	if (rc != LETHE_OK)
-		return rc;
-	f.size = obj->size;
-	memcpy(f.ciphertext_sha256, obj->sha256, 32);
-	f.created_at = obj->created_at;
-	f.retain_until = obj->retain_until;
-	lt_group_policy_get(&st->cfg, obj->group, &policy);
-	f.policy_retention = policy.retention;
-	f.policy_lock = policy.lock || obj->locked;
-	f.reason = reason;
-	f.reason_text = text;
-	f.forced = forced;
-	f.hold_checked_clear = true;
-	lt_strlcpy(f.dek_id, obj->id, sizeof(f.dek_id));
-	f.kek_version = obj->kek_version;
-	f.actor_uid = st->uid;
-	f.actor_user = st->user;
-	f.actor_keyslot = st->who.name;
-	f.host = st->host;
-	f.tool_version = LETHE_VERSION_STRING;
-	f.shredded_at = now;
-	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = lt_cert_build(&f, &json, &len);
-	if (rc != LETHE_OK)
-		return rc;
-	/* lt_cert_sign() with the seed, minus re-deriving its public half per certificate */
-	rc = lt_ed25519_key_sign(st->evidence_signer, json, len, cert.sig);
 	if (rc == LETHE_OK)
-		rc = lt_sha256(json, len, cert.sha256);
-	if (rc != LETHE_OK)
-		goto out;
-	lt_strlcpy(cert.id, f.certificate_id, sizeof(cert.id));
-	lt_strlcpy(cert.object_id, obj->id, sizeof(cert.object_id));
-	lt_strlcpy(cert.group, obj->group, sizeof(cert.group));
-	lt_strlcpy(cert.reason, reason, sizeof(cert.reason));
-	cert.shredded_at = f.shredded_at;
-	cert.json = (const uint8_t *)json;
-	cert.json_len = len;
-	rc = lt_db_cert_insert(st->db, &cert, &seq);
-	if (rc != LETHE_OK)
-		goto out;
+		rc = lt_db_cert_last(st->db, &d.prev_seq, prev_sha256);
+	d.prev_sha256 = prev_sha256;
+	if (rc == LETHE_OK)
+		rc = lt_db_object_shred(st->db, obj->id, now);
+	if (rc == LETHE_OK)
+		rc = lt_cert_issue(obj, &d, st->evidence_signer, &cert);
+	if (rc == LETHE_OK)
+		rc = lt_db_cert_insert(st->db, &cert, &seq);
 	ev.error = forced ? "forced early shred by officer" : text;
-	rc = lt_audit_append(st, &ev);
+	if (rc == LETHE_OK)
+		rc = lt_audit_append(st, &ev);
 	if (rc == LETHE_OK && cert_id)
-		memcpy(cert_id, f.certificate_id, LETHE_ID_LEN + 1);
-out:
-	free(json);
+		memcpy(cert_id, cert.id, LETHE_ID_LEN + 1);
+	free((void *)cert.json);
 	return rc;
 }
 
