@@ -123,6 +123,10 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 
 /* ---- shredding (shred.c) ---- */
 
+/* Read object @p id's row into @p row: LETHE_ERR_NOT_FOUND ("no such object") or
+ * LETHE_ERR_SHREDDED ("already crypto-shredded") unless it is live. */
+enum lethe_err lt_live_row(struct lethe_store *st, const char *id, struct lt_db_object *row);
+
 /*
  * Inside a transaction: destroy object @p obj's DEK, write its signed certificate and the audit
  * record (@p action: "rm" or "sweep.shred"), at @p now: the time the retention decision was
