@@ -190,17 +190,11 @@ static enum lethe_err absolute_path(const char *path, char **out)
 static enum lethe_err init_keys_in_db(struct lethe_store *st)
 {
 	uint8_t pub[LT_ED25519_PUB_LEN], wrapped[LT_WRAPPED_LEN];
-	struct lt_db_kek row;
+	uint32_t version;
 	enum lethe_err rc;
 
-	memset(&row, 0, sizeof(row));
-	row.version = 1;
-	row.primary = true;
-	row.state = LETHE_KEK_ACTIVE;
-	row.created_at = lt_now();
-	rc = lt_kek_create(st, row.version);
-	if (rc == LETHE_OK)
-		rc = lt_db_kek_insert(st->db, &row);
+	/* version 1: the first rotation of an empty store */
+	rc = lt_kek_ring_rotate(&st->keks, st->db, lt_now(), &version);
 	if (rc == LETHE_OK)
 		rc = lt_ed25519_keygen(st->keys->evidence_seed, pub);
 	if (rc != LETHE_OK)
@@ -243,6 +237,7 @@ static struct lethe_store *store_alloc(const char *dir)
 		lethe_store_close(st);
 		return NULL;
 	}
+	lt_kek_ring_init(&st->keks, st->keystore_path, st->store_id, st->keys->kek_wrap);
 	lt_actor_identity(st);
 	return st;
 }

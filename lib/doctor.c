@@ -134,7 +134,7 @@ static void check_kek_entries(struct doctor *d)
 			report(d, LETHE_DOCTOR_ERROR, "keys", "active KEK version %u is missing from "
 			       "the keystore: objects under it cannot be read", v);
 	}
-	st->nkeks = 0;
+	lt_kek_ring_forget(&st->keks);
 	if (d->problems == before)
 		report(d, LETHE_DOCTOR_OK, "keys", "%zu KEK version(s) in the keystore, all active",
 		       n);

@@ -9,6 +9,7 @@
 #include "common/config.h"
 #include "crypt/prim.h"
 #include "include/lethe.h"
+#include "keys/kekring.h"
 #include "keys/keystore.h"
 #include "store/db.h"
 
@@ -50,9 +51,8 @@ struct lethe_store {
 	char user[64];
 	char host[256];
 	int32_t pid;
-	/* wrapped KEK versions as last read from the keystore (not secret without the MK) */
-	struct lt_keystore_kek keks[LT_KEYSTORE_KEKS_MAX];
-	size_t nkeks;
+	/* the KEK versions: the keystore's token as last read, unwrapped under keys->kek_wrap */
+	struct lt_kek_ring keks;
 	lethe_progress_fn progress;
 	void *progress_ctx;
 	bool in_tx;
@@ -112,14 +112,12 @@ void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len);
 
 /* ---- keys (keyops.c) ---- */
 
-/* Unwrap KEK @p version into @p kek (LETHE_ERR_INTEGRITY if retired or tampered). */
-enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek[LT_KEY_LEN]);
-
-/* Create KEK @p version: a random key, wrapped, stored in the keystore (before its row). */
-enum lethe_err lt_kek_create(struct lethe_store *st, uint32_t version);
-
 /* Load the evidence signing seed into st->keys and set up st->evidence_signer (once). */
 enum lethe_err lt_evidence_key_load(struct lethe_store *st);
+
+/* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
+ * the handle was unlocked by an officer. */
+enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
 
 /* ---- shredding (shred.c) ---- */
 

@@ -68,33 +68,6 @@ static enum lethe_err check_put_args(const char **group, const char **name)
 	return LETHE_OK;
 }
 
-/*
- * Wrap @p dek under the primary KEK read inside the current transaction, so a rotation that
- * committed since the file was written is honoured and no row ever names a retired KEK.
- */
-static enum lethe_err wrap_under_primary(struct lethe_store *st, struct lt_db_object *row,
-					 const uint8_t dek[LT_KEY_LEN])
-{
-	struct lt_db_kek primary;
-	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
-	enum lethe_err rc;
-
-	if (!kek)
-		return LETHE_ERR_NOMEM;
-	rc = lt_db_kek_primary(st->db, &primary);
-	if (rc == LETHE_OK)
-		rc = lt_kek_load(st, primary.version, kek);
-	if (rc == LETHE_OK)
-		rc = lt_dek_wrap(kek, st->store_id, row->id, row->group, primary.version, dek,
-				 row->wrapped_dek);
-	if (rc == LETHE_OK) {
-		row->kek_version = primary.version;
-		row->has_dek = true;
-	}
-	lt_secmem_free(kek, LT_KEY_LEN);
-	return rc;
-}
-
 /* The transaction that makes a committed file an object. */
 static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object *row,
 				     const uint8_t dek[LT_KEY_LEN])
@@ -107,7 +80,8 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 		return rc;
 	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
 	lt_retention_on_put(&st->cfg, lt_now(), row);
-	rc = wrap_under_primary(st, row, dek);
+	/* under the primary as read in this transaction: a rotation since the write counts */
+	rc = lt_kek_ring_wrap_dek(&st->keks, st->db, row, dek);
 	if (rc == LETHE_OK)
 		rc = lt_db_object_insert(st->db, row);
 	if (rc == LETHE_OK)
@@ -219,27 +193,6 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *st, const void
 	return rc;
 }
 
-/* The object's DEK, unwrapped under its KEK. */
-static enum lethe_err dek_load(struct lethe_store *st, const struct lt_db_object *row,
-			       uint8_t dek[LT_KEY_LEN])
-{
-	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
-	enum lethe_err rc;
-
-	if (!kek)
-		return LETHE_ERR_NOMEM;
-	rc = lt_kek_load(st, row->kek_version, kek);
-	if (rc == LETHE_OK) {
-		rc = lt_dek_unwrap(kek, st->store_id, row->id, row->group, row->kek_version,
-				   row->wrapped_dek, dek);
-		if (rc == LETHE_ERR_INTEGRITY)
-			rc = lt_err(LETHE_ERR_INTEGRITY, "wrapped data key does not unwrap: the "
-					"database row was modified or moved");
-	}
-	lt_secmem_free(kek, LT_KEY_LEN);
-	return rc;
-}
-
 /* A row that may be read: exists, live, with its key. */
 static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 				   struct lt_db_object *row)
@@ -310,7 +263,7 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	if (rc != LETHE_OK)
 		goto out;
 	lt_uuid_parse(row->id, oid);
-	rc = dek_load(st, row, dek);
+	rc = lt_kek_ring_unwrap_dek(&st->keks, st->db, row, dek);
 	if (rc == LETHE_OK) {
 		LT_FAULT("get.before_open"); /* the row is read, its file not yet open */
 		rc = lt_obj_open(st->dir, row->id, &in_fd);
