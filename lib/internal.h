@@ -165,8 +165,4 @@ bool lt_strlcpy(char *dst, const char *src, size_t size);
 /* Refuse a malformed object id (LETHE_ERR_INVALID with the detail). */
 enum lethe_err lt_check_id(const char *id);
 
-/* Fill a public object info from a row (and the group hold). */
-void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
-			 struct lethe_object_info *info);
-
 #endif
