@@ -16,6 +16,7 @@
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
+#include "keys/evkey.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
 #include "keys/wrap.h"
@@ -189,25 +190,18 @@ static enum lethe_err absolute_path(const char *path, char **out)
 /* The first KEK (keystore entry, then row) and the evidence key, in the init transaction. */
 static enum lethe_err init_keys_in_db(struct lethe_store *st)
 {
-	uint8_t pub[LT_ED25519_PUB_LEN], wrapped[LT_WRAPPED_LEN];
 	uint32_t version;
 	enum lethe_err rc;
 
 	/* version 1: the first rotation of an empty store */
 	rc = lt_kek_ring_rotate(&st->keks, st->db, lt_now(), &version);
 	if (rc == LETHE_OK)
-		rc = lt_ed25519_keygen(st->keys->evidence_seed, pub);
+		rc = lt_evkey_create(st->db, st->store_id, st->keys->evidence_wrap,
+				     st->keys->evidence_seed);
 	if (rc != LETHE_OK)
 		return rc;
 	st->keys->evidence_loaded = true;
-	rc = lt_evkey_wrap(st->keys->evidence_wrap, st->store_id, st->keys->evidence_seed, wrapped);
-	if (rc == LETHE_OK)
-		rc = lt_db_meta_set(st->db, "evidence_pub", pub, sizeof(pub));
-	if (rc == LETHE_OK)
-		rc = lt_db_meta_set(st->db, "evidence_priv_wrapped", wrapped, sizeof(wrapped));
-	if (rc == LETHE_OK)
-		rc = lt_db_meta_set(st->db, "store_id", st->store_id, strlen(st->store_id));
-	return rc;
+	return lt_db_meta_set(st->db, "store_id", st->store_id, strlen(st->store_id));
 }
 
 static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *mk)

@@ -10,9 +10,9 @@
 #include "common/fault.h"
 #include "common/timeutil.h"
 #include "crypt/prim.h"
+#include "keys/evkey.h"
 #include "keys/kekring.h"
 #include "keys/rewrap.h"
-#include "keys/wrap.h"
 #include "lib/internal.h"
 #include "store/db.h"
 
@@ -21,28 +21,16 @@
 
 enum lethe_err lt_evidence_key_load(struct lethe_store *st)
 {
-	uint8_t wrapped[LT_WRAPPED_LEN];
-	size_t len = 0;
 	enum lethe_err rc;
 
-	if (st->keys->evidence_loaded)
-		goto signer;
-	rc = lt_db_meta_get(st->db, "evidence_priv_wrapped", wrapped, sizeof(wrapped), &len);
-	if (rc == LETHE_OK && len != sizeof(wrapped))
-		rc = LETHE_ERR_NOT_FOUND;
-	if (rc == LETHE_ERR_NOT_FOUND)
-		return lt_err(LETHE_ERR_DATABASE, "the evidence signing key is missing from the "
-						  "database");
-	if (rc != LETHE_OK)
-		return rc;
-	rc = lt_evkey_unwrap(st->keys->evidence_wrap, st->store_id, wrapped,
-			     st->keys->evidence_seed);
-	if (rc == LETHE_ERR_INTEGRITY)
-		return lt_err(LETHE_ERR_INTEGRITY, "the evidence signing key does not unwrap");
-	if (rc != LETHE_OK)
-		return rc;
-	st->keys->evidence_loaded = true;
-signer:
+	if (!st->keys->evidence_loaded) {
+		rc = lt_evkey_load(st->db, st->store_id, st->keys->evidence_wrap,
+				   st->keys->evidence_seed);
+		if (rc != LETHE_OK)
+			return rc;
+		st->keys->evidence_loaded = true;
+	}
+	/* set up once: a sweep signs one certificate per object */
 	if (st->evidence_signer)
 		return LETHE_OK;
 	return lt_ed25519_key_new(st->keys->evidence_seed, &st->evidence_signer);

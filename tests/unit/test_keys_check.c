@@ -80,7 +80,6 @@ static uint32_t rotate(struct fixture *f)
 	return v;
 }
 
-
 #define MAX_FINDINGS 16
 
 struct findings {
@@ -90,8 +89,7 @@ struct findings {
 	char detail[MAX_FINDINGS][256];
 };
 
-static void collect(enum lethe_doctor_level level, const char *check, const char *detail,
-		    void *ctx)
+static void collect(enum lethe_doctor_level level, const char *check, const char *detail, void *ctx)
 {
 	struct findings *fs = ctx;
 
@@ -133,7 +131,8 @@ static void test_clean(void **state)
 	assert_int_equal(rotate(f), 2);
 	assert_int_equal(lt_keys_check(f->keystore, f->db, false, collect, &fs), LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_OK, "keystore", "2 keyslot(s), 1 officer(s)");
-	assert_finding(&fs, LETHE_DOCTOR_OK, "keys", "2 KEK version(s) in the keystore, all active");
+	assert_finding(&fs, LETHE_DOCTOR_OK, "keys",
+		       "2 KEK version(s) in the keystore, all active");
 	assert_int_equal(errors(&fs), 0);
 }
 
@@ -154,8 +153,9 @@ static void test_kek_entries(void **state)
 	row.primary = true;
 	assert_int_equal(lt_db_kek_insert(f->db, &row), LETHE_OK);
 	assert_int_equal(lt_keys_check(f->keystore, f->db, false, collect, &fs), LETHE_OK);
-	assert_finding(&fs, LETHE_DOCTOR_ERROR, "keys",
-		       "retired KEK version 1 is still in the keystore (doctor --repair removes it)");
+	assert_finding(
+	    &fs, LETHE_DOCTOR_ERROR, "keys",
+	    "retired KEK version 1 is still in the keystore (doctor --repair removes it)");
 	assert_finding(&fs, LETHE_DOCTOR_ERROR, "keys",
 		       "active KEK version 4 is missing from the keystore");
 	assert_int_equal(errors(&fs), 2);
@@ -199,8 +199,8 @@ static void test_no_keystore(void **state)
 	struct fixture *f = *state;
 	struct findings fs = {0};
 
-	assert_int_not_equal(lt_keys_check("/nonexistent/keystore.luks", f->db, false, collect, &fs),
-			     LETHE_OK);
+	assert_int_not_equal(
+	    lt_keys_check("/nonexistent/keystore.luks", f->db, false, collect, &fs), LETHE_OK);
 	assert_int_equal(fs.n, 1);
 	assert_int_equal(fs.level[0], LETHE_DOCTOR_ERROR);
 	assert_string_equal(fs.check[0], "keystore");
