@@ -2,7 +2,6 @@
 #include "keys/check.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 
 #include "common/err.h"
 #include "keys/keystore.h"
@@ -11,7 +10,7 @@ struct check {
 	const char *keystore_path;
 	struct lt_db *db;
 	bool repair;
-	lethe_doctor_fn fn;
+	lt_keys_report_fn fn;
 	void *ctx;
 	unsigned errors;
 };
@@ -22,16 +21,13 @@ static void say(struct check *c, enum lethe_doctor_level level, const char *chec
 static void say(struct check *c, enum lethe_doctor_level level, const char *check, const char *fmt,
 		...)
 {
-	char detail[1200];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	if (level == LETHE_DOCTOR_ERROR)
 		c->errors++;
-	if (c->fn)
-		c->fn(level, check, detail, c->ctx);
+	va_start(ap, fmt);
+	c->fn(c->ctx, level, check, fmt, ap);
+	va_end(ap);
 }
 
 /* Every active KEK has its keystore entry, and no retired or unknown version keeps one. */
@@ -92,7 +88,7 @@ static void check_kek_entries(struct check *c)
 }
 
 enum lethe_err lt_keys_check(const char *keystore_path, struct lt_db *db, bool repair,
-			     lethe_doctor_fn fn, void *ctx)
+			     lt_keys_report_fn fn, void *ctx)
 {
 	struct check c = {keystore_path, db, repair, fn, ctx, 0};
 	struct lt_slot_info slots[32];

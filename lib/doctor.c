@@ -60,22 +60,31 @@ struct doctor {
 	size_t nstuck, capstuck;
 };
 
+/* One finding: counted when it is a problem, passed to the caller's callback. */
+static void vreport(void *ctx, enum lethe_doctor_level level, const char *check, const char *fmt,
+		    va_list ap)
+{
+	struct doctor *d = ctx;
+	char detail[1200];
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (level == LETHE_DOCTOR_ERROR)
+		d->problems++;
+	if (d->fn)
+		d->fn(level, check, detail, d->ctx);
+}
+
 static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
 		   const char *fmt, ...)
 {
-	char detail[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vreport(d, level, check, fmt, ap);
 	va_end(ap);
-	if (level == LETHE_DOCTOR_ERROR)
-		d->problems++;
-	if (d->fn)
-		d->fn(level, check, detail, d->ctx);
 }
 
 static void check_private(struct doctor *d, const char *path)
@@ -86,19 +95,12 @@ static void check_private(struct doctor *d, const char *path)
 		report(d, LETHE_DOCTOR_ERROR, "permissions", "%s", lt_err_detail());
 }
 
-/* keys/check.c's findings, as doctor's own. */
-static void keys_found(enum lethe_doctor_level level, const char *check, const char *detail,
-		       void *ctx)
-{
-	report(ctx, level, check, "%s", detail);
-}
-
 static void check_keys(struct doctor *d)
 {
 	struct lethe_store *st = d->st;
 	int64_t age = 0;
 
-	if (lt_keys_check(st->keystore_path, st->db, d->repair, keys_found, d) != LETHE_OK)
+	if (lt_keys_check(st->keystore_path, st->db, d->repair, vreport, d) != LETHE_OK)
 		return;
 	/* --repair may have changed the keystore: read its KEK token afresh */
 	lt_kek_ring_forget(&st->keks);

@@ -89,14 +89,15 @@ struct findings {
 	char detail[MAX_FINDINGS][256];
 };
 
-static void collect(enum lethe_doctor_level level, const char *check, const char *detail, void *ctx)
+static void collect(void *ctx, enum lethe_doctor_level level, const char *check, const char *fmt,
+		    va_list ap)
 {
 	struct findings *fs = ctx;
 
 	assert_true(fs->n < MAX_FINDINGS);
 	fs->level[fs->n] = level;
 	snprintf(fs->check[fs->n], sizeof(fs->check[0]), "%s", check);
-	snprintf(fs->detail[fs->n], sizeof(fs->detail[0]), "%s", detail);
+	vsnprintf(fs->detail[fs->n], sizeof(fs->detail[0]), fmt, ap);
 	fs->n++;
 }
 
