@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 	}
 	ret = populate_rows(&p, strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
 	/* the WAL folded into the database, the object files on disk: a clean start */
-	if (ret == 0 && (rc = lt_db_wal_checkpoint(p.db)) != LETHE_OK)
+	if (ret == 0 && (rc = lt_db_purge(p.db)) != LETHE_OK)
 		ret = fail("checkpoint", rc);
 	dfd = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {

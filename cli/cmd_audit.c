@@ -12,6 +12,15 @@
 
 enum { OPT_SINCE = OPT_COMMAND_FIRST };
 
+const struct cli_help cmd_audit_help = {
+    .usage = "lethe audit verify\n"
+	     "lethe audit export [--since SEQ|TIME]\n"
+	     "lethe audit checkpoint [DIR]",
+    .summary = "verify, export and checkpoint the audit log",
+    .details = "export writes JSON Lines, from record SEQ or time TIME on. checkpoint signs the\n"
+	       "newest record (and writes the signature to DIR): keep it elsewhere.\n",
+};
+
 static int audit_verify(struct cli *cli, int argc, char **argv)
 {
 	struct cli_problems p = {.cli = cli};
@@ -19,11 +28,7 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (p.array = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
@@ -43,8 +48,7 @@ static int audit_export(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_SINCE:
 			/* A plain number is a sequence number; anything else must be a time. */
@@ -57,14 +61,9 @@ static int audit_export(struct cli *cli, int argc, char **argv)
 						       "(YYYY-MM-DD[THH:MM:SSZ]), not '%s'",
 						       optarg);
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	/* The library writes to the descriptor directly: nothing of ours may sit in stdio. */
 	fflush(stdout);
@@ -81,14 +80,10 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc)
 		dir = argv[optind];
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
-		return rc;
 	err = lethe_audit_checkpoint(cli->store, dir, &seq);
 	if (err != LETHE_OK)
 		return cli_fail(cli, dir, err);
@@ -97,11 +92,7 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		bad |= cli_json_set(o, "seq", json_integer((json_int_t) seq));
 		bad |= cli_json_set(o, "dir", dir != NULL ? cli_json_str(dir) : json_null());
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	if (dir != NULL) {
 		char shown[1024];

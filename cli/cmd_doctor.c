@@ -9,10 +9,11 @@
 
 enum { OPT_REPAIR = OPT_COMMAND_FIRST };
 
-struct doctor_state {
-	struct cli *cli;
-	json_t *findings; /* --json */
-	int nomem;
+const struct cli_help cmd_doctor_help = {
+    .usage = "lethe doctor [--repair]",
+    .summary = "check permissions, consistency and leftovers; repair orphans",
+    .details = "  --repair   remove orphan files and finish interrupted unlinks\n"
+	       "Exit status 1 when errors remain (warnings do not count).\n",
 };
 
 static const char *level_name(enum lethe_doctor_level level)
@@ -29,6 +30,12 @@ static const char *level_name(enum lethe_doctor_level level)
 	}
 	return "unknown";
 }
+
+struct doctor_state {
+	struct cli *cli;
+	json_t *findings; /* --json */
+	int nomem;
+};
 
 static void on_finding(enum lethe_doctor_level level, const char *check, const char *detail,
 		       void *ctx)
@@ -66,16 +73,10 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc, repair = 0;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1)
 		if (c == OPT_REPAIR)
 			repair = 1;
-		else if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
-	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (st.findings = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
@@ -93,11 +94,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "repair", json_boolean(repair));
 		bad |= cli_json_set(o, "problems", json_integer((json_int_t) problems));
 		bad |= cli_json_set(o, "findings", json_incref(st.findings));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		int print_rc = cli_json_print(cli, o);
+		int print_rc = cli_json_reply(cli, o, bad);
 		json_decref(st.findings);
 		return rc == EXIT_OK ? print_rc : rc;
 	}

@@ -8,6 +8,15 @@
 
 #include "cli.h"
 
+const struct cli_help cmd_evidence_help = {
+    .usage = "lethe evidence list\n"
+	     "lethe evidence export DIR\n"
+	     "lethe evidence verify [DIR]",
+    .summary = "list, export and verify disposal certificates",
+    .details = "export writes each certificate (ID.json, ID.sig), evidence.pub.pem, chain.txt and\n"
+	       "a README for auditors. verify DIR checks an export without any store or key.\n",
+};
+
 /* ---- list ------------------------------------------------------------------------------- */
 
 struct cert_list {
@@ -57,13 +66,8 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
-		return rc;
-
 	cl.json = cli->json;
 	if (cli->json) {
 		/* Certificates accumulate forever: stream them rather than hold them. */
@@ -95,13 +99,9 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 	const char *dir;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	dir = argv[optind];
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
-		return rc;
 	err = lethe_evidence_export(cli->store, dir, &count);
 	if (err != LETHE_OK)
 		return cli_fail(cli, dir, err);
@@ -110,11 +110,7 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		bad |= cli_json_set(o, "dir", cli_json_str(dir));
 		bad |= cli_json_set(o, "certificates", json_integer((json_int_t) count));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	char shown[1024];
 	cli_sanitize(dir, shown, sizeof(shown));
@@ -132,9 +128,7 @@ static int evidence_verify(struct cli *cli, int argc, char **argv)
 	const char *dir = NULL;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 0, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc)
 		dir = argv[optind];

@@ -6,7 +6,16 @@
 
 #include "cli.h"
 
-enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON, OPT_PASSPHRASE_FILE };
+enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON };
+
+const struct cli_help cmd_hold_help = {
+    .usage = "lethe hold set ID|--group G --reason TEXT\n"
+	     "lethe hold clear ID|--group G [--reason TEXT] [--passphrase-file FILE]",
+    .summary = "place or clear a legal hold",
+    .details =
+	"A held object is never shredded. A group hold also covers objects written later.\n"
+	"Clearing a hold takes an officer passphrase; its --reason goes into the audit log.\n",
+};
 
 static int hold(struct cli *cli, int argc, char **argv, int set)
 {
@@ -18,15 +27,14 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 	static const struct option clear_options[] = {
 	    {"group", required_argument, NULL, OPT_GROUP},
 	    {"reason", required_argument, NULL, OPT_REASON},
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	const char *group = NULL, *reason = NULL, *id = NULL;
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", set ? set_options : clear_options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", set ? set_options : clear_options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -34,20 +42,10 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 		case OPT_REASON:
 			reason = optarg;
 			break;
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
-			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if (group == NULL && optind == argc)
-		return cli_usage_error(cli, "give an object ID or --group G");
-	if ((rc = cli_operands(cli, argc, argv, 0, group != NULL ? 0 : 1)) != EXIT_OK)
+	if ((rc = cli_id_or_group(cli, argc, argv, group, &id)) != CLI_CONTINUE)
 		return rc;
-	if (group == NULL)
-		id = argv[optind];
 	if (set && (reason == NULL || reason[0] == '\0'))
 		return cli_usage_error(cli, "--reason TEXT is required (the case reference)");
 	if (reason != NULL && strlen(reason) > LETHE_REASON_MAX)
@@ -69,11 +67,7 @@ static int hold(struct cli *cli, int argc, char **argv, int set)
 		bad |= cli_json_set(o, "group", group != NULL ? cli_json_str(group) : json_null());
 		bad |= cli_json_set(o, "hold", json_boolean(set));
 		bad |= cli_json_set(o, "reason", reason ? cli_json_str(reason) : json_null());
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	if (id != NULL)
 		printf("hold %s on object %s\n", set ? "set" : "cleared", id);

@@ -9,7 +9,18 @@
 
 #include "cli.h"
 
-enum { OPT_KEYFILE = OPT_COMMAND_FIRST, OPT_OFFICER, OPT_PASSPHRASE_FILE };
+enum { OPT_KEYFILE = OPT_COMMAND_FIRST, OPT_OFFICER };
+
+const struct cli_help cmd_init_help = {
+    .usage = "lethe init [--store DIR] [--keyfile FILE] --officer NAME [--passphrase-file FILE]",
+    .summary = "create a store (and its service keyfile)",
+    .details = "Create the store DIR (absent or empty) with its first security officer.\n"
+	       "  --keyfile FILE          the service keyfile, created 0600 if absent\n"
+	       "                          (default: DIR.key, beside the store and outside it)\n"
+	       "  --officer NAME          the first officer ([A-Za-z0-9._-], at most 31 bytes)\n"
+	       "  --passphrase-file FILE  the officer's passphrase ('-': stdin); else a prompt\n"
+	       "With --config FILE, lethe.conf starts from FILE instead of the defaults.\n",
+};
 
 /* DIR.key for DIR (trailing slashes dropped), absolute. NULL when out of memory. */
 static char *default_keyfile(const char *dir)
@@ -44,7 +55,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 	    {"keyfile", required_argument, NULL, OPT_KEYFILE},
 	    {"officer", required_argument, NULL, OPT_OFFICER},
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	struct cli_secret passphrase = {0};
@@ -54,8 +65,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_KEYFILE:
 			keyfile_arg = optarg;
@@ -63,15 +73,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		case OPT_OFFICER:
 			officer = optarg;
 			break;
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
-			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if ((rc = cli_store_dir(cli, &dir)) != EXIT_OK)
 		return rc;
@@ -116,11 +120,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "store", cli_json_str(abs_dir));
 		bad |= cli_json_set(o, "keyfile", cli_json_str(keyfile));
 		bad |= cli_json_set(o, "officer", cli_json_str(officer));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		rc = cli_json_print(cli, o);
+		rc = cli_json_reply(cli, o, bad);
 	} else {
 		char store_s[1024], keyfile_s[1024], officer_s[128];
 		cli_sanitize(abs_dir, store_s, sizeof(store_s));

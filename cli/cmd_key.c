@@ -10,25 +10,31 @@
 
 #include "cli.h"
 
-enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST };
+const struct cli_help cmd_key_help = {
+    .usage = "lethe key list\n"
+	     "lethe key rotate [--passphrase-file FILE]\n"
+	     "lethe key rewrap [--passphrase-file FILE]\n"
+	     "lethe key retire VERSION [--passphrase-file FILE]",
+    .summary = "list, rotate, rewrap and retire key-encryption keys",
+    .details = "rotate makes a new primary KEK; rewrap moves every data key under it; retire\n"
+	       "destroys an old KEK once no data key uses it. All three need an officer.\n",
+};
 
-/* Parse the options of an officer subcommand (only --passphrase-file and the common ones). */
-static int officer_options(struct cli *cli, int argc, char **argv)
+/*
+ * Parse the options of an officer subcommand (only --passphrase-file and the common ones),
+ * check that it has @p operands operands and unless @p role is CLI_NO_STORE open the store:
+ * CLI_CONTINUE, or the exit code.
+ */
+static int officer_options(struct cli *cli, int argc, char **argv, int operands, enum cli_role role)
 {
 	static const struct option options[] = {
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
-	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-		if (c == OPT_PASSPHRASE_FILE)
-			cli->passphrase_file = optarg;
-		else if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
-	}
-	return CLI_CONTINUE;
+	/* no option of its own: the first call parses them all */
+	(void) cli_getopt(cli, argc, argv, ":", options);
+	return cli_args(cli, argc, argv, operands, operands, role);
 }
 
 static const char *state_name(enum lethe_kek_state state)
@@ -36,17 +42,11 @@ static const char *state_name(enum lethe_kek_state state)
 	return state == LETHE_KEK_RETIRED ? "retired" : "active";
 }
 
-struct key_list {
-	struct cli_table *table;
-	json_t *array;
-	int nomem;
-};
-
 static int add_key(const struct lethe_key_info *key, void *ctx)
 {
-	struct key_list *kl = ctx;
+	struct cli_list *list = ctx;
 
-	if (kl->array != NULL) {
+	if (list->array != NULL) {
 		json_t *o = json_object();
 		int bad = 0;
 		bad |= cli_json_set(o, "version", json_integer(key->version));
@@ -55,8 +55,7 @@ static int add_key(const struct lethe_key_info *key, void *ctx)
 		bad |= cli_json_set(o, "created_at", cli_json_time(key->created_at));
 		bad |= cli_json_set(o, "retired_at", cli_json_time(key->retired_at));
 		bad |= cli_json_set(o, "objects", json_integer((json_int_t) key->objects));
-		if (bad || json_array_append_new(kl->array, o) != 0)
-			kl->nomem = 1;
+		cli_list_add(list, o, bad, NULL);
 		return 0;
 	}
 	char version[16], created[21], retired[21], objects[24];
@@ -66,8 +65,7 @@ static int add_key(const struct lethe_key_info *key, void *ctx)
 	snprintf(objects, sizeof(objects), "%" PRIu64, key->objects);
 	const char *cells[] = {
 	    version, key->primary ? "yes" : "-", state_name(key->state), created, retired, objects};
-	if (cli_table_add(kl->table, cells) != 0)
-		kl->nomem = 1;
+	cli_list_add(list, NULL, 0, cells);
 	return 0;
 }
 
@@ -75,25 +73,12 @@ static int key_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"VERSION", "PRIMARY", "STATE",
 					      "CREATED", "RETIRED", "OBJECTS"};
-	struct key_list kl = {0};
-	enum lethe_err err;
+	struct cli_list list = {0};
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+	if ((rc = cli_list_start(cli, argc, argv, &list, 6, headers, "rllllr")) != CLI_CONTINUE)
 		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
-		return rc;
-	if (cli->json)
-		kl.array = json_array();
-	else
-		kl.table = cli_table_new(6, headers, "rllllr");
-	if (kl.array == NULL && kl.table == NULL)
-		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-
-	err = lethe_key_list(cli->store, add_key, &kl);
-	return cli_list_finish(cli, err, kl.nomem, kl.array, kl.table);
+	return cli_list_finish(cli, lethe_key_list(cli->store, add_key, &list), &list);
 }
 
 static int key_rotate(struct cli *cli, int argc, char **argv)
@@ -102,22 +87,14 @@ static int key_rotate(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = officer_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+	if ((rc = officer_options(cli, argc, argv, 0, CLI_OFFICER)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_key_rotate(cli->store, &version);
 	if (err != LETHE_OK)
 		return cli_fail(cli, NULL, err);
 	if (cli->json) {
 		json_t *o = json_object();
-		if (cli_json_set(o, "version", json_integer(version)) != 0) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, cli_json_set(o, "version", json_integer(version)));
 	}
 	printf("new primary KEK: version %" PRIu32 "\n", version);
 	if (!cli->quiet)
@@ -132,11 +109,7 @@ static int key_rewrap(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = officer_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_OFFICER)) != EXIT_OK)
+	if ((rc = officer_options(cli, argc, argv, 0, CLI_OFFICER)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_key_rewrap(cli->store, &count);
 	cli_progress_done();
@@ -144,11 +117,8 @@ static int key_rewrap(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, NULL, err);
 	if (cli->json) {
 		json_t *o = json_object();
-		if (cli_json_set(o, "rewrapped", json_integer((json_int_t) count)) != 0) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(
+		    cli, o, cli_json_set(o, "rewrapped", json_integer((json_int_t) count)));
 	}
 	printf("rewrapped %" PRIu64 " data key%s under the primary KEK\n", count,
 	       count == 1 ? "" : "s");
@@ -161,9 +131,7 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = officer_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = officer_options(cli, argc, argv, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (cli_parse_u64(argv[optind], &version) != 0 || version == 0 || version > UINT32_MAX)
 		return cli_usage_error(cli, "VERSION is a KEK version number, not '%s'",
@@ -175,11 +143,8 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, argv[optind], err);
 	if (cli->json) {
 		json_t *o = json_object();
-		if (cli_json_set(o, "retired", json_integer((json_int_t) version)) != 0) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(
+		    cli, o, cli_json_set(o, "retired", json_integer((json_int_t) version)));
 	}
 	printf("retired KEK version %" PRIu64 ": what it wrapped can no longer be unwrapped\n",
 	       version);

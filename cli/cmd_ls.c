@@ -11,6 +11,14 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_EXPIRED, OPT_ALL };
 
+const struct cli_help cmd_ls_help = {
+    .usage = "lethe ls [--group G] [--expired] [--all]",
+    .summary = "list objects",
+    .details = "  --group G   only the objects of group G\n"
+	       "  --expired   only live objects whose retention is over\n"
+	       "  -a, --all   shredded objects too\n",
+};
+
 struct ls_state {
 	int all;   /* --all: shredded objects too, with a STATE column */
 	int first; /* JSON: no element printed yet */
@@ -82,8 +90,7 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":a", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":a", options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -96,14 +103,9 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 			flags |= LETHE_LIST_SHREDDED;
 			ls.all = 1;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 
 	if (cli->json) {

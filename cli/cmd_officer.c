@@ -7,71 +7,60 @@
 
 #include "cli.h"
 
-enum { OPT_PASSPHRASE_FILE = OPT_COMMAND_FIRST, OPT_NEW_PASSPHRASE_FILE };
+enum { OPT_NEW_PASSPHRASE_FILE = OPT_COMMAND_FIRST };
 
-struct officer_list {
-	struct cli_table *table;
-	json_t *array;
-	int nomem;
+const struct cli_help cmd_officer_help = {
+    .usage = "lethe officer list\n"
+	     "lethe officer add NAME [--new-passphrase-file FILE] [--passphrase-file FILE]\n"
+	     "lethe officer remove NAME [--passphrase-file FILE]",
+    .summary = "list, add and remove security officers",
+    .details = "add and remove need an existing officer's passphrase (--passphrase-file or a\n"
+	       "prompt); add reads the new officer's from --new-passphrase-file or a prompt.\n"
+	       "The last officer cannot be removed.\n",
 };
 
 static int add_officer(const struct lethe_officer_info *info, void *ctx)
 {
-	struct officer_list *ol = ctx;
+	struct cli_list *list = ctx;
 	const char *role = info->officer ? "officer" : "service";
 
-	if (ol->array != NULL) {
+	if (list->array != NULL) {
 		json_t *o = json_object();
 		int bad = 0;
 		bad |= cli_json_set(o, "name", cli_json_str(info->name));
 		bad |= cli_json_set(o, "keyslot", json_integer(info->keyslot));
 		bad |= cli_json_set(o, "role", json_string(role));
-		if (bad || json_array_append_new(ol->array, o) != 0)
-			ol->nomem = 1;
+		cli_list_add(list, o, bad, NULL);
 		return 0;
 	}
 	char slot[16];
 	snprintf(slot, sizeof(slot), "%d", info->keyslot);
 	const char *cells[] = {info->name, slot, role};
-	if (cli_table_add(ol->table, cells) != 0)
-		ol->nomem = 1;
+	cli_list_add(list, NULL, 0, cells);
 	return 0;
 }
 
 static int officer_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"NAME", "KEYSLOT", "ROLE"};
-	struct officer_list ol = {0};
-	enum lethe_err err;
+	struct cli_list list = {0};
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
+	if ((rc = cli_list_start(cli, argc, argv, &list, 3, headers, "lrl")) != CLI_CONTINUE)
 		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
-		return rc;
-	if (cli->json)
-		ol.array = json_array();
-	else
-		ol.table = cli_table_new(3, headers, "lrl");
-	if (ol.array == NULL && ol.table == NULL)
-		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-
-	err = lethe_officer_list(cli->store, add_officer, &ol);
-	return cli_list_finish(cli, err, ol.nomem, ol.array, ol.table);
+	return cli_list_finish(cli, lethe_officer_list(cli->store, add_officer, &list), &list);
 }
 
 /* add and remove: NAME, the authorizing officer's --passphrase-file, add's new passphrase. */
 static int officer_change(struct cli *cli, int argc, char **argv, int add)
 {
 	static const struct option add_options[] = {
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    {"new-passphrase-file", required_argument, NULL, OPT_NEW_PASSPHRASE_FILE},
 	    CLI_COMMON_LONGOPTS,
 	};
 	static const struct option remove_options[] = {
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	struct cli_secret passphrase = {0};
@@ -80,21 +69,10 @@ static int officer_change(struct cli *cli, int argc, char **argv, int add)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", add ? add_options : remove_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
-			break;
-		case OPT_NEW_PASSPHRASE_FILE:
+	while ((c = cli_getopt(cli, argc, argv, ":", add ? add_options : remove_options)) != -1)
+		if (c == OPT_NEW_PASSPHRASE_FILE)
 			new_file = optarg;
-			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
-		}
-	}
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	name = argv[optind];
 	if (new_file != NULL && cli->passphrase_file != NULL && strcmp(new_file, "-") == 0 &&
@@ -123,11 +101,7 @@ static int officer_change(struct cli *cli, int argc, char **argv, int add)
 		bad |= cli_json_set(o, "name", cli_json_str(name));
 		bad |= cli_json_set(o, add ? "added" : "removed", json_true());
 		bad |= cli_json_set(o, "by", cli_json_str(lethe_store_actor(cli->store)));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	printf("officer %s %s\n", name, add ? "added" : "removed");
 	return EXIT_OK;

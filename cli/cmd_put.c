@@ -14,6 +14,14 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_NAME };
 
+const struct cli_help cmd_put_help = {
+    .usage = "lethe put [--group G] [--name NAME] [FILE|-]",
+    .summary = "store a file as a new object; prints its id",
+    .details = "Encrypt FILE (or stdin) into a new object and print its id alone on stdout.\n"
+	       "  --group G     its retention group (default: \"default\")\n"
+	       "  --name NAME   its name (default: FILE's base name; none from stdin)\n",
+};
+
 /*
  * The object is stored (and audited) by now; only its id is still to reach the caller. If
  * stdout cannot take it (closed, a full disk, a pipe whose reader left), the caller has no id:
@@ -53,8 +61,7 @@ int cmd_put(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc, fd = STDIN_FILENO;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -62,12 +69,9 @@ int cmd_put(struct cli *cli, int argc, char **argv)
 		case OPT_NAME:
 			name = optarg;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc && strcmp(argv[optind], "-") != 0)
 		file = argv[optind];

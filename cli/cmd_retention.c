@@ -9,6 +9,13 @@
 
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_UNTIL, OPT_BY };
 
+const struct cli_help cmd_retention_help = {
+    .usage = "lethe retention extend ID|--group G --until DATE|--by DURATION",
+    .summary = "lengthen retention (never shortens)",
+    .details = "  --until DATE     YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); refused if earlier\n"
+	       "  --by DURATION    Ns, Nm, Nh, Nd or Nw added to each object's retain_until\n",
+};
+
 static int extend(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -24,8 +31,7 @@ static int extend(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_GROUP:
 			group = optarg;
@@ -36,17 +42,10 @@ static int extend(struct cli *cli, int argc, char **argv)
 		case OPT_BY:
 			by_arg = optarg;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if (group == NULL && optind == argc)
-		return cli_usage_error(cli, "give an object ID or --group G");
-	if ((rc = cli_operands(cli, argc, argv, 0, group != NULL ? 0 : 1)) != EXIT_OK)
+	if ((rc = cli_id_or_group(cli, argc, argv, group, &id)) != CLI_CONTINUE)
 		return rc;
-	if (group == NULL)
-		id = argv[optind];
 	if ((until_arg == NULL) == (by_arg == NULL))
 		return cli_usage_error(cli, "give exactly one of --until DATE and --by DURATION");
 	if (until_arg != NULL && (lethe_time_parse(until_arg, &until) != LETHE_OK || until <= 0))
@@ -75,11 +74,7 @@ static int extend(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "changed", json_integer((json_int_t) changed));
 		if (id != NULL)
 			bad |= cli_json_set(o, "retain_until", cli_json_time(info.retain_until));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	if (id != NULL) {
 		char when[21];

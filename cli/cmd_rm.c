@@ -6,14 +6,24 @@
 
 #include "cli.h"
 
-enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE, OPT_PASSPHRASE_FILE };
+enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE };
+
+const struct cli_help cmd_rm_help = {
+    .usage = "lethe rm ID --reason TEXT [--force [--passphrase-file FILE]]",
+    .summary = "crypto-shred one object, with a disposal certificate",
+    .details = "Destroy the object's data key, write a signed certificate, unlink its file.\n"
+	       "  --reason TEXT           why (goes into the certificate; required)\n"
+	       "  --force                 before retain_until: needs an officer; never in a\n"
+	       "                          locked group, never on hold\n"
+	       "  --passphrase-file FILE  the officer's passphrase for --force; else a prompt\n",
+};
 
 int cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"reason", required_argument, NULL, OPT_REASON},
 	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
 	char cert[LETHE_ID_LEN + 1];
@@ -21,8 +31,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc, force = 0;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_REASON:
 			reason = optarg;
@@ -30,15 +39,9 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		case OPT_FORCE:
 			force = 1;
 			break;
-		case OPT_PASSPHRASE_FILE:
-			cli->passphrase_file = optarg;
-			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	id = argv[optind];
 	if (reason == NULL || reason[0] == '\0')
@@ -64,11 +67,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		bad |= cli_json_set(o, "reason", cli_json_str(reason));
 		bad |= cli_json_set(o, "forced", json_boolean(force));
 		bad |= cli_json_set(o, "actor", cli_json_str(lethe_store_actor(cli->store)));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		return cli_json_print(cli, o);
+		return cli_json_reply(cli, o, bad);
 	}
 	printf("shredded %s (certificate %s)\n", id, cert);
 	return EXIT_OK;

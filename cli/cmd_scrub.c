@@ -9,6 +9,18 @@
 
 enum { OPT_RESUME = OPT_COMMAND_FIRST, OPT_LIMIT_RATE, OPT_MAX_BYTES };
 
+const struct cli_help cmd_scrub_help = {
+    .usage = "lethe scrub [--resume] [--limit-rate SIZE] [--max-bytes SIZE]",
+    .summary = "read every object back and check its hash and every tag",
+    .details =
+	"Read each live object's file, check its SHA-256 against the one recorded at put and\n"
+	"decrypt it fully (every tag) without writing the plaintext anywhere.\n"
+	"  --resume            go on after the last object an unfinished scrub reached\n"
+	"  --limit-rate SIZE   read at most SIZE bytes per second (50MiB, 1GiB, 4096)\n"
+	"  --max-bytes SIZE    stop once SIZE bytes were read (then --resume goes on)\n"
+	"One line on stderr per bad object; exit status 4 when any object is bad.\n",
+};
+
 struct scrub_state {
 	struct cli *cli;
 	json_t *failures; /* --json: [{id, error}] */
@@ -75,8 +87,7 @@ int cmd_scrub(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
 		switch (c) {
 		case OPT_RESUME:
 			opts.resume = 1;
@@ -91,14 +102,9 @@ int cmd_scrub(struct cli *cli, int argc, char **argv)
 			    EXIT_OK)
 				return rc;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (st.failures = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);

@@ -3,6 +3,11 @@
 
 #include "cli.h"
 
+const struct cli_help cmd_stat_help = {
+    .usage = "lethe stat ID",
+    .summary = "show what is known of an object",
+};
+
 static void field(const char *label, const char *value)
 {
 	printf("%-13s %s\n", label, value);
@@ -57,11 +62,7 @@ int cmd_stat(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int rc;
 
-	if ((rc = cli_plain_options(cli, argc, argv)) != CLI_CONTINUE)
-		return rc;
-	if ((rc = cli_operands(cli, argc, argv, 1, 1)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_object_stat(cli->store, argv[optind], &info);
 	if (err != LETHE_OK)

@@ -10,6 +10,13 @@
 
 enum { OPT_DRY_RUN = OPT_COMMAND_FIRST };
 
+const struct cli_help cmd_sweep_help = {
+    .usage = "lethe sweep [--dry-run]",
+    .summary = "crypto-shred every expired object not on hold",
+    .details = "  -n, --dry-run   show what would be shredded and what is kept on hold\n"
+	       "Exit status 1 when some object could not be shredded.\n",
+};
+
 struct sweep_state {
 	struct cli *cli;
 	int dry_run;
@@ -98,21 +105,15 @@ int cmd_sweep(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":n", options, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, ":n", options)) != -1) {
 		switch (c) {
 		case 'n':
 		case OPT_DRY_RUN:
 			st.dry_run = 1;
 			break;
-		default:
-			if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-				return rc;
 		}
 	}
-	if ((rc = cli_operands(cli, argc, argv, 0, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json) {
 		st.ids = json_array();

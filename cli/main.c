@@ -1,6 +1,6 @@
 /*
- * main.c - the `lethe` command: global options, the table of commands, and the one table
- * that turns an enum lethe_err into an exit code.
+ * main.c - the `lethe` command: global options and the table of commands. Nothing else in cli/
+ * calls into this file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,140 +15,24 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-    {"init", cmd_init,
-     "lethe init [--store DIR] [--keyfile FILE] --officer NAME [--passphrase-file FILE]",
-     "create a store (and its service keyfile)",
-     "Create the store DIR (absent or empty) with its first security officer.\n"
-     "  --keyfile FILE          the service keyfile, created 0600 if absent\n"
-     "                          (default: DIR.key, beside the store and outside it)\n"
-     "  --officer NAME          the first officer ([A-Za-z0-9._-], at most 31 bytes)\n"
-     "  --passphrase-file FILE  the officer's passphrase ('-': stdin); else a prompt\n"
-     "With --config FILE, lethe.conf starts from FILE instead of the defaults.\n"},
-    {"put", cmd_put, "lethe put [--group G] [--name NAME] [FILE|-]",
-     "store a file as a new object; prints its id",
-     "Encrypt FILE (or stdin) into a new object and print its id alone on stdout.\n"
-     "  --group G     its retention group (default: \"default\")\n"
-     "  --name NAME   its name (default: FILE's base name; none from stdin)\n"},
-    {"get", cmd_get, "lethe get ID [-o FILE] [--offset N] [--length N]",
-     "write an object's plaintext to stdout or FILE",
-     "Write verified plaintext only. With -o, FILE appears (0600) only once the whole\n"
-     "range has verified; a failed get leaves no file.\n"
-     "  -o, --output FILE  write to FILE instead of stdout\n"
-     "  --offset N         start at byte N (default 0)\n"
-     "  --length N         at most N bytes (default: to the end)\n"},
-    {"stat", cmd_stat, "lethe stat ID", "show what is known of an object", NULL},
-    {"ls", cmd_ls, "lethe ls [--group G] [--expired] [--all]", "list objects",
-     "  --group G   only the objects of group G\n"
-     "  --expired   only live objects whose retention is over\n"
-     "  -a, --all   shredded objects too\n"},
-    {"rm", cmd_rm, "lethe rm ID --reason TEXT [--force [--passphrase-file FILE]]",
-     "crypto-shred one object, with a disposal certificate",
-     "Destroy the object's data key, write a signed certificate, unlink its file.\n"
-     "  --reason TEXT           why (goes into the certificate; required)\n"
-     "  --force                 before retain_until: needs an officer; never in a\n"
-     "                          locked group, never on hold\n"
-     "  --passphrase-file FILE  the officer's passphrase for --force; else a prompt\n"},
-    {"hold", cmd_hold,
-     "lethe hold set ID|--group G --reason TEXT\n"
-     "lethe hold clear ID|--group G [--reason TEXT] [--passphrase-file FILE]",
-     "place or clear a legal hold",
-     "A held object is never shredded. A group hold also covers objects written later.\n"
-     "Clearing a hold takes an officer passphrase; its --reason goes into the audit log.\n"},
-    {"retention", cmd_retention, "lethe retention extend ID|--group G --until DATE|--by DURATION",
-     "lengthen retention (never shortens)",
-     "  --until DATE     YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); refused if earlier\n"
-     "  --by DURATION    Ns, Nm, Nh, Nd or Nw added to each object's retain_until\n"},
-    {"sweep", cmd_sweep, "lethe sweep [--dry-run]", "crypto-shred every expired object not on hold",
-     "  -n, --dry-run   show what would be shredded and what is kept on hold\n"
-     "Exit status 1 when some object could not be shredded.\n"},
-    {"key", cmd_key,
-     "lethe key list\n"
-     "lethe key rotate [--passphrase-file FILE]\n"
-     "lethe key rewrap [--passphrase-file FILE]\n"
-     "lethe key retire VERSION [--passphrase-file FILE]",
-     "list, rotate, rewrap and retire key-encryption keys",
-     "rotate makes a new primary KEK; rewrap moves every data key under it; retire\n"
-     "destroys an old KEK once no data key uses it. All three need an officer.\n"},
-    {"officer", cmd_officer,
-     "lethe officer list\n"
-     "lethe officer add NAME [--new-passphrase-file FILE] [--passphrase-file FILE]\n"
-     "lethe officer remove NAME [--passphrase-file FILE]",
-     "list, add and remove security officers",
-     "add and remove need an existing officer's passphrase (--passphrase-file or a\n"
-     "prompt); add reads the new officer's from --new-passphrase-file or a prompt.\n"
-     "The last officer cannot be removed.\n"},
-    {"evidence", cmd_evidence,
-     "lethe evidence list\n"
-     "lethe evidence export DIR\n"
-     "lethe evidence verify [DIR]",
-     "list, export and verify disposal certificates",
-     "export writes each certificate (ID.json, ID.sig), evidence.pub.pem, chain.txt and\n"
-     "a README for auditors. verify DIR checks an export without any store or key.\n"},
-    {"audit", cmd_audit,
-     "lethe audit verify\n"
-     "lethe audit export [--since SEQ|TIME]\n"
-     "lethe audit checkpoint [DIR]",
-     "verify, export and checkpoint the audit log",
-     "export writes JSON Lines, from record SEQ or time TIME on. checkpoint signs the\n"
-     "newest record (and writes the signature to DIR): keep it elsewhere.\n"},
-    {"doctor", cmd_doctor, "lethe doctor [--repair]",
-     "check permissions, consistency and leftovers; repair orphans",
-     "  --repair   remove orphan files and finish interrupted unlinks\n"
-     "Exit status 1 when errors remain (warnings do not count).\n"},
-    {"scrub", cmd_scrub, "lethe scrub [--resume] [--limit-rate SIZE] [--max-bytes SIZE]",
-     "read every object back and check its hash and every tag",
-     "Read each live object's file, check its SHA-256 against the one recorded at put and\n"
-     "decrypt it fully (every tag) without writing the plaintext anywhere.\n"
-     "  --resume            go on after the last object an unfinished scrub reached\n"
-     "  --limit-rate SIZE   read at most SIZE bytes per second (50MiB, 1GiB, 4096)\n"
-     "  --max-bytes SIZE    stop once SIZE bytes were read (then --resume goes on)\n"
-     "One line on stderr per bad object; exit status 4 when any object is bad.\n"},
+    {"init", cmd_init, &cmd_init_help},
+    {"put", cmd_put, &cmd_put_help},
+    {"get", cmd_get, &cmd_get_help},
+    {"stat", cmd_stat, &cmd_stat_help},
+    {"ls", cmd_ls, &cmd_ls_help},
+    {"rm", cmd_rm, &cmd_rm_help},
+    {"hold", cmd_hold, &cmd_hold_help},
+    {"retention", cmd_retention, &cmd_retention_help},
+    {"sweep", cmd_sweep, &cmd_sweep_help},
+    {"key", cmd_key, &cmd_key_help},
+    {"officer", cmd_officer, &cmd_officer_help},
+    {"evidence", cmd_evidence, &cmd_evidence_help},
+    {"audit", cmd_audit, &cmd_audit_help},
+    {"doctor", cmd_doctor, &cmd_doctor_help},
+    {"scrub", cmd_scrub, &cmd_scrub_help},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-/*
- * The one table from error to exit code. A switch with no default: -Wswitch-enum (an error
- * here) catches a code appended to enum lethe_err without an exit code.
- */
-int cli_exit_code(enum lethe_err err)
-{
-	switch (err) {
-	case LETHE_OK:
-		return EXIT_OK;
-	case LETHE_ERR_INTERNAL:
-	case LETHE_ERR_NOMEM:
-	case LETHE_ERR_IO:
-	case LETHE_ERR_NOSPC:
-	case LETHE_ERR_BUSY:
-	case LETHE_ERR_CRYPTO:
-		return EXIT_ERROR;
-	case LETHE_ERR_INVALID:
-	case LETHE_ERR_CONFIG:
-	case LETHE_ERR_EXISTS:
-		return EXIT_USAGE;
-	case LETHE_ERR_NOT_FOUND:
-	case LETHE_ERR_SHREDDED:
-		return EXIT_NO_OBJECT;
-	case LETHE_ERR_INTEGRITY:
-	case LETHE_ERR_DATABASE:
-		return EXIT_INTEGRITY;
-	case LETHE_ERR_HELD:
-	case LETHE_ERR_LOCKED:
-	case LETHE_ERR_NOT_EXPIRED:
-	case LETHE_ERR_KEK_IN_USE:
-	case LETHE_ERR_LAST_OFFICER:
-	case LETHE_ERR_SHORTENS:
-		return EXIT_REFUSED;
-	case LETHE_ERR_PERMISSION:
-	case LETHE_ERR_UNLOCK:
-	case LETHE_ERR_NOT_OFFICER:
-	case LETHE_ERR_KEYSTORE:
-		return EXIT_PERMISSION;
-	}
-	/* Not a value of the enum (a newer library?): a plain error. */
-	return EXIT_ERROR;
-}
 
 static void print_help(FILE *f)
 {
@@ -161,7 +45,7 @@ static void print_help(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help->summary);
 	fprintf(
 	    f,
 	    "\n"

@@ -1,7 +1,8 @@
 /*
  * output.c - how lethe prints: human sizes and times, tables sized to their content, text made
  * safe for a terminal, JSON through jansson, and a progress line on a terminal (never colour:
- * this output ends up in logs).
+ * this output ends up in logs). It reports no failure itself and calls no other file of cli/:
+ * util.c and report.c build on it.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -346,21 +347,6 @@ json_t *cli_json_object_info(const struct lethe_object_info *info)
 	return o;
 }
 
-int cli_json_nomem(const struct cli *cli)
-{
-	return cli_error(cli, NULL, EXIT_ERROR, "out of memory building the JSON output");
-}
-
-int cli_json_print(const struct cli *cli, json_t *value)
-{
-	if (value == NULL)
-		return cli_json_nomem(cli);
-	json_dumpf(value, stdout, JSON_INDENT(2));
-	fputc('\n', stdout);
-	json_decref(value);
-	return EXIT_OK;
-}
-
 void cli_json_array_begin(void)
 {
 	fputc('[', stdout);
@@ -379,57 +365,6 @@ void cli_json_array_element(json_t *value, int *first)
 void cli_json_array_end(int first)
 {
 	fputs(first ? "]\n" : "\n]\n", stdout);
-}
-
-/* ---- verification reports ---------------------------------------------------------------- */
-
-void cli_problem_cb(const char *where, const char *what, void *ctx)
-{
-	struct cli_problems *p = ctx;
-
-	p->count++;
-	/* Each problem is an error line on stderr, naming the certificate or record at fault. */
-	cli_error(p->cli, where, EXIT_INTEGRITY, "%s", what != NULL ? what : "");
-	if (p->array != NULL) {
-		json_t *o = json_object();
-		int bad = 0;
-		bad |= cli_json_set(o, "where", cli_json_str(where != NULL ? where : ""));
-		bad |= cli_json_set(o, "what", cli_json_str(what != NULL ? what : ""));
-		if (bad || json_array_append_new(p->array, o) != 0)
-			p->nomem = 1;
-	}
-}
-
-int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *p,
-		      const char *singular, const char *plural, uint64_t count, const char *object)
-{
-	int rc;
-
-	/* Problems were already reported one per line; any other failure gets its own line. */
-	if (err != LETHE_OK && !(err == LETHE_ERR_INTEGRITY && p->count > 0))
-		rc = cli_fail(cli, object, err);
-	else
-		rc = cli_exit_code(err);
-	if (cli->json && (err == LETHE_OK || err == LETHE_ERR_INTEGRITY)) {
-		json_t *o = p->nomem ? NULL : json_object();
-		int bad = 0;
-		bad |= cli_json_set(o, "ok", json_boolean(err == LETHE_OK));
-		bad |= cli_json_set(o, plural, json_integer((json_int_t) count));
-		bad |= cli_json_set(o, "problems", json_incref(p->array));
-		if (bad) {
-			json_decref(o);
-			o = NULL;
-		}
-		int print_rc = cli_json_print(cli, o);
-		if (rc == EXIT_OK)
-			rc = print_rc;
-	} else if (err == LETHE_OK) {
-		printf("%" PRIu64 " %s verified, no problems found\n", count,
-		       count == 1 ? singular : plural);
-	}
-	json_decref(p->array);
-	p->array = NULL;
-	return rc;
 }
 
 /* ---- progress --------------------------------------------------------------------------- */
@@ -497,22 +432,4 @@ void cli_progress_done(void)
 	fflush(stderr);
 	progress.shown = 0;
 	progress.width = 0;
-}
-
-int cli_list_finish(const struct cli *cli, enum lethe_err err, int nomem, json_t *array,
-		    struct cli_table *table)
-{
-	int rc = EXIT_OK;
-
-	if (err != LETHE_OK)
-		rc = cli_fail(cli, NULL, err);
-	else if (nomem)
-		rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	else if (array != NULL)
-		rc = cli_json_print(cli, json_incref(array));
-	else
-		cli_table_print(table, stdout);
-	json_decref(array);
-	cli_table_free(table);
-	return rc;
 }

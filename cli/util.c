@@ -18,16 +18,9 @@
 
 /* ---- options and usage ------------------------------------------------------------------ */
 
-void cli_getopt_reset(void)
-{
-	/* optind = 0 makes glibc's getopt reinitialise (it keeps state between argv vectors). */
-	optind = 0;
-	opterr = 0;
-}
-
 void cli_print_usage(const struct cli *cli, FILE *f)
 {
-	const char *line = cli->command != NULL ? cli->command->usage : "lethe COMMAND ...";
+	const char *line = cli->command != NULL ? cli->command->help->usage : "lethe COMMAND ...";
 	int first = 1;
 
 	while (*line != '\0') {
@@ -44,8 +37,8 @@ void cli_print_usage(const struct cli *cli, FILE *f)
 int cli_print_help(const struct cli *cli)
 {
 	cli_print_usage(cli, stdout);
-	if (cli->command != NULL && cli->command->details != NULL)
-		printf("\n%s", cli->command->details);
+	if (cli->command != NULL && cli->command->help->details != NULL)
+		printf("\n%s", cli->command->help->details);
 	printf("\nCommon options: --store DIR, --config FILE, --json, --quiet. See lethe(1).\n");
 	return EXIT_OK;
 }
@@ -63,7 +56,12 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cli_common_opt(struct cli *cli, int c, char **argv)
+/*
+ * Handle what getopt_long() returned that the command does not know itself: a common option
+ * (CLI_CONTINUE), --help (prints the usage, returns EXIT_OK), an unknown option or a missing
+ * argument (reports it with the usage, returns EXIT_USAGE).
+ */
+static int common_opt(struct cli *cli, int c, char **argv)
 {
 	switch (c) {
 	case OPT_STORE:
@@ -77,6 +75,9 @@ int cli_common_opt(struct cli *cli, int c, char **argv)
 		return CLI_CONTINUE;
 	case OPT_QUIET:
 		cli->quiet = 1;
+		return CLI_CONTINUE;
+	case OPT_PASSPHRASE_FILE:
+		cli->passphrase_file = optarg;
 		return CLI_CONTINUE;
 	case OPT_HELP:
 		return cli_print_help(cli);
@@ -93,15 +94,68 @@ int cli_common_opt(struct cli *cli, int c, char **argv)
 	}
 }
 
-int cli_operands(const struct cli *cli, int argc, char **argv, int min, int max)
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+	       const struct option *options)
 {
-	int n = argc - optind;
+	int c, rc;
 
+	if (!cli->parsing) {
+		/* optind = 0 makes glibc's getopt reinitialise (it keeps state between argv vectors) */
+		optind = 0;
+		opterr = 0;
+		cli->parsing = 1;
+		cli->stop = CLI_CONTINUE;
+	}
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		/* the command's own: its short options, and its long-only codes */
+		if (c != ':' && c != '?' && (c < OPT_STORE || c >= OPT_COMMAND_FIRST))
+			return c;
+		rc = common_opt(cli, c, argv);
+		if (rc != CLI_CONTINUE) {
+			cli->stop = rc;
+			break;
+		}
+	}
+	cli->parsing = 0;
+	return -1;
+}
+
+int cli_args(struct cli *cli, int argc, char **argv, int min, int max, enum cli_role role)
+{
+	int n = argc - optind, rc;
+
+	if (cli->stop != CLI_CONTINUE)
+		return cli->stop;
 	if (n < min)
 		return cli_usage_error(cli, "missing operand");
 	if (n > max)
 		return cli_usage_error(cli, "unexpected operand '%s'", argv[optind + max]);
-	return EXIT_OK;
+	if (role != CLI_NO_STORE && (rc = cli_open(cli, role)) != EXIT_OK)
+		return rc;
+	return CLI_CONTINUE;
+}
+
+int cli_plain_command(struct cli *cli, int argc, char **argv, int min, int max, enum cli_role role)
+{
+	static const struct option options[] = {
+	    CLI_COMMON_LONGOPTS,
+	};
+
+	/* no option of its own: the first call parses them all */
+	(void) cli_getopt(cli, argc, argv, ":", options);
+	return cli_args(cli, argc, argv, min, max, role);
+}
+
+int cli_id_or_group(struct cli *cli, int argc, char **argv, const char *group, const char **id)
+{
+	int rc = cli_args(cli, argc, argv, 0, group != NULL ? 0 : 1, CLI_NO_STORE);
+
+	if (rc != CLI_CONTINUE)
+		return rc;
+	if (group == NULL && optind == argc)
+		return cli_usage_error(cli, "give an object ID or --group G");
+	*id = group == NULL ? argv[optind] : NULL;
+	return CLI_CONTINUE;
 }
 
 int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_subcommand *subs)
@@ -463,18 +517,4 @@ char *cli_abspath(const char *path)
 		snprintf(abs, need, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path);
 	free(cwd);
 	return abs;
-}
-
-int cli_plain_options(struct cli *cli, int argc, char **argv)
-{
-	static const struct option options[] = {
-	    CLI_COMMON_LONGOPTS,
-	};
-	int c, rc;
-
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != CLI_CONTINUE)
-			return rc;
-	return CLI_CONTINUE;
 }

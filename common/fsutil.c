@@ -1,4 +1,5 @@
-/* fsutil.c - careful file I/O: full reads and writes, directory fsync, private-file checks.
+/* fsutil.c - careful file I/O: full reads and writes, directory fsync, private-file checks,
+ * files that take another's place only once complete.
  *
  * Errors name the failing system call; callers add the file name with lt_err_prefix() when
  * they know it and these functions do not.
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -415,4 +417,133 @@ enum lethe_err lt_mkdir_p(const char *path, mode_t mode)
 		buf[i] = saved;
 	}
 	return LETHE_OK;
+}
+
+/* Whether directory @p dir takes a file named @p name (its file system's NAME_MAX). */
+static bool temp_name_fits(const char *dir, const char *name)
+{
+	long name_max = pathconf(dir, _PC_NAME_MAX);
+
+	return strlen(name) <= (size_t) (name_max > 0 ? name_max : NAME_MAX);
+}
+
+enum lethe_err lt_outfile_open(const char *path, struct lt_outfile *out)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dir_len = slash ? (int) (slash - path) + 1 : 0;
+	char dir[PATH_MAX];
+	struct stat st;
+	bool exists = stat(path, &st) == 0;
+
+	out->fd = -1;
+	out->direct = false;
+	out->named = false;
+	out->tmp[0] = '\0';
+	if (!*base)
+		return lt_err(LETHE_ERR_INVALID, "%s: not a file name", path);
+	if (exists && S_ISDIR(st.st_mode))
+		return errno_fail(EISDIR, path);
+	if (exists && !S_ISREG(st.st_mode)) {
+		out->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (out->fd < 0)
+			return errno_fail(errno, path);
+		out->direct = true;
+		return LETHE_OK;
+	}
+	if (snprintf(out->tmp, sizeof(out->tmp), "%.*s.%s.lethe-XXXXXX", dir_len, path, base) >=
+	    (int) sizeof(out->tmp))
+		return errno_fail(ENAMETOOLONG, path);
+	/*
+	 * No name while it is written, so a killed process leaves nothing. Naming it afterwards
+	 * takes linkat() through /proc (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH): without
+	 * /proc, where the file system has no O_TMPFILE, or when the temporary name would be too
+	 * long (mkostemp() then says so before anything is read), it is named at once.
+	 */
+	if (lt_parent_dir(path, dir, sizeof(dir)) == LETHE_OK &&
+	    access("/proc/self/fd", X_OK) == 0 && temp_name_fits(dir, out->tmp + dir_len))
+		out->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (out->fd >= 0)
+		return LETHE_OK;
+	/* mkostemp: O_EXCL, mode 0600 (plaintext is as private as the keys that guard it) */
+	out->fd = mkostemp(out->tmp, O_CLOEXEC);
+	if (out->fd < 0)
+		return lt_err_errno(lt_err_from_errno(errno), errno,
+				    "%s: cannot create a temporary file", path);
+	out->named = true;
+	return LETHE_OK;
+}
+
+/* Replace the trailing XXXXXX of @p name with letters and digits: a fresh name, not a secret. */
+static void random_suffix(char *name, unsigned attempt)
+{
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char bytes[6];
+	char *x = name + strlen(name) - sizeof(bytes);
+	struct timespec now;
+
+	if (getrandom(bytes, sizeof(bytes), GRND_NONBLOCK) != (ssize_t) sizeof(bytes)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (size_t i = 0; i < sizeof(bytes); i++)
+			bytes[i] =
+			    (unsigned char) (((unsigned long) now.tv_nsec >> (5 * i)) + attempt);
+	}
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		x[i] = chars[bytes[i] % (sizeof(chars) - 1)];
+}
+
+/* Give the unnamed file a temporary name beside its target. 0, or -1 with errno set. */
+static int outfile_link(struct lt_outfile *out)
+{
+	char proc[32];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", out->fd);
+	for (unsigned attempt = 0; attempt < 100; attempt++) {
+		random_suffix(out->tmp, attempt);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, out->tmp, AT_SYMLINK_FOLLOW) == 0) {
+			out->named = true;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+enum lethe_err lt_outfile_commit(struct lt_outfile *out, const char *path)
+{
+	char dir[PATH_MAX];
+	enum lethe_err rc = LETHE_OK;
+
+	if (!out->direct && (fsync(out->fd) != 0 || (!out->named && outfile_link(out) != 0)))
+		rc = errno_fail(errno, path);
+	if (close(out->fd) != 0 && rc == LETHE_OK)
+		rc = errno_fail(errno, path);
+	out->fd = -1;
+	if (rc == LETHE_OK && !out->direct && rename(out->tmp, path) != 0)
+		rc = errno_fail(errno, path);
+	if (rc != LETHE_OK) {
+		lt_outfile_abort(out);
+		return rc;
+	}
+	if (out->direct)
+		return LETHE_OK;
+	out->named = false; /* the name is @p path's now */
+	rc = lt_parent_dir(path, dir, sizeof(dir));
+	if (rc == LETHE_OK)
+		rc = lt_fsync_dir(dir);
+	if (rc != LETHE_OK)
+		lt_err_prefix("%s", path);
+	return rc;
+}
+
+void lt_outfile_abort(struct lt_outfile *out)
+{
+	if (out->fd >= 0)
+		(void) close(out->fd);
+	if (out->named)
+		(void) unlink(out->tmp);
+	out->fd = -1;
+	out->named = false;
 }

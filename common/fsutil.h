@@ -1,7 +1,12 @@
-/* fsutil.h - careful file I/O: full reads and writes, fsync of directories, private files. */
+/*
+ * fsutil.h - careful file I/O: full reads and writes, fsync of directories, private files,
+ * files that take another's place only once complete.
+ */
 #ifndef LT_COMMON_FSUTIL_H
 #define LT_COMMON_FSUTIL_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,5 +59,38 @@ enum lethe_err lt_read_file(const char *path, size_t max, char **buf, size_t *le
 
 /* mkdir -p with @p mode for created components. */
 enum lethe_err lt_mkdir_p(const char *path, mode_t mode);
+
+/*
+ * A file written in place of @p path that takes its place only once complete (`lethe get -o`):
+ * the bytes go to a file in the same directory that has no name until lt_outfile_commit()
+ * (O_TMPFILE; on a file system without it, a 0600 temporary file ".NAME.lethe-XXXXXX"), which
+ * fsyncs it, names it, renames it over @p path and fsyncs the directory. A reader never sees a
+ * partial file under @p path, a failure leaves @p path as it was, and a process killed while
+ * writing an unnamed file leaves nothing behind. An existing device or FIFO (/dev/null, a named
+ * pipe) is written directly instead: a rename would replace it with a regular file.
+ */
+struct lt_outfile {
+	int fd;             /* write the content here */
+	bool direct;        /* fd is @p path itself (a device or FIFO) */
+	bool named;         /* the temporary file has the name in tmp */
+	char tmp[PATH_MAX]; /* "DIR/.NAME.lethe-XXXXXX" */
+};
+
+/*
+ * Create the file that will replace @p path (mode 0600). LETHE_ERR_IO (or NOSPC, NOMEM) when
+ * @p path is a directory, its directory cannot take a new file or the temporary name would be
+ * too long; LETHE_ERR_INVALID when @p path ends in '/'. Details start with @p path.
+ */
+enum lethe_err lt_outfile_open(const char *path, struct lt_outfile *out);
+
+/*
+ * Put the finished file in place of @p path: fsync, rename over @p path, fsync the directory
+ * (for a device or FIFO: close). Closes the file; on failure, removes the temporary one.
+ * Details start with @p path.
+ */
+enum lethe_err lt_outfile_commit(struct lt_outfile *out, const char *path);
+
+/* Give up: close the file and remove the temporary one, leaving @p path as it was. */
+void lt_outfile_abort(struct lt_outfile *out);
 
 #endif

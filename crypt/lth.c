@@ -258,12 +258,12 @@ static enum lethe_err lth_header_parse(const uint8_t *h, size_t got)
 	return LETHE_OK;
 }
 
-static enum lethe_err lth_header_read(int fd, uint8_t h[LTH_HEADER_LEN])
+static enum lethe_err lth_header_read(const struct lt_bytesrc *src, uint8_t h[LTH_HEADER_LEN])
 {
 	size_t got = 0;
 	enum lethe_err rc;
 
-	rc = lt_pread_full(fd, h, LTH_HEADER_LEN, 0, &got);
+	rc = src->read_at(src->ctx, h, LTH_HEADER_LEN, 0, &got);
 	if (rc != LETHE_OK)
 		return rc;
 	return lth_header_parse(h, got);
@@ -380,7 +380,7 @@ static void lth_buf_free(uint8_t *buf, size_t len)
 /* ---- reading and verifying segments ----------------------------------------------------- */
 
 struct lth_reader {
-	int fd;
+	const struct lt_bytesrc *src;
 	uint8_t header[LTH_HEADER_LEN]; /* verified; the AAD of every segment */
 	struct lth_layout layout;
 	const EVP_CIPHER *aes;
@@ -394,7 +394,8 @@ static enum lethe_err lth_read_raw(const struct lth_reader *r, uint64_t index, s
 	size_t got = 0;
 	enum lethe_err rc;
 
-	rc = lt_pread_full(r->fd, buf, pt_len + LTH_TAG_LEN, lth_seg_pos(&r->layout, index), &got);
+	rc = r->src->read_at(r->src->ctx, buf, pt_len + LTH_TAG_LEN, lth_seg_pos(&r->layout, index),
+			     &got);
 	if (rc != LETHE_OK)
 		return rc;
 	if (got != pt_len + LTH_TAG_LEN)
@@ -490,7 +491,7 @@ static enum lethe_err lth_open_batch(const struct lth_reader *r, EVP_CIPHER_CTX 
 	enum lethe_err rc;
 
 	b->verified = 0;
-	rc = lt_pread_full(r->fd, b->buf, want, lth_seg_pos(l, b->first), &got);
+	rc = r->src->read_at(r->src->ctx, b->buf, want, lth_seg_pos(l, b->first), &got);
 	if (rc != LETHE_OK)
 		return rc;
 	for (j = 0; j < b->count; j++) {
@@ -1344,15 +1345,13 @@ static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx
 				      const uint8_t object_id[LT_LTH_OBJECT_ID_LEN],
 				      struct lth_keys *keys)
 {
-	struct stat st;
-	uint64_t full = 0;
+	uint64_t size = 0, full = 0;
 	enum lethe_err rc;
 
-	if (fstat(r->fd, &st) != 0)
-		return lt_err_errno(LETHE_ERR_IO, errno, "fstat of the LTH1 file");
-	if (!S_ISREG(st.st_mode))
-		return lt_err(LETHE_ERR_INVALID, "the LTH1 input is not a regular file");
-	rc = lth_header_read(r->fd, r->header);
+	rc = r->src->size(r->src->ctx, &size);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lth_header_read(r->src, r->header);
 	if (rc != LETHE_OK)
 		return rc;
 	rc = lth_derive(dek, object_id, r->header + LTH_OFF_SALT, keys);
@@ -1364,7 +1363,7 @@ static enum lethe_err lth_reader_open(struct lth_reader *r, EVP_CIPHER_CTX **ctx
 		rc = lth_header_verify(r, *ctx, object_id);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lth_layout_fit((uint64_t) st.st_size, r->header[LTH_OFF_SEG_LOG2], &r->layout, &full);
+	rc = lth_layout_fit(size, r->header[LTH_OFF_SEG_LOG2], &r->layout, &full);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lth_diagnose_tail(r, *ctx, full);
 	return rc;
@@ -1441,33 +1440,66 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
-			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
-			      uint64_t *written)
+/* An LTH1 file given as a descriptor: read with pread, sized with fstat. */
+static enum lethe_err fd_read_at(void *ctx, void *buf, size_t len, uint64_t offset, size_t *got)
+{
+	return lt_pread_full(*(const int *) ctx, buf, len, offset, got);
+}
+
+static enum lethe_err fd_size(void *ctx, uint64_t *size)
+{
+	struct stat st;
+
+	*size = 0;
+	if (fstat(*(const int *) ctx, &st) != 0)
+		return lt_err_errno(LETHE_ERR_IO, errno, "fstat of the LTH1 file");
+	if (!S_ISREG(st.st_mode))
+		return lt_err(LETHE_ERR_INVALID, "the LTH1 input is not a regular file");
+	*size = (uint64_t) st.st_size;
+	return LETHE_OK;
+}
+
+static struct lt_bytesrc fd_source(int *fd)
+{
+	return (struct lt_bytesrc){.read_at = fd_read_at, .size = fd_size, .ctx = fd};
+}
+
+enum lethe_err lt_lth_decrypt_from(const uint8_t dek[32], const uint8_t object_id[16],
+				   const struct lt_bytesrc *in, int out_fd, uint64_t offset,
+				   uint64_t length, unsigned threads, uint64_t *written)
 {
 	struct lth_open_job job = {0};
 	struct lth_reader r;
 
 	*written = 0;
 	memset(&r, 0, sizeof(r));
-	r.fd = in_fd;
+	r.src = in;
 	return lth_read(&r, dek, object_id, out_fd, offset, length, threads, &job, written);
 }
 
-enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
-			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
-			     uint8_t file_sha256[32], uint64_t *plaintext_size)
+enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
+			      uint64_t *written)
+{
+	struct lt_bytesrc in = fd_source(&in_fd);
+
+	return lt_lth_decrypt_from(dek, object_id, &in, out_fd, offset, length, threads, written);
+}
+
+enum lethe_err lt_lth_verify_from(const uint8_t dek[32], const uint8_t object_id[16],
+				  const struct lt_bytesrc *in, unsigned threads,
+				  lt_lth_read_fn on_read, void *ctx, uint8_t file_sha256[32],
+				  uint64_t *plaintext_size)
 {
 	struct lth_open_job job = {.on_read = on_read, .on_read_ctx = ctx};
 	struct lth_reader r;
-	struct stat st;
-	uint64_t written = 0;
+	uint64_t written = 0, size = 0;
 	enum lethe_err rc;
 
 	memset(file_sha256, 0, 32);
 	*plaintext_size = 0;
 	memset(&r, 0, sizeof(r));
-	r.fd = in_fd;
+	r.src = in;
 	job.sha = EVP_MD_CTX_new();
 	if (!job.sha || EVP_DigestInit_ex(job.sha, EVP_sha256(), NULL) != 1) {
 		rc = lt_crypto_fail("SHA-256 init");
@@ -1477,11 +1509,10 @@ enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16],
 	if (rc != LETHE_OK)
 		goto out;
 	/* The layout came from the size at the start: bytes appended since were not read. */
-	if (fstat(in_fd, &st) != 0) {
-		rc = lt_err_errno(LETHE_ERR_IO, errno, "fstat of the LTH1 file");
+	rc = in->size(in->ctx, &size);
+	if (rc != LETHE_OK)
 		goto out;
-	}
-	if ((uint64_t) st.st_size !=
+	if (size !=
 	    lth_seg_pos(&r.layout, r.layout.segments - 1) + r.layout.last_len + LTH_TAG_LEN) {
 		rc = lt_err(LETHE_ERR_INTEGRITY, "file changed size while it was read");
 		goto out;
@@ -1498,14 +1529,25 @@ out:
 	return rc;
 }
 
+enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
+			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
+			     uint8_t file_sha256[32], uint64_t *plaintext_size)
+{
+	struct lt_bytesrc in = fd_source(&in_fd);
+
+	return lt_lth_verify_from(dek, object_id, &in, threads, on_read, ctx, file_sha256,
+				  plaintext_size);
+}
+
 enum lethe_err lt_lth_peek(int in_fd, unsigned *seg_log2, uint8_t object_id[16])
 {
+	struct lt_bytesrc in = fd_source(&in_fd);
 	uint8_t header[LTH_HEADER_LEN];
 	enum lethe_err rc;
 
 	*seg_log2 = 0;
 	memset(object_id, 0, LT_LTH_OBJECT_ID_LEN);
-	rc = lth_header_read(in_fd, header);
+	rc = lth_header_read(&in, header);
 	if (rc != LETHE_OK)
 		return rc;
 	*seg_log2 = header[LTH_OFF_SEG_LOG2];

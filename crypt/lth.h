@@ -1,10 +1,12 @@
-/* lth.h - the LTH1 segmented AEAD file format (docs/FORMAT.md): keys and fds in, bytes out. */
+/* lth.h - the LTH1 segmented AEAD file format (docs/FORMAT.md): keys and fds (or byte sources) in,
+ * bytes out. */
 #ifndef LT_CRYPT_LTH_H
 #define LT_CRYPT_LTH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/bytesrc.h"
 #include "include/lethe.h"
 
 #define LT_LTH_SEG_LOG2_MIN 12
@@ -56,6 +58,12 @@ enum lethe_err lt_lth_decrypt(const uint8_t dek[32], const uint8_t object_id[16]
 			      int out_fd, uint64_t offset, uint64_t length, unsigned threads,
 			      uint64_t *written);
 
+/* As lt_lth_decrypt(), reading the LTH1 bytes from @p in (an object store's ranged get, see
+ * store/objstore.h): its size stands for the file size, its reads for pread. */
+enum lethe_err lt_lth_decrypt_from(const uint8_t dek[32], const uint8_t object_id[16],
+				   const struct lt_bytesrc *in, int out_fd, uint64_t offset,
+				   uint64_t length, unsigned threads, uint64_t *written);
+
 /* Called after each part of a file a verification has read and verified, in file order. */
 typedef void (*lt_lth_read_fn)(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx);
 
@@ -76,6 +84,12 @@ typedef void (*lt_lth_read_fn)(uint64_t file_bytes, uint64_t plaintext_bytes, vo
 enum lethe_err lt_lth_verify(const uint8_t dek[32], const uint8_t object_id[16], int in_fd,
 			     unsigned threads, lt_lth_read_fn on_read, void *ctx,
 			     uint8_t file_sha256[32], uint64_t *plaintext_size);
+
+/* As lt_lth_verify(), reading the LTH1 bytes from @p in (see lt_lth_decrypt_from()). */
+enum lethe_err lt_lth_verify_from(const uint8_t dek[32], const uint8_t object_id[16],
+				  const struct lt_bytesrc *in, unsigned threads,
+				  lt_lth_read_fn on_read, void *ctx, uint8_t file_sha256[32],
+				  uint64_t *plaintext_size);
 
 /*
  * Parse and bounds-check the header of @p in_fd without any key: segment size and object id.

@@ -33,9 +33,8 @@
  *    pending). SIGXFSZ is left alone: a program that sets RLIMIT_FSIZE should ignore it, or
  *    a put past the limit ends the program instead of failing with LETHE_ERR_NOSPC.
  *  Object reads and writes and sweeps may run threads of their own for their duration; they
- *  inherit the calling thread's signal mask. One setting inside a dependency is lethe's: it
- *  installs libcryptsetup's default log callback, so that libcryptsetup never writes to the
- *  program's stderr; a program that uses libcryptsetup itself sets its callback per device.
+ *  inherit the calling thread's signal mask. libcryptsetup's process-wide default log
+ *  callback stays the program's: lethe sets its own callback on each device it opens.
  */
 #ifndef LETHE_H
 #define LETHE_H
@@ -222,6 +221,9 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const v
  * plaintext is written; only the segments covering the range are decrypted. A range past the
  * end is cut at the end. Audited (including failures).
  *
+ * @param out_fd where the plaintext goes; -1 verifies only: the range is decrypted and every
+ *        tag in it checked as for a read, nothing is written and *written stays 0 (audited as
+ *        a get all the same).
  * @param written receives the number of bytes written.
  * @return LETHE_OK; LETHE_ERR_INVALID (malformed id, offset beyond the end);
  *         LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED (also when a shred in another process
@@ -234,6 +236,29 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const v
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *store, const char *id,
 					     int out_fd, uint64_t offset, uint64_t length,
 					     uint64_t *written);
+
+/**
+ * As lethe_object_get_fd(), into the file @p path, which only ever holds the whole verified
+ * range: the plaintext goes to a new file (mode 0600) in the same directory that is fsynced
+ * and renamed over @p path only once the range has been verified and written, and the
+ * directory is then fsynced. Until then the new file has no name (O_TMPFILE), or, on a file
+ * system without O_TMPFILE, the name ".NAME.lethe-XXXXXX" beside @p path. A failure leaves
+ * @p path as it was and no new file behind (but for a failed fsync of the directory, which
+ * comes after the rename). An existing device or FIFO at @p path
+ * (/dev/null, a named pipe) is written directly instead, as renaming over it would replace
+ * it; a directory is refused. The read is audited as lethe_object_get_fd() audits it.
+ *
+ * @param written receives the number of bytes written.
+ * @return LETHE_OK; while reading the object and writing the plaintext, what
+ *         lethe_object_get_fd() returns, with lethe_errdetail() starting "<id>: "; while
+ *         creating, syncing and renaming the file, with lethe_errdetail() starting "<path>: ":
+ *         LETHE_ERR_INVALID (@p path is empty or ends in '/'), LETHE_ERR_IO (@p path is a
+ *         directory or cannot be opened, its directory cannot take a new file, the name is too
+ *         long, or an fsync, close or rename failed), LETHE_ERR_NOSPC, LETHE_ERR_NOMEM.
+ */
+LETHE_API enum lethe_err lethe_object_get_file(struct lethe_store *store, const char *id,
+					       const char *path, uint64_t offset, uint64_t length,
+					       uint64_t *written);
 
 /**
  * What lethe knows of object @p id (live or shredded).

@@ -33,22 +33,48 @@ static const struct lt_keystore_kek *ring_find(const struct lt_kek_ring *r, uint
 	return NULL;
 }
 
+struct retired_in_use {
+	uint32_t versions[LT_KEYSTORE_KEKS_MAX];
+	size_t n;
+};
+
+/* Drop from the list every version that some row's data key is still wrapped under. */
+static int retired_in_use_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct retired_in_use *u = vctx;
+
+	for (size_t i = 0; i < u->n;) {
+		if (u->versions[i] == obj->kek_version)
+			u->versions[i] = u->versions[--u->n];
+		else
+			i++;
+	}
+	return u->n == 0;
+}
+
 /*
  * A retirement whose commit a crash separated from its keystore update leaves the retired
  * version in the keystore: the first process that reads the keystore afterwards removes it,
- * so the horizon closes without waiting for an officer. Best effort: doctor reports failures.
+ * so the horizon closes without waiting for an officer. The keks row alone is not trusted for
+ * that (anyone who can write meta.db can mark a version retired): a version goes only when no
+ * row of the objects table, read without its indexes, holds a data key under it; one that
+ * rows still need stays, and doctor reports the disagreement. Best effort.
  */
 static void finish_retirements(struct lt_kek_ring *r, struct lt_db *db)
 {
+	struct retired_in_use u = {.n = 0};
 	struct lt_db_kek row;
 	char saved[1024];
 
 	snprintf(saved, sizeof(saved), "%s", lt_err_detail());
 	for (size_t i = 0; i < r->n; i++) {
 		if (lt_db_kek_get(db, r->wrapped[i].version, &row) == LETHE_OK &&
-		    row.state == LETHE_KEK_RETIRED)
-			lt_keystore_kek_remove(r->keystore_path, r->wrapped[i].version);
+		    row.state == LETHE_KEK_RETIRED && !row.primary)
+			u.versions[u.n++] = r->wrapped[i].version;
 	}
+	if (u.n > 0 && lt_db_object_with_dek(db, retired_in_use_one, &u) == LETHE_OK)
+		for (size_t i = 0; i < u.n; i++)
+			lt_keystore_kek_remove(r->keystore_path, u.versions[i]);
 	lt_err(LETHE_OK, "%s", saved);
 }
 
@@ -203,6 +229,7 @@ static enum lethe_err cache_load(void *ctx, uint32_t version, uint8_t *kek)
 struct retire_check {
 	const char *store_id;
 	struct lt_kek_cache *cache;
+	uint32_t version; /* the KEK to retire */
 	uint8_t *dek;
 	enum lethe_err rc;
 };
@@ -212,6 +239,18 @@ static int retire_check_one(const struct lt_db_object *obj, void *vctx)
 	struct retire_check *c = vctx;
 	const uint8_t *kek;
 
+	/* the counts said no data key is under this version and every row that holds a key is
+	 * live: a row that says otherwise was edited outside lethe, and destroying the KEK would
+	 * make it unreadable for good */
+	if (obj->kek_version == c->version || obj->state != LETHE_STATE_LIVE) {
+		c->rc = lt_err(LETHE_ERR_INTEGRITY,
+			       "nothing retired: object %s holds a data key "
+			       "under KEK version %u in a row marked %s (the database was "
+			       "modified)",
+			       obj->id, obj->kek_version,
+			       obj->state == LETHE_STATE_LIVE ? "live" : "shredded");
+		return 1;
+	}
 	c->rc = lt_kek_cache_get(c->cache, obj->kek_version, &kek);
 	if (c->rc == LETHE_ERR_INTEGRITY)
 		lt_err_prefix("object %s", obj->id);
@@ -231,18 +270,18 @@ static int retire_check_one(const struct lt_db_object *obj, void *vctx)
  * version its row records: the in-use count trusts kek_version, and a row whose version was
  * changed (or whose wrap was damaged) would lose its object for good with the KEK.
  */
-static enum lethe_err retire_check_all(struct lt_kek_ring *r, struct lt_db *db)
+static enum lethe_err retire_check_all(struct lt_kek_ring *r, struct lt_db *db, uint32_t version)
 {
 	struct ring_source src = {r, db};
 	struct lt_kek_cache cache;
-	struct retire_check c = {.store_id = r->store_id, .cache = &cache};
+	struct retire_check c = {.store_id = r->store_id, .cache = &cache, .version = version};
 	enum lethe_err rc;
 
 	lt_kek_cache_init(&cache, cache_load, &src);
 	c.dek = lt_secmem_alloc(LT_KEY_LEN);
 	if (!c.dek)
 		return lt_err(LETHE_ERR_NOMEM, "retire: out of memory");
-	rc = lt_db_object_list(db, NULL, 0, false, retire_check_one, &c);
+	rc = lt_db_object_with_dek(db, retire_check_one, &c);
 	if (rc == LETHE_OK)
 		rc = c.rc;
 	lt_kek_cache_free(&cache);
@@ -263,8 +302,11 @@ enum lethe_err lt_kek_ring_retire(struct lt_kek_ring *r, struct lt_db *db, uint3
 	if (rc != LETHE_OK)
 		return rc;
 	if (row.state == LETHE_KEK_RETIRED) {
-		/* finish a retirement a crash interrupted after its commit */
-		rc = lt_keystore_kek_remove(r->keystore_path, version);
+		/* finish a retirement a crash interrupted after its commit, once the rows show
+		 * that nothing needs it (the state column alone could be anyone's edit) */
+		rc = retire_check_all(r, db, version);
+		if (rc == LETHE_OK)
+			rc = lt_keystore_kek_remove(r->keystore_path, version);
 		if (rc != LETHE_OK)
 			return rc;
 		return lt_err(LETHE_ERR_NOT_FOUND, "KEK version %u is already retired", version);
@@ -280,7 +322,8 @@ enum lethe_err lt_kek_ring_retire(struct lt_kek_ring *r, struct lt_db *db, uint3
 			      "KEK version %u still wraps %llu data "
 			      "key(s): run `lethe key rewrap` first",
 			      version, (unsigned long long) in_use);
-	rc = retire_check_all(r, db);
+	/* inside the transaction: no put or rewrap can change a row between proof and retire */
+	rc = retire_check_all(r, db, version);
 	if (rc != LETHE_OK)
 		return rc;
 	return lt_db_kek_retire(db, version, now);

@@ -39,8 +39,10 @@ void lt_kek_ring_forget(struct lt_kek_ring *r);
  * Unwrap KEK @p version into @p kek (a secure buffer). LETHE_ERR_INTEGRITY when its row does
  * not exist or says retired, when the keystore does not have it, or when it does not unwrap
  * (the entry was modified, or belongs to another store). A keystore read again also removes
- * the versions whose rows say retired: a crash between a retirement's commit and its keystore
- * update leaves them there, and the first reader closes that window (best effort).
+ * the versions whose rows say retired (and not primary) and that no row holding a data key
+ * names, read without indexes (lt_db_object_with_dek): a crash between a retirement's commit
+ * and its keystore update leaves them there, and the first reader closes that window (best
+ * effort; a version rows still need stays, for doctor to report).
  */
 enum lethe_err lt_kek_ring_load(struct lt_kek_ring *r, struct lt_db *db, uint32_t version,
 				uint8_t kek[LT_KEY_LEN]);
@@ -70,11 +72,12 @@ enum lethe_err lt_kek_ring_unwrap_dek(struct lt_kek_ring *r, struct lt_db *db,
 /*
  * In the caller's transaction, retire KEK @p version at @p now if it may go: it exists
  * (LETHE_ERR_NOT_FOUND), is not retired already (LETHE_ERR_NOT_FOUND, after removing it from
- * the keystore if a crash left it there), is not the primary and wraps no live data key
- * (LETHE_ERR_KEK_IN_USE), and every live data key is shown to unwrap under the version its
- * row records (LETHE_ERR_INTEGRITY, "nothing retired": a row whose version was changed would
- * otherwise lose its object for good with the KEK). Inside the transaction no put or rewrap
- * can change a row between that proof and the retirement.
+ * the keystore if a crash left it there and the check below passes), is not the primary and
+ * wraps no live data key (LETHE_ERR_KEK_IN_USE), and every row that holds a data key, read
+ * without indexes (lt_db_object_with_dek), is live, names another version, and its key is
+ * shown to unwrap under the version it records (LETHE_ERR_INTEGRITY, "nothing retired": a row
+ * edited outside lethe would otherwise lose its object for good with the KEK). Inside the
+ * transaction no put or rewrap can change a row between that proof and the retirement.
  */
 enum lethe_err lt_kek_ring_retire(struct lt_kek_ring *r, struct lt_db *db, uint32_t version,
 				  int64_t now);

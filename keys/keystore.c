@@ -30,7 +30,6 @@
 #include <jansson.h>
 #include <libcryptsetup.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +61,6 @@
 
 /* libcryptsetup's last error message in this thread, for details of unexpected failures. */
 static _Thread_local char cs_message[256];
-static pthread_once_t cs_once = PTHREAD_ONCE_INIT;
 
 /*
  * libcryptsetup logs to stderr by default, which a library must not do. Its messages name
@@ -82,15 +80,13 @@ static void cs_log(int level, const char *msg, void *ctx)
 	cs_message[n] = '\0';
 }
 
-/* The default callback covers messages logged before a context exists (crypt_init). */
-static void cs_log_install(void)
-{
-	crypt_set_log_callback(NULL, cs_log, NULL);
-}
-
+/*
+ * Each context gets cs_log right after crypt_init: the process-wide default callback
+ * (crypt_set_log_callback(NULL, ...)) belongs to the host, which may use libcryptsetup itself.
+ * crypt_init of a file lt_check_private_file() has just accepted logs nothing in practice.
+ */
 static void cs_prepare(void)
 {
-	pthread_once(&cs_once, cs_log_install);
 	cs_message[0] = '\0';
 }
 

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #include "keys/check.h"
 #include "lib/internal.h"
 #include "store/db.h"
-#include "store/objfile.h"
+#include "store/objstore.h"
+#include "store/unlinker.h"
 
 static int row_exists(const char *id, void *vctx)
 {
@@ -40,9 +42,9 @@ void lt_recover_cheap(struct lethe_store *st)
 	size_t n = 0;
 
 	/* a restore from a backup brings no tmp/ back (and should not) */
-	(void)lt_obj_dirs_ensure(st->dir);
-	(void)lt_tmp_recover(st->dir, row_exists, st, &n);
-	(void)lt_finish_unlinks(st, NULL, NULL, NULL);
+	(void)lt_objstore_prepare(st->objs);
+	(void)lt_objstore_recover(st->objs, row_exists, st, &n);
+	(void)lt_unlinks_finish(st->db, st->objs, NULL, NULL, NULL);
 	lt_err_clear();
 }
 
@@ -162,20 +164,22 @@ static bool still_live(struct doctor *d, const char *id)
 static int live_has_file(const struct lt_db_object *obj, void *vctx)
 {
 	struct doctor *d = vctx;
-	char path[LT_PATH_MAX];
-	struct stat sb;
+	char path[PATH_MAX];
+	enum lethe_err rc;
 
-	if (lt_obj_path(d->st->dir, obj->id, path, sizeof(path)) != LETHE_OK)
+	if (lt_objstore_where(d->st->objs, obj->id, path, sizeof(path)) != LETHE_OK)
 		return 0;
 	LT_FAULT("doctor.before_file_check"); /* rows listed, files not looked at yet */
-	if (lstat(path, &sb) != 0) {
-		if ((errno == ENOENT || errno == ENOTDIR) && !still_live(d, obj->id))
+	rc = lt_objstore_probe(d->st->objs, obj->id);
+	if (rc == LETHE_ERR_INTEGRITY) {
+		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: %s is not a regular file",
+		       obj->id, path);
+	} else if (rc != LETHE_OK) {
+		if (rc == LETHE_ERR_NOT_FOUND && !still_live(d, obj->id))
 			return 0;
 		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: file missing (%s)", obj->id,
 		       path);
-	} else if (!S_ISREG(sb.st_mode))
-		report(d, LETHE_DOCTOR_ERROR, "objects", "object %s: %s is not a regular file",
-		       obj->id, path);
+	}
 	return 0;
 }
 
@@ -189,8 +193,8 @@ static int file_has_row(const char *id, const char *path, void *vctx)
 	if (!id) {
 		report(d, d->repair ? LETHE_DOCTOR_REPAIRED : LETHE_DOCTOR_ERROR, "objects",
 		       "%s: not an object file%s", path, d->repair ? ", removed" : "");
-		if (d->repair && unlink(path) != 0)
-			report(d, LETHE_DOCTOR_ERROR, "objects", "%s: %s", path, strerror(errno));
+		if (d->repair && lt_objstore_remove_stray(d->st->objs, path) != LETHE_OK)
+			report(d, LETHE_DOCTOR_ERROR, "objects", "%s", lt_err_detail());
 		return 0;
 	}
 	for (size_t i = 0; i < d->nstuck; i++)
@@ -203,7 +207,8 @@ static int file_has_row(const char *id, const char *path, void *vctx)
 	/* A put links its file before its row commits, and keeps its staged file (locked) from
 	 * before the link until after the commit: with either in place the file is no orphan. */
 	if (rc == LETHE_ERR_NOT_FOUND &&
-	    (lt_obj_staged(d->st->dir, id) || lt_db_object_get(d->st->db, id, row) == LETHE_OK)) {
+	    (lt_objstore_put_pending(d->st->objs, id) ||
+	     lt_db_object_get(d->st->db, id, row) == LETHE_OK)) {
 		free(row);
 		return 0;
 	}
@@ -212,7 +217,7 @@ static int file_has_row(const char *id, const char *path, void *vctx)
 							       "committed"
 							     : "file of a shredded object";
 
-		if (d->repair && lt_obj_unlink(d->st->dir, id) == LETHE_OK)
+		if (d->repair && lt_objstore_delete(d->st->objs, id) == LETHE_OK)
 			report(d, LETHE_DOCTOR_REPAIRED, "objects", "%s: %s, removed", path, what);
 		else
 			report(d, LETHE_DOCTOR_ERROR, "objects", "%s: %s (doctor --repair removes "
@@ -228,7 +233,7 @@ static void check_objects(struct doctor *d)
 
 	if (lt_db_object_list(d->st->db, NULL, 0, false, live_has_file, d) != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "objects", "%s", lt_err_detail());
-	if (lt_obj_scan(d->st->dir, file_has_row, d) != LETHE_OK)
+	if (lt_objstore_list(d->st->objs, file_has_row, d) != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "objects", "%s", lt_err_detail());
 	if (d->problems == before)
 		report(d, LETHE_DOCTOR_OK, "objects", "every live object has its file and every "
@@ -268,7 +273,7 @@ static void check_unlinks(struct doctor *d)
 	size_t done = 0;
 	enum lethe_err rc;
 
-	rc = lt_finish_unlinks(d->st, unlink_left, d, &done);
+	rc = lt_unlinks_finish(d->st->db, d->st->objs, unlink_left, d, &done);
 	if (done && d->repair)
 		report(d, LETHE_DOCTOR_REPAIRED, "unlinks", "%zu interrupted unlink(s) finished",
 		       done);
@@ -282,7 +287,7 @@ static void check_unlinks(struct doctor *d)
 static void check_dirs(struct doctor *d)
 {
 	static const char *const names[] = { "objects", "tmp" };
-	char path[LT_PATH_MAX];
+	char path[PATH_MAX];
 	struct stat sb;
 	enum lethe_err rc;
 
@@ -294,7 +299,7 @@ static void check_dirs(struct doctor *d)
 			continue;
 		}
 		if (d->repair && rc == LETHE_ERR_NOT_FOUND &&
-		    lt_obj_dirs_ensure(d->st->dir) == LETHE_OK) {
+		    lt_objstore_prepare(d->st->objs) == LETHE_OK) {
 			report(d, LETHE_DOCTOR_REPAIRED, "directories", "%s created", path);
 			continue;
 		}
@@ -315,11 +320,11 @@ static void check_leftovers(struct doctor *d)
 {
 	size_t n = 0;
 
-	if (d->repair && lt_tmp_recover(d->st->dir, row_exists, d->st, &n) == LETHE_OK && n)
+	if (d->repair && lt_objstore_recover(d->st->objs, row_exists, d->st, &n) == LETHE_OK && n)
 		report(d, LETHE_DOCTOR_REPAIRED, "tmp", "%zu staged write(s) of dead processes "
 		       "removed", n);
 	n = 0;
-	if (lt_tmp_leftovers(d->st->dir, &n) != LETHE_OK)
+	if (lt_objstore_leftovers(d->st->objs, &n) != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "tmp", "%s", lt_err_detail());
 	else if (n)
 		report(d, LETHE_DOCTOR_ERROR, "tmp", "%zu leftover file(s) in %s/tmp (doctor "

@@ -6,12 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "common/config.h"
 #include "crypt/prim.h"
 #include "include/lethe.h"
 #include "keys/kekring.h"
 #include "keys/keystore.h"
 #include "store/db.h"
+#include "store/objstore.h"
 
 /*
  * Keys a handle holds, in one locked, wiped-on-free block. The master key itself is kept only
@@ -27,18 +29,13 @@ struct lt_handle_keys {
 	bool evidence_loaded;
 };
 
-/* A syslog line waiting for its transaction to commit. */
-struct lt_log_line {
-	bool security;
-	char *text;
-};
-
 struct lethe_store {
 	char *dir;
 	char *keystore_path;
 	char *db_path;
 	struct lt_config cfg;
 	struct lt_db *db;
+	struct lt_objstore *objs;              /* where the objects' ciphertext lives */
 	struct lt_handle_keys *keys;           /* lt_secmem */
 	/* the evidence seed ready to sign (set up once by lt_evidence_key_load(): a sweep signs
 	 * one certificate per object); wiped by lethe_store_close() */
@@ -46,37 +43,25 @@ struct lethe_store {
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;               /* the keyslot that unlocked the handle */
 	bool officer;
-	/* actor, recorded in audit records and certificates */
-	uint32_t uid;
-	char user[64];
-	char host[256];
-	int32_t pid;
+	/* actor, recorded in audit records and certificates (keyslot: who.name once unlocked) */
+	struct lt_audit_actor actor;
 	/* the KEK versions: the keystore's token as last read, unwrapped under keys->kek_wrap */
 	struct lt_kek_ring keks;
 	lethe_progress_fn progress;
 	void *progress_ctx;
 	bool in_tx;
-	struct lt_log_line *log_queue;         /* sent to syslog on commit */
-	size_t log_len, log_cap;
+	struct lt_audit_queue syslog_queue;    /* sent to syslog on commit */
 };
 
 /* ---- transactions that carry audit records (audit.c) ---- */
 
-/* BEGIN IMMEDIATE; audit records appended until commit go to syslog only if it commits. */
+/* lt_db_begin(); audit records appended until commit go to syslog only if it commits. */
 enum lethe_err lt_tx_begin(struct lethe_store *st);
 enum lethe_err lt_tx_commit(struct lethe_store *st);
 void lt_tx_rollback(struct lethe_store *st);
 
-/* What an audit record says; NULL strings are stored empty. */
-struct lt_audit_event {
-	const char *action;   /* "put", "get", "rm", "shred", "hold.set", "key.rotate", ... */
-	const char *object;
-	const char *group;
-	enum lethe_err err;   /* outcome: LETHE_OK "ok", policy refusals "refused", else "failed" */
-	const char *error;    /* the detail of a failure */
-};
-
-/* Append a record inside the caller's transaction. */
+/* Append a record of @p ev (struct in audit/audit.h) by the handle's actor inside the caller's
+ * transaction. */
 enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_event *ev);
 
 /*
@@ -86,29 +71,12 @@ enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_eve
  */
 enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_event *ev);
 
-/* The outcome word for an error code: "ok", "refused" (policy, permission) or "failed". */
-const char *lt_audit_outcome(enum lethe_err err);
-
-/* Failures a SIEM must see at LOG_WARNING: tampering, unlock and permission failures,
- * refusals. */
-bool lt_audit_is_security(enum lethe_err err);
-
 /* Record a failure that happened before any key was available (audit_pending + syslog). */
 void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, const char *action,
 			     const char *keyslot, enum lethe_err err, const char *error);
 
 /* Fold audit_pending records into the chain (called by open once unlocked). */
 enum lethe_err lt_audit_fold_pending(struct lethe_store *st);
-
-/* Fill the actor fields of @p rec from the handle (or the process, when st is NULL). */
-void lt_actor_fill(struct lethe_store *st, struct lt_db_audit *rec);
-
-/* The process's uid, pid, user name (from the uid: getpwuid_r, else "uid<N>") and host name
- * into @p st, printable ASCII only (api.c). */
-void lt_actor_identity(struct lethe_store *st);
-
-/* The syslog line of @p rec: key=value fields, every value quoted and escaped as needed. */
-void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len);
 
 /* ---- keys (keyops.c) ---- */
 
@@ -135,18 +103,6 @@ enum lethe_err lt_live_row(struct lethe_store *st, const char *id, struct lt_db_
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
 			      int64_t now, const char *action, const char *reason,
 			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);
-
-/*
- * Unlink the files of shredded objects still queued in pending_unlinks (after a commit or a
- * crash), make that durable, and dequeue them; *done counts the files dequeued. Every file is
- * tried: one that cannot be unlinked (a read-only or immutable directory, an I/O error) stays
- * queued, is retried by the next call (every open makes one), and is passed to @p left (when
- * not NULL) with the reason. Its key is destroyed already: what remains is noise, so callers
- * report it and carry on. Returns LETHE_OK when nothing is left queued, else the first reason.
- */
-typedef void (*lt_unlink_left_fn)(const char *id, const char *why, void *ctx);
-enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left, void *ctx,
-				 size_t *done);
 
 /* ---- recovery (doctor.c) ---- */
 

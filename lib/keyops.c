@@ -279,10 +279,10 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("retire.after_keystore");
-		/* old WAL frames still hold DEKs rewrapped away from the retired version */
-		rc = lt_db_wal_checkpoint(st->db);
+		/* old versions of rows still hold DEKs rewrapped away from the retired version */
+		rc = lt_db_purge(st->db);
 		if (rc == LETHE_ERR_BUSY)
-			rc = LETHE_OK; /* a later checkpoint (sweep, retire) truncates it */
+			rc = LETHE_OK; /* a later purge (sweep, retire) finishes it */
 	} else {
 		audit_failure(st, "key.retire", rc);
 	}

@@ -1,10 +1,10 @@
 /* object.c - put and get: the file service's side of lethe (stat and list: list.c).
  *
- * A put is crash-safe in this order: encrypt into DIR/tmp/<id>.tmp (locked while in use),
- * fsync, link it to its place under objects/ and fsync that directory, then one transaction
- * inserts the row (wrapped DEK included) and its audit record; only then is the staged name
- * unlinked. A crash before the commit leaves a staged file whose key never existed: the next
- * open finds it unlocked in tmp/, sees no row, and removes both names.
+ * A put is crash-safe in this order: encrypt into a put of the object store (announced while
+ * it runs), commit it there (durable, under its id), then one transaction inserts the row
+ * (wrapped DEK included) and its audit record; only then does the put end. A crash before the
+ * commit leaves a dead put whose key never existed: the next open's recovery sees no row and
+ * removes the object with it (store/objstore.h; with files, DIR/tmp/<id>.tmp and its link).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +26,7 @@
 #include "lib/internal.h"
 #include "retention/policy.h"
 #include "store/db.h"
-#include "store/objfile.h"
+#include "store/objstore.h"
 
 static enum lethe_err check_put_args(const char **group, const char **name)
 {
@@ -76,8 +76,8 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	struct lt_lth_info info;
 	uint8_t oid[16];
 	uint8_t *dek = NULL;
-	char tmp_path[LT_PATH_MAX];
-	int tmp_fd = -1;
+	struct lt_objstore_put *put = NULL;
+	int put_fd = -1;
 	bool linked = false;
 	enum lethe_err rc;
 
@@ -104,16 +104,16 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	rc = lt_key_generate(dek);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = lt_obj_tmp_create(st->dir, row->id, tmp_path, sizeof(tmp_path), &tmp_fd);
+	rc = lt_objstore_put_begin(st->objs, row->id, &put, &put_fd);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = lt_lth_encrypt(dek, oid, row->seg_log2, fd, tmp_fd, st->cfg.threads, &info);
+	rc = lt_lth_encrypt(dek, oid, row->seg_log2, fd, put_fd, st->cfg.threads, &info);
 	if (rc != LETHE_OK)
 		goto out;
 	LT_FAULT("put.after_tmp_write");
 	row->size = info.plaintext_size;
 	memcpy(row->sha256, info.ciphertext_sha256, 32);
-	rc = lt_obj_commit(st->dir, tmp_path, tmp_fd, row->id);
+	rc = lt_objstore_put_commit(put);
 	if (rc != LETHE_OK)
 		goto out;
 	linked = true;
@@ -126,9 +126,8 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	memcpy(id_out, row->id, LETHE_ID_LEN + 1);
 out:
 	if (rc != LETHE_OK && linked)
-		lt_obj_unlink(st->dir, row->id);
-	if (tmp_fd >= 0)
-		lt_obj_tmp_release(tmp_path, tmp_fd);
+		lt_objstore_delete(st->objs, row->id);
+	lt_objstore_put_end(put);
 	if (rc != LETHE_OK && row && st) {
 		char saved[1024];
 
@@ -180,7 +179,14 @@ static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 		return lt_err(LETHE_ERR_NOT_FOUND, "no such object");
 	if (rc != LETHE_OK)
 		return rc;
-	if (row->state == LETHE_STATE_SHREDDED || !row->has_dek) {
+	/* a shred nulls the key and sets the state in one statement: a row with one and not the
+	 * other was edited outside lethe, and must neither read as shredded nor be used */
+	if ((row->state == LETHE_STATE_SHREDDED) == row->has_dek)
+		return lt_err(LETHE_ERR_INTEGRITY, "object %s: its row is %s but %s a data key "
+				  "(the database was modified)", id,
+				  row->state == LETHE_STATE_SHREDDED ? "shredded" : "live",
+				  row->has_dek ? "still holds" : "has no");
+	if (row->state == LETHE_STATE_SHREDDED) {
 		char when[32];
 
 		lt_time_format(row->shredded_at, when, sizeof(when));
@@ -210,6 +216,28 @@ static enum lethe_err file_missing(struct lethe_store *st, const char *id,
 	return lt_err(LETHE_ERR_INTEGRITY, "%s", missing);
 }
 
+/*
+ * The data key of a row read a moment ago did not unwrap. A `key rewrap` and `key retire` in
+ * other processes may have moved it to another KEK and destroyed the old one since, or a shred
+ * destroyed it: read the row again, and if it names another KEK (or is shredded now), this get
+ * lost that race, not its integrity; try once more with the row as it is now.
+ */
+static enum lethe_err dek_moved(struct lethe_store *st, const char *id, struct lt_db_object *row,
+				uint8_t dek[LT_KEY_LEN])
+{
+	char failure[512];
+	uint32_t was = row->kek_version;
+	enum lethe_err rc;
+
+	lt_strlcpy(failure, lt_err_detail(), sizeof(failure));
+	rc = readable_row(st, id, row);
+	if (rc != LETHE_OK)
+		return rc;
+	if (row->kek_version == was)
+		return lt_err(LETHE_ERR_INTEGRITY, "%s", failure);
+	return lt_kek_ring_unwrap_dek(&st->keks, st->db, row, dek);
+}
+
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
 					     int out_fd, uint64_t offset, uint64_t length,
 					     uint64_t *written)
@@ -218,7 +246,7 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	uint8_t *dek = NULL;
 	uint8_t oid[16];
 	uint64_t n = 0;
-	int in_fd = -1;
+	struct lt_bytesrc in = {0};
 	enum lethe_err rc, audit_rc;
 	char saved[1024];
 
@@ -238,20 +266,22 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 		goto out;
 	lt_uuid_parse(row->id, oid);
 	rc = lt_kek_ring_unwrap_dek(&st->keks, st->db, row, dek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = dek_moved(st, id, row, dek);
 	if (rc == LETHE_OK) {
 		LT_FAULT("get.before_open"); /* the row is read, its file not yet open */
-		rc = lt_obj_open(st->dir, row->id, &in_fd);
+		rc = lt_objstore_get(st->objs, row->id, &in);
 		if (rc == LETHE_ERR_NOT_FOUND)
 			rc = file_missing(st, id, row);
 	}
 	if (rc == LETHE_OK) {
-		rc = lt_lth_decrypt(dek, oid, in_fd, out_fd, offset, length, st->cfg.threads, &n);
+		rc = lt_lth_decrypt_from(dek, oid, &in, out_fd, offset, length, st->cfg.threads,
+					 &n);
 		if (rc == LETHE_ERR_INTEGRITY)
 			lt_err_prefix("object file was modified");
 	}
 out:
-	if (in_fd >= 0)
-		close(in_fd);
+	lt_bytesrc_close(&in);
 	lt_secmem_free(dek, LT_KEY_LEN);
 	if (written)
 		*written = n;
@@ -270,5 +300,38 @@ out:
 				    "written (%s)", id, lethe_strerror(audit_rc));
 	}
 	free(row);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_object_get_file(struct lethe_store *st, const char *id,
+					       const char *path, uint64_t offset, uint64_t length,
+					       uint64_t *written)
+{
+	struct lt_outfile out;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (written)
+		*written = 0;
+	if (!st || !id || !path)
+		return lt_err(LETHE_ERR_INVALID, "get to a file needs a store, an id and a path");
+	rc = lt_outfile_open(path, &out);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lethe_object_get_fd(st, id, out.fd, offset, length, written);
+	if (rc == LETHE_OK) {
+		LT_FAULT("get_file.before_commit");
+		return lt_outfile_commit(&out, path);
+	}
+	lt_outfile_abort(&out);
+	/*
+	 * The caller tells a failure of the object from one of the file by the name in front
+	 * (an empty id has no name to put there, and is refused as malformed anyway).
+	 */
+	if (*id) {
+		if (!*lt_err_detail())
+			lt_err(rc, "%s", lethe_strerror(rc));
+		lt_err_prefix("%s", id);
+	}
 	return rc;
 }

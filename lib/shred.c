@@ -1,10 +1,10 @@
 /* shred.c - crypto-shredding: one shred (rm, and each of a sweep's), and the unlinks after it.
  *
- * A shred is one transaction: the wrapped DEK is set to NULL (secure_delete zeroes the freed
- * bytes), the row marked shredded and queued for unlink, the signed certificate and the audit
+ * A shred is one transaction: the wrapped DEK is destroyed (its bytes overwritten, store/db.h),
+ * the row marked shredded and queued for unlink, the signed certificate and the audit
  * record appended. The ciphertext is unlinked after the commit; a crash in between leaves the
- * id in pending_unlinks, which the next open finishes. Without its DEK the ciphertext, and
- * every copy of it in backups, is noise: that is the erase.
+ * id in pending_unlinks, which the next open finishes (store/unlinker.h). Without its DEK the
+ * ciphertext, and every copy of it in backups, is noise: that is the erase.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "retention/cert.h"
 #include "retention/policy.h"
 #include "store/db.h"
-#include "store/objfile.h"
+#include "store/unlinker.h"
 
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj, int64_t now,
 			      const char *action, const char *reason, const char *text, bool forced,
@@ -31,10 +31,10 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	    .reason_text = text,
 	    .forced = forced,
 	    .shredded_at = now,
-	    .actor_uid = st->uid,
-	    .actor_user = st->user,
-	    .actor_keyslot = st->who.name,
-	    .host = st->host,
+	    .actor_uid = st->actor.uid,
+	    .actor_user = st->actor.user,
+	    .actor_keyslot = st->actor.keyslot,
+	    .host = st->actor.host,
 	    .tool_version = LETHE_VERSION_STRING,
 	};
 	struct lt_db_cert cert = {0};
@@ -58,124 +58,6 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 	if (rc == LETHE_OK && cert_id)
 		memcpy(cert_id, cert.id, LETHE_ID_LEN + 1);
 	free((void *) cert.json);
-	return rc;
-}
-
-struct unlink_ctx {
-	struct lethe_store *st;
-	char (*ids)[LETHE_ID_LEN + 1];
-	size_t n, cap;
-	enum lethe_err rc;
-};
-
-static int collect_unlink(const char *id, void *vctx)
-{
-	struct unlink_ctx *u = vctx;
-
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 64;
-		void *p = realloc(u->ids, cap * sizeof(*u->ids));
-
-		if (!p) {
-			u->rc = LETHE_ERR_NOMEM;
-			return 1;
-		}
-		u->ids = p;
-		u->cap = cap;
-	}
-	lt_strlcpy(u->ids[u->n++], id, LETHE_ID_LEN + 1);
-	return 0;
-}
-
-/* Dequeue, in one transaction, the files of @p ids whose @p errnos entry is 0 (gone, durably). */
-static enum lethe_err dequeue_gone(struct lethe_store *st, const char (*ids)[LETHE_ID_LEN + 1],
-				   const int *errnos, size_t n, size_t *done)
-{
-	enum lethe_err rc;
-	size_t i, count = 0;
-
-	rc = lt_db_begin(st->db);
-	for (i = 0; rc == LETHE_OK && i < n; i++) {
-		if (errnos[i] != 0)
-			continue;
-		rc = lt_db_unlink_done(st->db, ids[i]);
-		count++;
-	}
-	if (rc == LETHE_OK)
-		rc = lt_db_commit(st->db);
-	else
-		lt_db_rollback(st->db);
-	if (rc == LETHE_OK && done)
-		*done = count;
-	return rc;
-}
-
-enum lethe_err lt_finish_unlinks(struct lethe_store *st, lt_unlink_left_fn left, void *ctx,
-				 size_t *done)
-{
-	struct unlink_ctx u = {st, NULL, 0, 0, LETHE_OK};
-	int *errnos = NULL;
-	size_t gone = 0, i, first = SIZE_MAX;
-	char why[512];
-	enum lethe_err rc;
-
-	if (done)
-		*done = 0;
-	rc = lt_db_unlink_pending(st->db, collect_unlink, &u);
-	if (rc == LETHE_OK)
-		rc = u.rc;
-	if (rc != LETHE_OK || u.n == 0)
-		goto out;
-	errnos = calloc(u.n, sizeof(*errnos));
-	if (!errnos) {
-		rc = LETHE_ERR_NOMEM;
-		goto out;
-	}
-	/* Every file is tried: one that cannot be unlinked stays queued on its own. One file (rm):
-	 * unlink it and fsync its directory. More (sweeps, recovery): unlink them several at a
-	 * time, then one syncfs() makes them all durable, instead of one directory fsync (a disk
-	 * cache flush) per file. Rows leave pending_unlinks only after that. */
-	errnos[0] = lt_obj_unlink_try(st->dir, u.ids[0]);
-	gone = errnos[0] == 0;
-	if (u.n > 1) {
-		LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-		gone += lt_obj_unlink_many(st->dir, (const char(*)[LETHE_ID_LEN + 1])(u.ids + 1),
-					   u.n - 1, errnos + 1);
-	}
-	LT_FAULT("shred.after_unlink"); /* files gone, still queued */
-	if (gone && u.n == 1)
-		rc = lt_obj_unlink(st->dir, u.ids[0]); /* gone already: fsyncs its directory */
-	else if (gone)
-		rc = lt_obj_unlinks_sync(st->dir);
-	if (rc == LETHE_OK && gone)
-		rc = dequeue_gone(st, (const char(*)[LETHE_ID_LEN + 1]) u.ids, errnos, u.n, done);
-	if (rc != LETHE_OK) {
-		/* nothing is known durable, or nothing was dequeued: every file stays queued */
-		lt_strlcpy(why, lt_err_detail(), sizeof(why));
-		for (i = 0; left && i < u.n; i++)
-			left(u.ids[i], why, ctx);
-		lt_err(rc, "%s", why);
-		goto out;
-	}
-	for (i = 0; i < u.n; i++) {
-		if (errnos[i] == 0)
-			continue;
-		if (first == SIZE_MAX)
-			first = i;
-		rc = lt_obj_unlink_error(st->dir, u.ids[i], errnos[i]);
-		if (left)
-			left(u.ids[i], lt_err_detail(), ctx);
-	}
-	if (first != SIZE_MAX) {
-		/* the detail callers see is the first file's */
-		rc = lt_obj_unlink_error(st->dir, u.ids[first], errnos[first]);
-		lt_err_prefix("%zu file(s) of shredded objects could not be unlinked and stay "
-			      "queued; the first",
-			      u.n - gone);
-	}
-out:
-	free(errnos);
-	free(u.ids);
 	return rc;
 }
 
@@ -245,7 +127,11 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 	if (rc == LETHE_OK) {
 		LT_FAULT("rm.after_commit");
 		/* the shred is done; a file left is retried by the next open, reported by doctor */
-		lt_finish_unlinks(st, NULL, NULL, NULL);
+		lt_unlinks_finish(st->db, st->objs, NULL, NULL, NULL);
+		/* old pages of the WAL still hold the wrapped key just destroyed, and stay there
+		 * while any other connection (the file service) keeps the database open: copy
+		 * them back now, as a sweep does. Best effort: the shred has committed. */
+		(void)lt_db_purge(st->db);
 		lt_err_clear();
 		if (cert_id_out)
 			memcpy(cert_id_out, cert_id, sizeof(cert_id));

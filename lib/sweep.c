@@ -6,8 +6,6 @@
  * Each shred is lt_shred_in_tx(); the files of a committed batch are unlinked in the
  * background while the next one is shredded.
  */
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +18,7 @@
 #include "lib/internal.h"
 #include "retention/policy.h"
 #include "store/db.h"
-#include "store/objfile.h"
-
-/* WAL pages (64 MiB) a sweep lets accumulate before SQLite checkpoints on its own. */
-#define SWEEP_AUTOCHECKPOINT 16384
+#include "store/unlinker.h"
 
 struct sweep_batch {
 	struct lt_db_object *rows;
@@ -41,24 +36,6 @@ static int collect_expired(const struct lt_db_object *obj, void *vctx)
 	return 0;
 }
 
-/*
- * The files of the last committed batch, unlinked by a background thread while the next
- * batch is shredded: unlinks (several at a time) and the syncfs() after them mostly wait for
- * the disk, shredding mostly computes (a signature per certificate). Their pending_unlinks rows
- * are deleted in the next batch's transaction, and only once the thread reported them
- * unlinked and durable; a file that could not be unlinked stays queued, and
- * lt_finish_unlinks() at the end of the sweep retries it and reports it.
- */
-struct sweep_unlinker {
-	const char *dir;
-	char (*ids)[LETHE_ID_LEN + 1];
-	int *errnos; /* per file: 0 once gone, else why not (it stays queued) */
-	size_t n;
-	bool running;
-	pthread_t thread;
-	enum lethe_err rc; /* the sync of the files that went */
-};
-
 struct sweep_state {
 	struct lethe_store *st;
 	int dry_run;
@@ -66,52 +43,10 @@ struct sweep_state {
 	void *ctx;
 	struct lethe_sweep_result *res;
 	int64_t now;
-	struct sweep_unlinker unl;
+	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
+	struct lt_unlinker *unl;
 	uint64_t unlinks_left; /* files still queued at the end */
 };
-
-static void *sweep_unlinker_main(void *arg)
-{
-	struct sweep_unlinker *u = arg;
-
-	size_t gone;
-
-	u->errnos[0] = lt_obj_unlink_try(u->dir, u->ids[0]);
-	gone = u->errnos[0] == 0;
-	LT_FAULT("shred.mid_unlink"); /* some files unlinked, the rest not yet */
-	gone += lt_obj_unlink_many(u->dir, (const char(*)[LETHE_ID_LEN + 1])(u->ids + 1), u->n - 1,
-				   u->errnos + 1);
-	u->rc = gone ? lt_obj_unlinks_sync(u->dir) : LETHE_OK;
-	return NULL;
-}
-
-/* Wait for the background unlinks; true when those that went are durable (u->errnos says
- * which went). */
-static bool sweep_unlinker_join(struct sweep_unlinker *u)
-{
-	if (!u->running)
-		return false;
-	pthread_join(u->thread, NULL);
-	u->running = false;
-	return u->rc == LETHE_OK;
-}
-
-/* Hand the @p n files of @p ids (just committed as shredded) to the background thread; if it
- * cannot start they stay queued for lt_finish_unlinks(). */
-static void sweep_unlinker_start(struct sweep_unlinker *u, const char *dir, size_t n)
-{
-	sigset_t all, old;
-
-	if (n == 0)
-		return;
-	u->dir = dir;
-	u->n = n;
-	u->rc = LETHE_OK;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	u->running = pthread_create(&u->thread, NULL, sweep_unlinker_main, u) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
 
 static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
 			const char *detail)
@@ -174,12 +109,8 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 		shredded++;
 	}
 	/* the previous batch's files are gone and durable: dequeue them in this transaction */
-	if (!s->dry_run && sweep_unlinker_join(&s->unl)) {
-		LT_FAULT("shred.after_unlink"); /* files gone, still queued */
-		for (i = 0; rc == LETHE_OK && i < s->unl.n; i++)
-			if (s->unl.errnos[i] == 0)
-				rc = lt_db_unlink_done(st->db, s->unl.ids[i]);
-	}
+	if (!s->dry_run)
+		rc = lt_unlinker_dequeue(s->unl, st->db, rc);
 	if (!s->dry_run) {
 		if (rc == LETHE_OK) {
 			LT_FAULT("sweep.before_commit");
@@ -191,16 +122,16 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	if (rc != LETHE_OK)
 		goto out;
 	LT_FAULT("sweep.after_commit");
-	s->unl.n = 0;
+	lt_unlinker_clear(s->unl);
 	for (i = 0; i < b->n; i++) {
 		if (!shred[i])
 			continue;
 		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
-		memcpy(s->unl.ids[s->unl.n++], b->rows[i].id, LETHE_ID_LEN + 1);
+		lt_unlinker_add(s->unl, b->rows[i].id);
 	}
 	s->res->shredded += shredded;
 	if (!s->dry_run)
-		sweep_unlinker_start(&s->unl, st->dir, s->unl.n);
+		lt_unlinker_start(s->unl);
 out:
 	free(shred);
 	free(cur);
@@ -227,12 +158,8 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	memset(&b, 0, sizeof(b));
 	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
 	b.rows = calloc(b.cap, sizeof(*b.rows));
-	s->unl.ids = calloc(b.cap, sizeof(*s->unl.ids));
-	s->unl.errnos = calloc(b.cap, sizeof(*s->unl.errnos));
-	if (!b.rows || !s->unl.ids || !s->unl.errnos) {
+	if (!b.rows || lt_unlinker_new(st->objs, b.cap, &s->unl) != LETHE_OK) {
 		free(b.rows);
-		free(s->unl.ids);
-		free(s->unl.errnos);
 		return LETHE_ERR_NOMEM;
 	}
 	for (;;) {
@@ -255,19 +182,18 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	/* The last batch's files (and any a failure left queued): unlinked, synced, dequeued.
 	 * The shreds are done (the keys are gone): a file that cannot be unlinked is reported and
 	 * stays queued for the next open, it does not fail the sweep. */
-	sweep_unlinker_join(&s->unl);
+	(void) lt_unlinker_wait(s->unl);
 	if (!s->dry_run) {
 		char saved[1024];
 
 		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
-		(void) lt_finish_unlinks(st, sweep_unlink_left, s, NULL);
+		(void) lt_unlinks_finish(st->db, st->objs, sweep_unlink_left, s, NULL);
 		if (rc != LETHE_OK)
 			lt_err(rc, "%s", saved);
 		else
 			lt_err_clear();
 	}
-	free(s->unl.errnos);
-	free(s->unl.ids);
+	lt_unlinker_free(s->unl);
 	free(b.rows);
 	return rc;
 }
@@ -286,11 +212,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
 	s.now = lt_now();
-	/* checkpoint once at the end (below), not after every batch */
+	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
-		lt_db_set_autocheckpoint(st->db, SWEEP_AUTOCHECKPOINT);
+		lt_db_bulk(st->db, true);
 	rc = sweep_run(&s);
-	lt_db_set_autocheckpoint(st->db, LT_DB_AUTOCHECKPOINT);
+	lt_db_bulk(st->db, false);
 	if (dry_run)
 		goto out;
 	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",
@@ -310,21 +236,21 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	}
 	if (rc != LETHE_OK) {
 		/* what was shredded before the failure must not stay in old pages either (the
-		 * raised autocheckpoint let more of them wait); the failure's detail stays */
+		 * bulk mode let more of them wait); the failure's detail stays */
 		if (res.shredded) {
 			char saved[1024];
 
 			lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
-			(void) lt_db_wal_checkpoint(st->db);
+			(void) lt_db_purge(st->db);
 			lt_err(rc, "%s", saved);
 		}
 		goto out;
 	}
 	rc = lethe_audit_checkpoint(st, NULL, NULL);
 	LT_FAULT("sweep.before_checkpoint");
-	/* old pages of the WAL still hold the wrapped keys just destroyed */
+	/* old versions of the rows still hold the wrapped keys just destroyed */
 	if (rc == LETHE_OK && res.shredded)
-		rc = lt_db_wal_checkpoint(st->db);
+		rc = lt_db_purge(st->db);
 out:
 	if (result)
 		*result = res;

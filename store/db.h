@@ -1,45 +1,38 @@
-/* db.h - the metadata database (SQLite, WAL, secure_delete): the only user of sqlite3.h.
+/* db.h - the metadata interface: what lethe keeps about objects, keys, holds, disposal
+ * certificates and its audit log, as records and calls that name no database.
  *
- * Schema version 1 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
- * file as lethe's). store/db.c holds the exact SQL; docs/OPERATIONS.md shows it.
- *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
- *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
- *        retired_at INT, live_objects INT)
- *        the KEK versions' metadata only: the wrapped keys live in keystore.luks (see
- *        keys/keystore.h), so that retiring one leaves no copy in any meta.db backup;
- *        unique partial index on is_primary WHERE is_primary = 1: at most one primary;
- *        CHECK: a retired KEK is not the primary;
- *        live_objects is kept by triggers on objects, so counts cost O(1).
- *   objects(id TEXT PRIMARY KEY, grp TEXT, name TEXT, size INT, sha256 BLOB, created_at INT,
- *        retain_until INT, hold INT, hold_reason TEXT, kek_version INT NULL, wrapped_dek BLOB NULL,
- *        state INT, shredded_at INT, seg_log2 INT, locked INT)
- *        locked: the group's compliance lock when the object was written, fixed like
- *        retain_until so that no later config can unlock it;
- *        CHECK: live rows have a KEK version and a wrapped DEK, shredded rows have neither;
- *        trigger: a row may only name an active KEK (no DEK is ever wrapped under a retired one);
- *        index (retain_until, id) WHERE state = 0: sweeps cost what expired, not what is stored;
- *        index (kek_version) WHERE state = 0 (rowid implied): rewrap batches in storage order,
- *        and retire checks;
- *        indexes (created_at, id) and (grp, created_at, id): listings stream in order.
- *   group_holds(grp TEXT PRIMARY KEY, reason TEXT, set_at INT)
- *   certificates(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, object_id TEXT UNIQUE, grp TEXT,
- *        reason TEXT, shredded_at INT, json BLOB, sig BLOB, sha256 BLOB)
- *        triggers: seq = last + 1, the object must be shredded, no UPDATE or DELETE.
- *   audit(seq INTEGER PRIMARY KEY, time_us INT, uid INT, user TEXT, keyslot TEXT, pid INT,
- *        host TEXT, action TEXT, object TEXT, grp TEXT, outcome TEXT, error TEXT, mac BLOB)
- *        triggers: seq = last + 1, no UPDATE or DELETE (append-only for SQL clients; the MAC
- *        chain, not the triggers, is what stops someone who can edit the file).
- *   audit_pending(id INTEGER PRIMARY KEY, ...the audit fields but seq and mac...)  failures
- *        recorded before any key was unlocked; folded into the chain by the next unlocked process.
- *   checkpoints(seq INTEGER PRIMARY KEY, audit_seq INT, audit_mac BLOB, time INT, json BLOB,
- *        sig BLOB)  triggers: seq = last + 1, no UPDATE or DELETE.
- *   pending_unlinks(id TEXT PRIMARY KEY)  files of shredded objects not yet unlinked.
+ * Design. The interface is this set of functions on an opaque handle, struct lt_db; exactly one
+ * implementation is linked: store/sqlite/, the default. A second backend (PostgreSQL)
+ * implements the same functions in a directory of its own and is chosen by the build; should
+ * one build ever need both, lt_db_open() picks by the form of its path and the functions
+ * dispatch through a table kept in the handle. Either way the change stays inside store/:
+ * lib/, retention/, keys/ and audit/ call only what is declared here, and nothing outside
+ * store/ names SQLite or SQL. (A table of function pointers today would be a layer with one
+ * entry.)
  *
- * Calls that run several statements are atomic on their own: a savepoint inside the caller's
- * transaction, or their own BEGIN IMMEDIATE outside one. Callbacks of the iterating calls run
- * with no statement active (rows are read a page at a time and copied out), so a callback may
- * call any other lt_db_* function on the same handle, including ones that change the rows
- * being iterated; callers that do should hold a transaction (lt_db_begin) around the loop.
+ * What every implementation guarantees:
+ * - Durability: a commit that returned LETHE_OK survives a crash or power loss.
+ * - Writes are serialized: lt_db_begin() takes the write lock at once (waiting up to the busy
+ *   timeout, then LETHE_ERR_BUSY), so a transaction never fails later on a stale snapshot.
+ * - Calls that change several records are atomic on their own: nested inside the caller's
+ *   transaction when there is one, in their own transaction otherwise.
+ * - Iterating calls deliver rows a page at a time, copied out, with nothing of the database
+ *   in use while a callback runs: a callback may call any other lt_db_* function on the same
+ *   handle, including ones that change the rows being iterated; callers that do should hold a
+ *   transaction (lt_db_begin) around the loop.
+ * - Destruction is real: a shred overwrites the wrapped DEK's bytes rather than unlinking
+ *   them, and lt_db_purge() leaves no earlier version of a changed or deleted record anywhere
+ *   in the database's files (a journal, a log, free pages).
+ * - The store itself enforces the invariants a bug or a foreign client could break: object
+ *   ids are lowercase UUIDs, a live object has a KEK version and a wrapped DEK and a shredded
+ *   one neither, a DEK is only ever wrapped under an active KEK, at most one KEK is primary and
+ *   a retired KEK is not it; audit records, certificates and checkpoints are append-only with
+ *   seq = last + 1, and a certificate names a shredded object. (Who can edit the files can
+ *   drop such rules: that is why audit records carry a MAC chain and certificates a signature.)
+ * - Errors: LETHE_ERR_BUSY (another process held the lock too long), LETHE_ERR_DATABASE (not a
+ *   lethe database, corrupt, modified: the detail says which), LETHE_ERR_NOSPC, LETHE_ERR_IO,
+ *   LETHE_ERR_PERMISSION, LETHE_ERR_NOMEM; each call below adds its own. The detail names the
+ *   database and the operation.
  */
 #ifndef LT_STORE_DB_H
 #define LT_STORE_DB_H
@@ -50,18 +43,18 @@
 
 #include "include/lethe.h"
 
-#define LT_DB_WRAPPED_LEN 60
+#define LT_DB_WRAPPED_LEN    60
 #define LT_DB_SCHEMA_VERSION 1
 
 struct lt_db;
 
 /*
- * Open (or with @p create, create 0600 with O_EXCL semantics) the database at @p path: WAL,
- * secure_delete=ON, foreign_keys=ON, synchronous=FULL, a 30 s busy timeout, migrations to
- * LT_DB_SCHEMA_VERSION. Refuses a database (or its -wal/-shm) that is not 0600 and ours, or is
- * a symlink (LETHE_ERR_PERMISSION); one that is missing, not a SQLite file, corrupt in its
- * header, not lethe's (application_id) or from a newer schema (LETHE_ERR_DATABASE, detail says
- * which); with @p create an existing file (LETHE_ERR_EXISTS). Busy: LETHE_ERR_BUSY.
+ * Open (or with @p create, create, private to the owner, failing if it exists) the database at
+ * @p path (the default backend: a file, with its companion files), with a 30 s busy timeout,
+ * migrated to LT_DB_SCHEMA_VERSION. Refuses a database (or a companion file) that is not
+ * private and ours, or is a symlink (LETHE_ERR_PERMISSION); one that is missing, not a
+ * database, corrupt, not lethe's or from a newer schema (LETHE_ERR_DATABASE, detail says
+ * which); with @p create an existing one (LETHE_ERR_EXISTS). Busy: LETHE_ERR_BUSY.
  */
 enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out);
 void lt_db_close(struct lt_db *db);
@@ -70,28 +63,34 @@ void lt_db_close(struct lt_db *db);
  * tests shorten it). */
 void lt_db_set_busy_timeout(struct lt_db *db, int milliseconds);
 
-/* BEGIN IMMEDIATE (waits for the busy timeout, then LETHE_ERR_BUSY), COMMIT, ROLLBACK. */
+/* Begin a write transaction, taking the write lock now (waits for the busy timeout, then
+ * LETHE_ERR_BUSY; no nesting); commit (a failed commit leaves no transaction open); roll back
+ * (nothing open: a no-op). */
 enum lethe_err lt_db_begin(struct lt_db *db);
 enum lethe_err lt_db_commit(struct lt_db *db);
 void lt_db_rollback(struct lt_db *db);
 
-/* PRAGMA wal_checkpoint(TRUNCATE), result checked (LETHE_ERR_BUSY if it could not finish). */
-enum lethe_err lt_db_wal_checkpoint(struct lt_db *db);
+/*
+ * Leave no earlier version of a changed or deleted record in the database's files: after
+ * shreds (a sweep) and retirements, the old copies of the destroyed wrapped keys go. Waits for
+ * other writers up to the busy timeout (LETHE_ERR_BUSY if it could not finish; a later purge
+ * completes it).
+ */
+enum lethe_err lt_db_purge(struct lt_db *db);
 
 /*
- * PRAGMA wal_autocheckpoint: after a commit that leaves more than @p pages in the WAL, SQLite
- * copies them into the database and fsyncs it (its default: 1000, LT_DB_AUTOCHECKPOINT). A
- * sweep raises it while it runs: each of its batches dirties about a thousand scattered pages,
- * and a checkpoint after every batch writes them a second time and adds an fsync; the sweep
- * ends with lt_db_wal_checkpoint() anyway.
+ * A long run of write transactions starts (@p on) or has ended: while on, the backend may
+ * defer its own background maintenance, which the run ends with lt_db_purge() anyway. A sweep
+ * sets it: each of its batches changes about a thousand scattered records, which maintenance
+ * after every batch would write a second time.
  */
-#define LT_DB_AUTOCHECKPOINT 1000
-void lt_db_set_autocheckpoint(struct lt_db *db, int pages);
+void lt_db_bulk(struct lt_db *db, bool on);
 
-/* PRAGMA quick_check (doctor). LETHE_ERR_DATABASE with the first problem as detail. */
+/* The database's own consistency check, and the counters it keeps (doctor).
+ * LETHE_ERR_DATABASE with the first problem as detail. */
 enum lethe_err lt_db_check(struct lt_db *db);
 
-/* Schema version found on disk. */
+/* Schema version found in the database. */
 enum lethe_err lt_db_schema_version(struct lt_db *db, int *version);
 
 /* meta: small named values. get: LETHE_ERR_NOT_FOUND when absent; *len receives the stored
@@ -104,10 +103,10 @@ enum lethe_err lt_db_meta_get(struct lt_db *db, const char *key, void *value, si
 struct lt_db_kek {
 	uint32_t version;
 	bool primary;
-	int state;                         /* enum lethe_kek_state */
+	int state; /* enum lethe_kek_state */
 	int64_t created_at;
 	int64_t retired_at;
-	uint64_t objects;                  /* live objects under it (filled by list/get) */
+	uint64_t objects; /* live objects under it (filled by list/get) */
 };
 /* Insert a new version (must be max+1); with kek->primary, clears the previous primary. */
 enum lethe_err lt_db_kek_insert(struct lt_db *db, const struct lt_db_kek *kek);
@@ -119,9 +118,9 @@ typedef int (*lt_db_kek_fn)(const struct lt_db_kek *kek, void *ctx);
 enum lethe_err lt_db_kek_list(struct lt_db *db, lt_db_kek_fn fn, void *ctx);
 /* Number of live objects whose DEK is wrapped under @p version. */
 enum lethe_err lt_db_kek_count_objects(struct lt_db *db, uint32_t version, uint64_t *count);
-/* NULL the wrapped KEK (secure_delete zeroes the bytes), state retired, retired_at = now.
- * Refused (LETHE_ERR_KEK_IN_USE) for the primary or while a live DEK is wrapped under it;
- * retiring a retired KEK succeeds. */
+/* State retired, retired_at = now, in one step with the check that no live DEK is wrapped
+ * under it. Refused (LETHE_ERR_KEK_IN_USE) for the primary or while a live DEK is wrapped under
+ * it; retiring a retired KEK succeeds. (The key itself is in the keystore, keys/.) */
 enum lethe_err lt_db_kek_retire(struct lt_db *db, uint32_t version, int64_t now);
 
 /* ---- objects ---- */
@@ -133,15 +132,15 @@ struct lt_db_object {
 	uint8_t sha256[32];
 	int64_t created_at;
 	int64_t retain_until;
-	bool hold;                          /* the object's own hold */
+	bool hold; /* the object's own hold */
 	char hold_reason[LETHE_REASON_MAX + 1];
-	uint32_t kek_version;               /* 0 once shredded */
+	uint32_t kek_version; /* 0 once shredded */
 	bool has_dek;
 	uint8_t wrapped_dek[LT_DB_WRAPPED_LEN];
-	int state;                          /* enum lethe_state */
+	int state; /* enum lethe_state */
 	int64_t shredded_at;
 	unsigned seg_log2;
-	bool locked;                        /* group locked (compliance mode) at write time */
+	bool locked; /* group locked (compliance mode) at write time */
 };
 enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *obj);
 /* LETHE_ERR_NOT_FOUND when no such id. */
@@ -156,16 +155,18 @@ enum lethe_err lt_db_object_list(struct lt_db *db, const char *group, int64_t ex
 				 bool include_shredded, lt_db_object_fn fn, void *ctx);
 /*
  * Up to @p limit live objects with retain_until <= @p now, ordered by (retain_until, id), after
- * the position (@p after_until, @p after_id) (pass INT64_MIN, "" to start). Uses the partial
- * index: cost grows with what expired. These are the sweep's candidates only: the decision is
- * retention's (lt_retention_sweep_action() on each row read again), the query only narrows.
+ * the position (@p after_until, @p after_id) (pass INT64_MIN, "" to start). Its cost grows
+ * with what expired, not with what is stored (an index of live objects by retain_until).
+ * These are the sweep's candidates only: the decision is retention's
+ * (lt_retention_sweep_action() on each row read again), the query only narrows.
  */
 enum lethe_err lt_db_object_expired(struct lt_db *db, int64_t now, int64_t after_until,
 				    const char *after_id, size_t limit, lt_db_object_fn fn,
 				    void *ctx);
-/* Crypto-shred the row: wrapped_dek and kek_version NULL, state shredded, shredded_at = now,
- * and the id queued in pending_unlinks. LETHE_ERR_SHREDDED if it already was; LETHE_ERR_HELD
- * if the object or its group is on legal hold (checked here too, in the same statement). */
+/* Crypto-shred the record: the wrapped DEK's bytes overwritten and gone, no KEK version,
+ * state shredded, shredded_at = now, and the object's file queued for unlinking (atomically).
+ * LETHE_ERR_SHREDDED if it already was; LETHE_ERR_HELD if the object or its group is on legal
+ * hold (checked here too, in the same step). */
 enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now);
 enum lethe_err lt_db_object_set_hold(struct lt_db *db, const char *id, bool hold,
 				     const char *reason);
@@ -179,13 +180,17 @@ enum lethe_err lt_db_group_extend_until(struct lt_db *db, const char *group, int
 enum lethe_err lt_db_group_extend_by(struct lt_db *db, const char *group, int64_t by,
 				     uint64_t *changed);
 /* Up to @p limit live objects whose kek_version != @p primary_version, ordered by KEK version
- * (those below the primary first) and then storage order: a batch of rewraps touches each
- * table page once, and costs what it returns. */
+ * (those below the primary first) and then in the order the backend stores them, so that a
+ * batch of rewraps touches each stored page once; it costs what it returns. */
 enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version, size_t limit,
 				      lt_db_object_fn fn, void *ctx);
+/* Every record holding a wrapped data key, whatever its state says, read from the records
+ * themselves and never through an index a writer of the store could have edited (a full scan):
+ * for the checks before a KEK is destroyed. */
+enum lethe_err lt_db_object_with_dek(struct lt_db *db, lt_db_object_fn fn, void *ctx);
 /*
  * Up to @p limit live objects with id > @p after_id ("" to start), in id order: the order of a
- * scrub, whose position is then one id. Uses the primary key: each page is one index seek.
+ * scrub, whose position is then one id. Each page is one index seek.
  */
 enum lethe_err lt_db_object_live_by_id(struct lt_db *db, const char *after_id, size_t limit,
 				       lt_db_object_fn fn, void *ctx);
@@ -199,7 +204,11 @@ enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t k
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count);
 
 /* ---- unlinks a crash may have interrupted ---- */
+/* The files of shredded objects not yet unlinked, in id order (queued by lt_db_object_shred);
+ * lt_db_unlink_done() dequeues one (absent: fine). store/unlinker.h drives both. */
 typedef int (*lt_db_id_fn)(const char *id, void *ctx);
+/* Queued ids whose row is shredded and holds no data key (a queued live object is skipped:
+ * its file is never a candidate for unlinking). */
 enum lethe_err lt_db_unlink_pending(struct lt_db *db, lt_db_id_fn fn, void *ctx);
 enum lethe_err lt_db_unlink_done(struct lt_db *db, const char *id);
 
@@ -222,12 +231,11 @@ struct lt_db_cert {
 	const uint8_t *json; /* the exact signed bytes (valid during the callback / until free) */
 	size_t json_len;
 	uint8_t sig[64];
-	uint8_t sha256[32];  /* SHA-256 of json, computed by the caller (store/ has no OpenSSL) */
+	uint8_t sha256[32]; /* SHA-256 of json, computed by the caller (store/ has no OpenSSL) */
 };
 /* Insert with seq = last + 1 (in the caller's transaction). LETHE_ERR_EXISTS if the object
  * already has a certificate. */
-enum lethe_err lt_db_cert_insert(struct lt_db *db, const struct lt_db_cert *cert,
-				 uint64_t *seq);
+enum lethe_err lt_db_cert_insert(struct lt_db *db, const struct lt_db_cert *cert, uint64_t *seq);
 /* The newest certificate's seq and its stored sha256 (zeros, seq 0, when none). */
 enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[32]);
 typedef int (*lt_db_cert_fn)(const struct lt_db_cert *cert, void *ctx);
@@ -247,7 +255,7 @@ struct lt_db_audit {
 	char action[32];
 	char object[LETHE_ID_LEN + 1];
 	char group[LETHE_GROUP_MAX + 1];
-	char outcome[16];  /* ok, refused, failed */
+	char outcome[16]; /* ok, refused, failed */
 	char error[512];
 	uint8_t mac[32];
 };
@@ -259,9 +267,10 @@ typedef int (*lt_db_audit_fn)(const struct lt_db_audit *rec, void *ctx);
 /* Records with seq >= since_seq and time_us >= since_time_us, in seq order. */
 enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t since_time_us,
 				lt_db_audit_fn fn, void *ctx);
-/* Failures recorded without a key (autocommit: its own short transaction; rec->seq and mac are
- * ignored); taken (read and deleted) inside the caller's transaction: a record is deleted once
- * @p fn returned 0 for it, and @p fn returning non-zero stops with that record kept. */
+/* Failures recorded without a key (outside any transaction: its own short one; rec->seq and
+ * mac are ignored); taken (read and deleted) inside the caller's transaction: a record is
+ * deleted once @p fn returned 0 for it, and @p fn returning non-zero stops with that record
+ * kept. */
 enum lethe_err lt_db_audit_pending_add(struct lt_db *db, const struct lt_db_audit *rec);
 enum lethe_err lt_db_audit_pending_take(struct lt_db *db, lt_db_audit_fn fn, void *ctx);
 

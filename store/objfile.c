@@ -56,7 +56,7 @@ static enum lethe_err sys_fail(int errno_value, const char *path, const char *wh
 
 /* snprintf into @p out, refusing to cut a path. */
 static enum lethe_err path_fmt(char *out, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static enum lethe_err path_fmt(char *out, size_t len, const char *fmt, ...)
 {
@@ -66,7 +66,7 @@ static enum lethe_err path_fmt(char *out, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(out, len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
+	if (n < 0 || (size_t) n >= len)
 		return lt_err(LETHE_ERR_INVALID, "path too long");
 	return LETHE_OK;
 }
@@ -85,6 +85,16 @@ static enum lethe_err fanout_path(const char *store_dir, const char *id, int lev
 	if (levels == 1)
 		return path_fmt(out, len, "%s/objects/%.2s", store_dir, id);
 	return path_fmt(out, len, "%s/objects/%.2s/%.2s", store_dir, id, id + 2);
+}
+
+/* Object @p id's path and the directory that holds it (LT_PATH_MAX bytes each). */
+static enum lethe_err object_paths(const char *store_dir, const char *id, char *path, char *dir)
+{
+	enum lethe_err rc = lt_obj_path(store_dir, id, path, LT_PATH_MAX);
+
+	if (rc == LETHE_OK)
+		rc = fanout_path(store_dir, id, 2, dir, LT_PATH_MAX);
+	return rc;
 }
 
 /* fsync a directory that may not exist (nothing to make durable then). */
@@ -108,8 +118,8 @@ static enum lethe_err flock_wait(int fd, const char *path)
 	return LETHE_OK;
 }
 
-enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tmp_path,
-				 size_t len, int *fd)
+enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tmp_path, size_t len,
+				 int *fd)
 {
 	struct stat st;
 	enum lethe_err rc;
@@ -134,7 +144,7 @@ enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tm
 		if (rc == LETHE_OK && fstat(f, &st) != 0)
 			rc = sys_fail(errno, tmp_path, "fstat");
 		if (rc != LETHE_OK) {
-			(void)unlink(tmp_path);
+			(void) unlink(tmp_path);
 			close(f);
 			return rc;
 		}
@@ -163,7 +173,7 @@ static enum lethe_err mkdir_durable(const char *dir, const char *parent)
 
 enum lethe_err lt_obj_dirs_ensure(const char *store_dir)
 {
-	static const char *const names[] = { "objects", "tmp" };
+	static const char *const names[] = {"objects", "tmp"};
 	char path[LT_PATH_MAX];
 	enum lethe_err rc;
 
@@ -204,8 +214,10 @@ static enum lethe_err check_same_file(int fd, const char *path)
 	if (lstat(path, &named) != 0)
 		return sys_fail(errno, path, "lstat");
 	if (mine.st_dev != named.st_dev || mine.st_ino != named.st_ino)
-		return lt_err(LETHE_ERR_INTEGRITY, "%s: the staged file was replaced before it was "
-			      "linked into place", path);
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "%s: the staged file was replaced before it was "
+			      "linked into place",
+			      path);
 	return LETHE_OK;
 }
 
@@ -215,15 +227,12 @@ static enum lethe_err check_same_file(int fd, const char *path)
  * of the object's directory after link() also makes the earlier creation in tmp/ durable, and
  * a crash before the row commits still leaves the intent record for lt_tmp_recover().
  */
-enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd,
-			     const char *id)
+enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd, const char *id)
 {
 	char path[LT_PATH_MAX], dir[LT_PATH_MAX];
 	enum lethe_err rc;
 
-	rc = lt_obj_path(store_dir, id, path, sizeof(path));
-	if (rc == LETHE_OK)
-		rc = fanout_path(store_dir, id, 2, dir, sizeof(dir));
+	rc = object_paths(store_dir, id, path, dir);
 	if (rc != LETHE_OK)
 		return rc;
 	/* the data is durable before it has the object's name */
@@ -240,7 +249,7 @@ enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd
 	}
 	rc = check_same_file(fd, path);
 	if (rc != LETHE_OK) {
-		(void)unlink(path);
+		(void) unlink(path);
 		return rc;
 	}
 	return lt_fsync_dir(dir);
@@ -252,7 +261,7 @@ enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd
 void lt_obj_tmp_release(const char *tmp_path, int fd)
 {
 	if (tmp_path && tmp_path[0])
-		(void)unlink(tmp_path);
+		(void) unlink(tmp_path);
 	if (fd >= 0)
 		close(fd);
 }
@@ -332,9 +341,7 @@ enum lethe_err lt_obj_unlink(const char *store_dir, const char *id)
 	char path[LT_PATH_MAX], dir[LT_PATH_MAX];
 	enum lethe_err rc;
 
-	rc = lt_obj_path(store_dir, id, path, sizeof(path));
-	if (rc == LETHE_OK)
-		rc = fanout_path(store_dir, id, 2, dir, sizeof(dir));
+	rc = object_paths(store_dir, id, path, dir);
 	if (rc != LETHE_OK)
 		return rc;
 	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR)
@@ -349,7 +356,7 @@ int lt_obj_unlink_try(const char *store_dir, const char *id)
 	if (!lt_obj_id_valid(id))
 		return EINVAL;
 	if (snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s" OBJ_SUFFIX, store_dir, id,
-		     id + 2, id) >= (int)sizeof(path))
+		     id + 2, id) >= (int) sizeof(path))
 		return ENAMETOOLONG;
 	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR)
 		return errno;
@@ -371,7 +378,7 @@ struct unlink_many {
 	const char (*ids)[LETHE_ID_LEN + 1];
 	int *errnos;
 	size_t n;
-	size_t next;             /* next index to take */
+	size_t next; /* next index to take */
 	pthread_mutex_t lock;
 };
 
@@ -393,7 +400,7 @@ static void *unlink_worker(void *arg)
 size_t lt_obj_unlink_many(const char *store_dir, const char (*ids)[LETHE_ID_LEN + 1], size_t n,
 			  int *errnos)
 {
-	struct unlink_many m = { store_dir, ids, errnos, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct unlink_many m = {store_dir, ids, errnos, n, 0, PTHREAD_MUTEX_INITIALIZER};
 	pthread_t threads[LT_OBJ_UNLINK_THREADS];
 	size_t want = n / 4, started = 0, gone = 0, i;
 	sigset_t all, old;
@@ -534,7 +541,7 @@ static enum lethe_err scan_dir(struct scan *s, int dfd, int depth, const char *f
 
 enum lethe_err lt_obj_scan(const char *store_dir, lt_obj_fn fn, void *ctx)
 {
-	struct scan s = { .store_dir = store_dir, .fn = fn, .ctx = ctx };
+	struct scan s = {.store_dir = store_dir, .fn = fn, .ctx = ctx};
 	enum lethe_err rc;
 	int dfd;
 
@@ -553,7 +560,7 @@ enum lethe_err lt_obj_scan(const char *store_dir, lt_obj_fn fn, void *ctx)
 /* A staged file recovery may act on: open, regular, its lock free, and not possibly a put
  * between open and flock. */
 struct leftover {
-	int fd;           /* holds the lock; -1 when not a leftover */
+	int fd; /* holds the lock; -1 when not a leftover */
 	struct stat st;
 };
 
@@ -565,8 +572,7 @@ static bool young_and_empty(const struct stat *st)
 }
 
 /* Open @p name in tmp/ and take its lock if it is a leftover; l->fd is -1 otherwise. */
-static enum lethe_err leftover_probe(int dfd, const char *dir, const char *name,
-				     struct leftover *l)
+static enum lethe_err leftover_probe(int dfd, const char *dir, const char *name, struct leftover *l)
 {
 	int fd;
 
@@ -594,8 +600,8 @@ static bool still_named(int dfd, const char *name, const struct stat *locked)
 {
 	struct stat now;
 
-	return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       now.st_dev == locked->st_dev && now.st_ino == locked->st_ino;
+	return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == locked->st_dev &&
+	       now.st_ino == locked->st_ino;
 }
 
 /* "<uuid>.tmp" -> the id. */
@@ -617,9 +623,7 @@ static enum lethe_err remove_uncommitted(const char *store_dir, const char *id,
 	struct stat st;
 	enum lethe_err rc;
 
-	rc = lt_obj_path(store_dir, id, path, sizeof(path));
-	if (rc == LETHE_OK)
-		rc = fanout_path(store_dir, id, 2, dir, sizeof(dir));
+	rc = object_paths(store_dir, id, path, dir);
 	if (rc != LETHE_OK)
 		return rc;
 	if (lstat(path, &st) != 0)
@@ -708,7 +712,7 @@ static enum lethe_err recover_entry(void *arg, int dfd, const char *name)
 enum lethe_err lt_tmp_recover(const char *store_dir, lt_obj_committed_fn committed, void *ctx,
 			      size_t *removed)
 {
-	struct recover r = { .store_dir = store_dir, .committed = committed, .ctx = ctx };
+	struct recover r = {.store_dir = store_dir, .committed = committed, .ctx = ctx};
 	enum lethe_err rc;
 
 	*removed = 0;
@@ -752,7 +756,7 @@ static enum lethe_err count_entry(void *arg, int dfd, const char *name)
 
 enum lethe_err lt_tmp_leftovers(const char *store_dir, size_t *count)
 {
-	struct count c = { .n = 0 };
+	struct count c = {.n = 0};
 	enum lethe_err rc;
 
 	*count = 0;

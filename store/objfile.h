@@ -27,8 +27,8 @@ enum lethe_err lt_obj_path(const char *store_dir, const char *id, char *out, siz
  * flock() on it while it is open, so recovery in another process knows it is in use; *fd and
  * @p tmp_path receive it. (Interface change by the lead: staged files are named by object id.)
  */
-enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tmp_path,
-				 size_t len, int *fd);
+enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tmp_path, size_t len,
+				 int *fd);
 
 /*
  * Give a staged file its place as object @p id: fsync @p fd, create the fan-out directories
@@ -37,8 +37,7 @@ enum lethe_err lt_obj_tmp_create(const char *store_dir, const char *id, char *tm
  * it is the put's intent record, so a crash between this link and the row's commit leaves
  * evidence that recovery can act on without scanning objects/.
  */
-enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd,
-			     const char *id);
+enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd, const char *id);
 
 /* Unlink the staged name and close (releasing the lock). Called after the row committed, or
  * after a failure (then also lt_obj_unlink). */

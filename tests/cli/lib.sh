@@ -1,8 +1,11 @@
 # lib.sh - shared helpers of the end-to-end suites: each suite sources it, gets a private
 # temporary directory (removed on exit) and runs the real `lethe` binary named by $LETHE.
 #
-#   LETHE        path to the lethe binary (set by CTest)
-#   LETHE_TESTS  the tests/ directory      LETHE_BUILD  the build directory
+#   LETHE            path to the lethe binary (set by CTest)
+#   LETHE_FAULT_BIN  the same command with the fault points of common/fault.h compiled in
+#                    (build/lethe-fault; set by CTest): LETHE_FAULT=point makes it exit
+#                    there (the release lethe ignores the variable)
+#   LETHE_TESTS      the tests/ directory      LETHE_BUILD  the build directory
 set -euo pipefail
 
 # grep for a match, reading all of its input: `cmd | grep -q` stops reading at the first match,

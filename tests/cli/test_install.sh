@@ -137,10 +137,13 @@ if find "$prefix" -name 'file_service*' | grep_q .; then fail "examples were ins
 
 # ---- the example, built against the installed library ----------------------------------------
 
-# lethe.pc names the prefix chosen when the build was configured; point it at this one.
+# lethe.pc names the prefix of this install (given to cmake --install), not the one the build
+# was configured with, and nothing of the build tree.
+if grep -qx "prefix=$prefix" "$pc"; then pass; else fail "lethe.pc does not say prefix=$prefix: $(grep '^prefix=' "$pc")"; fi
+if grep_q -F "$LETHE_BUILD" "$pc" || grep_q -F "$src" "$pc"; then fail "lethe.pc names the build or source tree: $(cat "$pc")"; else pass; fi
 PKG_CONFIG_PATH=$(dirname "$pc")
 export PKG_CONFIG_PATH
-pkgconfig=(pkg-config --define-variable=prefix="$prefix")
+pkgconfig=(pkg-config)
 if "${pkgconfig[@]}" --exists lethe &&
 	[[ $("${pkgconfig[@]}" --modversion lethe) == $("$lethe" --version | awk '{print $2}') ]]; then
 	pass

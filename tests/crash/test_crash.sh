@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# test_crash.sh - crash injection: every named fault point of put, rm, sweep, unlink, rotate,
-# rewrap, retire and officer changes (LT_FAULT in lib/ and keys/, a -DLETHE_FAULT_INJECTION=ON
-# build) makes the process die there (exit 99); then the store must keep every invariant of
-# check_store.py, and running the interrupted operation again must finish it exactly once.
-# A build without fault injection skips the suite (exit 77).
+# test_crash.sh - crash injection: every named fault point of put, get -o, rm, sweep, unlink,
+# rotate, rewrap, retire and officer changes (LT_FAULT in lib/ and keys/) makes the process die
+# there (exit 99); then the store must keep every invariant of check_store.py, and running the
+# interrupted operation again must finish it exactly once. It runs $LETHE_FAULT_BIN, the
+# lethe-fault command every test build makes (CTest sets it); run by hand with only a release
+# $LETHE, it skips (exit 77) and says so.
+LETHE=${LETHE_FAULT_BIN:-${LETHE:-}}
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/crash_lib.sh"
 
@@ -14,12 +16,15 @@ put_obj keep-2 default 200000
 put_obj keep-3 default 0
 snapshot
 
-# Does this binary honour LETHE_FAULT? A release build puts the object and exits 0.
+# Does this binary honour LETHE_FAULT? A release build puts the object and exits 0: that is
+# a failure when CTest named the fault binary, a skip when someone ran the suite on a release
+# lethe by hand.
 f=$(plain probe)
 got=0
 LETHE_FAULT=put.after_tmp_write lethe put --name probe "$f" >"$OUT" 2>"$ERR" || got=$?
 if [ "$got" = 0 ]; then
-	note "this lethe ignores LETHE_FAULT (built without -DLETHE_FAULT_INJECTION=ON): skipped"
+	[ -z "${LETHE_FAULT_BIN:-}" ] || fail "LETHE_FAULT_BIN=$LETHE_FAULT_BIN ignores LETHE_FAULT"
+	note "this lethe ignores LETHE_FAULT (no fault points) and LETHE_FAULT_BIN is unset: skipped"
 	exit 77
 fi
 [ "$got" = 99 ] || fail "fault probe: exit $got"
@@ -38,6 +43,22 @@ for point in put.after_tmp_write put.after_link put.before_commit put.after_comm
 	put_obj "again-$point"
 	check_invariants "the put after $point"
 done
+
+# ---- get -o ---------------------------------------------------------------------------------
+# A get that dies once the whole range is written, before its file takes FILE's place, leaves
+# FILE as it was and nothing beside it: until then the plaintext is in a file without a name
+# (O_TMPFILE, which ext4, xfs, btrfs and tmpfs have).
+note "get -o: get_file.before_commit"
+id=$(awk '$2 == "keep-2" { print $1 }' "$STATE/acked")
+mkdir "$T/get-out"
+echo "as it was" >"$T/get-out/file"
+crash get_file.before_commit lethe get "$id" -o "$T/get-out/file"
+assert_eq "$(cat "$T/get-out/file")" "as it was" "FILE after a get that died"
+assert_eq "$(ls -A "$T/get-out")" "file" "what a get that died left beside FILE"
+ok lethe get "$id" -o "$T/get-out/file"
+assert_same "$T/get-out/file" "$STATE/plain/keep-2"
+assert_eq "$(ls -A "$T/get-out")" "file" "what a get left beside FILE"
+check_invariants "get_file.before_commit"
 
 # ---- rm -------------------------------------------------------------------------------------
 crash_store rm "[group:short]

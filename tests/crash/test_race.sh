@@ -12,6 +12,8 @@
 #     shreds one: no "file missing" error;
 #   - doctor --repair while a put is between linking its file and committing its row: the file
 #     is not taken for an orphan and removed (the put is acknowledged and must read back).
+# It runs $LETHE_FAULT_BIN, the lethe-fault command every test build makes (CTest sets it).
+LETHE=${LETHE_FAULT_BIN:-${LETHE:-}}
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/crash_lib.sh"
 
@@ -32,6 +34,7 @@ snapshot
 got=0
 LETHE_FAULT=get.before_open lethe get "$KEEP" >"$OUT" 2>"$ERR" || got=$?
 if [ "$got" = 0 ]; then
+	[ -z "${LETHE_FAULT_BIN:-}" ] || fail "LETHE_FAULT_BIN=$LETHE_FAULT_BIN ignores LETHE_FAULT"
 	note "this lethe ignores LETHE_FAULT and LETHE_PAUSE (built without" \
 		"-DLETHE_FAULT_INJECTION=ON): skipped"
 	exit 77

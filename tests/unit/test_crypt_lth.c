@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1218,6 +1219,76 @@ static void nospc_run(void *arg)
 		c->rc = lt_lth_encrypt(test_dek, test_id, 16, c->in, c->out, c->threads, &info);
 }
 
+/* An LTH1 file kept in memory and read by range, as an object store other than files would
+ * hand it over; counts what was read. */
+struct mem_source {
+	const struct bytes *file;
+	uint64_t bytes_read; /* updated from the decryption's threads */
+	bool size_fails;
+};
+
+static enum lethe_err mem_read_at(void *ctx, void *buf, size_t len, uint64_t offset, size_t *got)
+{
+	struct mem_source *m = ctx;
+	size_t n = 0;
+
+	if (offset < m->file->len)
+		n = m->file->len - offset < len ? (size_t) (m->file->len - offset) : len;
+	memcpy(buf, m->file->data + offset, n);
+	__atomic_add_fetch(&m->bytes_read, n, __ATOMIC_RELAXED);
+	*got = n;
+	return LETHE_OK;
+}
+
+static enum lethe_err mem_size(void *ctx, uint64_t *size)
+{
+	struct mem_source *m = ctx;
+
+	*size = m->file->len;
+	return m->size_fails ? lt_err(LETHE_ERR_IO, "remote size unknown") : LETHE_OK;
+}
+
+/* Decryption and verification read through a byte source: a range reads only its segments. */
+static void test_byte_source(void **state)
+{
+	const size_t len = 64 * S12 + 100;
+	uint8_t *pt = pattern(len, 77);
+	struct bytes ct = encrypt_buf(pt, len, 12, 1), out;
+	struct mem_source m = {&ct, 0, false};
+	struct lt_bytesrc src = {.read_at = mem_read_at, .size = mem_size, .ctx = &m};
+	uint8_t sha[32], want[32];
+	uint64_t written = 0, size = 0;
+	int fd = memfd_create("lth-src", 0);
+
+	(void) state;
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    lt_lth_decrypt_from(test_dek, test_id, &src, fd, 10 * S12 + 7, 3 * S12, 2, &written),
+	    LETHE_OK);
+	assert_int_equal(written, 3 * S12);
+	out = fd_contents(fd);
+	assert_memory_equal(out.data, pt + 10 * S12 + 7, 3 * S12);
+	assert_true(m.bytes_read <= HEADER_LEN + 4 * (S12 + TAG_LEN));
+	bytes_free(&out);
+	close(fd);
+
+	m.bytes_read = 0;
+	assert_int_equal(lt_lth_verify_from(test_dek, test_id, &src, 2, NULL, NULL, sha, &size),
+			 LETHE_OK);
+	assert_int_equal(size, len);
+	assert_int_equal(m.bytes_read, ct.len);
+	assert_int_equal(lt_sha256(ct.data, ct.len, want), LETHE_OK);
+	assert_memory_equal(sha, want, 32);
+
+	m.size_fails = true;
+	assert_int_equal(
+	    lt_lth_decrypt_from(test_dek, test_id, &src, -1, 0, LETHE_TO_END, 1, &written),
+	    LETHE_ERR_IO);
+	assert_string_equal(lt_err_detail(), "remote size unknown");
+	bytes_free(&ct);
+	free(pt);
+}
+
 static void test_output_full_midway(void **state)
 {
 	size_t len = (2u << 20) + 1;
@@ -1281,6 +1352,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_arguments),
 	    cmocka_unit_test(test_io_errors),
 	    cmocka_unit_test(test_output_full_midway),
+	    cmocka_unit_test(test_byte_source),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -430,6 +430,10 @@ static void test_concurrent_remove(void **state)
 	struct lt_slot_info slots[16];
 	pthread_t ta, tb;
 
+	/* valgrind (3.19) keeps a thread blocked in libcryptsetup's F_OFD_SETLKW from yielding to
+	 * the thread that holds the lock: the two removals would wait for each other forever. */
+	if (getenv("LETHE_VALGRIND"))
+		skip();
 	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "bob", "b", 1, &tiny_kdf),
 			 LETHE_OK);
 	assert_int_equal(pthread_create(&ta, NULL, remove_thread, &a), 0);

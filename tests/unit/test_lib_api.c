@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "audit/syslog.h"
 #include "include/lethe.h"
 
 static const char pass[] = "correct horse battery staple";
@@ -373,7 +373,7 @@ static void test_syslog(void **state)
 	char id[LETHE_ID_LEN + 1];
 
 	memset(&s, 0, sizeof(s));
-	lt_log_set_sink(on_syslog, &s);
+	lt_syslog_set_sink(on_syslog, &s);
 	assert_int_equal(lethe_object_put_buf(fx->st, "s", 1, NULL, NULL, id), LETHE_OK);
 	assert_int_equal(s.lines, 1);
 	assert_non_null(strstr(s.last, "action=put"));
@@ -381,7 +381,7 @@ static void test_syslog(void **state)
 	assert_int_equal(lethe_object_rm(fx->st, id, "x", 0, NULL), LETHE_ERR_NOT_EXPIRED);
 	assert_int_equal(s.warnings, 1);
 	assert_non_null(strstr(s.last, "outcome=refused"));
-	lt_log_set_sink(NULL, NULL);
+	lt_syslog_set_sink(NULL, NULL);
 }
 
 /*
@@ -452,13 +452,13 @@ static void test_unlock_record_user(void **state)
 	else
 		snprintf(me, sizeof(me), "uid%u", (unsigned)getuid());
 	memset(&s, 0, sizeof(s));
-	lt_log_set_sink(on_syslog, &s);
+	lt_syslog_set_sink(on_syslog, &s);
 	assert_int_equal(setenv("USER", "x action=key.retire outcome=ok", 1), 0);
 	open.dir = fx->dir;
 	open.passphrase = "wrong \"passphrase\"";
 	open.passphrase_len = strlen(open.passphrase);
 	assert_int_equal(lethe_store_open(&open, &st), LETHE_ERR_UNLOCK);
-	lt_log_set_sink(NULL, NULL);
+	lt_syslog_set_sink(NULL, NULL);
 	if (saved_user)
 		setenv("USER", saved_user, 1);
 	else

@@ -1,9 +1,10 @@
 /* test_store_objfile.c - unit tests of store/objfile.c: layout, staging and commit, refusals on
  * open, recovery of staged files (locked ones are left alone), scan of objects/, unlinks that
  * go on past a file that cannot be unlinked, the store's own directories. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -30,9 +31,9 @@ struct fx {
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void) st;
+	(void) flag;
+	(void) ftw;
 	return remove(path);
 }
 
@@ -72,7 +73,7 @@ static int put_file(const char *dir, const char *id, const char *text, char *tmp
 	int fd = -1;
 
 	assert_int_equal(lt_obj_tmp_create(dir, id, tmp, len, &fd), LETHE_OK);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
 	assert_int_equal(lt_obj_commit(dir, tmp, fd, id), LETHE_OK);
 	return fd;
 }
@@ -90,8 +91,8 @@ static void test_id_and_path(void **state)
 	char path[LT_PATH_MAX];
 
 	assert_true(lt_obj_id_valid(ID1));
-	assert_false(lt_obj_id_valid("3F1C0A9E-1234-4abc-8def-0123456789ab")); /* upper case */
-	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def-0123456789a"));  /* short */
+	assert_false(lt_obj_id_valid("3F1C0A9E-1234-4abc-8def-0123456789ab"));  /* upper case */
+	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def-0123456789a"));   /* short */
 	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def-0123456789abc")); /* long */
 	assert_false(lt_obj_id_valid("3f1c0a9e-1234-4abc-8def_0123456789ab"));
 	assert_false(lt_obj_id_valid("../../../../../../etc/passwd.xxxxxxxxxx"));
@@ -232,7 +233,7 @@ static void dead_put(const char *dir, const char *id, bool linked)
 static void test_recover(void **state)
 {
 	struct fx *f = *state;
-	const char *rows[] = { ID2, NULL };
+	const char *rows[] = {ID2, NULL};
 	char path[LT_PATH_MAX], live_tmp[LT_PATH_MAX], stray[LT_PATH_MAX], young[LT_PATH_MAX];
 	size_t n = 99;
 	int live_fd, fd;
@@ -271,8 +272,9 @@ static void test_recover(void **state)
 	assert_false(exists(stray));
 	assert_true(exists(live_tmp));
 	assert_true(exists(young));
-	assert_int_equal(lt_obj_path(f->dir, "00000000-0000-4000-8000-0000000000aa", path,
-				     sizeof(path)), LETHE_OK);
+	assert_int_equal(
+	    lt_obj_path(f->dir, "00000000-0000-4000-8000-0000000000aa", path, sizeof(path)),
+	    LETHE_OK);
 	assert_true(exists(path));
 
 	assert_int_equal(lt_tmp_leftovers(f->dir, &n), LETHE_OK);
@@ -285,7 +287,7 @@ static void test_recover(void **state)
 static void test_recover_keeps_other_inode(void **state)
 {
 	struct fx *f = *state;
-	const char *rows[] = { NULL };
+	const char *rows[] = {NULL};
 	char path[LT_PATH_MAX], tmp[LT_PATH_MAX];
 	size_t n = 0;
 	int fd;
@@ -304,7 +306,7 @@ static void test_recover_keeps_other_inode(void **state)
 static void test_recover_other_process(void **state)
 {
 	struct fx *f = *state;
-	const char *rows[] = { NULL };
+	const char *rows[] = {NULL};
 	char tmp[LT_PATH_MAX];
 	int p[2], q[2], status;
 	size_t n = 9;
@@ -394,14 +396,15 @@ static void test_scan(void **state)
 	lt_obj_tmp_release(tmp, fd);
 	fd = put_file(f->dir, ID2, "b", tmp, sizeof(tmp));
 	lt_obj_tmp_release(tmp, fd);
-	touch(f->dir, "objects/3f/1c/notes.txt");               /* misnamed */
-	touch(f->dir, "objects/3f/1c/" ID3 ".lth");              /* in the wrong fan-out dir */
-	touch(f->dir, "objects/3f/loose");                        /* a file at level 1 */
-	mkdir_in(f->dir, "objects/zz");                           /* not hex */
-	mkdir_in(f->dir, "objects/3f/1c/" "a0b1c2d3-0000-4000-8000-000000000009.lth"); /* dir */
+	touch(f->dir, "objects/3f/1c/notes.txt");   /* misnamed */
+	touch(f->dir, "objects/3f/1c/" ID3 ".lth"); /* in the wrong fan-out dir */
+	touch(f->dir, "objects/3f/loose");          /* a file at level 1 */
+	mkdir_in(f->dir, "objects/zz");             /* not hex */
+	mkdir_in(f->dir, "objects/3f/1c/"
+			 "a0b1c2d3-0000-4000-8000-000000000009.lth"); /* dir */
 	snprintf(path, sizeof(path), "%s/objects/3f/1c/a0b1c2d3-0000-4000-8000-00000000000a.lth",
 		 f->dir);
-	assert_int_equal(symlink("/etc/passwd", path), 0);       /* a symlink */
+	assert_int_equal(symlink("/etc/passwd", path), 0); /* a symlink */
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(lt_obj_scan(f->dir, record, &s), LETHE_OK);
@@ -418,9 +421,9 @@ static void test_scan(void **state)
 
 static int stop_first(const char *id, const char *path, void *ctx)
 {
-	(void)id;
-	(void)path;
-	(*(int *)ctx)++;
+	(void) id;
+	(void) path;
+	(*(int *) ctx)++;
 	return 1;
 }
 
@@ -442,8 +445,9 @@ static void test_scan_stops_and_needs_objects(void **state)
 	{
 		size_t n = 9;
 
-		assert_int_equal(lt_tmp_recover(other, committed_if_listed,
-						(void *)(const char *[]){ NULL }, &n), LETHE_OK);
+		assert_int_equal(
+		    lt_tmp_recover(other, committed_if_listed, (void *) (const char *[]){NULL}, &n),
+		    LETHE_OK);
 		assert_int_equal(n, 0);
 	}
 }
@@ -453,10 +457,10 @@ static void test_scan_stops_and_needs_objects(void **state)
 static void test_unlink_many_tries_every_file(void **state)
 {
 	struct fx *f = *state;
-	static const char ids[4][LETHE_ID_LEN + 1] = { ID1, ID2, ID3,
-						       "a0b1c2d3-0000-4000-8000-000000000004" };
+	static const char ids[4][LETHE_ID_LEN + 1] = {ID1, ID2, ID3,
+						      "a0b1c2d3-0000-4000-8000-000000000004"};
 	char tmp[LT_PATH_MAX], path[LT_PATH_MAX];
-	int errnos[4] = { -1, -1, -1, -1 };
+	int errnos[4] = {-1, -1, -1, -1};
 	int fd;
 
 	fd = put_file(f->dir, ID1, "a", tmp, sizeof(tmp));
@@ -514,19 +518,17 @@ static void test_dirs_ensure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_id_and_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stage_commit_open_unlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_refuses_existing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recover_keeps_other_inode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recover_other_process, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan_stops_and_needs_objects, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unlink_many_tries_every_file, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_dirs_ensure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_id_and_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stage_commit_open_unlink, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_refuses_existing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recover_keeps_other_inode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recover_other_process, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_stops_and_needs_objects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlink_many_tries_every_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dirs_ensure, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,20 +1,20 @@
-/* log.h - forwarding of audit records to syslog (or to an injected sink, for tests), and the
+/* syslog.h - forwarding of audit records to syslog (or to an injected sink, for tests), and the
  * key=value line format they use. */
-#ifndef LT_COMMON_LOG_H
-#define LT_COMMON_LOG_H
+#ifndef LT_AUDIT_SYSLOG_H
+#define LT_AUDIT_SYSLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* A sink receives the syslog priority (facility | level) and the one-line message. */
-typedef void (*lt_log_sink)(int priority, const char *line, void *ctx);
+typedef void (*lt_syslog_sink)(int priority, const char *line, void *ctx);
 
 /* Replace the syslog socket with @p sink (NULL restores the socket). */
-void lt_log_set_sink(lt_log_sink sink, void *ctx);
+void lt_syslog_set_sink(lt_syslog_sink sink, void *ctx);
 
 /* Send to the datagram socket at @p path instead of /dev/log (NULL restores it); for tests. */
-void lt_log_set_path(const char *path);
+void lt_syslog_set_path(const char *path);
 
 /*
  * Send one line to facility LOG_AUTHPRIV (audit records name users and objects): security
@@ -24,7 +24,7 @@ void lt_log_set_path(const char *path);
  * connection stay as it set them. Lost silently when no syslog daemon listens, as syslog(3)
  * does. No-op when !enabled.
  */
-void lt_log_audit(bool enabled, bool security_failure, const char *line);
+void lt_syslog_send(bool enabled, bool security_failure, const char *line);
 
 /*
  * A line of key=value fields under construction. A value made only of letters, digits and

@@ -1,5 +1,5 @@
-/* log.c - forwards audit records to syslog, facility AUTHPRIV, over lethe's own socket (or to a
- * test sink), and formats their key=value lines.
+/* syslog.c - forwards audit records to syslog, facility AUTHPRIV, over lethe's own socket (or
+ * to a test sink), and formats their key=value lines.
  *
  * liblethe runs inside a host program, which may have called openlog() with its own ident and
  * facility. openlog()/syslog() keep one set of those per process, so a library that calls
@@ -7,7 +7,7 @@
  * /dev/log itself, as syslog(3) would ("<PRI>Mmm dd hh:mm:ss lethe[PID]: line"), on a socket of
  * its own.
  */
-#include "common/log.h"
+#include "audit/syslog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,14 +23,14 @@
 #define LOG_DEFAULT_PATH "/dev/log"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static lt_log_sink log_sink;
+static lt_syslog_sink log_sink;
 static void *log_sink_ctx;
 /* Guarded by log_lock. */
-static char log_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = LOG_DEFAULT_PATH;
+static char log_path[sizeof(((struct sockaddr_un *) 0)->sun_path)] = LOG_DEFAULT_PATH;
 static int log_fd = -1;
 static int log_type;
 
-void lt_log_set_sink(lt_log_sink sink, void *ctx)
+void lt_syslog_set_sink(lt_syslog_sink sink, void *ctx)
 {
 	pthread_mutex_lock(&log_lock);
 	log_sink = sink;
@@ -45,7 +45,7 @@ static void log_disconnect(void)
 	log_fd = -1;
 }
 
-void lt_log_set_path(const char *path)
+void lt_syslog_set_path(const char *path)
 {
 	pthread_mutex_lock(&log_lock);
 	log_disconnect();
@@ -56,7 +56,7 @@ void lt_log_set_path(const char *path)
 /* A datagram socket as syslog(3) uses, or a stream socket where the daemon listens on one. */
 static int log_connect(void)
 {
-	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
 	struct sockaddr_un addr;
 	size_t i;
 
@@ -69,7 +69,7 @@ static int log_connect(void)
 
 		if (fd < 0)
 			return -1;
-		if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		if (connect(fd, (const struct sockaddr *) &addr, sizeof(addr)) == 0) {
 			log_fd = fd;
 			log_type = types[i];
 			return 0;
@@ -94,7 +94,7 @@ static int log_send_all(const char *msg, size_t len)
 			return -1;
 		}
 		msg += n;
-		len -= (size_t)n;
+		len -= (size_t) n;
 	}
 	return 0;
 }
@@ -102,8 +102,8 @@ static int log_send_all(const char *msg, size_t len)
 /* Build and send one message; reconnect once when the daemon was restarted. */
 static void log_send(int priority, const char *line)
 {
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	char msg[8192];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -115,10 +115,10 @@ static void log_send(int priority, const char *line)
 		memset(&tm, 0, sizeof(tm));
 	n = snprintf(msg, sizeof(msg), "<%d>%s %2d %02d:%02d:%02d lethe[%d]: %s", priority,
 		     months[tm.tm_mon >= 0 && tm.tm_mon < 12 ? tm.tm_mon : 0], tm.tm_mday,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid(), line);
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, (int) getpid(), line);
 	if (n < 0)
 		return;
-	len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+	len = (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (log_fd < 0 && log_connect() != 0)
 			return;
@@ -129,7 +129,7 @@ static void log_send(int priority, const char *line)
 	}
 }
 
-void lt_log_audit(bool enabled, bool security_failure, const char *line)
+void lt_syslog_send(bool enabled, bool security_failure, const char *line)
 {
 	int priority = LOG_AUTHPRIV | (security_failure ? LOG_WARNING : LOG_INFO);
 
@@ -160,7 +160,7 @@ static size_t logfmt_escape(unsigned char c, char *out)
 	case '"':
 	case '\\':
 		out[0] = '\\';
-		out[1] = (char)c;
+		out[1] = (char) c;
 		return 2;
 	case '\n':
 		memcpy(out, "\\n", 2);
@@ -183,13 +183,13 @@ static size_t logfmt_escape(unsigned char c, char *out)
 		out[3] = hex[c & 0xf];
 		return 4;
 	}
-	out[0] = (char)c;
+	out[0] = (char) c;
 	return 1;
 }
 
 static bool logfmt_needs_quotes(const char *value)
 {
-	const unsigned char *p = (const unsigned char *)value;
+	const unsigned char *p = (const unsigned char *) value;
 
 	if (!*p)
 		return true;
@@ -209,7 +209,7 @@ size_t lt_logfmt_value_len(const char *value)
 		value = "";
 	if (!logfmt_needs_quotes(value))
 		return strlen(value);
-	for (p = (const unsigned char *)value; *p; p++)
+	for (p = (const unsigned char *) value; *p; p++)
 		n += logfmt_escape(*p, esc);
 	return n;
 }
@@ -248,7 +248,7 @@ void lt_logfmt_str(struct lt_logfmt *f, const char *key, const char *value)
 		at += strlen(value);
 	} else {
 		f->buf[at++] = '"';
-		for (p = (const unsigned char *)value; *p; p++) {
+		for (p = (const unsigned char *) value; *p; p++) {
 			size_t n = logfmt_escape(*p, esc);
 
 			memcpy(f->buf + at, esc, n);

@@ -1,0 +1,165 @@
+/* audit.h - the audit log: records of who did what to which object with what outcome, chained
+ * by an HMAC, verified, exported as JSON Lines, anchored by signed checkpoints and forwarded to
+ * syslog once the transaction that carries them commits.
+ *
+ * audit/ works on the handles it is given (the metadata database, the chain key, the evidence
+ * signing seed, an actor) and knows nothing of the store handle: the caller begins and commits
+ * the transactions, audit/ writes its rows into them and tells the caller's queue what to send
+ * to syslog. The format of a record and of its MAC is described in record.c.
+ */
+#ifndef LT_AUDIT_AUDIT_H
+#define LT_AUDIT_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypt/prim.h"
+#include "include/lethe.h"
+#include "store/db.h"
+
+/* ---- records (record.c) ---- */
+
+/* Who acts, as every record (and every disposal certificate) names them. Printable ASCII. */
+struct lt_audit_actor {
+	uint32_t uid;
+	int32_t pid;
+	char user[64];                       /* the name of the uid, never $USER */
+	char keyslot[LETHE_OFFICER_MAX + 1]; /* the keyslot that unlocked; "" before any */
+	char host[256];
+};
+
+/* The process as actor: uid, pid, user name (getpwuid_r, else "uid<N>"), host name, no
+ * keyslot. Bytes outside printable ASCII become '?'. */
+void lt_audit_actor_self(struct lt_audit_actor *actor);
+
+/* What an audit record says; NULL strings are stored empty. */
+struct lt_audit_event {
+	const char *action; /* "put", "get", "rm", "shred", "hold.set", "key.rotate", ... */
+	const char *object;
+	const char *group;
+	enum lethe_err err; /* outcome: LETHE_OK "ok", policy refusals "refused", else "failed" */
+	const char *error;  /* the detail of a failure */
+};
+
+/* The outcome word for an error code: "ok", "refused" (policy, permission) or "failed". */
+const char *lt_audit_outcome(enum lethe_err err);
+
+/* Failures a SIEM must see at LOG_WARNING: tampering, unlock and permission failures,
+ * refusals. */
+bool lt_audit_is_security(enum lethe_err err);
+
+/* @p rec for @p ev by @p actor at @p time_us: every field but seq and mac. */
+void lt_audit_record_fill(struct lt_db_audit *rec, const struct lt_audit_actor *actor,
+			  const struct lt_audit_event *ev, int64_t time_us);
+
+/* The MAC of @p rec (its seq and every field but mac) chained to @p prev, the MAC of the record
+ * before it (32 zero bytes for the first). */
+enum lethe_err lt_audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_db_audit *rec,
+			    const uint8_t prev[32], uint8_t out[32]);
+
+/* Longest syslog line: each byte of a record's fields escaped at most 4 bytes, plus the keys. */
+#define LT_AUDIT_LINE_MAX (4 * sizeof(struct lt_db_audit) + 256)
+
+/* The syslog line of @p rec: key=value fields, every value quoted and escaped as needed. */
+void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len);
+
+/* ---- the chain (chain.c) ---- */
+
+/* A syslog line waiting for its transaction to commit. */
+struct lt_audit_line {
+	bool security;
+	char *text;
+};
+
+/* Syslog lines of records appended in a transaction, sent only once it commits. */
+struct lt_audit_queue {
+	struct lt_audit_line *lines;
+	size_t len, cap;
+};
+
+/* Send the queued lines to syslog (@p send, after a commit) or drop them (a rollback). */
+void lt_audit_queue_flush(struct lt_audit_queue *q, bool send);
+
+/* Drop what is queued and free the queue. */
+void lt_audit_queue_free(struct lt_audit_queue *q);
+
+/* Where appended records go. Nothing here is owned: the caller keeps it alive. */
+struct lt_audit_log {
+	struct lt_db *db;              /* inside the caller's transaction */
+	const uint8_t *key;            /* LT_KEY_LEN bytes: the key of the MAC chain */
+	struct lt_audit_queue *syslog; /* NULL: records are not forwarded */
+};
+
+/* Append a record of @p ev by @p actor, now, to the chain (inside the caller's transaction),
+ * and queue its syslog line. */
+enum lethe_err lt_audit_event_append(const struct lt_audit_log *log,
+				     const struct lt_audit_actor *actor,
+				     const struct lt_audit_event *ev);
+
+/*
+ * Record a failure that happened before any key was available: the record waits in
+ * audit_pending of @p db (when not NULL; its own short transaction) until an unlocked process
+ * folds it into the chain, and goes to syslog at once when @p syslog. Best effort: a record that
+ * cannot be stored still reaches syslog. Changes the error detail.
+ */
+void lt_audit_pending_add(struct lt_db *db, bool syslog, const struct lt_audit_actor *actor,
+			  const struct lt_audit_event *ev);
+
+/* Fold the audit_pending records into the chain, in order (inside the caller's transaction),
+ * each a security event; their lines are queued again, now with their seq in the chain. */
+enum lethe_err lt_audit_pending_fold(const struct lt_audit_log *log);
+
+/* Tell syslog (at LOG_WARNING, whatever the configuration) that the record of @p action could
+ * not be written, and why. */
+void lt_audit_report_unwritten(const char *action, const char *why);
+
+/* ---- verification (verify.c) ---- */
+
+/*
+ * Check the whole chain of @p db under @p key: sequence numbers without gaps, every MAC, every
+ * checkpoint's signature (against the store's evidence public key), that each checkpoint still
+ * matches the record it signed and that no signed record is missing from the end. Each problem
+ * goes to @p fn (when set) with where ("audit record N", "audit checkpoint N") and what; the
+ * walk stops at the first broken record. *@p intact tells whether none was found, *@p records
+ * how many records verified. Returns an error only when the check could not be made.
+ */
+enum lethe_err lt_audit_verify(struct lt_db *db, const uint8_t key[LT_KEY_LEN], lethe_problem_fn fn,
+			       void *ctx, uint64_t *records, bool *intact);
+
+/* ---- export (export.c) ---- */
+
+/*
+ * Write the records with seq >= @p since_seq and time >= @p since_time (seconds) to @p fd as
+ * JSON Lines, in order; *@p count counts the records written. LETHE_ERR_IO when @p fd fails.
+ */
+enum lethe_err lt_audit_export(struct lt_db *db, int fd, uint64_t since_seq, int64_t since_time,
+			       uint64_t *count);
+
+/* ---- checkpoints (checkpoint.c) ---- */
+
+/* A signed statement of the newest record's seq and MAC: the exact JSON bytes and the raw
+ * Ed25519 signature over them. */
+struct lt_audit_checkpoint {
+	uint64_t audit_seq;
+	char *json;
+	size_t json_len;
+	uint8_t sig[LT_ED25519_SIG_LEN];
+};
+
+/*
+ * Inside the caller's transaction: sign the newest record of @p db with the evidence key
+ * @p seed (the checkpoint covers the record of its own making when the caller appended one)
+ * and append the checkpoint. @p cp is filled for lt_audit_checkpoint_write();
+ * lt_audit_checkpoint_free() it whatever the result.
+ */
+enum lethe_err lt_audit_checkpoint_add(struct lt_db *db, const char *store_id,
+				       const uint8_t seed[LT_ED25519_PRIV_LEN],
+				       struct lt_audit_checkpoint *cp);
+
+/* Write checkpoint-<audit_seq>.json and .sig into @p dir (created if needed), atomically. */
+enum lethe_err lt_audit_checkpoint_write(const char *dir, const struct lt_audit_checkpoint *cp);
+
+void lt_audit_checkpoint_free(struct lt_audit_checkpoint *cp);
+
+#endif

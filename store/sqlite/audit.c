@@ -1,0 +1,180 @@
+/* audit.c - the audit log (append-only, MAC-chained by the caller) and audit_pending, the
+ * failures recorded before any key was unlocked. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "store/sqlite/sqlite.h"
+
+#define AUDIT_COLS "time_us, uid, user, keyslot, pid, host, action, object, grp, outcome, error"
+
+static const struct lt_sq sq_audit_last = {SQ_AUDIT_LAST, "audit last",
+					   "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1"};
+/* audit and audit_pending bind the shared fields as ?2..?12 */
+static const struct lt_sq sq_audit_insert = {SQ_AUDIT_INSERT, "audit insert",
+					     "INSERT INTO audit (seq, " AUDIT_COLS
+					     ", mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+					     "?10, ?11, ?12, ?13)"};
+static const struct lt_sq sq_audit_page = {SQ_AUDIT_PAGE, "audit list",
+					   "SELECT seq, " AUDIT_COLS
+					   ", mac FROM audit WHERE seq >= ?1 AND time_us >= ?4 "
+					   "ORDER BY seq LIMIT ?3"};
+static const struct lt_sq sq_pending_add = {SQ_PENDING_ADD, "audit pending add",
+					    "INSERT INTO audit_pending (" AUDIT_COLS
+					    ") VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+					    "?11, ?12)"};
+static const struct lt_sq sq_pending_page = {
+    SQ_PENDING_PAGE, "audit pending take",
+    "SELECT id, " AUDIT_COLS " FROM audit_pending WHERE id > ?1 ORDER BY id LIMIT ?3"};
+static const struct lt_sq sq_pending_delete = {SQ_PENDING_DELETE, "audit pending take",
+					       "DELETE FROM audit_pending WHERE id = ?1"};
+
+enum lethe_err lt_db_audit_last(struct lt_db *db, uint64_t *seq, uint8_t mac[32])
+{
+	return lt_sq_last_row(db, &sq_audit_last, seq, mac);
+}
+
+/* The fields audit and audit_pending share, as ?2..?12. */
+static void bind_fields(struct lt_sq_query *q, const struct lt_db_audit *r)
+{
+	lt_sq_int(q, 2, r->time_us);
+	lt_sq_int(q, 3, r->uid);
+	lt_sq_text(q, 4, r->user, sizeof(r->user));
+	lt_sq_text(q, 5, r->keyslot, sizeof(r->keyslot));
+	lt_sq_int(q, 6, r->pid);
+	lt_sq_text(q, 7, r->host, sizeof(r->host));
+	lt_sq_text(q, 8, r->action, sizeof(r->action));
+	lt_sq_text(q, 9, r->object, sizeof(r->object));
+	lt_sq_text(q, 10, r->group, sizeof(r->group));
+	lt_sq_text(q, 11, r->outcome, sizeof(r->outcome));
+	lt_sq_text(q, 12, r->error, sizeof(r->error));
+}
+
+/* The shared fields from columns 1..11 (column 0 is seq or the pending id). */
+static void read_fields(struct lt_sq_query *q, struct lt_db_audit *r)
+{
+	r->time_us = lt_sq_get_int(q, 1);
+	r->uid = (uint32_t) lt_sq_get_range(q, 2, 0, UINT32_MAX);
+	lt_sq_get_text(q, 3, r->user, sizeof(r->user));
+	lt_sq_get_text(q, 4, r->keyslot, sizeof(r->keyslot));
+	r->pid = (int32_t) lt_sq_get_range(q, 5, INT32_MIN, INT32_MAX);
+	lt_sq_get_text(q, 6, r->host, sizeof(r->host));
+	lt_sq_get_text(q, 7, r->action, sizeof(r->action));
+	lt_sq_get_text(q, 8, r->object, sizeof(r->object));
+	lt_sq_get_text(q, 9, r->group, sizeof(r->group));
+	lt_sq_get_text(q, 10, r->outcome, sizeof(r->outcome));
+	lt_sq_get_text(q, 11, r->error, sizeof(r->error));
+}
+
+enum lethe_err lt_db_audit_insert(struct lt_db *db, const struct lt_db_audit *rec)
+{
+	struct lt_sq_query q;
+	enum lethe_err rc;
+
+	if (rec->seq == 0 || rec->seq > INT64_MAX)
+		return lt_err(LETHE_ERR_INVALID, "audit record seq out of range");
+	rc = lt_sq_open(&q, db, &sq_audit_insert);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_int(&q, 1, (int64_t) rec->seq);
+	bind_fields(&q, rec);
+	lt_sq_blob(&q, 13, rec->mac, sizeof(rec->mac));
+	rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	return rc;
+}
+
+static void bind_since(struct lt_sq_query *q, const struct lt_sq_pager *p)
+{
+	lt_sq_int(q, 4, *(const int64_t *) p->ctx);
+}
+
+/* The position is the next seq wanted (the query asks for seq >= ?1). */
+static void audit_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
+{
+	struct lt_db_audit *r = row;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = (uint64_t) lt_sq_get_range(q, 0, 1, INT64_MAX);
+	read_fields(q, r);
+	lt_sq_get_blob(q, 12, r->mac, sizeof(r->mac), NULL);
+	p->pos = r->seq < INT64_MAX ? (int64_t) r->seq + 1 : INT64_MAX;
+}
+
+enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t since_time_us,
+				lt_db_audit_fn fn, void *ctx)
+{
+	struct lt_sq_pager p;
+
+	lt_sq_pager_init(&p, &sq_audit_page, sizeof(struct lt_db_audit), audit_row, LT_SQ_AUDIT,
+			 ctx);
+	p.fn.audit = fn;
+	p.pos = since_seq > INT64_MAX ? INT64_MAX : (int64_t) since_seq;
+	p.bind = bind_since;
+	p.ctx = &since_time_us;
+	return lt_sq_page(db, &p);
+}
+
+enum lethe_err lt_db_audit_pending_add(struct lt_db *db, const struct lt_db_audit *rec)
+{
+	struct lt_sq_query q;
+	enum lethe_err rc;
+
+	rc = lt_sq_open(&q, db, &sq_pending_add);
+	if (rc != LETHE_OK)
+		return rc;
+	bind_fields(&q, rec);
+	rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	return rc;
+}
+
+/* A pending record with its row id. */
+struct pending {
+	struct lt_db_audit rec;
+	int64_t id;
+};
+
+static void pending_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
+{
+	struct pending *r = row;
+
+	memset(r, 0, sizeof(*r));
+	r->id = lt_sq_get_int(q, 0);
+	read_fields(q, &r->rec);
+	p->pos = r->id;
+}
+
+/* A record goes once @p fn took it: deleted in the same transaction. */
+static int pending_deliver(struct lt_sq_pager *p, void *row)
+{
+	const struct pending *r = row;
+	struct lt_sq_query q;
+
+	if (p->fn.audit(&r->rec, p->fn_ctx))
+		return 1;
+	p->rc = lt_sq_open(&q, p->ctx, &sq_pending_delete);
+	if (p->rc != LETHE_OK)
+		return 1;
+	lt_sq_int(&q, 1, r->id);
+	p->rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	return p->rc != LETHE_OK;
+}
+
+enum lethe_err lt_db_audit_pending_take(struct lt_db *db, lt_db_audit_fn fn, void *ctx)
+{
+	struct lt_sq_pager p;
+	bool own;
+	enum lethe_err rc;
+
+	lt_sq_pager_init(&p, &sq_pending_page, sizeof(struct pending), pending_row, LT_SQ_AUDIT,
+			 ctx);
+	p.fn.audit = fn;
+	p.deliver = pending_deliver;
+	p.ctx = db;
+	rc = lt_sq_call_begin(db, &own);
+	if (rc != LETHE_OK)
+		return rc;
+	return lt_sq_call_end(db, own, lt_sq_page(db, &p));
+}

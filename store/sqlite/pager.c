@@ -1,0 +1,95 @@
+/* pager.c - the one walk over a keyset-paginated query that every iterating call of the
+ * metadata store uses: read a page, close the statement, deliver the page, move on. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "store/sqlite/sqlite.h"
+
+/* Up to @p want rows after the position into @p page; *n counts those read (a row that failed
+ * to read included, so that its allocations are released). */
+static enum lethe_err page_read(struct lt_db *db, struct lt_sq_pager *p, uint8_t *page, size_t want,
+				size_t *n)
+{
+	struct lt_sq_query q;
+	bool row = true;
+	enum lethe_err rc;
+
+	*n = 0;
+	rc = lt_sq_open(&q, db, p->query);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_int(&q, 1, p->pos);
+	lt_sq_text(&q, 2, p->pos_id, sizeof(p->pos_id));
+	lt_sq_int(&q, 3, (int64_t) want);
+	if (p->bind)
+		p->bind(&q, p);
+	while (rc == LETHE_OK && *n < want) {
+		rc = lt_sq_step(&q, &row);
+		if (rc != LETHE_OK || !row)
+			break;
+		p->read(&q, p, page + (*n)++ * p->row_size);
+		rc = q.err;
+	}
+	lt_sq_close(&q);
+	return rc;
+}
+
+void lt_sq_pager_init(struct lt_sq_pager *p, const struct lt_sq *query, size_t row_size,
+		      lt_sq_read_fn read, enum lt_sq_rows rows, void *fn_ctx)
+{
+	memset(p, 0, sizeof(*p));
+	p->query = query;
+	p->row_size = row_size;
+	p->limit = SIZE_MAX;
+	p->read = read;
+	p->rows = rows;
+	p->fn_ctx = fn_ctx;
+}
+
+static int deliver(struct lt_sq_pager *p, void *row)
+{
+	if (p->deliver)
+		return p->deliver(p, row);
+	switch (p->rows) {
+	case LT_SQ_KEKS:
+		return p->fn.kek(row, p->fn_ctx);
+	case LT_SQ_OBJECTS:
+		return p->fn.object(row, p->fn_ctx);
+	case LT_SQ_IDS:
+		return p->fn.id(row, p->fn_ctx);
+	case LT_SQ_CERTS:
+		return p->fn.cert(row, p->fn_ctx);
+	case LT_SQ_AUDIT:
+		return p->fn.audit(row, p->fn_ctx);
+	case LT_SQ_CHECKPOINTS:
+		return p->fn.checkpoint(row, p->fn_ctx);
+	}
+	return 1;
+}
+
+enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p)
+{
+	uint8_t *page = calloc(LT_SQ_PAGE, p->row_size);
+	size_t want, n = 0, i;
+	enum lethe_err rc = LETHE_OK;
+
+	if (!page)
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", p->query->what);
+	while (rc == LETHE_OK && p->limit > 0 && !p->stopped) {
+		want = p->limit < LT_SQ_PAGE ? p->limit : LT_SQ_PAGE;
+		rc = page_read(db, p, page, want, &n);
+		for (i = 0; rc == LETHE_OK && i < n && !p->stopped; i++) {
+			p->limit--;
+			p->stopped = deliver(p, page + i * p->row_size) != 0;
+		}
+		for (i = 0; p->release && i < n; i++)
+			p->release(page + i * p->row_size);
+		if (rc == LETHE_OK && p->stopped)
+			rc = p->rc;
+		if (n < want)
+			break;
+	}
+	free(page);
+	return rc;
+}

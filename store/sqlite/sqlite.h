@@ -1,0 +1,286 @@
+/* sqlite.h - what the files of the SQLite metadata backend share: the handle, the statement
+ * cache, the query helpers and the one pager. Private to store/sqlite/: nothing outside it
+ * includes this header (or sqlite3.h).
+ *
+ * Each table family has its file (meta.c, kek.c, object.c, hold.c, unlink.c, cert.c, audit.c,
+ * checkpoint.c) holding its SQL next to the code that binds and reads it; query.c turns SQLite
+ * into enum lethe_err and keeps the prepared statements; pager.c walks any keyset-paginated
+ * query; schema.c creates and migrates the schema; open.c opens, checks and maintains the file.
+ */
+#ifndef LT_STORE_SQLITE_H
+#define LT_STORE_SQLITE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/db.h"
+
+/* "LETH": tells a lethe database from any other SQLite file before anything is written. */
+#define LT_SQ_APPLICATION_ID 0x4c455448
+#define LT_SQ_BUSY_MS        30000
+/* Rows read per statement by the iterating calls: bounds memory, and no statement stays
+ * active while callbacks run. */
+#define LT_SQ_PAGE 128
+/* wal_autocheckpoint in pages: SQLite's default, and while lt_db_bulk() is on (64 MiB) */
+#define LT_SQ_AUTOCHECKPOINT      1000
+#define LT_SQ_BULK_AUTOCHECKPOINT 16384
+
+#define LT_SQ_STR_(x) #x
+#define LT_SQ_STR(x)  LT_SQ_STR_(x)
+
+/*
+ * One slot per statement in the handle's cache of prepared statements. The SQL itself is
+ * defined by the file of its table family (a struct lt_sq); this list only numbers them.
+ */
+enum lt_sq_slot {
+	/* query.c */
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
+	/* meta.c */
+	SQ_META_SET,
+	SQ_META_GET,
+	/* kek.c */
+	SQ_KEK_MAX,
+	SQ_KEK_UNSET_PRIMARY,
+	SQ_KEK_INSERT,
+	SQ_KEK_GET,
+	SQ_KEK_PRIMARY,
+	SQ_KEK_PAGE,
+	SQ_KEK_COUNT,
+	SQ_KEK_RETIRE,
+	/* object.c */
+	SQ_OBJ_INSERT,
+	SQ_OBJ_GET,
+	SQ_OBJ_STATE,
+	SQ_OBJ_LIST_ALL,
+	SQ_OBJ_LIST_GROUP,
+	SQ_OBJ_EXPIRED,
+	SQ_OBJ_KEK_PAGE,
+	SQ_OBJ_KEK_NEXT,
+	SQ_OBJ_BY_ID,
+	SQ_OBJ_WITH_DEK,
+	SQ_OBJ_TOTALS_AFTER,
+	SQ_OBJ_SHRED,
+	SQ_OBJ_HOLD_SET,
+	SQ_OBJ_HOLD_CLEAR,
+	SQ_OBJ_SET_UNTIL,
+	SQ_GROUP_UNTIL,
+	SQ_GROUP_OVERFLOW,
+	SQ_GROUP_BY,
+	SQ_OBJ_SET_DEK,
+	SQ_OBJ_COUNT_LIVE,
+	SQ_OBJ_COUNT_SHREDDED,
+	/* unlink.c */
+	SQ_UNLINK_ADD,
+	SQ_UNLINK_PAGE,
+	SQ_UNLINK_DONE,
+	/* hold.c */
+	SQ_GHOLD_SET,
+	SQ_GHOLD_CLEAR,
+	SQ_GHOLD_GET,
+	/* cert.c */
+	SQ_CERT_INSERT,
+	SQ_CERT_LAST,
+	SQ_CERT_PAGE,
+	SQ_CERT_COUNT,
+	/* audit.c */
+	SQ_AUDIT_LAST,
+	SQ_AUDIT_INSERT,
+	SQ_AUDIT_PAGE,
+	SQ_PENDING_ADD,
+	SQ_PENDING_PAGE,
+	SQ_PENDING_DELETE,
+	/* checkpoint.c */
+	SQ_CP_INSERT,
+	SQ_CP_PAGE,
+	SQ_COUNT
+};
+
+/*
+ * A statement: its cache slot, what it is called in error details, and its SQL. "state = 0"
+ * is written out, never bound: only a literal lets the planner use the partial indexes.
+ */
+struct lt_sq {
+	enum lt_sq_slot slot;
+	const char *what;
+	const char *sql;
+};
+
+struct lt_db {
+	sqlite3 *sql;
+	char *path;
+	int busy_ms;
+	sqlite3_stmt *stmts[SQ_COUNT];      /* prepared on first use, finalized by lt_db_close */
+	const struct lt_sq *defs[SQ_COUNT]; /* which statement each slot holds */
+};
+
+/* ---- errors (query.c) ---- */
+
+/* Record why SQLite failed (@p rc), once, naming the file and the operation. */
+enum lethe_err lt_sq_fail(const struct lt_db *db, int rc, const char *what);
+
+/* ---- one use of a cached statement (query.c) ---- */
+
+/*
+ * Open, bind, step, read, close. Bind and read errors are kept in the struct and reported by
+ * lt_sq_step() / the caller (q->err), so call sites stay a list of binds and reads.
+ */
+struct lt_sq_query {
+	struct lt_db *db;
+	const struct lt_sq *def;
+	sqlite3_stmt *st;
+	int bind_rc;        /* first failed bind */
+	enum lethe_err err; /* first malformed column */
+};
+
+enum lethe_err lt_sq_open(struct lt_sq_query *q, struct lt_db *db, const struct lt_sq *def);
+/* Reset and unbind: no read transaction stays open and no caller buffer stays bound. */
+void lt_sq_close(struct lt_sq_query *q);
+
+void lt_sq_int(struct lt_sq_query *q, int i, int64_t v);
+/* Bind at most @p max bytes of @p s (NULL binds ""): fixed arrays need not be terminated. */
+void lt_sq_text(struct lt_sq_query *q, int i, const char *s, size_t max);
+/* A zero-length blob, not NULL, when @p len is 0. */
+void lt_sq_blob(struct lt_sq_query *q, int i, const void *p, size_t len);
+
+/* Step once: *row says whether a row came back. */
+enum lethe_err lt_sq_step(struct lt_sq_query *q, bool *row);
+/* Step a statement that returns no rows. */
+enum lethe_err lt_sq_exec(struct lt_sq_query *q);
+/* Rows changed by the statement just stepped. */
+int64_t lt_sq_changes(const struct lt_sq_query *q);
+/* The rowid of the row the statement just stepped inserted. */
+int64_t lt_sq_last_rowid(const struct lt_sq_query *q);
+
+int64_t lt_sq_get_int(struct lt_sq_query *q, int col);
+bool lt_sq_get_null(struct lt_sq_query *q, int col);
+/* An integer column that must lie in [lo, hi] (else q->err, database corrupt). */
+int64_t lt_sq_get_range(struct lt_sq_query *q, int col, int64_t lo, int64_t hi);
+/* A NOT NULL text column into @p buf; longer than @p cap - 1 bytes is corruption. */
+void lt_sq_get_text(struct lt_sq_query *q, int col, char *buf, size_t cap);
+/* A blob of exactly @p len bytes; NULL is allowed only when @p present is given. */
+void lt_sq_get_blob(struct lt_sq_query *q, int col, uint8_t *buf, size_t len, bool *present);
+/* A blob of any length, copied to a malloc'd buffer (the caller frees it). */
+uint8_t *lt_sq_dup_blob(struct lt_sq_query *q, int col, size_t *len);
+/* A blob of any length in place (valid until the next step or close); NULL when empty. */
+const void *lt_sq_peek_blob(struct lt_sq_query *q, int col, size_t *len);
+
+/* Open, step and close a statement without parameters; lt_sq_run_quiet() keeps the error
+ * detail of a path that is already failing. */
+enum lethe_err lt_sq_run(struct lt_db *db, const struct lt_sq *def);
+void lt_sq_run_quiet(struct lt_db *db, const struct lt_sq *def);
+/* Open, step and close a statement whose one parameter, ?1, is @p text (at most @p max bytes). */
+enum lethe_err lt_sq_run_text(struct lt_db *db, const struct lt_sq *def, const char *text,
+			      size_t max);
+
+/* A query returning one integer (count, max, EXISTS): ?1 = @p text, or else @p arg when the
+ * statement has a parameter; ?2 = @p arg2 when it has two. */
+enum lethe_err lt_sq_query_int(struct lt_db *db, const struct lt_sq *def, const char *text,
+			       int64_t arg, int64_t arg2, int64_t *out);
+
+/* The newest row's seq (column 0) and 32-byte blob (column 1); 0 and zeros when none. */
+enum lethe_err lt_sq_last_row(struct lt_db *db, const struct lt_sq *def, uint64_t *seq,
+			      uint8_t out[32]);
+
+/* ---- transactions (query.c) ---- */
+
+extern const struct lt_sq lt_sq_begin, lt_sq_commit, lt_sq_rollback;
+
+/* True while a transaction is open on the handle. */
+bool lt_sq_in_tx(const struct lt_db *db);
+
+/*
+ * A call that runs several statements must not leave half its work behind: it takes its own
+ * BEGIN IMMEDIATE when the caller holds no transaction (so the write lock is taken up front,
+ * with the busy timeout, instead of failing on a stale read snapshot), or a savepoint inside
+ * the caller's transaction. lt_sq_call_end() commits (or releases) on @p rc == LETHE_OK, else
+ * rolls back, and returns the outcome.
+ */
+enum lethe_err lt_sq_call_begin(struct lt_db *db, bool *own);
+enum lethe_err lt_sq_call_end(struct lt_db *db, bool own, enum lethe_err rc);
+
+/* ---- the pager (pager.c) ---- */
+
+/* The rows an iterating call delivers, and so which of its caller's callbacks takes them. */
+enum lt_sq_rows {
+	LT_SQ_KEKS,
+	LT_SQ_OBJECTS,
+	LT_SQ_IDS,
+	LT_SQ_CERTS,
+	LT_SQ_AUDIT,
+	LT_SQ_CHECKPOINTS,
+};
+
+union lt_sq_fn {
+	lt_db_kek_fn kek;
+	lt_db_object_fn object;
+	lt_db_id_fn id;
+	lt_db_cert_fn cert;
+	lt_db_audit_fn audit;
+	lt_db_checkpoint_fn checkpoint;
+};
+
+struct lt_sq_pager;
+/* Copy the current row into @p row and set the pager's position to it. */
+typedef void (*lt_sq_read_fn)(struct lt_sq_query *q, struct lt_sq_pager *p, void *row);
+
+/*
+ * A keyset-paginated query: each page is one statement from the position after the last row
+ * delivered, copied out and closed before any row is delivered. So deliveries may change the
+ * rows (shred, rewrap, delete) and may call any lt_db_* function, and each page costs an index
+ * seek plus what it returns.
+ *
+ * Every page query takes ?1 = the position (an integer key), ?2 = the position's text key
+ * (an id), ?3 = the page size; @p bind binds what else it needs (?4 and up).
+ */
+struct lt_sq_pager {
+	const struct lt_sq *query;
+	size_t row_size;               /* bytes of one copied row */
+	size_t limit;                  /* rows still to deliver (SIZE_MAX: all) */
+	int64_t pos;                   /* ?1 */
+	char pos_id[LETHE_ID_LEN + 1]; /* ?2 */
+	/* bind ?4 and up (NULL: nothing more) */
+	void (*bind)(struct lt_sq_query *q, const struct lt_sq_pager *p);
+	lt_sq_read_fn read;
+	/* free what read allocated in @p row (NULL: nothing) */
+	void (*release)(void *row);
+	/* rows go to fn.<rows>(row, fn_ctx), or to @p deliver when it is set: non-zero stops
+	 * the walk (a deliver that fails sets rc) */
+	enum lt_sq_rows rows;
+	union lt_sq_fn fn;
+	void *fn_ctx;
+	int (*deliver)(struct lt_sq_pager *p, void *row);
+	void *ctx;         /* the caller's, for bind, read and deliver */
+	enum lethe_err rc; /* why a delivery stopped the walk, if it failed */
+	bool stopped;      /* a delivery stopped the walk */
+};
+
+/* A pager over every row of @p query from the start (position 0, ""), for @p rows. */
+void lt_sq_pager_init(struct lt_sq_pager *p, const struct lt_sq *query, size_t row_size,
+		      lt_sq_read_fn read, enum lt_sq_rows rows, void *fn_ctx);
+
+/* Walk the pages until the query returns a short page, @p p->limit rows went out, or a
+ * delivery stopped; may be called again with a new position (the limit carries over). */
+enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p);
+
+/* ---- schema (schema.c) ---- */
+
+/* Create or migrate the schema to LT_DB_SCHEMA_VERSION (takes the write lock only when it
+ * must change). */
+enum lethe_err lt_sq_migrate(struct lt_db *db);
+
+/* A single-row PRAGMA or query (or none: *value stays 0), prepared for this use only. */
+enum lethe_err lt_sq_pragma_int(struct lt_db *db, const char *sql, int64_t *value);
+
+/* ---- shared between families ---- */
+
+/* Queue object @p id's file for unlinking (unlink.c; part of a shred). */
+enum lethe_err lt_sq_unlink_queue(struct lt_db *db, const char *id);
+
+#endif

@@ -1,0 +1,59 @@
+/* test_store_sqlite_hold.c - unit tests of store/sqlite/hold.c and the object hold of object.c:
+ * legal holds stop shreds at the lowest layer. */
+#include "store_sqlite_fixture.h"
+
+static void test_holds(void **state)
+{
+	struct fx *f = *state;
+	struct lt_db_object o;
+	char reason[LETHE_REASON_MAX + 1];
+	char a[LETHE_ID_LEN + 1], b[LETHE_ID_LEN + 1];
+	bool held = true;
+
+	add_kek(f->db, 1, true);
+	add_object(f->db, 1, "legal", 1, 2, 1);
+	add_object(f->db, 2, "other", 1, 2, 1);
+	make_id(1, a);
+	make_id(2, b);
+	assert_int_equal(lt_db_object_set_hold(f->db, a, true, "case 42"), LETHE_OK);
+	assert_int_equal(lt_db_object_get(f->db, a, &o), LETHE_OK);
+	assert_true(o.hold);
+	assert_string_equal(o.hold_reason, "case 42");
+	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_ERR_HELD);
+	assert_int_equal(lt_db_object_set_hold(f->db, a, false, NULL), LETHE_OK);
+	assert_int_equal(lt_db_object_set_hold(f->db, a, false, NULL), LETHE_OK); /* again */
+	assert_int_equal(lt_db_object_get(f->db, a, &o), LETHE_OK);
+	assert_false(o.hold);
+	assert_string_equal(o.hold_reason, "");
+	assert_int_equal(
+	    lt_db_object_set_hold(f->db, "00000000-0000-4000-8000-00000000dead", true, "x"),
+	    LETHE_ERR_NOT_FOUND);
+
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_false(held);
+	assert_int_equal(lt_db_group_hold_set(f->db, "legal", "subpoena 7", 100), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_set(f->db, "legal", "subpoena 8", 101), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_true(held);
+	assert_string_equal(reason, "subpoena 8");
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, NULL), LETHE_OK);
+	/* a group hold protects its objects at the lowest layer too */
+	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_ERR_HELD);
+	assert_int_equal(lt_db_object_shred(f->db, b, 9), LETHE_OK);
+	assert_int_equal(lt_db_object_set_hold(f->db, b, true, "x"), LETHE_ERR_SHREDDED);
+	assert_int_equal(lt_db_group_hold_clear(f->db, "legal"), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_clear(f->db, "legal"), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_false(held);
+	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
