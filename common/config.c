@@ -83,9 +83,8 @@ struct parse_state {
 	unsigned line;     /* number of the line last handed to libinih */
 	enum lethe_err rc; /* first problem; stops the parse */
 	enum section_kind section;
-	struct lt_group_policy *group; /* current [group:NAME], or NULL */
+	struct lt_config_group *group; /* current [group:NAME], or NULL */
 	unsigned section_line[FIXED_SECTIONS];
-	unsigned *group_line; /* first line of each group section, parallel to cfg->groups */
 	unsigned key_line[KEYS_PER_SECTION_MAX]; /* where each key of this section was set */
 };
 
@@ -288,36 +287,31 @@ static const struct setting settings[] = {
 
 /* ---- sections ----------------------------------------------------------------------- */
 
+/* A [group:NAME] section: its name is kept as written (retention/ checks it). */
 static enum lethe_err open_group(struct parse_state *st, const char *name)
 {
 	struct lt_config *cfg = st->cfg;
-	struct lt_group_policy *groups;
-	unsigned *lines;
+	struct lt_config_group *groups;
+	char *copy;
 
-	if (name[0] == '\0')
-		return fail(st, "[group:] has an empty group name");
-	if (!lt_name_valid(name, LETHE_GROUP_MAX))
-		return fail(st, "[group:%s]: a group name is 1..%d of A-Z a-z 0-9 . _ -", name,
-			    LETHE_GROUP_MAX);
 	for (size_t i = 0; i < cfg->ngroups; i++)
 		if (strcmp(cfg->groups[i].name, name) == 0)
 			return fail(st, "duplicate section [group:%s] (first at line %u)", name,
-				    st->group_line[i]);
+				    cfg->groups[i].line);
 	if (cfg->ngroups >= CONFIG_GROUPS_MAX)
 		return fail(st, "more than %d group sections", CONFIG_GROUPS_MAX);
 	groups = realloc(cfg->groups, (cfg->ngroups + 1) * sizeof(*groups));
 	if (!groups)
 		goto nomem;
 	cfg->groups = groups;
-	lines = realloc(st->group_line, (cfg->ngroups + 1) * sizeof(*lines));
-	if (!lines)
+	copy = strdup(name);
+	if (!copy)
 		goto nomem;
-	st->group_line = lines;
 	st->group = &cfg->groups[cfg->ngroups];
 	memset(st->group, 0, sizeof(*st->group));
-	memcpy(st->group->name, name, strlen(name) + 1);
+	st->group->name = copy;
+	st->group->line = st->line;
 	st->group->retention = cfg->default_retention;
-	st->group_line[cfg->ngroups] = st->line;
 	cfg->ngroups++;
 	st->section = SECTION_GROUP;
 	return LETHE_OK;
@@ -476,7 +470,7 @@ static const char *section_label(const struct parse_state *st, char *buf, size_t
 
 static enum lethe_err set_value(struct parse_state *st, const char *key, const char *value)
 {
-	char label[LETHE_GROUP_MAX + 16];
+	char label[CONFIG_LINE_MAX + 16];
 	unsigned index = 0;
 
 	if (st->section == SECTION_NONE)
@@ -529,6 +523,8 @@ void lt_config_free(struct lt_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->keyfile);
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		free(cfg->groups[i].name);
 	free(cfg->groups);
 	lt_config_defaults(cfg);
 }
@@ -562,7 +558,6 @@ enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
 		st.line = line > 0 ? (unsigned) line : st.line;
 		fail(&st, "cannot parse this line");
 	}
-	free(st.group_line);
 	if (st.rc != LETHE_OK) {
 		lt_config_free(cfg);
 		return st.rc;
@@ -586,23 +581,6 @@ enum lethe_err lt_config_load(const char *path, struct lt_config *cfg)
 	rc = lt_config_parse(text, len, path, cfg);
 	free(text);
 	return rc;
-}
-
-void lt_config_policy(const struct lt_config *cfg, const char *group, int64_t *retention,
-		      bool *lock)
-{
-	*retention = cfg->default_retention;
-	*lock = false;
-	if (!group)
-		return;
-	for (size_t i = 0; i < cfg->ngroups; i++) {
-		if (strcmp(cfg->groups[i].name, group) != 0)
-			continue;
-		if (cfg->groups[i].has_retention)
-			*retention = cfg->groups[i].retention;
-		*lock = cfg->groups[i].lock;
-		return;
-	}
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -720,7 +698,7 @@ static void emit_groups(struct text_buf *tb, const struct lt_config *cfg)
 	char v[32];
 
 	for (size_t i = 0; i < cfg->ngroups; i++) {
-		const struct lt_group_policy *g = &cfg->groups[i];
+		const struct lt_config_group *g = &cfg->groups[i];
 
 		emit(tb, "%s", "");
 		emit(tb, "[group:%s]", g->name);
@@ -734,7 +712,7 @@ static void emit_groups(struct text_buf *tb, const struct lt_config *cfg)
 	}
 }
 
-static bool group_equal(const struct lt_group_policy *a, const struct lt_group_policy *b)
+static bool group_equal(const struct lt_config_group *a, const struct lt_config_group *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->lock == b->lock &&
 	       a->has_retention == b->has_retention &&
@@ -762,7 +740,7 @@ bool lt_config_equal(const struct lt_config *a, const struct lt_config *b)
 /*
  * What lt_config_write() produces must load back as @p cfg: parse it and compare, which
  * catches every value the syntax cannot carry (a keyfile path with " ;" or trailing blanks,
- * a bad group name, an out-of-range number) without a second set of rules.
+ * a group name with "]", an out-of-range number) without a second set of rules.
  */
 static enum lethe_err check_round_trip(const char *path, const struct text_buf *tb,
 				       const struct lt_config *cfg)

@@ -8,11 +8,16 @@
 
 #include "include/lethe.h"
 
-struct lt_group_policy {
-	char name[LETHE_GROUP_MAX + 1];
-	int64_t retention;   /* seconds */
-	bool lock;           /* compliance mode */
-	bool has_retention;  /* retention given in the section (else the default applies) */
+/*
+ * A [group:NAME] section as written. Plain data: retention/group.h owns the group-name rule
+ * (lt_group_sections_check) and what a group's policy is (lt_group_policy_get).
+ */
+struct lt_config_group {
+	char *name;         /* the text after "group:", not checked here */
+	unsigned line;      /* the section's line, for messages */
+	int64_t retention;  /* seconds; the [retention] default unless has_retention */
+	bool lock;          /* lock = true */
+	bool has_retention; /* retention given in the section (else the default applies) */
 };
 
 struct lt_config {
@@ -31,7 +36,7 @@ struct lt_config {
 	/* [audit] */
 	bool syslog;               /* syslog = true */
 	/* [group:NAME] sections */
-	struct lt_group_policy *groups;
+	struct lt_config_group *groups;
 	size_t ngroups;
 };
 
@@ -41,7 +46,8 @@ void lt_config_defaults(struct lt_config *cfg);
 /*
  * Parse @p path. Unknown sections or keys, bad values, duplicate sections or keys and lines
  * too long fail with LETHE_ERR_CONFIG and a detail "PATH:LINE: what is wrong". A missing file
- * is LETHE_ERR_CONFIG too ("PATH: cannot open: ...").
+ * is LETHE_ERR_CONFIG too ("PATH: cannot open: ..."). Group names are not checked here: a
+ * store's configuration is read with lt_config_load() and then lt_group_sections_check().
  */
 enum lethe_err lt_config_load(const char *path, struct lt_config *cfg);
 
@@ -54,10 +60,6 @@ void lt_config_free(struct lt_config *cfg);
 
 /* Same settings (group retention compared only where given). */
 bool lt_config_equal(const struct lt_config *a, const struct lt_config *b);
-
-/* The retention and lock of @p group: its section, else the default (lock false). */
-void lt_config_policy(const struct lt_config *cfg, const char *group, int64_t *retention,
-		      bool *lock);
 
 /*
  * Write a complete, commented lethe.conf for @p cfg (every setting with its value and a

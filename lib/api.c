@@ -16,11 +16,12 @@
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
+#include "keys/evkey.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
-#include "retention/policy.h"
+#include "retention/group.h"
 #include "store/db.h"
 
 LETHE_API const char *lethe_version(void)
@@ -135,31 +136,18 @@ static enum lethe_err absolute_path(const char *path, char **out)
 /* The first KEK (keystore entry, then row) and the evidence key, in the init transaction. */
 static enum lethe_err init_keys_in_db(struct lethe_store *st)
 {
-	uint8_t pub[LT_ED25519_PUB_LEN], wrapped[LT_WRAPPED_LEN];
-	struct lt_db_kek row;
+	uint32_t version;
 	enum lethe_err rc;
 
-	memset(&row, 0, sizeof(row));
-	row.version = 1;
-	row.primary = true;
-	row.state = LETHE_KEK_ACTIVE;
-	row.created_at = lt_now();
-	rc = lt_kek_create(st, row.version);
+	/* version 1: the first rotation of an empty store */
+	rc = lt_kek_ring_rotate(&st->keks, st->db, lt_now(), &version);
 	if (rc == LETHE_OK)
-		rc = lt_db_kek_insert(st->db, &row);
-	if (rc == LETHE_OK)
-		rc = lt_ed25519_keygen(st->keys->evidence_seed, pub);
+		rc = lt_evkey_create(st->db, st->store_id, st->keys->evidence_wrap,
+				     st->keys->evidence_seed);
 	if (rc != LETHE_OK)
 		return rc;
 	st->keys->evidence_loaded = true;
-	rc = lt_evkey_wrap(st->keys->evidence_wrap, st->store_id, st->keys->evidence_seed, wrapped);
-	if (rc == LETHE_OK)
-		rc = lt_db_meta_set(st->db, "evidence_pub", pub, sizeof(pub));
-	if (rc == LETHE_OK)
-		rc = lt_db_meta_set(st->db, "evidence_priv_wrapped", wrapped, sizeof(wrapped));
-	if (rc == LETHE_OK)
-		rc = lt_db_meta_set(st->db, "store_id", st->store_id, strlen(st->store_id));
-	return rc;
+	return lt_db_meta_set(st->db, "store_id", st->store_id, strlen(st->store_id));
 }
 
 static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *mk)
@@ -190,6 +178,7 @@ static struct lethe_store *store_alloc(const char *dir)
 		lethe_store_close(st);
 		return NULL;
 	}
+	lt_kek_ring_init(&st->keks, st->keystore_path, st->store_id, st->keys->kek_wrap);
 	lt_audit_actor_self(&st->actor);
 	return st;
 }
@@ -290,6 +279,8 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *o)
 		return LETHE_ERR_NOMEM;
 	if (o->config_template) {
 		rc = lt_config_load(o->config_template, &st->cfg);
+		if (rc == LETHE_OK)
+			rc = lt_group_sections_check(&st->cfg, o->config_template);
 		if (rc != LETHE_OK)
 			goto out;
 	}
@@ -416,6 +407,8 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		goto out;
 	}
 	rc = lt_config_load(conf, &st->cfg);
+	if (rc == LETHE_OK)
+		rc = lt_group_sections_check(&st->cfg, conf);
 	if (rc != LETHE_OK)
 		goto out;
 	rc = lt_check_private_file(st->keystore_path);

@@ -13,7 +13,7 @@
 #include "common/fault.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
-#include "keys/keystore.h"
+#include "keys/check.h"
 #include "lib/internal.h"
 #include "store/db.h"
 #include "store/objstore.h"
@@ -62,22 +62,31 @@ struct doctor {
 	size_t nstuck, capstuck;
 };
 
+/* One finding: counted when it is a problem, passed to the caller's callback. */
+static void vreport(void *ctx, enum lethe_doctor_level level, const char *check, const char *fmt,
+		    va_list ap)
+{
+	struct doctor *d = ctx;
+	char detail[1200];
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (level == LETHE_DOCTOR_ERROR)
+		d->problems++;
+	if (d->fn)
+		d->fn(level, check, detail, d->ctx);
+}
+
 static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void report(struct doctor *d, enum lethe_doctor_level level, const char *check,
 		   const char *fmt, ...)
 {
-	char detail[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vreport(d, level, check, fmt, ap);
 	va_end(ap);
-	if (level == LETHE_DOCTOR_ERROR)
-		d->problems++;
-	if (d->fn)
-		d->fn(level, check, detail, d->ctx);
 }
 
 static void check_private(struct doctor *d, const char *path)
@@ -88,85 +97,15 @@ static void check_private(struct doctor *d, const char *path)
 		report(d, LETHE_DOCTOR_ERROR, "permissions", "%s", lt_err_detail());
 }
 
-/* Every active KEK has its keystore entry, and no retired or unknown version keeps one. */
-static void check_kek_entries(struct doctor *d)
-{
-	struct lethe_store *st = d->st;
-	struct lt_keystore_kek keks[LT_KEYSTORE_KEKS_MAX];
-	struct lt_db_kek row;
-	uint32_t max = 0, v;
-	size_t n = 0, i;
-	uint64_t before = d->problems;
-
-	if (lt_keystore_keks(st->keystore_path, keks, LT_KEYSTORE_KEKS_MAX, &n) != LETHE_OK ||
-	    lt_db_kek_max_version(st->db, &max) != LETHE_OK) {
-		report(d, LETHE_DOCTOR_ERROR, "keys", "%s", lt_err_detail());
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		enum lethe_err rc = lt_db_kek_get(st->db, keks[i].version, &row);
-
-		if (rc == LETHE_OK && row.state == LETHE_KEK_ACTIVE)
-			continue;
-		if (rc != LETHE_OK) {
-			/* a crash in rotate (the next rotation reuses it), or a newer meta.db's
-			 * key after a restore: never destroyed automatically */
-			report(d, LETHE_DOCTOR_WARN, "keys", "KEK version %u is in the keystore but "
-			       "not in the database (an interrupted rotation, or a database restored "
-			       "from before it)", keks[i].version);
-			continue;
-		}
-		/* retired, but a crash came between the commit and the keystore update */
-		if (d->repair && lt_keystore_kek_remove(st->keystore_path, keks[i].version) ==
-					 LETHE_OK)
-			report(d, LETHE_DOCTOR_REPAIRED, "keys", "retired KEK version %u removed from "
-			       "the keystore", keks[i].version);
-		else
-			report(d, LETHE_DOCTOR_ERROR, "keys", "retired KEK version %u is still in the "
-			       "keystore (doctor --repair removes it)", keks[i].version);
-	}
-	for (v = 1; v <= max; v++) {
-		bool found = false;
-
-		if (lt_db_kek_get(st->db, v, &row) != LETHE_OK || row.state != LETHE_KEK_ACTIVE)
-			continue;
-		for (i = 0; i < n; i++)
-			found |= keks[i].version == v;
-		if (!found)
-			report(d, LETHE_DOCTOR_ERROR, "keys", "active KEK version %u is missing from "
-			       "the keystore: objects under it cannot be read", v);
-	}
-	st->nkeks = 0;
-	if (d->problems == before)
-		report(d, LETHE_DOCTOR_OK, "keys", "%zu KEK version(s) in the keystore, all active",
-		       n);
-}
-
 static void check_keys(struct doctor *d)
 {
 	struct lethe_store *st = d->st;
-	struct lt_slot_info slots[32];
-	size_t n = 0, i, officers = 0, unnamed = 0;
 	int64_t age = 0;
 
-	if (lt_keystore_slots(st->keystore_path, slots, 32, &n) != LETHE_OK) {
-		report(d, LETHE_DOCTOR_ERROR, "keystore", "%s", lt_err_detail());
+	if (lt_keys_check(st->keystore_path, st->db, d->repair, vreport, d) != LETHE_OK)
 		return;
-	}
-	for (i = 0; i < n; i++)
-		officers += slots[i].role == LT_SLOT_OFFICER;
-	report(d, officers ? LETHE_DOCTOR_OK : LETHE_DOCTOR_ERROR, "keystore",
-	       "%zu keyslot(s), %zu officer(s)", n, officers);
-	/* a crash while adding an officer leaves a keyslot that opens the MK under no name */
-	if (lt_keystore_unnamed(st->keystore_path, &unnamed) != LETHE_OK)
-		report(d, LETHE_DOCTOR_ERROR, "keystore", "%s", lt_err_detail());
-	else if (unnamed && d->repair && lt_keystore_repair(st->keystore_path, &i) == LETHE_OK)
-		report(d, LETHE_DOCTOR_REPAIRED, "keystore", "%zu unnamed keyslot(s) destroyed", i);
-	else if (unnamed)
-		report(d, LETHE_DOCTOR_ERROR, "keystore", "%zu keyslot(s) without a name open the "
-		       "master key (an interrupted `officer add`; doctor --repair destroys them)",
-		       unnamed);
-	check_kek_entries(d);
+	/* --repair may have changed the keystore: read its KEK token afresh */
+	lt_kek_ring_forget(&st->keks);
 	if (lethe_key_primary_age(st, &age) != LETHE_OK) {
 		report(d, LETHE_DOCTOR_ERROR, "keys", "no primary KEK: %s", lt_err_detail());
 		return;

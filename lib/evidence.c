@@ -5,6 +5,7 @@
 
 #include "common/err.h"
 #include "crypt/prim.h"
+#include "keys/evkey.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
 #include "store/db.h"
@@ -40,18 +41,6 @@ LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *st, lethe_cert_
 	return lt_db_cert_list(st->db, cert_list_one, &l);
 }
 
-static enum lethe_err evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN])
-{
-	size_t len = 0;
-	enum lethe_err rc = lt_db_meta_get(st->db, "evidence_pub", pub, LT_ED25519_PUB_LEN, &len);
-
-	if (rc == LETHE_OK && len != LT_ED25519_PUB_LEN)
-		rc = LETHE_ERR_NOT_FOUND;
-	if (rc == LETHE_ERR_NOT_FOUND)
-		return lt_err(LETHE_ERR_DATABASE, "the evidence public key is missing");
-	return rc;
-}
-
 LETHE_API enum lethe_err lethe_evidence_pubkey_pem(struct lethe_store *st, char **pem)
 {
 	uint8_t pub[LT_ED25519_PUB_LEN];
@@ -62,7 +51,7 @@ LETHE_API enum lethe_err lethe_evidence_pubkey_pem(struct lethe_store *st, char 
 		*pem = NULL;
 	if (!st || !pem)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = evidence_pub(st, pub);
+	rc = lt_evkey_pub(st->db, pub);
 	if (rc == LETHE_OK)
 		rc = lt_ed25519_pub_to_pem(pub, pem);
 	return rc;
@@ -202,7 +191,7 @@ LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *st, lethe_pro
 		*count = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = evidence_pub(st, pub);
+	rc = lt_evkey_pub(st->db, pub);
 	if (rc != LETHE_OK)
 		return rc;
 	rc = cert_set_load(st, &s);

@@ -12,6 +12,7 @@
 #include "common/uuid.h"
 #include "crypt/prim.h"
 #include "include/lethe.h"
+#include "keys/kekring.h"
 #include "keys/keystore.h"
 #include "store/db.h"
 #include "store/objstore.h"
@@ -46,9 +47,8 @@ struct lethe_store {
 	bool officer;
 	/* actor, recorded in audit records and certificates (keyslot: who.name once unlocked) */
 	struct lt_audit_actor actor;
-	/* wrapped KEK versions as last read from the keystore (not secret without the MK) */
-	struct lt_keystore_kek keks[LT_KEYSTORE_KEKS_MAX];
-	size_t nkeks;
+	/* the KEK versions: the keystore's token as last read, unwrapped under keys->kek_wrap */
+	struct lt_kek_ring keks;
 	lethe_progress_fn progress;
 	void *progress_ctx;
 	bool in_tx;
@@ -82,16 +82,18 @@ enum lethe_err lt_audit_fold_pending(struct lethe_store *st);
 
 /* ---- keys (keyops.c) ---- */
 
-/* Unwrap KEK @p version into @p kek (LETHE_ERR_INTEGRITY if retired or tampered). */
-enum lethe_err lt_kek_load(struct lethe_store *st, uint32_t version, uint8_t kek[LT_KEY_LEN]);
-
-/* Create KEK @p version: a random key, wrapped, stored in the keystore (before its row). */
-enum lethe_err lt_kek_create(struct lethe_store *st, uint32_t version);
-
 /* Load the evidence signing seed into st->keys and set up st->evidence_signer (once). */
 enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 
+/* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
+ * the handle was unlocked by an officer. */
+enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
+
 /* ---- shredding (shred.c) ---- */
+
+/* Read object @p id's row into @p row: LETHE_ERR_NOT_FOUND ("no such object") or
+ * LETHE_ERR_SHREDDED ("already crypto-shredded") unless it is live. */
+enum lethe_err lt_live_row(struct lethe_store *st, const char *id, struct lt_db_object *row);
 
 /*
  * Inside a transaction: destroy object @p obj's DEK, write its signed certificate and the audit
@@ -115,8 +117,5 @@ void lt_recover_cheap(struct lethe_store *st);
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
 
-/* Fill a public object info from a row (and the group hold). */
-void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
-			 struct lethe_object_info *info);
 
 #endif

@@ -1,4 +1,4 @@
-/* object.c - put, get, stat and list: the file service's side of lethe.
+/* object.c - put and get: the file service's side of lethe (stat and list: list.c).
  *
  * A put is crash-safe in this order: encrypt into a put of the object store (announced while
  * it runs), commit it there (durable, under its id), then one transaction inserts the row
@@ -28,36 +28,6 @@
 #include "store/db.h"
 #include "store/objstore.h"
 
-void lt_object_info_fill(struct lethe_store *st, const struct lt_db_object *obj,
-			 struct lethe_object_info *info)
-{
-	bool group_held = false;
-	char group_reason[LETHE_REASON_MAX + 1] = "";
-
-	memset(info, 0, sizeof(*info));
-	lt_strlcpy(info->id, obj->id, sizeof(info->id));
-	lt_strlcpy(info->group, obj->group, sizeof(info->group));
-	lt_strlcpy(info->name, obj->name, sizeof(info->name));
-	info->size = obj->size;
-	memcpy(info->ciphertext_sha256, obj->sha256, 32);
-	info->created_at = obj->created_at;
-	info->retain_until = obj->retain_until;
-	info->shredded_at = obj->shredded_at;
-	info->kek_version = obj->kek_version;
-	info->state = obj->state == LETHE_STATE_SHREDDED ? LETHE_STATE_SHREDDED : LETHE_STATE_LIVE;
-	if (obj->hold) {
-		info->hold = 1;
-		lt_strlcpy(info->hold_reason, obj->hold_reason, sizeof(info->hold_reason));
-	} else if (st && lt_db_group_hold_get(st->db, obj->group, &group_held, group_reason) ==
-				 LETHE_OK &&
-		   group_held) {
-		info->hold = 1;
-		/* the group's reason, cut to fit after the prefix */
-		snprintf(info->hold_reason, sizeof(info->hold_reason), "group hold: %.*s",
-			 (int)(sizeof(info->hold_reason) - 13), group_reason);
-	}
-}
-
 static enum lethe_err check_put_args(const char **group, const char **name)
 {
 	if (!*group || !**group)
@@ -72,39 +42,10 @@ static enum lethe_err check_put_args(const char **group, const char **name)
 	return LETHE_OK;
 }
 
-/*
- * Wrap @p dek under the primary KEK read inside the current transaction, so a rotation that
- * committed since the file was written is honoured and no row ever names a retired KEK.
- */
-static enum lethe_err wrap_under_primary(struct lethe_store *st, struct lt_db_object *row,
-					 const uint8_t dek[LT_KEY_LEN])
-{
-	struct lt_db_kek primary;
-	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
-	enum lethe_err rc;
-
-	if (!kek)
-		return LETHE_ERR_NOMEM;
-	rc = lt_db_kek_primary(st->db, &primary);
-	if (rc == LETHE_OK)
-		rc = lt_kek_load(st, primary.version, kek);
-	if (rc == LETHE_OK)
-		rc = lt_dek_wrap(kek, st->store_id, row->id, row->group, primary.version, dek,
-				 row->wrapped_dek);
-	if (rc == LETHE_OK) {
-		row->kek_version = primary.version;
-		row->has_dek = true;
-	}
-	lt_secmem_free(kek, LT_KEY_LEN);
-	return rc;
-}
-
 /* The transaction that makes a committed file an object. */
 static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object *row,
 				     const uint8_t dek[LT_KEY_LEN])
 {
-	int64_t retention;
-	bool lock;
 	struct lt_audit_event ev = { .action = "put", .object = row->id, .group = row->group };
 	enum lethe_err rc;
 
@@ -112,11 +53,9 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 	if (rc != LETHE_OK)
 		return rc;
 	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
-	lt_config_policy(&st->cfg, row->group, &retention, &lock);
-	row->created_at = lt_now();
-	row->retain_until = lt_retention_until(row->created_at, retention);
-	row->locked = lock;
-	rc = wrap_under_primary(st, row, dek);
+	lt_retention_on_put(&st->cfg, lt_now(), row);
+	/* under the primary as read in this transaction: a rotation since the write counts */
+	rc = lt_kek_ring_wrap_dek(&st->keks, st->db, row, dek);
 	if (rc == LETHE_OK)
 		rc = lt_db_object_insert(st->db, row);
 	if (rc == LETHE_OK)
@@ -226,27 +165,6 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *st, const void
 	return rc;
 }
 
-/* The object's DEK, unwrapped under its KEK. */
-static enum lethe_err dek_load(struct lethe_store *st, const struct lt_db_object *row,
-			       uint8_t dek[LT_KEY_LEN])
-{
-	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
-	enum lethe_err rc;
-
-	if (!kek)
-		return LETHE_ERR_NOMEM;
-	rc = lt_kek_load(st, row->kek_version, kek);
-	if (rc == LETHE_OK) {
-		rc = lt_dek_unwrap(kek, st->store_id, row->id, row->group, row->kek_version,
-				   row->wrapped_dek, dek);
-		if (rc == LETHE_ERR_INTEGRITY)
-			rc = lt_err(LETHE_ERR_INTEGRITY, "wrapped data key does not unwrap: the "
-					"database row was modified or moved");
-	}
-	lt_secmem_free(kek, LT_KEY_LEN);
-	return rc;
-}
-
 /* A row that may be read: exists, live, with its key. */
 static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 				   struct lt_db_object *row)
@@ -316,7 +234,7 @@ static enum lethe_err dek_moved(struct lethe_store *st, const char *id, struct l
 		return rc;
 	if (row->kek_version == was)
 		return lt_err_restore(&failure, LETHE_ERR_INTEGRITY);
-	return dek_load(st, row, dek);
+	return lt_kek_ring_unwrap_dek(&st->keks, st->db, row, dek);
 }
 
 LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
@@ -346,7 +264,7 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	if (rc != LETHE_OK)
 		goto out;
 	lt_uuid_parse(row->id, oid);
-	rc = dek_load(st, row, dek);
+	rc = lt_kek_ring_unwrap_dek(&st->keks, st->db, row, dek);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = dek_moved(st, id, row, dek);
 	if (rc == LETHE_OK) {
@@ -380,70 +298,6 @@ out:
 				    "written (%s)", id, lethe_strerror(audit_rc));
 	}
 	free(row);
-	return rc;
-}
-
-LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *id,
-					   struct lethe_object_info *info)
-{
-	struct lt_db_object *row;
-	enum lethe_err rc;
-
-	lt_err_clear();
-	if (info)
-		memset(info, 0, sizeof(*info));
-	if (!st || !info)
-		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
-	rc = lt_uuid_check(id);
-	if (rc != LETHE_OK)
-		return rc;
-	row = calloc(1, sizeof(*row));
-	if (!row)
-		return LETHE_ERR_NOMEM;
-	rc = lt_db_object_get(st->db, id, row);
-	if (rc == LETHE_ERR_NOT_FOUND)
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
-	if (rc == LETHE_OK)
-		lt_object_info_fill(st, row, info);
-	free(row);
-	return rc;
-}
-
-struct list_ctx {
-	struct lethe_store *st;
-	lethe_object_fn fn;
-	void *ctx;
-	struct lethe_object_info info;
-};
-
-static int list_one(const struct lt_db_object *obj, void *vctx)
-{
-	struct list_ctx *l = vctx;
-
-	lt_object_info_fill(l->st, obj, &l->info);
-	return l->fn(&l->info, l->ctx);
-}
-
-LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *group,
-					   unsigned flags, lethe_object_fn fn, void *ctx)
-{
-	struct list_ctx *l;
-	enum lethe_err rc;
-
-	lt_err_clear();
-	if (!st || !fn)
-		return lt_err(LETHE_ERR_INVALID, "list needs a store and a callback");
-	if (group && !lt_group_name_valid(group))
-		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return LETHE_ERR_NOMEM;
-	l->st = st;
-	l->fn = fn;
-	l->ctx = ctx;
-	rc = lt_db_object_list(st->db, group, (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0,
-			       (flags & LETHE_LIST_SHREDDED) != 0, list_one, l);
-	free(l);
 	return rc;
 }
 

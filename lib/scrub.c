@@ -88,23 +88,13 @@ static enum lethe_err scrub_check(struct scrub *s, const struct lt_db_object *ro
 {
 	struct lethe_store *st = s->st;
 	uint8_t oid[16], sha[LT_SHA256_LEN];
-	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
 	uint64_t size = 0;
 	struct lt_bytesrc in = {0};
 	enum lethe_err rc;
 
-	if (!kek)
-		return LETHE_ERR_NOMEM;
 	rc = lt_uuid_parse(row->id, oid);
 	if (rc == LETHE_OK)
-		rc = lt_kek_load(st, row->kek_version, kek);
-	if (rc == LETHE_OK) {
-		rc = lt_dek_unwrap(kek, st->store_id, row->id, row->group, row->kek_version,
-				   row->wrapped_dek, s->dek);
-		if (rc == LETHE_ERR_INTEGRITY)
-			rc = lt_err(rc, "wrapped data key does not unwrap: the database row was "
-					"modified or moved");
-	}
+		rc = lt_kek_ring_unwrap_dek(&st->keks, st->db, row, s->dek);
 	if (rc == LETHE_OK) {
 		rc = lt_objstore_get(st->objs, row->id, &in);
 		/* the object's fault, not the run's: scrub_one() re-reads the row, so a file a
@@ -124,7 +114,6 @@ static enum lethe_err scrub_check(struct scrub *s, const struct lt_db_object *ro
 			    (unsigned long long) size, (unsigned long long) row->size);
 	lt_bytesrc_close(&in);
 	lt_cleanse(s->dek, LT_KEY_LEN);
-	lt_secmem_free(kek, LT_KEY_LEN);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* shred.c - crypto-shredding (rm, sweep), legal holds and retention changes.
+/* shred.c - crypto-shredding: one shred (rm, and each of a sweep's), and the unlinks after it.
  *
  * A shred is one transaction: the wrapped DEK is destroyed (its bytes overwritten, store/db.h),
  * the row marked shredded and queued for unlink, the signed certificate and the audit
@@ -6,157 +6,94 @@
  * id in pending_unlinks, which the next open finishes (store/unlinker.h). Without its DEK the
  * ciphertext, and every copy of it in backups, is noise: that is the erase.
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/config.h"
 #include "common/err.h"
 #include "common/fault.h"
 #include "common/timeutil.h"
-#include "crypt/prim.h"
-#include "keys/wrap.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"
 
-enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      int64_t now, const char *action, const char *reason,
-			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1])
+enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj, int64_t now,
+			      const char *action, const char *reason, const char *text, bool forced,
+			      char cert_id[LETHE_ID_LEN + 1])
 {
-	struct lt_cert_fields f;
-	struct lt_db_cert cert;
-	struct lt_audit_event ev = { .action = action, .object = obj->id, .group = obj->group };
-	char *json = NULL;
-	size_t len = 0;
-	bool lock;
+	struct lt_audit_event ev = {.action = action, .object = obj->id, .group = obj->group};
+	struct lt_cert_disposal d = {
+	    .store_id = st->store_id,
+	    .cfg = &st->cfg,
+	    .reason = reason,
+	    .reason_text = text,
+	    .forced = forced,
+	    .shredded_at = now,
+	    .actor_uid = st->actor.uid,
+	    .actor_user = st->actor.user,
+	    .actor_keyslot = st->actor.keyslot,
+	    .host = st->actor.host,
+	    .tool_version = LETHE_VERSION_STRING,
+	};
+	struct lt_db_cert cert = {0};
+	uint8_t prev_sha256[32];
 	uint64_t seq;
 	enum lethe_err rc;
 
 	rc = lt_evidence_key_load(st);
-	if (rc != LETHE_OK)
-		return rc;
-	memset(&f, 0, sizeof(f));
-	memset(&cert, 0, sizeof(cert));
-	lt_uuid_generate(f.certificate_id);
-	rc = lt_db_cert_last(st->db, &seq, f.prev_sha256);
-	if (rc != LETHE_OK)
-		return rc;
-	f.seq = seq + 1;
-	lt_strlcpy(f.store_id, st->store_id, sizeof(f.store_id));
-	lt_strlcpy(f.object_id, obj->id, sizeof(f.object_id));
-	lt_strlcpy(f.group, obj->group, sizeof(f.group));
-	rc = lt_sha256(obj->name, strlen(obj->name), f.name_sha256);
-	if (rc != LETHE_OK)
-		return rc;
-	f.size = obj->size;
-	memcpy(f.ciphertext_sha256, obj->sha256, 32);
-	f.created_at = obj->created_at;
-	f.retain_until = obj->retain_until;
-	lt_config_policy(&st->cfg, obj->group, &f.policy_retention, &lock);
-	f.policy_lock = lock || obj->locked;
-	f.reason = reason;
-	f.reason_text = text;
-	f.forced = forced;
-	f.hold_checked_clear = true;
-	lt_strlcpy(f.dek_id, obj->id, sizeof(f.dek_id));
-	f.kek_version = obj->kek_version;
-	f.actor_uid = st->actor.uid;
-	f.actor_user = st->actor.user;
-	f.actor_keyslot = st->actor.keyslot;
-	f.host = st->actor.host;
-	f.tool_version = LETHE_VERSION_STRING;
-	f.shredded_at = now;
-	rc = lt_db_object_shred(st->db, obj->id, f.shredded_at);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = lt_cert_build(&f, &json, &len);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = lt_ed25519_key_sign(st->evidence_signer, json, len, cert.sig);
 	if (rc == LETHE_OK)
-		rc = lt_sha256(json, len, cert.sha256);
-	if (rc != LETHE_OK)
-		goto out;
-	lt_strlcpy(cert.id, f.certificate_id, sizeof(cert.id));
-	lt_strlcpy(cert.object_id, obj->id, sizeof(cert.object_id));
-	lt_strlcpy(cert.group, obj->group, sizeof(cert.group));
-	lt_strlcpy(cert.reason, reason, sizeof(cert.reason));
-	cert.shredded_at = f.shredded_at;
-	cert.json = (const uint8_t *)json;
-	cert.json_len = len;
-	rc = lt_db_cert_insert(st->db, &cert, &seq);
-	if (rc != LETHE_OK)
-		goto out;
+		rc = lt_db_cert_last(st->db, &d.prev_seq, prev_sha256);
+	d.prev_sha256 = prev_sha256;
+	if (rc == LETHE_OK)
+		rc = lt_db_object_shred(st->db, obj->id, now);
+	if (rc == LETHE_OK)
+		rc = lt_cert_issue(obj, &d, st->evidence_signer, &cert);
+	if (rc == LETHE_OK)
+		rc = lt_db_cert_insert(st->db, &cert, &seq);
 	ev.error = forced ? "forced early shred by officer" : text;
-	rc = lt_audit_append(st, &ev);
+	if (rc == LETHE_OK)
+		rc = lt_audit_append(st, &ev);
 	if (rc == LETHE_OK && cert_id)
-		memcpy(cert_id, f.certificate_id, LETHE_ID_LEN + 1);
-out:
-	free(json);
+		memcpy(cert_id, cert.id, LETHE_ID_LEN + 1);
+	free((void *) cert.json);
 	return rc;
 }
 
-/* Is @p obj held, by itself or its group? */
-static enum lethe_err hold_state(struct lethe_store *st, const struct lt_db_object *obj,
-				 bool *object_hold, bool *group_hold, char *reason, size_t len)
+enum lethe_err lt_live_row(struct lethe_store *st, const char *id, struct lt_db_object *row)
 {
-	char group_reason[LETHE_REASON_MAX + 1] = "";
-	enum lethe_err rc;
+	enum lethe_err rc = lt_db_object_get(st->db, id, row);
 
-	*object_hold = obj->hold;
-	rc = lt_db_group_hold_get(st->db, obj->group, group_hold, group_reason);
-	if (rc != LETHE_OK)
-		return rc;
-	if (reason) {
-		if (*object_hold)
-			snprintf(reason, len, "%s", obj->hold_reason);
-		else if (*group_hold)
-			snprintf(reason, len, "group hold: %s", group_reason);
-		else
-			reason[0] = '\0';
-	}
-	return LETHE_OK;
+	if (rc == LETHE_ERR_NOT_FOUND)
+		return lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	if (rc == LETHE_OK && row->state == LETHE_STATE_SHREDDED)
+		return lt_err(LETHE_ERR_SHREDDED, "object was already crypto-shredded");
+	return rc;
 }
 
 static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const char *reason,
 			       bool force, struct lt_db_object *row, char *cert_id)
 {
-	struct lt_shred_request req;
-	bool lock;
-	int64_t retention;
+	struct lt_retention_object o = {.row = row};
+	int64_t now;
+	bool forced;
 	enum lethe_err rc;
 
-	rc = lt_db_object_get(st->db, id, row);
-	if (rc == LETHE_ERR_NOT_FOUND)
-		return lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	rc = lt_live_row(st, id, row);
+	if (rc == LETHE_OK)
+		rc = lt_db_group_hold_get(st->db, row->group, &o.group_hold, NULL);
 	if (rc != LETHE_OK)
 		return rc;
-	if (row->state == LETHE_STATE_SHREDDED)
-		return lt_err(LETHE_ERR_SHREDDED, "object was already crypto-shredded");
-	memset(&req, 0, sizeof(req));
-	req.now = lt_now();
-	req.retain_until = row->retain_until;
-	rc = hold_state(st, row, &req.object_hold, &req.group_hold, NULL, 0);
+	now = lt_now();
+	rc = lt_retention_may_remove(&st->cfg, &o, now, force, st->officer, &forced);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_config_policy(&st->cfg, row->group, &retention, &lock);
-	/* locked when written, or locked now: a config edit never unlocks an object */
-	req.group_locked = lock || row->locked;
-	req.force = force;
-	req.officer = st->officer;
-	rc = lt_retention_may_shred(&req);
-	if (rc != LETHE_OK)
-		return rc;
-	return lt_shred_in_tx(st, row, req.now, "rm", "manual", reason,
-			      force && req.now < row->retain_until, cert_id);
+	return lt_shred_in_tx(st, row, now, "rm", "manual", reason, forced, cert_id);
 }
 
-LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
-					 const char *reason, int force,
-					 char cert_id_out[LETHE_ID_LEN + 1])
+LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id, const char *reason,
+					 int force, char cert_id_out[LETHE_ID_LEN + 1])
 {
 	struct lt_db_object *row;
 	char cert_id[LETHE_ID_LEN + 1] = "";
@@ -203,432 +140,12 @@ out:
 	if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM) {
 		struct lt_err_saved saved;
 
-		lt_audit_record(st, &(struct lt_audit_event){ .action = "rm", .object = id,
-							       .group = row->group, .err = rc,
-							       .error = lt_err_save(&saved) });
+		lt_audit_record(st, &(struct lt_audit_event){.action = "rm",
+							     .object = id,
+							     .group = row->group,
+							     .err = rc,
+							     .error = lt_err_save(&saved)});
 	}
 	free(row);
-	return rc;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* sweep                                                                                    */
-
-struct sweep_batch {
-	struct lt_db_object *rows;
-	size_t n, cap;
-	enum lethe_err rc;
-};
-
-static int collect_expired(const struct lt_db_object *obj, void *vctx)
-{
-	struct sweep_batch *b = vctx;
-
-	if (b->n == b->cap)
-		return 1;
-	b->rows[b->n++] = *obj;
-	return 0;
-}
-
-struct sweep_state {
-	struct lethe_store *st;
-	int dry_run;
-	lethe_sweep_fn fn;
-	void *ctx;
-	struct lethe_sweep_result *res;
-	int64_t now;
-	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
-	struct lt_unlinker *unl;
-	uint64_t unlinks_left;   /* files still queued at the end */
-};
-
-static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
-			const char *detail)
-{
-	if (s->fn)
-		s->fn(ev, id, detail, s->ctx);
-}
-
-/*
- * Handle one batch in one transaction. Each row is read again inside the transaction: another
- * sweeper may have shredded it, or a hold may have arrived, since the batch was listed. Events
- * for shredded objects are reported only once their transaction committed.
- */
-static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch *b)
-{
-	struct lethe_store *st = s->st;
-	struct lt_db_object *cur = NULL;
-	char reason[LETHE_REASON_MAX + 32];
-	bool oh, gh, *shred = NULL;
-	size_t i, shredded = 0;
-	enum lethe_err rc = LETHE_OK;
-
-	cur = calloc(1, sizeof(*cur));
-	shred = calloc(b->n, sizeof(*shred));
-	if (!cur || !shred) {
-		rc = LETHE_ERR_NOMEM;
-		goto out;
-	}
-	if (!s->dry_run) {
-		rc = lt_tx_begin(st);
-		if (rc != LETHE_OK)
-			goto out;
-	}
-	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
-		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
-		if (rc != LETHE_OK)
-			break;
-		if (cur->state != LETHE_STATE_LIVE || cur->retain_until > s->now)
-			continue;
-		rc = hold_state(st, cur, &oh, &gh, reason, sizeof(reason));
-		if (rc != LETHE_OK)
-			break;
-		if (oh || gh) {
-			s->res->held++;
-			sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
-			continue;
-		}
-		if (!s->dry_run) {
-			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
-					    NULL, false, NULL);
-			if (rc != LETHE_OK)
-				break;
-		}
-		shred[i] = true;
-		shredded++;
-	}
-	/* the previous batch's files are gone and durable: dequeue them in this transaction */
-	if (!s->dry_run)
-		rc = lt_unlinker_dequeue(s->unl, st->db, rc);
-	if (!s->dry_run) {
-		if (rc == LETHE_OK) {
-			LT_FAULT("sweep.before_commit");
-			rc = lt_tx_commit(st);
-		} else {
-			lt_tx_rollback(st);
-		}
-	}
-	if (rc != LETHE_OK)
-		goto out;
-	LT_FAULT("sweep.after_commit");
-	lt_unlinker_clear(s->unl);
-	for (i = 0; i < b->n; i++) {
-		if (!shred[i])
-			continue;
-		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
-		lt_unlinker_add(s->unl, b->rows[i].id);
-	}
-	s->res->shredded += shredded;
-	if (!s->dry_run)
-		lt_unlinker_start(s->unl);
-out:
-	free(shred);
-	free(cur);
-	return rc;
-}
-
-static void sweep_unlink_left(const char *id, const char *why, void *ctx)
-{
-	struct sweep_state *s = ctx;
-
-	s->unlinks_left++;
-	sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
-}
-
-static enum lethe_err sweep_run(struct sweep_state *s)
-{
-	struct lethe_store *st = s->st;
-	struct sweep_batch b;
-	int64_t after_until = INT64_MIN;
-	char after_id[LETHE_ID_LEN + 1] = "";
-	uint64_t seen = 0;
-	enum lethe_err rc = LETHE_OK;
-
-	memset(&b, 0, sizeof(b));
-	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
-	b.rows = calloc(b.cap, sizeof(*b.rows));
-	if (!b.rows || lt_unlinker_new(st->objs, b.cap, &s->unl) != LETHE_OK) {
-		free(b.rows);
-		return LETHE_ERR_NOMEM;
-	}
-	for (;;) {
-		b.n = 0;
-		rc = lt_db_object_expired(st->db, s->now, after_until, after_id, b.cap,
-					  collect_expired, &b);
-		if (rc != LETHE_OK || b.n == 0)
-			break;
-		after_until = b.rows[b.n - 1].retain_until;
-		lt_strlcpy(after_id, b.rows[b.n - 1].id, sizeof(after_id));
-		rc = sweep_one_batch(s, &b);
-		if (rc != LETHE_OK) {
-			s->res->failed += b.n;
-			sweep_event(s, LETHE_SWEEP_FAILED, b.rows[0].id, lt_err_detail());
-			break;
-		}
-		seen += b.n;
-		lt_progress(st, "sweep", seen, 0);
-	}
-	/* The last batch's files (and any a failure left queued): unlinked, synced, dequeued.
-	 * The shreds are done (the keys are gone): a file that cannot be unlinked is reported and
-	 * stays queued for the next open, it does not fail the sweep. */
-	(void)lt_unlinker_wait(s->unl);
-	if (!s->dry_run) {
-		struct lt_err_saved saved;
-
-		lt_err_save(&saved);
-		(void)lt_unlinks_finish(st->db, st->objs, sweep_unlink_left, s, NULL);
-		if (rc != LETHE_OK)
-			lt_err_restore(&saved, rc);
-		else
-			lt_err_clear();
-	}
-	lt_unlinker_free(s->unl);
-	free(b.rows);
-	return rc;
-}
-
-LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_sweep_fn fn,
-				     void *ctx, struct lethe_sweep_result *result)
-{
-	struct lethe_sweep_result res = { 0, 0, 0 };
-	struct sweep_state s = { .st = st, .dry_run = dry_run, .fn = fn, .ctx = ctx, .res = &res };
-	char summary[160];
-	enum lethe_err rc, rc2;
-
-	lt_err_clear();
-	if (result)
-		memset(result, 0, sizeof(*result));
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	s.now = lt_now();
-	/* purge once at the end (below), not after every batch */
-	if (!dry_run)
-		lt_db_bulk(st->db, true);
-	rc = sweep_run(&s);
-	lt_db_bulk(st->db, false);
-	if (dry_run)
-		goto out;
-	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",
-		 (unsigned long long)res.shredded, (unsigned long long)res.held,
-		 (unsigned long long)res.failed,
-		 s.unlinks_left ? ", files left to unlink (see doctor)" : "");
-	{
-		struct lt_err_saved saved;
-
-		rc2 = lt_audit_record(st, &(struct lt_audit_event){
-			.action = "sweep", .err = rc,
-			.error = rc == LETHE_OK ? summary : lt_err_save(&saved) });
-		if (rc == LETHE_OK)
-			rc = rc2;
-	}
-	if (rc != LETHE_OK) {
-		/* what was shredded before the failure must not stay in old pages either (the
-		 * bulk mode let more of them wait); the failure's detail stays */
-		if (res.shredded) {
-			struct lt_err_saved saved;
-
-			lt_err_save(&saved);
-			(void)lt_db_purge(st->db);
-			lt_err_restore(&saved, rc);
-		}
-		goto out;
-	}
-	rc = lethe_audit_checkpoint(st, NULL, NULL);
-	LT_FAULT("sweep.before_checkpoint");
-	/* old versions of the rows still hold the wrapped keys just destroyed */
-	if (rc == LETHE_OK && res.shredded)
-		rc = lt_db_purge(st->db);
-out:
-	if (result)
-		*result = res;
-	return rc;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* holds                                                                                    */
-
-static enum lethe_err one_target(const char *id, const char *group)
-{
-	if ((id == NULL) == (group == NULL))
-		return lt_err(LETHE_ERR_INVALID, "name exactly one object id or one --group");
-	if (id)
-		return lt_uuid_check(id);
-	if (!lt_group_name_valid(group))
-		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
-	return LETHE_OK;
-}
-
-static enum lethe_err live_row(struct lethe_store *st, const char *id, struct lt_db_object *row)
-{
-	enum lethe_err rc = lt_db_object_get(st->db, id, row);
-
-	if (rc == LETHE_ERR_NOT_FOUND)
-		return lt_err(LETHE_ERR_NOT_FOUND, "no such object");
-	if (rc == LETHE_OK && row->state == LETHE_STATE_SHREDDED)
-		return lt_err(LETHE_ERR_SHREDDED, "object was already crypto-shredded");
-	return rc;
-}
-
-static enum lethe_err hold_change(struct lethe_store *st, const char *id, const char *group,
-				  const char *reason, bool set)
-{
-	struct lt_db_object *row = calloc(1, sizeof(*row));
-	/* the reason (case reference, or why the hold ends) goes into the audit record */
-	struct lt_audit_event ev = { .action = set ? "hold.set" : "hold.clear", .object = id,
-				     .group = group, .error = reason };
-	enum lethe_err rc;
-
-	if (!row)
-		return LETHE_ERR_NOMEM;
-	rc = lt_tx_begin(st);
-	if (rc != LETHE_OK)
-		goto out;
-	if (id) {
-		rc = live_row(st, id, row);
-		if (rc == LETHE_OK) {
-			ev.group = row->group;
-			rc = lt_db_object_set_hold(st->db, id, set, set ? reason : "");
-		}
-	} else if (set) {
-		rc = lt_db_group_hold_set(st->db, group, reason, lt_now());
-	} else {
-		rc = lt_db_group_hold_clear(st->db, group);
-	}
-	if (rc == LETHE_OK)
-		rc = lt_audit_append(st, &ev);
-	if (rc == LETHE_OK)
-		rc = lt_tx_commit(st);
-	else
-		lt_tx_rollback(st);
-out:
-	if (rc != LETHE_OK) {
-		struct lt_err_saved saved;
-
-		ev.err = rc;
-		ev.error = lt_err_save(&saved);
-		lt_audit_record(st, &ev);
-	}
-	free(row);
-	return rc;
-}
-
-LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *st, const char *id,
-					const char *group, const char *reason)
-{
-	enum lethe_err rc;
-
-	lt_err_clear();
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
-	if (rc != LETHE_OK)
-		return rc;
-	if (!reason || !*reason)
-		return lt_err(LETHE_ERR_INVALID, "a hold needs a reason (the case reference)");
-	if (strlen(reason) > LETHE_REASON_MAX)
-		return lt_err(LETHE_ERR_INVALID, "reason longer than %d bytes", LETHE_REASON_MAX);
-	return hold_change(st, id, group, reason, true);
-}
-
-LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id,
-					  const char *group, const char *reason)
-{
-	enum lethe_err rc;
-
-	lt_err_clear();
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
-	if (rc != LETHE_OK)
-		return rc;
-	if (!st->officer) {
-		rc = lt_err(LETHE_ERR_NOT_OFFICER, "clearing a legal hold needs an officer "
-			    "passphrase");
-		lt_audit_record(st, &(struct lt_audit_event){ .action = "hold.clear",
-							       .object = id, .group = group,
-							       .err = rc, .error = lt_err_detail() });
-		return rc;
-	}
-	if (reason && strlen(reason) > LETHE_REASON_MAX)
-		return lt_err(LETHE_ERR_INVALID, "reason longer than %d bytes", LETHE_REASON_MAX);
-	return hold_change(st, id, group, reason, false);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* retention extend                                                                         */
-
-static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const char *group,
-				   int64_t until, int64_t by, uint64_t *changed)
-{
-	struct lt_db_object *row;
-	enum lethe_err rc;
-
-	if (group)
-		return until ? lt_db_group_extend_until(st->db, group, until, changed)
-			     : lt_db_group_extend_by(st->db, group, by, changed);
-	row = calloc(1, sizeof(*row));
-	if (!row)
-		return LETHE_ERR_NOMEM;
-	rc = live_row(st, id, row);
-	if (rc == LETHE_OK) {
-		int64_t target = until ? until : lt_retention_until(row->retain_until, by);
-
-		if (target < row->retain_until) {
-			char when[32];
-
-			lt_time_format(row->retain_until, when, sizeof(when));
-			rc = lt_err(LETHE_ERR_SHORTENS, "retention can only be lengthened: the "
-				    "object is retained until %s", when);
-		} else if (target > row->retain_until) {
-			rc = lt_db_object_set_retain_until(st->db, id, target);
-			*changed = 1;
-		}
-	}
-	free(row);
-	return rc;
-}
-
-LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const char *id,
-						const char *group, int64_t until, int64_t by,
-						uint64_t *changed)
-{
-	struct lt_audit_event ev = { .action = "retention.extend", .object = id, .group = group };
-	uint64_t n = 0;
-	char detail[128];
-	enum lethe_err rc;
-
-	lt_err_clear();
-	if (changed)
-		*changed = 0;
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
-	if (rc != LETHE_OK)
-		return rc;
-	if ((until != 0) == (by != 0) || by < 0 || until < 0)
-		return lt_err(LETHE_ERR_INVALID, "give exactly one of --until DATE or --by "
-				  "DURATION");
-	rc = lt_tx_begin(st);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = extend_in_tx(st, id, group, until, by, &n);
-	if (rc == LETHE_OK) {
-		snprintf(detail, sizeof(detail), "lengthened %llu object(s)", (unsigned long long)n);
-		ev.error = detail;
-		rc = lt_audit_append(st, &ev);
-	}
-	if (rc == LETHE_OK)
-		rc = lt_tx_commit(st);
-	else
-		lt_tx_rollback(st);
-	if (rc != LETHE_OK) {
-		struct lt_err_saved saved;
-
-		ev.err = rc;
-		ev.error = lt_err_save(&saved);
-		lt_audit_record(st, &ev);
-	} else if (changed) {
-		*changed = n;
-	}
 	return rc;
 }

@@ -1,11 +1,13 @@
-/* cert.c - building and signing disposal certificates.
+/* cert.c - assembling, building and signing disposal certificates.
  *
  * The layout is specified in cert.h. Every field is validated before anything is built: a
  * certificate is signed evidence, so one that would not verify, or that records a shred the
  * retention policy forbids, is never produced (cert_verify.c checks the same rules again).
+ * lt_cert_issue() fills the fields of a shred from the object's row and the decision.
  */
 #include "retention/cert.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,14 +18,16 @@
 #include "common/utf8.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"
+#include "keys/wrap.h"
 #include "retention/cert_internal.h"
+#include "retention/group.h"
 #include "retention/policy.h"
 
 /* Bounds on free text, so that a certificate stays far below LT_CERT_JSON_MAX even when every
  * byte is escaped as \u00XX (6 bytes). */
-#define USER_MAX 255
-#define HOST_MAX 255
-#define KEYSLOT_MAX 63
+#define USER_MAX         255
+#define HOST_MAX         255
+#define KEYSLOT_MAX      63
 #define TOOL_VERSION_MAX 63
 
 static enum lethe_err need_id(enum lethe_err rc, const char *id, const char *what)
@@ -51,7 +55,7 @@ static enum lethe_err need_time(enum lethe_err rc, int64_t seconds, const char *
 {
 	if (rc == LETHE_OK && (seconds < 0 || seconds > LT_RETENTION_TIME_MAX))
 		rc = lt_err(LETHE_ERR_INVALID, "certificate: %s (%lld) is out of range", what,
-			    (long long)seconds);
+			    (long long) seconds);
 	return rc;
 }
 
@@ -59,7 +63,7 @@ static enum lethe_err need_uint(enum lethe_err rc, uint64_t value, const char *w
 {
 	if (rc == LETHE_OK && value > LT_CERT_UINT_MAX)
 		rc = lt_err(LETHE_ERR_INVALID, "certificate: %s (%llu) is too large", what,
-			    (unsigned long long)value);
+			    (unsigned long long) value);
 	return rc;
 }
 
@@ -116,7 +120,7 @@ static enum lethe_err check_fields(const struct lt_cert_fields *f)
 	rc = need_uint(rc, f->size, "size");
 	if (rc == LETHE_OK && f->policy_retention < 0)
 		rc = lt_err(LETHE_ERR_INVALID, "certificate: negative retention");
-	rc = need_uint(rc, (uint64_t)f->policy_retention, "retention");
+	rc = need_uint(rc, (uint64_t) f->policy_retention, "retention");
 	rc = need_time(rc, f->created_at, "created_at");
 	rc = need_time(rc, f->retain_until, "retain_until");
 	rc = need_time(rc, f->shredded_at, "shredded_at");
@@ -234,5 +238,75 @@ enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t
 	bytes[n] = '\n';
 	*json = bytes;
 	*len = n + 1;
+	return LETHE_OK;
+}
+
+/* The fields of a certificate for shredding @p row as @p d says. */
+static enum lethe_err issue_fields(const struct lt_db_object *row, const struct lt_cert_disposal *d,
+				   struct lt_cert_fields *f)
+{
+	struct lt_group_policy policy;
+
+	memset(f, 0, sizeof(*f));
+	lt_uuid_generate(f->certificate_id);
+	f->seq = d->prev_seq + 1;
+	memcpy(f->prev_sha256, d->prev_sha256, LT_SHA256_LEN);
+	snprintf(f->store_id, sizeof(f->store_id), "%s", d->store_id);
+	snprintf(f->object_id, sizeof(f->object_id), "%s", row->id);
+	snprintf(f->group, sizeof(f->group), "%s", row->group);
+	f->size = row->size;
+	memcpy(f->ciphertext_sha256, row->sha256, LT_SHA256_LEN);
+	f->created_at = row->created_at;
+	f->retain_until = row->retain_until;
+	lt_retention_object_policy(d->cfg, row, &policy);
+	f->policy_retention = policy.retention;
+	f->policy_lock = policy.lock;
+	f->reason = d->reason;
+	f->reason_text = d->reason_text;
+	f->forced = d->forced;
+	f->hold_checked_clear = true;
+	/* one data key per object, named after it */
+	snprintf(f->dek_id, sizeof(f->dek_id), "%s", row->id);
+	f->kek_version = row->kek_version;
+	f->actor_uid = d->actor_uid;
+	f->actor_user = d->actor_user;
+	f->actor_keyslot = d->actor_keyslot;
+	f->host = d->host;
+	f->tool_version = d->tool_version;
+	f->shredded_at = d->shredded_at;
+	/* the name itself is confidential: the certificate names it by its hash */
+	return lt_sha256(row->name, strlen(row->name), f->name_sha256);
+}
+
+enum lethe_err lt_cert_issue(const struct lt_db_object *row, const struct lt_cert_disposal *d,
+			     struct lt_ed25519_key *signer, struct lt_db_cert *out)
+{
+	struct lt_cert_fields f;
+	char *json = NULL;
+	size_t len = 0;
+	enum lethe_err rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = issue_fields(row, d, &f);
+	if (rc == LETHE_OK)
+		rc = lt_cert_build(&f, &json, &len);
+	/* lt_cert_sign() with the seed, minus re-deriving its public half per certificate */
+	if (rc == LETHE_OK)
+		rc = lt_ed25519_key_sign(signer, json, len, out->sig);
+	if (rc == LETHE_OK)
+		rc = lt_sha256(json, len, out->sha256);
+	if (rc != LETHE_OK) {
+		free(json);
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	out->seq = f.seq;
+	memcpy(out->id, f.certificate_id, sizeof(out->id));
+	memcpy(out->object_id, f.object_id, sizeof(out->object_id));
+	memcpy(out->group, f.group, sizeof(out->group));
+	snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
+	out->shredded_at = f.shredded_at;
+	out->json = (const uint8_t *) json;
+	out->json_len = len;
 	return LETHE_OK;
 }

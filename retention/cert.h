@@ -55,17 +55,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/sizes.h"
 #include "include/lethe.h"
+#include "store/db.h"
 
 struct lt_ed25519_key;
 
-#define LT_CERT_TYPE "lethe-disposal-certificate"
+#define LT_CERT_TYPE    "lethe-disposal-certificate"
 #define LT_CERT_VERSION 1
 /* The largest certificate the verifier reads (lt_cert_build's stay below 8 KiB). */
 #define LT_CERT_JSON_MAX 65536
 /* The largest chain.txt the verifier reads and the exporter writes: ~4.6 million lines. */
-#define LT_CERT_CHAIN_MAX ((size_t)256 * 1024 * 1024)
+#define LT_CERT_CHAIN_MAX ((size_t) 256 * 1024 * 1024)
 
 /*
  * What a certificate says. lt_cert_build refuses (LETHE_ERR_INVALID) ids that are not
@@ -78,7 +80,7 @@ struct lt_ed25519_key;
  */
 struct lt_cert_fields {
 	char certificate_id[LETHE_ID_LEN + 1];
-	uint64_t seq;                          /* position in the chain, from 1 */
+	uint64_t seq; /* position in the chain, from 1 */
 	char store_id[LETHE_ID_LEN + 1];
 	char object_id[LETHE_ID_LEN + 1];
 	char group[LETHE_GROUP_MAX + 1];
@@ -87,20 +89,20 @@ struct lt_cert_fields {
 	uint8_t ciphertext_sha256[LT_SHA256_LEN];
 	int64_t created_at;
 	int64_t retain_until;
-	int64_t policy_retention;              /* seconds, the group's policy now */
+	int64_t policy_retention; /* seconds, the group's policy now */
 	bool policy_lock;
-	const char *reason;                    /* "retention-expired" or "manual" */
-	const char *reason_text;               /* rm --reason, NULL for sweeps (JSON null);
+	const char *reason;            /* "retention-expired" or "manual" */
+	const char *reason_text;       /* rm --reason, NULL for sweeps (JSON null);
 						  at most LETHE_REASON_MAX bytes */
-	bool forced;                           /* officer early shred */
-	bool hold_checked_clear;               /* object and group holds were checked: none */
-	char dek_id[LETHE_ID_LEN + 1];         /* = object id: one DEK per object */
+	bool forced;                   /* officer early shred */
+	bool hold_checked_clear;       /* object and group holds were checked: none */
+	char dek_id[LETHE_ID_LEN + 1]; /* = object id: one DEK per object */
 	uint32_t kek_version;
 	uint32_t actor_uid;
-	const char *actor_user;                /* at most 255 bytes */
-	const char *actor_keyslot;             /* at most 63 bytes */
-	const char *host;                      /* at most 255 bytes */
-	const char *tool_version;              /* at most 63 bytes */
+	const char *actor_user;    /* at most 255 bytes */
+	const char *actor_keyslot; /* at most 63 bytes */
+	const char *host;          /* at most 255 bytes */
+	const char *tool_version;  /* at most 63 bytes */
 	int64_t shredded_at;
 	uint8_t prev_sha256[LT_SHA256_LEN]; /* zeros for the first certificate */
 };
@@ -112,13 +114,43 @@ struct lt_cert_fields {
  */
 enum lethe_err lt_cert_build(const struct lt_cert_fields *f, char **json, size_t *len);
 
+/* What a disposal certificate records besides the object's row: the decision, who took it,
+ * and the chain it joins. */
+struct lt_cert_disposal {
+	const char *store_id;
+	const struct lt_config *cfg; /* the policy is the object's (lt_retention_object_policy) */
+	const char *reason;          /* "retention-expired" or "manual" */
+	const char *reason_text;     /* rm --reason; NULL for sweeps */
+	bool forced;                 /* early, as lt_retention_may_remove() said */
+	int64_t shredded_at;         /* the "now" retention decided at */
+	uint32_t actor_uid;
+	const char *actor_user;
+	const char *actor_keyslot;
+	const char *host;
+	const char *tool_version;
+	uint64_t prev_seq;          /* the chain's newest certificate: its seq (0: none) */
+	const uint8_t *prev_sha256; /* and its SHA-256 (LT_SHA256_LEN bytes, zeros when none) */
+};
+
+/*
+ * Issue the certificate of shredding @p row (as read before the shred) that @p d describes:
+ * its fields (a fresh certificate id, seq prev_seq + 1, the name hashed, the object's policy,
+ * holds checked clear: the caller shreds only what retention allowed), its bytes as
+ * lt_cert_build() makes them, their signature by @p signer (the evidence key) and their
+ * SHA-256, into @p out, ready for lt_db_cert_insert(). out->json is malloc'd: free() it, also
+ * on failure (then NULL).
+ * @return LETHE_OK, or what lt_cert_build() or signing returned.
+ */
+enum lethe_err lt_cert_issue(const struct lt_db_object *row, const struct lt_cert_disposal *d,
+			     struct lt_ed25519_key *signer, struct lt_db_cert *out);
+
 /* One certificate of a chain as the verifier sees it. */
 struct lt_cert_item {
-	const char *name;     /* for messages: the certificate id or file name; when it is a
+	const char *name; /* for messages: the certificate id or file name; when it is a
 				 UUID, the certificate's certificate_id must equal it */
 	const uint8_t *json;
 	size_t len;
-	const uint8_t *sig;   /* 64 bytes */
+	const uint8_t *sig; /* 64 bytes */
 };
 
 /* Called for each problem: what certificate, what is wrong. */

@@ -18,6 +18,7 @@
 #include "common/uuid.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
+#include "retention/group.h"
 #include "retention/policy.h"
 
 #define PROBLEM_MAX 512

@@ -1,16 +1,23 @@
-/* policy.c - the retention decision: whether an object may be shredded now, and when it may.
+/* policy.c - the retention decisions: whether an object may be shredded now, and when it may.
  *
- * Everything here is a pure function of its arguments (no clock, no database), so that the
- * decision table can be tested exhaustively and every caller (rm, sweep) decides alike.
+ * Everything here is a pure function of its arguments (no clock, no database: the caller
+ * reads the rows and the configuration), so that the decision table can be tested
+ * exhaustively and every caller (rm, sweep, put, extend) decides alike.
  */
 #include "retention/policy.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "common/name.h"
 #include "common/timeutil.h"
+
+bool lt_retention_expired(int64_t retain_until, int64_t now)
+{
+	return retain_until <= now;
+}
 
 /*
  * The order of the checks is the policy:
@@ -28,7 +35,7 @@ enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req)
 		return lt_err(LETHE_ERR_HELD, "object is on legal hold");
 	if (req->group_hold)
 		return lt_err(LETHE_ERR_HELD, "group is on legal hold");
-	if (req->retain_until <= req->now)
+	if (lt_retention_expired(req->retain_until, req->now))
 		return LETHE_OK;
 
 	lt_time_format(req->retain_until, until, sizeof until);
@@ -42,6 +49,99 @@ enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req)
 		return lt_err(LETHE_ERR_NOT_OFFICER,
 			      "retained until %s: a forced early shred needs an officer", until);
 	return LETHE_OK;
+}
+
+bool lt_retention_due(const struct lt_db_object *row, int64_t now)
+{
+	return row->state == LETHE_STATE_LIVE && lt_retention_expired(row->retain_until, now);
+}
+
+void lt_retention_object_policy(const struct lt_config *cfg, const struct lt_db_object *row,
+				struct lt_group_policy *out)
+{
+	lt_group_policy_get(cfg, row->group, out);
+	/* locked when written, or locked now: a config edit never unlocks an object */
+	out->lock = out->lock || row->locked;
+}
+
+enum lethe_err lt_retention_may_remove(const struct lt_config *cfg,
+				       const struct lt_retention_object *o, int64_t now, bool force,
+				       bool officer, bool *forced)
+{
+	struct lt_group_policy policy;
+	struct lt_shred_request req;
+	enum lethe_err rc;
+
+	*forced = false;
+	lt_retention_object_policy(cfg, o->row, &policy);
+	memset(&req, 0, sizeof(req));
+	req.now = now;
+	req.retain_until = o->row->retain_until;
+	req.object_hold = o->row->hold;
+	req.group_hold = o->group_hold;
+	req.group_locked = policy.lock;
+	req.force = force;
+	req.officer = officer;
+	rc = lt_retention_may_shred(&req);
+	if (rc == LETHE_OK)
+		*forced = force && !lt_retention_expired(req.retain_until, now);
+	return rc;
+}
+
+/*
+ * Expiry before holds, unlike lt_retention_may_shred(): a sweep passes over what is not due
+ * without a word, and reports only the expired objects a hold keeps. Without force the two
+ * agree on what may go.
+ */
+enum lt_sweep_action lt_retention_sweep_action(const struct lt_retention_object *o, int64_t now)
+{
+	if (!lt_retention_due(o->row, now))
+		return LT_SWEEP_KEEP;
+	if (o->row->hold || o->group_hold)
+		return LT_SWEEP_HELD;
+	return LT_SWEEP_SHRED;
+}
+
+bool lt_retention_hold_reason(const struct lt_retention_object *o, char *buf, size_t len)
+{
+	if (o->row->hold) {
+		snprintf(buf, len, "%s", o->row->hold_reason);
+		return true;
+	}
+	if (o->group_hold) {
+		snprintf(buf, len, "group hold: %s",
+			 o->group_hold_reason ? o->group_hold_reason : "");
+		return true;
+	}
+	if (len)
+		buf[0] = '\0';
+	return false;
+}
+
+void lt_retention_on_put(const struct lt_config *cfg, int64_t now, struct lt_db_object *row)
+{
+	struct lt_group_policy policy;
+
+	lt_group_policy_get(cfg, row->group, &policy);
+	row->created_at = now;
+	row->retain_until = lt_retention_until(now, policy.retention);
+	row->locked = policy.lock;
+}
+
+enum lethe_err lt_retention_extend_to(const struct lt_db_object *row, int64_t until, int64_t by,
+				      int64_t *target, bool *changes)
+{
+	char when[32];
+
+	*target = until ? until : lt_retention_until(row->retain_until, by);
+	*changes = *target > row->retain_until;
+	if (*target >= row->retain_until)
+		return LETHE_OK;
+	lt_time_format(row->retain_until, when, sizeof(when));
+	return lt_err(LETHE_ERR_SHORTENS,
+		      "retention can only be lengthened: the object is "
+		      "retained until %s",
+		      when);
 }
 
 /*
@@ -61,9 +161,4 @@ int64_t lt_retention_until(int64_t created_at, int64_t retention)
 	if (__builtin_add_overflow(created_at, retention, &until) || until > LT_RETENTION_TIME_MAX)
 		return LT_RETENTION_TIME_MAX;
 	return until;
-}
-
-bool lt_group_name_valid(const char *group)
-{
-	return lt_name_valid(group, LETHE_GROUP_MAX);
 }

@@ -1,11 +1,22 @@
-/* policy.h - what retention allows: the one place that decides whether an object may go. */
+/* policy.h - what retention allows: the one place that decides whether an object may go.
+ *
+ * Expiry, legal holds, lock (compliance mode) and forced removal are decided here and nowhere
+ * else: rm asks lt_retention_may_remove(), the sweep lt_retention_sweep_action(), `ls
+ * --expired` lt_retention_due(), a put takes its retain_until from lt_retention_on_put() and an
+ * extension from lt_retention_extend_to(). The store's queries may narrow what is read (the
+ * sweep's expired-objects index), never decide.
+ */
 #ifndef LT_RETENTION_POLICY_H
 #define LT_RETENTION_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "include/lethe.h"
+#include "retention/group.h"
+#include "store/db.h"
 
 /* Everything the decision depends on. */
 struct lt_shred_request {
@@ -13,9 +24,9 @@ struct lt_shred_request {
 	int64_t retain_until;
 	bool object_hold;
 	bool group_hold;
-	bool group_locked;  /* compliance mode */
-	bool force;         /* rm --force */
-	bool officer;       /* the handle was unlocked by an officer */
+	bool group_locked; /* compliance mode */
+	bool force;        /* rm --force */
+	bool officer;      /* the handle was unlocked by an officer */
 };
 
 /*
@@ -26,6 +37,71 @@ struct lt_shred_request {
  * an object may go at retain_until itself.
  */
 enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req);
+
+/* Has retention run out at @p now? An object may go at retain_until itself. */
+bool lt_retention_expired(int64_t retain_until, int64_t now);
+
+/* Is @p row due at @p now: live, and its retention run out? (Holds are not looked at.) */
+bool lt_retention_due(const struct lt_db_object *row, int64_t now);
+
+/* What the decisions about one object read: its row, and its group's legal hold (a row of
+ * its own), both as read in the caller's transaction. */
+struct lt_retention_object {
+	const struct lt_db_object *row;
+	bool group_hold;
+	const char *group_hold_reason; /* the group hold's case reference, when group_hold */
+};
+
+/*
+ * The policy that applies to @p row under @p cfg: its group's retention, and locked when the
+ * row was locked when written or its group is locked now (a config edit never unlocks an
+ * object).
+ */
+void lt_retention_object_policy(const struct lt_config *cfg, const struct lt_db_object *row,
+				struct lt_group_policy *out);
+
+/*
+ * rm: may @p o go at @p now, asked with @p force by an officer or not? lt_retention_may_shred()
+ * on the object's facts, the lock as lt_retention_object_policy() says. On LETHE_OK, *forced
+ * says whether this is an early (forced) shred, which its certificate records.
+ */
+enum lethe_err lt_retention_may_remove(const struct lt_config *cfg,
+				       const struct lt_retention_object *o, int64_t now, bool force,
+				       bool officer, bool *forced);
+
+/* What a sweep does with one object. */
+enum lt_sweep_action {
+	LT_SWEEP_KEEP,  /* not live, or not expired (extended since it was listed) */
+	LT_SWEEP_HELD,  /* expired but on legal hold: kept, and reported */
+	LT_SWEEP_SHRED, /* expired, no hold */
+};
+
+/* The sweep's decision for @p o at @p now (the row read again inside the sweep's
+ * transaction: a listing may be stale). Never shreds what lt_retention_may_shred() refuses
+ * without force. Records no error detail. */
+enum lt_sweep_action lt_retention_sweep_action(const struct lt_retention_object *o, int64_t now);
+
+/*
+ * Why @p o is held, into @p buf (cut to @p len): the object's own hold reason first, else
+ * "group hold: " and the group's; empty and false when it is not held.
+ */
+bool lt_retention_hold_reason(const struct lt_retention_object *o, char *buf, size_t len);
+
+/*
+ * A new object's retention, fixed when its row commits (like S3 Object Lock): created_at
+ * @p now, retain_until from its group's retention, and locked if its group is locked now.
+ * Sets those three fields of @p row, whose group must be set.
+ */
+void lt_retention_on_put(const struct lt_config *cfg, int64_t now, struct lt_db_object *row);
+
+/*
+ * `retention extend` of one object: the new retain_until into *target, @p until (absolute)
+ * when it is not 0, else the current one plus @p by (saturating at LT_RETENTION_TIME_MAX).
+ * Retention is only ever lengthened: LETHE_ERR_SHORTENS (with the detail) when the target is
+ * earlier. *changes is false when the target is the current retain_until.
+ */
+enum lethe_err lt_retention_extend_to(const struct lt_db_object *row, int64_t until, int64_t by,
+				      int64_t *target, bool *changes);
 
 /*
  * The latest time lethe keeps: 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
@@ -38,8 +114,5 @@ enum lethe_err lt_retention_may_shred(const struct lt_shred_request *req);
  * at LT_RETENTION_TIME_MAX; a negative retention counts as zero.
  */
 int64_t lt_retention_until(int64_t created_at, int64_t retention);
-
-/* A valid group name: [A-Za-z0-9._-], 1..LETHE_GROUP_MAX bytes. */
-bool lt_group_name_valid(const char *group);
 
 #endif

@@ -148,7 +148,8 @@ enum lethe_err lt_db_object_get(struct lt_db *db, const char *id, struct lt_db_o
 typedef int (*lt_db_object_fn)(const struct lt_db_object *obj, void *ctx);
 /*
  * Objects of @p group (NULL: all), ordered by created_at then id. With @p expired_before > 0
- * only live objects with retain_until <= expired_before; @p include_shredded adds shredded.
+ * only live objects with retain_until <= expired_before (a narrowing: what is expired is
+ * retention's to say); @p include_shredded adds shredded.
  */
 enum lethe_err lt_db_object_list(struct lt_db *db, const char *group, int64_t expired_before,
 				 bool include_shredded, lt_db_object_fn fn, void *ctx);
@@ -156,6 +157,8 @@ enum lethe_err lt_db_object_list(struct lt_db *db, const char *group, int64_t ex
  * Up to @p limit live objects with retain_until <= @p now, ordered by (retain_until, id), after
  * the position (@p after_until, @p after_id) (pass INT64_MIN, "" to start). Its cost grows
  * with what expired, not with what is stored (an index of live objects by retain_until).
+ * These are the sweep's candidates only: the decision is retention's
+ * (lt_retention_sweep_action() on each row read again), the query only narrows.
  */
 enum lethe_err lt_db_object_expired(struct lt_db *db, int64_t now, int64_t after_until,
 				    const char *after_id, size_t limit, lt_db_object_fn fn,

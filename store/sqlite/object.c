@@ -36,6 +36,7 @@ static const struct lt_sq sq_list_group = {
     "SELECT " OBJ_COLS " FROM objects WHERE grp = ?6 AND (created_at, id) > (?1, ?2) "
     "AND (?4 = 0 OR (state = 0 AND retain_until <= ?4)) "
     "AND (?5 OR state = 0) ORDER BY created_at, id LIMIT ?3"};
+/* the sweep's candidates by the partial index; retention/ decides on each row */
 static const struct lt_sq sq_expired = {
     SQ_OBJ_EXPIRED, "expired scan",
     "SELECT " OBJ_COLS " FROM objects WHERE state = 0 AND retain_until <= ?4 "

@@ -144,6 +144,13 @@ printf '[nosuchsection]\n' >>"$conf"
 expect_exit 2 lethe ls
 assert_contains "$ERR" "$conf:"
 cp -p "$T/conf.orig" "$conf"
+# a group name retention does not accept is refused at open, naming its section's line
+printf '[group:ok]\nlock = false\n[group:a b]\nretention = 1d\n' >>"$conf"
+line=$(($(wc -l <"$conf") - 1))
+expect_exit 2 lethe ls
+assert_one_line "$ERR"
+assert_contains "$ERR" "$conf:$line: [group:a b]: a group name is"
+cp -p "$T/conf.orig" "$conf"
 ok lethe ls
 
 note "--config replaces DIR/lethe.conf"

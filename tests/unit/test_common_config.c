@@ -95,8 +95,6 @@ static const char full_config[] =
 static void test_every_setting(void **state)
 {
 	struct lt_config cfg;
-	int64_t retention;
-	bool lock;
 
 	(void) state;
 	assert_int_equal(parse(full_config, &cfg), LETHE_OK);
@@ -122,19 +120,6 @@ static void test_every_setting(void **state)
 	assert_string_equal(cfg.groups[2].name, "tmp_uploads");
 	assert_int_equal(cfg.groups[2].retention, 12 * 3600);
 
-	lt_config_policy(&cfg, "finance", &retention, &lock);
-	assert_int_equal(retention, 7 * 86400);
-	assert_true(lock);
-	lt_config_policy(&cfg, "hr.records-2", &retention, &lock);
-	assert_int_equal(retention, 52 * 604800);
-	assert_false(lock);
-	lt_config_policy(&cfg, "unknown", &retention, &lock);
-	assert_int_equal(retention, 52 * 604800);
-	assert_false(lock);
-	lt_config_policy(&cfg, NULL, &retention, &lock);
-	assert_int_equal(retention, 52 * 604800);
-	lt_config_policy(&cfg, "FINANCE", &retention, &lock); /* names are case-sensitive */
-	assert_false(lock);
 	lt_config_free(&cfg);
 	assert_null(cfg.keyfile);
 	assert_int_equal(cfg.ngroups, 0);
@@ -189,12 +174,6 @@ static void test_structure_refused(void **state)
 		"duplicate section [store] (first at line 1)");
 	refused("[group:a]\n[group:b]\n[group:a]\n", 3,
 		"duplicate section [group:a] (first at line 1)");
-	refused("[group:]\n", 1, "empty group name");
-	refused("[group:a b]\n", 1, "group name");
-	refused("[group:a/b]\n", 1, "group name");
-	refused("[group:"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n",
-		1, "group name");
 	refused("[store\n", 1, "without ']'");
 	refused("[store] threads = 1\n", 1, "text after the section header");
 	refused("threads = 1\n", 1, "outside any section");

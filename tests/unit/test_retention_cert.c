@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/config.h"
 #include "common/err.h"
 #include "common/hex.h"
 #include "crypt/prim.h"
@@ -1698,6 +1699,136 @@ static void test_fuzz_corpus_valid(void **state)
 	}
 }
 
+/* ---- issuing the certificate of a shred ------------------------------------------------- */
+
+static const char issue_config[] = "[group:locked]\nretention = 1d\nlock = true\n"
+				   "[group:gov]\nretention = 7d\n";
+
+/* A row of @p group written at T2026 and retained under that group's policy. */
+static void issue_row(struct lt_db_object *row, const char *group, int64_t retention)
+{
+	memset(row, 0, sizeof(*row));
+	strcpy(row->id, "0b000000-0000-4000-8000-0000000000aa");
+	strcpy(row->group, group);
+	strcpy(row->name, "secret-report.pdf");
+	row->size = 4242;
+	memset(row->sha256, 0xab, 32);
+	row->created_at = T2026;
+	row->retain_until = T2026 + retention;
+	row->kek_version = 3;
+	row->state = LETHE_STATE_LIVE;
+}
+
+static void issue_disposal(struct lt_cert_disposal *d, const struct lt_config *cfg,
+			   int64_t shredded_at, uint64_t prev_seq, const uint8_t *prev)
+{
+	memset(d, 0, sizeof(*d));
+	d->store_id = STORE_ID;
+	d->cfg = cfg;
+	d->reason = "retention-expired";
+	d->shredded_at = shredded_at;
+	d->actor_uid = 998;
+	d->actor_user = "lethe";
+	d->actor_keyslot = "service";
+	d->host = "files01.example.com";
+	d->tool_version = "0.1.0";
+	d->prev_seq = prev_seq;
+	d->prev_sha256 = prev;
+}
+
+static const char *json_str_at(json_t *root, const char *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj ? json_object_get(root, obj) : root, key));
+}
+
+/*
+ * What a shred's certificate says is taken from the row and the decision: ids, the chain
+ * position, the hashed name, the object's policy (locked by its group or by the row), the
+ * actor; the bytes are signed and hashed as stored, and issued certificates chain and verify.
+ */
+static void test_issue(void **state)
+{
+	struct fixture *fx = *state;
+	struct lt_ed25519_key *signer = NULL;
+	struct lt_config cfg;
+	struct lt_db_object row;
+	struct lt_cert_disposal d;
+	struct lt_db_cert c1, c2;
+	struct lt_cert_item items[2];
+	uint8_t zeros[32] = {0}, digest[32], name_sha[32];
+	char hex[65];
+	json_t *root;
+
+	assert_int_equal(lt_ed25519_key_new(fx->seed, &signer), LETHE_OK);
+	assert_int_equal(lt_config_parse(issue_config, strlen(issue_config), "t.conf", &cfg),
+			 LETHE_OK);
+	issue_row(&row, "locked", DAY);
+	issue_disposal(&d, &cfg, row.retain_until + 5, 0, zeros);
+	assert_int_equal(lt_cert_issue(&row, &d, signer, &c1), LETHE_OK);
+	assert_int_equal(c1.seq, 1);
+	assert_string_equal(c1.object_id, row.id);
+	assert_string_equal(c1.group, "locked");
+	assert_string_equal(c1.reason, "retention-expired");
+	assert_int_equal(c1.shredded_at, row.retain_until + 5);
+	assert_int_equal(c1.json[c1.json_len - 1], '\n');
+	assert_int_equal(lt_sha256(c1.json, c1.json_len, digest), LETHE_OK);
+	assert_memory_equal(digest, c1.sha256, 32);
+	assert_int_equal(lt_ed25519_verify(fx->pub, c1.json, c1.json_len, c1.sig), LETHE_OK);
+	/* the name is confidential: only its hash is certified */
+	assert_null(CONTAINS(c1.json, c1.json_len, "secret-report"));
+	root = json_loadb((const char *)c1.json, c1.json_len, 0, NULL);
+	assert_non_null(root);
+	assert_string_equal(json_str_at(root, NULL, "certificate_id"), c1.id);
+	assert_string_equal(json_str_at(root, NULL, "store_id"), STORE_ID);
+	assert_int_equal(lt_sha256(row.name, strlen(row.name), name_sha), LETHE_OK);
+	lt_hex(name_sha, 32, hex);
+	assert_string_equal(json_str_at(root, "object", "name_sha256"), hex);
+	assert_string_equal(json_str_at(root, NULL, "prev_sha256"), ZEROS64);
+	assert_true(json_is_true(json_object_get(json_object_get(root, "policy"), "lock")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "policy"),
+							    "retention_seconds")),
+			 DAY);
+	assert_string_equal(json_str_at(root, "actor", "keyslot"), "service");
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(json_object_get(root, "sanitization"), "destroyed"),
+			     "kek_version")),
+			 3);
+	json_decref(root);
+
+	/* an early shred in a locked group is never certified */
+	issue_disposal(&d, &cfg, row.created_at + 60, c1.seq, c1.sha256);
+	d.reason = "manual";
+	d.reason_text = "case 7";
+	d.forced = true;
+	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_ERR_INTERNAL);
+	assert_null(c2.json);
+	/* a row locked when written stays locked under a config that unlocks its group */
+	issue_row(&row, "gov", 7 * DAY);
+	row.locked = true;
+	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_ERR_INTERNAL);
+	/* an officer's forced early shred in an unlocked group is, and joins the chain */
+	row.locked = false;
+	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_OK);
+	assert_int_equal(c2.seq, 2);
+	assert_string_not_equal(c2.id, c1.id);
+	root = json_loadb((const char *)c2.json, c2.json_len, 0, NULL);
+	assert_non_null(root);
+	assert_true(json_is_true(json_object_get(json_object_get(root, "reason"), "forced")));
+	assert_string_equal(json_str_at(root, "reason", "text"), "case 7");
+	assert_true(json_is_false(json_object_get(json_object_get(root, "policy"), "lock")));
+	lt_hex(c1.sha256, 32, hex);
+	assert_string_equal(json_str_at(root, NULL, "prev_sha256"), hex);
+	json_decref(root);
+	items[0] = (struct lt_cert_item){c1.id, c1.json, c1.json_len, c1.sig};
+	items[1] = (struct lt_cert_item){c2.id, c2.json, c2.json_len, c2.sig};
+	assert_int_equal(lt_cert_verify_chain(fx->pub, items, 2, NULL, NULL), LETHE_OK);
+
+	free((void *)c1.json);
+	free((void *)c2.json);
+	lt_config_free(&cfg);
+	lt_ed25519_key_free(signer);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1706,6 +1837,7 @@ int main(void)
 		T(test_build_rejects),
 		T(test_build_limits),
 		T(test_build_escapes),
+		T(test_issue),
 		T(test_chain_roundtrip),
 		T(test_chain_links),
 		T(test_tamper_every_byte),

@@ -1,0 +1,30 @@
+/* check.h - keys/'s part of `lethe doctor`: the keystore's keyslots, and its KEK entries
+ * against the metadata's KEK rows, with what --repair may fix there. */
+#ifndef LT_KEYS_CHECK_H
+#define LT_KEYS_CHECK_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "include/lethe.h"
+#include "store/db.h"
+
+/* One finding: its level, its check ("keystore", "keys") and its detail as printf would
+ * format @p fmt with @p ap. */
+typedef void (*lt_keys_report_fn)(void *ctx, enum lethe_doctor_level level, const char *check,
+				  const char *fmt, va_list ap);
+
+/*
+ * Report through @p fn, as lethe_doctor() reports: the keyslots and officers; keyslots
+ * without a name (an interrupted `officer add`: they open the master key under no name;
+ * --repair destroys them); KEK versions in the keystore that the metadata
+ * says are retired (a crash after a retirement's commit; --repair removes them) or does not
+ * know (an interrupted rotation, or a database restored from before it: a warning, never
+ * destroyed); active versions missing from the keystore. With @p repair the keystore may
+ * change: the caller forgets its copy of the KEK token (lt_kek_ring_forget).
+ * @return LETHE_OK, or the error reading the keyslots (reported; nothing else was checked).
+ */
+enum lethe_err lt_keys_check(const char *keystore_path, struct lt_db *db, bool repair,
+			     lt_keys_report_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,191 @@
+/* hold.c - legal holds (set, clear) and retention extension, on one object or a group.
+ *
+ * Each is one transaction with its audit record; what may change is retention/'s to say
+ * (lt_retention_extend_to: retention is only ever lengthened), clearing a hold is an
+ * officer's.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/timeutil.h"
+#include "lib/internal.h"
+#include "retention/group.h"
+#include "retention/policy.h"
+#include "store/db.h"
+
+static enum lethe_err one_target(const char *id, const char *group)
+{
+	if ((id == NULL) == (group == NULL))
+		return lt_err(LETHE_ERR_INVALID, "name exactly one object id or one --group");
+	if (id)
+		return lt_check_id(id);
+	if (!lt_group_name_valid(group))
+		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
+	return LETHE_OK;
+}
+
+static enum lethe_err hold_change(struct lethe_store *st, const char *id, const char *group,
+				  const char *reason, bool set)
+{
+	struct lt_db_object *row = calloc(1, sizeof(*row));
+	/* the reason (case reference, or why the hold ends) goes into the audit record */
+	struct lt_audit_event ev = {.action = set ? "hold.set" : "hold.clear",
+				    .object = id,
+				    .group = group,
+				    .error = reason};
+	enum lethe_err rc;
+
+	if (!row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		goto out;
+	if (id) {
+		rc = lt_live_row(st, id, row);
+		if (rc == LETHE_OK) {
+			ev.group = row->group;
+			rc = lt_db_object_set_hold(st->db, id, set, set ? reason : "");
+		}
+	} else if (set) {
+		rc = lt_db_group_hold_set(st->db, group, reason, lt_now());
+	} else {
+		rc = lt_db_group_hold_clear(st->db, group);
+	}
+	if (rc == LETHE_OK)
+		rc = lt_audit_append(st, &ev);
+	if (rc == LETHE_OK)
+		rc = lt_tx_commit(st);
+	else
+		lt_tx_rollback(st);
+out:
+	if (rc != LETHE_OK) {
+		char saved[1024];
+
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		ev.err = rc;
+		ev.error = saved;
+		lt_audit_record(st, &ev);
+	}
+	free(row);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *st, const char *id, const char *group,
+					const char *reason)
+{
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = one_target(id, group);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!reason || !*reason)
+		return lt_err(LETHE_ERR_INVALID, "a hold needs a reason (the case reference)");
+	if (strlen(reason) > LETHE_REASON_MAX)
+		return lt_err(LETHE_ERR_INVALID, "reason longer than %d bytes", LETHE_REASON_MAX);
+	return hold_change(st, id, group, reason, true);
+}
+
+LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id, const char *group,
+					  const char *reason)
+{
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = one_target(id, group);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!st->officer) {
+		rc = lt_err(LETHE_ERR_NOT_OFFICER, "clearing a legal hold needs an officer "
+						   "passphrase");
+		lt_audit_record(st, &(struct lt_audit_event){.action = "hold.clear",
+							     .object = id,
+							     .group = group,
+							     .err = rc,
+							     .error = lt_err_detail()});
+		return rc;
+	}
+	if (reason && strlen(reason) > LETHE_REASON_MAX)
+		return lt_err(LETHE_ERR_INVALID, "reason longer than %d bytes", LETHE_REASON_MAX);
+	return hold_change(st, id, group, reason, false);
+}
+
+static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const char *group,
+				   int64_t until, int64_t by, uint64_t *changed)
+{
+	struct lt_db_object *row;
+	int64_t target;
+	bool changes = false;
+	enum lethe_err rc;
+
+	if (group)
+		return until ? lt_db_group_extend_until(st->db, group, until, changed)
+			     : lt_db_group_extend_by(st->db, group, by, changed);
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_live_row(st, id, row);
+	if (rc == LETHE_OK)
+		rc = lt_retention_extend_to(row, until, by, &target, &changes);
+	if (rc == LETHE_OK && changes) {
+		rc = lt_db_object_set_retain_until(st->db, id, target);
+		*changed = 1;
+	}
+	free(row);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const char *id,
+						const char *group, int64_t until, int64_t by,
+						uint64_t *changed)
+{
+	struct lt_audit_event ev = {.action = "retention.extend", .object = id, .group = group};
+	uint64_t n = 0;
+	char detail[128];
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (changed)
+		*changed = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = one_target(id, group);
+	if (rc != LETHE_OK)
+		return rc;
+	if ((until != 0) == (by != 0) || by < 0 || until < 0)
+		return lt_err(LETHE_ERR_INVALID, "give exactly one of --until DATE or --by "
+						 "DURATION");
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = extend_in_tx(st, id, group, until, by, &n);
+	if (rc == LETHE_OK) {
+		snprintf(detail, sizeof(detail), "lengthened %llu object(s)",
+			 (unsigned long long) n);
+		ev.error = detail;
+		rc = lt_audit_append(st, &ev);
+	}
+	if (rc == LETHE_OK)
+		rc = lt_tx_commit(st);
+	else
+		lt_tx_rollback(st);
+	if (rc != LETHE_OK) {
+		char saved[1024];
+
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		ev.err = rc;
+		ev.error = saved;
+		lt_audit_record(st, &ev);
+	} else if (changed) {
+		*changed = n;
+	}
+	return rc;
+}

@@ -1,0 +1,108 @@
+/* list.c - stat and list: objects as the public object info, holds and expiry as retention/
+ * words and decides them. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/timeutil.h"
+#include "lib/internal.h"
+#include "retention/group.h"
+#include "retention/policy.h"
+#include "store/db.h"
+
+/* A public object info from a row (and its group's hold). */
+static void info_fill(struct lethe_store *st, const struct lt_db_object *obj,
+		      struct lethe_object_info *info)
+{
+	struct lt_retention_object o = {.row = obj};
+	char group_reason[LETHE_REASON_MAX + 1] = "";
+
+	memset(info, 0, sizeof(*info));
+	lt_strlcpy(info->id, obj->id, sizeof(info->id));
+	lt_strlcpy(info->group, obj->group, sizeof(info->group));
+	lt_strlcpy(info->name, obj->name, sizeof(info->name));
+	info->size = obj->size;
+	memcpy(info->ciphertext_sha256, obj->sha256, 32);
+	info->created_at = obj->created_at;
+	info->retain_until = obj->retain_until;
+	info->shredded_at = obj->shredded_at;
+	info->kek_version = obj->kek_version;
+	info->state = obj->state == LETHE_STATE_SHREDDED ? LETHE_STATE_SHREDDED : LETHE_STATE_LIVE;
+	/* the group's hold matters only without the object's own (a listing reads one per row) */
+	if (!obj->hold && st &&
+	    lt_db_group_hold_get(st->db, obj->group, &o.group_hold, group_reason) != LETHE_OK)
+		o.group_hold = false;
+	o.group_hold_reason = group_reason;
+	info->hold = lt_retention_hold_reason(&o, info->hold_reason, sizeof(info->hold_reason));
+}
+
+LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *id,
+					   struct lethe_object_info *info)
+{
+	struct lt_db_object *row;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (!st || !info)
+		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
+	rc = lt_check_id(id);
+	if (rc != LETHE_OK)
+		return rc;
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_object_get(st->db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	if (rc == LETHE_OK)
+		info_fill(st, row, info);
+	free(row);
+	return rc;
+}
+
+struct list_ctx {
+	struct lethe_store *st;
+	lethe_object_fn fn;
+	void *ctx;
+	int64_t due_at; /* --expired: only what retention calls due then */
+	struct lethe_object_info info;
+};
+
+static int list_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct list_ctx *l = vctx;
+
+	if (l->due_at && !lt_retention_due(obj, l->due_at))
+		return 0;
+	info_fill(l->st, obj, &l->info);
+	return l->fn(&l->info, l->ctx);
+}
+
+LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *group,
+					   unsigned flags, lethe_object_fn fn, void *ctx)
+{
+	struct list_ctx *l;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st || !fn)
+		return lt_err(LETHE_ERR_INVALID, "list needs a store and a callback");
+	if (group && !lt_group_name_valid(group))
+		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return LETHE_ERR_NOMEM;
+	l->st = st;
+	l->fn = fn;
+	l->ctx = ctx;
+	l->due_at = (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0;
+	/* the store narrows by its index, retention decides (list_one) */
+	rc = lt_db_object_list(st->db, group, l->due_at, (flags & LETHE_LIST_SHREDDED) != 0,
+			       list_one, l);
+	free(l);
+	return rc;
+}

@@ -1,0 +1,258 @@
+/* sweep.c - the retention sweep: every object retention says is due, shredded in batches.
+ *
+ * The store lists candidates by its expired-objects index; each batch is one transaction in
+ * which every row is read again and retention/ decides (lt_retention_sweep_action): another
+ * sweeper may have shredded it, or a hold or an extension may have come, since the listing.
+ * Each shred is lt_shred_in_tx(); the files of a committed batch are unlinked in the
+ * background while the next one is shredded.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/fault.h"
+#include "common/timeutil.h"
+#include "lib/internal.h"
+#include "retention/policy.h"
+#include "store/db.h"
+#include "store/unlinker.h"
+
+struct sweep_batch {
+	struct lt_db_object *rows;
+	size_t n, cap;
+	enum lethe_err rc;
+};
+
+static int collect_expired(const struct lt_db_object *obj, void *vctx)
+{
+	struct sweep_batch *b = vctx;
+
+	if (b->n == b->cap)
+		return 1;
+	b->rows[b->n++] = *obj;
+	return 0;
+}
+
+struct sweep_state {
+	struct lethe_store *st;
+	int dry_run;
+	lethe_sweep_fn fn;
+	void *ctx;
+	struct lethe_sweep_result *res;
+	int64_t now;
+	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
+	struct lt_unlinker *unl;
+	uint64_t unlinks_left; /* files still queued at the end */
+};
+
+static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
+			const char *detail)
+{
+	if (s->fn)
+		s->fn(ev, id, detail, s->ctx);
+}
+
+/*
+ * Handle one batch in one transaction. Each row is read again inside the transaction: another
+ * sweeper may have shredded it, or a hold may have arrived, since the batch was listed. Events
+ * for shredded objects are reported only once their transaction committed.
+ */
+static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch *b)
+{
+	struct lethe_store *st = s->st;
+	struct lt_db_object *cur = NULL;
+	struct lt_retention_object o;
+	char group_reason[LETHE_REASON_MAX + 1], reason[LETHE_REASON_MAX + 32];
+	bool *shred = NULL;
+	size_t i, shredded = 0;
+	enum lt_sweep_action action;
+	enum lethe_err rc = LETHE_OK;
+
+	cur = calloc(1, sizeof(*cur));
+	shred = calloc(b->n, sizeof(*shred));
+	if (!cur || !shred) {
+		rc = LETHE_ERR_NOMEM;
+		goto out;
+	}
+	if (!s->dry_run) {
+		rc = lt_tx_begin(st);
+		if (rc != LETHE_OK)
+			goto out;
+	}
+	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
+		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
+		if (rc == LETHE_OK)
+			rc = lt_db_group_hold_get(st->db, cur->group, &o.group_hold, group_reason);
+		if (rc != LETHE_OK)
+			break;
+		o.row = cur;
+		o.group_hold_reason = group_reason;
+		action = lt_retention_sweep_action(&o, s->now);
+		if (action == LT_SWEEP_KEEP)
+			continue;
+		if (action == LT_SWEEP_HELD) {
+			lt_retention_hold_reason(&o, reason, sizeof(reason));
+			s->res->held++;
+			sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
+			continue;
+		}
+		if (!s->dry_run) {
+			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
+					    NULL, false, NULL);
+			if (rc != LETHE_OK)
+				break;
+		}
+		shred[i] = true;
+		shredded++;
+	}
+	/* the previous batch's files are gone and durable: dequeue them in this transaction */
+	if (!s->dry_run)
+		rc = lt_unlinker_dequeue(s->unl, st->db, rc);
+	if (!s->dry_run) {
+		if (rc == LETHE_OK) {
+			LT_FAULT("sweep.before_commit");
+			rc = lt_tx_commit(st);
+		} else {
+			lt_tx_rollback(st);
+		}
+	}
+	if (rc != LETHE_OK)
+		goto out;
+	LT_FAULT("sweep.after_commit");
+	lt_unlinker_clear(s->unl);
+	for (i = 0; i < b->n; i++) {
+		if (!shred[i])
+			continue;
+		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
+		lt_unlinker_add(s->unl, b->rows[i].id);
+	}
+	s->res->shredded += shredded;
+	if (!s->dry_run)
+		lt_unlinker_start(s->unl);
+out:
+	free(shred);
+	free(cur);
+	return rc;
+}
+
+static void sweep_unlink_left(const char *id, const char *why, void *ctx)
+{
+	struct sweep_state *s = ctx;
+
+	s->unlinks_left++;
+	sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
+}
+
+static enum lethe_err sweep_run(struct sweep_state *s)
+{
+	struct lethe_store *st = s->st;
+	struct sweep_batch b;
+	int64_t after_until = INT64_MIN;
+	char after_id[LETHE_ID_LEN + 1] = "";
+	uint64_t seen = 0;
+	enum lethe_err rc = LETHE_OK;
+
+	memset(&b, 0, sizeof(b));
+	b.cap = st->cfg.sweep_batch ? st->cfg.sweep_batch : 500;
+	b.rows = calloc(b.cap, sizeof(*b.rows));
+	if (!b.rows || lt_unlinker_new(st->objs, b.cap, &s->unl) != LETHE_OK) {
+		free(b.rows);
+		return LETHE_ERR_NOMEM;
+	}
+	for (;;) {
+		b.n = 0;
+		rc = lt_db_object_expired(st->db, s->now, after_until, after_id, b.cap,
+					  collect_expired, &b);
+		if (rc != LETHE_OK || b.n == 0)
+			break;
+		after_until = b.rows[b.n - 1].retain_until;
+		lt_strlcpy(after_id, b.rows[b.n - 1].id, sizeof(after_id));
+		rc = sweep_one_batch(s, &b);
+		if (rc != LETHE_OK) {
+			s->res->failed += b.n;
+			sweep_event(s, LETHE_SWEEP_FAILED, b.rows[0].id, lt_err_detail());
+			break;
+		}
+		seen += b.n;
+		lt_progress(st, "sweep", seen, 0);
+	}
+	/* The last batch's files (and any a failure left queued): unlinked, synced, dequeued.
+	 * The shreds are done (the keys are gone): a file that cannot be unlinked is reported and
+	 * stays queued for the next open, it does not fail the sweep. */
+	(void) lt_unlinker_wait(s->unl);
+	if (!s->dry_run) {
+		char saved[1024];
+
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		(void) lt_unlinks_finish(st->db, st->objs, sweep_unlink_left, s, NULL);
+		if (rc != LETHE_OK)
+			lt_err(rc, "%s", saved);
+		else
+			lt_err_clear();
+	}
+	lt_unlinker_free(s->unl);
+	free(b.rows);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_sweep_fn fn,
+				     void *ctx, struct lethe_sweep_result *result)
+{
+	struct lethe_sweep_result res = {0, 0, 0};
+	struct sweep_state s = {.st = st, .dry_run = dry_run, .fn = fn, .ctx = ctx, .res = &res};
+	char summary[160];
+	enum lethe_err rc, rc2;
+
+	lt_err_clear();
+	if (result)
+		memset(result, 0, sizeof(*result));
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	s.now = lt_now();
+	/* purge once at the end (below), not after every batch */
+	if (!dry_run)
+		lt_db_bulk(st->db, true);
+	rc = sweep_run(&s);
+	lt_db_bulk(st->db, false);
+	if (dry_run)
+		goto out;
+	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",
+		 (unsigned long long) res.shredded, (unsigned long long) res.held,
+		 (unsigned long long) res.failed,
+		 s.unlinks_left ? ", files left to unlink (see doctor)" : "");
+	{
+		char saved[1024];
+
+		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		rc2 = lt_audit_record(
+		    st, &(struct lt_audit_event){.action = "sweep",
+						 .err = rc,
+						 .error = rc == LETHE_OK ? summary : saved});
+		if (rc == LETHE_OK)
+			rc = rc2;
+	}
+	if (rc != LETHE_OK) {
+		/* what was shredded before the failure must not stay in old pages either (the
+		 * bulk mode let more of them wait); the failure's detail stays */
+		if (res.shredded) {
+			char saved[1024];
+
+			lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+			(void) lt_db_purge(st->db);
+			lt_err(rc, "%s", saved);
+		}
+		goto out;
+	}
+	rc = lethe_audit_checkpoint(st, NULL, NULL);
+	LT_FAULT("sweep.before_checkpoint");
+	/* old versions of the rows still hold the wrapped keys just destroyed */
+	if (rc == LETHE_OK && res.shredded)
+		rc = lt_db_purge(st->db);
+out:
+	if (result)
+		*result = res;
+	return rc;
+}

@@ -1,0 +1,94 @@
+/* test_keys_evkey.c - the evidence key: created into the metadata, loaded back, signs what its
+ * stored public half verifies; missing, another store's or another wrapping key's refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "crypt/prim.h"
+#include "keys/evkey.h"
+#include "store/db.h"
+
+#define STORE_ID "5702e000-0000-4000-8000-000000000001"
+#define OTHER_ID "d0000000-0000-4000-8000-000000000099"
+
+struct fixture {
+	char dir[256];
+	struct lt_db *db;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[300];
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/lethe-evkey-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/meta.db", f->dir);
+	if (lt_db_open(path, true, &f->db) != LETHE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[300];
+
+	lt_db_close(f->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void test_create_load_sign(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t wrap[LT_KEY_LEN], other[LT_KEY_LEN];
+	uint8_t seed[LT_ED25519_PRIV_LEN], back[LT_ED25519_PRIV_LEN];
+	uint8_t pub[LT_ED25519_PUB_LEN], sig[64];
+	static const char msg[] = "a certificate";
+
+	memset(wrap, 0x21, sizeof(wrap));
+	memset(other, 0x22, sizeof(other));
+	assert_int_equal(lt_evkey_pub(f->db, pub), LETHE_ERR_DATABASE);
+	assert_string_equal(lt_err_detail(), "the evidence public key is missing");
+	assert_int_equal(lt_evkey_load(f->db, STORE_ID, wrap, back), LETHE_ERR_DATABASE);
+	assert_string_equal(lt_err_detail(),
+			    "the evidence signing key is missing from the database");
+
+	assert_int_equal(lt_evkey_create(f->db, STORE_ID, wrap, seed), LETHE_OK);
+	assert_int_equal(lt_evkey_load(f->db, STORE_ID, wrap, back), LETHE_OK);
+	assert_memory_equal(seed, back, sizeof(seed));
+	assert_int_equal(lt_evkey_pub(f->db, pub), LETHE_OK);
+	assert_int_equal(lt_ed25519_sign(back, msg, sizeof(msg), sig), LETHE_OK);
+	assert_int_equal(lt_ed25519_verify(pub, msg, sizeof(msg), sig), LETHE_OK);
+	/* bound to its store and its wrapping key */
+	assert_int_equal(lt_evkey_load(f->db, OTHER_ID, wrap, back), LETHE_ERR_INTEGRITY);
+	assert_string_equal(lt_err_detail(), "the evidence signing key does not unwrap");
+	assert_int_equal(lt_evkey_load(f->db, STORE_ID, other, back), LETHE_ERR_INTEGRITY);
+	/* a truncated row is a missing key */
+	assert_int_equal(lt_db_meta_set(f->db, "evidence_priv_wrapped", seed, 10), LETHE_OK);
+	assert_int_equal(lt_evkey_load(f->db, STORE_ID, wrap, back), LETHE_ERR_DATABASE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_create_load_sign, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
