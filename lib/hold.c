@@ -22,7 +22,7 @@ static enum lethe_err one_target(const char *id, const char *group)
 	if ((id == NULL) == (group == NULL))
 		return lt_err(LETHE_ERR_INVALID, "name exactly one object id or one --group");
 	if (id)
-		return lt_check_id(id);
+		return lt_uuid_check(id);
 	if (!lt_group_name_valid(group))
 		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
 	return LETHE_OK;

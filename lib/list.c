@@ -49,7 +49,7 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 		memset(info, 0, sizeof(*info));
 	if (!st || !info)
 		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
-	rc = lt_check_id(id);
+	rc = lt_uuid_check(id);
 	if (rc != LETHE_OK)
 		return rc;
 	row = calloc(1, sizeof(*row));

@@ -7,28 +7,12 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/name.h"
 
-/* Explicit ASCII ranges rather than isalnum(): the answer must not depend on the locale. */
-static bool group_char_valid(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
-}
-
+/* The one name rule of common/name.c (also officers' and the service's keyslot names). */
 bool lt_group_name_valid(const char *group)
 {
-	size_t len;
-
-	if (group == NULL)
-		return false;
-	len = strnlen(group, LETHE_GROUP_MAX + 1);
-	if (len == 0 || len > LETHE_GROUP_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!group_char_valid(group[i]))
-			return false;
-	}
-	return true;
+	return group != NULL && lt_name_valid(group, LETHE_GROUP_MAX);
 }
 
 void lt_group_policy_get(const struct lt_config *cfg, const char *group,

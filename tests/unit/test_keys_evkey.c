@@ -59,6 +59,7 @@ static void test_create_load_sign(void **state)
 	uint8_t wrap[LT_KEY_LEN], other[LT_KEY_LEN];
 	uint8_t seed[LT_ED25519_PRIV_LEN], back[LT_ED25519_PRIV_LEN];
 	uint8_t pub[LT_ED25519_PUB_LEN], sig[64];
+	struct lt_ed25519_key *signer = NULL;
 	static const char msg[] = "a certificate";
 
 	memset(wrap, 0x21, sizeof(wrap));
@@ -73,7 +74,9 @@ static void test_create_load_sign(void **state)
 	assert_int_equal(lt_evkey_load(f->db, STORE_ID, wrap, back), LETHE_OK);
 	assert_memory_equal(seed, back, sizeof(seed));
 	assert_int_equal(lt_evkey_pub(f->db, pub), LETHE_OK);
-	assert_int_equal(lt_ed25519_sign(back, msg, sizeof(msg), sig), LETHE_OK);
+	assert_int_equal(lt_ed25519_key_new(back, &signer), LETHE_OK);
+	assert_int_equal(lt_ed25519_key_sign(signer, msg, sizeof(msg), sig), LETHE_OK);
+	lt_ed25519_key_free(signer);
 	assert_int_equal(lt_ed25519_verify(pub, msg, sizeof(msg), sig), LETHE_OK);
 	/* bound to its store and its wrapping key */
 	assert_int_equal(lt_evkey_load(f->db, OTHER_ID, wrap, back), LETHE_ERR_INTEGRITY);
