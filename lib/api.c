@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "common/config.h"
 #include "common/err.h"
+#include "common/fault.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
 #include "crypt/prim.h"
@@ -451,6 +452,7 @@ out:
 		lethe_store_close(st);
 		return rc;
 	}
+	LT_FAULT("store.opened"); /* where LETHE_FAULT_SIM=KIND:N@store.opened starts counting */
 	*out = st;
 	return LETHE_OK;
 }
