@@ -194,14 +194,16 @@ static enum lethe_err lth_open_to(EVP_CIPHER_CTX *ctx, uint64_t index, uint8_t f
 	    EVP_CipherUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1 ||
 	    (len > 0 && EVP_CipherUpdate(ctx, out, &outl, in, (int) len) != 1))
 		return lt_crypto_fail("AES-256-GCM open");
+	ERR_clear_error();
 	if (EVP_CipherFinal_ex(ctx, none, &outl) == 1) {
 		*ok = 1;
 		return LETHE_OK;
 	}
-	ERR_clear_error();
 	if (len > 0)
 		OPENSSL_cleanse(out, len);
-	return LETHE_OK;
+	/* A segment that does not verify leaves nothing on the error queue; a failure of
+	 * OpenSSL itself is no evidence of tampering. */
+	return lt_crypto_failed_itself("AES-256-GCM open");
 }
 
 /* lth_open_to() in place. */

@@ -25,34 +25,62 @@ _Static_assert(LT_SHA256_LEN == SHA256_DIGEST_LENGTH, "SHA-256 digest size");
 _Static_assert(LT_GCM_TAG_LEN == EVP_GCM_TLS_TAG_LEN, "AES-GCM tag size");
 
 /*
- * Record LETHE_ERR_CRYPTO with what failed and OpenSSL's error queue of this thread ("HKDF:
- * error:...:reason; error:..."), and empty the queue so the next failure starts clean.
+ * Empty OpenSSL's error queue of this thread into @p detail ("error:...:reason; error:...");
+ * 1 if one of its errors is flagged fatal.
  */
-enum lethe_err lt_crypto_fail(const char *what)
+static int crypto_drain(char *detail, size_t size)
 {
-	char detail[512];
 	size_t used = 0;
 	unsigned long code;
+	int fatal = 0;
 
 	detail[0] = '\0';
 	while ((code = ERR_get_error()) != 0) {
 		char one[256];
 		int n;
 
+		fatal |= ERR_FATAL_ERROR(code);
+		if (used >= size - 1)
+			continue;
 		ERR_error_string_n(code, one, sizeof(one));
-		n = snprintf(detail + used, sizeof(detail) - used, "%s%s", used ? "; " : "", one);
-		if (n < 0 || (size_t) n >= sizeof(detail) - used) {
-			used = sizeof(detail) - 1;
-			break;
-		}
-		used += (size_t) n;
+		n = snprintf(detail + used, size - used, "%s%s", used ? "; " : "", one);
+		if (n < 0 || (size_t) n >= size - used)
+			used = size - 1;
+		else
+			used += (size_t) n;
 	}
 	ERR_clear_error();
-	if (used == 0)
+	return fatal;
+}
+
+static enum lethe_err crypto_record(const char *what, const char *detail)
+{
+	if (detail[0] == '\0')
 		(void) lt_err(LETHE_ERR_CRYPTO, "%s failed (no OpenSSL error recorded)", what);
 	else
 		(void) lt_err(LETHE_ERR_CRYPTO, "%s failed: %s", what, detail);
 	return LETHE_ERR_CRYPTO;
+}
+
+/*
+ * Record LETHE_ERR_CRYPTO with what failed and OpenSSL's error queue of this thread ("HKDF:
+ * error:...:reason; error:..."), and empty the queue so the next failure starts clean.
+ */
+enum lethe_err lt_crypto_fail(const char *what)
+{
+	char detail[512];
+
+	(void) crypto_drain(detail, sizeof(detail));
+	return crypto_record(what, detail);
+}
+
+enum lethe_err lt_crypto_failed_itself(const char *what)
+{
+	char detail[512];
+
+	if (!crypto_drain(detail, sizeof(detail)))
+		return LETHE_OK;
+	return crypto_record(what, detail);
 }
 
 enum lethe_err lt_random(void *buf, size_t len)
@@ -132,10 +160,13 @@ enum lethe_err lt_gcm_open(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT
 		rc = lt_crypto_fail("AES-256-GCM open");
 		goto out;
 	}
+	ERR_clear_error();
 	if (EVP_DecryptFinal_ex(ctx, final_block, &outl) != 1) {
-		/* A tag mismatch leaves nothing on the error queue; drain it anyway. */
-		ERR_clear_error();
-		rc = lt_err(LETHE_ERR_INTEGRITY, "authentication tag mismatch");
+		/* A tag mismatch leaves nothing on the error queue; a failure of OpenSSL itself is
+		 * no evidence of tampering. */
+		rc = lt_crypto_failed_itself("AES-256-GCM open");
+		if (rc == LETHE_OK)
+			rc = lt_err(LETHE_ERR_INTEGRITY, "authentication tag mismatch");
 	}
 out:
 	/* Never release plaintext whose tag did not verify. */
@@ -430,11 +461,14 @@ enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const vo
 		rc = lt_crypto_fail("Ed25519 verify setup");
 		goto out;
 	}
+	ERR_clear_error();
 	ok = EVP_DigestVerify(md, sig, LT_ED25519_SIG_LEN, msg, len);
 	if (ok != 1) {
-		/* 0 is a bad signature; anything else a malformed one: both are a failed check. */
-		ERR_clear_error();
-		rc = lt_err(LETHE_ERR_INTEGRITY, "Ed25519 signature does not verify");
+		/* 0 is a bad signature; anything else a malformed one: both are a failed check,
+		 * unless OpenSSL itself failed (out of memory) on the way. */
+		rc = lt_crypto_failed_itself("Ed25519 verify");
+		if (rc == LETHE_OK)
+			rc = lt_err(LETHE_ERR_INTEGRITY, "Ed25519 signature does not verify");
 	}
 out:
 	EVP_MD_CTX_free(md);
@@ -489,7 +523,10 @@ enum lethe_err lt_ed25519_pub_from_pem(const char *pem, size_t len, uint8_t pub[
 		rc = lt_crypto_fail("BIO_new_mem_buf");
 		goto out;
 	}
+	ERR_clear_error();
 	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (!pkey && (rc = lt_crypto_failed_itself("PEM public key")) != LETHE_OK)
+		goto out;
 	if (!pkey || !EVP_PKEY_is_a(pkey, "ED25519")) {
 		ERR_clear_error();
 		rc = lt_err(LETHE_ERR_INVALID, "not a PEM Ed25519 public key");
