@@ -54,7 +54,12 @@ static enum lethe_err code_of(int rc)
 enum lethe_err lt_sq_fail(const struct lt_db *db, int rc, const char *what)
 {
 	enum lethe_err code = code_of(rc);
-	const char *msg = db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc);
+	/* The connection's message describes the last error it recorded; for a code it did not
+	 * record (the fault simulation returns some without calling SQLite) that message would
+	 * be another error's, or "not an error": name the code instead. */
+	const char *msg = db->sql && sqlite3_extended_errcode(db->sql) == rc
+			      ? sqlite3_errmsg(db->sql)
+			      : sqlite3_errstr(rc);
 
 	if (code == LETHE_ERR_BUSY)
 		return lt_err(code, "%s: %s: %s (another process held it for more than %d ms)",
