@@ -232,11 +232,12 @@ enum lethe_err lt_obj_commit(const char *store_dir, const char *tmp_path, int fd
 		return sys_fail(errno, path, "link");
 	}
 	rc = check_same_file(fd, path);
-	if (rc != LETHE_OK) {
+	if (rc == LETHE_OK)
+		rc = lt_fsync_dir(dir);
+	/* not committed: the caller owns no file under the object's name, leave none */
+	if (rc != LETHE_OK)
 		(void) unlink(path);
-		return rc;
-	}
-	return lt_fsync_dir(dir);
+	return rc;
 }
 
 /* Unlink before close: while the name exists the lock is held, so recovery never sees an
