@@ -576,8 +576,10 @@ enum lethe_err lt_config_load(const char *path, struct lt_config *cfg)
 	rc = lt_read_file(path, CONFIG_FILE_MAX, &text, &len);
 	if (rc == LETHE_ERR_NOMEM)
 		return rc;
+	/* A disk that fails the read is an I/O error, not a bad configuration. */
 	if (rc != LETHE_OK)
-		return lt_err(LETHE_ERR_CONFIG, "%s: cannot read: %s", path, lt_err_detail());
+		return lt_err(rc == LETHE_ERR_IO ? LETHE_ERR_IO : LETHE_ERR_CONFIG,
+			      "%s: cannot read: %s", path, lt_err_detail());
 	rc = lt_config_parse(text, len, path, cfg);
 	free(text);
 	return rc;
