@@ -549,8 +549,11 @@ enum lethe_err lt_outfile_commit(struct lt_outfile *out, const char *path)
 	rc = lt_parent_dir(path, dir, sizeof(dir));
 	if (rc == LETHE_OK)
 		rc = lt_fsync_dir(dir);
-	if (rc != LETHE_OK)
+	if (rc != LETHE_OK) {
+		/* the rename is not known to be durable: a failed get leaves no file */
 		lt_err_prefix("%s", path);
+		(void) unlink(path);
+	}
 	return rc;
 }
 

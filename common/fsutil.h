@@ -72,7 +72,8 @@ enum lethe_err lt_mkdir_p(const char *path, mode_t mode);
  * the bytes go to a file in the same directory that has no name until lt_outfile_commit()
  * (O_TMPFILE; on a file system without it, a 0600 temporary file ".NAME.lethe-XXXXXX"), which
  * fsyncs it, names it, renames it over @p path and fsyncs the directory. A reader never sees a
- * partial file under @p path, a failure leaves @p path as it was, and a process killed while
+ * partial file under @p path, a failure before the rename leaves @p path as it was (one after
+ * it, when the directory cannot be synced, removes @p path), and a process killed while
  * writing an unnamed file leaves nothing behind. An existing device or FIFO (/dev/null, a named
  * pipe) is written directly instead: a rename would replace it with a regular file.
  */
@@ -92,8 +93,9 @@ enum lethe_err lt_outfile_open(const char *path, struct lt_outfile *out);
 
 /*
  * Put the finished file in place of @p path: fsync, rename over @p path, fsync the directory
- * (for a device or FIFO: close). Closes the file; on failure, removes the temporary one.
- * Details start with @p path.
+ * (for a device or FIFO: close). Closes the file; on failure, removes the temporary one, and
+ * @p path too when the rename was made but the directory could not be synced (the rename is
+ * not known to be durable). Details start with @p path.
  */
 enum lethe_err lt_outfile_commit(struct lt_outfile *out, const char *path);
 
