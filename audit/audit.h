@@ -127,6 +127,17 @@ void lt_audit_report_unwritten(const char *action, const char *why);
 enum lethe_err lt_audit_verify(struct lt_db *db, const uint8_t key[LT_KEY_LEN], lethe_problem_fn fn,
 			       void *ctx, uint64_t *records, bool *intact);
 
+/* ---- the latest record (head.c) ---- */
+
+/*
+ * The record of the chain with the latest time (not necessarily the last appended), its MAC
+ * checked under @p key: *@p seq and *@p time_us (0 and 0 for an empty log).
+ * LETHE_ERR_INTEGRITY when it fails its MAC or the record before it is missing. What the clock
+ * is checked against before a shred (T3, docs/THREATS.md).
+ */
+enum lethe_err lt_audit_head(struct lt_db *db, const uint8_t key[LT_KEY_LEN], uint64_t *seq,
+			     int64_t *time_us);
+
 /* ---- export (export.c) ---- */
 
 /*

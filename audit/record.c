@@ -60,6 +60,7 @@ const char *lt_audit_outcome(enum lethe_err err)
 	case LETHE_ERR_KEK_IN_USE:
 	case LETHE_ERR_LAST_OFFICER:
 	case LETHE_ERR_SHORTENS:
+	case LETHE_ERR_CLOCK:
 	case LETHE_ERR_PERMISSION:
 	case LETHE_ERR_NOT_OFFICER:
 		return "refused";

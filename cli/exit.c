@@ -36,6 +36,7 @@ int cli_exit_code(enum lethe_err err)
 	case LETHE_ERR_KEK_IN_USE:
 	case LETHE_ERR_LAST_OFFICER:
 	case LETHE_ERR_SHORTENS:
+	case LETHE_ERR_CLOCK:
 		return EXIT_REFUSED;
 	case LETHE_ERR_PERMISSION:
 	case LETHE_ERR_UNLOCK:

@@ -65,11 +65,13 @@ static const char *const fixed_sections[] = {
 struct parse_state;
 typedef enum lethe_err (*value_fn)(struct parse_state *st, const char *value);
 
-/* One setting: its section, key and parser. */
+/* One setting: its section, key and parser, and whether only the store's own lethe.conf may
+ * set it (lt_config_take_security()). */
 struct setting {
 	enum section_kind section;
 	const char *key;
 	value_fn parse;
+	bool security;
 };
 
 #define KEYS_PER_SECTION_MAX 8
@@ -266,22 +268,26 @@ static enum lethe_err set_group_retention(struct parse_state *st, const char *va
 
 static enum lethe_err set_group_lock(struct parse_state *st, const char *value)
 {
-	return parse_bool(st, "lock", value, &st->group->lock);
+	enum lethe_err rc = parse_bool(st, "lock", value, &st->group->lock);
+
+	if (rc == LETHE_OK)
+		st->group->has_lock = true;
+	return rc;
 }
 
 static const struct setting settings[] = {
-    {SECTION_STORE, "segment_size", set_segment_size},
-    {SECTION_STORE, "threads", set_threads},
-    {SECTION_KEYS, "keyfile", set_keyfile},
-    {SECTION_KEYS, "rotation", set_rotation},
-    {SECTION_KEYS, "officer_kdf_memory", set_kdf_memory},
-    {SECTION_KEYS, "officer_kdf_time", set_kdf_time},
-    {SECTION_KEYS, "officer_kdf_parallel", set_kdf_parallel},
-    {SECTION_RETENTION, "default", set_default_retention},
-    {SECTION_RETENTION, "sweep_batch", set_sweep_batch},
-    {SECTION_AUDIT, "syslog", set_syslog},
-    {SECTION_GROUP, "retention", set_group_retention},
-    {SECTION_GROUP, "lock", set_group_lock},
+    {SECTION_STORE, "segment_size", set_segment_size, false},
+    {SECTION_STORE, "threads", set_threads, false},
+    {SECTION_KEYS, "keyfile", set_keyfile, false},
+    {SECTION_KEYS, "rotation", set_rotation, true},
+    {SECTION_KEYS, "officer_kdf_memory", set_kdf_memory, true},
+    {SECTION_KEYS, "officer_kdf_time", set_kdf_time, true},
+    {SECTION_KEYS, "officer_kdf_parallel", set_kdf_parallel, true},
+    {SECTION_RETENTION, "default", set_default_retention, true},
+    {SECTION_RETENTION, "sweep_batch", set_sweep_batch, false},
+    {SECTION_AUDIT, "syslog", set_syslog, true},
+    {SECTION_GROUP, "retention", set_group_retention, true},
+    {SECTION_GROUP, "lock", set_group_lock, true},
 };
 #define SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -486,6 +492,8 @@ static enum lethe_err set_value(struct parse_state *st, const char *key, const c
 			return fail(st, "duplicate key \"%s\" in %s (first at line %u)", key,
 				    section_label(st, label, sizeof(label)), st->key_line[index]);
 		st->key_line[index] = st->line;
+		if (st->section != SECTION_GROUP)
+			st->cfg->given |= UINT32_C(1) << i;
 		return settings[i].parse(st, value);
 	}
 	return fail(st, "unknown key \"%s\" in %s", key, section_label(st, label, sizeof(label)));
@@ -583,6 +591,128 @@ enum lethe_err lt_config_load(const char *path, struct lt_config *cfg)
 	rc = lt_config_parse(text, len, path, cfg);
 	free(text);
 	return rc;
+}
+
+/* ---- security settings -------------------------------------------------------------- */
+
+/* Does @p a give setting @p i ([store], [keys], [retention], [audit]) with another value than
+ * @p store applies? */
+static bool setting_differs(const struct lt_config *a, const struct lt_config *store, size_t i)
+{
+	value_fn parse = settings[i].parse;
+
+	if (!(a->given & (UINT32_C(1) << i)))
+		return false;
+	if (parse == set_rotation)
+		return a->rotation != store->rotation;
+	if (parse == set_kdf_memory)
+		return a->officer_kdf_memory_kib != store->officer_kdf_memory_kib;
+	if (parse == set_kdf_time)
+		return a->officer_kdf_time != store->officer_kdf_time;
+	if (parse == set_kdf_parallel)
+		return a->officer_kdf_parallel != store->officer_kdf_parallel;
+	if (parse == set_default_retention)
+		return a->default_retention != store->default_retention;
+	if (parse == set_syslog)
+		return a->syslog != store->syslog;
+	/* a security setting this function does not know: treat it as different, never as
+	 * harmless (a test walks the table) */
+	return true;
+}
+
+static const struct lt_config_group *find_group(const struct lt_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		if (strcmp(cfg->groups[i].name, name) == 0)
+			return &cfg->groups[i];
+	return NULL;
+}
+
+static enum lethe_err refuse_setting(const char *name, const char *what, const char *store_name)
+{
+	return lt_err(LETHE_ERR_CONFIG,
+		      "%s: %s differs from the store's own %s: security settings come only from "
+		      "the store's lethe.conf; change it there",
+		      name, what, store_name);
+}
+
+/* A [group:NAME] of --config against the policy the store applies to that group. */
+static enum lethe_err group_check(const struct lt_config_group *g, const char *name,
+				  const struct lt_config *store, const char *store_name)
+{
+	const struct lt_config_group *s = find_group(store, g->name);
+	int64_t retention = s ? s->retention : store->default_retention;
+	bool lock = s ? s->lock : false;
+	char what[96];
+
+	if (g->has_retention && g->retention != retention) {
+		(void) snprintf(what, sizeof(what), "[group:%.63s] retention", g->name);
+		return refuse_setting(name, what, store_name);
+	}
+	if (g->has_lock && g->lock != lock) {
+		(void) snprintf(what, sizeof(what), "[group:%.63s] lock", g->name);
+		return refuse_setting(name, what, store_name);
+	}
+	return LETHE_OK;
+}
+
+static enum lethe_err copy_groups(struct lt_config *cfg, const struct lt_config *store)
+{
+	struct lt_config_group *groups = NULL;
+	size_t i;
+
+	if (store->ngroups) {
+		groups = calloc(store->ngroups, sizeof(*groups));
+		if (!groups)
+			return LETHE_ERR_NOMEM;
+	}
+	for (i = 0; i < store->ngroups; i++) {
+		groups[i] = store->groups[i];
+		groups[i].name = strdup(store->groups[i].name);
+		if (!groups[i].name) {
+			while (i-- > 0)
+				free(groups[i].name);
+			free(groups);
+			return LETHE_ERR_NOMEM;
+		}
+	}
+	for (i = 0; i < cfg->ngroups; i++)
+		free(cfg->groups[i].name);
+	free(cfg->groups);
+	cfg->groups = groups;
+	cfg->ngroups = store->ngroups;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_config_take_security(struct lt_config *cfg, const char *name,
+				       const struct lt_config *store, const char *store_name)
+{
+	char what[64];
+	enum lethe_err rc;
+
+	for (size_t i = 0; i < SETTINGS; i++) {
+		if (!settings[i].security || settings[i].section == SECTION_GROUP ||
+		    !setting_differs(cfg, store, i))
+			continue;
+		(void) snprintf(what, sizeof(what), "[%s] %s", fixed_sections[settings[i].section],
+				settings[i].key);
+		return refuse_setting(name, what, store_name);
+	}
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		rc = group_check(&cfg->groups[i], name, store, store_name);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	rc = copy_groups(cfg, store);
+	if (rc != LETHE_OK)
+		return lt_err(rc, "%s: out of memory", name);
+	cfg->rotation = store->rotation;
+	cfg->officer_kdf_memory_kib = store->officer_kdf_memory_kib;
+	cfg->officer_kdf_time = store->officer_kdf_time;
+	cfg->officer_kdf_parallel = store->officer_kdf_parallel;
+	cfg->default_retention = store->default_retention;
+	cfg->syslog = store->syslog;
+	return LETHE_OK;
 }
 
 /* ---- writing ------------------------------------------------------------------------ */

@@ -18,6 +18,7 @@ struct lt_config_group {
 	int64_t retention;  /* seconds; the [retention] default unless has_retention */
 	bool lock;          /* lock = true */
 	bool has_retention; /* retention given in the section (else the default applies) */
+	bool has_lock;      /* lock given in the section */
 };
 
 struct lt_config {
@@ -38,6 +39,9 @@ struct lt_config {
 	/* [group:NAME] sections */
 	struct lt_config_group *groups;
 	size_t ngroups;
+	/* which settings of [store], [keys], [retention] and [audit] the file gave (one bit per
+	 * setting, internal to config.c): lt_config_take_security() compares only those */
+	uint32_t given;
 };
 
 /* Fill @p cfg with the defaults (keyfile NULL). */
@@ -57,6 +61,22 @@ enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
 
 /* Free what lt_config_load/parse allocated; @p cfg may then be reused. */
 void lt_config_free(struct lt_config *cfg);
+
+/*
+ * Security settings come only from the store's own DIR/lethe.conf: whoever can pass
+ * `--config FILE` must not be able to turn off syslog forwarding, weaken the officer KDF,
+ * silence the rotation warning, or shorten retention or lift a lock. They are [keys]
+ * rotation, officer_kdf_memory, officer_kdf_time, officer_kdf_parallel; [retention] default;
+ * [audit] syslog; and every [group:NAME] section. The others ([store] segment_size, threads,
+ * [keys] keyfile, [retention] sweep_batch) may come from FILE.
+ *
+ * @p cfg was read from @p name (a --config FILE), @p store from the store's own lethe.conf
+ * (@p store_name). A security setting that @p name gives with another value than the store
+ * applies is LETHE_ERR_CONFIG, naming the setting and saying it belongs in @p store_name;
+ * otherwise every security setting of @p cfg is replaced by the store's, groups included.
+ */
+enum lethe_err lt_config_take_security(struct lt_config *cfg, const char *name,
+				       const struct lt_config *store, const char *store_name);
 
 /* Same settings (group retention compared only where given). */
 bool lt_config_equal(const struct lt_config *a, const struct lt_config *b);

@@ -166,6 +166,8 @@ LETHE_API const char *lethe_strerror(enum lethe_err err)
 		return "cryptographic library failure";
 	case LETHE_ERR_SHORTENS:
 		return "refused: would shorten retention";
+	case LETHE_ERR_CLOCK:
+		return "refused: the clock cannot be trusted";
 	}
 	return "unknown error";
 }

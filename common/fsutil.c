@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,6 +228,38 @@ enum lethe_err lt_check_private_dir(const char *path)
 	return LETHE_OK;
 }
 
+enum lethe_err lt_check_owned(const char *path, bool dir, bool follow)
+{
+	struct stat st;
+	int r = follow ? stat(path, &st) : lstat(path, &st);
+
+	if (r != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
+		if (errno == EACCES)
+			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
+	}
+	if (S_ISLNK(st.st_mode))
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s is a symbolic link; lethe uses the %s itself", path,
+			      dir ? "directory" : "file");
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return lt_err(LETHE_ERR_PERMISSION, "%s is not a %s", path,
+			      dir ? "directory" : "regular file");
+	if (st.st_uid != geteuid())
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s is owned by uid %lu, not by the store's owner (uid %lu, running "
+			      "lethe); fix: chown %lu %s",
+			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
+			      (unsigned long) geteuid(), path);
+	if ((st.st_mode & 022) != 0)
+		return lt_err(LETHE_ERR_PERMISSION,
+			      "%s has mode %04o: group or others can write to it; fix: chmod go-w %s",
+			      path, (unsigned) (st.st_mode & 07777), path);
+	return LETHE_OK;
+}
+
 enum lethe_err lt_open_private(const char *path, int flags, int *fd_out)
 {
 	enum lethe_err rc;
@@ -257,6 +290,49 @@ out:
 		close(fd);
 	else
 		*fd_out = fd;
+	return rc;
+}
+
+enum lethe_err lt_fs_clock(const char *dir, int64_t *seconds)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	enum lethe_err rc = LETHE_OK;
+	int fd;
+
+	*seconds = 0;
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* a file system without O_TMPFILE: a named file, unlinked at once */
+		if ((size_t) snprintf(path, sizeof(path), "%s/.clock.XXXXXX", dir) >= sizeof(path))
+			return lt_err(LETHE_ERR_INVALID, "%s: path too long", dir);
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			(void) unlink(path);
+	}
+	if (fd < 0)
+		return lt_err_errno(lt_err_from_errno(errno), errno,
+				    "%s: cannot create a file to read the kernel's clock", dir);
+#ifdef SYS_statx
+	{
+		struct statx stx;
+
+		if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_MTIME, &stx) == 0) {
+			*seconds = stx.stx_mtime.tv_sec;
+			goto out;
+		}
+		if (errno != ENOSYS) {
+			rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: statx", dir);
+			goto out;
+		}
+	}
+#endif
+	if (fstat(fd, &st) != 0)
+		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: fstat", dir);
+	else
+		*seconds = st.st_mtime;
+out:
+	close(fd);
 	return rc;
 }
 

@@ -42,11 +42,29 @@ enum lethe_err lt_check_private_file(const char *path);
 enum lethe_err lt_check_private_dir(const char *path);
 
 /*
+ * Check a file or directory whose content decides what lethe does (the store's lethe.conf,
+ * the store directory, objects/, tmp/): a regular file (@p dir false) or a directory, owned by
+ * the running user and writable by nobody else (no group or world write bit), so that no other
+ * account can change settings or swap files. A symbolic link is refused unless @p follow (the
+ * store directory itself may be reached through one: whoever could repoint it owns its
+ * parent). LETHE_ERR_PERMISSION names the path and the fix ("chmod go-w PATH", "chown UID
+ * PATH"); missing: LETHE_ERR_NOT_FOUND.
+ */
+enum lethe_err lt_check_owned(const char *path, bool dir, bool follow);
+
+/*
  * Open @p path (O_NOFOLLOW | O_CLOEXEC added to @p flags) and apply the checks of
  * lt_check_private_file() to the opened file, so nothing can be swapped between check and use.
  * @p fd_out receives the descriptor (-1 on failure). Same errors.
  */
 enum lethe_err lt_open_private(const char *path, int flags, int *fd_out);
+
+/*
+ * The time the kernel's clock gives a new file in @p dir (an unnamed file, removed at once),
+ * read back with the raw statx system call: a clock that an LD_PRELOAD library rewrites in
+ * clock_gettime() does not reach it. Seconds since the epoch into *@p seconds.
+ */
+enum lethe_err lt_fs_clock(const char *dir, int64_t *seconds);
 
 /* The directory part of @p path ("." when it has none, "/" for "/x") into @p dir. */
 enum lethe_err lt_parent_dir(const char *path, char *dir, size_t len);

@@ -83,6 +83,8 @@ enum lethe_err {
 	LETHE_ERR_DATABASE = 21,    /**< meta.db corrupt, or from a newer version */
 	LETHE_ERR_CRYPTO = 22,      /**< the crypto library failed unexpectedly */
 	LETHE_ERR_SHORTENS = 23,    /**< refused: a retention change would shorten retention */
+	LETHE_ERR_CLOCK = 24,       /**< refused: the clock is earlier than the newest audit record,
+				     *   or this process's clock disagrees with the kernel's */
 };
 
 /** A static, human-readable description of @p err. Never NULL. */

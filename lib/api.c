@@ -382,6 +382,76 @@ static enum lethe_err open_check_store_id(struct lethe_store *st)
 	return LETHE_OK;
 }
 
+/* One path the store owns: lt_check_owned(), and the report when @p fn is set. A missing
+ * lethe.conf is the config loader's to report, a missing objects/ or tmp/ is recreated. */
+static enum lethe_err check_owned_one(const char *path, bool dir, bool follow,
+				      lt_store_owned_fn fn, void *ctx)
+{
+	enum lethe_err rc = lt_check_owned(path, dir, follow);
+
+	if (rc == LETHE_ERR_NOT_FOUND) {
+		lt_err_clear();
+		return LETHE_OK;
+	}
+	if (fn)
+		fn(path, rc, rc == LETHE_OK ? NULL : lt_err_detail(), ctx);
+	return rc;
+}
+
+enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_owned_fn fn,
+				    void *ctx)
+{
+	char objects[PATH_MAX], tmp[PATH_MAX];
+	const struct {
+		const char *path;
+		bool dir, follow;
+	} paths[] = {{dir, true, true}, {conf, false, false}, {objects, true, false},
+		     {tmp, true, false}};
+	enum lethe_err rc, first = LETHE_OK;
+
+	snprintf(objects, sizeof(objects), "%s/objects", dir);
+	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		rc = check_owned_one(paths[i].path, paths[i].dir, paths[i].follow, fn, ctx);
+		/* without a report, the first failure's detail is the one the caller sees */
+		if (rc != LETHE_OK && !fn)
+			return rc;
+		if (first == LETHE_OK)
+			first = rc;
+	}
+	return first;
+}
+
+/*
+ * The handle's configuration: the store's own @p conf, or @p other (--config) with every
+ * security setting taken from @p conf (common/config.h says which; one that @p other sets
+ * differently is refused).
+ */
+static enum lethe_err open_config(struct lethe_store *st, const char *conf, const char *other)
+{
+	struct lt_config own;
+	enum lethe_err rc;
+
+	if (!other) {
+		rc = lt_config_load(conf, &st->cfg);
+		if (rc == LETHE_OK)
+			rc = lt_group_sections_check(&st->cfg, conf);
+		return rc;
+	}
+	rc = lt_config_load(other, &st->cfg);
+	if (rc == LETHE_OK)
+		rc = lt_group_sections_check(&st->cfg, other);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_config_load(conf, &own);
+	if (rc == LETHE_OK)
+		rc = lt_group_sections_check(&own, conf);
+	if (rc == LETHE_OK)
+		rc = lt_config_take_security(&st->cfg, other, &own, conf);
+	lt_config_free(&own);
+	return rc;
+}
+
 LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 					  struct lethe_store **out)
 {
@@ -398,7 +468,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	st = store_alloc(o->dir);
 	if (!st)
 		return LETHE_ERR_NOMEM;
-	conf = o->config ? strdup(o->config) : path_join(o->dir, "lethe.conf");
+	conf = path_join(o->dir, "lethe.conf");
 	if (!conf) {
 		rc = LETHE_ERR_NOMEM;
 		goto out;
@@ -407,19 +477,22 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		rc = lt_err_errno(LETHE_ERR_CONFIG, errno, "%s: no store", o->dir);
 		goto out;
 	}
-	rc = lt_config_load(conf, &st->cfg);
-	if (rc == LETHE_OK)
-		rc = lt_group_sections_check(&st->cfg, conf);
-	if (rc != LETHE_OK)
-		goto out;
-	rc = lt_check_private_file(st->keystore_path);
+	/* before a setting is believed: nobody but the store's owner may have written them */
+	rc = lt_store_check_owned(st->dir, conf, NULL, NULL);
+	if (rc == LETHE_OK) {
+		rc = open_config(st, conf, o->config);
+		if (rc != LETHE_OK)
+			goto out;
+		rc = lt_check_private_file(st->keystore_path);
+	}
 	if (rc == LETHE_ERR_NOT_FOUND)
 		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: keystore missing", st->keystore_path);
 	if (rc != LETHE_OK) {
 		struct lt_err_saved saved;
 
 		/* audit what we can: the database may still be ours to write; the user must
-		 * still see why the keystore was refused, not what recording it ran into */
+		 * still see why the store was refused, not what recording it ran into (the
+		 * settings are the defaults, syslog on, when lethe.conf itself was refused) */
 		lt_err_save(&saved);
 		if (lt_db_open(st->db_path, false, &st->db) == LETHE_OK)
 			lt_audit_record_unkeyed(st->db, &st->cfg, "open", NULL, rc, saved.text);
@@ -446,6 +519,8 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	}
 	if (rc == LETHE_OK)
 		lt_recover_cheap(st);
+	if (rc == LETHE_OK)
+		rc = lt_clock_check_open(st);
 out:
 	free(conf);
 	if (rc != LETHE_OK) {

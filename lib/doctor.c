@@ -97,6 +97,27 @@ static void check_private(struct doctor *d, const char *path)
 		report(d, LETHE_DOCTOR_ERROR, "permissions", "%s", lt_err_detail());
 }
 
+static void owned_report(const char *path, enum lethe_err rc, const char *detail, void *vctx)
+{
+	struct doctor *d = vctx;
+
+	if (rc == LETHE_OK)
+		report(d, LETHE_DOCTOR_OK, "permissions", "%s is ours and writable by nobody else",
+		       path);
+	else
+		report(d, LETHE_DOCTOR_ERROR, "permissions", "%s", detail);
+}
+
+/* lethe.conf and the store's directories: settings and files only the store's owner writes. */
+static void check_owned(struct doctor *d)
+{
+	char conf[PATH_MAX];
+
+	snprintf(conf, sizeof(conf), "%s/lethe.conf", d->st->dir);
+	(void)lt_store_check_owned(d->st->dir, conf, owned_report, d);
+	lt_err_clear();
+}
+
 static void check_keys(struct doctor *d)
 {
 	struct lethe_store *st = d->st;
@@ -381,6 +402,7 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	check_private(&d, st->cfg.keyfile);
 	check_private(&d, st->keystore_path);
 	check_private(&d, st->db_path);
+	check_owned(&d);
 	report(&d, LETHE_DOCTOR_OK, "config", "loaded");
 	check_keys(&d);
 	check_database(&d);

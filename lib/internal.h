@@ -53,6 +53,9 @@ struct lethe_store {
 	void *progress_ctx;
 	bool in_tx;
 	struct lt_audit_queue syslog_queue;    /* sent to syslog on commit */
+	/* why the clock could not be compared with the kernel's at open ("" when it was, and
+	 * agreed): nothing is then shredded by this handle (clock.c) */
+	char clock_unchecked[256];
 };
 
 /* ---- transactions that carry audit records (audit.c) ---- */
@@ -106,6 +109,20 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 			      int64_t now, const char *action, const char *reason,
 			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);
 
+/* ---- the clock (clock.c, T3 of docs/THREATS.md) ---- */
+
+/* At open: LETHE_ERR_CLOCK when the process clock and the kernel's (the time of a new file in
+ * tmp/) stand more than LT_RETENTION_CLOCK_SKEW_MAX apart. */
+enum lethe_err lt_clock_check_open(struct lethe_store *st);
+
+/*
+ * Before shredding (@p action: "sweep", "rm"): *@p now, the time the decision is taken at;
+ * LETHE_ERR_CLOCK when it is earlier than the newest authenticated audit record or the clock
+ * could not be checked at open, LETHE_ERR_INTEGRITY when that record fails its MAC. A clock
+ * refusal is sent to syslog here and must not be recorded in the chain by the caller.
+ */
+enum lethe_err lt_clock_for_shred(struct lethe_store *st, const char *action, int64_t *now);
+
 /* ---- recovery (doctor.c) ---- */
 
 /* The cheap recovery every open runs: staged writes of dead processes, pending unlinks. It
@@ -113,6 +130,18 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 void lt_recover_cheap(struct lethe_store *st);
 
 /* ---- helpers (api.c) ---- */
+
+/*
+ * The paths whose content decides what lethe does: the store directory @p dir, its lethe.conf
+ * @p conf, objects/ and tmp/, each owned by the running user and not group- or world-writable
+ * (lt_check_owned()). Missing ones are skipped. @p fn, when set, hears of each path checked
+ * (@p detail NULL when it passed). Returns the first failure (LETHE_ERR_PERMISSION with the
+ * fix in the detail).
+ */
+typedef void (*lt_store_owned_fn)(const char *path, enum lethe_err rc, const char *detail,
+				  void *ctx);
+enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_owned_fn fn,
+				    void *ctx);
 
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);

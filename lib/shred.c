@@ -85,7 +85,9 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 		rc = lt_db_group_hold_get(st->db, row->group, &o.group_hold, NULL);
 	if (rc != LETHE_OK)
 		return rc;
-	now = lt_now();
+	rc = lt_clock_for_shred(st, "rm", &now);
+	if (rc != LETHE_OK)
+		return rc;
 	rc = lt_retention_may_remove(&st->cfg, &o, now, force, st->officer, &forced);
 	if (rc != LETHE_OK)
 		return rc;
@@ -137,7 +139,9 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 			memcpy(cert_id_out, cert_id, sizeof(cert_id));
 	}
 out:
-	if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM) {
+	/* a clock refusal went to syslog: a record stamped by that clock would mislead the next
+	 * check (clock.c) */
+	if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM && rc != LETHE_ERR_CLOCK) {
 		struct lt_err_saved saved;
 
 		lt_audit_record(st, &(struct lt_audit_event){.action = "rm",

@@ -211,7 +211,10 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		memset(result, 0, sizeof(*result));
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	s.now = lt_now();
+	/* T3: never decided by a clock earlier than the log, or one the kernel disagrees with */
+	rc = lt_clock_for_shred(st, "sweep", &s.now);
+	if (rc != LETHE_OK)
+		goto out;
 	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
 		lt_db_bulk(st->db, true);

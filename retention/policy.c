@@ -162,3 +162,36 @@ int64_t lt_retention_until(int64_t created_at, int64_t retention)
 		return LT_RETENTION_TIME_MAX;
 	return until;
 }
+
+enum lethe_err lt_retention_clock_agrees(int64_t now, int64_t kernel_now)
+{
+	char a[32], b[32];
+	int64_t diff = now - kernel_now;
+
+	if (diff <= LT_RETENTION_CLOCK_SKEW_MAX && diff >= -LT_RETENTION_CLOCK_SKEW_MAX)
+		return LETHE_OK;
+	lt_time_format(now, a, sizeof(a));
+	lt_time_format(kernel_now, b, sizeof(b));
+	return lt_err(LETHE_ERR_CLOCK,
+		      "the clock this process reads (%s) is %lld s %s the kernel's (%s, the time "
+		      "of a new file): the process clock is faked (LD_PRELOAD?), and lethe does "
+		      "not act on it",
+		      a, (long long) (diff < 0 ? -diff : diff), diff < 0 ? "behind" : "ahead of", b);
+}
+
+enum lethe_err lt_retention_clock_not_before(int64_t now, int64_t newest_us, uint64_t seq)
+{
+	/* floor division: a record at 12:00:00.7 is not after a clock reading 12:00:00 */
+	int64_t newest = newest_us / 1000000 - (newest_us % 1000000 < 0 ? 1 : 0);
+	char a[32], b[32];
+
+	if (seq == 0 || now >= newest)
+		return LETHE_OK;
+	lt_time_format(now, a, sizeof(a));
+	lt_time_format(newest, b, sizeof(b));
+	return lt_err(LETHE_ERR_CLOCK,
+		      "the clock (%s) is earlier than the newest authenticated record (audit "
+		      "record %llu, %s): the clock was set back, or was ahead when that record "
+		      "was written; nothing is shredded until the clock passes %s",
+		      a, (unsigned long long) seq, b, b);
+}

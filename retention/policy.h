@@ -104,6 +104,30 @@ enum lethe_err lt_retention_extend_to(const struct lt_db_object *row, int64_t un
 				      int64_t *target, bool *changes);
 
 /*
+ * T3, the clock (docs/THREATS.md). How far this process's clock may stand from the time the
+ * kernel stamps on a new file before it is called faked: file times are coarse (a clock tick,
+ * a second on some file systems, the server's clock on a network file system), and a smaller
+ * shift gains an attacker no more than this.
+ */
+#define LT_RETENTION_CLOCK_SKEW_MAX 300
+
+/*
+ * Does the process's clock @p now agree with @p kernel_now (the mtime the kernel gave a new
+ * file, common/fsutil.h lt_fs_clock())? LETHE_ERR_CLOCK, with both times and the difference,
+ * when they stand more than LT_RETENTION_CLOCK_SKEW_MAX apart: the process reads a clock the
+ * kernel does not keep (an LD_PRELOAD library, a debugger).
+ */
+enum lethe_err lt_retention_clock_agrees(int64_t now, int64_t kernel_now);
+
+/*
+ * May a shred be decided at @p now? Not when @p now is earlier than @p newest_us, the time of
+ * the newest authenticated audit record (number @p seq; 0: none): the clock has gone back, so
+ * retention decisions and certificates would run backwards. LETHE_ERR_CLOCK with both times.
+ * Compared in whole seconds (retention is decided in seconds).
+ */
+enum lethe_err lt_retention_clock_not_before(int64_t now, int64_t newest_us, uint64_t seq);
+
+/*
  * The latest time lethe keeps: 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
  * retain_until saturates here, so that "forever" can still be printed and certified.
  */

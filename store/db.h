@@ -44,7 +44,7 @@
 #include "common/sizes.h"
 #include "include/lethe.h"
 
-#define LT_DB_SCHEMA_VERSION 1
+#define LT_DB_SCHEMA_VERSION 2
 
 struct lt_db;
 
@@ -261,6 +261,9 @@ struct lt_db_audit {
 };
 /* Newest record's seq and mac (0 and zeros when empty). */
 enum lethe_err lt_db_audit_last(struct lt_db *db, uint64_t *seq, uint8_t mac[32]);
+/* The record with the latest time (the highest seq among equals): its seq and mac (0 and
+ * zeros when empty). */
+enum lethe_err lt_db_audit_latest(struct lt_db *db, uint64_t *seq, uint8_t mac[32]);
 /* Append with rec->seq (must be last + 1). */
 enum lethe_err lt_db_audit_insert(struct lt_db *db, const struct lt_db_audit *rec);
 typedef int (*lt_db_audit_fn)(const struct lt_db_audit *rec, void *ctx);

@@ -10,6 +10,9 @@
 
 static const struct lt_sq sq_audit_last = {SQ_AUDIT_LAST, "audit last",
 					   "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1"};
+static const struct lt_sq sq_audit_latest = {
+    SQ_AUDIT_LATEST, "audit latest",
+    "SELECT seq, mac FROM audit ORDER BY time_us DESC, seq DESC LIMIT 1"};
 /* audit and audit_pending bind the shared fields as ?2..?12 */
 static const struct lt_sq sq_audit_insert = {SQ_AUDIT_INSERT, "audit insert",
 					     "INSERT INTO audit (seq, " AUDIT_COLS
@@ -32,6 +35,11 @@ static const struct lt_sq sq_pending_delete = {SQ_PENDING_DELETE, "audit pending
 enum lethe_err lt_db_audit_last(struct lt_db *db, uint64_t *seq, uint8_t mac[32])
 {
 	return lt_sq_last_row(db, &sq_audit_last, seq, mac);
+}
+
+enum lethe_err lt_db_audit_latest(struct lt_db *db, uint64_t *seq, uint8_t mac[32])
+{
+	return lt_sq_last_row(db, &sq_audit_latest, seq, mac);
 }
 
 /* The fields audit and audit_pending share, as ?2..?12. */

@@ -185,12 +185,17 @@ static const char schema_v1[] =
 	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;";
 /* clang-format on */
 
+/* v2: the record with the latest time, found without a scan: a clock earlier than it stops
+ * shreds (T3, lib/clock.c), whatever records were appended after it. */
+static const char schema_v2[] = "CREATE INDEX audit_time ON audit (time_us, seq);";
+
 /*
  * Migrations, applied in order in one transaction. migrations[i] takes schema i to i + 1; a
  * schema change is one more entry here and LT_DB_SCHEMA_VERSION + 1.
  */
 static const char *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LT_DB_SCHEMA_VERSION,

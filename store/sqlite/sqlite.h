@@ -91,6 +91,7 @@ enum lt_sq_slot {
 	SQ_CERT_COUNT,
 	/* audit.c */
 	SQ_AUDIT_LAST,
+	SQ_AUDIT_LATEST,
 	SQ_AUDIT_INSERT,
 	SQ_AUDIT_PAGE,
 	SQ_PENDING_ADD,

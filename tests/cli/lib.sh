@@ -171,3 +171,56 @@ wait_until() {
 		sleep 0.2
 	done
 }
+
+# shim_preload: the LD_PRELOAD value that loads the test shim (tests/preload/testshim.c) into
+# lethe; in an ASan build the ASan runtime must come first in the list, so it is named first.
+# Exits 77 (skip) when the shim was not built.
+shim_preload() {
+	local asan
+	[ -n "${LETHE_TEST_SHIM:-}" ] && [ -f "$LETHE_TEST_SHIM" ] || {
+		echo "[$SUITE] skipped: the test shim (LETHE_TEST_SHIM) was not built"
+		exit 77
+	}
+	asan=$(ldd "$LETHE" 2>/dev/null | awk '/libasan/ { print $3 }')
+	echo "${asan:+$asan:}$LETHE_TEST_SHIM"
+}
+
+# shifted SECONDS CMD...: run CMD with the process clock shifted by SECONDS (an attacker's
+# LD_PRELOAD library); with SHIM_FILES=1 the file times it reads through statx move too (what a
+# system-wide clock change looks like).
+shifted() {
+	local s=$1 pre
+	shift
+	pre=$(shim_preload)
+	if [ "${SHIM_FILES:-0}" = 1 ]; then
+		LD_PRELOAD=$pre LETHE_TEST_CLOCK_SHIFT=$s LETHE_TEST_CLOCK_FILES=1 "$@"
+	else
+		LD_PRELOAD=$pre LETHE_TEST_CLOCK_SHIFT=$s "$@"
+	fi
+}
+
+# with_syslog FILE CMD...: run CMD with its syslog lines (to /dev/log) sent to a socket of the
+# suite instead, and written to FILE one per line; CMD's exit status is returned.
+with_syslog() {
+	local file=$1 pre
+	shift
+	pre=$(shim_preload)
+	SHIM_PRELOAD=$pre python3 - "$T/syslog.sock" "$file" "$@" <<'PY'
+import os, socket, subprocess, sys
+path, out, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+if os.path.exists(path):
+    os.unlink(path)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+env = dict(os.environ, LETHE_TEST_SYSLOG=path, LD_PRELOAD=os.environ["SHIM_PRELOAD"])
+rc = subprocess.call(cmd, env=env)
+s.setblocking(False)
+with open(out, "w") as f:
+    while True:
+        try:
+            f.write(s.recv(65536).decode("utf-8", "replace").rstrip("\n") + "\n")
+        except BlockingIOError:
+            break
+sys.exit(rc)
+PY
+}

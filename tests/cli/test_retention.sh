@@ -162,12 +162,18 @@ assert_one_line "$ERR"
 expect_exit 5 lethe rm "$l" --reason early --force --passphrase-file "$PASS"
 assert_one_line "$ERR"
 ok lethe get "$l"
-# the lock is the object's, fixed when it was written: another config cannot lift it
+# the lock is the object's, fixed when it was written: another config cannot lift it, and
+# --config cannot even say so (security settings come from the store's own lethe.conf)
 sed 's/^lock = true/lock = false/' "$STORE/lethe.conf" >"$T/unlocked.conf"
 grep -q '^lock = false' "$T/unlocked.conf" || fail "test config did not unlock the group"
-expect_exit 5 lethe --config "$T/unlocked.conf" rm "$l" --reason early --force \
+expect_exit 2 lethe --config "$T/unlocked.conf" rm "$l" --reason early --force \
 	--passphrase-file "$PASS"
+assert_contains "$ERR" "[group:locked] lock differs from the store's own"
+cp -p "$STORE/lethe.conf" "$T/locked.conf"
+cp "$T/unlocked.conf" "$STORE/lethe.conf"
+expect_exit 5 lethe rm "$l" --reason early --force --passphrase-file "$PASS"
 assert_contains "$ERR" "lock"
+cp -p "$T/locked.conf" "$STORE/lethe.conf"
 ok lethe get "$l"
 
 note "governance group: an officer may force an early rm, unless held"

@@ -45,6 +45,7 @@ static void test_exit_code_table(void **state)
 	    {LETHE_ERR_DATABASE, 4},
 	    {LETHE_ERR_CRYPTO, 1},
 	    {LETHE_ERR_SHORTENS, 5},
+	    {LETHE_ERR_CLOCK, 5},
 	};
 
 	(void) state;

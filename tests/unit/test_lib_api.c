@@ -500,7 +500,7 @@ static void test_strerror(void **state)
 	int e;
 
 	(void)state;
-	for (e = LETHE_OK; e <= LETHE_ERR_SHORTENS; e++) {
+	for (e = LETHE_OK; e <= LETHE_ERR_CLOCK; e++) {
 		const char *s = lethe_strerror((enum lethe_err)e);
 
 		assert_non_null(s);
