@@ -441,6 +441,67 @@ static void test_many_groups(void **state)
 	free(text);
 }
 
+/* --config: every security setting given differently is refused; the same value, or a setting
+ * that is not a security setting, is accepted and the store's security values apply. */
+static void test_take_security(void **state)
+{
+	static const char store_text[] = "[keys]\nrotation = 30d\n[retention]\ndefault = 10d\n"
+					 "[audit]\nsyslog = true\n[group:fin]\nretention = 7w\n"
+					 "lock = true\n";
+	static const char *const refused[] = {
+	    "[keys]\nrotation = 31d\n",
+	    "[keys]\nofficer_kdf_memory = 32KiB\n",
+	    "[keys]\nofficer_kdf_time = 5\n",
+	    "[keys]\nofficer_kdf_parallel = 1\n",
+	    "[retention]\ndefault = 9d\n",
+	    "[audit]\nsyslog = false\n",
+	    "[group:fin]\nlock = false\n",
+	    "[group:fin]\nretention = 1d\n",
+	    "[group:other]\nretention = 1d\n",
+	    "[group:other]\nlock = true\n",
+	};
+	static const char *const accepted[] = {
+	    "[store]\nsegment_size = 4KiB\nthreads = 3\n[retention]\nsweep_batch = 9\n",
+	    "[keys]\nkeyfile = /elsewhere/key\nrotation = 30d\n",
+	    "[retention]\ndefault = 10d\n[audit]\nsyslog = true\n",
+	    "[group:fin]\nretention = 7w\nlock = true\n[group:other]\nretention = 10d\n",
+	    "[group:other]\n",
+	};
+	struct lt_config store, cfg;
+
+	(void) state;
+	assert_int_equal(lt_config_parse(store_text, strlen(store_text), "own", &store), LETHE_OK);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(lt_config_parse(refused[i], strlen(refused[i]), "other", &cfg),
+				 LETHE_OK);
+		assert_int_equal(lt_config_take_security(&cfg, "other", &store, "own"),
+				 LETHE_ERR_CONFIG);
+		assert_non_null(strstr(lt_err_detail(), "differs from the store's own own"));
+		lt_config_free(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		assert_int_equal(lt_config_parse(accepted[i], strlen(accepted[i]), "other", &cfg),
+				 LETHE_OK);
+		assert_int_equal(lt_config_take_security(&cfg, "other", &store, "own"), LETHE_OK);
+		assert_true(cfg.syslog);
+		assert_int_equal(cfg.default_retention, 10 * 86400);
+		assert_int_equal(cfg.rotation, 30 * 86400);
+		assert_int_equal(cfg.ngroups, 1);
+		assert_string_equal(cfg.groups[0].name, "fin");
+		assert_true(cfg.groups[0].lock);
+		assert_int_equal(cfg.groups[0].retention, 7 * 7 * 86400);
+		lt_config_free(&cfg);
+	}
+	/* what --config may set stays its own */
+	assert_int_equal(lt_config_parse(accepted[0], strlen(accepted[0]), "other", &cfg), LETHE_OK);
+	assert_int_equal(lt_config_take_security(&cfg, "other", &store, "own"), LETHE_OK);
+	assert_int_equal(cfg.segment_log2, 12);
+	assert_int_equal(cfg.threads, 3);
+	assert_int_equal(cfg.sweep_batch, 9);
+	lt_config_free(&cfg);
+	lt_config_free(&store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +520,7 @@ int main(void)
 					    dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
 	    cmocka_unit_test(test_many_groups),
+	    cmocka_unit_test(test_take_security),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

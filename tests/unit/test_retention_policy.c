@@ -397,6 +397,31 @@ static void test_extend_to(void **state)
 	assert_false(changes);
 }
 
+/* T3: a clock within the tolerance of the kernel's, and not before the latest record. */
+static void test_clock(void **state)
+{
+	(void) state;
+	assert_int_equal(lt_retention_clock_agrees(1000, 1000), LETHE_OK);
+	assert_int_equal(lt_retention_clock_agrees(1000 + LT_RETENTION_CLOCK_SKEW_MAX, 1000),
+			 LETHE_OK);
+	assert_int_equal(lt_retention_clock_agrees(1000 - LT_RETENTION_CLOCK_SKEW_MAX, 1000),
+			 LETHE_OK);
+	assert_int_equal(lt_retention_clock_agrees(1001 + LT_RETENTION_CLOCK_SKEW_MAX, 1000),
+			 LETHE_ERR_CLOCK);
+	assert_non_null(strstr(lt_err_detail(), "ahead of the kernel's"));
+	assert_int_equal(lt_retention_clock_agrees(999 - LT_RETENTION_CLOCK_SKEW_MAX, 1000),
+			 LETHE_ERR_CLOCK);
+	assert_non_null(strstr(lt_err_detail(), "behind the kernel's"));
+	/* an empty log: anything goes */
+	assert_int_equal(lt_retention_clock_not_before(0, 0, 0), LETHE_OK);
+	/* the same second as the record (a record at .7 s, the clock read in whole seconds) */
+	assert_int_equal(lt_retention_clock_not_before(100, 100700000, 5), LETHE_OK);
+	assert_int_equal(lt_retention_clock_not_before(101, 100700000, 5), LETHE_OK);
+	assert_int_equal(lt_retention_clock_not_before(99, 100700000, 5), LETHE_ERR_CLOCK);
+	assert_non_null(strstr(lt_err_detail(), "earlier than the newest authenticated record "
+						"(audit record 5, 1970-01-01T00:01:40Z)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_hold_reason),
 	    cmocka_unit_test(test_on_put),
 	    cmocka_unit_test(test_extend_to),
+	    cmocka_unit_test(test_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
