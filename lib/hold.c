@@ -63,11 +63,10 @@ static enum lethe_err hold_change(struct lethe_store *st, const char *id, const 
 		lt_tx_rollback(st);
 out:
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		ev.err = rc;
-		ev.error = saved;
+		ev.error = lt_err_save(&saved);
 		lt_audit_record(st, &ev);
 	}
 	free(row);
@@ -178,11 +177,10 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	else
 		lt_tx_rollback(st);
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		ev.err = rc;
-		ev.error = saved;
+		ev.error = lt_err_save(&saved);
 		lt_audit_record(st, &ev);
 	} else if (changed) {
 		*changed = n;
