@@ -73,15 +73,22 @@ out:
 	return rc;
 }
 
+/* The checks every hold and extension call starts with: a store, and one target (an object or
+ * a group). */
+static enum lethe_err hold_args(struct lethe_store *st, const char *id, const char *group)
+{
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	return one_target(id, group);
+}
+
 LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *st, const char *id, const char *group,
 					const char *reason)
 {
 	enum lethe_err rc;
 
-	lt_err_clear();
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
+	rc = hold_args(st, id, group);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!reason || !*reason)
@@ -96,10 +103,7 @@ LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id
 {
 	enum lethe_err rc;
 
-	lt_err_clear();
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
+	rc = hold_args(st, id, group);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!st->officer) {
@@ -151,12 +155,9 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	char detail[128];
 	enum lethe_err rc;
 
-	lt_err_clear();
 	if (changed)
 		*changed = 0;
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
+	rc = hold_args(st, id, group);
 	if (rc != LETHE_OK)
 		return rc;
 	if ((until != 0) == (by != 0) || by < 0 || until < 0)
