@@ -144,6 +144,18 @@ bad:
 	return fail(st, "%s = \"%s\": expected a whole number %u..%u", key, value, min, max);
 }
 
+/* parse_uint() into a uint32_t field (the KDF parameters libcryptsetup takes). */
+static enum lethe_err parse_u32(struct parse_state *st, const char *key, const char *value,
+				unsigned min, unsigned max, uint32_t *out)
+{
+	unsigned v = 0;
+	enum lethe_err rc = parse_uint(st, key, value, min, max, &v);
+
+	if (rc == LETHE_OK)
+		*out = v;
+	return rc;
+}
+
 static enum lethe_err parse_bool(struct parse_state *st, const char *key, const char *value,
 				 bool *out)
 {
@@ -222,24 +234,14 @@ static enum lethe_err set_kdf_memory(struct parse_state *st, const char *value)
 
 static enum lethe_err set_kdf_time(struct parse_state *st, const char *value)
 {
-	unsigned v = 0;
-	enum lethe_err rc;
-
-	rc = parse_uint(st, "officer_kdf_time", value, KDF_TIME_MIN, KDF_TIME_MAX, &v);
-	if (rc == LETHE_OK)
-		st->cfg->officer_kdf_time = v;
-	return rc;
+	return parse_u32(st, "officer_kdf_time", value, KDF_TIME_MIN, KDF_TIME_MAX,
+			 &st->cfg->officer_kdf_time);
 }
 
 static enum lethe_err set_kdf_parallel(struct parse_state *st, const char *value)
 {
-	unsigned v = 0;
-	enum lethe_err rc;
-
-	rc = parse_uint(st, "officer_kdf_parallel", value, KDF_PARALLEL_MIN, KDF_PARALLEL_MAX, &v);
-	if (rc == LETHE_OK)
-		st->cfg->officer_kdf_parallel = v;
-	return rc;
+	return parse_u32(st, "officer_kdf_parallel", value, KDF_PARALLEL_MIN, KDF_PARALLEL_MAX,
+			 &st->cfg->officer_kdf_parallel);
 }
 
 static enum lethe_err set_default_retention(struct parse_state *st, const char *value)

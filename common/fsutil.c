@@ -188,18 +188,23 @@ static enum lethe_err check_private_stat(const char *path, const struct stat *st
 	return LETHE_OK;
 }
 
+/* Why @p path could not be opened or looked at: missing, not ours to read, or an I/O error. */
+static enum lethe_err path_error(const char *path, int errno_value)
+{
+	if (errno_value == ENOENT || errno_value == ENOTDIR)
+		return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
+	if (errno_value == EACCES)
+		return lt_err_errno(LETHE_ERR_PERMISSION, errno_value, "%s", path);
+	return lt_err_errno(LETHE_ERR_IO, errno_value, "%s", path);
+}
+
 enum lethe_err lt_check_private_file(const char *path)
 {
 	struct stat st;
 
 	/* lstat: a symlink could be swapped to point elsewhere between check and use. */
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
-		if (errno == EACCES)
-			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
-		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
-	}
+	if (lstat(path, &st) != 0)
+		return path_error(path, errno);
 	return check_private_stat(path, &st);
 }
 
@@ -207,13 +212,8 @@ enum lethe_err lt_check_private_dir(const char *path)
 {
 	struct stat st;
 
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
-		if (errno == EACCES)
-			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
-		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
-	}
+	if (lstat(path, &st) != 0)
+		return path_error(path, errno);
 	if (!S_ISDIR(st.st_mode))
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a directory", path);
 	if (st.st_uid != geteuid())
@@ -274,11 +274,7 @@ enum lethe_err lt_open_private(const char *path, int flags, int *fd_out)
 				      "%s is a symbolic link; point the configuration at the "
 				      "file itself",
 				      path);
-		if (errno == ENOENT || errno == ENOTDIR)
-			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
-		if (errno == EACCES)
-			return lt_err_errno(LETHE_ERR_PERMISSION, errno, "%s", path);
-		return lt_err_errno(LETHE_ERR_IO, errno, "%s", path);
+		return path_error(path, errno);
 	}
 	if (fstat(fd, &st) != 0) {
 		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: fstat", path);
@@ -374,6 +370,22 @@ static enum lethe_err write_sync_close(int fd, const void *buf, size_t len, mode
 	return rc;
 }
 
+/*
+ * The end of making @p path (in directory @p dir) durable: after @p rc (the steps so far), the
+ * directory is synced; on any failure the file is removed, so that nothing lethe cannot vouch
+ * for stays under its name, and the detail names @p path.
+ */
+static enum lethe_err sync_dir_or_remove(const char *path, const char *dir, enum lethe_err rc)
+{
+	if (rc == LETHE_OK)
+		rc = lt_fsync_dir(dir);
+	if (rc != LETHE_OK) {
+		lt_err_prefix("%s", path);
+		(void) unlink(path);
+	}
+	return rc;
+}
+
 enum lethe_err lt_write_file_new(const char *path, const void *buf, size_t len)
 {
 	char dir[PATH_MAX];
@@ -389,15 +401,8 @@ enum lethe_err lt_write_file_new(const char *path, const void *buf, size_t len)
 			return lt_err(LETHE_ERR_EXISTS, "%s already exists", path);
 		return lt_err_errno(lt_err_from_errno(errno), errno, "%s: create", path);
 	}
-	rc = write_sync_close(fd, buf, len, 0);
-	if (rc == LETHE_OK)
-		rc = lt_fsync_dir(dir);
-	if (rc != LETHE_OK) {
-		/* We created it: leave nothing half-written to be trusted later. */
-		lt_err_prefix("%s", path);
-		(void) unlink(path);
-	}
-	return rc;
+	/* We created it: leave nothing half-written to be trusted later. */
+	return sync_dir_or_remove(path, dir, write_sync_close(fd, buf, len, 0));
 }
 
 enum lethe_err lt_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
@@ -443,12 +448,8 @@ enum lethe_err lt_read_file(const char *path, size_t max, char **buf, size_t *le
 	if (max >= SIZE_MAX - 1)
 		return lt_err(LETHE_ERR_INVALID, "%s: read limit too large", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return lt_err(LETHE_ERR_NOT_FOUND, "%s does not exist", path);
-		return lt_err_errno(errno == EACCES ? LETHE_ERR_PERMISSION : LETHE_ERR_IO, errno,
-				    "%s", path);
-	}
+	if (fd < 0)
+		return path_error(path, errno);
 	if (fstat(fd, &st) != 0) {
 		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: fstat", path);
 		goto out;
@@ -622,15 +623,8 @@ enum lethe_err lt_outfile_commit(struct lt_outfile *out, const char *path)
 	if (out->direct)
 		return LETHE_OK;
 	out->named = false; /* the name is @p path's now */
-	rc = lt_parent_dir(path, dir, sizeof(dir));
-	if (rc == LETHE_OK)
-		rc = lt_fsync_dir(dir);
-	if (rc != LETHE_OK) {
-		/* the rename is not known to be durable: a failed get leaves no file */
-		lt_err_prefix("%s", path);
-		(void) unlink(path);
-	}
-	return rc;
+	/* the rename is not known to be durable: a failed get leaves no file */
+	return sync_dir_or_remove(path, dir, lt_parent_dir(path, dir, sizeof(dir)));
 }
 
 void lt_outfile_abort(struct lt_outfile *out)

@@ -64,9 +64,9 @@ static void finish_retirements(struct lt_kek_ring *r, struct lt_db *db)
 {
 	struct retired_in_use u = {.n = 0};
 	struct lt_db_kek row;
-	char saved[1024];
+	struct lt_err_saved saved;
 
-	snprintf(saved, sizeof(saved), "%s", lt_err_detail());
+	lt_err_save(&saved);
 	for (size_t i = 0; i < r->n; i++) {
 		if (lt_db_kek_get(db, r->wrapped[i].version, &row) == LETHE_OK &&
 		    row.state == LETHE_KEK_RETIRED && !row.primary)
@@ -75,7 +75,7 @@ static void finish_retirements(struct lt_kek_ring *r, struct lt_db *db)
 	if (u.n > 0 && lt_db_object_with_dek(db, retired_in_use_one, &u) == LETHE_OK)
 		for (size_t i = 0; i < u.n; i++)
 			lt_keystore_kek_remove(r->keystore_path, u.versions[i]);
-	lt_err(LETHE_OK, "%s", saved);
+	lt_err_restore(&saved, LETHE_OK);
 }
 
 static enum lethe_err ring_get(struct lt_kek_ring *r, struct lt_db *db, uint32_t version,

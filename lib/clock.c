@@ -38,7 +38,7 @@ enum lethe_err lt_clock_check_open(struct lethe_store *st)
 	rc = lt_fs_clock(dir, &kernel_now);
 	if (rc != LETHE_OK) {
 		/* a read-only store can still be read; what would shred asks again and refuses */
-		lt_strlcpy(st->clock_unchecked, lt_err_detail(), sizeof(st->clock_unchecked));
+		lt_err_save(&st->clock_unchecked);
 		lt_err_clear();
 		return LETHE_OK;
 	}
@@ -55,9 +55,9 @@ enum lethe_err lt_clock_for_shred(struct lethe_store *st, const char *action, in
 	enum lethe_err rc;
 
 	*now = 0;
-	if (st->clock_unchecked[0]) {
+	if (st->clock_unchecked.text[0]) {
 		rc = lt_err(LETHE_ERR_CLOCK, "cannot compare the clock with the kernel's, so no "
-			    "shred is decided by it: %s", st->clock_unchecked);
+			    "shred is decided by it: %s", st->clock_unchecked.text);
 		clock_refused(st, action, rc);
 		return rc;
 	}

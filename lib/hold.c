@@ -63,15 +63,24 @@ static enum lethe_err hold_change(struct lethe_store *st, const char *id, const 
 		lt_tx_rollback(st);
 out:
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		ev.err = rc;
-		ev.error = saved;
+		ev.error = lt_err_save(&saved);
 		lt_audit_record(st, &ev);
 	}
 	free(row);
 	return rc;
+}
+
+/* The checks every hold and extension call starts with: a store, and one target (an object or
+ * a group). */
+static enum lethe_err hold_args(struct lethe_store *st, const char *id, const char *group)
+{
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	return one_target(id, group);
 }
 
 LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *st, const char *id, const char *group,
@@ -79,10 +88,7 @@ LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *st, const char *id, 
 {
 	enum lethe_err rc;
 
-	lt_err_clear();
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
+	rc = hold_args(st, id, group);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!reason || !*reason)
@@ -97,10 +103,7 @@ LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id
 {
 	enum lethe_err rc;
 
-	lt_err_clear();
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
+	rc = hold_args(st, id, group);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!st->officer) {
@@ -152,12 +155,9 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	char detail[128];
 	enum lethe_err rc;
 
-	lt_err_clear();
 	if (changed)
 		*changed = 0;
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = one_target(id, group);
+	rc = hold_args(st, id, group);
 	if (rc != LETHE_OK)
 		return rc;
 	if ((until != 0) == (by != 0) || by < 0 || until < 0)
@@ -178,11 +178,10 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	else
 		lt_tx_rollback(st);
 	if (rc != LETHE_OK) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
 		ev.err = rc;
-		ev.error = saved;
+		ev.error = lt_err_save(&saved);
 		lt_audit_record(st, &ev);
 	} else if (changed) {
 		*changed = n;

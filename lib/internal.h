@@ -55,7 +55,7 @@ struct lethe_store {
 	struct lt_audit_queue syslog_queue;    /* sent to syslog on commit */
 	/* why the clock could not be compared with the kernel's at open ("" when it was, and
 	 * agreed): nothing is then shredded by this handle (clock.c) */
-	char clock_unchecked[256];
+	struct lt_err_saved clock_unchecked;
 };
 
 /* ---- transactions that carry audit records (audit.c) ---- */

@@ -61,11 +61,12 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_add"); /* the keyslot exists, its audit record not yet */
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, rc ? lt_err_detail() : name, sizeof(saved));
-		lt_audit_record(st, &(struct lt_audit_event){
-					.action = "officer.add", .err = rc, .error = saved});
+		lt_audit_record(st, &(struct lt_audit_event){.action = "officer.add",
+							     .err = rc,
+							     .error = rc ? lt_err_save(&saved)
+									 : name});
 	}
 	return rc;
 }
@@ -86,11 +87,12 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_remove");
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, rc ? lt_err_detail() : name, sizeof(saved));
-		lt_audit_record(st, &(struct lt_audit_event){
-					.action = "officer.remove", .err = rc, .error = saved});
+		lt_audit_record(st, &(struct lt_audit_event){.action = "officer.remove",
+							     .err = rc,
+							     .error = rc ? lt_err_save(&saved)
+									 : name});
 	}
 	return rc;
 }

@@ -184,12 +184,12 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	 * stays queued for the next open, it does not fail the sweep. */
 	(void) lt_unlinker_wait(s->unl);
 	if (!s->dry_run) {
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+		lt_err_save(&saved);
 		(void) lt_unlinks_finish(st->db, st->objs, sweep_unlink_left, s, NULL);
 		if (rc != LETHE_OK)
-			lt_err(rc, "%s", saved);
+			lt_err_restore(&saved, rc);
 		else
 			lt_err_clear();
 	}
@@ -227,13 +227,12 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		 (unsigned long long) res.failed,
 		 s.unlinks_left ? ", files left to unlink (see doctor)" : "");
 	{
-		char saved[1024];
+		struct lt_err_saved saved;
 
-		lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
-		rc2 = lt_audit_record(
-		    st, &(struct lt_audit_event){.action = "sweep",
-						 .err = rc,
-						 .error = rc == LETHE_OK ? summary : saved});
+		rc2 = lt_audit_record(st, &(struct lt_audit_event){
+						  .action = "sweep",
+						  .err = rc,
+						  .error = rc == LETHE_OK ? summary : lt_err_save(&saved)});
 		if (rc == LETHE_OK)
 			rc = rc2;
 	}
@@ -241,11 +240,11 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		/* what was shredded before the failure must not stay in old pages either (the
 		 * bulk mode let more of them wait); the failure's detail stays */
 		if (res.shredded) {
-			char saved[1024];
+			struct lt_err_saved saved;
 
-			lt_strlcpy(saved, lt_err_detail(), sizeof(saved));
+			lt_err_save(&saved);
 			(void) lt_db_purge(st->db);
-			lt_err(rc, "%s", saved);
+			lt_err_restore(&saved, rc);
 		}
 		goto out;
 	}

@@ -18,7 +18,6 @@
 #include "common/utf8.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"
-#include "keys/wrap.h"
 #include "retention/cert_internal.h"
 #include "retention/group.h"
 #include "retention/policy.h"

@@ -245,38 +245,27 @@ IO_WRAP(int, __open64_2, (const char *path, int flags), (path, flags))
 IO_WRAP(int, __openat64_2, (int dir, const char *path, int flags), (dir, path, flags))
 IO_WRAP(int, mkostemp64, (char *tmpl, int flags), (tmpl, flags))
 
-/* open takes a mode only with O_CREAT or O_TMPFILE. */
-int __wrap_open64(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
+/* open and openat, named @p what in the log: the mode argument is there only with O_CREAT or
+ * O_TMPFILE, and is passed on as it came. */
+#define OPEN_WRAP(name, what, params, args)                                                  \
+	int __wrap_##name params                                                               \
+	{                                                                                      \
+		mode_t mode = 0;                                                               \
+                                                                                               \
+		if (flags & (O_CREAT | O_TMPFILE)) {                                           \
+			va_list ap;                                                            \
+                                                                                               \
+			va_start(ap, flags);                                                   \
+			mode = va_arg(ap, mode_t);                                             \
+			va_end(ap);                                                            \
+		}                                                                              \
+		if (io_fails(what, CALLER))                                                    \
+			return -1;                                                             \
+		return __real_##name args;                                                     \
 	}
-	if (io_fails("open", CALLER))
-		return -1;
-	return __real_open64(path, flags, mode);
-}
 
-int __wrap_openat64(int dir, const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (io_fails("openat", CALLER))
-		return -1;
-	return __real_openat64(dir, path, flags, mode);
-}
+OPEN_WRAP(open64, "open", (const char *path, int flags, ...), (path, flags, mode))
+OPEN_WRAP(openat64, "openat", (int dir, const char *path, int flags, ...), (dir, path, flags, mode))
 
 /*
  * SQLite's own I/O on meta.db, its WAL and journal: a VFS in front of the default one whose

@@ -17,68 +17,7 @@
 #include "keys/keystore.h"
 #include "keys/wrap.h"
 #include "store/db.h"
-
-/* Argon2id at libcryptsetup's floor, so tests run in milliseconds. */
-static const struct lt_kdf_params tiny_kdf = {.memory_kib = 32, .time_cost = 4, .parallel = 1};
-
-struct fixture {
-	char dir[256];
-	char keystore[300];
-	char store_id[LETHE_ID_LEN + 1];
-	uint8_t mk[LT_MK_LEN];
-	uint8_t wrap_key[LT_KEY_LEN];
-	struct lt_db *db;
-	struct lt_kek_ring ring;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	uint8_t service_key[32];
-	char db_path[300];
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lethe-keycheck-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->keystore, sizeof(f->keystore), "%s/keystore.luks", f->dir);
-	snprintf(db_path, sizeof(db_path), "%s/meta.db", f->dir);
-	memset(service_key, 0x5a, sizeof(service_key));
-	if (lt_keystore_create(f->keystore, service_key, "alice", "pw", 2, &tiny_kdf, f->mk,
-			       f->store_id) != LETHE_OK ||
-	    lt_mk_derive(f->mk, f->store_id, LT_MK_KEK_WRAP, f->wrap_key) != LETHE_OK ||
-	    lt_db_open(db_path, true, &f->db) != LETHE_OK) {
-		fprintf(stderr, "setup: %s\n", lt_err_detail());
-		return -1;
-	}
-	lt_kek_ring_init(&f->ring, f->keystore, f->store_id, f->wrap_key);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[300];
-
-	lt_db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static uint32_t rotate(struct fixture *f)
-{
-	uint32_t v = 0;
-
-	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
-	assert_int_equal(lt_kek_ring_rotate(&f->ring, f->db, 1000, &v), LETHE_OK);
-	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
-	return v;
-}
+#include "tests/unit/keys_fixture.h"
 
 #define MAX_FINDINGS 16
 
@@ -125,11 +64,11 @@ static size_t errors(const struct findings *fs)
 
 static void test_clean(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct findings fs = {0};
 
-	assert_int_equal(rotate(f), 1);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_keys_check(f->keystore, f->db, false, collect, &fs), LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_OK, "keystore", "2 keyslot(s), 1 officer(s)");
 	assert_finding(&fs, LETHE_DOCTOR_OK, "keys",
@@ -139,13 +78,13 @@ static void test_clean(void **state)
 
 static void test_kek_entries(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct findings fs = {0};
 	struct lt_db_kek row;
 
-	assert_int_equal(rotate(f), 1);
-	assert_int_equal(rotate(f), 2);
-	assert_int_equal(rotate(f), 3);
+	assert_int_equal(keys_rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 3);
 	/* 1: retired, but a crash kept it in the keystore */
 	assert_int_equal(lt_db_kek_retire(f->db, 1, 3000), LETHE_OK);
 	/* 4: an active row whose entry is gone */
@@ -174,12 +113,12 @@ static void test_kek_entries(void **state)
 /* A keystore entry the database does not know: a warning, never destroyed, even by --repair. */
 static void test_unknown_entry(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct findings fs = {0};
 	struct lt_keystore_kek keks[LT_KEYSTORE_KEKS_MAX];
 	size_t n = 0;
 
-	assert_int_equal(rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 1);
 	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
 	{
 		uint32_t v;
@@ -197,7 +136,7 @@ static void test_unknown_entry(void **state)
 
 static void test_no_keystore(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct findings fs = {0};
 
 	assert_int_not_equal(
@@ -209,7 +148,7 @@ static void test_no_keystore(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, keys_setup_ring, keys_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_clean),
 	    T(test_kek_entries),

@@ -14,48 +14,14 @@
 #include "crypt/prim.h"
 #include "keys/evkey.h"
 #include "store/db.h"
+#include "tests/unit/keys_fixture.h"
 
 #define STORE_ID "5702e000-0000-4000-8000-000000000001"
 #define OTHER_ID "d0000000-0000-4000-8000-000000000099"
 
-struct fixture {
-	char dir[256];
-	struct lt_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	char path[300];
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lethe-evkey-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/meta.db", f->dir);
-	if (lt_db_open(path, true, &f->db) != LETHE_OK)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[300];
-
-	lt_db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
 static void test_create_load_sign(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	uint8_t wrap[LT_KEY_LEN], other[LT_KEY_LEN];
 	uint8_t seed[LT_ED25519_PRIV_LEN], back[LT_ED25519_PRIV_LEN];
 	uint8_t pub[LT_ED25519_PUB_LEN], sig[64];
@@ -90,7 +56,7 @@ static void test_create_load_sign(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_create_load_sign, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_load_sign, keys_setup_db, keys_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

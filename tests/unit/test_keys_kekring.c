@@ -17,85 +17,9 @@
 #include "keys/keystore.h"
 #include "keys/wrap.h"
 #include "store/db.h"
+#include "tests/unit/keys_fixture.h"
 
-/* Argon2id at libcryptsetup's floor, so tests run in milliseconds. */
-static const struct lt_kdf_params tiny_kdf = {.memory_kib = 32, .time_cost = 4, .parallel = 1};
-
-struct fixture {
-	char dir[256];
-	char keystore[300];
-	char store_id[LETHE_ID_LEN + 1];
-	uint8_t mk[LT_MK_LEN];
-	uint8_t wrap_key[LT_KEY_LEN];
-	struct lt_db *db;
-	struct lt_kek_ring ring;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	uint8_t service_key[32];
-	char db_path[300];
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lethe-kekring-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->keystore, sizeof(f->keystore), "%s/keystore.luks", f->dir);
-	snprintf(db_path, sizeof(db_path), "%s/meta.db", f->dir);
-	memset(service_key, 0x5a, sizeof(service_key));
-	if (lt_keystore_create(f->keystore, service_key, "alice", "pw", 2, &tiny_kdf, f->mk,
-			       f->store_id) != LETHE_OK ||
-	    lt_mk_derive(f->mk, f->store_id, LT_MK_KEK_WRAP, f->wrap_key) != LETHE_OK ||
-	    lt_db_open(db_path, true, &f->db) != LETHE_OK) {
-		fprintf(stderr, "setup: %s\n", lt_err_detail());
-		return -1;
-	}
-	lt_kek_ring_init(&f->ring, f->keystore, f->store_id, f->wrap_key);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[300];
-
-	lt_db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static uint32_t rotate(struct fixture *f)
-{
-	uint32_t v = 0;
-
-	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
-	assert_int_equal(lt_kek_ring_rotate(&f->ring, f->db, 1000, &v), LETHE_OK);
-	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
-	return v;
-}
-
-/* A live object @p n with data key @p dek, wrapped under the primary. */
-static void add_object(struct fixture *f, unsigned n, const uint8_t dek[LT_KEY_LEN],
-		       struct lt_db_object *o)
-{
-	memset(o, 0, sizeof(*o));
-	snprintf(o->id, sizeof(o->id), "%08x-0000-4000-8000-%012x", n, n);
-	snprintf(o->group, sizeof(o->group), "g%u", n % 2);
-	o->created_at = 1000;
-	o->retain_until = 2000;
-	o->state = LETHE_STATE_LIVE;
-	o->seg_log2 = 16;
-	assert_int_equal(lt_kek_ring_wrap_dek(&f->ring, f->db, o, dek), LETHE_OK);
-	assert_int_equal(lt_db_object_insert(f->db, o), LETHE_OK);
-}
-
-static void keystore_versions(struct fixture *f, uint32_t *versions, size_t *n)
+static void keystore_versions(struct keys_fixture *f, uint32_t *versions, size_t *n)
 {
 	struct lt_keystore_kek keks[LT_KEYSTORE_KEKS_MAX];
 
@@ -104,7 +28,7 @@ static void keystore_versions(struct fixture *f, uint32_t *versions, size_t *n)
 		versions[i] = keks[i].version;
 }
 
-static bool keystore_has(struct fixture *f, uint32_t version)
+static bool keystore_has(struct keys_fixture *f, uint32_t version)
 {
 	uint32_t v[LT_KEYSTORE_KEKS_MAX];
 	size_t n = 0;
@@ -118,12 +42,12 @@ static bool keystore_has(struct fixture *f, uint32_t version)
 
 static void test_rotate_and_load(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_kek_ring other;
 	struct lt_db_kek row;
 	uint8_t *a = lt_secmem_alloc(LT_KEY_LEN), *b = lt_secmem_alloc(LT_KEY_LEN);
 
-	assert_int_equal(rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 1);
 	assert_true(keystore_has(f, 1));
 	assert_int_equal(lt_db_kek_get(f->db, 1, &row), LETHE_OK);
 	assert_true(row.primary);
@@ -133,7 +57,7 @@ static void test_rotate_and_load(void **state)
 	lt_kek_ring_init(&other, f->keystore, f->store_id, f->wrap_key);
 	assert_int_equal(lt_kek_ring_load(&other, f->db, 1, b), LETHE_OK);
 	assert_memory_equal(a, b, LT_KEY_LEN);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_db_kek_primary(f->db, &row), LETHE_OK);
 	assert_int_equal(row.version, 2);
 	/* version 2 is not in the token it read: it reads the keystore again */
@@ -148,13 +72,13 @@ static void test_rotate_and_load(void **state)
 
 static void test_load_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_kek_ring wrong;
 	struct lt_db_kek row;
 	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
 	uint8_t other_key[LT_KEY_LEN];
 
-	assert_int_equal(rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 1);
 	assert_int_equal(lt_kek_ring_load(&f->ring, f->db, 7, kek), LETHE_ERR_INTEGRITY);
 	assert_string_equal(lt_err_detail(), "KEK version 7 does not exist");
 	/* a row without its keystore entry */
@@ -181,11 +105,11 @@ static void test_load_refused(void **state)
  * keystore: the next reader of the keystore removes it, and keeps the caller's error detail. */
 static void test_reader_finishes_retirement(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	uint8_t *kek = lt_secmem_alloc(LT_KEY_LEN);
 
-	assert_int_equal(rotate(f), 1);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_db_kek_retire(f->db, 1, 3000), LETHE_OK);
 	assert_true(keystore_has(f, 1));
 	lt_err(LETHE_ERR_IO, "earlier detail");
@@ -199,14 +123,14 @@ static void test_reader_finishes_retirement(void **state)
 
 static void test_data_keys(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_db_object o;
 	uint8_t dek[LT_KEY_LEN], *back = lt_secmem_alloc(LT_KEY_LEN);
 
-	assert_int_equal(rotate(f), 1);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 2);
 	memset(dek, 0x42, sizeof(dek));
-	add_object(f, 1, dek, &o);
+	keys_add_object(f, 1, dek, &o);
 	/* under the primary as the metadata names it */
 	assert_int_equal(o.kek_version, 2);
 	assert_true(o.has_dek);
@@ -225,16 +149,16 @@ static void test_data_keys(void **state)
 
 static void test_retire(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_db_object o1, o2;
 	struct lt_db_kek row;
 	uint8_t dek[LT_KEY_LEN], *back = lt_secmem_alloc(LT_KEY_LEN);
 
-	assert_int_equal(rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 1);
 	memset(dek, 0x42, sizeof(dek));
-	add_object(f, 1, dek, &o1);
-	assert_int_equal(rotate(f), 2);
-	add_object(f, 2, dek, &o2);
+	keys_add_object(f, 1, dek, &o1);
+	assert_int_equal(keys_rotate(f), 2);
+	keys_add_object(f, 2, dek, &o2);
 	assert_int_equal(lt_kek_ring_retire(&f->ring, f->db, 9, 3000), LETHE_ERR_NOT_FOUND);
 	assert_int_equal(lt_kek_ring_retire(&f->ring, f->db, 2, 3000), LETHE_ERR_KEK_IN_USE);
 	assert_non_null(strstr(lt_err_detail(), "is the primary"));
@@ -271,10 +195,10 @@ static void test_retire(void **state)
 /* Retiring a version already retired finishes a keystore removal a crash interrupted. */
 static void test_retire_again_finishes(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 
-	assert_int_equal(rotate(f), 1);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_kek_ring_retire(&f->ring, f->db, 1, 3000), LETHE_OK);
 	assert_true(keystore_has(f, 1)); /* committed; the keystore update never came */
 	assert_int_equal(lt_kek_ring_retire(&f->ring, f->db, 1, 3000), LETHE_ERR_NOT_FOUND);
@@ -283,7 +207,7 @@ static void test_retire_again_finishes(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, keys_setup_ring, keys_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_rotate_and_load), T(test_load_refused), T(test_reader_finishes_retirement),
 	    T(test_data_keys),       T(test_retire),       T(test_retire_again_finishes),

@@ -19,63 +19,7 @@
 #include "common/uuid.h"
 #include "keys/keystore.h"
 #include "keys/wrap.h"
-
-/* Argon2id at libcryptsetup's floor, so tests run in milliseconds. */
-static const struct lt_kdf_params tiny_kdf = {.memory_kib = 32, .time_cost = 4, .parallel = 1};
-
-static const char officer_pass[] = "correct horse battery staple";
-
-struct fixture {
-	char dir[256];
-	char path[300];
-	uint8_t service_key[32];
-	uint8_t mk[LT_MK_LEN];
-	char store_id[LETHE_ID_LEN + 1];
-};
-
-static int fixture_setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lethe-keystore-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/keystore.luks", f->dir);
-	for (size_t i = 0; i < sizeof(f->service_key); i++)
-		f->service_key[i] = (uint8_t) (0xa5 ^ i);
-	*state = f;
-	return 0;
-}
-
-/* As fixture_setup, with a keystore already created (officer "alice"). */
-static int created_setup(void **state)
-{
-	struct fixture *f;
-
-	if (fixture_setup(state) != 0)
-		return -1;
-	f = *state;
-	if (lt_keystore_create(f->path, f->service_key, "alice", officer_pass, strlen(officer_pass),
-			       &tiny_kdf, f->mk, f->store_id) != LETHE_OK) {
-		fprintf(stderr, "create: %s\n", lt_err_detail());
-		return -1;
-	}
-	return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
+#include "tests/unit/keys_fixture.h"
 
 static double ms_since(const struct timespec *t0)
 {
@@ -96,55 +40,55 @@ static int all_zero(const uint8_t *p, size_t len)
 
 static void test_create(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	uint8_t uuid[16];
 	struct stat st;
 
-	assert_int_equal(lt_keystore_create(f->path, f->service_key, "alice", officer_pass,
-					    strlen(officer_pass), &tiny_kdf, f->mk, f->store_id),
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "alice", KEYS_OFFICER_PASS,
+					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
 			 LETHE_OK);
 	assert_false(all_zero(f->mk, sizeof(f->mk)));
 	assert_int_equal(lt_uuid_parse(f->store_id, uuid), LETHE_OK);
-	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(stat(f->keystore, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* 16 KiB metadata twice and 16 keyslots of 128 KiB. */
 	assert_int_equal(st.st_size, 2 * 16384 + 16 * 131072);
 	/* Never over an existing file. */
-	assert_int_equal(lt_keystore_create(f->path, f->service_key, "alice", officer_pass,
-					    strlen(officer_pass), &tiny_kdf, f->mk, f->store_id),
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "alice", KEYS_OFFICER_PASS,
+					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
 			 LETHE_ERR_EXISTS);
 }
 
 static void test_create_refusals(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 
-	assert_int_equal(lt_keystore_create(f->path, f->service_key, "service", officer_pass,
-					    strlen(officer_pass), &tiny_kdf, f->mk, f->store_id),
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "service", KEYS_OFFICER_PASS,
+					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
 			 LETHE_ERR_INVALID);
-	assert_int_equal(lt_keystore_create(f->path, f->service_key, "bad name", officer_pass,
-					    strlen(officer_pass), &tiny_kdf, f->mk, f->store_id),
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "bad name", KEYS_OFFICER_PASS,
+					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
 			 LETHE_ERR_INVALID);
-	assert_int_equal(lt_keystore_create(f->path, f->service_key, "alice", "", 0, &tiny_kdf,
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "alice", "", 0, &tiny_kdf,
 					    f->mk, f->store_id),
 			 LETHE_ERR_INVALID);
 	/* An Argon2 cost libcryptsetup refuses fails cleanly and leaves no file behind. */
 	{
 		const struct lt_kdf_params bad = {.memory_kib = 1, .time_cost = 1, .parallel = 9};
 
-		assert_int_not_equal(lt_keystore_create(f->path, f->service_key, "alice",
-							officer_pass, strlen(officer_pass), &bad,
+		assert_int_not_equal(lt_keystore_create(f->keystore, f->service_key, "alice",
+							KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS), &bad,
 							f->mk, f->store_id),
 				     LETHE_OK);
 		assert_true(all_zero(f->mk, sizeof(f->mk)));
 		assert_string_equal(f->store_id, "");
 	}
-	assert_int_not_equal(access(f->path, F_OK), 0);
+	assert_int_not_equal(access(f->keystore, F_OK), 0);
 }
 
 static void test_unlock_service(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
@@ -156,7 +100,7 @@ static void test_unlock_service(void **state)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		assert_int_equal(
-		    lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+		    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 		    LETHE_OK);
 		ms = ms_since(&t0);
 		best = ms < best ? ms : best;
@@ -171,14 +115,14 @@ static void test_unlock_service(void **state)
 
 static void test_unlock_officer(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, officer_pass, strlen(officer_pass),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS),
 						       mk, &who, store_id),
 			 LETHE_OK);
 	print_message("officer unlock (Argon2id 32 KiB, t=4): %.2f ms\n", ms_since(&t0));
@@ -191,7 +135,7 @@ static void test_unlock_officer(void **state)
 
 static void test_wrong_keys(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	char store_id[LETHE_ID_LEN + 1] = "x";
 	struct lt_slot_info who;
 	uint8_t key[32];
@@ -200,38 +144,38 @@ static void test_wrong_keys(void **state)
 	memcpy(key, f->service_key, sizeof(key));
 	key[31] ^= 1;
 	memset(mk, 0x55, sizeof(mk));
-	assert_int_equal(lt_keystore_unlock_service(f->path, key, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, key, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	assert_non_null(strstr(lt_err_detail(), "keyfile does not open"));
 	assert_true(all_zero(mk, sizeof(mk)));
 	assert_string_equal(store_id, "");
 	assert_int_equal(who.keyslot, -1);
 
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, "wrong", 5, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, "wrong", 5, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	assert_non_null(strstr(lt_err_detail(), "wrong passphrase"));
 	assert_true(all_zero(mk, sizeof(mk)));
 	assert_int_equal(lt_keystore_unlock_passphrase(
-			     f->path, officer_pass, strlen(officer_pass) - 1, mk, &who, store_id),
+			     f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS) - 1, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, "", 0, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, "", 0, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	/* The service key given as a passphrase must not open the keystore as the service. */
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, (const char *) f->service_key, 32,
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, (const char *) f->service_key, 32,
 						       mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	/* Nor an officer passphrase as the service key (it is tried on the service slot only). */
 	{
 		uint8_t as_key[32] = {0};
 
-		memcpy(as_key, officer_pass,
-		       sizeof(as_key) < strlen(officer_pass) ? sizeof(as_key)
-							     : strlen(officer_pass));
-		assert_int_equal(lt_keystore_unlock_service(f->path, as_key, mk, &who, store_id),
+		memcpy(as_key, KEYS_OFFICER_PASS,
+		       sizeof(as_key) < strlen(KEYS_OFFICER_PASS) ? sizeof(as_key)
+							     : strlen(KEYS_OFFICER_PASS));
+		assert_int_equal(lt_keystore_unlock_service(f->keystore, as_key, mk, &who, store_id),
 				 LETHE_ERR_UNLOCK);
 	}
 	/* No secret in the detail. */
-	assert_null(strstr(lt_err_detail(), officer_pass));
+	assert_null(strstr(lt_err_detail(), KEYS_OFFICER_PASS));
 }
 
 static void write_file(const char *path, const void *data, size_t len, mode_t mode)
@@ -246,69 +190,69 @@ static void write_file(const char *path, const void *data, size_t len, mode_t mo
 
 static void test_bad_keystores(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 	static uint8_t junk[65536];
 
-	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "does not exist"));
-	write_file(f->path, "", 0, 0600);
-	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+	write_file(f->keystore, "", 0, 0600);
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t) (i * 7 + 3);
-	write_file(f->path, junk, sizeof(junk), 0600);
-	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+	write_file(f->keystore, junk, sizeof(junk), 0600);
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "not a LUKS2 keystore"));
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, "x", 1, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, "x", 1, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
 }
 
 static void test_loose_permissions(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 	char link[320];
 
-	assert_int_equal(chmod(f->path, 0644), 0);
-	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+	assert_int_equal(chmod(f->keystore, 0644), 0);
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_PERMISSION);
 	assert_non_null(strstr(lt_err_detail(), "chmod 600"));
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "bob", "pw", 2, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "bob", "pw", 2, &tiny_kdf),
 			 LETHE_ERR_PERMISSION);
-	assert_int_equal(chmod(f->path, 0640), 0);
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, officer_pass, strlen(officer_pass),
+	assert_int_equal(chmod(f->keystore, 0640), 0);
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS),
 						       mk, &who, store_id),
 			 LETHE_ERR_PERMISSION);
-	assert_int_equal(chmod(f->path, 0600), 0);
+	assert_int_equal(chmod(f->keystore, 0600), 0);
 	snprintf(link, sizeof(link), "%s/link.luks", f->dir);
-	assert_int_equal(symlink(f->path, link), 0);
+	assert_int_equal(symlink(f->keystore, link), 0);
 	assert_int_equal(lt_keystore_unlock_service(link, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_PERMISSION);
 }
 
-static size_t list(struct fixture *f, struct lt_slot_info *slots, size_t max)
+static size_t list(struct keys_fixture *f, struct lt_slot_info *slots, size_t max)
 {
 	size_t count = 99;
 
-	assert_int_equal(lt_keystore_slots(f->path, slots, max, &count), LETHE_OK);
+	assert_int_equal(lt_keystore_slots(f->keystore, slots, max, &count), LETHE_OK);
 	return count;
 }
 
-static void unlock_as(struct fixture *f, const char *pass, const char *name, int keyslot)
+static void unlock_as(struct keys_fixture *f, const char *pass, const char *name, int keyslot)
 {
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 
 	assert_int_equal(
-	    lt_keystore_unlock_passphrase(f->path, pass, strlen(pass), mk, &who, store_id),
+	    lt_keystore_unlock_passphrase(f->keystore, pass, strlen(pass), mk, &who, store_id),
 	    LETHE_OK);
 	assert_memory_equal(mk, f->mk, LT_MK_LEN);
 	assert_string_equal(who.name, name);
@@ -318,7 +262,7 @@ static void unlock_as(struct fixture *f, const char *pass, const char *name, int
 
 static void test_officers(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_slot_info slots[16];
 	uint8_t other_mk[LT_MK_LEN];
 	uint8_t mk[LT_MK_LEN];
@@ -333,46 +277,46 @@ static void test_officers(void **state)
 	assert_int_equal(slots[1].role, LT_SLOT_OFFICER);
 
 	assert_int_equal(
-	    lt_keystore_officer_add(f->path, f->mk, "bob", "bob's pass", 10, &tiny_kdf), LETHE_OK);
+	    lt_keystore_officer_add(f->keystore, f->mk, "bob", "bob's pass", 10, &tiny_kdf), LETHE_OK);
 	assert_int_equal(list(f, slots, 16), 3);
 	assert_string_equal(slots[2].name, "bob");
 	assert_int_equal(slots[2].keyslot, 2);
 	unlock_as(f, "bob's pass", "bob", 2);
-	unlock_as(f, officer_pass, "alice", 1);
+	unlock_as(f, KEYS_OFFICER_PASS, "alice", 1);
 
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "bob", "x", 1, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "bob", "x", 1, &tiny_kdf),
 			 LETHE_ERR_EXISTS);
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "service", "x", 1, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "service", "x", 1, &tiny_kdf),
 			 LETHE_ERR_INVALID);
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "", "x", 1, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "", "x", 1, &tiny_kdf),
 			 LETHE_ERR_INVALID);
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "carol", "", 0, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "carol", "", 0, &tiny_kdf),
 			 LETHE_ERR_INVALID);
 	/* A master key that is not this keystore's cannot make a keyslot. */
 	memcpy(other_mk, f->mk, sizeof(other_mk));
 	other_mk[0] ^= 0x80;
-	assert_int_equal(lt_keystore_officer_add(f->path, other_mk, "carol", "x", 1, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, other_mk, "carol", "x", 1, &tiny_kdf),
 			 LETHE_ERR_KEYSTORE);
 	assert_int_equal(list(f, slots, 16), 3);
 
-	assert_int_equal(lt_keystore_officer_remove(f->path, "nobody"), LETHE_ERR_NOT_FOUND);
-	assert_int_equal(lt_keystore_officer_remove(f->path, "service"), LETHE_ERR_INVALID);
-	assert_int_equal(lt_keystore_officer_remove(f->path, "alice"), LETHE_OK);
+	assert_int_equal(lt_keystore_officer_remove(f->keystore, "nobody"), LETHE_ERR_NOT_FOUND);
+	assert_int_equal(lt_keystore_officer_remove(f->keystore, "service"), LETHE_ERR_INVALID);
+	assert_int_equal(lt_keystore_officer_remove(f->keystore, "alice"), LETHE_OK);
 	assert_int_equal(list(f, slots, 16), 2);
 	assert_string_equal(slots[1].name, "bob");
 	/* The removed officer's passphrase opens nothing any more. */
-	assert_int_equal(lt_keystore_unlock_passphrase(f->path, officer_pass, strlen(officer_pass),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS),
 						       mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
-	assert_int_equal(lt_keystore_officer_remove(f->path, "bob"), LETHE_ERR_LAST_OFFICER);
+	assert_int_equal(lt_keystore_officer_remove(f->keystore, "bob"), LETHE_ERR_LAST_OFFICER);
 	unlock_as(f, "bob's pass", "bob", 2);
 	/* The freed keyslot is reused, and the service still unlocks. */
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "alice", "new", 3, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "alice", "new", 3, &tiny_kdf),
 			 LETHE_OK);
 	unlock_as(f, "new", "alice", 1);
-	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 			 LETHE_OK);
-	assert_int_equal(lt_keystore_slots(f->path, slots, 1, &(size_t){0}), LETHE_ERR_INVALID);
+	assert_int_equal(lt_keystore_slots(f->keystore, slots, 1, &(size_t){0}), LETHE_ERR_INVALID);
 }
 
 /* "officer-NN-xxx...": LETHE_OFFICER_MAX bytes. */
@@ -389,19 +333,19 @@ static void officer_name(char name[LETHE_OFFICER_MAX + 1], int i)
 /* 15 officers with the longest names fit: the LUKS2 JSON area holds every keyslot and name. */
 static void test_keystore_full(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_slot_info slots[16];
 	char name[LETHE_OFFICER_MAX + 1];
 
 	for (int i = 2; i <= 15; i++) {
 		officer_name(name, i);
 		assert_int_equal(strlen(name), LETHE_OFFICER_MAX);
-		if (lt_keystore_officer_add(f->path, f->mk, name, name, strlen(name), &tiny_kdf) !=
+		if (lt_keystore_officer_add(f->keystore, f->mk, name, name, strlen(name), &tiny_kdf) !=
 		    LETHE_OK)
 			fail_msg("officer %d: %s", i, lt_err_detail());
 	}
 	assert_int_equal(list(f, slots, 16), 16);
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "one-too-many", "x", 1, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "one-too-many", "x", 1, &tiny_kdf),
 			 LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "no free keyslot"));
 	officer_name(name, 15);
@@ -425,9 +369,9 @@ static void *remove_thread(void *arg)
 /* Two removals at once with two officers: one wins, the other finds the last officer. */
 static void test_concurrent_remove(void **state)
 {
-	struct fixture *f = *state;
-	struct remover a = {f->path, "alice", LETHE_ERR_INTERNAL};
-	struct remover b = {f->path, "bob", LETHE_ERR_INTERNAL};
+	struct keys_fixture *f = *state;
+	struct remover a = {f->keystore, "alice", LETHE_ERR_INTERNAL};
+	struct remover b = {f->keystore, "bob", LETHE_ERR_INTERNAL};
 	struct lt_slot_info slots[16];
 	pthread_t ta, tb;
 
@@ -435,7 +379,7 @@ static void test_concurrent_remove(void **state)
 	 * the thread that holds the lock: the two removals would wait for each other forever. */
 	if (getenv("LETHE_VALGRIND"))
 		skip();
-	assert_int_equal(lt_keystore_officer_add(f->path, f->mk, "bob", "b", 1, &tiny_kdf),
+	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "bob", "b", 1, &tiny_kdf),
 			 LETHE_OK);
 	assert_int_equal(pthread_create(&ta, NULL, remove_thread, &a), 0);
 	assert_int_equal(pthread_create(&tb, NULL, remove_thread, &b), 0);
@@ -462,19 +406,19 @@ static int cryptsetup(const char *args, const char *path, const char *filter)
 
 static void test_luks_dump(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 
 	if (!have_cryptsetup())
 		skip();
-	assert_int_equal(cryptsetup("isLuks --type luks2", f->path, ""), 0);
-	assert_int_equal(cryptsetup("luksDump", f->path, ">/dev/null"), 0);
-	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q 'lethe-slot'"), 0);
-	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q 'argon2id'"), 0);
-	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q 'Label:.*lethe-keystore'"), 0);
+	assert_int_equal(cryptsetup("isLuks --type luks2", f->keystore, ""), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, ">/dev/null"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'lethe-slot'"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'argon2id'"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'Label:.*lethe-keystore'"), 0);
 }
 
 /* Format DIR/NAME with cryptsetup(8): a valid LUKS2 header that lethe did not make. */
-static void luks_format(struct fixture *f, const char *name, const char *options)
+static void luks_format(struct keys_fixture *f, const char *name, const char *options)
 {
 	char cmd[1200];
 
@@ -486,16 +430,16 @@ static void luks_format(struct fixture *f, const char *name, const char *options
 		 ">/dev/null 2>&1 && chmod 600 %s",
 		 f->dir, name, options, name, name);
 	assert_int_equal(system(cmd), 0);
-	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+	snprintf(f->keystore, sizeof(f->keystore), "%s/%s", f->dir, name);
 }
 
-static void expect_keystore_error(struct fixture *f, const char *fragment)
+static void expect_keystore_error(struct keys_fixture *f, const char *fragment)
 {
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 
-	assert_int_equal(lt_keystore_unlock_service(f->path, f->service_key, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
 	if (!strstr(lt_err_detail(), fragment))
 		fail_msg("got \"%s\", want \"%s\"", lt_err_detail(), fragment);
@@ -503,7 +447,7 @@ static void expect_keystore_error(struct fixture *f, const char *fragment)
 
 static void test_foreign_luks2(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	char cmd[1200];
 
 	if (!have_cryptsetup())
@@ -526,7 +470,7 @@ static void test_foreign_luks2(void **state)
 /* What a crash leaves: a keyslot without a name, a name without a keyslot. Repair clears both. */
 static void test_unnamed_and_repair(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_slot_info slots[16];
 	size_t count = 99, destroyed = 99;
 	char cmd[1200];
@@ -550,18 +494,18 @@ static void test_unnamed_and_repair(void **state)
 		 f->dir);
 	assert_int_equal(system(cmd), 0);
 
-	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q '^  7: luks2'"), 0);
-	assert_int_equal(lt_keystore_unnamed(f->path, &count), LETHE_OK);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q '^  7: luks2'"), 0);
+	assert_int_equal(lt_keystore_unnamed(f->keystore, &count), LETHE_OK);
 	assert_int_equal(count, 1);
 	assert_int_equal(list(f, slots, 16), 2); /* neither shows up as an actor */
-	assert_int_equal(lt_keystore_repair(f->path, &destroyed), LETHE_OK);
+	assert_int_equal(lt_keystore_repair(f->keystore, &destroyed), LETHE_OK);
 	assert_int_equal(destroyed, 1);
-	assert_int_equal(lt_keystore_unnamed(f->path, &count), LETHE_OK);
+	assert_int_equal(lt_keystore_unnamed(f->keystore, &count), LETHE_OK);
 	assert_int_equal(count, 0);
-	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -c lethe-slot | grep -qx 2"), 0);
-	assert_int_equal(cryptsetup("luksDump", f->path, "| grep -q '^  7: luks2'"), 256);
-	unlock_as(f, officer_pass, "alice", 1);
-	assert_int_equal(lt_keystore_repair(f->path, &destroyed), LETHE_OK);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -c lethe-slot | grep -qx 2"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q '^  7: luks2'"), 256);
+	unlock_as(f, KEYS_OFFICER_PASS, "alice", 1);
+	assert_int_equal(lt_keystore_repair(f->keystore, &destroyed), LETHE_OK);
 	assert_int_equal(destroyed, 0);
 }
 
@@ -585,22 +529,22 @@ static void test_officer_name_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_create, fixture_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_create_refusals, fixture_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_unlock_service, created_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_unlock_officer, created_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_wrong_keys, created_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_keystores, fixture_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_loose_permissions, created_setup,
-					    fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_officers, created_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_keystore_full, created_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_concurrent_remove, created_setup,
-					    fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_luks_dump, created_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_foreign_luks2, fixture_setup, fixture_teardown),
-	    cmocka_unit_test_setup_teardown(test_unnamed_and_repair, created_setup,
-					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_create, keys_setup_dir, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_refusals, keys_setup_dir, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_service, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_officer, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_keys, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_keystores, keys_setup_dir, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_loose_permissions, keys_setup_keystore,
+					    keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_officers, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_keystore_full, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_remove, keys_setup_keystore,
+					    keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_luks_dump, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_luks2, keys_setup_dir, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_unnamed_and_repair, keys_setup_keystore,
+					    keys_teardown),
 	    cmocka_unit_test(test_officer_name_valid),
 	};
 

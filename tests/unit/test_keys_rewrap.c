@@ -17,83 +17,7 @@
 #include "keys/rewrap.h"
 #include "keys/wrap.h"
 #include "store/db.h"
-
-/* Argon2id at libcryptsetup's floor, so tests run in milliseconds. */
-static const struct lt_kdf_params tiny_kdf = {.memory_kib = 32, .time_cost = 4, .parallel = 1};
-
-struct fixture {
-	char dir[256];
-	char keystore[300];
-	char store_id[LETHE_ID_LEN + 1];
-	uint8_t mk[LT_MK_LEN];
-	uint8_t wrap_key[LT_KEY_LEN];
-	struct lt_db *db;
-	struct lt_kek_ring ring;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	uint8_t service_key[32];
-	char db_path[300];
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lethe-rewrap-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->keystore, sizeof(f->keystore), "%s/keystore.luks", f->dir);
-	snprintf(db_path, sizeof(db_path), "%s/meta.db", f->dir);
-	memset(service_key, 0x5a, sizeof(service_key));
-	if (lt_keystore_create(f->keystore, service_key, "alice", "pw", 2, &tiny_kdf, f->mk,
-			       f->store_id) != LETHE_OK ||
-	    lt_mk_derive(f->mk, f->store_id, LT_MK_KEK_WRAP, f->wrap_key) != LETHE_OK ||
-	    lt_db_open(db_path, true, &f->db) != LETHE_OK) {
-		fprintf(stderr, "setup: %s\n", lt_err_detail());
-		return -1;
-	}
-	lt_kek_ring_init(&f->ring, f->keystore, f->store_id, f->wrap_key);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[300];
-
-	lt_db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static uint32_t rotate(struct fixture *f)
-{
-	uint32_t v = 0;
-
-	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
-	assert_int_equal(lt_kek_ring_rotate(&f->ring, f->db, 1000, &v), LETHE_OK);
-	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
-	return v;
-}
-
-/* A live object @p n with data key @p dek, wrapped under the primary. */
-static void add_object(struct fixture *f, unsigned n, const uint8_t dek[LT_KEY_LEN],
-		       struct lt_db_object *o)
-{
-	memset(o, 0, sizeof(*o));
-	snprintf(o->id, sizeof(o->id), "%08x-0000-4000-8000-%012x", n, n);
-	snprintf(o->group, sizeof(o->group), "g%u", n % 2);
-	o->created_at = 1000;
-	o->retain_until = 2000;
-	o->state = LETHE_STATE_LIVE;
-	o->seg_log2 = 16;
-	assert_int_equal(lt_kek_ring_wrap_dek(&f->ring, f->db, o, dek), LETHE_OK);
-	assert_int_equal(lt_db_object_insert(f->db, o), LETHE_OK);
-}
+#include "tests/unit/keys_fixture.h"
 
 struct run {
 	struct lt_rewrapper *w;
@@ -113,7 +37,7 @@ static int move_one(const struct lt_db_object *obj, void *ctx)
 }
 
 /* Move up to @p limit rows not under @p primary; returns how many moved. */
-static unsigned batch(struct fixture *f, struct lt_rewrapper *w, uint32_t primary, size_t limit,
+static unsigned batch(struct keys_fixture *f, struct lt_rewrapper *w, uint32_t primary, size_t limit,
 		      enum lethe_err want)
 {
 	struct run r = {w, 0, LETHE_OK};
@@ -124,7 +48,7 @@ static unsigned batch(struct fixture *f, struct lt_rewrapper *w, uint32_t primar
 	return r.moved;
 }
 
-static void assert_under(struct fixture *f, const char *id, uint32_t version, uint8_t fill)
+static void assert_under(struct keys_fixture *f, const char *id, uint32_t version, uint8_t fill)
 {
 	struct lt_db_object o;
 	uint8_t *dek = lt_secmem_alloc(LT_KEY_LEN), want[LT_KEY_LEN];
@@ -139,25 +63,25 @@ static void assert_under(struct fixture *f, const char *id, uint32_t version, ui
 
 static void test_rewrap_all(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_rewrapper w;
 	struct lt_db_object o[4];
 	uint8_t dek[LT_KEY_LEN];
 
-	assert_int_equal(rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 1);
 	for (unsigned i = 0; i < 4; i++) {
 		memset(dek, 0x30 + (int) i, sizeof(dek));
-		add_object(f, i + 1, dek, &o[i]);
+		keys_add_object(f, i + 1, dek, &o[i]);
 	}
 	assert_int_equal(lt_rewrapper_pending(f->db), 0);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_rewrapper_pending(f->db), 4);
 	assert_int_equal(lt_rewrapper_init(&w, &f->ring, f->db), LETHE_OK);
 	assert_int_equal(batch(f, &w, 2, 3, LETHE_OK), 3);
 	assert_int_equal(lt_rewrapper_pending(f->db), 1);
 	/* another officer rotated between two batches: the target moves, rows moved already
 	 * move again */
-	assert_int_equal(rotate(f), 3);
+	assert_int_equal(keys_rotate(f), 3);
 	assert_int_equal(batch(f, &w, 3, 100, LETHE_OK), 4);
 	assert_int_equal(w.primary, 3);
 	assert_int_equal(lt_rewrapper_pending(f->db), 0);
@@ -171,18 +95,18 @@ static void test_rewrap_all(void **state)
 /* A row whose wrap does not open, or whose KEK is gone, stops the batch and is not touched. */
 static void test_rewrap_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct keys_fixture *f = *state;
 	struct lt_rewrapper w;
 	struct lt_db_object o, bad, back;
 	uint8_t dek[LT_KEY_LEN];
 
-	assert_int_equal(rotate(f), 1);
+	assert_int_equal(keys_rotate(f), 1);
 	memset(dek, 0x30, sizeof(dek));
-	add_object(f, 1, dek, &o);
-	add_object(f, 2, dek, &bad);
+	keys_add_object(f, 1, dek, &o);
+	keys_add_object(f, 2, dek, &bad);
 	bad.wrapped_dek[5] ^= 1;
 	assert_int_equal(lt_db_object_set_dek(f->db, bad.id, 1, bad.wrapped_dek), LETHE_OK);
-	assert_int_equal(rotate(f), 2);
+	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_rewrapper_init(&w, &f->ring, f->db), LETHE_OK);
 	assert_int_equal(lt_rewrapper_target(&w, 2), LETHE_OK);
 	assert_int_equal(lt_rewrapper_one(&w, &bad), LETHE_ERR_INTEGRITY);
@@ -204,7 +128,7 @@ static void test_rewrap_refused(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, keys_setup_ring, keys_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_rewrap_all),
 	    T(test_rewrap_refused),
