@@ -158,8 +158,9 @@ struct lt_audit_verify_opts {
  * signature (against the store's evidence public key) and then only its signed JSON (never the
  * unsigned audit_seq/audit_mac columns beside it, which must agree with it), that each
  * checkpoint and each of @p o->marks names a record the log holds with that MAC, so that the
- * log reaches all of them, and that times neither go backwards nor lie in the future (beyond
- * the slacks above). Each problem goes to @p o->fn (when set) with where ("audit record N",
+ * log reaches all of them, that times neither go backwards nor lie in the future (beyond
+ * the slacks above), and that no unauthenticated record claims more than a failed open or
+ * unlock (nothing else is ever recorded without a key). Each problem goes to @p o->fn (when set) with where ("audit record N",
  * "audit checkpoint N", a mark's name) and what; the walk stops at the first broken record
  * (a time problem does not stop it). *@p intact tells whether none was found, *@p records how
  * many records verified. Returns an error only when the check could not be made.

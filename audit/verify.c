@@ -117,6 +117,19 @@ static int verify_one(const struct lt_db_audit *rec, void *vctx)
 				   "names this seq with another MAC: the log was rewritten from "
 				   "there on");
 	}
+	/* only a failed open or unlock is ever recorded without a key: any other unauthenticated
+	 * record was put into audit_pending by someone posing as lethe */
+	if (rec->unauthenticated &&
+	    ((strcmp(rec->action, "open") != 0 && strcmp(rec->action, "unlock") != 0) ||
+	     strcmp(rec->outcome, "ok") == 0)) {
+		char what[256];
+
+		snprintf(what, sizeof(what),
+			 "unauthenticated record of \"%.32s\" (%.16s): only failed opens and "
+			 "unlocks are recorded without a key; it was inserted into audit_pending",
+			 rec->action, rec->outcome);
+		problem(v, "audit record", rec->seq, what);
+	}
 	check_time(v, rec);
 	memcpy(v->prev, rec->mac, 32);
 	v->expect_seq++;
