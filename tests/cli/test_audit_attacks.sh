@@ -115,12 +115,16 @@ assert_contains "$ERR" "signature does not verify"
 
 note "the clock set back, then forward (LD_PRELOAD)"
 : "${LETHE_CLOCKSHIFT:?LETHE_CLOCKSHIFT must name the clock shim (set by CTest)}"
-LD_PRELOAD=$LETHE_CLOCKSHIFT LETHE_TEST_CLOCK_SHIFT=-86400 "$LETHE" put "$T/x" >/dev/null ||
+# a sanitizer build wants its runtime first among preloaded libraries
+preload=$LETHE_CLOCKSHIFT
+asan=$(ldd "$LETHE" 2>/dev/null | awk '/libasan/ {print $3}')
+[ -z "$asan" ] || preload="$asan $LETHE_CLOCKSHIFT"
+LD_PRELOAD=$preload LETHE_TEST_CLOCK_SHIFT=-86400 "$LETHE" put "$T/x" >/dev/null ||
 	fail "put under a clock set back failed"
 expect_exit 4 lethe audit verify
 assert_contains "$ERR" "time goes backwards"
 restore
-LD_PRELOAD=$LETHE_CLOCKSHIFT LETHE_TEST_CLOCK_SHIFT=315360000 "$LETHE" put "$T/x" >/dev/null ||
+LD_PRELOAD=$preload LETHE_TEST_CLOCK_SHIFT=315360000 "$LETHE" put "$T/x" >/dev/null ||
 	fail "put under a clock set forward failed"
 expect_exit 4 lethe audit verify
 assert_contains "$ERR" "lies in the future"
