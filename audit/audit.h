@@ -84,11 +84,20 @@ void lt_audit_queue_flush(struct lt_audit_queue *q, bool send);
 /* Drop what is queued and free the queue. */
 void lt_audit_queue_free(struct lt_audit_queue *q);
 
+/* A record of the chain as its writer knows it: its seq and MAC. */
+struct lt_audit_head {
+	uint64_t seq; /* 0: none */
+	uint8_t mac[32];
+};
+
 /* Where appended records go. Nothing here is owned: the caller keeps it alive. */
 struct lt_audit_log {
 	struct lt_db *db;              /* inside the caller's transaction */
 	const uint8_t *key;            /* LT_KEY_LEN bytes: the key of the MAC chain */
 	struct lt_audit_queue *syslog; /* NULL: records are not forwarded */
+	/* when set, receives each record appended (the caller keeps it only if it commits):
+	 * what this writer may anchor, computed here rather than read back from the file */
+	struct lt_audit_head *appended;
 };
 
 /* Append a record of @p ev by @p actor, now, to the chain (inside the caller's transaction),
@@ -106,8 +115,14 @@ enum lethe_err lt_audit_event_append(const struct lt_audit_log *log,
 void lt_audit_pending_add(struct lt_db *db, bool syslog, const struct lt_audit_actor *actor,
 			  const struct lt_audit_event *ev);
 
-/* Fold the audit_pending records into the chain, in order (inside the caller's transaction),
- * each a security event; their lines are queued again, now with their seq in the chain. */
+/*
+ * Fold the audit_pending records into the chain, in order (inside the caller's transaction).
+ * Nothing vouches for what they say (anyone who can write meta.db can add one), so each is
+ * marked unauthenticated (covered by its MAC), takes the time of the fold, and attributes
+ * nothing to an actor: the keyslot it names moves into its error text as a claim, with the
+ * time it claims. Their lines are queued at LOG_INFO with their seq and MAC: the failure
+ * itself was forwarded, at LOG_WARNING, when it happened (lt_audit_pending_add).
+ */
 enum lethe_err lt_audit_pending_fold(const struct lt_audit_log *log);
 
 /* Tell syslog (at LOG_WARNING, whatever the configuration) that the record of @p action could
@@ -116,14 +131,44 @@ void lt_audit_report_unwritten(const char *action, const char *why);
 
 /* ---- verification (verify.c) ---- */
 
+/* A point of the chain kept out of meta.db (the keystore's anchor, a checkpoint file): the log
+ * must hold record @p seq with this MAC. @p what names it in problems. */
+struct lt_audit_mark {
+	const char *what;
+	struct lt_audit_head head;
+};
+
+/* How far a record's time may lie behind the one before it, or ahead of the verifier's clock,
+ * before verification reports it: clocks are stepped by NTP, never by this much. */
+#define LT_AUDIT_BACKWARDS_SLACK_US INT64_C(1000000)
+#define LT_AUDIT_FUTURE_SLACK_US    INT64_C(300000000)
+
+struct lt_audit_verify_opts {
+	const uint8_t *key;      /* LT_KEY_LEN bytes: the chain key */
+	const char *store_id;    /* the store checkpoints must name (NULL: not checked) */
+	const struct lt_audit_mark *marks;
+	size_t nmarks;
+	int64_t now_us;          /* the verifier's time (0: the clock's) */
+	lethe_problem_fn fn;
+	void *ctx;
+};
+
 /*
- * Check the whole chain of @p db under @p key: sequence numbers without gaps, every MAC, every
- * checkpoint's signature (against the store's evidence public key), that each checkpoint still
- * matches the record it signed and that no signed record is missing from the end. Each problem
- * goes to @p fn (when set) with where ("audit record N", "audit checkpoint N") and what; the
- * walk stops at the first broken record. *@p intact tells whether none was found, *@p records
- * how many records verified. Returns an error only when the check could not be made.
+ * Check the whole chain of @p db: sequence numbers without gaps, every MAC, every checkpoint's
+ * signature (against the store's evidence public key) and then only its signed JSON (never the
+ * unsigned audit_seq/audit_mac columns beside it, which must agree with it), that each
+ * checkpoint and each of @p o->marks names a record the log holds with that MAC, so that the
+ * log reaches all of them, that times neither go backwards nor lie in the future (beyond
+ * the slacks above), and that no unauthenticated record claims more than a failed open or
+ * unlock (nothing else is ever recorded without a key). Each problem goes to @p o->fn (when set) with where ("audit record N",
+ * "audit checkpoint N", a mark's name) and what; the walk stops at the first broken record
+ * (a time problem does not stop it). *@p intact tells whether none was found, *@p records how
+ * many records verified. Returns an error only when the check could not be made.
  */
+enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_verify_opts *o,
+				    uint64_t *records, bool *intact);
+
+/* lt_audit_verify_with() with the chain key alone: no marks, checkpoints of any store id. */
 enum lethe_err lt_audit_verify(struct lt_db *db, const uint8_t key[LT_KEY_LEN], lethe_problem_fn fn,
 			       void *ctx, uint64_t *records, bool *intact);
 
@@ -167,6 +212,12 @@ struct lt_audit_checkpoint {
 enum lethe_err lt_audit_checkpoint_add(struct lt_db *db, const char *store_id,
 				       struct lt_ed25519_key *signer,
 				       struct lt_audit_checkpoint *cp);
+
+/* What the signed JSON of a checkpoint states: the record it signed, for @p store_id (NULL:
+ * any). LETHE_ERR_INTEGRITY when @p json is not a checkpoint (of that store). The signature
+ * is the caller's to check first. */
+enum lethe_err lt_audit_checkpoint_parse(const void *json, size_t len, const char *store_id,
+					 struct lt_audit_head *out);
 
 /* Write checkpoint-<audit_seq>.json and .sig into @p dir (created if needed), atomically. */
 enum lethe_err lt_audit_checkpoint_write(const char *dir, const struct lt_audit_checkpoint *cp);

@@ -10,6 +10,7 @@
 #include "audit/audit.h"
 #include "audit/syslog.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 
 void lt_audit_queue_flush(struct lt_audit_queue *q, bool send)
 {
@@ -75,6 +76,10 @@ static enum lethe_err chain_append(const struct lt_audit_log *log, struct lt_db_
 		rc = lt_db_audit_insert(log->db, rec);
 	if (rc == LETHE_OK)
 		rc = queue_line(log->syslog, rec, security);
+	if (rc == LETHE_OK && log->appended) {
+		log->appended->seq = rec->seq;
+		memcpy(log->appended->mac, rec->mac, 32);
+	}
 	return rc;
 }
 
@@ -101,6 +106,34 @@ void lt_audit_pending_add(struct lt_db *db, bool syslog, const struct lt_audit_a
 	lt_syslog_send(syslog, lt_audit_is_security(ev->err), line);
 }
 
+/* Append @p text to @p dst (of @p size, terminated) as valid UTF-8: a byte that starts no valid
+ * sequence becomes '?', and a sequence that does not fit whole is left out, with the rest. */
+static void append_utf8(char *dst, size_t size, const char *text)
+{
+	size_t at = strlen(dst), left = strlen(text);
+	const unsigned char *p = (const unsigned char *) text;
+
+	while (left > 0) {
+		size_t n = lt_utf8_len(p, left);
+
+		if (n == 0 || *p == 0) {
+			if (at + 1 >= size)
+				break;
+			dst[at++] = '?';
+			p++;
+			left--;
+			continue;
+		}
+		if (at + n >= size)
+			break;
+		memcpy(dst + at, p, n);
+		at += n;
+		p += n;
+		left -= n;
+	}
+	dst[at] = '\0';
+}
+
 struct fold_ctx {
 	const struct lt_audit_log *log;
 	enum lethe_err rc;
@@ -110,9 +143,18 @@ static int fold_one(const struct lt_db_audit *pending, void *vctx)
 {
 	struct fold_ctx *ctx = vctx;
 	struct lt_db_audit rec = *pending;
+	char when[40];
 
-	/* only failures before unlock are pending: all are security events */
-	ctx->rc = chain_append(ctx->log, &rec, true);
+	lt_time_format_us(pending->time_us, when, sizeof(when));
+	rec.unauthenticated = true;
+	rec.time_us = lt_now_us();
+	memset(rec.keyslot, 0, sizeof(rec.keyslot));
+	/* the claims go into the error text, cut to fit: never into fields a reader trusts */
+	snprintf(rec.error, sizeof(rec.error), "pending since %s, keyslot \"", when);
+	append_utf8(rec.error, sizeof(rec.error), pending->keyslot);
+	append_utf8(rec.error, sizeof(rec.error), "\": ");
+	append_utf8(rec.error, sizeof(rec.error), pending->error);
+	ctx->rc = chain_append(ctx->log, &rec, false);
 	return ctx->rc != LETHE_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "common/err.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
 #include "common/json.h"
@@ -46,6 +47,33 @@ enum lethe_err lt_audit_checkpoint_add(struct lt_db *db, const char *store_id,
 		return rc;
 	memcpy(cp->sig, row.sig, sizeof(cp->sig));
 	return lt_db_checkpoint_insert(db, &row);
+}
+
+enum lethe_err lt_audit_checkpoint_parse(const void *json, size_t len, const char *store_id,
+					 struct lt_audit_head *out)
+{
+	struct lt_json *root = NULL;
+	const char *type, *id, *mac;
+	int64_t version = 0, seq = 0;
+	enum lethe_err rc = LETHE_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (lt_json_parse(json, len, LT_JSON_NO_DUPLICATES, &root) != LETHE_OK)
+		return lt_err(LETHE_ERR_INTEGRITY, "not a checkpoint: not JSON");
+	type = lt_json_string(lt_json_get(root, "type"));
+	id = lt_json_string(lt_json_get(root, "store_id"));
+	mac = lt_json_string(lt_json_get(root, "audit_mac"));
+	if (!type || strcmp(type, "lethe-audit-checkpoint") != 0 ||
+	    !lt_json_int(lt_json_get(root, "version"), &version) || version != 1 ||
+	    !lt_json_int(lt_json_get(root, "audit_seq"), &seq) || seq < 0 || !id || !mac ||
+	    !lt_hex_valid(mac, 32) || lt_unhex(mac, out->mac, 32) != LETHE_OK)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "not a lethe audit checkpoint");
+	else if (store_id && strcmp(id, store_id) != 0)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "a checkpoint of another store (%.36s)", id);
+	if (rc == LETHE_OK)
+		out->seq = (uint64_t) seq;
+	lt_json_free(root);
+	return rc;
 }
 
 enum lethe_err lt_audit_checkpoint_write(const char *dir, const struct lt_audit_checkpoint *cp)

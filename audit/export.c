@@ -39,6 +39,8 @@ static int export_one(const struct lt_db_audit *rec, void *vctx)
 	lt_json_add_string(&b, "group", rec->group);
 	lt_json_add_string(&b, "outcome", rec->outcome);
 	lt_json_add_string(&b, "error", rec->error);
+	/* folded from audit_pending: nothing in it is vouched for by a key */
+	lt_json_add_bool(&b, "unauthenticated", rec->unauthenticated);
 	lt_json_add_string(&b, "mac", mac);
 	x->rc = lt_json_end(&b, LT_JSON_COMPACT, &line, &len);
 	if (x->rc == LETHE_ERR_INVALID)

@@ -1,9 +1,12 @@
 /* record.c - what an audit record holds, its MAC and its syslog line.
  *
- * MAC of record n = HMAC-SHA256(audit key, "lethe-audit-v1" || seq || time_us || uid || user ||
+ * MAC of record n = HMAC-SHA256(audit key, label || seq || time_us || uid || user ||
  * keyslot || pid || host || action || object || group || outcome || error || MAC of record
  * n-1), integers big-endian (u64 seq, i64 time, u32 uid, i32 pid), strings as u32 length then
- * bytes; the first record chains to 32 zero bytes. The audit key is derived from the master
+ * bytes; the first record chains to 32 zero bytes. The label is "lethe-audit-v1", or
+ * "lethe-audit-unauth-v1" for a record folded from audit_pending (written without a key): the
+ * mark cannot be removed or added without breaking the MAC, and records of stores written
+ * before the mark existed keep their MACs. The audit key is derived from the master
  * key, so someone holding only meta.db cannot recompute the chain; signed checkpoints make
  * dropping the newest records detectable.
  */
@@ -14,6 +17,7 @@
 
 #include "audit/audit.h"
 #include "audit/syslog.h"
+#include "common/hex.h"
 #include "common/timeutil.h"
 
 /* Bounded copy that always terminates; NULL is copied as "". */
@@ -138,7 +142,9 @@ static enum lethe_err mac_str(struct lt_hmac *h, const char *s)
 enum lethe_err lt_audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_db_audit *rec,
 			    const uint8_t prev[32], uint8_t out[32])
 {
-	static const char label[] = "lethe-audit-v1";
+	static const char plain[] = "lethe-audit-v1";
+	static const char unauth[] = "lethe-audit-unauth-v1";
+	const char *label = rec->unauthenticated ? unauth : plain;
 	uint8_t fixed[8 + 8 + 4];
 	uint8_t pid[4];
 	struct lt_hmac *h = NULL;
@@ -151,7 +157,7 @@ enum lethe_err lt_audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_db_au
 	put_u64(fixed + 8, (uint64_t) rec->time_us);
 	put_u32(fixed + 16, rec->uid);
 	put_u32(pid, (uint32_t) rec->pid);
-	rc = lt_hmac_update(h, label, sizeof(label) - 1);
+	rc = lt_hmac_update(h, label, strlen(label));
 	if (rc == LETHE_OK)
 		rc = lt_hmac_update(h, fixed, sizeof(fixed));
 	if (rc == LETHE_OK)
@@ -188,11 +194,18 @@ enum lethe_err lt_audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_db_au
 void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len)
 {
 	struct lt_logfmt f;
-	char when[40];
+	char when[40], mac[65];
 
 	lt_time_format_us(rec->time_us, when, sizeof(when));
+	/* seq and MAC let a SIEM see a gap, or a record rewritten later; a record not in the
+	 * chain yet (seq 0) has no MAC */
+	if (rec->seq == 0)
+		snprintf(mac, sizeof(mac), "-");
+	else
+		lt_hex(rec->mac, 32, mac);
 	lt_logfmt_init(&f, buf, len);
 	lt_logfmt_u64(&f, "seq", rec->seq);
+	lt_logfmt_str(&f, "mac", mac);
 	lt_logfmt_str(&f, "time", when);
 	lt_logfmt_str(&f, "action", rec->action);
 	lt_logfmt_str(&f, "outcome", rec->outcome);
@@ -204,4 +217,6 @@ void lt_audit_format_line(const struct lt_db_audit *rec, char *buf, size_t len)
 	lt_logfmt_i64(&f, "pid", rec->pid);
 	lt_logfmt_str(&f, "host", rec->host);
 	lt_logfmt_str(&f, "error", rec->error);
+	if (rec->unauthenticated)
+		lt_logfmt_str(&f, "unauthenticated", "true");
 }

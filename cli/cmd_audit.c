@@ -10,29 +10,47 @@
 
 #include "cli.h"
 
-enum { OPT_SINCE = OPT_COMMAND_FIRST };
+enum { OPT_SINCE = OPT_COMMAND_FIRST, OPT_ANCHOR };
 
 const struct cli_help cmd_audit_help = {
-    .usage = "lethe audit verify\n"
+    .usage = "lethe audit verify [--anchor FILE]\n"
 	     "lethe audit export [--since SEQ|TIME]\n"
-	     "lethe audit checkpoint [DIR]",
+	     "lethe audit checkpoint [DIR]\n"
+	     "lethe audit reanchor --passphrase-file FILE",
     .summary = "verify, export and checkpoint the audit log",
-    .details = "export writes JSON Lines, from record SEQ or time TIME on. checkpoint signs the\n"
-	       "newest record (and writes the signature to DIR): keep it elsewhere.\n",
+    .details = "verify checks the chain, the signed checkpoints and the anchor in the keystore;\n"
+	       "--anchor FILE also requires the log to contain and extend the checkpoint FILE\n"
+	       "(a checkpoint-SEQ.json kept elsewhere, its .sig beside it).\n"
+	       "export writes JSON Lines, from record SEQ or time TIME on. checkpoint signs the\n"
+	       "newest record (and writes the signature to DIR): keep it elsewhere.\n"
+	       "reanchor (officers) moves the keystore's anchor to the newest record, after\n"
+	       "meta.db was restored from a backup: the loss is recorded in the log.\n",
 };
 
 static int audit_verify(struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+	    {"anchor", required_argument, NULL, OPT_ANCHOR},
+	    CLI_COMMON_LONGOPTS,
+	};
 	struct cli_problems p = {.cli = cli};
+	const char *anchor = NULL;
 	uint64_t records = 0;
 	enum lethe_err err;
-	int rc;
+	int c, rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
+		if (c == OPT_ANCHOR)
+			anchor = optarg;
+	}
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	if (cli->json && (p.array = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	err = lethe_audit_verify(cli->store, cli_problem_cb, &p, &records);
+	if (anchor)
+		err = lethe_audit_verify_anchor(cli->store, anchor, cli_problem_cb, &p, &records);
+	else
+		err = lethe_audit_verify(cli->store, cli_problem_cb, &p, &records);
 	cli_progress_done();
 	return cli_verify_report(cli, err, &p, "record", "records", records, NULL);
 }
@@ -104,12 +122,38 @@ static int audit_checkpoint(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int audit_reanchor(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    CLI_PASSPHRASE_LONGOPT,
+	    CLI_COMMON_LONGOPTS,
+	};
+	uint64_t seq = 0;
+	enum lethe_err err;
+	int rc;
+
+	(void) cli_getopt(cli, argc, argv, ":", options);
+	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_OFFICER)) != CLI_CONTINUE)
+		return rc;
+	err = lethe_audit_reanchor(cli->store, &seq);
+	if (err != LETHE_OK)
+		return cli_fail(cli, NULL, err);
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = cli_json_set(o, "seq", json_integer((json_int_t) seq));
+		return cli_json_reply(cli, o, bad);
+	}
+	printf("audit anchor moved to record %" PRIu64 "\n", seq);
+	return EXIT_OK;
+}
+
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
 	    {"verify", audit_verify},
 	    {"export", audit_export},
 	    {"checkpoint", audit_checkpoint},
+	    {"reanchor", audit_reanchor},
 	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);

@@ -495,12 +495,37 @@ LETHE_API enum lethe_err lethe_evidence_pubkey_pem(struct lethe_store *store, ch
 /* Audit log                                                                                */
 
 /**
- * Recompute the audit chain and check it against the signed checkpoints.
+ * Recompute the audit chain and check it against the signed checkpoints (their signed content
+ * only) and the anchor kept in the keystore: a log that does not reach them (its newest
+ * records, or all of it, deleted) fails. Records whose times go backwards, or lie in the
+ * future, are reported too.
  * @param records receives the number of records checked.
- * @return LETHE_OK; LETHE_ERR_INTEGRITY (@p fn is told the first bad record).
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (@p fn is told each problem, and the first bad record).
  */
 LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *store, lethe_problem_fn fn,
 					    void *ctx, uint64_t *records);
+
+/**
+ * As lethe_audit_verify(), and the log must also contain and extend the checkpoint in
+ * @p checkpoint_file (a checkpoint-SEQ.json written by lethe_audit_checkpoint() and kept
+ * elsewhere, with its checkpoint-SEQ.sig beside it): the record it names, with the MAC it
+ * names, and a signature by the store's evidence key.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (@p fn is told why); LETHE_ERR_NOT_FOUND (no such
+ *         file, or no .sig beside it); LETHE_ERR_INVALID (not a checkpoint file); LETHE_ERR_IO.
+ */
+LETHE_API enum lethe_err lethe_audit_verify_anchor(struct lethe_store *store,
+						   const char *checkpoint_file, lethe_problem_fn fn,
+						   void *ctx, uint64_t *records);
+
+/**
+ * Officers only: move the anchor of the audit log kept in the keystore to the newest record,
+ * whatever it named before. After meta.db was restored from a backup older than the keystore,
+ * the log no longer reaches the anchor and `audit verify` reports the records lost; this
+ * acknowledges the loss, in an "audit.reanchor" record that states what the anchor named.
+ * @param seq receives the record now anchored.
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_KEYSTORE; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_audit_reanchor(struct lethe_store *store, uint64_t *seq);
 
 /**
  * Write audit records with sequence number >= @p since_seq and time >= @p since_time

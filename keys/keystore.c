@@ -1136,3 +1136,94 @@ out:
 	crypt_free(cd);
 	return rc;
 }
+
+/* ---- other tokens ------------------------------------------------------------------- */
+
+/* fsync the file alone: for a rewrite in place, which changes no directory entry. */
+static enum lethe_err header_file_fsync(const char *path)
+{
+	enum lethe_err rc = LETHE_OK;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s: open", path);
+	if (fsync(fd) != 0)
+		rc = lt_err_errno(lt_err_from_errno(errno), errno, "%s: fsync", path);
+	close(fd);
+	return rc;
+}
+
+/* The first active token of @p type (-1 when none) and its JSON (libcryptsetup's buffer). */
+static enum lethe_err typed_token_find(struct crypt_device *cd, const char *path,
+				       const char *type, int *token_out, const char **json_out)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+
+	*token_out = -1;
+	*json_out = NULL;
+	if (max > LUKS2_TOKENS_MAX)
+		max = LUKS2_TOKENS_MAX;
+	for (int token = 0; token < max; token++) {
+		const char *t = NULL;
+		crypt_token_info status = crypt_token_status(cd, token, &t);
+
+		if (status == CRYPT_TOKEN_INVALID || status == CRYPT_TOKEN_INACTIVE || !t ||
+		    strcmp(t, type) != 0)
+			continue;
+		if (crypt_token_json_get(cd, token, json_out) < 0 || !*json_out)
+			return lt_err(LETHE_ERR_KEYSTORE, "%s: cannot read token %d", path, token);
+		*token_out = token;
+		return LETHE_OK;
+	}
+	return LETHE_OK;
+}
+
+enum lethe_err lt_keystore_token_read(const char *path, const char *type, char **json)
+{
+	struct crypt_device *cd = NULL;
+	const char *found = NULL;
+	enum lethe_err rc;
+	int token = -1;
+
+	*json = NULL;
+	rc = keystore_open(path, &cd);
+	if (rc == LETHE_OK)
+		rc = typed_token_find(cd, path, type, &token, &found);
+	if (rc == LETHE_OK && found) {
+		*json = strdup(found);
+		if (!*json)
+			rc = LETHE_ERR_NOMEM;
+	}
+	crypt_free(cd);
+	return rc;
+}
+
+enum lethe_err lt_keystore_token_update(const char *path, const char *type,
+					lt_keystore_token_fn update, void *ctx)
+{
+	struct crypt_device *cd = NULL;
+	const char *found = NULL;
+	char *replacement = NULL;
+	enum lethe_err rc;
+	int lock_fd = -1, token = -1, r;
+
+	rc = keystore_lock(path, &lock_fd);
+	if (rc == LETHE_OK)
+		rc = keystore_open(path, &cd);
+	if (rc == LETHE_OK)
+		rc = typed_token_find(cd, path, type, &token, &found);
+	if (rc == LETHE_OK)
+		rc = update(found, &replacement, ctx);
+	if (rc == LETHE_OK && replacement) {
+		r = crypt_token_json_set(cd, token < 0 ? CRYPT_ANY_TOKEN : token, replacement);
+		if (r < 0)
+			rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot write a token");
+		/* the file is rewritten in place: its directory entry does not change */
+		if (rc == LETHE_OK)
+			rc = header_file_fsync(path);
+	}
+	free(replacement);
+	crypt_free(cd);
+	keystore_unlock_file(lock_fd);
+	return rc;
+}

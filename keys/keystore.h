@@ -118,4 +118,21 @@ enum lethe_err lt_keystore_kek_remove(const char *path, uint32_t version);
 enum lethe_err lt_keystore_keks(const char *path, struct lt_keystore_kek *keks, size_t max,
 				size_t *count);
 
+/*
+ * Tokens of other lethe types (the audit anchor, keys/anchor.h), one per type: the JSON of the
+ * first active token of type @p type into *@p json (malloc'd; NULL when there is none).
+ */
+enum lethe_err lt_keystore_token_read(const char *path, const char *type, char **json);
+
+/*
+ * Replace the token of type @p type under the keystore's lock: @p update sees its current
+ * JSON (NULL when none) and sets *@p replacement to a malloc'd new JSON (the token is then
+ * written, durably) or leaves it NULL (nothing is written). Returns what @p update returns,
+ * or the write's error.
+ */
+typedef enum lethe_err (*lt_keystore_token_fn)(const char *current, char **replacement,
+					       void *ctx);
+enum lethe_err lt_keystore_token_update(const char *path, const char *type,
+					lt_keystore_token_fn update, void *ctx);
+
 #endif

@@ -31,6 +31,7 @@ static const char *const mk_labels[] = {
     [LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",
     [LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
     [LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap",
+    [LT_MK_AUDIT_ANCHOR] = "lethe/v1/audit-anchor",
 };
 
 #define AAD_KEK      "lethe/v1/kek"
@@ -85,7 +86,8 @@ enum lethe_err lt_mk_derive(const uint8_t *mk, const char *store_id, enum lt_mk_
 {
 	const char *label;
 
-	if ((unsigned) purpose >= sizeof(mk_labels) / sizeof(mk_labels[0]) || !store_id)
+	if ((unsigned) purpose >= sizeof(mk_labels) / sizeof(mk_labels[0]) || !mk_labels[purpose] ||
+	    !store_id)
 		return lt_err(LETHE_ERR_INVALID, "unknown master key purpose %d", (int) purpose);
 	label = mk_labels[purpose];
 	return lt_hkdf(store_id, strlen(store_id), mk, 32, label, strlen(label), out, LT_KEY_LEN);

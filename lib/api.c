@@ -160,6 +160,8 @@ static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_AUDIT_MAC, st->keys->audit_mac);
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_EVIDENCE_WRAP, st->keys->evidence_wrap);
+	if (rc == LETHE_OK)
+		rc = lt_mk_derive(mk, st->store_id, LT_MK_AUDIT_ANCHOR, st->keys->audit_anchor);
 	return rc;
 }
 
@@ -228,10 +230,15 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	rc = init_keys_in_db(st);
 	if (rc == LETHE_OK)
 		rc = lt_audit_append(st, &ev);
+	/* the record that tells every verifier an anchor must exist, then the anchor */
+	if (rc == LETHE_OK)
+		rc = lt_audit_append(st, &(struct lt_audit_event){.action = "audit.anchor"});
 	if (rc == LETHE_OK)
 		rc = lt_tx_commit(st);
 	else
 		lt_tx_rollback(st);
+	if (rc == LETHE_OK)
+		rc = lt_audit_anchor(st, true);
 	if (rc == LETHE_OK)
 		rc = lt_fsync_dir(o->dir);
 out:
@@ -538,6 +545,9 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 		return;
 	if (st->in_tx)
 		lt_tx_rollback(st);
+	/* what this handle appended is anchored before it goes; a failure is on syslog */
+	if (st->db && st->anchor_dirty)
+		(void) lt_audit_anchor(st, false);
 	lt_db_close(st->db);
 	lt_objstore_close(st->objs);
 	lt_config_free(&st->cfg);

@@ -2,10 +2,15 @@
  * reach syslog only once they commit, recording an event in the caller's transaction or in one
  * of its own, and the public audit calls (verify, export, checkpoint). */
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
 #include "common/err.h"
+#include "common/fsutil.h"
+#include "keys/anchor.h"
+#include "keys/evkey.h"
 #include "lib/internal.h"
 
 /* The handles audit/ appends with: this handle's database, chain key and syslog queue. */
@@ -15,6 +20,7 @@ static struct lt_audit_log audit_log(struct lethe_store *st)
 	    .db = st->db,
 	    .key = st->keys->audit_mac,
 	    .syslog = st->cfg.syslog ? &st->syslog_queue : NULL,
+	    .appended = &st->tx_head,
 	};
 }
 
@@ -30,6 +36,31 @@ enum lethe_err lt_tx_begin(struct lethe_store *st)
 	return rc;
 }
 
+/* Forget what the transaction appended: it did not commit. */
+static void tx_forget(struct lethe_store *st)
+{
+	memset(&st->tx_head, 0, sizeof(st->tx_head));
+	st->tx_cert_seq = 0;
+}
+
+/* What the transaction appended is committed: it is what the anchor must reach now. */
+static void tx_promote(struct lethe_store *st)
+{
+	struct lt_anchor *due = &st->anchor_due;
+
+	if (st->tx_head.seq > due->audit_seq) {
+		due->audit_seq = st->tx_head.seq;
+		memcpy(due->audit_mac, st->tx_head.mac, 32);
+		st->anchor_dirty = true;
+	}
+	if (st->tx_cert_seq > due->cert_seq) {
+		due->cert_seq = st->tx_cert_seq;
+		memcpy(due->cert_sha256, st->tx_cert_sha256, 32);
+		st->anchor_dirty = true;
+	}
+	tx_forget(st);
+}
+
 enum lethe_err lt_tx_commit(struct lethe_store *st)
 {
 	enum lethe_err rc = lt_db_commit(st->db);
@@ -39,7 +70,16 @@ enum lethe_err lt_tx_commit(struct lethe_store *st)
 		return rc;
 	}
 	st->in_tx = false;
+	tx_promote(st);
 	lt_audit_queue_flush(&st->syslog_queue, true);
+	/* a long run (a sweep, a rewrap) anchors as it goes, not only when it closes */
+	if (st->anchor_dirty && st->anchor_due.audit_seq - st->anchored_seq >= LT_ANCHOR_EVERY) {
+		struct lt_err_saved saved;
+
+		lt_err_save(&saved);
+		(void) lt_audit_anchor(st, false);
+		lt_err_restore(&saved, LETHE_OK);
+	}
 	return LETHE_OK;
 }
 
@@ -48,7 +88,94 @@ void lt_tx_rollback(struct lethe_store *st)
 	if (st->in_tx)
 		lt_db_rollback(st->db);
 	st->in_tx = false;
+	tx_forget(st);
 	lt_audit_queue_flush(&st->syslog_queue, false);
+}
+
+void lt_audit_note_cert(struct lethe_store *st, uint64_t seq, const uint8_t sha256[32])
+{
+	st->tx_cert_seq = seq;
+	memcpy(st->tx_cert_sha256, sha256, 32);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the anchor in the keystore                                                               */
+
+#define ANCHOR_ACTION "audit.anchor"
+
+/* The anchor moves on only from a log that still holds the record it names, with its MAC: a
+ * log cut back and grown again past it must fail `audit verify`, not be anchored anew. */
+static enum lethe_err anchor_check(const struct lt_anchor *current, void *ctx)
+{
+	struct lethe_store *st = ctx;
+	uint8_t mac[32];
+	bool found = false;
+	enum lethe_err rc;
+
+	if (current->audit_seq == 0)
+		return LETHE_OK;
+	rc = lt_db_audit_mac_at(st->db, current->audit_seq, mac, &found);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!found || !lt_memeq(mac, current->audit_mac, 32))
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "the audit log no longer holds record %llu as the keystore's anchor "
+			      "names it: records were deleted (or meta.db restored from a backup); "
+			      "the anchor is left as it is",
+			      (unsigned long long) current->audit_seq);
+	return LETHE_OK;
+}
+
+/* A store from before anchors: anchor what this handle committed, then say so in the log (the
+ * record that tells every later verifier that an anchor must exist), and anchor that too. */
+static enum lethe_err anchor_first(struct lethe_store *st)
+{
+	enum lethe_err rc;
+
+	rc = lt_anchor_advance(st->keystore_path, st->keys->audit_anchor, st->store_id,
+			       &st->anchor_due, true, anchor_check, st);
+	if (rc == LETHE_OK)
+		rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_audit_append(st, &(struct lt_audit_event){.action = ANCHOR_ACTION});
+	if (rc == LETHE_OK)
+		return lt_tx_commit(st);
+	lt_tx_rollback(st);
+	return rc;
+}
+
+enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create)
+{
+	uint64_t marker = 0;
+	enum lethe_err rc;
+
+	if (st->anchoring || !st->anchor_dirty)
+		return LETHE_OK;
+	st->anchoring = true;
+	rc = lt_anchor_advance(st->keystore_path, st->keys->audit_anchor, st->store_id,
+			       &st->anchor_due, create, anchor_check, st);
+	if (rc == LETHE_ERR_NOT_FOUND) {
+		rc = lt_db_audit_find_action(st->db, ANCHOR_ACTION, &marker);
+		if (rc == LETHE_OK && marker)
+			rc = lt_err(LETHE_ERR_INTEGRITY,
+				    "%s: the audit anchor is missing, though audit record %llu "
+				    "says it was created",
+				    st->keystore_path, (unsigned long long) marker);
+		else if (rc == LETHE_OK)
+			rc = anchor_first(st);
+		if (rc == LETHE_OK)
+			rc = lt_anchor_advance(st->keystore_path, st->keys->audit_anchor,
+					       st->store_id, &st->anchor_due, false, anchor_check, st);
+	}
+	if (rc == LETHE_OK) {
+		st->anchored_seq = st->anchor_due.audit_seq;
+		st->anchor_dirty = false;
+	} else {
+		lt_audit_report_unwritten(ANCHOR_ACTION, lt_err_detail());
+	}
+	st->anchoring = false;
+	return rc;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -118,27 +245,216 @@ enum lethe_err lt_audit_fold_pending(struct lethe_store *st)
 /* ---------------------------------------------------------------------------------------- */
 /* public calls                                                                             */
 
-LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
-					    uint64_t *records)
+/* The keystore's anchor as a mark the log must reach; a missing or bad anchor is itself a
+ * problem (told to @p fn, *bad set) once the log says an anchor was made. */
+static enum lethe_err keystore_mark(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				    struct lt_audit_mark *mark, bool *have, bool *bad)
 {
-	bool intact = false;
+	struct lt_anchor a;
+	uint64_t marker = 0, last = 0;
+	uint8_t mac[32];
+	bool found = false;
+	char what[200];
 	enum lethe_err rc;
 
-	lt_err_clear();
-	if (records)
-		*records = 0;
-	if (!st)
-		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_audit_verify(st->db, st->keys->audit_mac, fn, ctx, records, &intact);
+	*have = false;
+	rc = lt_anchor_read(st->keystore_path, st->keys->audit_anchor, st->store_id, &a, &found);
+	if (rc == LETHE_ERR_INTEGRITY) {
+		if (fn)
+			fn("audit anchor", lt_err_detail(), ctx);
+		*bad = true;
+		return LETHE_OK;
+	}
 	if (rc != LETHE_OK)
 		return rc;
-	if (!intact) {
+	if (found) {
+		mark->what = "audit anchor";
+		mark->head.seq = a.audit_seq;
+		memcpy(mark->head.mac, a.audit_mac, 32);
+		*have = true;
+		return LETHE_OK;
+	}
+	rc = lt_db_audit_find_action(st->db, ANCHOR_ACTION, &marker);
+	if (rc == LETHE_OK)
+		rc = lt_db_audit_last(st->db, &last, mac);
+	if (rc != LETHE_OK)
+		return rc;
+	if (marker)
+		snprintf(what, sizeof(what),
+			 "missing from keystore.luks, though audit record %llu says it was made: it "
+			 "was removed, with the records it named, or the keystore was replaced",
+			 (unsigned long long) marker);
+	else if (last == 0)
+		snprintf(what, sizeof(what),
+			 "none in keystore.luks and the audit log is empty: every store has its init "
+			 "record, so the log was deleted");
+	else
+		return LETHE_OK; /* a store from before anchors: its first writer anchors it */
+	if (fn)
+		fn("audit anchor", what, ctx);
+	*bad = true;
+	return LETHE_OK;
+}
+
+/* The checkpoint in @p path (checkpoint-SEQ.json) and its signature (checkpoint-SEQ.sig). */
+static enum lethe_err file_mark(struct lethe_store *st, const char *path,
+				struct lt_audit_mark *mark)
+{
+	uint8_t pub[LT_ED25519_PUB_LEN], sig[LT_ED25519_SIG_LEN];
+	char *json = NULL, *sigbuf = NULL, *sig_path = NULL;
+	size_t len = 0, sig_len = 0, base;
+	enum lethe_err rc;
+
+	base = strlen(path);
+	if (base > 5 && strcmp(path + base - 5, ".json") == 0)
+		base -= 5;
+	sig_path = malloc(base + 5);
+	if (!sig_path)
+		return LETHE_ERR_NOMEM;
+	memcpy(sig_path, path, base);
+	memcpy(sig_path + base, ".sig", 5);
+	rc = lt_read_file(path, 64 * 1024, &json, &len);
+	if (rc == LETHE_OK) {
+		rc = lt_read_file(sig_path, 1024, &sigbuf, &sig_len);
+		if (rc == LETHE_ERR_NOT_FOUND)
+			rc = lt_err(LETHE_ERR_NOT_FOUND, "%s: no signature beside the checkpoint",
+				    sig_path);
+	}
+	if (rc == LETHE_OK && sig_len != sizeof(sig))
+		rc = lt_err(LETHE_ERR_INVALID, "%s: not a checkpoint signature", sig_path);
+	if (rc == LETHE_OK) {
+		memcpy(sig, sigbuf, sizeof(sig));
+		/* part C binds the evidence key to the master key: use its checked key then */
+		rc = lt_evkey_pub(st->db, pub);
+	}
+	if (rc == LETHE_OK && lt_ed25519_verify(pub, json, len, sig) != LETHE_OK)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the signature does not verify under this "
+				  "store's evidence key", path);
+	if (rc == LETHE_OK &&
+	    lt_audit_checkpoint_parse(json, len, st->store_id, &mark->head) != LETHE_OK)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: %s", path, lt_err_detail());
+	mark->what = "checkpoint file";
+	free(json);
+	free(sigbuf);
+	free(sig_path);
+	return rc;
+}
+
+static enum lethe_err audit_verify(struct lethe_store *st, const char *checkpoint_file,
+				   lethe_problem_fn fn, void *ctx, uint64_t *records)
+{
+	struct lt_audit_mark marks[2];
+	struct lt_audit_verify_opts o = {
+	    .key = st->keys->audit_mac,
+	    .store_id = st->store_id,
+	    .marks = marks,
+	    .fn = fn,
+	    .ctx = ctx,
+	};
+	bool intact = false, have = false, bad = false;
+	enum lethe_err rc;
+
+	memset(marks, 0, sizeof(marks));
+	if (checkpoint_file) {
+		rc = file_mark(st, checkpoint_file, &marks[o.nmarks]);
+		if (rc != LETHE_OK)
+			return rc;
+		o.nmarks++;
+	}
+	/* the anchor first, the log after it: a writer anchors only what it committed */
+	rc = keystore_mark(st, fn, ctx, &marks[o.nmarks], &have, &bad);
+	if (rc != LETHE_OK)
+		return rc;
+	o.nmarks += have;
+	rc = lt_audit_verify_with(st->db, &o, records, &intact);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!intact || bad) {
 		lt_audit_record(st, &(struct lt_audit_event){.action = "audit.verify",
 							     .err = LETHE_ERR_INTEGRITY,
 							     .error = "audit chain broken"});
 		return lt_err(LETHE_ERR_INTEGRITY, "audit log verification failed");
 	}
 	return LETHE_OK;
+}
+
+LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+					    uint64_t *records)
+{
+	lt_err_clear();
+	if (records)
+		*records = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	return audit_verify(st, NULL, fn, ctx, records);
+}
+
+LETHE_API enum lethe_err lethe_audit_verify_anchor(struct lethe_store *st,
+						   const char *checkpoint_file, lethe_problem_fn fn,
+						   void *ctx, uint64_t *records)
+{
+	lt_err_clear();
+	if (records)
+		*records = 0;
+	if (!st || !checkpoint_file || !*checkpoint_file)
+		return lt_err(LETHE_ERR_INVALID, "no store or no checkpoint file");
+	return audit_verify(st, checkpoint_file, fn, ctx, records);
+}
+
+LETHE_API enum lethe_err lethe_audit_reanchor(struct lethe_store *st, uint64_t *seq)
+{
+	struct lt_anchor old, now;
+	struct lt_audit_head head;
+	char what[200];
+	bool found = false;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (seq)
+		*seq = 0;
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = lt_need_officer(st, "audit.reanchor", "moving the audit anchor back");
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_anchor_read(st->keystore_path, st->keys->audit_anchor, st->store_id, &old, &found);
+	if (rc == LETHE_ERR_INTEGRITY) {
+		found = false;
+		rc = LETHE_OK;
+	}
+	if (rc != LETHE_OK)
+		return rc;
+	if (found)
+		snprintf(what, sizeof(what), "the anchor named record %llu, certificate %llu",
+			 (unsigned long long) old.audit_seq, (unsigned long long) old.cert_seq);
+	else
+		snprintf(what, sizeof(what), "there was no valid anchor");
+	/* the record that says the anchor was moved, by whom and from where, is anchored too */
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_audit_append(st, &(struct lt_audit_event){.action = "audit.reanchor", .error = what});
+	head = st->tx_head;
+	memset(&now, 0, sizeof(now));
+	if (rc == LETHE_OK)
+		rc = lt_db_cert_last(st->db, &now.cert_seq, now.cert_sha256);
+	if (rc == LETHE_OK)
+		rc = lt_tx_commit(st);
+	else
+		lt_tx_rollback(st);
+	if (rc != LETHE_OK)
+		return rc;
+	now.audit_seq = head.seq;
+	memcpy(now.audit_mac, head.mac, 32);
+	rc = lt_anchor_reset(st->keystore_path, st->keys->audit_anchor, st->store_id, &now);
+	if (rc == LETHE_OK) {
+		st->anchor_due = now;
+		st->anchored_seq = now.audit_seq;
+		st->anchor_dirty = false;
+		if (seq)
+			*seq = now.audit_seq;
+	}
+	return rc;
 }
 
 LETHE_API enum lethe_err lethe_audit_export(struct lethe_store *st, int fd, uint64_t since_seq,

@@ -8,10 +8,12 @@
 
 #include "audit/audit.h"
 #include "common/config.h"
+#include "common/err.h"
 #include "common/str.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"
 #include "include/lethe.h"
+#include "keys/anchor.h"
 #include "keys/kekring.h"
 #include "keys/keystore.h"
 #include "store/db.h"
@@ -26,6 +28,7 @@ struct lt_handle_keys {
 	uint8_t mk[LT_MK_LEN];                 /* zero unless officer */
 	uint8_t kek_wrap[LT_KEY_LEN];          /* wraps KEK versions */
 	uint8_t audit_mac[LT_KEY_LEN];         /* keys the audit chain */
+	uint8_t audit_anchor[LT_KEY_LEN];      /* MACs the audit anchor (keys/anchor.h) */
 	uint8_t evidence_wrap[LT_KEY_LEN];     /* wraps the evidence signing seed */
 	uint8_t evidence_seed[LT_ED25519_PRIV_LEN]; /* loaded on first signature */
 	bool evidence_loaded;
@@ -56,6 +59,15 @@ struct lethe_store {
 	/* why the clock could not be compared with the kernel's at open ("" when it was, and
 	 * agreed): nothing is then shredded by this handle (clock.c) */
 	struct lt_err_saved clock_unchecked;
+	/* the newest audit record and certificate this handle appended in the open transaction,
+	 * then, once committed, what it must anchor in the keystore (audit.c) */
+	struct lt_audit_head tx_head;
+	uint64_t tx_cert_seq;
+	uint8_t tx_cert_sha256[32];
+	struct lt_anchor anchor_due;
+	uint64_t anchored_seq;                 /* the audit seq this handle last anchored */
+	bool anchor_dirty;                     /* anchor_due is ahead of the keystore's anchor */
+	bool anchoring;                        /* lt_audit_anchor() is at work */
 };
 
 /* ---- transactions that carry audit records (audit.c) ---- */
@@ -82,6 +94,20 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 
 /* Fold audit_pending records into the chain (called by open once unlocked). */
 enum lethe_err lt_audit_fold_pending(struct lethe_store *st);
+
+/* A certificate @p seq with @p sha256 was appended in the open transaction: anchored with it. */
+void lt_audit_note_cert(struct lethe_store *st, uint64_t seq, const uint8_t sha256[32]);
+
+/*
+ * Move the keystore's audit anchor forward to what this handle committed (close does it, and
+ * a commit after LT_ANCHOR_EVERY records). On a store not anchored yet (one from before
+ * anchors, or a new one with @p create), create the anchor and append the "audit.anchor"
+ * record that says it exists; on a store whose log has that record but whose keystore lost
+ * the anchor, create nothing (`audit verify` reports it). Best effort for the caller: a failure
+ * is reported to syslog and returned.
+ */
+#define LT_ANCHOR_EVERY 4096
+enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create);
 
 /* ---- keys (keyops.c) ---- */
 

@@ -52,6 +52,8 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 		rc = lt_cert_issue(obj, &d, st->evidence_signer, &cert);
 	if (rc == LETHE_OK)
 		rc = lt_db_cert_insert(st->db, &cert, &seq);
+	if (rc == LETHE_OK)
+		lt_audit_note_cert(st, seq, cert.sha256);
 	ev.error = forced ? "forced early shred by officer" : text;
 	if (rc == LETHE_OK)
 		rc = lt_audit_append(st, &ev);

@@ -257,6 +257,9 @@ struct lt_db_audit {
 	char group[LETHE_GROUP_MAX + 1];
 	char outcome[16]; /* ok, refused, failed */
 	char error[512];
+	/* folded from audit_pending: written without a key, so its fields are claims that no
+	 * key vouches for (covered by the MAC like every field; always false in audit_pending) */
+	bool unauthenticated;
 	uint8_t mac[32];
 };
 /* Newest record's seq and mac (0 and zeros when empty). */
@@ -270,6 +273,10 @@ typedef int (*lt_db_audit_fn)(const struct lt_db_audit *rec, void *ctx);
 /* Records with seq >= since_seq and time_us >= since_time_us, in seq order. */
 enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t since_time_us,
 				lt_db_audit_fn fn, void *ctx);
+/* The MAC of record @p seq; *@p found false when there is no such record. */
+enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32], bool *found);
+/* The seq of the first record whose action is @p action (0 when there is none). */
+enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
 /* Failures recorded without a key (outside any transaction: its own short one; rec->seq and
  * mac are ignored); taken (read and deleted) inside the caller's transaction: a record is
  * deleted once @p fn returned 0 for it, and @p fn returning non-zero stops with that record

@@ -16,12 +16,15 @@ static const struct lt_sq sq_audit_latest = {
 /* audit and audit_pending bind the shared fields as ?2..?12 */
 static const struct lt_sq sq_audit_insert = {SQ_AUDIT_INSERT, "audit insert",
 					     "INSERT INTO audit (seq, " AUDIT_COLS
-					     ", mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-					     "?10, ?11, ?12, ?13)"};
+					     ", mac, unauth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+					     "?9, ?10, ?11, ?12, ?13, ?14)"};
 static const struct lt_sq sq_audit_page = {SQ_AUDIT_PAGE, "audit list",
 					   "SELECT seq, " AUDIT_COLS
-					   ", mac FROM audit WHERE seq >= ?1 AND time_us >= ?4 "
-					   "ORDER BY seq LIMIT ?3"};
+					   ", mac, unauth FROM audit WHERE seq >= ?1 AND "
+					   "time_us >= ?4 ORDER BY seq LIMIT ?3"};
+static const struct lt_sq sq_audit_find_action = {
+    SQ_AUDIT_FIND_ACTION, "audit find",
+    "SELECT coalesce(min(seq), 0) FROM audit WHERE action = ?1"};
 static const struct lt_sq sq_pending_add = {SQ_PENDING_ADD, "audit pending add",
 					    "INSERT INTO audit_pending (" AUDIT_COLS
 					    ") VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
@@ -87,6 +90,7 @@ enum lethe_err lt_db_audit_insert(struct lt_db *db, const struct lt_db_audit *re
 	lt_sq_int(&q, 1, (int64_t) rec->seq);
 	bind_fields(&q, rec);
 	lt_sq_blob(&q, 13, rec->mac, sizeof(rec->mac));
+	lt_sq_int(&q, 14, rec->unauthenticated ? 1 : 0);
 	rc = lt_sq_exec(&q);
 	lt_sq_close(&q);
 	return rc;
@@ -106,6 +110,7 @@ static void audit_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 	r->seq = (uint64_t) lt_sq_get_range(q, 0, 1, INT64_MAX);
 	read_fields(q, r);
 	lt_sq_get_blob(q, 12, r->mac, sizeof(r->mac), NULL);
+	r->unauthenticated = lt_sq_get_range(q, 13, 0, 1) != 0;
 	p->pos = r->seq < INT64_MAX ? (int64_t) r->seq + 1 : INT64_MAX;
 }
 
@@ -121,6 +126,41 @@ enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t si
 	p.bind = bind_since;
 	p.ctx = &since_time_us;
 	return lt_sq_page(db, &p);
+}
+
+static const struct lt_sq sq_audit_mac_at = {SQ_AUDIT_MAC_AT, "audit get",
+					     "SELECT mac FROM audit WHERE seq = ?1"};
+
+enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32], bool *found)
+{
+	struct lt_sq_query q;
+	enum lethe_err rc;
+
+	*found = false;
+	memset(mac, 0, 32);
+	if (seq == 0 || seq > INT64_MAX)
+		return LETHE_OK;
+	rc = lt_sq_open(&q, db, &sq_audit_mac_at);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_int(&q, 1, (int64_t) seq);
+	rc = lt_sq_step(&q, found);
+	if (rc == LETHE_OK && *found) {
+		lt_sq_get_blob(&q, 0, mac, 32, NULL);
+		rc = q.err;
+	}
+	lt_sq_close(&q);
+	return rc;
+}
+
+enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq)
+{
+	int64_t found = 0;
+	enum lethe_err rc;
+
+	rc = lt_sq_query_int(db, &sq_audit_find_action, action, 0, 0, &found);
+	*seq = rc == LETHE_OK && found > 0 ? (uint64_t) found : 0;
+	return rc;
 }
 
 enum lethe_err lt_db_audit_pending_add(struct lt_db *db, const struct lt_db_audit *rec)

@@ -1,6 +1,6 @@
 /* schema.c - the SQLite schema of the metadata store and its migrations.
  *
- * Schema version 1 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
+ * Schema version 2 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
  * file as lethe's). docs/KEYS.md (sections 7 and 8) describes the keks and objects columns.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
  *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
@@ -26,7 +26,8 @@
  *        reason TEXT, shredded_at INT, json BLOB, sig BLOB, sha256 BLOB)
  *        triggers: seq = last + 1, the object must be shredded, no UPDATE or DELETE.
  *   audit(seq INTEGER PRIMARY KEY, time_us INT, uid INT, user TEXT, keyslot TEXT, pid INT,
- *        host TEXT, action TEXT, object TEXT, grp TEXT, outcome TEXT, error TEXT, mac BLOB)
+ *        host TEXT, action TEXT, object TEXT, grp TEXT, outcome TEXT, error TEXT, mac BLOB,
+ *        unauth INT)  (unauth since schema 2: 1 for a record folded from audit_pending)
  *        triggers: seq = last + 1, no UPDATE or DELETE (append-only for SQL clients; the MAC
  *        chain, not the triggers, is what stops someone who can edit the file).
  *   audit_pending(id INTEGER PRIMARY KEY, ...the audit fields but seq and mac...)  failures
@@ -185,9 +186,18 @@ static const char schema_v1[] =
 	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;";
 /* clang-format on */
 
-/* v2: the record with the latest time, found without a scan: a clock earlier than it stops
- * shreds (T3, lib/clock.c), whatever records were appended after it. */
-static const char schema_v2[] = "CREATE INDEX audit_time ON audit (time_us, seq);";
+/*
+ * Version 2 (0.2.0):
+ * - audit.unauth marks a record folded from audit_pending, written without a key
+ *   (audit/chain.c): its MAC covers the mark, and nothing in it is attributed to an actor;
+ * - audit_time: the record with the latest time, found without a scan: a clock earlier than it
+ *   stops shreds (T3, lib/clock.c), whatever records were appended after it.
+ */
+/* clang-format off */
+static const char schema_v2[] =
+	"ALTER TABLE audit ADD COLUMN unauth INTEGER NOT NULL DEFAULT 0 CHECK (unauth IN (0, 1));"
+	"CREATE INDEX audit_time ON audit (time_us, seq);";
+/* clang-format on */
 
 /*
  * Migrations, applied in order in one transaction. migrations[i] takes schema i to i + 1; a

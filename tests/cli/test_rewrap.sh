@@ -112,12 +112,23 @@ d=$ID
 # v1 is unused now; b is under v2 and d under the primary v3
 assert_eq "$(kek_json 1 '["objects"]')" "0" "objects under v1"
 dek_flip "$b"
-cp "$STORE/keystore.luks" "$T/keystore.before"
+# every token but the audit anchor, which moves on with the record of the refusal
+keystore_tokens() {
+	cryptsetup luksDump "$STORE/keystore.luks" | sed -n 's/^ *\([0-9]*\): lethe-.*/\1/p' |
+		while read -r t; do
+			cryptsetup token export --token-id "$t" "$STORE/keystore.luks" |
+				grep -v '"type":"lethe-anchor"' || true
+			echo
+		done
+}
+keystore_tokens >"$T/keystore.before"
+grep_q '"type":"lethe-keks"' "$T/keystore.before" || fail "the KEK token was not read"
 expect_exit 4 lethe key retire 1 --passphrase-file "$PASS"
 assert_one_line "$ERR"
 assert_contains "$ERR" "$b"
 assert_eq "$(kek_json 1 '["state"]')" "active" "v1 after a refused retire"
-cmp -s "$STORE/keystore.luks" "$T/keystore.before" || fail "a refused retire changed the keystore"
+keystore_tokens >"$T/keystore.after"
+cmp -s "$T/keystore.after" "$T/keystore.before" || fail "a refused retire changed the keystore"
 ok lethe --json audit export
 last_retire=$(python3 -c '
 import json, sys

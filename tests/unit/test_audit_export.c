@@ -45,7 +45,7 @@ static void test_json_lines(void **state)
 {
 	static const char *const keys[] = {"seq",     "time",  "uid",    "user",   "keyslot",
 					   "pid",     "host",  "action", "object", "group",
-					   "outcome", "error", "mac"};
+					   "outcome", "error", "unauthenticated", "mac"};
 	struct audit_fx *f = *state;
 	char *text, *line, *save = NULL;
 	uint64_t count;
@@ -76,11 +76,12 @@ static void test_json_lines(void **state)
 		assert_non_null(o);
 		json_object_foreach(o, key, v)
 		{
-			assert_true(k < 13);
+			assert_true(k < 14);
 			assert_string_equal(key, keys[k]);
 			k++;
 		}
-		assert_int_equal(k, 13);
+		assert_int_equal(k, 14);
+		assert_true(json_is_false(json_object_get(o, "unauthenticated")));
 		assert_int_equal(json_integer_value(json_object_get(o, "seq")), (json_int_t) i);
 		assert_int_equal(json_integer_value(json_object_get(o, "uid")), 1001);
 		assert_int_equal(json_integer_value(json_object_get(o, "pid")), 4242);

@@ -131,6 +131,15 @@ static void test_mac_layout(void **state)
 	assert_int_equal(expect_len, 32);
 	assert_int_equal(lt_audit_mac(key, &rec, prev, got), LETHE_OK);
 	assert_memory_equal(got, expect, 32);
+
+	/* an unauthenticated record: the same layout under its own label */
+	memmove(msg + 21, msg + 14, n - 14);
+	memcpy(msg, "lethe-audit-unauth-v1", 21);
+	n += 7;
+	assert_non_null(HMAC(EVP_sha256(), key, sizeof(key), msg, n, expect, &expect_len));
+	rec.unauthenticated = true;
+	assert_int_equal(lt_audit_mac(key, &rec, prev, got), LETHE_OK);
+	assert_memory_equal(got, expect, 32);
 }
 
 /* Every field, the previous MAC and the key change the MAC; the stored MAC itself does not. */
@@ -145,7 +154,7 @@ static void test_mac_covers_everything(void **state)
 	memset(prev, 0x11, sizeof(prev));
 	sample(&base);
 	assert_int_equal(lt_audit_mac(key, &base, prev, mac0), LETHE_OK);
-	for (field = 0; field < 13; field++) {
+	for (field = 0; field < 14; field++) {
 		rec = base;
 		switch (field) {
 		case 0:
@@ -183,6 +192,9 @@ static void test_mac_covers_everything(void **state)
 			break;
 		case 11:
 			strcpy(rec.error, "x");
+			break;
+		case 12:
+			rec.unauthenticated = true;
 			break;
 		/* moving a byte from one field to the next: lengths keep the fields apart */
 		default:
@@ -316,7 +328,11 @@ static void test_format_line(void **state)
 	sample(&rec);
 	rec.seq = 12;
 	lt_audit_format_line(&rec, line, sizeof(line));
-	assert_non_null(strstr(line, "seq=12 time="));
+	assert_non_null(strstr(line, "seq=12 mac="));
+	/* the chain MAC in hex, so a SIEM can see a record rewritten later */
+	assert_non_null(strstr(line, " time="));
+	assert_int_equal(strstr(line, " time=") - strstr(line, "mac=") - 4, 64);
+	assert_null(strstr(line, "unauthenticated"));
 	assert_non_null(strstr(line, " action=put outcome=ok object=3f1c2a4e-5b6d-4e7f-8a9b-"
 				     "0c1d2e3f4a5b group=docs uid=1001 user=alice keyslot=service "
 				     "pid=4242 host=db1.example error=\"\""));
@@ -331,6 +347,15 @@ static void test_format_line(void **state)
 	assert_non_null(strstr(line, " user=\"x outcome=ok\" keyslot=- "));
 	assert_non_null(strstr(line, " error=\"bad\\\" action=key.retire\\n\""));
 	assert_null(strchr(line, '\n'));
+
+	/* a record not in the chain yet has no MAC; a folded one says it is unauthenticated */
+	rec.seq = 0;
+	lt_audit_format_line(&rec, line, sizeof(line));
+	assert_non_null(strstr(line, "seq=0 mac=- time="));
+	rec.seq = 13;
+	rec.unauthenticated = true;
+	lt_audit_format_line(&rec, line, sizeof(line));
+	assert_non_null(strstr(line, " unauthenticated=true"));
 }
 
 int main(void)

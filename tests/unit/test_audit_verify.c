@@ -178,11 +178,11 @@ static void test_truncated_after_checkpoint(void **state)
 	assert_false(verify(f, &p, NULL));
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.where[0], "audit checkpoint 1");
-	assert_string_equal(p.what[0], "signed record 4 but the log ends at 3: the newest records "
+	assert_string_equal(p.what[0], "names record 4 but the log ends at 3: the newest records "
 				       "were deleted");
 	audit_fx_sql(f, "DELETE FROM audit WHERE seq >= 2;");
 	assert_false(verify(f, &p, NULL));
-	assert_string_equal(p.what[0], "signed record 4 but the log ends at 1: the newest records "
+	assert_string_equal(p.what[0], "names record 4 but the log ends at 1: the newest records "
 				       "were deleted");
 }
 
@@ -225,7 +225,114 @@ static void test_checkpoint_mac_changed(void **state)
 	assert_false(verify(f, &p, NULL));
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.where[0], "audit checkpoint 1");
-	assert_string_equal(p.what[0], "the record it signed has a different MAC now");
+	assert_string_equal(p.what[0], "names this seq with another MAC: the log was rewritten from "
+				       "there on");
+}
+
+/* The unsigned audit_seq/audit_mac columns lowered, then the tail deleted: verification reads
+ * what the checkpoint signed, so the cut is found, and so is the edit. */
+static void test_checkpoint_columns_lowered(void **state)
+{
+	struct audit_fx *f = *state;
+	uint8_t seed[LT_ED25519_PRIV_LEN];
+	struct problems p;
+
+	evidence_key(f, seed);
+	append_n(f, 5);
+	checkpoint(f, seed);
+	audit_fx_sql(f, UNGUARD "DROP TRIGGER checkpoints_no_update;"
+				"UPDATE checkpoints SET audit_seq = 2, audit_mac = "
+				"(SELECT mac FROM audit WHERE seq = 2);"
+				"DELETE FROM audit WHERE seq > 2;");
+	assert_false(verify(f, &p, NULL));
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.where[0], "audit checkpoint 1");
+	assert_non_null(strstr(p.what[0], "columns differ from what it signed"));
+	assert_string_equal(p.what[1], "names record 5 but the log ends at 2: the newest records "
+				       "were deleted");
+}
+
+/* A mark kept outside meta.db (the keystore's anchor): the whole log deleted, its tail cut,
+ * or the record it names rewritten, each fails. */
+static void test_marks(void **state)
+{
+	struct audit_fx *f = *state;
+	struct lt_audit_mark mark = {.what = "audit anchor"};
+	struct lt_audit_verify_opts o = {.key = f->key, .marks = &mark, .nmarks = 1,
+					 .fn = on_problem};
+	struct problems p;
+	bool intact = true;
+
+	append_n(f, 4);
+	mark.head.seq = 4;
+	assert_int_equal(lt_db_audit_last(f->db, &mark.head.seq, mark.head.mac), LETHE_OK);
+	memset(&p, 0, sizeof(p));
+	o.ctx = &p;
+	assert_int_equal(lt_audit_verify_with(f->db, &o, NULL, &intact), LETHE_OK);
+	assert_true(intact);
+	/* the log grew past it: fine */
+	append_n(f, 1);
+	assert_int_equal(lt_audit_verify_with(f->db, &o, NULL, &intact), LETHE_OK);
+	assert_true(intact);
+	audit_fx_sql(f, UNGUARD "DELETE FROM audit WHERE seq >= 4;");
+	assert_int_equal(lt_audit_verify_with(f->db, &o, NULL, &intact), LETHE_OK);
+	assert_false(intact);
+	assert_string_equal(p.where[0], "audit anchor");
+	assert_string_equal(p.what[0], "names record 4 but the log ends at 3: the newest records "
+				       "were deleted");
+	/* the log cut and grown again past the mark */
+	append_n(f, 3);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(lt_audit_verify_with(f->db, &o, NULL, &intact), LETHE_OK);
+	assert_false(intact);
+	assert_string_equal(p.where[0], "audit anchor");
+	assert_non_null(strstr(p.what[0], "another MAC"));
+	audit_fx_sql(f, "DELETE FROM audit;");
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(lt_audit_verify_with(f->db, &o, NULL, &intact), LETHE_OK);
+	assert_false(intact);
+	assert_string_equal(p.what[0], "names record 4 but the log is empty: it was deleted");
+}
+
+/* Append a record written at @p time_us, chained as lethe chains it (a clock set elsewhere). */
+static void append_at(struct audit_fx *f, const char *action, int64_t time_us)
+{
+	struct lt_db_audit rec;
+	uint8_t prev[32];
+	uint64_t seq;
+
+	lt_audit_record_fill(&rec, &f->actor, &(struct lt_audit_event){.action = action}, time_us);
+	assert_int_equal(lt_db_audit_last(f->db, &seq, prev), LETHE_OK);
+	rec.seq = seq + 1;
+	assert_int_equal(lt_audit_mac(f->key, &rec, prev, rec.mac), LETHE_OK);
+	assert_int_equal(lt_db_audit_insert(f->db, &rec), LETHE_OK);
+}
+
+/* Times that go backwards, or lie in the future, are reported; the walk goes on. */
+static void test_times(void **state)
+{
+	struct audit_fx *f = *state;
+	int64_t now = lt_now_us(), hour = INT64_C(3600000000);
+	struct problems p;
+	uint64_t records = 0;
+
+	append_at(f, "init", now - 2 * hour);
+	append_at(f, "put", now - hour);
+	/* within the slack: an NTP step */
+	append_at(f, "get", now - hour - LT_AUDIT_BACKWARDS_SLACK_US / 2);
+	assert_true(verify(f, &p, &records));
+	append_at(f, "put", now - 3 * hour);
+	append_at(f, "sweep", now + 87600 * hour);
+	append_at(f, "get", now);
+	assert_false(verify(f, &p, &records));
+	assert_int_equal(records, 6);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.where[0], "audit record 4");
+	assert_non_null(strstr(p.what[0], "time goes backwards"));
+	assert_string_equal(p.where[1], "audit record 5");
+	assert_non_null(strstr(p.what[1], "lies in the future"));
+	assert_string_equal(p.where[2], "audit record 6");
+	assert_non_null(strstr(p.what[2], "time goes backwards"));
 }
 
 int main(void)
@@ -241,6 +348,9 @@ int main(void)
 	    T(test_truncated_after_checkpoint),
 	    T(test_forged_checkpoint),
 	    T(test_checkpoint_mac_changed),
+	    T(test_checkpoint_columns_lowered),
+	    T(test_marks),
+	    T(test_times),
 	};
 #undef T
 

@@ -433,9 +433,9 @@ static int parse_fields(const char *line, char keys[][16], char values[][512], i
  * other record, and no value can add a field to the syslog line. */
 static void test_unlock_record_user(void **state)
 {
-	static const char *const expect_keys[] = { "seq", "time", "action", "outcome", "object",
-						    "group", "uid", "user", "keyslot", "pid",
-						    "host", "error" };
+	static const char *const expect_keys[] = { "seq", "mac", "time", "action", "outcome",
+						    "object", "group", "uid", "user", "keyslot",
+						    "pid", "host", "error" };
 	struct fixture *fx = *state;
 	struct lethe_open_opts open = { 0 };
 	struct lethe_store *st = NULL;
@@ -471,14 +471,25 @@ static void test_unlock_record_user(void **state)
 	assert_int_equal(n, (int)(sizeof(expect_keys) / sizeof(expect_keys[0])));
 	for (i = 0; i < n; i++)
 		assert_string_equal(keys[i], expect_keys[i]);
-	assert_string_equal(values[2], "unlock");
-	assert_string_equal(values[3], "failed");
-	assert_string_equal(values[7], me);
+	assert_string_equal(values[0], "0");
+	assert_string_equal(values[1], "-");
+	assert_string_equal(values[3], "unlock");
+	assert_string_equal(values[4], "failed");
+	assert_string_equal(values[8], me);
 
-	/* the pending record, folded into the chain by the next open, names the same user */
+	/* the pending record, folded into the chain by the next open, names the same user; its
+	 * line goes out again with its seq and MAC, but not as a second warning: one failed
+	 * unlock is one security event */
 	open.passphrase = NULL;
 	open.passphrase_len = 0;
+	memset(&s, 0, sizeof(s));
+	lt_syslog_set_sink(on_syslog, &s);
 	assert_int_equal(lethe_store_open(&open, &st), LETHE_OK);
+	lt_syslog_set_sink(NULL, NULL);
+	assert_int_equal(s.lines, 1);
+	assert_int_equal(s.warnings, 0);
+	assert_non_null(strstr(s.last, "action=unlock"));
+	assert_non_null(strstr(s.last, "unauthenticated=true"));
 	fd = memfd_create("export", 0);
 	assert_true(fd >= 0);
 	assert_int_equal(lethe_audit_export(st, fd, 0, 0, NULL), LETHE_OK);
@@ -489,6 +500,8 @@ static void test_unlock_record_user(void **state)
 	assert_int_equal(pread(fd, export, (size_t)len, 0), len);
 	close(fd);
 	assert_non_null(strstr(export, "\"action\":\"unlock\""));
+	assert_non_null(strstr(export, "\"keyslot\":\"\",\"pid\""));
+	assert_non_null(strstr(export, "\"unauthenticated\":true"));
 	snprintf(values[0], sizeof(values[0]), "\"user\":\"%s\"", me);
 	assert_non_null(strstr(export, values[0]));
 	assert_null(strstr(export, "key.retire"));
