@@ -211,6 +211,9 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		memset(result, 0, sizeof(*result));
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
+	/* a sweep writes (shreds, the unlink queue, the checkpoint at the end); --dry-run reads */
+	if (!dry_run && st->read_only)
+		return lt_store_writable(st);
 	s.now = lt_now();
 	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
