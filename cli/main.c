@@ -223,6 +223,12 @@ int main(int argc, char **argv)
 
 	int code = cli.command->run(&cli, cmd_argc, cmd_argv);
 	cli_progress_done();
+	/* a read on a snapshot or a full disk stands without its record in meta.db: say so */
+	const char *why = NULL;
+	unsigned long long unaudited = lethe_store_unaudited(cli.store, &why);
+	if (unaudited > 0)
+		cli_warn(&cli, "%llu audit record%s not written to meta.db (%s); syslog has %s",
+			 unaudited, unaudited == 1 ? "" : "s", why, unaudited == 1 ? "it" : "them");
 	lethe_store_close(cli.store);
 	cli.store = NULL;
 	return close_stdout(code);

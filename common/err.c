@@ -60,6 +60,8 @@ enum lethe_err lt_err_errno(enum lethe_err code, int errno_value, const char *fm
 	detail_append(": ");
 	/* GNU strerror_r may return a static string instead of filling the buffer. */
 	detail_append(strerror_r(errno_value, reason, sizeof(reason)));
+	if (errno_value == ENOSPC)
+		detail_append(" (the disk is full)"); /* "device" does not say which one is meant */
 	return code;
 }
 

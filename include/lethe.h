@@ -165,6 +165,24 @@ LETHE_API int lethe_store_is_officer(const struct lethe_store *store);
 LETHE_API const char *lethe_store_actor(const struct lethe_store *store);
 
 /**
+ * Why the handle cannot write, or NULL when it can: "read-only file system" (a snapshot, a
+ * read-only mount), "no write permission", "the disk is full". lethe_store_open() opens such a
+ * store read-only rather than fail: every read works (get, stat, list, scrub, audit and
+ * evidence verification and export) and every write fails, LETHE_ERR_NOSPC on a full disk and
+ * LETHE_ERR_IO otherwise, with a detail that says why. The handle writes nothing at all: no
+ * recovery at open, no audit record (see lethe_store_unaudited()), no scrub position.
+ */
+LETHE_API const char *lethe_store_read_only(const struct lethe_store *store);
+
+/**
+ * Audit records of operations on this handle that meta.db could not take because the store is
+ * read-only or the disk is full: such an operation (a get on a snapshot) is not failed for
+ * it; its record goes to syslog, with a warning that meta.db lacks it. Returns how many since
+ * the handle was opened, and sets @p why (if not NULL) to the reason (NULL when none).
+ */
+LETHE_API uint64_t lethe_store_unaudited(const struct lethe_store *store, const char **why);
+
+/**
  * Progress of long work (sweep, rewrap, large put/get): called with what is being done, how far
  * and out of how much (total 0 when unknown). Optional; NULL turns it off.
  */

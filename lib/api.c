@@ -55,6 +55,30 @@ LETHE_API const char *lethe_store_actor(const struct lethe_store *store)
 	return store ? store->who.name : "";
 }
 
+LETHE_API const char *lethe_store_read_only(const struct lethe_store *store)
+{
+	return store ? store->read_only : NULL;
+}
+
+LETHE_API uint64_t lethe_store_unaudited(const struct lethe_store *store, const char **why)
+{
+	if (why)
+		*why = store && store->unaudited ? store->unaudited_why : NULL;
+	return store ? store->unaudited : 0;
+}
+
+enum lethe_err lt_store_writable(struct lethe_store *st)
+{
+	if (!st->read_only)
+		return LETHE_OK;
+	st->write_refused = true;
+	if (st->read_only_err == LETHE_ERR_NOSPC)
+		return lt_err(LETHE_ERR_NOSPC, "%s: the disk is full: nothing can be written to the "
+				  "store until space is freed", st->dir);
+	return lt_err(LETHE_ERR_IO, "%s is read-only (%s): nothing can be written to it",
+		      st->dir, st->read_only);
+}
+
 static char *path_join(const char *dir, const char *name)
 {
 	size_t len = strlen(dir) + 1 + strlen(name) + 1;
@@ -369,6 +393,44 @@ out:
 	return rc;
 }
 
+/*
+ * Whether the store can be written at all, asked before anything tries: a snapshot or a
+ * read-only mount says EROFS, a copy without write permission EACCES (root passes the mode
+ * bits, and writes). The directory counts too: SQLite creates meta.db-wal and -shm there.
+ */
+static const char *store_read_only(const struct lethe_store *st)
+{
+	if (access(st->dir, W_OK) == 0 && access(st->db_path, W_OK) == 0)
+		return NULL;
+	if (errno == EROFS)
+		return "read-only file system";
+	if (errno == EACCES || errno == EPERM)
+		return "no write permission";
+	return NULL; /* the open says what else is wrong */
+}
+
+/*
+ * Open meta.db for writing, or read-only when the store cannot be written: then, or when the
+ * disk turns out to be full (SQLite cannot even grow its wal-index), the handle reads and
+ * refuses every write, saying why.
+ */
+static enum lethe_err open_db(struct lethe_store *st)
+{
+	enum lethe_err rc;
+
+	st->read_only = store_read_only(st);
+	st->read_only_err = LETHE_ERR_IO;
+	if (!st->read_only) {
+		rc = lt_db_open(st->db_path, false, &st->db);
+		if (rc != LETHE_ERR_NOSPC)
+			return rc;
+		st->read_only = "the disk is full";
+		st->read_only_err = LETHE_ERR_NOSPC;
+		lt_err_clear();
+	}
+	return lt_db_open_read_only(st->db_path, &st->db);
+}
+
 /* The keystore and the database must belong to the same store. */
 static enum lethe_err open_check_store_id(struct lethe_store *st)
 {
@@ -501,12 +563,12 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		 * still see why the store was refused, not what recording it ran into (the
 		 * settings are the defaults, syslog on, when lethe.conf itself was refused) */
 		lt_err_save(&saved);
-		if (lt_db_open(st->db_path, false, &st->db) == LETHE_OK)
+		if (open_db(st) == LETHE_OK)
 			lt_audit_record_unkeyed(st->db, &st->cfg, "open", NULL, rc, saved.text);
 		rc = lt_err_restore(&saved, rc);
 		goto out;
 	}
-	rc = lt_db_open(st->db_path, false, &st->db);
+	rc = open_db(st);
 	if (rc != LETHE_OK)
 		goto out;
 	rc = open_unlock(st, o);
@@ -517,14 +579,15 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		goto out;
 	}
 	rc = open_check_store_id(st);
-	if (rc == LETHE_OK && lt_audit_fold_pending(st) != LETHE_OK) {
+	/* a read-only handle leaves pending records, staged files and unlinks to a writable one */
+	if (rc == LETHE_OK && !st->read_only && lt_audit_fold_pending(st) != LETHE_OK) {
 		/* One pending record that cannot be folded (a malformed row: anyone who can write
 		 * meta.db can add one) must not keep every command out of the store; it stays
 		 * where `audit verify` and doctor see it, and syslog hears of it now. */
 		lt_audit_report_unwritten("audit.fold", lt_err_detail());
 		lt_err_clear();
 	}
-	if (rc == LETHE_OK)
+	if (rc == LETHE_OK && !st->read_only)
 		lt_recover_cheap(st);
 	if (rc == LETHE_OK)
 		rc = lt_clock_check_open(st);

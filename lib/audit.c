@@ -29,7 +29,10 @@ static struct lt_audit_log audit_log(struct lethe_store *st)
 
 enum lethe_err lt_tx_begin(struct lethe_store *st)
 {
-	enum lethe_err rc = lt_db_begin(st->db);
+	enum lethe_err rc = lt_store_writable(st);
+
+	if (rc == LETHE_OK)
+		rc = lt_db_begin(st->db);
 
 	if (rc == LETHE_OK)
 		st->in_tx = true;
@@ -188,6 +191,24 @@ enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_eve
 	return lt_audit_event_append(&log, &st->actor, ev);
 }
 
+/*
+ * The store cannot take the record of an operation that stands (a read on a snapshot, on a
+ * full disk): syslog gets the record itself (without a chain position) and a warning that
+ * meta.db lacks it, and the handle counts it for its caller. An operation that failed for
+ * the same reason (a write refused on a read-only handle, or that met the full disk) is not
+ * counted: its own error says so already.
+ */
+static void record_elsewhere(struct lethe_store *st, const struct lt_audit_event *ev,
+			     const char *why)
+{
+	lt_audit_pending_add(NULL, st->cfg.syslog, &st->actor, ev);
+	lt_audit_report_unwritten(ev->action, why);
+	if (st->write_refused || ev->err == LETHE_ERR_NOSPC)
+		return;
+	st->unaudited++;
+	st->unaudited_why = why;
+}
+
 enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_event *ev)
 {
 	struct lt_err_saved saved;
@@ -195,6 +216,11 @@ enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_eve
 
 	/* the caller's detail is what the user must see, whatever happens here */
 	lt_err_save(&saved);
+	if (st->read_only) {
+		/* nothing is attempted: a read-only handle writes nothing */
+		record_elsewhere(st, ev, st->read_only);
+		return lt_err_restore(&saved, LETHE_OK);
+	}
 	rc = lt_tx_begin(st);
 	if (rc == LETHE_OK) {
 		rc = lt_audit_append(st, ev);
@@ -202,6 +228,10 @@ enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_eve
 			rc = lt_tx_commit(st);
 		else
 			lt_tx_rollback(st);
+	}
+	if (rc == LETHE_ERR_NOSPC) {
+		record_elsewhere(st, ev, "the disk is full");
+		return lt_err_restore(&saved, LETHE_OK);
 	}
 	if (rc != LETHE_OK)
 		lt_audit_report_unwritten(ev->action, lt_err_detail());
@@ -223,7 +253,9 @@ void lt_audit_record_unkeyed(struct lt_db *db, const struct lt_config *cfg, cons
 	 * from $USER, which whoever runs lethe chooses): no keyslot opened */
 	lt_audit_actor_self(&actor);
 	lt_strlcpy(actor.keyslot, keyslot ? keyslot : "", sizeof(actor.keyslot));
-	lt_audit_pending_add(db, cfg ? cfg->syslog : true, &actor, &ev);
+	/* a read-only database takes nothing: syslog alone has it */
+	lt_audit_pending_add(lt_db_read_only(db) ? NULL : db, cfg ? cfg->syslog : true, &actor,
+			     &ev);
 	lt_err_restore(&saved, LETHE_OK);
 }
 

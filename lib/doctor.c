@@ -394,6 +394,8 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 		*problems = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
+	if (repair && st->read_only)
+		return lt_store_writable(st); /* repairs write; say why they cannot */
 	memset(&d, 0, sizeof(d));
 	d.st = st;
 	d.repair = repair;

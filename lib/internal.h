@@ -68,6 +68,16 @@ struct lethe_store {
 	uint64_t anchored_seq;                 /* the audit seq this handle last anchored */
 	bool anchor_dirty;                     /* anchor_due is ahead of the keystore's anchor */
 	bool anchoring;                        /* lt_audit_anchor() is at work */
+	/* Why the handle cannot write, or NULL: a read-only file system (a snapshot, a read-only
+	 * mount), no write permission, a full disk. Such a handle serves reads and writes
+	 * nothing at all: no recovery at open, no unlink, no checkpoint, no audit record. */
+	const char *read_only;
+	enum lethe_err read_only_err;          /* what a write is refused with: IO or NOSPC */
+	bool write_refused;                    /* lt_store_writable() refused one */
+	/* audit records of operations that stood although meta.db could not take their record
+	 * (read-only or full): each went to syslog instead; the caller is told too */
+	uint64_t unaudited;
+	const char *unaudited_why;
 };
 
 /* ---- transactions that carry audit records (audit.c) ---- */
@@ -84,7 +94,9 @@ enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_eve
 /*
  * Record an event in a transaction of its own (read-only operations, refusals, failures).
  * Keeps the caller's error detail intact; a failure to record is reported on syslog only,
- * and returns its error.
+ * and returns its error. Except when the store cannot take the record (a read-only handle,
+ * a full disk): the operation must not fail for it, so the record goes to syslog with a
+ * warning, is counted for lethe_store_unaudited(), and LETHE_OK is returned.
  */
 enum lethe_err lt_audit_record(struct lethe_store *st, const struct lt_audit_event *ev);
 
@@ -168,6 +180,9 @@ typedef void (*lt_store_owned_fn)(const char *path, enum lethe_err rc, const cha
 				  void *ctx);
 enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_owned_fn fn,
 				    void *ctx);
+/* LETHE_OK if the handle can write; else the refusal, saying why (read-only, disk full). Every
+ * write starts here (lt_tx_begin() calls it), before it changes anything. */
+enum lethe_err lt_store_writable(struct lethe_store *st);
 
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);

@@ -87,6 +87,8 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	if (!st || fd < 0 || !id_out)
 		return lt_err(LETHE_ERR_INVALID, "put needs a store, an input and an id buffer");
 	rc = check_put_args(&group, &name);
+	if (rc == LETHE_OK)
+		rc = lt_store_writable(st); /* before any file is staged */
 	if (rc != LETHE_OK)
 		return rc;
 	row = calloc(1, sizeof(*row));

@@ -55,6 +55,9 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 			      LETHE_OFFICER_MAX);
 	if (!passphrase || passphrase_len == 0)
 		return lt_err(LETHE_ERR_INVALID, "the new officer's passphrase is empty");
+	rc = lt_store_writable(st); /* the keystore is written first */
+	if (rc != LETHE_OK)
+		return rc;
 	kdf = officer_kdf(st);
 	rc = lt_keystore_officer_add(st->keystore_path, st->keys->mk, name, passphrase,
 				     passphrase_len, &kdf);
@@ -83,6 +86,9 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 		return rc;
 	if (!name || !lt_officer_name_valid(name))
 		return lt_err(LETHE_ERR_INVALID, "not a valid officer name");
+	rc = lt_store_writable(st);
+	if (rc != LETHE_OK)
+		return rc;
 	rc = lt_keystore_officer_remove(st->keystore_path, name);
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_remove");

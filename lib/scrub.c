@@ -48,6 +48,9 @@ static int64_t monotonic_ns(void)
 static enum lethe_err position_save(struct scrub *s)
 {
 	s->saved_ns = monotonic_ns();
+	/* a read-only store keeps the position of the last writable run (--resume starts there) */
+	if (s->st->read_only)
+		return LETHE_OK;
 	return lt_db_meta_set(s->st->db, SCRUB_POSITION, s->position, strlen(s->position));
 }
 

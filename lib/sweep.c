@@ -211,10 +211,18 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		memset(result, 0, sizeof(*result));
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	/* T3: never decided by a clock earlier than the log, or one the kernel disagrees with */
-	rc = lt_clock_for_shred(st, "sweep", &s.now);
-	if (rc != LETHE_OK)
-		goto out;
+	/* a sweep writes (shreds, the unlink queue, the checkpoint at the end); --dry-run reads */
+	if (!dry_run && st->read_only)
+		return lt_store_writable(st);
+	/* T3: never decided by a clock earlier than the log, or one the kernel disagrees with (a
+	 * dry run on a read-only store, which cannot ask the kernel, only shows) */
+	if (dry_run && st->read_only) {
+		s.now = lt_now();
+	} else {
+		rc = lt_clock_for_shred(st, "sweep", &s.now);
+		if (rc != LETHE_OK)
+			goto out;
+	}
 	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
 		lt_db_bulk(st->db, true);

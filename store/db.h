@@ -57,6 +57,18 @@ struct lt_db;
  * which); with @p create an existing one (LETHE_ERR_EXISTS). Busy: LETHE_ERR_BUSY.
  */
 enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out);
+/*
+ * Open an existing database for reading only, writing nothing at all to its directory (no
+ * companion file is created): a snapshot, a read-only mount, a full disk. The checks are
+ * lt_db_open()'s; besides, a database at another schema version (it would need migrating:
+ * LETHE_ERR_DATABASE) and, where no wal-index can be kept beside it, one whose log holds
+ * commits not yet in the database file (LETHE_ERR_IO) are refused, the detail saying what to
+ * do. On the handle
+ * lt_db_begin() and lt_db_purge() fail (LETHE_ERR_IO), and so does any call that writes.
+ */
+enum lethe_err lt_db_open_read_only(const char *path, struct lt_db **out);
+/* True for a handle from lt_db_open_read_only(). */
+bool lt_db_read_only(const struct lt_db *db);
 void lt_db_close(struct lt_db *db);
 
 /* How long a call waits for another process's lock before LETHE_ERR_BUSY (default 30 000 ms;

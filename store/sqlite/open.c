@@ -158,6 +158,111 @@ out:
 	return rc;
 }
 
+/*
+ * A read-only connection (a snapshot, a read-only mount, a full disk): nothing is written,
+ * not even the -shm wal-index or an empty -wal. SQLite reads a WAL database read-only
+ * when the -shm file exists or can be created; on a read-only or full file system without one
+ * it cannot, and there the database is opened "immutable" (no locks, no wal-index, no -wal).
+ * That is exact only when meta.db alone holds every commit: with a non-empty -wal and no
+ * usable -shm the commits in the -wal would be silently missing, so that case is refused.
+ */
+static enum lethe_err uri_of(const char *path, const char *params, char *uri, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	n += (size_t) snprintf(uri, cap, "file:");
+	for (const unsigned char *c = (const unsigned char *) path; *c && n + 4 < cap; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("/-._~", *c)) {
+			uri[n++] = (char) *c;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hex[*c >> 4];
+			uri[n++] = hex[*c & 15];
+		}
+	}
+	if (n + strlen(params) + 2 >= cap)
+		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
+	snprintf(uri + n, cap - n, "?%s", params);
+	return LETHE_OK;
+}
+
+static enum lethe_err open_uri(struct lt_db *db, const char *params)
+{
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
+		    SQLITE_OPEN_NOMUTEX;
+	char uri[3 * DB_PATH_MAX + 32];
+	enum lethe_err rc;
+	int src;
+
+	sqlite3_close_v2(db->sql);
+	db->sql = NULL;
+	rc = uri_of(db->path, params, uri, sizeof(uri));
+	if (rc != LETHE_OK)
+		return rc;
+	src = sqlite3_open_v2(uri, &db->sql, flags, NULL);
+	if (src != SQLITE_OK)
+		return lt_sq_fail(db, src, "open read-only");
+	rc = configure(db);
+	if (rc == LETHE_OK)
+		rc = identify(db, false);
+	return rc;
+}
+
+/* Whether the -wal holds anything: a missing or empty one holds no commit. */
+static enum lethe_err wal_is_empty(const char *path, bool *empty)
+{
+	char wal[DB_PATH_MAX];
+	struct stat st;
+
+	*empty = false;
+	if (snprintf(wal, sizeof(wal), "%s-wal", path) >= (int) sizeof(wal))
+		return lt_err(LETHE_ERR_INVALID, "%s: path too long", path);
+	if (lstat(wal, &st) != 0) {
+		if (errno != ENOENT)
+			return lt_err_errno(LETHE_ERR_IO, errno, "%s", wal);
+		*empty = true;
+	} else {
+		*empty = st.st_size == 0;
+	}
+	return LETHE_OK;
+}
+
+static enum lethe_err connect_read_only(struct lt_db *db)
+{
+	enum lethe_err rc = open_uri(db, "mode=ro");
+	struct lt_err_saved saved;
+	bool empty = false;
+
+	if (rc != LETHE_ERR_IO && rc != LETHE_ERR_NOSPC)
+		goto check_version;
+	/* SQLite could not open or create the -shm wal-index (EROFS, EACCES, ENOSPC) */
+	lt_err_save(&saved);
+	rc = wal_is_empty(db->path, &empty);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!empty)
+		return lt_err(LETHE_ERR_IO,
+			      "%s-wal holds commits that cannot be read without a usable %s-shm "
+			      "(%s): copy the store to a writable place and open the copy",
+			      db->path, db->path, saved.text);
+	rc = open_uri(db, "immutable=1");
+check_version:
+	if (rc == LETHE_OK) {
+		int64_t version = 0;
+
+		rc = lt_sq_pragma_int(db, "PRAGMA user_version", &version);
+		/* migrating writes: an older schema is opened writable once, by this lethe */
+		if (rc == LETHE_OK && version != LT_DB_SCHEMA_VERSION)
+			rc = lt_err(LETHE_ERR_DATABASE,
+				    "%s has schema %lld and this lethe needs %d: open it once "
+				    "where it can be written to upgrade it",
+				    db->path, (long long) version, LT_DB_SCHEMA_VERSION);
+	}
+	return rc;
+}
+
 static enum lethe_err connect_db(struct lt_db *db, bool create)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
@@ -206,6 +311,38 @@ static enum lethe_err check_existing(const char *path)
 	if (rc == LETHE_OK)
 		rc = check_sidecar(path, "-shm");
 	return rc;
+}
+
+enum lethe_err lt_db_open_read_only(const char *path, struct lt_db **out)
+{
+	struct lt_db *db = NULL;
+	enum lethe_err rc;
+
+	*out = NULL;
+	if (!path || !*path || strlen(path) >= DB_PATH_MAX - 16)
+		return lt_err(LETHE_ERR_INVALID, "database path missing or too long");
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	db->busy_ms = LT_SQ_BUSY_MS;
+	db->read_only = true;
+	rc = check_existing(path);
+	if (rc == LETHE_OK)
+		rc = connect_read_only(db);
+out:
+	if (rc != LETHE_OK) {
+		lt_db_close(db);
+		return rc;
+	}
+	*out = db;
+	return LETHE_OK;
+}
+
+bool lt_db_read_only(const struct lt_db *db)
+{
+	return db && db->read_only;
 }
 
 enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out)
@@ -269,8 +406,16 @@ void lt_db_set_busy_timeout(struct lt_db *db, int milliseconds)
 /* ---------------------------------------------------------------------------------------- */
 /* Transactions and maintenance                                                             */
 
+/* A read-only handle never starts a write: its callers say why in their own words first. */
+static enum lethe_err refuse_read_only(const struct lt_db *db, const char *what)
+{
+	return lt_err(LETHE_ERR_IO, "%s: %s: the database is open read-only", db->path, what);
+}
+
 enum lethe_err lt_db_begin(struct lt_db *db)
 {
+	if (db->read_only)
+		return refuse_read_only(db, "begin");
 	return lt_sq_run(db, &lt_sq_begin);
 }
 
@@ -310,6 +455,8 @@ enum lethe_err lt_db_purge(struct lt_db *db)
 	int log = 0, done = 0;
 	int src;
 
+	if (db->read_only)
+		return refuse_read_only(db, "wal checkpoint");
 	for (;;) {
 		src = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log,
 						&done);

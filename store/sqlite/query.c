@@ -1,6 +1,7 @@
 /* query.c - SQLite results as enum lethe_err, the handle's cache of prepared statements, the
  * bind and column helpers every table family uses, and atomic multi-statement calls. */
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,20 @@ static enum lethe_err code_of(int rc)
 	}
 }
 
+/* An I/O error SQLite met because the file system had no room left (writing the WAL, growing
+ * the -shm wal-index, a checkpoint): say so, not "disk I/O error". */
+static bool out_of_space(const struct lt_db *db, int rc)
+{
+	int e;
+
+	if ((rc & 0xff) == SQLITE_FULL)
+		return true;
+	if ((rc & 0xff) != SQLITE_IOERR || !db->sql)
+		return false;
+	e = sqlite3_system_errno(db->sql);
+	return e == ENOSPC || e == EDQUOT;
+}
+
 enum lethe_err lt_sq_fail(const struct lt_db *db, int rc, const char *what)
 {
 	enum lethe_err code = code_of(rc);
@@ -64,6 +79,9 @@ enum lethe_err lt_sq_fail(const struct lt_db *db, int rc, const char *what)
 	if (code == LETHE_ERR_BUSY)
 		return lt_err(code, "%s: %s: %s (another process held it for more than %d ms)",
 			      db->path, what, msg, db->busy_ms);
+	if (out_of_space(db, rc))
+		return lt_err(LETHE_ERR_NOSPC, "%s: %s: the disk is full (%s)", db->path, what,
+			      msg);
 	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
 		return lt_err(code, "%s: %s: %s: not a lethe database, or corrupt", db->path, what,
 			      msg);

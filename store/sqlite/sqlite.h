@@ -119,6 +119,7 @@ struct lt_db {
 	sqlite3 *sql;
 	char *path;
 	int busy_ms;
+	bool read_only; /* lt_db_open_read_only(): no transaction, no checkpoint */
 	sqlite3_stmt *stmts[SQ_COUNT];      /* prepared on first use, finalized by lt_db_close */
 	const struct lt_sq *defs[SQ_COUNT]; /* which statement each slot holds */
 };

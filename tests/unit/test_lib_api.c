@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -384,6 +386,81 @@ static void test_syslog(void **state)
 	lt_syslog_set_sink(NULL, NULL);
 }
 
+struct all_lines {
+	int warnings;
+	char text[8192];
+};
+
+static void on_syslog_all(int priority, const char *line, void *ctx)
+{
+	struct all_lines *s = ctx;
+	size_t n = strlen(s->text);
+
+	if ((priority & LOG_PRIMASK) <= LOG_WARNING)
+		s->warnings++;
+	snprintf(s->text + n, sizeof(s->text) - n, "%s\n", line);
+}
+
+/*
+ * A read-only mount of the store: the handle knows it is read-only, a get works, its record
+ * goes to syslog (the record and a warning that meta.db lacks it) and is counted, nothing is
+ * appended to the chain, and a put is refused before anything is written. The mount is made
+ * in a mount namespace of this process's own (root only: the CLI suite test_read_only.sh
+ * covers other users through a user namespace).
+ */
+static void test_read_only_syslog(void **state)
+{
+	struct fixture *fx = *state;
+	struct lethe_open_opts open = { 0 };
+	struct lethe_store *ro = NULL;
+	struct all_lines s;
+	char id[LETHE_ID_LEN + 1], other[LETHE_ID_LEN + 1], ro_dir[320];
+	const char *why = NULL;
+	uint64_t before = 0, after = 0, n = 0;
+	char *got = NULL;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0) {
+		print_message("skipped: a read-only mount needs root (see test_read_only.sh)\n");
+		skip();
+	}
+	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	assert_int_equal(lethe_object_put_buf(fx->st, "abc", 3, NULL, NULL, id), LETHE_OK);
+	assert_int_equal(lethe_audit_verify(fx->st, NULL, NULL, &before), LETHE_OK);
+	snprintf(ro_dir, sizeof(ro_dir), "%s/ro", fx->root);
+	assert_int_equal(mkdir(ro_dir, 0700), 0);
+	assert_int_equal(mount(fx->dir, ro_dir, NULL, MS_BIND, NULL), 0);
+	assert_int_equal(mount(NULL, ro_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), 0);
+	open.dir = ro_dir;
+	assert_int_equal(lethe_store_open(&open, &ro), LETHE_OK);
+	assert_string_equal(lethe_store_read_only(ro), "read-only file system");
+	assert_null(lethe_store_read_only(fx->st));
+
+	memset(&s, 0, sizeof(s));
+	lt_syslog_set_sink(on_syslog_all, &s);
+	assert_int_equal(get_all(ro, id, 0, LETHE_TO_END, &got, &n), LETHE_OK);
+	assert_int_equal(n, 3);
+	assert_memory_equal(got, "abc", 3);
+	assert_int_equal(lethe_store_unaudited(ro, &why), 1);
+	assert_string_equal(why, "read-only file system");
+	assert_non_null(strstr(s.text, "action=get"));
+	assert_non_null(strstr(s.text, id));
+	assert_non_null(strstr(s.text, "audit record could not be written: read-only file system"));
+	assert_true(s.warnings >= 1);
+	/* a write is refused before it starts, and is not counted as an unwritten read */
+	assert_int_equal(lethe_object_put_buf(ro, "x", 1, NULL, NULL, other), LETHE_ERR_IO);
+	assert_non_null(strstr(lethe_errdetail(), "is read-only (read-only file system)"));
+	assert_int_equal(lethe_store_unaudited(ro, NULL), 1);
+	lt_syslog_set_sink(NULL, NULL);
+	lethe_store_close(ro);
+	/* detached: SQLite keeps the file open while this process's other connections to the
+	 * same inode hold locks (closing it would drop theirs) */
+	assert_int_equal(umount2(ro_dir, MNT_DETACH), 0);
+	/* nothing was appended to the chain by the read-only handle */
+	assert_int_equal(lethe_audit_verify(fx->st, NULL, NULL, &after), LETHE_OK);
+	assert_int_equal(after, before);
+	free(got);
+}
+
 /*
  * Split a syslog line into its keys and values as a SIEM would: key=word or key="..." with
  * backslash escapes. Fails the test on anything else. Returns the number of fields.
@@ -532,6 +609,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_syslog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_record_user, setup, teardown),
 	};
 
