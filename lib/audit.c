@@ -129,6 +129,20 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_proble
 		*records = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
+	/* Checkpoints are verified under meta.evidence_pub: it must be the key bound to the
+	 * master key, or a database edit could sign checkpoints of its own. */
+	{
+		uint8_t pub[LT_ED25519_PUB_LEN];
+
+		rc = lt_evidence_pub(st, pub);
+		if (rc == LETHE_ERR_INTEGRITY && fn)
+			fn("meta.evidence_pub", lt_err_detail(), ctx);
+		if (rc == LETHE_ERR_INTEGRITY)
+			return lt_err(LETHE_ERR_INTEGRITY, "audit log verification failed: the "
+							   "evidence key in the database was replaced");
+		if (rc != LETHE_OK)
+			return rc;
+	}
 	rc = lt_audit_verify(st->db, st->keys->audit_mac, fn, ctx, records, &intact);
 	if (rc != LETHE_OK)
 		return rc;
