@@ -271,6 +271,7 @@ struct cli_problems {
 	json_t *array; /* --json: [{where, what}] (set it to json_array() first) */
 	uint64_t count;
 	int nomem;
+	const char *fingerprint; /* the evidence key checked under, shown when set */
 };
 /* A lethe_problem_fn: one error line on stderr per problem, kept for --json. */
 void cli_problem_cb(const char *where, const char *what, void *ctx);

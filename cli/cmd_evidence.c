@@ -8,13 +8,17 @@
 
 #include "cli.h"
 
+enum { OPT_PUBKEY = OPT_COMMAND_FIRST, OPT_FINGERPRINT };
+
 const struct cli_help cmd_evidence_help = {
     .usage = "lethe evidence list\n"
 	     "lethe evidence export DIR\n"
-	     "lethe evidence verify [DIR]",
+	     "lethe evidence verify [DIR [--pubkey FILE | --fingerprint HEX]]",
     .summary = "list, export and verify disposal certificates",
     .details = "export writes each certificate (ID.json, ID.sig), evidence.pub.pem, chain.txt and\n"
-	       "a README for auditors. verify DIR checks an export without any store or key.\n",
+	       "a README for auditors. verify DIR checks an export without any store or key;\n"
+	       "--pubkey FILE or --fingerprint HEX (SHA-256 of the raw public key) pins the key\n"
+	       "it must be signed with. export and verify print the key's fingerprint.\n",
 };
 
 /* ---- list ------------------------------------------------------------------------------- */
@@ -94,6 +98,7 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 
 static int evidence_export(struct cli *cli, int argc, char **argv)
 {
+	char fpr[LETHE_FINGERPRINT_LEN + 1] = "";
 	uint64_t count = 0;
 	enum lethe_err err;
 	const char *dir;
@@ -103,6 +108,8 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 		return rc;
 	dir = argv[optind];
 	err = lethe_evidence_export(cli->store, dir, &count);
+	if (err == LETHE_OK)
+		err = lethe_evidence_fingerprint(cli->store, fpr);
 	if (err != LETHE_OK)
 		return cli_fail(cli, dir, err);
 	if (cli->json) {
@@ -110,11 +117,13 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		bad |= cli_json_set(o, "dir", cli_json_str(dir));
 		bad |= cli_json_set(o, "certificates", json_integer((json_int_t) count));
+		bad |= cli_json_set(o, "fingerprint", json_string(fpr));
 		return cli_json_reply(cli, o, bad);
 	}
 	char shown[1024];
 	cli_sanitize(dir, shown, sizeof(shown));
 	printf("exported %" PRIu64 " certificate%s to %s\n", count, count == 1 ? "" : "s", shown);
+	printf("evidence key fingerprint: %s\n", fpr);
 	return EXIT_OK;
 }
 
@@ -122,25 +131,52 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 
 static int evidence_verify(struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
+	    {"fingerprint", required_argument, NULL, OPT_FINGERPRINT},
+	    CLI_COMMON_LONGOPTS,
+	};
+	char fpr[LETHE_FINGERPRINT_LEN + 1] = "";
 	struct cli_problems p = {.cli = cli};
+	const char *pubkey = NULL, *pin = NULL, *dir = NULL;
 	uint64_t count = 0;
 	enum lethe_err err;
-	const char *dir = NULL;
-	int rc;
+	int c, rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 0, 1, CLI_NO_STORE)) != CLI_CONTINUE)
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
+		if (c == OPT_PUBKEY)
+			pubkey = optarg;
+		else if (c == OPT_FINGERPRINT)
+			pin = optarg;
+	}
+	if ((rc = cli_args(cli, argc, argv, 0, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
 	if (optind < argc)
 		dir = argv[optind];
+	if (dir == NULL && (pubkey != NULL || pin != NULL))
+		return cli_usage_error(cli, "--pubkey and --fingerprint pin the key of an exported "
+					    "directory: the store's own key is bound to its master key");
+	if (pubkey != NULL && pin != NULL)
+		return cli_usage_error(cli, "give --pubkey or --fingerprint, not both");
 	/* An exported directory needs no store and no key: an auditor has neither. */
 	if (dir == NULL && (rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
 		return rc;
 	if (cli->json && (p.array = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	if (dir != NULL)
-		err = lethe_evidence_verify_dir(dir, cli_problem_cb, &p, &count);
-	else
+	if (dir != NULL) {
+		err = lethe_evidence_verify_dir_pinned(dir, pubkey, pin, cli_problem_cb, &p,
+						       &count, fpr);
+		if (err == LETHE_OK && pubkey == NULL && pin == NULL)
+			cli_warn(cli, "the evidence key is not pinned: compare its fingerprint with "
+				      "one obtained independently (--fingerprint HEX)");
+	} else {
+		/* first: the verification's own error detail must survive for its report */
+		if (lethe_evidence_fingerprint(cli->store, fpr) != LETHE_OK)
+			fpr[0] = '\0';
 		err = lethe_evidence_verify(cli->store, cli_problem_cb, &p, &count);
+	}
+	if (fpr[0] != '\0')
+		p.fingerprint = fpr;
 	return cli_verify_report(cli, err, &p, "certificate", "certificates", count, dir);
 }
 

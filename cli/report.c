@@ -118,10 +118,14 @@ int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *
 		bad |= cli_json_set(o, "ok", json_boolean(err == LETHE_OK));
 		bad |= cli_json_set(o, plural, json_integer((json_int_t) count));
 		bad |= cli_json_set(o, "problems", json_incref(p->array));
+		if (p->fingerprint != NULL)
+			bad |= cli_json_set(o, "fingerprint", json_string(p->fingerprint));
 		int print_rc = cli_json_reply(cli, o, bad);
 		if (rc == EXIT_OK)
 			rc = print_rc;
 	} else if (err == LETHE_OK) {
+		if (p->fingerprint != NULL)
+			printf("evidence key fingerprint: %s\n", p->fingerprint);
 		printf("%" PRIu64 " %s verified, no problems found\n", count,
 		       count == 1 ? singular : plural);
 	}

@@ -99,6 +99,9 @@ LETHE_API const char *lethe_errdetail(void);
 
 /** Length of an object, certificate or store id as text, without the NUL (a UUID). */
 #define LETHE_ID_LEN 36
+/** Length of an evidence key fingerprint as text, without the NUL: the SHA-256 of the raw
+ * 32-byte Ed25519 public key, 64 lower-case hex digits. */
+#define LETHE_FINGERPRINT_LEN 64
 /** Longest group name: [A-Za-z0-9._-], 1..63 bytes. */
 #define LETHE_GROUP_MAX 63
 /** Longest object name (any bytes but NUL), and of a hold reason. */
@@ -494,7 +497,8 @@ typedef void (*lethe_problem_fn)(const char *where, const char *what, void *ctx)
 
 /**
  * Verify an exported evidence directory without any store: every signature against
- * evidence.pub.pem, and the chain (no change, gap or reordering).
+ * evidence.pub.pem, and the chain (no change, gap or reordering). That proves integrity, not
+ * origin: any key signs a consistent set. lethe_evidence_verify_dir_pinned() checks the key.
  * @param count receives the number of certificates checked.
  * @return LETHE_OK; LETHE_ERR_INTEGRITY (at least one problem reported); LETHE_ERR_IO;
  *         LETHE_ERR_INVALID (not an evidence directory).
@@ -502,9 +506,38 @@ typedef void (*lethe_problem_fn)(const char *where, const char *what, void *ctx)
 LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn,
 						   void *ctx, uint64_t *count);
 
-/** As lethe_evidence_verify_dir(), over the certificates held in the store. */
+/**
+ * As lethe_evidence_verify_dir(), against a key obtained independently of the directory: the
+ * public key in PEM file @p pubkey_file (every signature is checked under it), or the
+ * fingerprint @p fingerprint (LETHE_FINGERPRINT_LEN hex digits, either case) that
+ * evidence.pub.pem must have; both NULL: the directory's own key, unpinned. A set signed by
+ * another key is reported (LETHE_ERR_INTEGRITY).
+ * @param fingerprint_out receives the fingerprint of the key the set was checked under
+ *        (LETHE_FINGERPRINT_LEN + 1 bytes; empty when there was none), may be NULL.
+ * @return as lethe_evidence_verify_dir(); LETHE_ERR_INVALID also for a malformed
+ *         @p fingerprint, both pins given, or a @p pubkey_file that is not a PEM Ed25519
+ *         public key; LETHE_ERR_IO when @p pubkey_file cannot be read.
+ */
+LETHE_API enum lethe_err lethe_evidence_verify_dir_pinned(const char *dir, const char *pubkey_file,
+							  const char *fingerprint,
+							  lethe_problem_fn fn, void *ctx,
+							  uint64_t *count, char *fingerprint_out);
+
+/**
+ * As lethe_evidence_verify_dir(), over the certificates held in the store, under the evidence
+ * key bound to the master key (a replaced meta.evidence_pub is reported), and also: every
+ * shredded object and every shred the audit log records has its certificate, and each
+ * certificate agrees with the put record of its object.
+ */
 LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *store, lethe_problem_fn fn,
 					       void *ctx, uint64_t *count);
+
+/**
+ * The fingerprint of the store's evidence key (the one bound to the master key), to pin at
+ * audits: LETHE_FINGERPRINT_LEN lower-case hex digits and a NUL into @p out.
+ * @return LETHE_OK; LETHE_ERR_INTEGRITY (meta.evidence_pub was replaced); LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_evidence_fingerprint(struct lethe_store *store, char *out);
 
 /** The evidence public key as PEM (SubjectPublicKeyInfo); free() it. */
 LETHE_API enum lethe_err lethe_evidence_pubkey_pem(struct lethe_store *store, char **pem);

@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "keys/wrap.h"
+#include "crypt/prim.h"
 
 /* Where the metadata keeps the two halves. */
 #define META_PUB     "evidence_pub"
@@ -56,4 +57,18 @@ enum lethe_err lt_evkey_pub(struct lt_db *db, uint8_t pub[LT_ED25519_PUB_LEN])
 	if (rc == LETHE_ERR_NOT_FOUND)
 		return lt_err(LETHE_ERR_DATABASE, "the evidence public key is missing");
 	return rc;
+}
+
+enum lethe_err lt_evkey_pub_check(struct lt_db *db, const uint8_t derived[LT_ED25519_PUB_LEN])
+{
+	uint8_t stored[LT_ED25519_PUB_LEN];
+	enum lethe_err rc = lt_evkey_pub(db, stored);
+
+	if (rc != LETHE_OK)
+		return rc;
+	if (!lt_memeq(stored, derived, LT_ED25519_PUB_LEN))
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "meta.evidence_pub is not the public half of the store's evidence key "
+			      "(the database was edited)");
+	return LETHE_OK;
 }

@@ -2,7 +2,9 @@
  * checkpoints: made at init, its public half and its wrapped seed kept in the metadata.
  *
  * The seed is wrapped under the evidence-wrap key (derived from the master key; keys/wrap.h):
- * someone with only the database cannot sign.
+ * someone with only the database cannot sign. The public key that counts is the one derived
+ * from that seed; the stored copy is checked against it (lt_evkey_pub_check()), so that
+ * replacing it in the database is detected rather than believed.
  */
 #ifndef LT_KEYS_EVKEY_H
 #define LT_KEYS_EVKEY_H
@@ -25,7 +27,17 @@ enum lethe_err lt_evkey_create(struct lt_db *db, const char *store_id,
 enum lethe_err lt_evkey_load(struct lt_db *db, const char *store_id,
 			     const uint8_t wrap_key[LT_KEY_LEN], uint8_t seed[LT_ED25519_PRIV_LEN]);
 
-/* The public half from @p db: LETHE_ERR_DATABASE when it is missing. */
+/* The public half as stored in @p db (meta.evidence_pub): LETHE_ERR_DATABASE when it is
+ * missing. Anyone who can write the database can replace it: nothing may trust it alone (see
+ * lt_evkey_pub_check()). */
 enum lethe_err lt_evkey_pub(struct lt_db *db, uint8_t pub[LT_ED25519_PUB_LEN]);
+
+/*
+ * Is meta.evidence_pub of @p db the public half @p derived of the seed that unwrapped under the
+ * master key? The in-store public key is the derived one: a database edit cannot replace it,
+ * only be caught by this check. LETHE_ERR_INTEGRITY (with the detail) when it is not;
+ * LETHE_ERR_DATABASE when it is missing.
+ */
+enum lethe_err lt_evkey_pub_check(struct lt_db *db, const uint8_t derived[LT_ED25519_PUB_LEN]);
 
 #endif

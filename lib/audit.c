@@ -356,8 +356,8 @@ static enum lethe_err file_mark(struct lethe_store *st, const char *path,
 		rc = lt_err(LETHE_ERR_INVALID, "%s: not a checkpoint signature", sig_path);
 	if (rc == LETHE_OK) {
 		memcpy(sig, sigbuf, sizeof(sig));
-		/* part C binds the evidence key to the master key: use its checked key then */
-		rc = lt_evkey_pub(st->db, pub);
+		/* the evidence key bound to the master key, never meta.evidence_pub alone */
+		rc = lt_evidence_pub(st, pub);
 	}
 	if (rc == LETHE_OK && lt_ed25519_verify(pub, json, len, sig) != LETHE_OK)
 		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the signature does not verify under this "
@@ -387,6 +387,20 @@ static enum lethe_err audit_verify(struct lethe_store *st, const char *checkpoin
 	enum lethe_err rc;
 
 	memset(marks, 0, sizeof(marks));
+	/* Checkpoints are verified under the evidence key: it must be the key bound to the
+	 * master key, or a database edit could sign checkpoints of its own. */
+	{
+		uint8_t pub[LT_ED25519_PUB_LEN];
+
+		rc = lt_evidence_pub(st, pub);
+		if (rc == LETHE_ERR_INTEGRITY && fn)
+			fn("meta.evidence_pub", lt_err_detail(), ctx);
+		if (rc == LETHE_ERR_INTEGRITY)
+			return lt_err(LETHE_ERR_INTEGRITY, "audit log verification failed: the "
+					  "evidence key in the database was replaced");
+		if (rc != LETHE_OK)
+			return rc;
+	}
 	if (checkpoint_file) {
 		rc = file_mark(st, checkpoint_file, &marks[o.nmarks]);
 		if (rc != LETHE_OK)

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/fsutil.h"
+#include "common/hex.h"
 #include "crypt/prim.h"
 #include "keys/evkey.h"
 #include "lib/internal.h"
@@ -51,9 +53,26 @@ LETHE_API enum lethe_err lethe_evidence_pubkey_pem(struct lethe_store *st, char 
 		*pem = NULL;
 	if (!st || !pem)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_evkey_pub(st->db, pub);
+	/* the key bound to the master key, never meta.evidence_pub on its own */
+	rc = lt_evidence_pub(st, pub);
 	if (rc == LETHE_OK)
 		rc = lt_ed25519_pub_to_pem(pub, pem);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_evidence_fingerprint(struct lethe_store *st, char *out)
+{
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (out)
+		out[0] = '\0';
+	if (!st || !out)
+		return lt_err(LETHE_ERR_INVALID, "evidence fingerprint needs a store and a buffer");
+	rc = lt_evidence_pub(st, pub);
+	if (rc == LETHE_OK)
+		lt_cert_fingerprint_hex(pub, out);
 	return rc;
 }
 
@@ -128,12 +147,60 @@ static enum lethe_err cert_set_load(struct lethe_store *st, struct cert_set *s)
 	return rc;
 }
 
+/* Report a problem, counted, to @p fn. */
+struct problem_relay {
+	lethe_problem_fn fn;
+	void *ctx;
+	uint64_t count;
+	char first[256];
+};
+
+static void relay_problem(const char *where, const char *what, void *vctx)
+{
+	struct problem_relay *r = vctx;
+
+	if (r->count++ == 0)
+		(void)snprintf(r->first, sizeof(r->first), "%s: %s", where, what);
+	if (r->fn)
+		r->fn(where, what, r->ctx);
+}
+
+/*
+ * The store's certificates under the key bound to the master key, against the rest of the
+ * store. A meta.evidence_pub that is not that key is reported (and the certificates are
+ * still checked under the bound key, when it could be derived at all).
+ */
+static enum lethe_err verify_in_store(struct lethe_store *st, struct problem_relay *r,
+				      uint64_t *count)
+{
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	enum lethe_err rc;
+
+	rc = lt_evidence_pub(st, pub);
+	if (rc == LETHE_ERR_INTEGRITY && st->keys->evidence_pub_known) {
+		relay_problem("meta.evidence_pub", lt_err_detail(), r);
+		memcpy(pub, st->keys->evidence_pub, sizeof(pub));
+	} else if (rc != LETHE_OK) {
+		return rc;
+	}
+	rc = lt_cert_verify_store(st->db, pub, relay_problem, r, count);
+	if (rc == LETHE_OK && r->count > 0)
+		rc = LETHE_ERR_INTEGRITY;
+	if (rc == LETHE_ERR_INTEGRITY)
+		return lt_err(LETHE_ERR_INTEGRITY, "disposal evidence verification failed (%llu "
+						   "problem%s; first: %s)",
+			      (unsigned long long)r->count, r->count == 1 ? "" : "s", r->first);
+	return rc;
+}
+
 LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *st, const char *dir,
 					       uint64_t *count)
 {
+	struct problem_relay relay = {0};
 	struct cert_set s;
 	char *pem = NULL;
 	char detail[64];
+	uint64_t checked = 0;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -142,6 +209,13 @@ LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *st, const cha
 	if (!st || !dir || !*dir)
 		return lt_err(LETHE_ERR_INVALID, "evidence export needs a directory");
 	rc = lt_evidence_key_load(st);
+	if (rc != LETHE_OK)
+		return rc;
+	/* Export nothing the store itself contradicts: a signed set handed to an auditor must
+	 * not hide a missing certificate or one its put record disowns. */
+	rc = verify_in_store(st, &relay, &checked);
+	if (rc == LETHE_ERR_INTEGRITY)
+		lt_err_prefix("refusing to export");
 	if (rc != LETHE_OK)
 		return rc;
 	rc = lethe_evidence_pubkey_pem(st, &pem);
@@ -168,22 +242,68 @@ out:
 	return rc;
 }
 
-LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn,
-						   void *ctx, uint64_t *count)
+LETHE_API enum lethe_err lethe_evidence_verify_dir_pinned(const char *dir, const char *pubkey_file,
+							  const char *fingerprint,
+							  lethe_problem_fn fn, void *ctx,
+							  uint64_t *count, char *fingerprint_out)
 {
+	uint8_t pin_pub[LT_ED25519_PUB_LEN], pin_fpr[LT_SHA256_LEN], used[LT_ED25519_PUB_LEN];
+	struct lt_cert_pin pin = {NULL, NULL};
+	char *pem = NULL;
+	size_t len = 0;
+	bool have_used = false;
+	enum lethe_err rc;
+
 	lt_err_clear();
 	if (count)
 		*count = 0;
-	if (!dir)
+	if (fingerprint_out)
+		fingerprint_out[0] = '\0';
+	if (!dir || !count)
 		return lt_err(LETHE_ERR_INVALID, "no evidence directory");
-	return lt_cert_verify_dir(dir, fn, ctx, count);
+	if (pubkey_file && fingerprint)
+		return lt_err(LETHE_ERR_INVALID, "pin the evidence key by its public key or by its "
+						 "fingerprint, not both");
+	if (fingerprint) {
+		if (strlen(fingerprint) != LETHE_FINGERPRINT_LEN ||
+		    lt_unhex(fingerprint, pin_fpr, sizeof(pin_fpr)) != LETHE_OK)
+			return lt_err(LETHE_ERR_INVALID, "fingerprint: expected %d hexadecimal "
+							 "digits (the SHA-256 of the raw public key)",
+				      LETHE_FINGERPRINT_LEN);
+		pin.fpr = pin_fpr;
+	}
+	if (pubkey_file) {
+		rc = lt_read_file(pubkey_file, 4096, &pem, &len);
+		if (rc == LETHE_OK && lt_ed25519_pub_from_pem(pem, len, pin_pub) != LETHE_OK)
+			rc = lt_err(LETHE_ERR_INVALID, "%s: not a PEM Ed25519 public key",
+				    pubkey_file);
+		free(pem);
+		if (rc != LETHE_OK)
+			return rc;
+		pin.pub = pin_pub;
+	}
+	rc = lt_cert_verify_dir_pinned(dir, &pin, fn, ctx, count, used, &have_used);
+	if (have_used && fingerprint_out)
+		lt_cert_fingerprint_hex(used, fingerprint_out);
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn,
+						   void *ctx, uint64_t *count)
+{
+	uint64_t n = 0;
+	enum lethe_err rc = lethe_evidence_verify_dir_pinned(dir, NULL, NULL, fn, ctx, &n, NULL);
+
+	if (count)
+		*count = n;
+	return rc;
 }
 
 LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *st, lethe_problem_fn fn,
 					       void *ctx, uint64_t *count)
 {
-	uint8_t pub[LT_ED25519_PUB_LEN];
-	struct cert_set s;
+	struct problem_relay relay = {fn, ctx, 0, {0}};
+	uint64_t n = 0;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -191,17 +311,8 @@ LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *st, lethe_pro
 		*count = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_evkey_pub(st->db, pub);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = cert_set_load(st, &s);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = lt_cert_verify_chain(pub, s.items, s.n, fn, ctx);
+	rc = verify_in_store(st, &relay, &n);
 	if (count)
-		*count = s.n;
-	cert_set_free(&s);
-	if (rc == LETHE_ERR_INTEGRITY)
-		return lt_err(LETHE_ERR_INTEGRITY, "disposal evidence verification failed");
+		*count = n;
 	return rc;
 }

@@ -32,6 +32,10 @@ struct lt_handle_keys {
 	uint8_t evidence_wrap[LT_KEY_LEN];     /* wraps the evidence signing seed */
 	uint8_t evidence_seed[LT_ED25519_PRIV_LEN]; /* loaded on first signature */
 	bool evidence_loaded;
+	/* the public half derived from the seed (never meta.evidence_pub, only checked
+	 * against it): set with evidence_signer */
+	uint8_t evidence_pub[LT_ED25519_PUB_LEN];
+	bool evidence_pub_known;
 };
 
 struct lethe_store {
@@ -123,8 +127,13 @@ enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create);
 
 /* ---- keys (keyops.c) ---- */
 
-/* Load the evidence signing seed into st->keys and set up st->evidence_signer (once). */
+/* Load the evidence signing seed into st->keys and set up st->evidence_signer (once), and
+ * its public half into st->keys->evidence_pub after checking that meta.evidence_pub is that
+ * key (LETHE_ERR_INTEGRITY when the database holds another). */
 enum lethe_err lt_evidence_key_load(struct lethe_store *st);
+
+/* The store's evidence public key, bound to the master key (lt_evidence_key_load()). */
+enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN]);
 
 /* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
  * the handle was unlocked by an officer. */

@@ -47,6 +47,7 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 				     const uint8_t dek[LT_KEY_LEN])
 {
 	struct lt_audit_event ev = { .action = "put", .object = row->id, .group = row->group };
+	char fixed[LT_RETENTION_PUT_DETAIL_MAX];
 	enum lethe_err rc;
 
 	rc = lt_tx_begin(st);
@@ -54,6 +55,9 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 		return rc;
 	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
 	lt_retention_on_put(&st->cfg, lt_now(), row);
+	/* and the audit log says so: the evidence verifier holds certificates against it */
+	lt_retention_put_detail(row, fixed, sizeof(fixed));
+	ev.error = fixed;
 	/* under the primary as read in this transaction: a rotation since the write counts */
 	rc = lt_kek_ring_wrap_dek(&st->keks, st->db, row, dek);
 	if (rc == LETHE_OK)

@@ -259,6 +259,15 @@ static enum lethe_err issue_fields(const struct lt_db_object *row, const struct 
 	f->retain_until = row->retain_until;
 	lt_retention_object_policy(d->cfg, row, &policy);
 	f->policy_retention = policy.retention;
+	/* The retention the object was kept under: its group's now, unless the group's retention
+	 * was lengthened after the put (retain_until stays as the put fixed it, like S3 Object
+	 * Lock); then what the put fixed, so that the certificate states a policy its own
+	 * retain_until satisfies. A row edited to shorten retain_until is not believed here
+	 * either: the verifier compares the certificate with the put record of the audit log. */
+	if (lt_retention_until(row->created_at, policy.retention) > row->retain_until)
+		f->policy_retention = row->retain_until > row->created_at
+					      ? row->retain_until - row->created_at
+					      : 0;
 	f->policy_lock = policy.lock;
 	f->reason = d->reason;
 	f->reason_text = d->reason_text;

@@ -195,6 +195,43 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[LT_ED25
 				      lt_cert_problem_fn fn, void *ctx, uint64_t *count);
 
 /*
+ * Verify the certificates held in @p db under @p pub (the store's evidence key, bound to its
+ * master key) as lt_cert_verify_chain() does, and against the rest of the store: every
+ * shredded object has a certificate; every shred recorded in the audit log ("rm",
+ * "sweep.shred" with outcome ok) has one; every certificate has its object's put record in
+ * the log and agrees with it (group, created_at; retain_until not earlier and lock not
+ * weaker than the put fixed: lt_retention_put_detail()). The audit log is read as stored:
+ * `audit verify` is what authenticates it. @p count receives the certificates checked.
+ * @return as lt_cert_verify_chain(); LETHE_ERR_DATABASE when the store cannot be read.
+ */
+enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED25519_PUB_LEN],
+				    lt_cert_problem_fn fn, void *ctx, uint64_t *count);
+
+/* A key pinned independently of an evidence directory: its public key, or its fingerprint
+ * (lt_cert_fingerprint()'s bytes); both NULL: nothing pinned. */
+struct lt_cert_pin {
+	const uint8_t *pub; /* LT_ED25519_PUB_LEN bytes */
+	const uint8_t *fpr; /* LT_SHA256_LEN bytes */
+};
+
+/*
+ * As lt_cert_verify_dir_key(), with @p pin: a fingerprint pin is compared with the fingerprint
+ * of evidence.pub.pem (a different one is reported). @p used receives the public key the set
+ * was checked under; *@p have_used is false when there was none (no readable key).
+ */
+enum lethe_err lt_cert_verify_dir_pinned(const char *dir, const struct lt_cert_pin *pin,
+					 lt_cert_problem_fn fn, void *ctx, uint64_t *count,
+					 uint8_t used[LT_ED25519_PUB_LEN], bool *have_used);
+
+/* The fingerprint of an evidence key: SHA-256 of its raw 32 bytes (what
+ * `openssl pkey -pubin -outform DER | tail -c 32 | sha256sum` prints). */
+#define LT_CERT_FPR_HEX_LEN 64
+enum lethe_err lt_cert_fingerprint(const uint8_t pub[LT_ED25519_PUB_LEN],
+				   uint8_t fpr[LT_SHA256_LEN]);
+void lt_cert_fingerprint_hex(const uint8_t pub[LT_ED25519_PUB_LEN],
+			     char hex[LT_CERT_FPR_HEX_LEN + 1]);
+
+/*
  * Write an evidence directory @p dir (created 0755 if absent; see the top of this file) for
  * the chain @p items, whose names are their certificate ids; @p pub_pem is the evidence public
  * key as lt_ed25519_pub_to_pem() writes it, @p signer its private half (signs chain.txt).

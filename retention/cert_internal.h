@@ -34,6 +34,16 @@
 #define LT_CERT_REASON_EXPIRED "retention-expired"
 #define LT_CERT_REASON_MANUAL "manual"
 
+/* What a well-formed certificate says about its object and its retention. */
+struct lt_cert_facts {
+	char object_id[LETHE_ID_LEN + 1];
+	char group[LETHE_GROUP_MAX + 1];
+	int64_t created_at, retain_until, shredded_at;
+	int64_t retention; /* policy.retention_seconds */
+	bool lock;         /* policy.lock */
+	bool forced;       /* reason.forced */
+};
+
 /*
  * A chain being verified one certificate at a time: what the next certificate is checked
  * against, and the problems so far. Only the previous certificate's hash is kept, never the
@@ -53,6 +63,12 @@ struct lt_cert_chain {
 	char store_id[LETHE_ID_LEN + 1];
 	bool last_has_seq; /* the seq of the certificate checked last, if it had one */
 	uint64_t last_seq;
+	bool have_shredded_at; /* the newest shredded_at seen so far along the chain */
+	int64_t max_shredded_at;
+	/* What the certificate checked last says, for checks against the store (cert_store.c);
+	 * valid when its fields all had the right types. */
+	bool last_facts_ok;
+	struct lt_cert_facts last_facts;
 };
 
 /* Start a chain verified under @p pub; problems go to @p fn (may be NULL). */

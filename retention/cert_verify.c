@@ -373,6 +373,13 @@ static const char *get_text(const struct lt_json *root, const char *path)
 	return lt_json_string(lookup(root, path, &parent_ok));
 }
 
+static const struct lt_json *lookup_value(const struct lt_json *root, const char *path)
+{
+	bool parent_ok;
+
+	return lookup(root, path, &parent_ok);
+}
+
 static bool get_bool(const struct lt_json *root, const char *path)
 {
 	bool parent_ok;
@@ -390,7 +397,9 @@ static void check_semantics(struct lt_cert_chain *c, const char *where, const st
 	const char *code = get_text(root, "reason.code");
 	const char *text = get_text(root, "reason.text");
 	bool forced = get_bool(root, "reason.forced");
-	int64_t until, shredded;
+	struct lt_cert_facts *f = &c->last_facts;
+	int64_t retention = 0;
+	char shown[32];
 
 	if (strcmp(get_text(root, "object.group"), get_text(root, "policy.group")) != 0)
 		lt_cert_report(c, where, "policy.group differs from object.group");
@@ -398,11 +407,46 @@ static void check_semantics(struct lt_cert_chain *c, const char *where, const st
 		lt_cert_report(c, where, "reason.forced is true but reason.code is not \"manual\"");
 	if (strcmp(code, LT_CERT_REASON_MANUAL) == 0 && (text == NULL || text[0] == '\0'))
 		lt_cert_report(c, where, "a manual shred without reason.text");
-	(void)time_text_valid(get_text(root, "object.retain_until"), &until);
-	(void)time_text_valid(get_text(root, "shredded_at"), &shredded);
-	if (shredded >= until)
+	memset(f, 0, sizeof(*f));
+	snprintf(f->object_id, sizeof(f->object_id), "%s", get_text(root, "object.id"));
+	snprintf(f->group, sizeof(f->group), "%s", get_text(root, "object.group"));
+	(void)time_text_valid(get_text(root, "object.created_at"), &f->created_at);
+	(void)time_text_valid(get_text(root, "object.retain_until"), &f->retain_until);
+	(void)time_text_valid(get_text(root, "shredded_at"), &f->shredded_at);
+	(void)lt_json_int(lookup_value(root, "policy.retention_seconds"), &retention);
+	f->retention = retention;
+	f->lock = get_bool(root, "policy.lock");
+	f->forced = forced;
+	c->last_facts_ok = true;
+
+	/* retain_until was fixed at the put as created_at plus the policy, and only ever
+	 * lengthened since: one earlier than that was shortened, by no path lethe has. */
+	if (f->retain_until < lt_retention_until(f->created_at, retention))
+		lt_cert_report(c, where,
+			       "object.retain_until is earlier than object.created_at plus "
+			       "policy.retention_seconds: the retention it states was not kept");
+	if (strcmp(get_text(root, "policy.retention"),
+		   (lt_duration_format(retention, shown, sizeof(shown)), shown)) != 0)
+		lt_cert_report(c, where, "policy.retention does not say policy.retention_seconds");
+	if (f->shredded_at < f->created_at)
+		lt_cert_report(c, where, "shredded_at is earlier than object.created_at");
+	/* Certificates are issued in order: a later one shredded earlier means the clock ran
+	 * backwards (or the chain was rebuilt). */
+	if (c->have_shredded_at && f->shredded_at < c->max_shredded_at) {
+		char before[32];
+
+		lt_time_format(c->max_shredded_at, before, sizeof(before));
+		lt_cert_report(c, where,
+			       "shredded_at goes backwards: earlier than %s in a certificate before "
+			       "it",
+			       before);
+	}
+	if (!c->have_shredded_at || f->shredded_at > c->max_shredded_at)
+		c->max_shredded_at = f->shredded_at;
+	c->have_shredded_at = true;
+	if (f->shredded_at >= f->retain_until)
 		return;
-	if (get_bool(root, "policy.lock"))
+	if (f->lock)
 		lt_cert_report(c, where,
 			       "shredded before retain_until in a locked (compliance mode) group");
 	else if (!forced)
@@ -464,6 +508,7 @@ static enum lethe_err check_content(struct lt_cert_chain *c, const char *where, 
 	bool fields_ok;
 
 	memset(v, 0, sizeof(*v));
+	c->last_facts_ok = false;
 	if (len > LT_CERT_JSON_MAX) {
 		lt_cert_report(c, where, "larger than %d bytes", LT_CERT_JSON_MAX);
 		return LETHE_OK;

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/hex.h"
 #include "common/uuid.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
@@ -232,9 +233,25 @@ static bool listed(const struct listing *l, const char *id)
 	       bsearch(&id, l->sorted, l->count, sizeof(*l->sorted), id_cmp) != NULL;
 }
 
-/* Read evidence.pub.pem into @p pub (or check it against @p pin). LETHE_ERR_INVALID if absent:
+enum lethe_err lt_cert_fingerprint(const uint8_t pub[LT_ED25519_PUB_LEN],
+				   uint8_t fpr[LT_SHA256_LEN])
+{
+	return lt_sha256(pub, LT_ED25519_PUB_LEN, fpr);
+}
+
+void lt_cert_fingerprint_hex(const uint8_t pub[LT_ED25519_PUB_LEN],
+			     char hex[LT_CERT_FPR_HEX_LEN + 1])
+{
+	uint8_t fpr[LT_SHA256_LEN];
+
+	hex[0] = '\0';
+	if (lt_cert_fingerprint(pub, fpr) == LETHE_OK)
+		lt_hex(fpr, sizeof(fpr), hex);
+}
+
+/* Read evidence.pub.pem into @p pub, or check it against @p pin. LETHE_ERR_INVALID if absent:
  * without it the directory is not an evidence directory at all. *have_key false: reported. */
-static enum lethe_err load_pub(struct lt_cert_chain *c, int dirfd, const uint8_t *pin,
+static enum lethe_err load_pub(struct lt_cert_chain *c, int dirfd, const struct lt_cert_pin *pin,
 			       uint8_t pub[LT_ED25519_PUB_LEN], bool *have_key)
 {
 	uint8_t *pem = NULL;
@@ -254,14 +271,29 @@ static enum lethe_err load_pub(struct lt_cert_chain *c, int dirfd, const uint8_t
 	} else {
 		*have_key = true;
 	}
-	/* A pinned key is the one that counts: the directory's own copy proves nothing. */
-	if (pin != NULL) {
-		if (*have_key && memcmp(pub, pin, LT_ED25519_PUB_LEN) != 0)
-			lt_cert_report(c, PUB_FILE, "is not the expected evidence public key");
-		memcpy(pub, pin, LT_ED25519_PUB_LEN);
-		*have_key = true;
-	}
 	free(pem);
+	/* A pinned key is the one that counts: the directory's own copy proves nothing. */
+	if (pin != NULL && pin->pub != NULL) {
+		if (*have_key && memcmp(pub, pin->pub, LT_ED25519_PUB_LEN) != 0)
+			lt_cert_report(c, PUB_FILE, "is not the expected evidence public key");
+		memcpy(pub, pin->pub, LT_ED25519_PUB_LEN);
+		*have_key = true;
+	} else if (pin != NULL && pin->fpr != NULL && *have_key) {
+		uint8_t fpr[LT_SHA256_LEN];
+		char got[LT_CERT_FPR_HEX_LEN + 1], want[LT_CERT_FPR_HEX_LEN + 1];
+
+		rc = lt_cert_fingerprint(pub, fpr);
+		if (rc != LETHE_OK)
+			return rc;
+		if (memcmp(fpr, pin->fpr, LT_SHA256_LEN) != 0) {
+			lt_hex(fpr, sizeof(fpr), got);
+			lt_hex(pin->fpr, LT_SHA256_LEN, want);
+			lt_cert_report(c, PUB_FILE,
+				       "has fingerprint %s, not the pinned %s: this evidence was "
+				       "signed by another key",
+				       got, want);
+		}
+	}
 	return LETHE_OK;
 }
 
@@ -425,8 +457,9 @@ static enum lethe_err open_evidence_dir(const char *dir, int *dirfd)
 	return lt_err_errno(LETHE_ERR_IO, errno, "%s", dir);
 }
 
-enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pin[LT_ED25519_PUB_LEN],
-				      lt_cert_problem_fn fn, void *ctx, uint64_t *count)
+enum lethe_err lt_cert_verify_dir_pinned(const char *dir, const struct lt_cert_pin *pin,
+					 lt_cert_problem_fn fn, void *ctx, uint64_t *count,
+					 uint8_t used[LT_ED25519_PUB_LEN], bool *have_used)
 {
 	uint8_t pub[LT_ED25519_PUB_LEN] = {0};
 	struct listing l = {0};
@@ -438,6 +471,7 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pin[LT_ED25
 	int dirfd;
 
 	*count = 0;
+	*have_used = false;
 	lt_cert_chain_init(&c, pub, fn, ctx);
 	rc = open_evidence_dir(dir, &dirfd);
 	if (rc != LETHE_OK)
@@ -445,6 +479,8 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pin[LT_ED25
 	rc = load_pub(&c, dirfd, pin, pub, &have_key);
 	if (rc != LETHE_OK || !have_key)
 		goto out;
+	memcpy(used, pub, LT_ED25519_PUB_LEN);
+	*have_used = true;
 	rc = load_chain_txt(&c, dirfd, &chain_txt, &chain_len);
 	if (rc == LETHE_OK && chain_txt != NULL)
 		rc = listing_parse(&c, (const char *)chain_txt, chain_len, &l);
@@ -461,6 +497,16 @@ out:
 	free(chain_txt);
 	(void)close(dirfd);
 	return rc;
+}
+
+enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pin[LT_ED25519_PUB_LEN],
+				      lt_cert_problem_fn fn, void *ctx, uint64_t *count)
+{
+	struct lt_cert_pin p = {pin, NULL};
+	uint8_t used[LT_ED25519_PUB_LEN];
+	bool have_used;
+
+	return lt_cert_verify_dir_pinned(dir, &p, fn, ctx, count, used, &have_used);
 }
 
 enum lethe_err lt_cert_verify_dir(const char *dir, lt_cert_problem_fn fn, void *ctx,
@@ -493,10 +539,11 @@ static const char README_TEXT[] =
 	"cut, grep); not lethe.\n"
 	"\n"
 	"1. The key. A signature proves only that the key in evidence.pub.pem made it. Compare\n"
-	"   the key's fingerprint with one you obtained independently (at an earlier audit, or\n"
-	"   from the store's security officer):\n"
+	"   the key's fingerprint (the SHA-256 of its raw 32 bytes, the last 32 of the DER\n"
+	"   form) with one you obtained independently (at an earlier audit, or from the store's\n"
+	"   security officer: lethe evidence export and verify print it):\n"
 	"\n"
-	"       openssl pkey -pubin -in evidence.pub.pem -outform DER | sha256sum\n"
+	"       openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 | sha256sum\n"
 	"\n"
 	"2. One certificate:\n"
 	"\n"
@@ -507,7 +554,9 @@ static const char README_TEXT[] =
 	"\n"
 	"3. The whole chain: run the lines between the two markers below with sh, in this\n"
 	"   directory (sed -n '/^#---- begin/,/^#---- end/p' README.txt > verify.sh; sh verify.sh).\n"
-	"   It checks chain.sig; then, for each line of chain.txt in order, the certificate's\n"
+	"   Give it the pinned fingerprint (sh verify.sh FINGERPRINT) and it first checks that\n"
+	"   evidence.pub.pem is that key. It checks chain.sig; then, for each line of chain.txt\n"
+	"   in order, the certificate's\n"
 	"   signature, that it is the certificate with that seq and id, and that its prev_sha256\n"
 	"   is the sha256sum of the certificate before it; finally that every certificate file\n"
 	"   is listed. It prints \"OK: N certificates\" and exits with 0 only if all of that holds.\n"
@@ -519,6 +568,13 @@ static const char README_TEXT[] =
 	"    openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin \\\n"
 	"        -in \"$1\" -sigfile \"$2\" > /dev/null 2>&1 || fail \"$1: bad signature\"\n"
 	"}\n"
+	"if [ $# -gt 0 ]; then\n"
+	"    want=$(printf '%s' \"$1\" | tr 'A-F' 'a-f')\n"
+	"    got=$(openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 |\n"
+	"        sha256sum | cut -c1-64)\n"
+	"    [ \"$got\" = \"$want\" ] ||\n"
+	"        fail \"evidence.pub.pem: fingerprint $got, not the pinned $want\"\n"
+	"fi\n"
 	"check_sig chain.txt chain.sig\n"
 	"prev=0000000000000000000000000000000000000000000000000000000000000000\n"
 	"n=0\n"
@@ -555,9 +611,13 @@ static const char README_TEXT[] =
 	"- It cannot show that this export is the newest one: the files of an older export are\n"
 	"  validly signed too. Compare the number of certificates and the last line of\n"
 	"  chain.txt with what the store reports (lethe evidence list) or with the previous audit.\n"
+	"- Without the pinned fingerprint it cannot show who signed: anyone can make a key and\n"
+	"  sign a consistent set. Always pin it (sh verify.sh FINGERPRINT, or lethe evidence\n"
+	"  verify DIR --fingerprint FINGERPRINT).\n"
 	"- lethe evidence verify DIR makes the same checks and also checks every field of every\n"
-	"  certificate (types, the fixed layout, and that none was shredded before its\n"
-	"  retain_until unless an officer forced it in a group that is not locked).\n"
+	"  certificate (types, the fixed layout; that none was shredded before its retain_until\n"
+	"  unless an officer forced it in a group that is not locked; that retain_until is not\n"
+	"  earlier than created_at plus the stated retention; that no time goes backwards).\n"
 	"\n"
 	"Fields (times are RFC 3339 UTC, hashes lower-case hex SHA-256)\n"
 	"---------------------------------------------------------------\n"

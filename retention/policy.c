@@ -195,3 +195,39 @@ enum lethe_err lt_retention_clock_not_before(int64_t now, int64_t newest_us, uin
 		      "was written; nothing is shredded until the clock passes %s",
 		      a, (unsigned long long) seq, b, b);
 }
+
+void lt_retention_put_detail(const struct lt_db_object *row, char *buf, size_t len)
+{
+	char created[32], until[32];
+
+	lt_time_format(row->created_at, created, sizeof(created));
+	lt_time_format(row->retain_until, until, sizeof(until));
+	(void)snprintf(buf, len, "created_at=%s retain_until=%s lock=%s", created, until,
+		       row->locked ? "true" : "false");
+}
+
+bool lt_retention_put_detail_parse(const char *text, int64_t *created_at, int64_t *retain_until,
+				   bool *lock)
+{
+	char created[32], until[32], locked[8], again[LT_RETENTION_PUT_DETAIL_MAX];
+	struct lt_db_object row;
+	enum lethe_err rc;
+
+	if (sscanf(text, "created_at=%31s retain_until=%31s lock=%7s", created, until, locked) !=
+	    3)
+		return false;
+	rc = lt_time_parse(created, created_at);
+	if (rc == LETHE_OK)
+		rc = lt_time_parse(until, retain_until);
+	lt_err_clear(); /* not a detail of anyone's failure */
+	if (rc != LETHE_OK)
+		return false;
+	*lock = strcmp(locked, "true") == 0;
+	/* only the exact text lt_retention_put_detail() writes */
+	memset(&row, 0, sizeof(row));
+	row.created_at = *created_at;
+	row.retain_until = *retain_until;
+	row.locked = *lock;
+	lt_retention_put_detail(&row, again, sizeof(again));
+	return strcmp(again, text) == 0;
+}

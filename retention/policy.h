@@ -95,6 +95,19 @@ bool lt_retention_hold_reason(const struct lt_retention_object *o, char *buf, si
 void lt_retention_on_put(const struct lt_config *cfg, int64_t now, struct lt_db_object *row);
 
 /*
+ * What a put fixed, as its audit record states it (the record's detail): "created_at=TIME
+ * retain_until=TIME lock=true|false", TIMEs RFC 3339 UTC. The evidence verifier holds each
+ * certificate against it: a row edited after the put cannot shorten what the log says.
+ */
+#define LT_RETENTION_PUT_DETAIL_MAX 96
+void lt_retention_put_detail(const struct lt_db_object *row, char *buf, size_t len);
+
+/* Parse what lt_retention_put_detail() wrote; false for anything else (a put record of an
+ * older release has no detail). */
+bool lt_retention_put_detail_parse(const char *text, int64_t *created_at, int64_t *retain_until,
+				   bool *lock);
+
+/*
  * `retention extend` of one object: the new retain_until into *target, @p until (absolute)
  * when it is not 0, else the current one plus @p by (saturating at LT_RETENTION_TIME_MAX).
  * Retention is only ever lengthened: LETHE_ERR_SHORTENS (with the detail) when the target is

@@ -98,7 +98,8 @@ static void fields_for(struct lt_cert_fields *f, size_t i, const uint8_t prev[32
 		f->reason_text = "case 2026-17: customer asked for erasure";
 		f->forced = true;
 		f->actor_keyslot = "alice";
-		f->shredded_at = f->created_at + DAY;
+		/* early, but not before the certificate ahead of it: a chain never goes back */
+		f->shredded_at = f->retain_until - 60;
 	}
 }
 
@@ -648,6 +649,17 @@ static const struct content_case content_cases[] = {
 	{2, "\"forced\":true", "\"forced\":false", "shredded before retain_until without an"},
 	{2, "\"text\":\"case 2026-17: customer asked for erasure\"", "\"text\":null",
 	 "a manual shred without reason.text"},
+	/* a certificate that contradicts its own policy fields, or its place in the chain */
+	{1, "\"retain_until\":\"2026-01-08T01:00:00Z\"", "\"retain_until\":\"2026-01-01T01:00:00Z\"",
+	 "object.retain_until is earlier than object.created_at plus policy.retention_seconds"},
+	{1, "\"retention_seconds\":604800", "\"retention_seconds\":1209600",
+	 "the retention it states was not kept"},
+	{1, "\"retention\":\"1w\"", "\"retention\":\"2w\"",
+	 "policy.retention does not say policy.retention_seconds"},
+	{1, "\"shredded_at\":\"2026-01-08T01:01:00Z\"", "\"shredded_at\":\"2025-12-31T00:00:00Z\"",
+	 "shredded_at is earlier than object.created_at"},
+	{3, "\"shredded_at\":\"2026-01-08T03:01:00Z\"", "\"shredded_at\":\"2026-01-08T01:30:00Z\"",
+	 "shredded_at goes backwards"},
 	{1, "\"store_id\":\"5702e000", "\"store_id\":\"5702e001", "differs from the first"},
 	{1, "\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\"",
 	 "\"certificate_id\":\"c0000000-0000-4000-8000-000000000009\"",
@@ -1806,8 +1818,12 @@ static void test_issue(void **state)
 	issue_row(&row, "gov", 7 * DAY);
 	row.locked = true;
 	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_ERR_INTERNAL);
-	/* an officer's forced early shred in an unlocked group is, and joins the chain */
+	/* an officer's forced early shred in an unlocked group is, and joins the chain (a
+	 * later object: shredded after the certificate ahead of it) */
 	row.locked = false;
+	row.created_at += 30 * DAY;
+	row.retain_until += 30 * DAY;
+	d.shredded_at = row.created_at + 60;
 	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_OK);
 	assert_int_equal(c2.seq, 2);
 	assert_string_not_equal(c2.id, c1.id);
