@@ -75,6 +75,8 @@ enum lethe_err lt_ed25519_key_new(const uint8_t priv[LT_ED25519_PRIV_LEN],
 enum lethe_err lt_ed25519_key_sign(struct lt_ed25519_key *key, const void *msg, size_t len,
 				   uint8_t sig[LT_ED25519_SIG_LEN]);
 void lt_ed25519_key_free(struct lt_ed25519_key *key);
+/* The public half of @p key (no new scalar multiplication: OpenSSL derived it at setup). */
+enum lethe_err lt_ed25519_key_pub(struct lt_ed25519_key *key, uint8_t pub[LT_ED25519_PUB_LEN]);
 /* LETHE_ERR_INTEGRITY when the signature does not verify. */
 enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg,
 				 size_t len, const uint8_t sig[LT_ED25519_SIG_LEN]);
