@@ -223,10 +223,14 @@ static enum lethe_err roster_load(struct crypt_device *cd, const char *path, con
 		return lt_err(LETHE_ERR_INTEGRITY, "%s belongs to another store (%s)", path,
 			      a->store_id);
 	roster_msg(a, &m);
-	if (lt_ed25519_verify(a->pub, m.bytes, m.len, sig) != LETHE_OK)
+	rc = lt_ed25519_verify(a->pub, m.bytes, m.len, sig);
+	/* only a signature that does not verify is tampering; OpenSSL failing is not */
+	if (rc == LETHE_ERR_INTEGRITY)
 		return lt_err(LETHE_ERR_INTEGRITY, "%s: the officer roster's signature does not "
 			      "verify (names or keyslots changed without the officer authority)",
 			      path);
+	if (rc != LETHE_OK)
+		return rc;
 	for (size_t i = 0; i < a->count; i++)
 		if (!lt_luks_keyslot_active(cd, a->officer[i].keyslot))
 			return lt_err(LETHE_ERR_INTEGRITY, "%s: officer \"%s\"'s keyslot %d is "

@@ -1168,11 +1168,15 @@ enum lethe_err lt_keystore_mk_check(const char *path, const uint8_t *mk)
 {
 	struct crypt_device *cd = NULL;
 	enum lethe_err rc;
+	int r;
 
 	rc = keystore_open(path, &cd);
-	if (rc == LETHE_OK && crypt_volume_key_verify(cd, (const char *) mk, LT_MK_LEN) < 0)
+	r = rc == LETHE_OK ? crypt_volume_key_verify(cd, (const char *) mk, LT_MK_LEN) : 0;
+	if (r == -EPERM)
 		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the master key does not belong to this "
 			    "keystore", path);
+	else if (r < 0)
+		rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot check the master key");
 	crypt_free(cd);
 	return rc;
 }
