@@ -238,9 +238,10 @@ static enum lethe_err roster_load(struct crypt_device *cd, const char *path, con
 	return LETHE_OK;
 }
 
-/* Write the roster @p a (token @p token, or a new one when < 0), signed by @p oas's OAK. */
+/* Write the roster @p a (token @p token, or a new one when < 0), signed by @p oas's OAK.
+ * *@p written (when not NULL) tells whether the header holds it, even if the sync failed. */
 static enum lethe_err roster_write(struct crypt_device *cd, const char *path, int token,
-				   struct lt_authority *a, const uint8_t *oas)
+				   struct lt_authority *a, const uint8_t *oas, bool *written)
 {
 	uint8_t sig[LT_ED25519_SIG_LEN];
 	char pub_hex[2 * LT_ED25519_PUB_LEN + 1], mk_hex[2 * LT_WRAPPED_LEN + 1];
@@ -251,6 +252,8 @@ static enum lethe_err roster_write(struct crypt_device *cd, const char *path, in
 	enum lethe_err rc;
 	int r;
 
+	if (written)
+		*written = false;
 	rc = roster_sign(a, oas, sig);
 	if (rc != LETHE_OK)
 		return rc;
@@ -280,6 +283,8 @@ static enum lethe_err roster_write(struct crypt_device *cd, const char *path, in
 	free(json);
 	if (r < 0)
 		return lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot write the officer roster");
+	if (written)
+		*written = true;
 	return lt_luks_sync(path);
 }
 
@@ -339,7 +344,7 @@ static enum lethe_err create_in(struct crypt_device *cd, const char *path, struc
 	}
 	if (rc == LETHE_OK) {
 		roster_insert(a, 0, name);
-		rc = roster_write(cd, path, -1, a, oas);
+		rc = roster_write(cd, path, -1, a, oas, NULL);
 	}
 	lt_secmem_free(wrap_key, LT_KEY_LEN);
 	return rc;
@@ -515,6 +520,7 @@ enum lethe_err lt_authority_officer_add(const char *path, const char *store_id,
 	enum lethe_err rc;
 	size_t index;
 	int lock_fd = -1, token = -1, r;
+	bool written = false;
 
 	rc = check_args(name, passphrase, pass_len, kdf);
 	if (rc != LETHE_OK)
@@ -543,8 +549,10 @@ enum lethe_err lt_authority_officer_add(const char *path, const char *store_id,
 	LT_FAULT("officer.before_name"); /* a keyslot the roster does not name: never tried */
 	roster_insert(&a, r, name);
 	a.serial++;
-	rc = roster_write(cd, path, token, &a, oas);
-	if (rc != LETHE_OK)
+	rc = roster_write(cd, path, token, &a, oas, &written);
+	/* the keyslot goes again unless the roster naming it is in the header already (only its
+	 * sync failed): a roster naming a destroyed keyslot would lock every officer out */
+	if (rc != LETHE_OK && !written)
 		(void) crypt_keyslot_destroy(cd, r);
 out:
 	crypt_free(cd);
@@ -560,6 +568,7 @@ enum lethe_err lt_authority_officer_remove(const char *path, const char *store_i
 	enum lethe_err rc;
 	size_t index = 0;
 	int lock_fd = -1, token = -1, keyslot, r;
+	bool written = false;
 
 	rc = change_begin(path, store_id, oas, &lock_fd, &cd, &a, &token);
 	if (rc != LETHE_OK)
@@ -578,13 +587,15 @@ enum lethe_err lt_authority_officer_remove(const char *path, const char *store_i
 		(a.count - index - 1) * sizeof(a.officer[0]));
 	a.count--;
 	a.serial++;
-	rc = roster_write(cd, path, token, &a, oas);
-	if (rc != LETHE_OK)
+	rc = roster_write(cd, path, token, &a, oas, &written);
+	/* once the roster without them is in the header, their keyslot goes, even when the
+	 * sync failed: a keyslot no roster names opens nothing lethe honours, but it is one */
+	if (!written)
 		goto out;
 	r = crypt_keyslot_destroy(cd, keyslot);
-	if (r < 0)
+	if (r < 0 && rc == LETHE_OK)
 		rc = lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot destroy keyslot");
-	else
+	else if (rc == LETHE_OK)
 		rc = lt_luks_sync(path);
 out:
 	crypt_free(cd);
