@@ -443,7 +443,7 @@ enum lethe_err lt_ed25519_key_pub(struct lt_ed25519_key *key, uint8_t pub[LT_ED2
 {
 	size_t pub_len = LT_ED25519_PUB_LEN;
 
-	if (EVP_PKEY_get_raw_public_key(key->pkey, pub, &pub_len) != 1 ||
+	if (!key || EVP_PKEY_get_raw_public_key(key->pkey, pub, &pub_len) != 1 ||
 	    pub_len != LT_ED25519_PUB_LEN)
 		return lt_crypto_fail("Ed25519 public key");
 	return LETHE_OK;

@@ -15,7 +15,11 @@ typedef void (*lt_keys_report_fn)(void *ctx, enum lethe_doctor_level level, cons
 				  const char *fmt, va_list ap);
 
 /*
- * Report through @p fn, as lethe_doctor() reports: the keyslots and officers; keyslots
+ * Report through @p fn, as lethe_doctor() reports: officers.luks (its roster's signature, its
+ * authority against the one meta.db pinned, keyslots outside the roster: --repair destroys
+ * them) and keystore.luks, which holds the service keyslot alone (any other keyslot or
+ * lethe-slot token is foreign: reported, --repair destroys it). A store from before
+ * officers.luks (no pin, no file): the keyslots and officers of keystore.luks; keyslots
  * without a name (an interrupted `officer add`: they open the master key under no name;
  * --repair destroys them); KEK versions in the keystore that the metadata
  * says are retired (a crash after a retirement's commit; --repair removes them) or does not
@@ -24,7 +28,8 @@ typedef void (*lt_keys_report_fn)(void *ctx, enum lethe_doctor_level level, cons
  * change: the caller forgets its copy of the KEK token (lt_kek_ring_forget).
  * @return LETHE_OK, or the error reading the keyslots (reported; nothing else was checked).
  */
-enum lethe_err lt_keys_check(const char *keystore_path, struct lt_db *db, bool repair,
+enum lethe_err lt_keys_check(const char *keystore_path, const char *officers_path,
+			     const char *store_id, struct lt_db *db, bool repair,
 			     lt_keys_report_fn fn, void *ctx);
 
 #endif

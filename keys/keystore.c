@@ -23,6 +23,7 @@
  * flock() locks cover one header write each; OFD locks do not interact with them.)
  */
 #include "keys/keystore.h"
+#include "keys/luks.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -42,6 +43,7 @@
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/name.h"
+#include "common/str.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 
@@ -436,12 +438,13 @@ static enum lethe_err header_file_sync(const char *path)
 	return rc;
 }
 
-static enum lethe_err header_format(struct crypt_device *cd, const char *path, const uint8_t *mk)
+static enum lethe_err header_format(struct crypt_device *cd, const char *path, const uint8_t *mk,
+				   const char *label)
 {
 	struct crypt_params_luks2 params = {
 	    .pbkdf = &service_pbkdf,
 	    .sector_size = 512,
-	    .label = KEYSTORE_LABEL,
+	    .label = label,
 	};
 	int r;
 
@@ -487,10 +490,12 @@ static enum lethe_err keystore_build(const char *path, const uint8_t *mk,
 	if (r < 0)
 		return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot open new keystore");
 	crypt_set_log_callback(cd, cs_log, NULL);
-	rc = header_format(cd, path, mk);
+	rc = header_format(cd, path, mk, KEYSTORE_LABEL);
 	if (rc == LETHE_OK)
 		rc = service_slot_add(cd, path, mk, service_key);
-	if (rc == LETHE_OK)
+	/* Since officers.luks, keystore.luks holds the service keyslot alone (officer NULL);
+	 * an officer keyslot here is what releases before it made. */
+	if (rc == LETHE_OK && officer)
 		rc = officer_slot_add(cd, path, FIRST_OFFICER_KEYSLOT, mk, officer, passphrase,
 				      pass_len, kdf);
 	if (rc == LETHE_OK)
@@ -507,7 +512,7 @@ enum lethe_err lt_keystore_create(const char *path, const uint8_t service_key[LT
 	enum lethe_err rc;
 
 	store_id[0] = '\0';
-	rc = check_officer_args(officer, passphrase, pass_len, kdf);
+	rc = officer ? check_officer_args(officer, passphrase, pass_len, kdf) : LETHE_OK;
 	if (rc != LETHE_OK)
 		return rc;
 	rc = header_file_create(path);
@@ -599,6 +604,13 @@ enum lethe_err lt_keystore_unlock_service(const char *path,
 		return rc;
 	assert(table.service >= 0); /* table_read() refuses a keystore without one */
 	service = &table.slot[table.service];
+	if (service->keyslot != SERVICE_KEYSLOT) {
+		/* a token is anyone's edit: the service key is only ever tried on keyslot 0 */
+		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: the service name points at keyslot %d, not %d",
+			    path, service->keyslot, SERVICE_KEYSLOT);
+		crypt_free(cd);
+		return rc;
+	}
 	rc = try_keyslot(cd, path, service->keyslot, service_key, LT_SERVICE_KEY_LEN, mk);
 	if (rc == LETHE_ERR_UNLOCK)
 		rc = lt_err(LETHE_ERR_UNLOCK, "the service keyfile does not open %s", path);
@@ -1226,4 +1238,222 @@ enum lethe_err lt_keystore_token_update(const char *path, const char *type,
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
 	return rc;
+}
+
+/* ---- since officers.luks: the service keyslot alone -------------------------------------- */
+
+enum lethe_err lt_keystore_id(const char *path, char store_id[LETHE_ID_LEN + 1])
+{
+	struct crypt_device *cd = NULL;
+	enum lethe_err rc;
+
+	store_id[0] = '\0';
+	rc = keystore_open(path, &cd);
+	if (rc == LETHE_OK)
+		rc = copy_store_id(cd, path, store_id);
+	crypt_free(cd);
+	return rc;
+}
+
+enum lethe_err lt_keystore_mk_check(const char *path, const uint8_t *mk)
+{
+	struct crypt_device *cd = NULL;
+	enum lethe_err rc;
+	int r;
+
+	rc = keystore_open(path, &cd);
+	r = rc == LETHE_OK ? crypt_volume_key_verify(cd, (const char *) mk, LT_MK_LEN) : 0;
+	if (r == -EPERM)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the master key does not belong to this "
+			    "keystore", path);
+	else if (r < 0)
+		rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot check the master key");
+	crypt_free(cd);
+	return rc;
+}
+
+/* Every active keyslot but the service's, and every lethe-slot token but the service's. */
+static enum lethe_err foreign_read(struct crypt_device *cd, const char *path,
+				   struct lt_keystore_foreign *f)
+{
+	int kmax = crypt_keyslot_max(CRYPT_LUKS2), tmax = crypt_token_max(CRYPT_LUKS2);
+
+	memset(f, 0, sizeof(*f));
+	f->service_token = -1;
+	if (kmax > LUKS2_KEYSLOTS_MAX)
+		kmax = LUKS2_KEYSLOTS_MAX;
+	if (tmax > LUKS2_TOKENS_MAX)
+		tmax = LUKS2_TOKENS_MAX;
+	for (int k = 0; k < kmax; k++)
+		if (k != SERVICE_KEYSLOT && keyslot_active(cd, k))
+			f->keyslot[f->keyslots++] = k;
+	for (int token = 0; token < tmax; token++) {
+		const char *type = NULL, *json = NULL;
+		struct lt_json *root = NULL;
+		crypt_token_info status = crypt_token_status(cd, token, &type);
+		bool service;
+
+		if (status == CRYPT_TOKEN_INVALID || status == CRYPT_TOKEN_INACTIVE || !type ||
+		    strcmp(type, TOKEN_TYPE) != 0)
+			continue;
+		if (crypt_token_json_get(cd, token, &json) < 0 || !json)
+			return lt_err(LETHE_ERR_KEYSTORE, "%s: cannot read token %d", path, token);
+		(void) lt_json_parse(json, strlen(json), 0, &root);
+		service = lt_json_string(lt_json_get(root, "role")) &&
+			  strcmp(lt_json_string(lt_json_get(root, "role")), "service") == 0;
+		if (!service || f->service_token >= 0) {
+			const char *name = lt_json_string(lt_json_get(root, "name"));
+
+			if (f->tokens == 0)
+				lt_strlcpy(f->first_name, name ? name : "", sizeof(f->first_name));
+			f->token[f->tokens++] = token;
+		} else {
+			f->service_token = token;
+		}
+		lt_json_free(root);
+	}
+	return LETHE_OK;
+}
+
+enum lethe_err lt_keystore_foreign(const char *path, struct lt_keystore_foreign *f)
+{
+	struct crypt_device *cd = NULL;
+	enum lethe_err rc;
+
+	memset(f, 0, sizeof(*f));
+	rc = keystore_open(path, &cd);
+	if (rc == LETHE_OK)
+		rc = foreign_read(cd, path, f);
+	crypt_free(cd);
+	return rc;
+}
+
+enum lethe_err lt_keystore_purge(const char *path, size_t *destroyed)
+{
+	struct crypt_device *cd = NULL;
+	struct lt_keystore_foreign f;
+	enum lethe_err rc;
+	int lock_fd = -1, r;
+
+	*destroyed = 0;
+	rc = keystore_lock(path, &lock_fd);
+	if (rc == LETHE_OK)
+		rc = keystore_open(path, &cd);
+	if (rc == LETHE_OK)
+		rc = foreign_read(cd, path, &f);
+	for (size_t i = 0; rc == LETHE_OK && i < f.keyslots; i++) {
+		r = crypt_keyslot_destroy(cd, f.keyslot[i]);
+		if (r < 0)
+			rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot destroy keyslot");
+		else
+			(*destroyed)++;
+	}
+	for (size_t i = 0; rc == LETHE_OK && i < f.tokens; i++) {
+		r = crypt_token_json_set(cd, f.token[i], NULL);
+		if (r < 0)
+			rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot remove token");
+	}
+	if (rc == LETHE_OK && (f.keyslots || f.tokens))
+		rc = header_file_sync(path);
+	crypt_free(cd);
+	keystore_unlock_file(lock_fd);
+	return rc;
+}
+
+enum lethe_err lt_keystore_legacy_drop(const char *path, const char *name)
+{
+	struct crypt_device *cd = NULL;
+	const struct lt_slot_info *slot;
+	struct slot_table table;
+	enum lethe_err rc;
+	size_t index = 0;
+	int lock_fd = -1;
+
+	rc = keystore_lock(path, &lock_fd);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = unlock_prepare(path, &cd, &table);
+	if (rc != LETHE_OK)
+		goto out;
+	slot = table_find(&table, name, &index);
+	if (slot && slot->role == LT_SLOT_OFFICER)
+		rc = officer_slot_remove(cd, path, &table, index);
+	if (rc == LETHE_OK && slot)
+		rc = header_file_sync(path);
+out:
+	crypt_free(cd);
+	keystore_unlock_file(lock_fd);
+	return rc;
+}
+
+/* ---- shared with keys/authority.c (keys/luks.h) ------------------------------------------ */
+
+enum lethe_err lt_luks_open(const char *path, struct crypt_device **out)
+{
+	return keystore_open(path, out);
+}
+
+enum lethe_err lt_luks_fail(enum lethe_err code, int r, const char *path, const char *what)
+{
+	return cs_fail(code, r, path, what);
+}
+
+enum lethe_err lt_luks_create(const char *path, const uint8_t *volume_key, const char *label,
+			      struct crypt_device **out)
+{
+	struct crypt_device *cd = NULL;
+	enum lethe_err rc;
+	int r;
+
+	*out = NULL;
+	rc = header_file_create(path);
+	if (rc != LETHE_OK)
+		return rc;
+	cs_prepare();
+	r = crypt_init(&cd, path);
+	if (r < 0) {
+		(void) unlink(path);
+		return cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot open new header");
+	}
+	crypt_set_log_callback(cd, cs_log, NULL);
+	rc = header_format(cd, path, volume_key, label);
+	if (rc != LETHE_OK) {
+		crypt_free(cd);
+		(void) unlink(path);
+		return rc;
+	}
+	*out = cd;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_luks_sync(const char *path)
+{
+	return header_file_sync(path);
+}
+
+enum lethe_err lt_luks_lock(const char *path, int *fd)
+{
+	return keystore_lock(path, fd);
+}
+
+void lt_luks_unlock(int fd)
+{
+	keystore_unlock_file(fd);
+}
+
+enum lethe_err lt_luks_officer_pbkdf(struct crypt_device *cd, const char *path,
+				     const struct lt_kdf_params *kdf)
+{
+	return set_officer_pbkdf(cd, path, kdf);
+}
+
+enum lethe_err lt_luks_try_keyslot(struct crypt_device *cd, const char *path, int keyslot,
+				   const void *secret, size_t secret_len, uint8_t *key)
+{
+	return try_keyslot(cd, path, keyslot, secret, secret_len, key);
+}
+
+bool lt_luks_keyslot_active(struct crypt_device *cd, int keyslot)
+{
+	return keyslot_active(cd, keyslot);
 }

@@ -30,8 +30,9 @@ struct lt_kdf_params {
 /*
  * Create the LUKS2 header file @p path (0600, O_EXCL; no data device, no device-mapper) around
  * a fresh random master key, with keyslot 0 for the LT_SERVICE_KEY_LEN-byte @p service_key (PBKDF2 with the
- * minimum cost: the key has full entropy) and keyslot 1 for officer @p officer (Argon2id with
- * @p kdf). @p mk receives the master key (LT_MK_LEN bytes, caller's secure buffer) and
+ * minimum cost: the key has full entropy) and, unless @p officer is NULL (what lethe init does
+ * since officers live in officers.luks, keys/authority.h), keyslot 1 for officer @p officer
+ * (Argon2id with @p kdf). @p mk receives the master key (LT_MK_LEN bytes, caller's secure buffer) and
  * @p store_id the header's UUID.
  * @return LETHE_OK; LETHE_ERR_INVALID (officer name); LETHE_ERR_EXISTS; LETHE_ERR_KEYSTORE;
  *         LETHE_ERR_IO; LETHE_ERR_NOMEM.
@@ -85,6 +86,36 @@ enum lethe_err lt_keystore_unnamed(const char *path, size_t *count);
  * officer removal). @p destroyed receives the number of keyslots destroyed.
  */
 enum lethe_err lt_keystore_repair(const char *path, size_t *destroyed);
+
+/* The store id: the header's UUID, read without a key (the salt of every derivation). */
+enum lethe_err lt_keystore_id(const char *path, char store_id[LETHE_ID_LEN + 1]);
+
+/* LETHE_ERR_INTEGRITY unless @p mk is this keystore's master key. */
+enum lethe_err lt_keystore_mk_check(const char *path, const uint8_t *mk);
+
+/*
+ * Since officers.luks holds the officers, keystore.luks holds the service keyslot (0) alone:
+ * anything else there was added by someone holding the master key or the service keyfile
+ * (cryptsetup luksAddKey, token import) or is left from before the migration. lethe never
+ * tries it; doctor reports it; lt_keystore_purge() destroys it.
+ */
+struct lt_keystore_foreign {
+	size_t keyslots;                 /* active keyslots other than 0 */
+	int keyslot[32];
+	size_t tokens;                   /* lethe-slot tokens other than the service's */
+	int token[32];
+	int service_token;               /* -1 when none */
+	char first_name[LETHE_OFFICER_MAX + 1]; /* the name the first foreign token claims */
+};
+enum lethe_err lt_keystore_foreign(const char *path, struct lt_keystore_foreign *f);
+
+/* Destroy every foreign keyslot and lethe-slot token (@p destroyed: keyslots destroyed). */
+enum lethe_err lt_keystore_purge(const char *path, size_t *destroyed);
+
+/* Destroy officer @p name's keyslot and name in keystore.luks (absent is fine): once the
+ * officer is in officers.luks, or at the migration. Unlike lt_keystore_officer_remove() it may
+ * remove the last one. */
+enum lethe_err lt_keystore_legacy_drop(const char *path, const char *name);
 
 /* A valid officer name: [A-Za-z0-9._-], 1..LETHE_OFFICER_MAX bytes, not "service". */
 int lt_officer_name_valid(const char *name);

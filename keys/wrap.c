@@ -13,6 +13,7 @@
  *     DEK:      field("lethe/v1/dek")      field(store id) field(object id) field(group)
  *                                                                              be32(KEK version)
  *     evidence: field("lethe/v1/evidence") field(store id)
+ *     MK:       field("lethe/v1/mk")       field(store id)         (under the OAS's MK-wrap key)
  *
  * Each text field is length-prefixed, so no two different tuples encode to the same bytes
  * (object "a" in group "bc" differs from object "ab" in group "c"); integers have a fixed
@@ -37,6 +38,12 @@ static const char *const mk_labels[] = {
 #define AAD_KEK      "lethe/v1/kek"
 #define AAD_DEK      "lethe/v1/dek"
 #define AAD_EVIDENCE "lethe/v1/evidence"
+#define AAD_MK       "lethe/v1/mk"
+
+static const char *const oas_labels[] = {
+    [LT_OAS_OFFICER_SIGN] = "lethe/v1/officer-sign",
+    [LT_OAS_MK_WRAP] = "lethe/v1/mk-wrap",
+};
 
 /* An AAD being built; @p failed is set when a field is missing or does not fit. */
 struct aad {
@@ -246,5 +253,53 @@ enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *s
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(rc, "evidence signing key does not unwrap (tampered, or another "
 				"store's)");
+	return rc;
+}
+
+enum lethe_err lt_oas_derive(const uint8_t *oas, const char *store_id, enum lt_oas_purpose purpose,
+			     uint8_t out[LT_KEY_LEN])
+{
+	const char *label;
+
+	if ((unsigned) purpose >= sizeof(oas_labels) / sizeof(oas_labels[0]) || !store_id)
+		return lt_err(LETHE_ERR_INVALID, "unknown officer authority purpose %d",
+			      (int) purpose);
+	label = oas_labels[purpose];
+	return lt_hkdf(store_id, strlen(store_id), oas, 32, label, strlen(label), out, LT_KEY_LEN);
+}
+
+static void mk_aad(struct aad *a, const char *store_id)
+{
+	memset(a, 0, sizeof(*a));
+	aad_field(a, AAD_MK);
+	aad_field(a, store_id);
+}
+
+enum lethe_err lt_mk_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			  const uint8_t mk[LT_MK_LEN], uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	mk_aad(&a, store_id);
+	rc = aad_check(&a, "master key wrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_wrap(wrap_key, a.bytes, a.len, mk, wrapped);
+	return rc;
+}
+
+enum lethe_err lt_mk_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			    const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t mk[LT_MK_LEN])
+{
+	struct aad a;
+	enum lethe_err rc;
+
+	mk_aad(&a, store_id);
+	rc = aad_check(&a, "master key unwrap");
+	if (rc == LETHE_OK)
+		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, mk);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(rc, "the master key in officers.luks does not unwrap (tampered, or "
+			    "another store's)");
 	return rc;
 }

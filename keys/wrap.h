@@ -66,4 +66,23 @@ enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *s
 			       const uint8_t wrapped[LT_WRAPPED_LEN],
 			       uint8_t seed[LT_ED25519_PRIV_LEN]);
 
+/*
+ * Keys derived from the officer authority secret (OAS, the volume key of officers.luks; see
+ * keys/authority.h) with HKDF (salt = store id, info = label). The master key never enters
+ * these derivations: the service keyfile opens MK, never the OAS, so it reaches none of them.
+ */
+enum lt_oas_purpose {
+	LT_OAS_OFFICER_SIGN = 0, /* info "lethe/v1/officer-sign": the Ed25519 seed of the OAK */
+	LT_OAS_MK_WRAP = 1,      /* info "lethe/v1/mk-wrap": wraps MK in officers.luks */
+};
+
+enum lethe_err lt_oas_derive(const uint8_t *oas, const char *store_id, enum lt_oas_purpose purpose,
+			     uint8_t out[LT_KEY_LEN]);
+
+/* The master key under the MK-wrap key; AAD "lethe/v1/mk" store id. */
+enum lethe_err lt_mk_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			  const uint8_t mk[LT_MK_LEN], uint8_t wrapped[LT_WRAPPED_LEN]);
+enum lethe_err lt_mk_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
+			    const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t mk[LT_MK_LEN]);
+
 #endif

@@ -17,6 +17,7 @@
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
+#include "keys/authority.h"
 #include "keys/evkey.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
@@ -198,9 +199,10 @@ static struct lethe_store *store_alloc(const char *dir)
 	lt_config_defaults(&st->cfg);
 	st->dir = strdup(dir);
 	st->keystore_path = path_join(dir, "keystore.luks");
+	st->officers_path = path_join(dir, LT_AUTHORITY_FILE);
 	st->db_path = path_join(dir, "meta.db");
 	st->keys = lt_secmem_alloc(sizeof(*st->keys));
-	if (!st->dir || !st->keystore_path || !st->db_path || !st->keys ||
+	if (!st->dir || !st->keystore_path || !st->officers_path || !st->db_path || !st->keys ||
 	    lt_objstore_open(dir, &st->objs) != LETHE_OK) {
 		lethe_store_close(st);
 		return NULL;
@@ -217,6 +219,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	char *conf_path = path_join(o->dir, "lethe.conf");
 	enum lethe_err rc = LETHE_ERR_NOMEM;
 	struct lt_audit_event ev = { .action = "init" };
+	char detail[128], fingerprint[65];
 
 	if (!service_key || !conf_path)
 		goto out;
@@ -234,10 +237,22 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	kdf.memory_kib = st->cfg.officer_kdf_memory_kib;
 	kdf.time_cost = st->cfg.officer_kdf_time;
 	kdf.parallel = st->cfg.officer_kdf_parallel;
-	rc = lt_keystore_create(st->keystore_path, service_key, o->officer, o->passphrase,
-				o->passphrase_len, &kdf, st->keys->mk, st->store_id);
+	/* keystore.luks: the service keyslot alone; the officer goes to officers.luks */
+	rc = lt_keystore_create(st->keystore_path, service_key, NULL, NULL, 0, &kdf, st->keys->mk,
+				st->store_id);
 	if (rc != LETHE_OK)
 		goto out;
+	rc = lt_authority_create(st->officers_path, st->store_id, st->keys->mk, o->officer,
+				 o->passphrase, o->passphrase_len, &kdf, st->keys->oas,
+				 st->authority_pub);
+	if (rc == LETHE_OK)
+		rc = lt_authority_fingerprint(st->authority_pub, fingerprint);
+	if (rc != LETHE_OK)
+		goto out;
+	/* the init record names the authority, and so does its syslog line: out of reach of
+	 * anyone who later holds MK */
+	snprintf(detail, sizeof(detail), "officer authority %s", fingerprint);
+	ev.error = detail;
 	rc = derive_handle_keys(st, st->keys->mk);
 	if (rc != LETHE_OK)
 		goto out;
@@ -252,6 +267,9 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	if (rc != LETHE_OK)
 		goto out;
 	rc = init_keys_in_db(st);
+	if (rc == LETHE_OK)
+		rc = lt_db_meta_set(st->db, LT_AUTHORITY_META_PUB, st->authority_pub,
+				    sizeof(st->authority_pub));
 	if (rc == LETHE_OK)
 		rc = lt_audit_append(st, &ev);
 	/* the record that tells every verifier an anchor must exist, then the anchor */
@@ -274,7 +292,8 @@ out:
 /* Undo a failed init: remove what it created inside DIR (never anything else). */
 static void init_undo(const char *dir, bool created_dir)
 {
-	static const char *const files[] = { "lethe.conf", "keystore.luks", "meta.db",
+	static const char *const files[] = { "lethe.conf", "keystore.luks", LT_AUTHORITY_FILE,
+					     "meta.db",
 					     "meta.db-wal", "meta.db-shm", "meta.db-journal" };
 	char path[PATH_MAX];
 	size_t i;
@@ -354,7 +373,46 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* open / close                                                                             */
 
-static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_open_opts *o)
+/*
+ * An officer passphrase: officers.luks when the store has one (the roster's keyslots only),
+ * giving the OAS and MK; otherwise a store from before it, whose officers are keyslots of
+ * keystore.luks (*@p legacy: migrated once the database is open). The MK must open
+ * keystore.luks: an officers.luks around another store's MK is refused.
+ */
+static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_open_opts *o,
+				   uint8_t *mk, char store_id[LETHE_ID_LEN + 1], bool *legacy)
+{
+	enum lethe_err rc;
+	struct stat sb;
+
+	*legacy = false;
+	if (lstat(st->officers_path, &sb) != 0 && errno == ENOENT) {
+		uint8_t pinned[LT_ED25519_PUB_LEN];
+		size_t len = 0;
+
+		/* a store that has officers.luks never goes back to officer keyslots in
+		 * keystore.luks, which anyone holding the service keyfile can add */
+		if (lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pinned, sizeof(pinned), &len) !=
+		    LETHE_ERR_NOT_FOUND)
+			return lt_err(LETHE_ERR_INTEGRITY, "%s is missing, but meta.db pins an "
+				      "officer authority: restore it from a backup (officer keyslots "
+				      "of keystore.luks are not honoured any more)", st->officers_path);
+		*legacy = true;
+		return lt_keystore_unlock_passphrase(st->keystore_path, o->passphrase,
+						     o->passphrase_len, mk, &st->who, store_id);
+	}
+	rc = lt_keystore_id(st->keystore_path, store_id);
+	if (rc == LETHE_OK)
+		rc = lt_authority_unlock(st->officers_path, store_id, NULL, o->passphrase,
+					 o->passphrase_len, st->keys->oas, mk, &st->who,
+					 st->authority_pub);
+	if (rc == LETHE_OK)
+		rc = lt_keystore_mk_check(st->keystore_path, mk);
+	return rc;
+}
+
+static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_open_opts *o,
+				  bool *legacy)
 {
 	uint8_t *secret = lt_secmem_alloc(LT_SERVICE_KEY_LEN);
 	uint8_t *mk = lt_secmem_alloc(LT_MK_LEN);
@@ -363,9 +421,9 @@ static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_ope
 
 	if (!secret || !mk)
 		goto out;
+	*legacy = false;
 	if (o->passphrase) {
-		rc = lt_keystore_unlock_passphrase(st->keystore_path, o->passphrase,
-						   o->passphrase_len, mk, &st->who, store_id);
+		rc = open_officer(st, o, mk, store_id, legacy);
 	} else {
 		if (!st->cfg.keyfile) {
 			rc = lt_err(LETHE_ERR_CONFIG, "%s/lethe.conf: [keys] keyfile is not set",
@@ -526,6 +584,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 {
 	struct lethe_store *st = NULL;
 	char *conf = NULL;
+	bool legacy = false;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -571,7 +630,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	rc = open_db(st);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = open_unlock(st, o);
+	rc = open_unlock(st, o, &legacy);
 	if (rc != LETHE_OK) {
 		lt_audit_record_unkeyed(st->db, &st->cfg, "unlock",
 					o->passphrase ? "officer" : "service", rc,
@@ -579,6 +638,12 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		goto out;
 	}
 	rc = open_check_store_id(st);
+	if (rc == LETHE_OK && st->officer) {
+		rc = lt_authority_open(st, legacy, o->passphrase, o->passphrase_len);
+		if (rc != LETHE_OK)
+			lt_audit_record_unkeyed(st->db, &st->cfg, "unlock", "officer", rc,
+						lt_err_detail());
+	}
 	/* a read-only handle leaves pending records, staged files and unlinks to a writable one */
 	if (rc == LETHE_OK && !st->read_only && lt_audit_fold_pending(st) != LETHE_OK) {
 		/* One pending record that cannot be folded (a malformed row: anyone who can write
@@ -619,6 +684,7 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 	lt_audit_queue_free(&st->syslog_queue);
 	free(st->dir);
 	free(st->keystore_path);
+	free(st->officers_path);
 	free(st->db_path);
 	free(st);
 }

@@ -123,7 +123,8 @@ static void check_keys(struct doctor *d)
 	struct lethe_store *st = d->st;
 	int64_t age = 0;
 
-	if (lt_keys_check(st->keystore_path, st->db, d->repair, vreport, d) != LETHE_OK)
+	if (lt_keys_check(st->keystore_path, st->officers_path, st->store_id, st->db, d->repair,
+			  vreport, d) != LETHE_OK)
 		return;
 	/* --repair may have changed the keystore: read its KEK token afresh */
 	lt_kek_ring_forget(&st->keks);
@@ -358,7 +359,7 @@ static void check_leftovers(struct doctor *d)
 static void check_strays(struct doctor *d)
 {
 	static const char *const known[] = { ".", "..", "lethe.conf", "keystore.luks",
-					     "meta.db", "meta.db-wal", "meta.db-shm", "objects",
+					     "officers.luks", "meta.db", "meta.db-wal", "meta.db-shm", "objects",
 					     "tmp" };
 	DIR *dir = opendir(d->st->dir);
 	struct dirent *e;

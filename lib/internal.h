@@ -26,6 +26,7 @@
  */
 struct lt_handle_keys {
 	uint8_t mk[LT_MK_LEN];                 /* zero unless officer */
+	uint8_t oas[LT_KEY_LEN];               /* officer authority secret; zero unless officer */
 	uint8_t kek_wrap[LT_KEY_LEN];          /* wraps KEK versions */
 	uint8_t audit_mac[LT_KEY_LEN];         /* keys the audit chain */
 	uint8_t audit_anchor[LT_KEY_LEN];      /* MACs the audit anchor (keys/anchor.h) */
@@ -41,6 +42,7 @@ struct lt_handle_keys {
 struct lethe_store {
 	char *dir;
 	char *keystore_path;
+	char *officers_path;                   /* DIR/officers.luks (keys/authority.h) */
 	char *db_path;
 	struct lt_config cfg;
 	struct lt_db *db;
@@ -51,6 +53,8 @@ struct lethe_store {
 	struct lt_ed25519_key *evidence_signer;
 	char store_id[LETHE_ID_LEN + 1];
 	struct lt_slot_info who;               /* the keyslot that unlocked the handle */
+	/* the OAK public key the officer's passphrase opened (officer handles only) */
+	uint8_t authority_pub[LT_ED25519_PUB_LEN];
 	bool officer;
 	/* actor, recorded in audit records and certificates (keyslot: who.name once unlocked) */
 	struct lt_audit_actor actor;
@@ -138,6 +142,18 @@ enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PU
 /* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
  * the handle was unlocked by an officer. */
 enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
+
+/* ---- officer authority (officer.c) ---- */
+
+/*
+ * After an officer unlock: the OAK that signed officers.luks must be the one meta.db pinned
+ * (an officers.luks from elsewhere, or made by someone holding MK, is refused: exit 4).
+ * A store from before officers.luks (no pin, no file) is migrated here: officers.luks is
+ * made around a new authority for this officer, pinned, audited, and the officer's keyslot
+ * in keystore.luks destroyed.
+ */
+enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy,
+				 const char *passphrase, size_t pass_len);
 
 /* ---- shredding (shred.c) ---- */
 

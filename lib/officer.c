@@ -1,22 +1,142 @@
-/* officer.c - officers: listed, added and removed (keyslots of the keystore), audited. */
+/* officer.c - officers: listed, added and removed (keyslots of officers.luks, under the
+ * officer authority), audited; the authority checked against its pin at each officer open,
+ * and a store from before officers.luks migrated. */
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fault.h"
+#include "common/fsutil.h"
+#include "keys/authority.h"
 #include "keys/keystore.h"
 #include "lib/internal.h"
 
-LETHE_API enum lethe_err lethe_officer_list(struct lethe_store *st, lethe_officer_fn fn, void *ctx)
+static struct lt_kdf_params officer_kdf(struct lethe_store *st);
+
+/* The pinned OAK public key: LETHE_ERR_NOT_FOUND when none is. */
+static enum lethe_err pin_read(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN])
+{
+	size_t len = 0;
+	enum lethe_err rc = lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pub, LT_ED25519_PUB_LEN,
+					   &len);
+
+	if (rc == LETHE_OK && len != LT_ED25519_PUB_LEN)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "meta.db: the pinned officer authority is "
+			    "malformed");
+	return rc;
+}
+
+/* Pin the handle's authority and audit it as @p action, in one transaction. */
+static enum lethe_err pin_write(struct lethe_store *st, const char *action, const char *why)
+{
+	char fingerprint[65], detail[256];
+	enum lethe_err rc;
+
+	rc = lt_authority_fingerprint(st->authority_pub, fingerprint);
+	if (rc != LETHE_OK)
+		return rc;
+	snprintf(detail, sizeof(detail), "officer authority %s; %s", fingerprint, why);
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_db_meta_set(st->db, LT_AUTHORITY_META_PUB, st->authority_pub,
+			    sizeof(st->authority_pub));
+	if (rc == LETHE_OK)
+		rc = lt_audit_append(st, &(struct lt_audit_event){.action = action,
+								 .error = detail});
+	if (rc == LETHE_OK)
+		return lt_tx_commit(st);
+	lt_tx_rollback(st);
+	return rc;
+}
+
+/*
+ * The officers of a store from before officers.luks are keyslots of keystore.luks. The first
+ * of them to open it makes officers.luks around a new authority holding only themselves
+ * (nobody knows the others' passphrases), puts it in place, pins it, and destroys their own
+ * keyslot in keystore.luks. The others are re-added by an officer; their old keyslots are
+ * never tried again (doctor reports them).
+ */
+static enum lethe_err authority_migrate(struct lethe_store *st, const char *passphrase,
+					size_t pass_len)
+{
+	struct lt_kdf_params kdf = officer_kdf(st);
+	size_t len = strlen(st->officers_path) + 5;
+	char *tmp = malloc(len);
+	char dir_path[4096];
+	enum lethe_err rc;
+
+	if (!tmp)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory");
+	snprintf(tmp, len, "%s.new", st->officers_path);
+	(void) unlink(tmp); /* a migration a crash interrupted before its rename */
+	rc = lt_authority_create(tmp, st->store_id, st->keys->mk, st->who.name, passphrase,
+				 pass_len, &kdf, st->keys->oas, st->authority_pub);
+	if (rc != LETHE_OK)
+		goto out;
+	if (rename(tmp, st->officers_path) != 0) {
+		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: rename", tmp);
+		(void) unlink(tmp);
+		goto out;
+	}
+	rc = lt_parent_dir(st->officers_path, dir_path, sizeof(dir_path));
+	if (rc == LETHE_OK)
+		rc = lt_fsync_dir(dir_path);
+	if (rc == LETHE_OK)
+		rc = pin_write(st, "officer.migrate",
+			       "officers moved from keystore.luks to officers.luks; other "
+			       "officers must be added again");
+	if (rc == LETHE_OK)
+		rc = lt_keystore_legacy_drop(st->keystore_path, st->who.name);
+	st->who.keyslot = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy, const char *passphrase,
+				 size_t pass_len)
+{
+	uint8_t pinned[LT_ED25519_PUB_LEN];
+	char have[65], want[65];
+	enum lethe_err rc;
+
+	rc = pin_read(st, pinned);
+	if (legacy) {
+		if (rc == LETHE_OK)
+			return lt_err(LETHE_ERR_INTEGRITY, "%s is missing, but meta.db pins an "
+				      "officer authority: restore it from a backup (officer "
+				      "keyslots of keystore.luks are not honoured any more)",
+				      st->officers_path);
+		if (rc != LETHE_ERR_NOT_FOUND)
+			return rc;
+		return authority_migrate(st, passphrase, pass_len);
+	}
+	if (rc == LETHE_ERR_NOT_FOUND) /* a migration interrupted after its rename */
+		return pin_write(st, "officer.migrate", "pinned at the first officer open");
+	if (rc != LETHE_OK)
+		return rc;
+	if (lt_memeq(pinned, st->authority_pub, sizeof(pinned)))
+		return LETHE_OK;
+	(void) lt_authority_fingerprint(st->authority_pub, have);
+	(void) lt_authority_fingerprint(pinned, want);
+	return lt_err(LETHE_ERR_INTEGRITY, "%s was replaced: it is signed by officer authority "
+		      "%.16s..., this store's is %.16s...", st->officers_path, have, want);
+}
+
+/* A store from before officers.luks, not yet opened by an officer: its keystore's names. */
+static enum lethe_err officer_list_legacy(struct lethe_store *st, lethe_officer_fn fn, void *ctx)
 {
 	struct lt_slot_info slots[32];
 	struct lethe_officer_info info;
 	size_t n = 0, i;
 	enum lethe_err rc;
 
-	lt_err_clear();
-	if (!st || !fn)
-		return lt_err(LETHE_ERR_INVALID, "officer list needs a store and a callback");
 	rc = lt_keystore_slots(st->keystore_path, slots, 32, &n);
 	for (i = 0; rc == LETHE_OK && i < n; i++) {
 		memset(&info, 0, sizeof(info));
@@ -27,6 +147,35 @@ LETHE_API enum lethe_err lethe_officer_list(struct lethe_store *st, lethe_office
 			break;
 	}
 	return rc;
+}
+
+LETHE_API enum lethe_err lethe_officer_list(struct lethe_store *st, lethe_officer_fn fn, void *ctx)
+{
+	struct lt_authority a;
+	struct lethe_officer_info info;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (!st || !fn)
+		return lt_err(LETHE_ERR_INVALID, "officer list needs a store and a callback");
+	if (access(st->officers_path, F_OK) != 0 && errno == ENOENT)
+		return officer_list_legacy(st, fn, ctx);
+	rc = lt_authority_read(st->officers_path, st->store_id, &a);
+	if (rc != LETHE_OK)
+		return rc;
+	memset(&info, 0, sizeof(info));
+	lt_strlcpy(info.name, "service", sizeof(info.name));
+	if (fn(&info, ctx)) /* keyslot 0 of keystore.luks */
+		return LETHE_OK;
+	for (size_t i = 0; i < a.count; i++) {
+		memset(&info, 0, sizeof(info));
+		lt_strlcpy(info.name, a.officer[i].name, sizeof(info.name));
+		info.keyslot = a.officer[i].keyslot;
+		info.officer = 1;
+		if (fn(&info, ctx))
+			break;
+	}
+	return LETHE_OK;
 }
 
 static struct lt_kdf_params officer_kdf(struct lethe_store *st)
@@ -59,8 +208,12 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 	if (rc != LETHE_OK)
 		return rc;
 	kdf = officer_kdf(st);
-	rc = lt_keystore_officer_add(st->keystore_path, st->keys->mk, name, passphrase,
-				     passphrase_len, &kdf);
+	rc = lt_authority_officer_add(st->officers_path, st->store_id, st->keys->oas, name,
+				      passphrase, passphrase_len, &kdf);
+	/* an officer of a store from before officers.luks, added again: their old keyslot in
+	 * keystore.luks goes */
+	if (rc == LETHE_OK)
+		rc = lt_keystore_legacy_drop(st->keystore_path, name);
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_add"); /* the keyslot exists, its audit record not yet */
 	{
@@ -89,7 +242,7 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 	rc = lt_store_writable(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_keystore_officer_remove(st->keystore_path, name);
+	rc = lt_authority_officer_remove(st->officers_path, st->store_id, st->keys->oas, name);
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_remove");
 	{

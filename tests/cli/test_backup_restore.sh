@@ -32,10 +32,10 @@ sh -c "umask 077 && sqlite3 '$STORE/meta.db' '.timeout 10000' '.backup $BACKUP/m
 # an object stored between the database copy and the objects/ copy: an orphan on restore
 ok lethe put --name c "$T/c.plain"
 C=$(cat "$OUT")
-# objects/ right after, a file copy; keystore.luks and lethe.conf, file copies; the keyfile
-# separately
+# objects/ right after, a file copy; keystore.luks, officers.luks and lethe.conf, file copies;
+# the keyfile separately
 cp -a "$STORE/objects" "$BACKUP/objects"
-cp -a "$STORE/keystore.luks" "$STORE/lethe.conf" "$BACKUP/"
+cp -a "$STORE/keystore.luks" "$STORE/officers.luks" "$STORE/lethe.conf" "$BACKUP/"
 cp -a "$KEYFILE" "$KEYS_BACKUP/service.key"
 [ ! -e "$BACKUP/tmp" ] || fail "the backup holds tmp/, which is not backed up"
 
@@ -49,7 +49,7 @@ rm -rf "$STORE" "$KEYFILE"
 
 note "restore step 2: files back into an empty store directory, owned, go-rwx"
 mkdir -m 0700 "$STORE"
-cp -a "$BACKUP/lethe.conf" "$BACKUP/keystore.luks" "$BACKUP/meta.db" "$STORE/"
+cp -a "$BACKUP/lethe.conf" "$BACKUP/keystore.luks" "$BACKUP/officers.luks" "$BACKUP/meta.db" "$STORE/"
 rm -f "$STORE/meta.db-wal" "$STORE/meta.db-shm"
 cp -a "$BACKUP/objects" "$STORE/objects"
 chown -R "$(id -u):$(id -g)" "$STORE" && chmod -R go-rwx "$STORE"

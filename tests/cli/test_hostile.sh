@@ -146,7 +146,9 @@ copy_store ks-slots
 head -c 1048576 /dev/urandom |
 	dd of="$LETHE_STORE/keystore.luks" bs=32768 seek=1 conv=notrunc status=none
 hostile 6 "keystore.luks" lethe ls
-hostile 6 "keystore.luks" lethe key rotate --passphrase-file "$PASS"
+# an officer's master key comes from officers.luks, and the KEK token is intact: officers can
+# still act (and could give the service a new keyslot)
+hostile 0 "" lethe key rotate --passphrase-file "$PASS"
 copy_store ks-dir
 rm "$LETHE_STORE/keystore.luks"
 mkdir "$LETHE_STORE/keystore.luks"

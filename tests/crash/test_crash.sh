@@ -218,13 +218,13 @@ expect_exit 2 officer officer add bob --new-passphrase-file "$T/bob.pass"
 assert_contains "$ERR" "already exists"
 ok lethe key rotate --passphrase-file "$T/bob.pass"
 
-note "officers: officer.before_name (a keyslot without a name)"
+note "officers: officer.before_name (a keyslot of officers.luks the signed roster does not name)"
 crash officer.before_name officer officer add carol --new-passphrase-file "$T/carol.pass"
 expect_exit 1 lethe doctor
-assert_contains "$OUT" "without a name"
+assert_contains "$OUT" "outside the signed roster"
 expect_exit 6 lethe key rotate --passphrase-file "$T/carol.pass"
 ok lethe doctor --repair
-assert_contains "$OUT" "unnamed keyslot(s) destroyed"
+assert_contains "$OUT" "keyslot(s) outside the roster destroyed"
 check_invariants "doctor --repair after officer.before_name"
 ok officer officer add carol --new-passphrase-file "$T/carol.pass"
 ok lethe key rotate --passphrase-file "$T/carol.pass"

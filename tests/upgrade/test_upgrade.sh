@@ -127,7 +127,16 @@ done
 rand_file "$T/new.bin" 10000
 ok lethe put --group uploads --name new.bin "$T/new.bin"
 new=$(cat "$OUT")
+[ ! -e "$STORE/officers.luks" ] || fail "officers.luks before any officer opened the store"
 ok lethe hold clear "$held" --reason "case closed" --passphrase-file "$PASS"
+# the first officer open moved the officer authority out of keystore.luks
+[ -f "$STORE/officers.luks" ] || fail "no officers.luks after the first officer open"
+keyslots=$(cryptsetup luksDump "$STORE/keystore.luks" | grep -cE '^  [0-9]+: luks2')
+assert_eq "$keyslots" 1 "keyslots left in keystore.luks after the migration"
+ok lethe audit export
+assert_contains "$OUT" '"action":"officer.migrate"'
+ok lethe --json officer list
+assert_eq "$(json 'sorted(o["name"] for o in j)' <"$OUT")" "['alice', 'service']" "officers after the migration"
 ok lethe --json sweep
 assert_eq "$(json 'j["shredded"]' <"$OUT")" 1 "objects this build's sweep shredded (the hold cleared)"
 expect_exit 3 lethe get "$held"
