@@ -1,6 +1,6 @@
 /* schema.c - the SQLite schema of the metadata store and its migrations.
  *
- * Schema version 1 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
+ * Schema versions 1 and 2 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
  * file as lethe's). docs/KEYS.md (sections 7 and 8) describes the keks and objects columns.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
  *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
@@ -34,6 +34,11 @@
  *   checkpoints(seq INTEGER PRIMARY KEY, audit_seq INT, audit_mac BLOB, time INT, json BLOB,
  *        sig BLOB)  triggers: seq = last + 1, no UPDATE or DELETE.
  *   pending_unlinks(id TEXT PRIMARY KEY)  files of shredded objects not yet unlinked.
+ *
+ * Schema version 2 adds mac BLOB (the row's MAC, store/rowmac.h) to meta, keks, objects,
+ * group_holds, pending_unlinks, certificates and checkpoints, and
+ *   row_digests(tbl TEXT PRIMARY KEY, count INT, xor BLOB, mac BLOB)  per table: its rows,
+ *        the XOR of their MACs, and a MAC over both (docs/KEYS.md section 12).
  */
 #include <stdio.h>
 
@@ -186,11 +191,44 @@ static const char schema_v1[] =
 /* clang-format on */
 
 /*
+ * Version 2: row MACs (store/rowmac.h). Every table lethe acts on gets a mac column (NULL
+ * until the first keyed open seals an upgraded store), and row_digests keeps, per table, the
+ * row count and the XOR of the rows' MACs under a MAC of its own. The append-only triggers of
+ * certificates and checkpoints let the seal fill in mac and nothing else.
+ */
+/* clang-format off */
+#define MAC_COLUMN " ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);"
+static const char schema_v2[] =
+	"ALTER TABLE meta" MAC_COLUMN
+	"ALTER TABLE keks" MAC_COLUMN
+	"ALTER TABLE objects" MAC_COLUMN
+	"ALTER TABLE group_holds" MAC_COLUMN
+	"ALTER TABLE pending_unlinks" MAC_COLUMN
+	"ALTER TABLE certificates" MAC_COLUMN
+	"ALTER TABLE checkpoints" MAC_COLUMN
+	"DROP TRIGGER certificates_no_update;"
+	"CREATE TRIGGER certificates_no_update BEFORE UPDATE OF seq, id, object_id, grp, reason,"
+	"  shredded_at, json, sig, sha256 ON certificates"
+	"  BEGIN SELECT RAISE(ABORT, 'disposal certificates are append-only'); END;"
+	"DROP TRIGGER checkpoints_no_update;"
+	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE OF seq, audit_seq, audit_mac, time,"
+	"  json, sig ON checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;"
+	"CREATE TABLE row_digests ("
+	"  tbl   TEXT PRIMARY KEY NOT NULL,"
+	"  count INTEGER NOT NULL CHECK (count >= 0),"
+	"  xor   BLOB NOT NULL CHECK (length(xor) = 32),"
+	"  mac   BLOB NOT NULL CHECK (length(mac) = 32));";
+#undef MAC_COLUMN
+/* clang-format on */
+
+/*
  * Migrations, applied in order in one transaction. migrations[i] takes schema i to i + 1; a
  * schema change is one more entry here and LT_DB_SCHEMA_VERSION + 1.
  */
 static const char *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LT_DB_SCHEMA_VERSION,

@@ -11,7 +11,7 @@ static void test_refuses_newer_schema(void **state)
 	lt_db_close(f->db);
 	f->db = NULL;
 	s = raw_open(f->path);
-	assert_int_equal(sqlite3_exec(s, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(s, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(s);
 	assert_int_equal(lt_db_open(f->path, false, &db), LETHE_ERR_DATABASE);
 	assert_null(db);
