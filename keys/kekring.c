@@ -245,7 +245,7 @@ static int retire_check_one(const struct lt_db_object *obj, void *vctx)
 	const uint8_t *kek;
 
 	if (obj->bad != LETHE_OK) {
-		c->rc = lt_err(LETHE_ERR_INTEGRITY, "nothing retired: %s", obj->bad_detail);
+		c->rc = lt_err(obj->bad, "nothing retired: %s", obj->bad_detail);
 		return 1;
 	}
 	/* the counts said no data key is under this version and every row that holds a key is

@@ -287,6 +287,11 @@ static void scan_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 		rc = obj_verify(q->db, o);
 	else
 		lt_err_prefix("object %s", o->id);
+	/* only the row's own fault is delivered: a failing MAC computation stops the scan */
+	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY && rc != LETHE_ERR_DATABASE) {
+		q->err = rc;
+		return;
+	}
 	if (rc != LETHE_OK) {
 		o->bad = rc;
 		snprintf(o->bad_detail, sizeof(o->bad_detail), "%s", lt_err_detail());

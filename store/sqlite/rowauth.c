@@ -143,11 +143,13 @@ static enum lethe_err digest_read(struct lt_db *db, enum lt_row_table t, struct 
 	if (rc != LETHE_OK)
 		return rc;
 	lt_rowenc_digest(&e, t, d->count, d->xor_of_macs);
-	return lt_sq_verify(db, LT_ROW_TABLES, "", &e, mac, true) == LETHE_OK
-		   ? LETHE_OK
-		   : lt_err(LETHE_ERR_INTEGRITY,
-			    "%s: the digest of table %s fails its MAC: it was modified outside "
-			    "lethe", db->path, lt_row_table_name(t));
+	rc = lt_sq_verify(db, LT_ROW_TABLES, "", &e, mac, true);
+	/* only a MAC that differs is tampering; a failing MAC computation is its own error */
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: the digest of table %s fails its MAC: it was modified outside lethe",
+			    db->path, lt_row_table_name(t));
+	return rc;
 }
 
 /* The digest of @p t: cached for the rest of a write transaction. */
