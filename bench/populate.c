@@ -35,6 +35,7 @@
 #include "crypt/secmem.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
+#include "keys/rowauth.h"
 #include "keys/wrap.h"
 #include "store/db.h"
 #include "store/objfile.h"
@@ -50,6 +51,7 @@ struct populate {
 	uint32_t kek_version;
 	uint8_t *kek;    /* secmem */
 	uint8_t *dek;    /* secmem */
+	struct lt_row_auth *row_auth; /* the rows carry their MACs, as a put's do */
 	int plain_fd;    /* memfd holding the expired objects' plaintext */
 	long file_bytes; /* -1: no files */
 };
@@ -87,6 +89,12 @@ static enum lethe_err load_kek(struct populate *p)
 		goto out;
 	snprintf(path, sizeof(path), "%s/keystore.luks", p->dir);
 	rc = lt_keystore_unlock_service(path, key, mk, &who, p->store_id);
+	if (rc == LETHE_OK)
+		rc = lt_mk_derive(mk, p->store_id, LT_MK_ROW_MAC, wrap);
+	if (rc == LETHE_OK)
+		rc = lt_row_auth_new(wrap, &p->row_auth);
+	if (rc == LETHE_OK)
+		lt_row_auth_attach(p->row_auth, p->db);
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, p->store_id, LT_MK_KEK_WRAP, wrap);
 	if (rc == LETHE_OK)
@@ -288,6 +296,7 @@ out:
 	if (p.plain_fd >= 0)
 		close(p.plain_fd);
 	lt_db_close(p.db);
+	lt_row_auth_free(p.row_auth);
 	lt_config_free(&p.cfg);
 	lt_secmem_free(p.kek, LT_KEY_LEN);
 	lt_secmem_free(p.dek, LT_KEY_LEN);

@@ -1,9 +1,11 @@
 /*
  * cmd_doctor.c - `lethe doctor [--repair]`: check permissions, config, keystore, schema,
  * rows against files and leftovers; with --repair remove orphans and finish interrupted
- * unlinks. Exit 0 when no error remains, 1 otherwise (warnings do not count).
+ * unlinks. Exit 0 when no error remains, 4 when a row or table of meta.db is not as lethe
+ * wrote it (its MAC or digest fails), 1 for any other error (warnings do not count).
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -13,7 +15,8 @@ const struct cli_help cmd_doctor_help = {
     .usage = "lethe doctor [--repair]",
     .summary = "check permissions, consistency and leftovers; repair orphans",
     .details = "  --repair   remove orphan files and finish interrupted unlinks\n"
-	       "Exit status 1 when errors remain (warnings do not count).\n",
+	       "Exit status 4 when a metadata row fails its MAC or a table its digest,\n"
+	       "1 when other errors remain (warnings do not count).\n",
 };
 
 static const char *level_name(enum lethe_doctor_level level)
@@ -35,6 +38,7 @@ struct doctor_state {
 	struct cli *cli;
 	json_t *findings; /* --json */
 	int nomem;
+	int tampered; /* an error of the "rows" check: exit 4 */
 };
 
 static void on_finding(enum lethe_doctor_level level, const char *check, const char *detail,
@@ -43,6 +47,8 @@ static void on_finding(enum lethe_doctor_level level, const char *check, const c
 	struct doctor_state *st = ctx;
 	char check_s[128], detail_s[2048];
 
+	if (level == LETHE_DOCTOR_ERROR && check != NULL && strcmp(check, "rows") == 0)
+		st->tampered = 1;
 	if (st->findings != NULL) {
 		json_t *o = json_object();
 		int bad = 0;
@@ -87,7 +93,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		json_decref(st.findings);
 		return cli_fail(cli, NULL, err);
 	}
-	rc = problems == 0 ? EXIT_OK : EXIT_ERROR;
+	rc = problems == 0 ? EXIT_OK : st.tampered ? EXIT_INTEGRITY : EXIT_ERROR;
 	if (cli->json) {
 		json_t *o = st.nomem ? NULL : json_object();
 		int bad = 0;

@@ -116,10 +116,11 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 		return err == LETHE_OK ? EXIT_OK : cli_fail(cli, group, err);
 	}
 	err = lethe_object_list(cli->store, group, flags, measure, &ls);
-	if (err != LETHE_OK)
+	/* rows that failed their check are left out and reported after the others */
+	if (err != LETHE_OK && err != LETHE_ERR_INTEGRITY)
 		return cli_fail(cli, group, err);
 	if (ls.count == 0)
-		return EXIT_OK;
+		return err == LETHE_OK ? EXIT_OK : cli_fail(cli, group, err);
 	print_header(&ls);
 	err = lethe_object_list(cli->store, group, flags, print_row, &ls);
 	return err == LETHE_OK ? EXIT_OK : cli_fail(cli, group, err);

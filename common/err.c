@@ -178,3 +178,9 @@ LETHE_API const char *lethe_errdetail(void)
 {
 	return lt_err_detail();
 }
+
+void lt_err_keep(char *buf, size_t len)
+{
+	if (len)
+		snprintf(buf, len, "%s", lt_err_detail());
+}

@@ -48,6 +48,10 @@ struct lt_err_saved {
 
 const char *lt_err_save(struct lt_err_saved *saved);
 
+/* Keep the current detail with what it belongs to (a row's own fault, reported later beside
+ * it), cut to @p len - 1 bytes; not a save and restore around other work: lt_err_save() is. */
+void lt_err_keep(char *buf, size_t len);
+
 /* Make @p saved the current detail again; returns @p code. */
 enum lethe_err lt_err_restore(const struct lt_err_saved *saved, enum lethe_err code);
 

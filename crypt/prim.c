@@ -349,6 +349,14 @@ enum lethe_err lt_hmac_final(struct lt_hmac *h, uint8_t out[LT_SHA256_LEN])
 	return LETHE_OK;
 }
 
+enum lethe_err lt_hmac_restart(struct lt_hmac *h)
+{
+	/* no key: the one given to lt_hmac_new() again, without fetching or expanding it */
+	if (EVP_MAC_init(h->mac, NULL, 0, NULL) != 1)
+		return lt_crypto_fail("HMAC-SHA256 init");
+	return LETHE_OK;
+}
+
 void lt_hmac_free(struct lt_hmac *h)
 {
 	if (!h)

@@ -54,6 +54,8 @@ struct lt_hmac;
 enum lethe_err lt_hmac_new(const void *key, size_t key_len, struct lt_hmac **out);
 enum lethe_err lt_hmac_update(struct lt_hmac *h, const void *data, size_t len);
 enum lethe_err lt_hmac_final(struct lt_hmac *h, uint8_t out[LT_SHA256_LEN]);
+/* Start a new MAC under the same key (many short MACs: row MACs). */
+enum lethe_err lt_hmac_restart(struct lt_hmac *h);
 void lt_hmac_free(struct lt_hmac *h);
 
 /* Constant-time equality (CRYPTO_memcmp): 1 if equal. */

@@ -43,6 +43,11 @@ static int retired_in_use_one(const struct lt_db_object *obj, void *vctx)
 {
 	struct retired_in_use *u = vctx;
 
+	/* a row that cannot be trusted may hold a key under any of them: remove none */
+	if (obj->bad != LETHE_OK) {
+		u->n = 0;
+		return 1;
+	}
 	for (size_t i = 0; i < u->n;) {
 		if (u->versions[i] == obj->kek_version)
 			u->versions[i] = u->versions[--u->n];
@@ -239,6 +244,10 @@ static int retire_check_one(const struct lt_db_object *obj, void *vctx)
 	struct retire_check *c = vctx;
 	const uint8_t *kek;
 
+	if (obj->bad != LETHE_OK) {
+		c->rc = lt_err(obj->bad, "nothing retired: %s", obj->bad_detail);
+		return 1;
+	}
 	/* the counts said no data key is under this version and every row that holds a key is
 	 * live: a row that says otherwise was edited outside lethe, and destroying the KEK would
 	 * make it unreadable for good */

@@ -59,6 +59,10 @@ enum lethe_err lt_rewrapper_one(struct lt_rewrapper *w, const struct lt_db_objec
 	const uint8_t *old;
 	enum lethe_err rc;
 
+	/* a row that fails its check is never rewrapped: the rewrap stops there */
+	if (obj->bad != LETHE_OK)
+		return lt_err(obj->bad == LETHE_ERR_NOMEM ? obj->bad : LETHE_ERR_INTEGRITY, "%s",
+			      obj->bad_detail);
 	rc = lt_kek_cache_get(&w->cache, obj->kek_version, &old);
 	if (rc == LETHE_ERR_INTEGRITY)
 		lt_err_prefix("object %s", obj->id);
@@ -69,7 +73,7 @@ enum lethe_err lt_rewrapper_one(struct lt_rewrapper *w, const struct lt_db_objec
 			   w->scratch);
 	lt_kek_cache_release(&w->cache, obj->kek_version);
 	if (rc == LETHE_OK)
-		rc = lt_db_object_set_dek(w->db, obj->id, w->primary, wrapped);
+		rc = lt_db_object_set_dek_row(w->db, obj, w->primary, wrapped);
 	return rc;
 }
 

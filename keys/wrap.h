@@ -16,6 +16,7 @@ enum lt_mk_purpose {
 	LT_MK_KEK_WRAP = 0,      /* info "lethe/v1/kek-wrap" */
 	LT_MK_AUDIT_MAC = 1,     /* info "lethe/v1/audit-mac" */
 	LT_MK_EVIDENCE_WRAP = 2, /* info "lethe/v1/evidence-wrap" */
+	LT_MK_ROW_MAC = 3,       /* info "lethe/v1/row-mac" */
 	LT_MK_AUDIT_ANCHOR = 4,  /* info "lethe/v1/audit-anchor" (keys/anchor.h) */
 };
 

@@ -21,6 +21,7 @@
 #include "keys/evkey.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
+#include "keys/rowauth.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
 #include "retention/group.h"
@@ -178,8 +179,11 @@ static enum lethe_err init_keys_in_db(struct lethe_store *st)
 
 static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *mk)
 {
+	uint8_t *row_mac = lt_secmem_alloc(LT_KEY_LEN);
 	enum lethe_err rc;
 
+	if (!row_mac)
+		return LETHE_ERR_NOMEM;
 	rc = lt_mk_derive(mk, st->store_id, LT_MK_KEK_WRAP, st->keys->kek_wrap);
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_AUDIT_MAC, st->keys->audit_mac);
@@ -187,6 +191,74 @@ static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_EVIDENCE_WRAP, st->keys->evidence_wrap);
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_AUDIT_ANCHOR, st->keys->audit_anchor);
+	if (rc == LETHE_OK)
+		rc = lt_mk_derive(mk, st->store_id, LT_MK_ROW_MAC, row_mac);
+	if (rc == LETHE_OK)
+		rc = lt_row_auth_new(row_mac, &st->row_auth);
+	lt_secmem_free(row_mac, LT_KEY_LEN);
+	return rc;
+}
+
+enum lethe_err lt_rows_precheck(struct lethe_store *st)
+{
+	return lt_db_rowmac_precheck(st->db);
+}
+
+/* Was this store sealed before? Its audit log says so (the chain's MAC keeps that honest):
+ * then a store without digests had them removed, and sealing it again would bless the edit. */
+#define SEALED_AT_INIT "row MACs sealed"
+
+static int seal_seen(const struct lt_db_audit *rec, void *ctx)
+{
+	bool *seen = ctx;
+
+	if (strcmp(rec->action, "store.seal") == 0 ||
+	    (strcmp(rec->action, "init") == 0 && strstr(rec->error, SEALED_AT_INIT))) {
+		*seen = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A store written by a version before row MACs has no digests: its rows are MAC'd as they
+ * stand at its first keyed open, once (trust on first use: docs/THREATS.md), and the audit
+ * log says when. A store that was sealed and lost its digests is not sealed again: its rows
+ * then fail their checks, and doctor says why.
+ */
+static enum lethe_err open_seal(struct lethe_store *st)
+{
+	bool sealed = false, seen = false;
+	enum lethe_err rc;
+
+	rc = lt_db_rowmac_sealed(st->db, &sealed);
+	if (rc != LETHE_OK || sealed)
+		return rc;
+	/* a read-only snapshot of an unsealed store is left as it is: its rows fail their checks,
+	 * and a writable open seals it */
+	if (st->read_only)
+		return LETHE_OK;
+	rc = lt_tx_begin(st);
+	if (rc != LETHE_OK)
+		return rc;
+	/* again under the write lock: another process may have sealed meanwhile */
+	rc = lt_db_rowmac_sealed(st->db, &sealed);
+	if (rc == LETHE_OK && !sealed)
+		rc = lt_db_audit_list(st->db, 1, 0, seal_seen, &seen);
+	if (rc == LETHE_OK && !sealed && seen)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: the row digests were removed from a store whose rows were sealed "
+			    "(see doctor)", st->db_path);
+	if (rc == LETHE_OK && !sealed)
+		rc = lt_db_rowmac_seal(st->db);
+	if (rc == LETHE_OK && !sealed)
+		rc = lt_audit_append(st, &(struct lt_audit_event){
+					     .action = "store.seal",
+					     .error = "rows of a store from before row MACs sealed "
+						      "as they stood"});
+	if (rc == LETHE_OK)
+		return lt_tx_commit(st);
+	lt_tx_rollback(st);
 	return rc;
 }
 
@@ -251,7 +323,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 		goto out;
 	/* the init record names the authority, and so does its syslog line: out of reach of
 	 * anyone who later holds MK */
-	snprintf(detail, sizeof(detail), "officer authority %s", fingerprint);
+	snprintf(detail, sizeof(detail), "officer authority %s; " SEALED_AT_INIT, fingerprint);
 	ev.error = detail;
 	rc = derive_handle_keys(st, st->keys->mk);
 	if (rc != LETHE_OK)
@@ -263,10 +335,14 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	rc = lt_db_open(st->db_path, true, &st->db);
 	if (rc != LETHE_OK)
 		goto out;
+	lt_row_auth_attach(st->row_auth, st->db);
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = init_keys_in_db(st);
+	/* every table starts with its (empty) digest */
+	rc = lt_db_rowmac_seal(st->db);
+	if (rc == LETHE_OK)
+		rc = init_keys_in_db(st);
 	if (rc == LETHE_OK)
 		rc = lt_db_meta_set(st->db, LT_AUTHORITY_META_PUB, st->authority_pub,
 				    sizeof(st->authority_pub));
@@ -443,6 +519,8 @@ static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_ope
 	lt_strlcpy(st->actor.keyslot, st->who.name, sizeof(st->actor.keyslot));
 	st->officer = st->who.role == LT_SLOT_OFFICER;
 	rc = derive_handle_keys(st, mk);
+	if (rc == LETHE_OK)
+		lt_row_auth_attach(st->row_auth, st->db);
 	if (rc == LETHE_OK && st->officer)
 		memcpy(st->keys->mk, mk, LT_MK_LEN);
 out:
@@ -637,7 +715,19 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 					lt_err_detail());
 		goto out;
 	}
+	rc = open_seal(st);
+	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY)
+		goto out;
+	/* a store whose digests were removed stays open for doctor to say so; every read of
+	 * its rows fails its check */
+	if (rc == LETHE_ERR_INTEGRITY)
+		lt_err_clear();
 	rc = open_check_store_id(st);
+	/* a modified meta row: every check that reads it fails too, and doctor reports it */
+	if (rc == LETHE_ERR_INTEGRITY) {
+		lt_err_clear();
+		rc = LETHE_OK;
+	}
 	if (rc == LETHE_OK && st->officer) {
 		rc = lt_authority_open(st, legacy, o->passphrase, o->passphrase_len);
 		if (rc != LETHE_OK)
@@ -681,6 +771,7 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 	lt_config_free(&st->cfg);
 	lt_ed25519_key_free(st->evidence_signer);
 	lt_secmem_free(st->keys, sizeof(*st->keys));
+	lt_row_auth_free(st->row_auth);
 	lt_audit_queue_free(&st->syslog_queue);
 	free(st->dir);
 	free(st->keystore_path);

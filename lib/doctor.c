@@ -182,12 +182,36 @@ static bool still_live(struct doctor *d, const char *id)
 	return live;
 }
 
+/* One row (or table digest) that is not as lethe wrote it. */
+static void row_problem(const char *table, const char *detail, void *vctx)
+{
+	struct doctor *d = vctx;
+
+	report(d, LETHE_DOCTOR_ERROR, "rows", "%s: %s", table, detail);
+}
+
+/* Every row of every authenticated table against its MAC, every table against its digest. */
+static void check_rows(struct doctor *d)
+{
+	uint64_t before = d->problems;
+	enum lethe_err rc = lt_db_rowmac_check(d->st->db, row_problem, d);
+
+	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY)
+		report(d, LETHE_DOCTOR_ERROR, "rows", "%s", lt_err_detail());
+	else if (d->problems == before)
+		report(d, LETHE_DOCTOR_OK, "rows", "every row matches its MAC and every table its "
+		       "digest");
+}
+
 /* Every live row has a regular file. */
 static int live_has_file(const struct lt_db_object *obj, void *vctx)
 {
 	struct doctor *d = vctx;
 	char path[PATH_MAX];
 	enum lethe_err rc;
+
+	if (obj->bad != LETHE_OK)
+		return 0; /* reported by check_rows() */
 
 	if (lt_objstore_where(d->st->objs, obj->id, path, sizeof(path)) != LETHE_OK)
 		return 0;
@@ -409,6 +433,7 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	report(&d, LETHE_DOCTOR_OK, "config", "loaded");
 	check_keys(&d);
 	check_database(&d);
+	check_rows(&d);
 	check_dirs(&d);
 	check_leftovers(&d);
 	check_unlinks(&d);

@@ -8,6 +8,7 @@
 #include "common/hex.h"
 #include "crypt/prim.h"
 #include "keys/evkey.h"
+#include "keys/anchor.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
 #include "store/db.h"
@@ -166,6 +167,50 @@ static void relay_problem(const char *where, const char *what, void *vctx)
 }
 
 /*
+ * The newest certificate the keystore's anchor names must still be there, unchanged: deleting
+ * the newest certificates together with their objects' rows and audit records leaves no other
+ * trace in meta.db. (@p rc: what the checks before said; a listing that failed on its own is
+ * reported here if nothing else was.)
+ */
+static enum lethe_err anchored_cert_check(struct lethe_store *st, struct problem_relay *r,
+					  enum lethe_err rc)
+{
+	struct lt_anchor a;
+	uint8_t sha[32];
+	uint64_t seq = 0;
+	bool found = false;
+	char what[160];
+
+	if (rc == LETHE_ERR_INTEGRITY && r->count == 0)
+		relay_problem("certificates", lt_err_detail(), r);
+	rc = lt_anchor_read(st->keystore_path, st->keys->audit_anchor, st->store_id, &a, &found);
+	if (rc == LETHE_ERR_INTEGRITY) {
+		relay_problem("audit anchor", lt_err_detail(), r);
+		return LETHE_OK;
+	}
+	if (rc != LETHE_OK || !found || a.cert_seq == 0)
+		return rc;
+	rc = lt_db_cert_last(st->db, &seq, sha);
+	if (rc == LETHE_ERR_INTEGRITY) {
+		relay_problem("certificates", lt_err_detail(), r);
+		return LETHE_OK;
+	}
+	if (rc != LETHE_OK)
+		return rc;
+	if (seq < a.cert_seq) {
+		snprintf(what, sizeof(what), "certificate %llu is anchored in keystore.luks but the "
+			 "store's newest is %llu: certificates were deleted",
+			 (unsigned long long)a.cert_seq, (unsigned long long)seq);
+		relay_problem("certificates", what, r);
+	} else if (seq == a.cert_seq && !lt_memeq(sha, a.cert_sha256, sizeof(sha))) {
+		snprintf(what, sizeof(what), "certificate %llu is not the one anchored in "
+			 "keystore.luks", (unsigned long long)seq);
+		relay_problem("certificates", what, r);
+	}
+	return LETHE_OK;
+}
+
+/*
  * The store's certificates under the key bound to the master key, against the rest of the
  * store. A meta.evidence_pub that is not that key is reported (and the certificates are
  * still checked under the bound key, when it could be derived at all).
@@ -184,6 +229,8 @@ static enum lethe_err verify_in_store(struct lethe_store *st, struct problem_rel
 		return rc;
 	}
 	rc = lt_cert_verify_store(st->db, pub, relay_problem, r, count);
+	if (rc == LETHE_OK || rc == LETHE_ERR_INTEGRITY)
+		rc = anchored_cert_check(st, r, rc);
 	if (rc == LETHE_OK && r->count > 0)
 		rc = LETHE_ERR_INTEGRITY;
 	if (rc == LETHE_ERR_INTEGRITY)

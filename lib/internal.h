@@ -48,6 +48,8 @@ struct lethe_store {
 	struct lt_db *db;
 	struct lt_objstore *objs;              /* where the objects' ciphertext lives */
 	struct lt_handle_keys *keys;           /* lt_secmem */
+	/* MACs the metadata rows (keys/rowauth.h), attached to db once unlocked */
+	struct lt_row_auth *row_auth;
 	/* the evidence seed ready to sign (set up once by lt_evidence_key_load(): a sweep signs
 	 * one certificate per object); wiped by lethe_store_close() */
 	struct lt_ed25519_key *evidence_signer;
@@ -191,6 +193,13 @@ enum lethe_err lt_clock_for_shred(struct lethe_store *st, const char *action, in
 /* The cheap recovery every open runs: staged writes of dead processes, pending unlinks. It
  * never fails the open: what it cannot finish stays for the next open and for doctor. */
 void lt_recover_cheap(struct lethe_store *st);
+
+/* ---- row MACs ---- */
+
+/* Before an operation destroys or moves keys, inside its transaction: the metadata it depends
+ * on is as lethe wrote it (lt_db_rowmac_precheck); LETHE_ERR_INTEGRITY otherwise, audited by the
+ * caller's failure path. */
+enum lethe_err lt_rows_precheck(struct lethe_store *st);
 
 /* ---- helpers (api.c) ---- */
 

@@ -247,7 +247,13 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewr
 		return rc;
 	memset(&r, 0, sizeof(r));
 	r.st = st;
-	rc = lt_rewrapper_init(&r.w, &st->keks, st->db);
+	rc = lt_tx_begin(st);
+	if (rc == LETHE_OK) {
+		rc = lt_rows_precheck(st);
+		lt_tx_rollback(st);
+	}
+	if (rc == LETHE_OK)
+		rc = lt_rewrapper_init(&r.w, &st->keks, st->db);
 	if (rc != LETHE_OK)
 		goto out;
 	total = lt_rewrapper_pending(st->db);
@@ -281,7 +287,9 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_kek_ring_retire(&st->keks, st->db, version, lt_now());
+	rc = lt_rows_precheck(st);
+	if (rc == LETHE_OK)
+		rc = lt_kek_ring_retire(&st->keks, st->db, version, lt_now());
 	if (rc == LETHE_OK) {
 		snprintf(detail, sizeof(detail), "KEK version %u destroyed", version);
 		rc = lt_audit_append(

@@ -70,12 +70,21 @@ struct list_ctx {
 	void *ctx;
 	int64_t due_at; /* --expired: only what retention calls due then */
 	struct lethe_object_info info;
+	uint64_t bad;             /* rows that failed their check, skipped */
+	char first_bad[256];      /* the first one's detail */
 };
 
 static int list_one(const struct lt_db_object *obj, void *vctx)
 {
 	struct list_ctx *l = vctx;
 
+	/* a modified or malformed row is not listed as if it were fine, and does not stop the
+	 * listing: the others are listed, and the call ends with the first one's detail */
+	if (obj->bad != LETHE_OK) {
+		if (!l->bad++)
+			lt_strlcpy(l->first_bad, obj->bad_detail, sizeof(l->first_bad));
+		return 0;
+	}
 	if (l->due_at && !lt_retention_due(obj, l->due_at))
 		return 0;
 	info_fill(l->st, obj, &l->info);
@@ -103,6 +112,9 @@ LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *g
 	/* the store narrows by its index, retention decides (list_one) */
 	rc = lt_db_object_list(st->db, group, l->due_at, (flags & LETHE_LIST_SHREDDED) != 0,
 			       list_one, l);
+	if (rc == LETHE_OK && l->bad)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "%llu object row(s) failed their check and were "
+			    "not listed; the first: %s", (unsigned long long) l->bad, l->first_bad);
 	free(l);
 	return rc;
 }

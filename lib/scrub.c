@@ -150,8 +150,16 @@ static int scrub_one(const struct lt_db_object *row, void *vctx)
 {
 	struct scrub *s = vctx;
 	struct lt_db_object *now;
-	enum lethe_err rc = scrub_check(s, row);
+	enum lethe_err rc;
 
+	/* a row that fails its MAC or is malformed: reported, and the run goes on */
+	if (row->bad != LETHE_OK) {
+		(void) lt_err(row->bad, "%s", row->bad_detail);
+		report_bad(s, row, row->bad == LETHE_ERR_NOMEM ? row->bad : LETHE_ERR_INTEGRITY);
+		s->result->objects++;
+		return 0;
+	}
+	rc = scrub_check(s, row);
 	if (rc != LETHE_OK && object_fault(rc)) {
 		/* shredded since the page was read (a sweep runs beside us): nothing to check */
 		now = malloc(sizeof(*now));

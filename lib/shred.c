@@ -47,7 +47,7 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
 		rc = lt_db_cert_last(st->db, &d.prev_seq, prev_sha256);
 	d.prev_sha256 = prev_sha256;
 	if (rc == LETHE_OK)
-		rc = lt_db_object_shred(st->db, obj->id, now);
+		rc = lt_db_object_shred_row(st->db, obj, now);
 	if (rc == LETHE_OK)
 		rc = lt_cert_issue(obj, &d, st->evidence_signer, &cert);
 	if (rc == LETHE_OK)
@@ -82,7 +82,9 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 	bool forced;
 	enum lethe_err rc;
 
-	rc = lt_live_row(st, id, row);
+	rc = lt_rows_precheck(st);
+	if (rc == LETHE_OK)
+		rc = lt_live_row(st, id, row);
 	if (rc == LETHE_OK)
 		rc = lt_db_group_hold_get(st->db, row->group, &o.group_hold, NULL);
 	if (rc != LETHE_OK)

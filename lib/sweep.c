@@ -46,6 +46,10 @@ struct sweep_state {
 	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
 	struct lt_unlinker *unl;
 	uint64_t unlinks_left; /* files still queued at the end */
+	/* rows that failed their check: reported, not shredded; the sweep goes on without them
+	 * and ends LETHE_ERR_INTEGRITY */
+	uint64_t bad_rows;
+	char first_bad[512];
 };
 
 static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
@@ -60,6 +64,15 @@ static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const 
  * sweeper may have shredded it, or a hold may have arrived, since the batch was listed. Events
  * for shredded objects are reported only once their transaction committed.
  */
+/* A row that cannot be trusted: never shredded, reported with why. */
+static void sweep_bad_row(struct sweep_state *s, const char *id, const char *detail)
+{
+	if (!s->bad_rows++)
+		lt_strlcpy(s->first_bad, detail, sizeof(s->first_bad));
+	s->res->failed++;
+	sweep_event(s, LETHE_SWEEP_FAILED, id, detail);
+}
+
 static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch *b)
 {
 	struct lethe_store *st = s->st;
@@ -83,7 +96,17 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 			goto out;
 	}
 	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
+		if (b->rows[i].bad != LETHE_OK) {
+			sweep_bad_row(s, b->rows[i].id, b->rows[i].bad_detail);
+			continue;
+		}
 		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
+		if (rc == LETHE_ERR_INTEGRITY || rc == LETHE_ERR_DATABASE) {
+			sweep_bad_row(s, b->rows[i].id, lt_err_detail());
+			lt_err_clear();
+			rc = LETHE_OK;
+			continue;
+		}
 		if (rc == LETHE_OK)
 			rc = lt_db_group_hold_get(st->db, cur->group, &o.group_hold, group_reason);
 		if (rc != LETHE_OK)
@@ -223,11 +246,29 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 		if (rc != LETHE_OK)
 			goto out;
 	}
+	/* the tables the shreds depend on are as lethe wrote them, or nothing is shredded (read
+	 * in one transaction: one consistent view) */
+	if (st->read_only) {
+		rc = lt_rows_precheck(st); /* a dry run: nothing else writes a read-only store */
+	} else {
+		rc = lt_tx_begin(st);
+		if (rc == LETHE_OK) {
+			rc = lt_rows_precheck(st);
+			lt_tx_rollback(st);
+		}
+	}
+	if (rc != LETHE_OK)
+		goto audit;
 	/* purge once at the end (below), not after every batch */
 	if (!dry_run)
 		lt_db_bulk(st->db, true);
 	rc = sweep_run(&s);
 	lt_db_bulk(st->db, false);
+	if (rc == LETHE_OK && s.bad_rows)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%llu object row(s) failed their check and were not shredded; the "
+			    "first: %s", (unsigned long long) s.bad_rows, s.first_bad);
+audit:
 	if (dry_run)
 		goto out;
 	snprintf(summary, sizeof(summary), "shredded %llu, held %llu, failed %llu%s",

@@ -102,6 +102,46 @@ void lt_db_bulk(struct lt_db *db, bool on);
  * LETHE_ERR_DATABASE with the first problem as detail. */
 enum lethe_err lt_db_check(struct lt_db *db);
 
+/* ---- row authentication (store/rowmac.h gives the encoding) ---- */
+
+/*
+ * The MAC of one row: HMAC-SHA256 under the row-MAC key of the @p len bytes at @p data into
+ * @p mac (keys/rowauth.h); with @p expected, also compared with it in constant time
+ * (LETHE_ERR_INTEGRITY, no detail, when they differ). Until a handle has one, it neither
+ * verifies nor writes row MACs: that is a handle without keys (it records failures in
+ * audit_pending and acts on nothing).
+ */
+typedef enum lethe_err (*lt_db_row_auth_fn)(void *ctx, const uint8_t *data, size_t len,
+					    uint8_t mac[32], const uint8_t *expected);
+void lt_db_set_row_auth(struct lt_db *db, lt_db_row_auth_fn fn, void *ctx);
+
+/*
+ * With an authenticator set, every row of meta, keks, objects, group_holds, pending_unlinks,
+ * certificates and checkpoints is read with its MAC verified (LETHE_ERR_INTEGRITY naming the
+ * table and the row otherwise) and written with a new one; each table has a digest (its row
+ * count and the XOR of its rows' MACs, itself MAC'd) kept in the same transaction as the rows.
+ *
+ * lt_db_rowmac_sealed(): whether the tables have digests (a store made by a version before
+ * row MACs has none until sealed). lt_db_rowmac_seal(): in the caller's transaction, MAC
+ * every row as it stands and write the digests (trust on first use: for the first keyed
+ * open of an upgraded store only).
+ */
+enum lethe_err lt_db_rowmac_sealed(struct lt_db *db, bool *sealed);
+enum lethe_err lt_db_rowmac_seal(struct lt_db *db);
+
+/*
+ * What an operation that destroys or moves keys checks first, inside its transaction: every
+ * row of the small tables (meta, keks, group_holds, pending_unlinks) and their digests; the
+ * row counts of objects, certificates and checkpoints against their digests; the newest
+ * certificate and checkpoint. LETHE_ERR_INTEGRITY with the first problem.
+ */
+enum lethe_err lt_db_rowmac_precheck(struct lt_db *db);
+
+/* Every row of every table recomputed (doctor): @p fn gets each problem (table, detail), and
+ * the call LETHE_ERR_INTEGRITY if there was one. */
+typedef void (*lt_db_rowmac_problem_fn)(const char *table, const char *detail, void *ctx);
+enum lethe_err lt_db_rowmac_check(struct lt_db *db, lt_db_rowmac_problem_fn fn, void *ctx);
+
 /* Schema version found in the database. */
 enum lethe_err lt_db_schema_version(struct lt_db *db, int *version);
 
@@ -153,6 +193,16 @@ struct lt_db_object {
 	int64_t shredded_at;
 	unsigned seg_log2;
 	bool locked; /* group locked (compliance mode) at write time */
+	/* Scans only: LETHE_OK, or why this row cannot be trusted (LETHE_ERR_INTEGRITY: its MAC
+	 * fails; LETHE_ERR_DATABASE: a column is malformed), with @p bad_detail saying so. Such a
+	 * row is delivered so that a scan goes on past it; only its id (possibly empty) is
+	 * meaningful, and callers must not act on it. lt_db_object_get() returns the error
+	 * instead. */
+	enum lethe_err bad;
+	char bad_detail[200];
+	/* the row's MAC as read (store/ only: it guards a write of the row read) */
+	bool has_mac;
+	uint8_t mac[32];
 };
 enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *obj);
 /* LETHE_ERR_NOT_FOUND when no such id. */
@@ -180,6 +230,10 @@ enum lethe_err lt_db_object_expired(struct lt_db *db, int64_t now, int64_t after
  * LETHE_ERR_SHREDDED if it already was; LETHE_ERR_HELD if the object or its group is on legal
  * hold (checked here too, in the same step). */
 enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now);
+/* The same for @p row as read (lt_db_object_get or a scan) in the caller's transaction: the
+ * row is not read again, and LETHE_ERR_INTEGRITY if it changed since. */
+enum lethe_err lt_db_object_shred_row(struct lt_db *db, const struct lt_db_object *row,
+				      int64_t now);
 enum lethe_err lt_db_object_set_hold(struct lt_db *db, const char *id, bool hold,
 				     const char *reason);
 /* Never shortens: LETHE_ERR_SHORTENS when @p until is before the current retain_until. */
@@ -212,6 +266,9 @@ enum lethe_err lt_db_object_live_totals(struct lt_db *db, const char *after_id, 
 /* Replace an object's wrapped DEK and KEK version (rewrap). */
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
 				    const uint8_t wrapped[LT_WRAPPED_LEN]);
+/* The same for @p row as read in the caller's transaction (see lt_db_object_shred_row). */
+enum lethe_err lt_db_object_set_dek_row(struct lt_db *db, const struct lt_db_object *row,
+					uint32_t kek_version, const uint8_t wrapped[LT_WRAPPED_LEN]);
 /* Counts for doctor and sweeps. */
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count);
 

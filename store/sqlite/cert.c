@@ -1,25 +1,86 @@
 /* cert.c - disposal certificates: append-only, chained by seq and by the SHA-256 of the
- * previous certificate (which the caller computes: store/ has no OpenSSL). */
+ * previous certificate (which the caller computes: store/ has no OpenSSL). Each row carries
+ * its MAC; a full listing also checks the table against its digest, so a deleted or inserted
+ * certificate fails it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "store/sqlite/sqlite.h"
 
-#define CERT_COLS "seq, id, object_id, grp, reason, shredded_at, json, sig, sha256"
+#define CERT_COLS    "seq, id, object_id, grp, reason, shredded_at, json, sig, sha256, mac"
+#define CERT_COL_MAC 9
 
 static const struct lt_sq sq_cert_insert = {
     SQ_CERT_INSERT, "certificate insert",
-    "INSERT INTO certificates (" CERT_COLS ") "
-    "SELECT coalesce(max(seq), 0) + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM certificates"};
+    "INSERT INTO certificates (" CERT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
+static const struct lt_sq sq_cert_next = {SQ_CERT_NEXT, "certificate insert",
+					  "SELECT coalesce(max(seq), 0) + 1 FROM certificates"};
 static const struct lt_sq sq_cert_last = {
     SQ_CERT_LAST, "certificate last",
-    "SELECT seq, sha256 FROM certificates ORDER BY seq DESC LIMIT 1"};
+    "SELECT " CERT_COLS " FROM certificates ORDER BY seq DESC LIMIT 1"};
 static const struct lt_sq sq_cert_page = {
     SQ_CERT_PAGE, "certificate list",
     "SELECT " CERT_COLS " FROM certificates WHERE seq > ?1 ORDER BY seq LIMIT ?3"};
 static const struct lt_sq sq_cert_count = {
     SQ_CERT_COUNT, "certificate count", "SELECT count(*) FROM certificates WHERE object_id = ?1"};
+
+/* The columns of a certificate row; json points into the statement (valid until it steps). */
+static void cert_cols(struct lt_sq_query *q, struct lt_db_cert *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->seq = (uint64_t) lt_sq_get_range(q, 0, 1, INT64_MAX);
+	lt_sq_get_text(q, 1, c->id, sizeof(c->id));
+	lt_sq_get_text(q, 2, c->object_id, sizeof(c->object_id));
+	lt_sq_get_text(q, 3, c->group, sizeof(c->group));
+	lt_sq_get_text(q, 4, c->reason, sizeof(c->reason));
+	c->shredded_at = lt_sq_get_int(q, 5);
+	c->json = lt_sq_peek_blob(q, 6, &c->json_len);
+	lt_sq_get_blob(q, 7, c->sig, sizeof(c->sig), NULL);
+	lt_sq_get_blob(q, 8, c->sha256, sizeof(c->sha256), NULL);
+}
+
+static void cert_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap)
+{
+	struct lt_db_cert c;
+
+	cert_cols(q, &c);
+	snprintf(key, keycap, "%llu", (unsigned long long) c.seq);
+	lt_rowenc_cert(e, &c);
+}
+
+/* clang-format off */
+const struct lt_sq_table lt_sq_cert_table = {
+    LT_ROW_CERTIFICATES, CERT_COL_MAC,
+    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 0), "certificates walk",
+     "SELECT " CERT_COLS ", rowid FROM certificates WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
+    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 1), "certificates macs", "SELECT mac FROM certificates"},
+    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 2), "certificates count",
+     "SELECT count(*) FROM certificates"},
+    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 3), "certificates seal",
+     "UPDATE certificates SET mac = ?2 WHERE rowid = ?1"},
+    cert_encode,
+};
+/* clang-format on */
+
+/* The current row checked against its MAC (into q->err); *mac receives the stored MAC. */
+static void cert_check(struct lt_sq_query *q, const struct lt_db_cert *c, uint8_t *mac,
+		       bool *present)
+{
+	struct lt_rowenc e;
+	char key[24];
+	enum lethe_err rc;
+
+	lt_sq_get_blob(q, CERT_COL_MAC, mac, LT_ROWMAC_LEN, present);
+	if (q->err != LETHE_OK || !lt_sq_keyed(q->db))
+		return;
+	snprintf(key, sizeof(key), "%llu", (unsigned long long) c->seq);
+	lt_rowenc_cert(&e, c);
+	rc = lt_sq_verify(q->db, LT_ROW_CERTIFICATES, key, &e, mac, *present);
+	if (rc != LETHE_OK)
+		q->err = rc;
+}
 
 /* Which unique column a duplicate certificate hit. */
 static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cert)
@@ -32,53 +93,126 @@ static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cer
 	return lt_err(LETHE_ERR_EXISTS, "certificate %s already exists", cert->id);
 }
 
+static enum lethe_err cert_insert_row(struct lt_db *db, const struct lt_db_cert *cert,
+				      uint64_t *seq)
+{
+	struct lt_db_cert c = *cert;
+	uint8_t mac[LT_ROWMAC_LEN];
+	struct lt_rowenc e;
+	struct lt_sq_query q;
+	int64_t next = 0;
+	bool keyed = lt_sq_keyed(db);
+	enum lethe_err rc;
+
+	rc = lt_sq_query_int(db, &sq_cert_next, NULL, 0, 0, &next);
+	if (rc != LETHE_OK)
+		return rc;
+	c.seq = (uint64_t) next;
+	if (keyed) {
+		lt_rowenc_cert(&e, &c);
+		rc = lt_sq_mac(db, &e, mac);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	rc = lt_sq_open(&q, db, &sq_cert_insert);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_int(&q, 1, next);
+	lt_sq_text(&q, 2, cert->id, sizeof(cert->id));
+	lt_sq_text(&q, 3, cert->object_id, sizeof(cert->object_id));
+	lt_sq_text(&q, 4, cert->group, sizeof(cert->group));
+	lt_sq_text(&q, 5, cert->reason, sizeof(cert->reason));
+	lt_sq_int(&q, 6, cert->shredded_at);
+	lt_sq_blob(&q, 7, cert->json, cert->json_len);
+	lt_sq_blob(&q, 8, cert->sig, sizeof(cert->sig));
+	lt_sq_blob(&q, 9, cert->sha256, sizeof(cert->sha256));
+	if (keyed)
+		lt_sq_blob(&q, 10, mac, sizeof(mac));
+	rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	if (rc == LETHE_ERR_EXISTS)
+		return cert_exists(db, cert);
+	if (rc == LETHE_OK)
+		rc = lt_sq_digest_change(db, LT_ROW_CERTIFICATES, NULL, keyed ? mac : NULL);
+	if (rc == LETHE_OK)
+		*seq = c.seq;
+	return rc;
+}
+
 enum lethe_err lt_db_cert_insert(struct lt_db *db, const struct lt_db_cert *cert, uint64_t *seq)
 {
-	struct lt_sq_query q;
+	bool own;
 	enum lethe_err rc;
 
 	*seq = 0;
 	if (!cert->json || cert->json_len == 0)
 		return lt_err(LETHE_ERR_INVALID, "certificate %s has no content", cert->id);
-	rc = lt_sq_open(&q, db, &sq_cert_insert);
+	rc = lt_sq_call_begin(db, &own);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_sq_text(&q, 1, cert->id, sizeof(cert->id));
-	lt_sq_text(&q, 2, cert->object_id, sizeof(cert->object_id));
-	lt_sq_text(&q, 3, cert->group, sizeof(cert->group));
-	lt_sq_text(&q, 4, cert->reason, sizeof(cert->reason));
-	lt_sq_int(&q, 5, cert->shredded_at);
-	lt_sq_blob(&q, 6, cert->json, cert->json_len);
-	lt_sq_blob(&q, 7, cert->sig, sizeof(cert->sig));
-	lt_sq_blob(&q, 8, cert->sha256, sizeof(cert->sha256));
-	rc = lt_sq_exec(&q);
-	if (rc == LETHE_OK)
-		*seq = (uint64_t) lt_sq_last_rowid(&q);
+	return lt_sq_call_end(db, own, cert_insert_row(db, cert, seq));
+}
+
+/* The newest certificate, checked: the next one chains to it. */
+enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[32])
+{
+	struct lt_db_cert c;
+	uint8_t mac[LT_ROWMAC_LEN];
+	struct lt_sq_query q;
+	bool row = false, present = false;
+	enum lethe_err rc;
+
+	*seq = 0;
+	memset(sha256, 0, 32);
+	rc = lt_sq_open(&q, db, &sq_cert_last);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_sq_step(&q, &row);
+	if (rc == LETHE_OK && row) {
+		cert_cols(&q, &c);
+		cert_check(&q, &c, mac, &present);
+		rc = q.err;
+		if (rc == LETHE_OK) {
+			*seq = c.seq;
+			memcpy(sha256, c.sha256, 32);
+		}
+	}
 	lt_sq_close(&q);
-	if (rc == LETHE_ERR_EXISTS)
-		rc = cert_exists(db, cert);
 	return rc;
 }
 
-enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[32])
-{
-	return lt_sq_last_row(db, &sq_cert_last, seq, sha256);
-}
+struct cert_walk {
+	uint64_t count;
+	uint8_t xor_of_macs[LT_ROWMAC_LEN];
+	bool unkeyed_row;
+};
 
 static void cert_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 {
+	struct cert_walk *w = p->ctx;
 	struct lt_db_cert *c = row;
+	uint8_t mac[LT_ROWMAC_LEN];
+	bool present = false;
+	const uint8_t *json;
 
-	memset(c, 0, sizeof(*c));
-	c->seq = (uint64_t) lt_sq_get_range(q, 0, 1, INT64_MAX);
-	lt_sq_get_text(q, 1, c->id, sizeof(c->id));
-	lt_sq_get_text(q, 2, c->object_id, sizeof(c->object_id));
-	lt_sq_get_text(q, 3, c->group, sizeof(c->group));
-	lt_sq_get_text(q, 4, c->reason, sizeof(c->reason));
-	c->shredded_at = lt_sq_get_int(q, 5);
-	c->json = lt_sq_dup_blob(q, 6, &c->json_len);
-	lt_sq_get_blob(q, 7, c->sig, sizeof(c->sig), NULL);
-	lt_sq_get_blob(q, 8, c->sha256, sizeof(c->sha256), NULL);
+	cert_cols(q, c);
+	cert_check(q, c, mac, &present);
+	/* the pager keeps rows past the statement: copy the content */
+	json = c->json;
+	c->json = NULL;
+	if (q->err == LETHE_OK) {
+		uint8_t *copy = malloc(c->json_len ? c->json_len : 1);
+
+		if (!copy)
+			q->err = lt_err(LETHE_ERR_NOMEM, "certificate list: out of memory");
+		else if (c->json_len)
+			memcpy(copy, json, c->json_len);
+		c->json = copy;
+	}
+	w->count++;
+	if (present)
+		for (size_t i = 0; i < LT_ROWMAC_LEN; i++)
+			w->xor_of_macs[i] ^= mac[i];
 	p->pos = (int64_t) c->seq;
 }
 
@@ -89,12 +223,20 @@ static void cert_release(void *row)
 
 enum lethe_err lt_db_cert_list(struct lt_db *db, lt_db_cert_fn fn, void *ctx)
 {
+	struct cert_walk w;
 	struct lt_sq_pager p;
+	enum lethe_err rc;
 
+	memset(&w, 0, sizeof(w));
 	lt_sq_pager_init(&p, &sq_cert_page, sizeof(struct lt_db_cert), cert_row, LT_SQ_CERTS, ctx);
 	p.fn.cert = fn;
 	p.release = cert_release;
-	return lt_sq_page(db, &p);
+	p.ctx = &w;
+	rc = lt_sq_page(db, &p);
+	/* every row seen: none deleted or inserted outside lethe */
+	if (rc == LETHE_OK && !p.stopped)
+		rc = lt_sq_digest_match(db, LT_ROW_CERTIFICATES, w.count, w.xor_of_macs);
+	return rc;
 }
 
 enum lethe_err lt_db_cert_count_for_object(struct lt_db *db, const char *object_id, uint64_t *count)

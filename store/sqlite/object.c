@@ -1,6 +1,7 @@
 /* object.c - the objects table: rows of live and shredded objects, the scans over them
  * (listing, expiry, rewrap, scrub), the shred, holds on one object, retention changes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -10,20 +11,17 @@
 
 #define OBJ_COLS                                                                                   \
 	"id, grp, name, size, sha256, created_at, retain_until, hold, hold_reason, kek_version, "  \
-	"wrapped_dek, state, shredded_at, seg_log2, locked"
-/* the column after OBJ_COLS in the rewrap scan */
-#define OBJ_COL_ROWID 15
+	"wrapped_dek, state, shredded_at, seg_log2, locked, mac"
+/* the row's MAC, and the column after OBJ_COLS in the rewrap scan */
+#define OBJ_COL_MAC   15
+#define OBJ_COL_ROWID 16
 
 static const struct lt_sq sq_insert = {SQ_OBJ_INSERT, "object insert",
 				       "INSERT INTO objects (" OBJ_COLS
 				       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-				       "0, 0, ?12, ?13)"};
+				       "0, 0, ?12, ?13, ?14)"};
 static const struct lt_sq sq_get = {SQ_OBJ_GET, "object get",
 				    "SELECT " OBJ_COLS " FROM objects WHERE id = ?1"};
-static const struct lt_sq sq_state = {
-    SQ_OBJ_STATE, "object state",
-    "SELECT o.state, o.hold, EXISTS (SELECT 1 FROM group_holds g WHERE g.grp = o.grp) "
-    "FROM objects o WHERE o.id = ?1"};
 /* The scans are pages (lt_sq_page): ?1, ?2 the keyset position, ?3 the page size, then ?4 the
  * bound, ?5 include shredded, ?6 the group. */
 static const struct lt_sq sq_list_all = {SQ_OBJ_LIST_ALL, "object list",
@@ -64,33 +62,17 @@ static const struct lt_sq sq_with_dek = {
 static const struct lt_sq sq_totals_after = {
     SQ_OBJ_TOTALS_AFTER, "scrub totals",
     "SELECT count(*), coalesce(sum(size), 0) FROM objects WHERE state = 0 AND id > ?1"};
-static const struct lt_sq sq_shred = {
-    SQ_OBJ_SHRED, "object shred",
-    "UPDATE objects SET wrapped_dek = NULL, kek_version = NULL, state = 1, shredded_at = ?2 "
-    "WHERE id = ?1 AND state = 0 AND hold = 0 AND NOT EXISTS "
-    "(SELECT 1 FROM group_holds g WHERE g.grp = objects.grp)"};
-static const struct lt_sq sq_hold_set = {
-    SQ_OBJ_HOLD_SET, "object hold",
-    "UPDATE objects SET hold = 1, hold_reason = ?2 WHERE id = ?1 AND state = 0"};
-static const struct lt_sq sq_hold_clear = {
-    SQ_OBJ_HOLD_CLEAR, "object hold",
-    "UPDATE objects SET hold = 0, hold_reason = ?2 WHERE id = ?1"};
-static const struct lt_sq sq_set_until = {
-    SQ_OBJ_SET_UNTIL, "retention extend",
-    "UPDATE objects SET retain_until = ?2 WHERE id = ?1 AND state = 0 AND retain_until <= ?2"};
-static const struct lt_sq sq_group_until = {
-    SQ_GROUP_UNTIL, "group extend",
-    "UPDATE objects SET retain_until = ?2 WHERE grp = ?1 AND state = 0 AND retain_until < ?2"};
+/* Every change of a row is read, checked, changed and written whole with its new MAC (the
+ * columns that can change; id, group, name, size, hashes and times of creation never do),
+ * guarded by the MAC it was read with. */
+static const struct lt_sq sq_set_row = {
+    SQ_OBJ_SET_ROW, "object update",
+    "UPDATE objects SET hold = ?2, hold_reason = ?3, retain_until = ?4, kek_version = ?5, "
+    "wrapped_dek = ?6, state = ?7, shredded_at = ?8, mac = ?9 WHERE id = ?1 AND mac IS ?10"};
 static const struct lt_sq sq_group_overflow = {
     SQ_GROUP_OVERFLOW, "group extend",
     "SELECT EXISTS (SELECT 1 FROM objects WHERE grp = ?1 AND state = 0 "
     "AND retain_until > ?2)"};
-static const struct lt_sq sq_group_by = {
-    SQ_GROUP_BY, "group extend",
-    "UPDATE objects SET retain_until = retain_until + ?2 WHERE grp = ?1 AND state = 0"};
-static const struct lt_sq sq_set_dek = {
-    SQ_OBJ_SET_DEK, "object set dek",
-    "UPDATE objects SET kek_version = ?2, wrapped_dek = ?3 WHERE id = ?1 AND state = 0"};
 static const struct lt_sq sq_count_live = {SQ_OBJ_COUNT_LIVE, "object count",
 					   "SELECT count(*) FROM objects WHERE state = 0"};
 static const struct lt_sq sq_count_shredded = {SQ_OBJ_COUNT_SHREDDED, "object count",
@@ -115,7 +97,41 @@ static void obj_row(struct lt_sq_query *q, struct lt_db_object *o)
 	o->shredded_at = lt_sq_get_int(q, 12);
 	o->seg_log2 = (unsigned) lt_sq_get_range(q, 13, 0, 63);
 	o->locked = lt_sq_get_int(q, 14) != 0;
+	lt_sq_get_blob(q, OBJ_COL_MAC, o->mac, sizeof(o->mac), &o->has_mac);
 }
+
+/* The row's MAC checked (a handle without keys checks nothing). */
+static enum lethe_err obj_verify(struct lt_db *db, const struct lt_db_object *o)
+{
+	struct lt_rowenc e;
+
+	if (!lt_sq_keyed(db))
+		return LETHE_OK;
+	lt_rowenc_object(&e, o);
+	return lt_sq_verify(db, LT_ROW_OBJECTS, o->id, &e, o->mac, o->has_mac);
+}
+
+static void obj_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap)
+{
+	struct lt_db_object o;
+
+	obj_row(q, &o);
+	snprintf(key, keycap, "%s", o.id);
+	lt_rowenc_object(e, &o);
+}
+
+/* clang-format off */
+const struct lt_sq_table lt_sq_object_table = {
+    LT_ROW_OBJECTS, OBJ_COL_MAC,
+    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 0), "objects walk",
+     "SELECT " OBJ_COLS ", rowid FROM objects WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
+    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 1), "objects macs", "SELECT mac FROM objects"},
+    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 2), "objects count", "SELECT count(*) FROM objects"},
+    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 3), "objects seal",
+     "UPDATE objects SET mac = ?2 WHERE rowid = ?1"},
+    obj_encode,
+};
+/* clang-format on */
 
 static enum lethe_err object_check(const struct lt_db_object *obj)
 {
@@ -134,14 +150,23 @@ static enum lethe_err object_check(const struct lt_db_object *obj)
 	return LETHE_OK;
 }
 
-enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *obj)
+static enum lethe_err object_insert_row(struct lt_db *db, const struct lt_db_object *obj)
 {
+	struct lt_db_object row = *obj;
+	uint8_t mac[LT_ROWMAC_LEN];
+	struct lt_rowenc e;
 	struct lt_sq_query q;
+	bool keyed = lt_sq_keyed(db);
 	enum lethe_err rc;
 
-	rc = object_check(obj);
-	if (rc != LETHE_OK)
-		return rc;
+	/* the row as stored: live, never shredded */
+	row.shredded_at = 0;
+	if (keyed) {
+		lt_rowenc_object(&e, &row);
+		rc = lt_sq_mac(db, &e, mac);
+		if (rc != LETHE_OK)
+			return rc;
+	}
 	rc = lt_sq_open(&q, db, &sq_insert);
 	if (rc != LETHE_OK)
 		return rc;
@@ -158,11 +183,29 @@ enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *
 	lt_sq_blob(&q, 11, obj->wrapped_dek, sizeof(obj->wrapped_dek));
 	lt_sq_int(&q, 12, obj->seg_log2);
 	lt_sq_int(&q, 13, obj->locked ? 1 : 0);
+	if (keyed)
+		lt_sq_blob(&q, 14, mac, sizeof(mac));
 	rc = lt_sq_exec(&q);
 	lt_sq_close(&q);
 	if (rc == LETHE_ERR_EXISTS)
 		lt_err_prefix("object %s", obj->id);
+	if (rc == LETHE_OK)
+		rc = lt_sq_digest_change(db, LT_ROW_OBJECTS, NULL, keyed ? mac : NULL);
 	return rc;
+}
+
+enum lethe_err lt_db_object_insert(struct lt_db *db, const struct lt_db_object *obj)
+{
+	bool own;
+	enum lethe_err rc;
+
+	rc = object_check(obj);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_sq_call_begin(db, &own);
+	if (rc != LETHE_OK)
+		return rc;
+	return lt_sq_call_end(db, own, object_insert_row(db, obj));
 }
 
 enum lethe_err lt_db_object_get(struct lt_db *db, const char *id, struct lt_db_object *out)
@@ -187,6 +230,10 @@ enum lethe_err lt_db_object_get(struct lt_db *db, const char *id, struct lt_db_o
 		rc = q.err;
 	}
 	lt_sq_close(&q);
+	if (rc == LETHE_ERR_DATABASE)
+		lt_err_prefix("object %s", key);
+	if (rc == LETHE_OK)
+		rc = obj_verify(db, out);
 	return rc;
 }
 
@@ -217,19 +264,47 @@ static void scan_bind(struct lt_sq_query *q, const struct lt_sq_pager *p)
 		lt_sq_text(q, 6, s->group, LETHE_GROUP_MAX + 1);
 }
 
+/*
+ * A row of a scan: read and checked, and delivered even when it fails (o->bad says why), so
+ * that one malformed or modified row costs its own object, not the scan. The position comes
+ * from the raw columns, whatever they hold.
+ */
 static void scan_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 {
 	const struct obj_scan *s = p->ctx;
-	const struct lt_db_object *o = row;
+	struct lt_db_object *o = row;
+	const unsigned char *raw_id;
+	enum lethe_err rc;
 
-	obj_row(q, row);
-	memcpy(p->pos_id, o->id, sizeof(p->pos_id));
+	obj_row(q, o);
+	rc = q->err;
+	q->err = LETHE_OK;
+	if (rc == LETHE_ERR_NOMEM) {
+		q->err = rc;
+		return;
+	}
+	if (rc == LETHE_OK)
+		rc = obj_verify(q->db, o);
+	else
+		lt_err_prefix("object %s", o->id);
+	/* only the row's own fault is delivered: a failing MAC computation stops the scan */
+	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY && rc != LETHE_ERR_DATABASE) {
+		q->err = rc;
+		return;
+	}
+	if (rc != LETHE_OK) {
+		o->bad = rc;
+		lt_err_keep(o->bad_detail, sizeof(o->bad_detail));
+		lt_err_clear();
+	}
+	raw_id = sqlite3_column_text(q->st, 0);
+	snprintf(p->pos_id, sizeof(p->pos_id), "%s", raw_id ? (const char *) raw_id : "");
 	switch (s->key) {
 	case KEY_CREATED:
-		p->pos = o->created_at;
+		p->pos = lt_sq_get_int(q, 5);
 		break;
 	case KEY_EXPIRY:
-		p->pos = o->retain_until;
+		p->pos = lt_sq_get_int(q, 6);
 		break;
 	case KEY_ROWID:
 	case KEY_ROWID_ALL:
@@ -359,87 +434,87 @@ enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version
 /* ---------------------------------------------------------------------------------------- */
 /* Changes                                                                                  */
 
-/* Why an UPDATE of a live object changed nothing: no such object, shredded, or held. */
-static enum lethe_err object_refused(struct lt_db *db, const char *id, bool check_hold)
+/* A change to one object's row: @p change edits @p row (read and checked) or refuses. */
+typedef enum lethe_err (*obj_change_fn)(struct lt_db *db, struct lt_db_object *row, void *ctx);
+
+/* Write @p row, changed from the stored row whose MAC was @p old_mac. */
+static enum lethe_err object_write(struct lt_db *db, const struct lt_db_object *row,
+				   const uint8_t *old_mac, bool had_mac)
 {
+	uint8_t mac[LT_ROWMAC_LEN];
+	struct lt_rowenc e;
 	struct lt_sq_query q;
-	bool row = false;
+	bool keyed = lt_sq_keyed(db);
 	enum lethe_err rc;
 
-	rc = lt_sq_open(&q, db, &sq_state);
+	if (keyed) {
+		lt_rowenc_object(&e, row);
+		rc = lt_sq_mac(db, &e, mac);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	rc = lt_sq_open(&q, db, &sq_set_row);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_sq_text(&q, 1, id, LETHE_ID_LEN + 1);
-	rc = lt_sq_step(&q, &row);
+	lt_sq_text(&q, 1, row->id, sizeof(row->id));
+	lt_sq_int(&q, 2, row->hold ? 1 : 0);
+	lt_sq_text(&q, 3, row->hold_reason, sizeof(row->hold_reason));
+	lt_sq_int(&q, 4, row->retain_until);
+	if (row->kek_version)
+		lt_sq_int(&q, 5, row->kek_version);
+	if (row->has_dek)
+		lt_sq_blob(&q, 6, row->wrapped_dek, sizeof(row->wrapped_dek));
+	lt_sq_int(&q, 7, row->state);
+	lt_sq_int(&q, 8, row->shredded_at);
+	if (keyed)
+		lt_sq_blob(&q, 9, mac, sizeof(mac));
+	if (had_mac)
+		lt_sq_blob(&q, 10, old_mac, LT_ROWMAC_LEN);
+	rc = lt_sq_exec(&q);
+	if (rc == LETHE_OK && lt_sq_changes(&q) != 1)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: object %s: its row changed between its read and its update",
+			    db->path, row->id);
+	lt_sq_close(&q);
+	if (rc == LETHE_OK)
+		rc = lt_sq_digest_change(db, LT_ROW_OBJECTS, had_mac ? old_mac : NULL,
+					 keyed ? mac : NULL);
+	return rc;
+}
+
+/* Read (checked), change, write: inside a transaction (the caller's, or its own). @p known is
+ * the row as the caller read it in its transaction, or NULL to read it here. */
+static enum lethe_err object_rmw_rows(struct lt_db *db, const char *id,
+				      const struct lt_db_object *known, obj_change_fn change,
+				      void *ctx)
+{
+	struct lt_db_object *row = malloc(sizeof(*row));
+	uint8_t old_mac[LT_ROWMAC_LEN];
+	bool had_mac;
+	enum lethe_err rc = LETHE_OK;
+
+	if (!row)
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", db->path);
+	if (known && known->bad == LETHE_OK)
+		*row = *known;
+	else
+		rc = lt_db_object_get(db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no object %.*s", LETHE_ID_LEN, id);
 	if (rc != LETHE_OK)
 		goto out;
-	if (!row)
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no object %.*s", LETHE_ID_LEN, id);
-	else if (lt_sq_get_int(&q, 0) != LETHE_STATE_LIVE)
-		rc = lt_err(LETHE_ERR_SHREDDED, "object %s has been shredded", id);
-	else if (check_hold && lt_sq_get_int(&q, 1))
-		rc = lt_err(LETHE_ERR_HELD, "object %s is on legal hold", id);
-	else if (check_hold && lt_sq_get_int(&q, 2))
-		rc = lt_err(LETHE_ERR_HELD, "the group of object %s is on legal hold", id);
-	else
-		rc = lt_err(LETHE_ERR_INTERNAL, "object %s: update refused", id);
-out:
-	lt_sq_close(&q);
-	return rc;
-}
-
-/*
- * An UPDATE keyed by ?1 = @p key (an object id, or a group) with ?2 = @p text, or @p value
- * when @p text is NULL, and an optional blob ?3; *changed receives the rows it changed.
- */
-static enum lethe_err update_rows(struct lt_db *db, const struct lt_sq *def, const char *key,
-				  size_t key_max, int64_t value, const char *text, const void *blob,
-				  size_t blob_len, int64_t *changed)
-{
-	struct lt_sq_query q;
-	enum lethe_err rc;
-
-	*changed = 0;
-	rc = lt_sq_open(&q, db, def);
-	if (rc != LETHE_OK)
-		return rc;
-	lt_sq_text(&q, 1, key, key_max);
-	if (text)
-		lt_sq_text(&q, 2, text, LETHE_REASON_MAX);
-	else
-		lt_sq_int(&q, 2, value);
-	if (blob)
-		lt_sq_blob(&q, 3, blob, blob_len);
-	rc = lt_sq_exec(&q);
+	had_mac = row->has_mac;
+	memcpy(old_mac, row->mac, sizeof(old_mac));
+	rc = change(db, row, ctx);
 	if (rc == LETHE_OK)
-		*changed = lt_sq_changes(&q);
-	lt_sq_close(&q);
+		rc = object_write(db, row, old_mac, had_mac);
+out:
+	free(row);
 	return rc;
 }
 
-static enum lethe_err object_update(struct lt_db *db, const struct lt_sq *def, const char *id,
-				    int64_t value, const void *blob, size_t blob_len,
-				    int64_t *changed)
-{
-	return update_rows(db, def, id, LETHE_ID_LEN + 1, value, NULL, blob, blob_len, changed);
-}
-
-static enum lethe_err object_shred_rows(struct lt_db *db, const char *id, int64_t now)
-{
-	int64_t changed = 0;
-	enum lethe_err rc;
-
-	rc = object_update(db, &sq_shred, id, now, NULL, 0, &changed);
-	if (rc == LETHE_OK && changed == 0)
-		rc = object_refused(db, id, true);
-	if (rc != LETHE_OK)
-		return rc;
-	return lt_sq_unlink_queue(db, id);
-}
-
-/* The DEK's bytes are freed by the UPDATE and zeroed by secure_delete; the unlink is queued in
- * the same transaction, so a crash never leaves a keyless file nobody will remove. */
-enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now)
+static enum lethe_err object_rmw(struct lt_db *db, const char *id,
+				 const struct lt_db_object *known, obj_change_fn change, void *ctx)
 {
 	bool own;
 	enum lethe_err rc;
@@ -447,102 +522,224 @@ enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now)
 	rc = lt_sq_call_begin(db, &own);
 	if (rc != LETHE_OK)
 		return rc;
-	return lt_sq_call_end(db, own, object_shred_rows(db, id, now));
+	return lt_sq_call_end(db, own, object_rmw_rows(db, id, known, change, ctx));
+}
+
+static enum lethe_err need_live(const struct lt_db_object *row)
+{
+	if (row->state != LETHE_STATE_LIVE)
+		return lt_err(LETHE_ERR_SHREDDED, "object %s has been shredded", row->id);
+	return LETHE_OK;
+}
+
+/* The shred: the hold checks (the object's and its group's, read checked) and the key's
+ * destruction happen in one step; the DEK's bytes are freed by the update and zeroed by
+ * secure_delete, and the unlink is queued in the same transaction, so a crash never leaves a
+ * keyless file nobody will remove. */
+static enum lethe_err shred_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+{
+	int64_t now = *(const int64_t *) ctx;
+	bool group_held = false;
+	enum lethe_err rc = need_live(row);
+
+	if (rc != LETHE_OK)
+		return rc;
+	if (row->hold)
+		return lt_err(LETHE_ERR_HELD, "object %s is on legal hold", row->id);
+	rc = lt_db_group_hold_get(db, row->group, &group_held, NULL);
+	if (rc != LETHE_OK)
+		return rc;
+	if (group_held)
+		return lt_err(LETHE_ERR_HELD, "the group of object %s is on legal hold", row->id);
+	row->kek_version = 0;
+	row->has_dek = false;
+	memset(row->wrapped_dek, 0, sizeof(row->wrapped_dek));
+	row->state = LETHE_STATE_SHREDDED;
+	row->shredded_at = now;
+	return lt_sq_unlink_queue(db, row->id);
+}
+
+enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now)
+{
+	return object_rmw(db, id, NULL, shred_change, &now);
+}
+
+enum lethe_err lt_db_object_shred_row(struct lt_db *db, const struct lt_db_object *row,
+				      int64_t now)
+{
+	return object_rmw(db, row->id, row, shred_change, &now);
+}
+
+struct hold_change {
+	bool hold;
+	const char *reason;
+};
+
+static enum lethe_err hold_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+{
+	const struct hold_change *h = ctx;
+
+	(void) db;
+	if (h->hold && row->state != LETHE_STATE_LIVE)
+		return need_live(row);
+	row->hold = h->hold;
+	/* clearing keeps no reason */
+	snprintf(row->hold_reason, sizeof(row->hold_reason), "%.*s", LETHE_REASON_MAX,
+		 h->hold && h->reason ? h->reason : "");
+	return LETHE_OK;
 }
 
 enum lethe_err lt_db_object_set_hold(struct lt_db *db, const char *id, bool hold,
 				     const char *reason)
 {
-	int64_t changed = 0;
-	enum lethe_err rc;
+	struct hold_change h = {hold, reason};
 
-	/* clearing keeps no reason */
-	rc = update_rows(db, hold ? &sq_hold_set : &sq_hold_clear, id, LETHE_ID_LEN + 1, 0,
-			 hold && reason ? reason : "", NULL, 0, &changed);
-	if (rc == LETHE_OK && changed == 0)
-		rc = object_refused(db, id, false);
-	return rc;
+	return object_rmw(db, id, NULL, hold_change, &h);
+}
+
+static enum lethe_err until_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+{
+	int64_t until = *(const int64_t *) ctx;
+	enum lethe_err rc = need_live(row);
+
+	(void) db;
+	if (rc != LETHE_OK)
+		return rc;
+	if (until < row->retain_until)
+		return lt_err(LETHE_ERR_SHORTENS,
+			      "object %s: the new retain-until is earlier than the current one",
+			      row->id);
+	row->retain_until = until;
+	return LETHE_OK;
 }
 
 enum lethe_err lt_db_object_set_retain_until(struct lt_db *db, const char *id, int64_t until)
 {
-	int64_t changed = 0;
-	enum lethe_err rc;
+	return object_rmw(db, id, NULL, until_change, &until);
+}
 
-	rc = object_update(db, &sq_set_until, id, until, NULL, 0, &changed);
-	if (rc != LETHE_OK || changed)
-		return rc;
-	rc = object_refused(db, id, false);
-	if (rc == LETHE_ERR_INTERNAL) /* live, so the guard refused: it would shorten */
-		rc = lt_err(LETHE_ERR_SHORTENS,
-			    "object %s: the new retain-until is earlier than the current one", id);
+/* A group-wide extension: every live row of the group, read checked, changed one by one in
+ * one transaction; a row that fails its check refuses the whole extension. */
+struct group_extend {
+	struct lt_db *db;
+	bool by; /* retain_until += value, else max(retain_until, value) */
+	int64_t value;
+	uint64_t changed;
+	enum lethe_err rc;
+};
+
+static enum lethe_err extend_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+{
+	const struct group_extend *g = ctx;
+
+	(void) db;
+	row->retain_until = g->by ? row->retain_until + g->value : g->value;
+	return LETHE_OK;
+}
+
+static int extend_one(const struct lt_db_object *obj, void *vctx)
+{
+	struct group_extend *g = vctx;
+
+	if (obj->bad != LETHE_OK) {
+		g->rc = lt_err(obj->bad, "%s", obj->bad_detail);
+		return 1;
+	}
+	if (obj->state != LETHE_STATE_LIVE || (!g->by && obj->retain_until >= g->value))
+		return 0;
+	g->rc = object_rmw_rows(g->db, obj->id, obj, extend_change, g);
+	if (g->rc != LETHE_OK)
+		return 1;
+	g->changed++;
+	return 0;
+}
+
+static enum lethe_err group_extend_rows(struct lt_db *db, const char *group, struct group_extend *g)
+{
+	int64_t overflow = 0;
+	enum lethe_err rc = LETHE_OK;
+
+	/* SQLite would turn an overflowing sum into a REAL; refuse before anything changes */
+	if (g->by)
+		rc = lt_sq_query_int(db, &sq_group_overflow, group, 0, INT64_MAX - g->value,
+				     &overflow);
+	if (rc == LETHE_OK && overflow)
+		rc = lt_err(LETHE_ERR_INVALID,
+			    "group %s: extending by %lld s overflows a retain-until", group,
+			    (long long) g->value);
+	if (rc == LETHE_OK)
+		rc = lt_db_object_list(db, group, 0, false, extend_one, g);
+	if (rc == LETHE_OK)
+		rc = g->rc;
 	return rc;
 }
 
-/* A group-wide UPDATE with ?1 = group, ?2 = value. */
-static enum lethe_err group_update(struct lt_db *db, const struct lt_sq *def, const char *group,
-				   int64_t value, uint64_t *changed)
+static enum lethe_err group_extend(struct lt_db *db, const char *group, bool by, int64_t value,
+				   uint64_t *changed)
 {
-	int64_t n = 0;
+	struct group_extend g = {.db = db, .by = by, .value = value};
+	bool own;
 	enum lethe_err rc;
 
-	rc = update_rows(db, def, group, LETHE_GROUP_MAX + 1, value, NULL, NULL, 0, &n);
-	*changed = (uint64_t) n;
+	*changed = 0;
+	rc = lt_sq_call_begin(db, &own);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_sq_call_end(db, own, group_extend_rows(db, group, &g));
+	if (rc == LETHE_OK)
+		*changed = g.changed;
 	return rc;
 }
 
 enum lethe_err lt_db_group_extend_until(struct lt_db *db, const char *group, int64_t until,
 					uint64_t *changed)
 {
-	return group_update(db, &sq_group_until, group, until, changed);
-}
-
-/* SQLite turns an overflowing integer sum into a REAL: refuse before that can happen. */
-static enum lethe_err group_extend_rows(struct lt_db *db, const char *group, int64_t by,
-					uint64_t *changed)
-{
-	int64_t overflow = 0;
-	enum lethe_err rc;
-
-	rc = lt_sq_query_int(db, &sq_group_overflow, group, 0, INT64_MAX - by, &overflow);
-	if (rc == LETHE_OK && overflow)
-		rc = lt_err(LETHE_ERR_INVALID,
-			    "group %s: extending by %lld s overflows a retain-until", group,
-			    (long long) by);
-	if (rc == LETHE_OK)
-		rc = group_update(db, &sq_group_by, group, by, changed);
-	return rc;
+	return group_extend(db, group, false, until, changed);
 }
 
 enum lethe_err lt_db_group_extend_by(struct lt_db *db, const char *group, int64_t by,
 				     uint64_t *changed)
 {
-	bool own;
-	enum lethe_err rc;
-
 	*changed = 0;
 	if (by <= 0)
 		return lt_err(LETHE_ERR_INVALID,
 			      "retention can only be extended by a positive duration");
-	rc = lt_sq_call_begin(db, &own);
+	return group_extend(db, group, true, by, changed);
+}
+
+struct dek_change {
+	uint32_t kek_version;
+	const uint8_t *wrapped;
+};
+
+static enum lethe_err dek_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+{
+	const struct dek_change *d = ctx;
+	enum lethe_err rc = need_live(row);
+
+	(void) db;
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_sq_call_end(db, own, group_extend_rows(db, group, by, changed));
-	if (rc != LETHE_OK)
-		*changed = 0;
-	return rc;
+	row->kek_version = d->kek_version;
+	memcpy(row->wrapped_dek, d->wrapped, sizeof(row->wrapped_dek));
+	row->has_dek = true;
+	return LETHE_OK;
 }
 
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
 				    const uint8_t wrapped[LT_WRAPPED_LEN])
 {
-	int64_t changed = 0;
-	enum lethe_err rc;
+	struct dek_change d = {kek_version, wrapped};
 
-	rc = object_update(db, &sq_set_dek, id, kek_version, wrapped, LT_WRAPPED_LEN, &changed);
-	if (rc == LETHE_OK && changed == 0)
-		rc = object_refused(db, id, false);
-	return rc;
+	return object_rmw(db, id, NULL, dek_change, &d);
+}
+
+enum lethe_err lt_db_object_set_dek_row(struct lt_db *db, const struct lt_db_object *row,
+					uint32_t kek_version, const uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	struct dek_change d = {kek_version, wrapped};
+
+	return object_rmw(db, row->id, row, dek_change, &d);
 }
 
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count)

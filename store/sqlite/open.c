@@ -414,18 +414,26 @@ static enum lethe_err refuse_read_only(const struct lt_db *db, const char *what)
 
 enum lethe_err lt_db_begin(struct lt_db *db)
 {
+	enum lethe_err rc;
+
 	if (db->read_only)
 		return refuse_read_only(db, "begin");
-	return lt_sq_run(db, &lt_sq_begin);
+	rc = lt_sq_run(db, &lt_sq_begin);
+	lt_sq_auth_reset(db);
+	return rc;
 }
 
-/* A failed COMMIT leaves no transaction open behind it. */
+/* A failed COMMIT leaves no transaction open behind it. The digests the transaction changed
+ * are written first, in it. */
 enum lethe_err lt_db_commit(struct lt_db *db)
 {
-	enum lethe_err rc = lt_sq_run(db, &lt_sq_commit);
+	enum lethe_err rc = lt_sq_auth_flush(db);
 
+	if (rc == LETHE_OK)
+		rc = lt_sq_run(db, &lt_sq_commit);
 	if (rc != LETHE_OK && lt_sq_in_tx(db))
 		lt_sq_run_quiet(db, &lt_sq_rollback);
+	lt_sq_auth_reset(db);
 	return rc;
 }
 
@@ -433,6 +441,8 @@ void lt_db_rollback(struct lt_db *db)
 {
 	if (db && lt_sq_in_tx(db))
 		lt_sq_run_quiet(db, &lt_sq_rollback);
+	if (db)
+		lt_sq_auth_reset(db);
 }
 
 static int64_t monotonic_ms(void)

@@ -77,8 +77,20 @@ enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p)
 	if (!page)
 		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", p->query->what);
 	while (rc == LETHE_OK && p->limit > 0 && !p->stopped) {
+		int64_t before = p->pos;
+		char before_id[LT_SQ_POS_MAX];
+
+		memcpy(before_id, p->pos_id, sizeof(before_id));
 		want = p->limit < LT_SQ_PAGE ? p->limit : LT_SQ_PAGE;
 		rc = page_read(db, p, page, want, &n);
+		/* A malformed row (a key column of the wrong type, an id longer than the position
+		 * holds) can sort where its position does not: the next page would start at it
+		 * again, for ever. */
+		if (rc == LETHE_OK && n > 0 && p->pos == before &&
+		    memcmp(before_id, p->pos_id, sizeof(before_id)) == 0)
+			rc = lt_err(LETHE_ERR_DATABASE, "%s: %s: a malformed row does not let the scan "
+				    "move on (near position %lld \"%.40s\"): database modified or "
+				    "corrupt", db->path, p->query->what, (long long) p->pos, p->pos_id);
 		for (i = 0; rc == LETHE_OK && i < n && !p->stopped; i++) {
 			p->limit--;
 			p->stopped = deliver(p, page + i * p->row_size) != 0;

@@ -392,16 +392,31 @@ bool lt_sq_in_tx(const struct lt_db *db)
 
 enum lethe_err lt_sq_call_begin(struct lt_db *db, bool *own)
 {
+	enum lethe_err rc;
+
 	*own = !lt_sq_in_tx(db);
-	return lt_sq_run(db, *own ? &lt_sq_begin : &sq_savepoint);
+	rc = lt_sq_run(db, *own ? &lt_sq_begin : &sq_savepoint);
+	if (rc == LETHE_OK && *own)
+		lt_sq_auth_reset(db);
+	else if (rc == LETHE_OK)
+		lt_sq_auth_savepoint(db);
+	return rc;
 }
 
 enum lethe_err lt_sq_call_end(struct lt_db *db, bool own, enum lethe_err rc)
 {
+	/* the digests changed by the call go in with it */
+	if (rc == LETHE_OK && own)
+		rc = lt_sq_auth_flush(db);
 	if (rc == LETHE_OK) {
 		rc = lt_sq_run(db, own ? &lt_sq_commit : &sq_release);
-		if (rc == LETHE_OK)
+		if (rc == LETHE_OK) {
+			if (own)
+				lt_sq_auth_reset(db);
+			else
+				lt_sq_auth_release(db, false);
 			return LETHE_OK;
+		}
 	}
 	/* A full disk, an I/O error or a busy wait may have rolled everything back already. */
 	if (lt_sq_in_tx(db)) {
@@ -412,5 +427,9 @@ enum lethe_err lt_sq_call_end(struct lt_db *db, bool own, enum lethe_err rc)
 			lt_sq_run_quiet(db, &sq_release);
 		}
 	}
+	if (own || !lt_sq_in_tx(db))
+		lt_sq_auth_reset(db);
+	else
+		lt_sq_auth_release(db, true);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* schema.c - the SQLite schema of the metadata store and its migrations.
  *
- * Schema version 2 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
+ * Schema versions 1 and 2 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
  * file as lethe's). docs/KEYS.md (sections 7 and 8) describes the keks and objects columns.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
  *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
@@ -35,6 +35,11 @@
  *   checkpoints(seq INTEGER PRIMARY KEY, audit_seq INT, audit_mac BLOB, time INT, json BLOB,
  *        sig BLOB)  triggers: seq = last + 1, no UPDATE or DELETE.
  *   pending_unlinks(id TEXT PRIMARY KEY)  files of shredded objects not yet unlinked.
+ *
+ * Schema version 2 adds mac BLOB (the row's MAC, store/rowmac.h) to meta, keks, objects,
+ * group_holds, pending_unlinks, certificates and checkpoints, and
+ *   row_digests(tbl TEXT PRIMARY KEY, count INT, xor BLOB, mac BLOB)  per table: its rows,
+ *        the XOR of their MACs, and a MAC over both (docs/KEYS.md section 12).
  */
 #include <stdio.h>
 
@@ -191,12 +196,38 @@ static const char schema_v1[] =
  * - audit.unauth marks a record folded from audit_pending, written without a key
  *   (audit/chain.c): its MAC covers the mark, and nothing in it is attributed to an actor;
  * - audit_time: the record with the latest time, found without a scan: a clock earlier than it
- *   stops shreds (T3, lib/clock.c), whatever records were appended after it.
+ *   stops shreds (T3, lib/clock.c), whatever records were appended after it;
+ * - row MACs (store/rowmac.h): every table lethe acts on gets a mac column (NULL until the
+ *   first keyed open seals an upgraded store), and row_digests keeps, per table, the row count
+ *   and the XOR of the rows' MACs under a MAC of its own. The append-only triggers of
+ *   certificates and checkpoints let the seal fill in mac and nothing else.
  */
 /* clang-format off */
+#define MAC_COLUMN " ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);"
 static const char schema_v2[] =
 	"ALTER TABLE audit ADD COLUMN unauth INTEGER NOT NULL DEFAULT 0 CHECK (unauth IN (0, 1));"
-	"CREATE INDEX audit_time ON audit (time_us, seq);";
+	"CREATE INDEX audit_time ON audit (time_us, seq);"
+	"ALTER TABLE meta" MAC_COLUMN
+	"ALTER TABLE keks" MAC_COLUMN
+	"ALTER TABLE objects" MAC_COLUMN
+	"ALTER TABLE group_holds" MAC_COLUMN
+	"ALTER TABLE pending_unlinks" MAC_COLUMN
+	"ALTER TABLE certificates" MAC_COLUMN
+	"ALTER TABLE checkpoints" MAC_COLUMN
+	"DROP TRIGGER certificates_no_update;"
+	"CREATE TRIGGER certificates_no_update BEFORE UPDATE OF seq, id, object_id, grp, reason,"
+	"  shredded_at, json, sig, sha256 ON certificates"
+	"  BEGIN SELECT RAISE(ABORT, 'disposal certificates are append-only'); END;"
+	"DROP TRIGGER checkpoints_no_update;"
+	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE OF seq, audit_seq, audit_mac, time,"
+	"  json, sig ON checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;"
+	"CREATE TABLE row_digests ("
+	"  tbl   TEXT PRIMARY KEY NOT NULL,"
+	"  count INTEGER NOT NULL CHECK (count >= 0),"
+	"  xor   BLOB NOT NULL CHECK (length(xor) = 32),"
+	"  mac   BLOB NOT NULL CHECK (length(mac) = 32));";
+#undef MAC_COLUMN
 /* clang-format on */
 
 /*

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "store/db.h"
+#include "store/rowmac.h"
 
 /* "LETH": tells a lethe database from any other SQLite file before anything is written. */
 #define LT_SQ_APPLICATION_ID 0x4c455448
@@ -23,6 +24,8 @@
 /* Rows read per statement by the iterating calls: bounds memory, and no statement stays
  * active while callbacks run. */
 #define LT_SQ_PAGE 128
+/* The text position of a page: ids, and the over-long ones of a malformed row. */
+#define LT_SQ_POS_MAX 256
 /* wal_autocheckpoint in pages: SQLite's default, and while lt_db_bulk() is on (64 MiB) */
 #define LT_SQ_AUTOCHECKPOINT      1000
 #define LT_SQ_BULK_AUTOCHECKPOINT 16384
@@ -102,6 +105,19 @@ enum lt_sq_slot {
 	/* checkpoint.c */
 	SQ_CP_INSERT,
 	SQ_CP_PAGE,
+	SQ_CP_NEXT,
+	/* rowauth.c, and the per-table statements of struct lt_sq_table */
+	SQ_DIGEST_GET,
+	SQ_DIGEST_SET,
+	SQ_DIGEST_ANY,
+	SQ_SEAL_RECORD,
+	SQ_OBJ_SET_ROW,
+	SQ_KEK_SET_ROW,
+	SQ_CERT_NEXT,
+	SQ_CERT_NEWEST,
+	SQ_CP_NEWEST,
+	SQ_TABLE_FIRST,
+	SQ_TABLE_LAST = SQ_TABLE_FIRST + 4 * LT_ROW_TABLES - 1,
 	SQ_COUNT
 };
 
@@ -115,8 +131,31 @@ struct lt_sq {
 	const char *sql;
 };
 
+/* A table's digest as this handle knows it (rowauth.c). */
+struct lt_sq_digest {
+	bool loaded; /* read and verified in the current write transaction */
+	bool dirty;  /* changed: written before the commit */
+	uint64_t count;
+	uint8_t xor_of_macs[LT_ROWMAC_LEN];
+};
+
+#define LT_SQ_SAVEPOINTS 4
+
+/* Row authentication state of a handle (rowauth.c). */
+struct lt_sq_auth {
+	lt_db_row_auth_fn fn; /* NULL: a handle without keys */
+	void *ctx;
+	struct lt_sq_digest d[LT_ROW_TABLES];
+	/* small tables whose rows were all checked against the digest in this transaction */
+	bool verified[LT_ROW_TABLES];
+	/* the digests as they were when each open savepoint began */
+	struct lt_sq_digest saved[LT_SQ_SAVEPOINTS][LT_ROW_TABLES];
+	int depth;
+};
+
 struct lt_db {
 	sqlite3 *sql;
+	struct lt_sq_auth auth;
 	char *path;
 	int busy_ms;
 	bool read_only; /* lt_db_open_read_only(): no transaction, no checkpoint */
@@ -248,7 +287,8 @@ struct lt_sq_pager {
 	size_t row_size;               /* bytes of one copied row */
 	size_t limit;                  /* rows still to deliver (SIZE_MAX: all) */
 	int64_t pos;                   /* ?1 */
-	char pos_id[LETHE_ID_LEN + 1]; /* ?2 */
+	/* ?2: room for a malformed (over-long) id too, so that a scan moves past it */
+	char pos_id[LT_SQ_POS_MAX];
 	/* bind ?4 and up (NULL: nothing more) */
 	void (*bind)(struct lt_sq_query *q, const struct lt_sq_pager *p);
 	lt_sq_read_fn read;
@@ -281,6 +321,64 @@ enum lethe_err lt_sq_migrate(struct lt_db *db);
 
 /* A single-row PRAGMA or query (or none: *value stays 0), prepared for this use only. */
 enum lethe_err lt_sq_pragma_int(struct lt_db *db, const char *sql, int64_t *value);
+
+/* ---- row authentication (rowauth.c) ---- */
+
+/* How the rows of one table are walked, checked and sealed (each table family defines its
+ * own): walk is "SELECT <columns>, mac, rowid FROM t WHERE rowid > ?1 ORDER BY rowid LIMIT
+ * ?3"; encode builds the row's encoding from the current row of a walk (or of any query with
+ * the same leading columns) and names its key in @p key; it records a malformed column in
+ * q->err. */
+struct lt_sq_table {
+	enum lt_row_table table;
+	int ncols;                 /* columns before mac, rowid in walk */
+	struct lt_sq walk;         /* ... WHERE rowid > ?1 ORDER BY rowid LIMIT ?3 */
+	struct lt_sq macs;         /* SELECT mac FROM t */
+	struct lt_sq count;        /* SELECT count(*) FROM t */
+	struct lt_sq set_mac;      /* UPDATE t SET mac = ?2 WHERE rowid = ?1 */
+	void (*encode)(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap);
+};
+
+/* The slot of statement @p k (0..3) of table @p t. */
+#define LT_SQ_TSLOT(t, k) ((enum lt_sq_slot) (SQ_TABLE_FIRST + 4 * (t) + (k)))
+
+extern const struct lt_sq_table lt_sq_meta_table, lt_sq_kek_table, lt_sq_object_table,
+    lt_sq_ghold_table, lt_sq_unlink_table, lt_sq_cert_table, lt_sq_cp_table;
+
+/* Whether the handle authenticates rows. */
+bool lt_sq_keyed(const struct lt_db *db);
+
+/* The MAC of @p e (freed here) into @p mac. */
+enum lethe_err lt_sq_mac(struct lt_db *db, struct lt_rowenc *e, uint8_t mac[LT_ROWMAC_LEN]);
+
+/*
+ * Check row @p key of @p table: @p e (freed here) against the stored @p mac (@p present false
+ * when the column was NULL). LETHE_OK on a handle without keys. LETHE_ERR_INTEGRITY with
+ * "meta.db: TABLE row KEY: ..." otherwise.
+ */
+enum lethe_err lt_sq_verify(struct lt_db *db, enum lt_row_table table, const char *key,
+			    struct lt_rowenc *e, const uint8_t *mac, bool present);
+
+/* A row of @p table went from @p old_mac to @p new_mac (NULL: absent, an insert or a delete):
+ * its digest follows, in the current transaction. A no-op without keys. */
+enum lethe_err lt_sq_digest_change(struct lt_db *db, enum lt_row_table table,
+				   const uint8_t *old_mac, const uint8_t *new_mac);
+
+/* The rows of a small table, as a set, still match its digest: none deleted or inserted
+ * (once per write transaction; every time outside one). A no-op without keys. */
+enum lethe_err lt_sq_table_verify(struct lt_db *db, enum lt_row_table table);
+
+/* A table walked whole (a full listing): @p count rows whose MACs XOR to @p xor_of_macs must
+ * be what its digest says. A no-op without keys. */
+enum lethe_err lt_sq_digest_match(struct lt_db *db, enum lt_row_table table, uint64_t count,
+				  const uint8_t xor_of_macs[LT_ROWMAC_LEN]);
+
+/* Transaction hooks (query.c, open.c): the digests are cached in a write transaction and
+ * written just before it commits. */
+void lt_sq_auth_reset(struct lt_db *db);
+enum lethe_err lt_sq_auth_flush(struct lt_db *db);
+void lt_sq_auth_savepoint(struct lt_db *db);
+void lt_sq_auth_release(struct lt_db *db, bool rolled_back);
 
 /* ---- shared between families ---- */
 

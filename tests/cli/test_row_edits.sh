@@ -49,7 +49,7 @@ ok officer key rotate
 lethe put "$T/b" >/dev/null
 sql "PRAGMA ignore_check_constraints = 1; UPDATE objects SET state = 1 WHERE id = '$A'"
 expect_exit 4 lethe get "$A"
-assert_contains "$ERR" "database was modified"
+assert_contains "$ERR" "objects row $A fails its MAC"
 ok officer key rewrap
 expect_exit 4 officer key retire 1
 assert_contains "$ERR" "nothing retired"
@@ -80,7 +80,8 @@ sql "INSERT INTO pending_unlinks (id) VALUES ('$A')"
 ok lethe ls
 ok lethe get "$A" -o "$T/out.a"
 assert_same "$T/a" "$T/out.a"
-ok lethe doctor --repair
+expect_exit 4 lethe doctor --repair # the forged row is reported, and nothing is unlinked
+assert_contains "$OUT" "pending_unlinks row $A has no MAC"
 ok lethe get "$A" -o "$T/out.a"
 
 note "a malformed pending audit record does not keep commands out of the store"

@@ -93,7 +93,8 @@ cp "$(object_file "$other")" "$vfile"
 expect_bad "replaced" "key commitment mismatch (wrong key or object id): the header names another object id"
 restore
 sqlite3 "$STORE/meta.db" "UPDATE objects SET sha256 = zeroblob(32) WHERE id = '$victim'"
-expect_bad "hash" "ciphertext SHA-256 differs from the one recorded at put"
+# the row's MAC no longer holds: the edit is caught before the file is read
+expect_bad "hash" "$STORE/meta.db: objects row $victim fails its MAC: it was modified outside lethe"
 sqlite3 "$STORE/meta.db" "UPDATE objects SET sha256 = X'$(sha256sum "$vfile" | cut -c1-64)' \
 	WHERE id = '$victim'"
 ok lethe scrub

@@ -39,7 +39,12 @@ static void test_mk_derive(void **state)
 	assert_memory_not_equal(b, c, sizeof(b));
 	assert_int_equal(lt_mk_derive(mk, store_b, LT_MK_KEK_WRAP, d), LETHE_OK);
 	assert_memory_not_equal(a, d, sizeof(a));
-	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose) 3, d), LETHE_ERR_INVALID);
+	assert_int_equal(lt_mk_derive(mk, store_a, LT_MK_ROW_MAC, d), LETHE_OK);
+	assert_memory_not_equal(a, d, sizeof(a));
+	assert_memory_not_equal(b, d, sizeof(b));
+	assert_memory_not_equal(c, d, sizeof(c));
+	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose) 1000, d),
+			 LETHE_ERR_INVALID);
 	assert_int_equal(lt_mk_derive(mk, store_a, (enum lt_mk_purpose) - 1, d), LETHE_ERR_INVALID);
 }
 

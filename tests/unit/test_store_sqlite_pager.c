@@ -5,7 +5,7 @@
 #include "store_sqlite_fixture.h"
 
 /* A page query of this test's own, in the slot of a statement the test never runs. */
-static const struct lt_sq sq_keys = {SQ_META_GET, "test keys",
+static const struct lt_sq sq_keys = {SQ_OBJ_STATE, "test keys",
 				     "SELECT key FROM meta WHERE key > ?2 ORDER BY key LIMIT ?3"};
 
 struct walk {
@@ -20,7 +20,7 @@ static void key_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 	struct walk *w = p->ctx;
 
 	lt_sq_get_text(q, 0, row, LETHE_ID_LEN + 1);
-	memcpy(p->pos_id, row, sizeof(p->pos_id));
+	memcpy(p->pos_id, row, LETHE_ID_LEN + 1);
 	w->read++;
 }
 
