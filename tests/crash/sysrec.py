@@ -26,6 +26,7 @@ behaviour depends on timing):
     allocation: a name may be durable while its data is not yet, the zero-length file);
   - meta.db-shm is never part of a state (SQLite rebuilds it when the first connection opens).
 """
+import copy
 import hashlib
 import os
 import re
@@ -530,6 +531,17 @@ class Trace:
                     k, len(self.ops), self.describe(k - 1), n, names, mode,
                     ", last write torn" if torn else "")
                 yield label, acked, st
+
+    def without(self, drop):
+        """A copy of this trace without the operations DROP(op) selects (the model's own test:
+        a trace that lost an fsync must lead to a state that fails)."""
+        t = copy.copy(self)
+        t.ops = []
+        for op in self.ops:
+            if not drop(op):
+                op = dict(op, i=len(t.ops))
+                t.ops.append(op)
+        return t
 
     def describe(self, i):
         if i < 0:
