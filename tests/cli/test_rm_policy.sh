@@ -94,8 +94,9 @@ for attempt in 1 2 3 4 5; do
 	[ "$before_done" = 1 ] && [ "$at_done" = 1 ] && break
 	note "attempt $attempt: a command crossed a second boundary, again"
 done
-[ "$before_done" = 1 ] && [ "$at_done" = 1 ] ||
+if [ "$before_done" != 1 ] || [ "$at_done" != 1 ]; then
 	fail "the machine is too slow for one rm within a second five times over"
+fi
 ok lethe doctor
 ok lethe audit verify
 ok lethe evidence verify
