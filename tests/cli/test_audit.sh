@@ -2,8 +2,8 @@
 # test_audit.sh - a put, a get, a failed get, an rm and a wrong passphrase each leave their
 # record, naming the user of the uid (never $USER); `audit export` is valid JSON Lines (and
 # --since filters it); editing a record with the sqlite3 shell (triggers dropped first),
-# deleting one, swapping two, or deleting the newest after a checkpoint makes `audit verify`
-# exit 4 naming the record.
+# deleting one, swapping two, editing the first or the newest record, or deleting the newest
+# after a checkpoint makes `audit verify` exit 4 naming the record.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -206,6 +206,26 @@ broken "a record deleted" "$K"
 drop_triggers
 sql "UPDATE audit SET seq = 1000000 WHERE seq = $K; UPDATE audit SET seq = $K WHERE seq = $((K + 1)); UPDATE audit SET seq = $((K + 1)) WHERE seq = 1000000"
 broken "two records swapped" "$K"
+
+# The ends of the chain: record 1 has no predecessor whose MAC would cover it, and the newest
+# record no successor, so each is caught by its own MAC or not at all.
+drop_triggers
+sql "UPDATE audit SET user = 'mallory' WHERE seq = 1"
+broken "the first record edited" 1
+
+drop_triggers
+sql "UPDATE audit SET action = 'get' WHERE seq = 1"
+broken "the first record's action edited" 1
+
+newest=$(sql "SELECT max(seq) FROM audit")
+[ "$newest" -gt "$K" ] || fail "the newest record ($newest) is not after the middle one ($K)"
+drop_triggers
+sql "UPDATE audit SET user = 'mallory' WHERE seq = $newest"
+broken "the newest record edited" "$newest"
+
+drop_triggers
+sql "UPDATE audit SET outcome = CASE outcome WHEN 'ok' THEN 'failed' ELSE 'ok' END WHERE seq = $newest"
+broken "the newest record's outcome edited" "$newest"
 
 note "the newest records deleted after a checkpoint"
 ok lethe audit checkpoint "$T/checkpoints"
