@@ -248,18 +248,19 @@ def check_wal_truncated(tr, what):
                 "fsynced" % what)
 
 
-def check_keystore_order(tr, what):
-    """Every write of keystore.luks is fsynced before the next commit and the ack."""
+def check_keystore_order(tr, what, path="keystore.luks"):
+    """Every write of a LUKS2 header (keystore.luks, officers.luks) is fsynced before the next
+    commit and the ack."""
     ack = ack_index(tr)
-    for w in ops_of(tr, "write", lambda op: op["path"] == "keystore.luks"):
-        s = synced_after(tr, w["i"], "keystore.luks")
-        require(s, "%s: keystore.luks written (op %d) and never fsynced" % (what, w["i"]))
+    for w in ops_of(tr, "write", lambda op: op["path"] == path):
+        s = synced_after(tr, w["i"], path)
+        require(s, "%s: %s written (op %d) and never fsynced" % (what, path, w["i"]))
         c = first_after(tr, w["i"], "commit")
         if c is not None and c["i"] < s["i"]:
-            raise Failure("%s: keystore.luks written (op %d) but the database commits (op %d) "
-                          "before the keystore is fsynced (op %d)" % (what, w["i"], c["i"],
-                                                                     s["i"]))
-        require(s["i"] < ack, "%s: acknowledged before the keystore is fsynced" % what)
+            raise Failure("%s: %s written (op %d) but the database commits (op %d) "
+                          "before it is fsynced (op %d)" % (what, path, w["i"], c["i"],
+                                                            s["i"]))
+        require(s["i"] < ack, "%s: acknowledged before %s is fsynced" % (what, path))
 
 
 class Put(Op):
@@ -400,7 +401,8 @@ class Retire(Op):
 class OfficerAdd(Op):
     name = "officer-add"
     officer = True
-    doctor_allow = r"without a name"
+    # a cut between the new keyslot and the signed roster that names it
+    doctor_allow = r"outside the signed roster"
 
     def args(self, sc):
         return ["officer", "add", "bob", "--new-passphrase-file", sc.pass_bob]
@@ -410,13 +412,16 @@ class OfficerAdd(Op):
 
     def order(self, sc, tr, out):
         check_keystore_order(tr, "officer add")
-        require(ops_of(tr, "write", lambda op: op["path"] == "keystore.luks"),
-                "officer add: keystore.luks is never written")
+        check_keystore_order(tr, "officer add", "officers.luks")
+        require(ops_of(tr, "write", lambda op: op["path"] == "officers.luks"),
+                "officer add: officers.luks is never written")
 
 
 class OfficerRemove(Op):
     name = "officer-remove"
     officer = True
+    # a cut between the signed roster without the officer and the keyslot's destruction
+    doctor_allow = r"outside the signed roster"
 
     def args(self, sc):
         return ["officer", "remove", "bob"]
@@ -427,8 +432,9 @@ class OfficerRemove(Op):
 
     def order(self, sc, tr, out):
         check_keystore_order(tr, "officer remove")
-        require(ops_of(tr, "write", lambda op: op["path"] == "keystore.luks"),
-                "officer remove: keystore.luks is never written")
+        check_keystore_order(tr, "officer remove", "officers.luks")
+        require(ops_of(tr, "write", lambda op: op["path"] == "officers.luks"),
+                "officer remove: officers.luks is never written")
 
 
 # ---- the run -------------------------------------------------------------------------------
