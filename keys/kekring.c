@@ -148,6 +148,44 @@ static enum lethe_err ring_create(struct lt_kek_ring *r, uint32_t version)
 	return rc;
 }
 
+struct version_in_use {
+	uint32_t version;
+	uint64_t rows;
+};
+
+static int version_in_use_one(const struct lt_db_object *obj, void *ctx)
+{
+	struct version_in_use *u = ctx;
+
+	if (obj->kek_version == u->version)
+		u->rows++;
+	return 0;
+}
+
+/*
+ * The keystore may already hold the version a rotation is about to create: a crash between
+ * the keystore entry and its row (the entry then wraps nothing, and is replaced), or a keks
+ * table rolled back behind the keystore (the entry then wraps live data keys, and replacing it
+ * would destroy them). Rows decide which, read without their indexes.
+ */
+static enum lethe_err rotate_check_free(struct lt_kek_ring *r, struct lt_db *db, uint32_t version)
+{
+	struct version_in_use u = {.version = version, .rows = 0};
+	enum lethe_err rc;
+
+	rc = lt_keystore_keks(r->keystore_path, r->wrapped, LT_KEYSTORE_KEKS_MAX, &r->n);
+	if (rc != LETHE_OK || !ring_find(r, version))
+		return rc;
+	rc = lt_db_object_with_dek(db, version_in_use_one, &u);
+	if (rc == LETHE_OK && u.rows > 0)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "KEK version %u is in the keystore and wraps the data keys of %llu "
+			    "object(s), but the database does not list it: its keks table was "
+			    "rolled back or edited; restore meta.db, do not rotate",
+			    version, (unsigned long long)u.rows);
+	return rc;
+}
+
 enum lethe_err lt_kek_ring_rotate(struct lt_kek_ring *r, struct lt_db *db, int64_t now,
 				  uint32_t *version)
 {
@@ -163,7 +201,9 @@ enum lethe_err lt_kek_ring_rotate(struct lt_kek_ring *r, struct lt_db *db, int64
 	row.primary = true;
 	row.state = LETHE_KEK_ACTIVE;
 	row.created_at = now;
-	rc = ring_create(r, row.version);
+	rc = rotate_check_free(r, db, row.version);
+	if (rc == LETHE_OK)
+		rc = ring_create(r, row.version);
 	if (rc != LETHE_OK)
 		return rc;
 	LT_FAULT("rotate.after_keystore");

@@ -99,7 +99,7 @@ void lt_retention_on_put(const struct lt_config *cfg, int64_t now, struct lt_db_
  * retain_until=TIME lock=true|false", TIMEs RFC 3339 UTC. The evidence verifier holds each
  * certificate against it: a row edited after the put cannot shorten what the log says.
  */
-#define LT_RETENTION_PUT_DETAIL_MAX 96
+#define LT_RETENTION_PUT_DETAIL_MAX 128
 void lt_retention_put_detail(const struct lt_db_object *row, char *buf, size_t len);
 
 /* Parse what lt_retention_put_detail() wrote; false for anything else (a put record of an

@@ -124,4 +124,29 @@ done
 exec 7>&-
 wait "$holder" || true
 
+note "a keks table rolled back behind the keystore: a rotation does not overwrite a live KEK"
+fresh_store kekroll
+sqlite3 "$STORE/meta.db" ".backup $T/kekroll.before.db"
+ok officer key rotate
+C=$(lethe put "$T/a")
+sqlite3 "$STORE/meta.db" ".backup $T/kekroll.after.db"
+# the attacker's rollback: the keks rows and their digest as they were before the rotation
+sql "ATTACH '$T/kekroll.before.db' AS b;
+     DELETE FROM keks; INSERT INTO keks SELECT * FROM b.keks;
+     UPDATE row_digests SET count = (SELECT count FROM b.row_digests WHERE tbl = 'keks'),
+                            xor = (SELECT xor FROM b.row_digests WHERE tbl = 'keks'),
+                            mac = (SELECT mac FROM b.row_digests WHERE tbl = 'keks')
+      WHERE tbl = 'keks'"
+expect_exit 4 officer key rotate
+assert_contains "$ERR" "KEK version 2 is in the keystore and wraps the data keys of 1 object"
+case " $(keystore_versions) " in *" 2 "*) ;; *) fail "KEK version 2 left the keystore" ;; esac
+# meta.db restored (the keks rows as lethe last wrote them): the object under version 2 reads
+sql "ATTACH '$T/kekroll.after.db' AS a;
+     DELETE FROM keks; INSERT INTO keks SELECT * FROM a.keks;
+     UPDATE row_digests SET count = (SELECT count FROM a.row_digests WHERE tbl = 'keks'),
+                            xor = (SELECT xor FROM a.row_digests WHERE tbl = 'keks'),
+                            mac = (SELECT mac FROM a.row_digests WHERE tbl = 'keks')
+      WHERE tbl = 'keks'"
+ok lethe get "$C" -o "$T/kekroll.out"
+assert_same "$T/a" "$T/kekroll.out"
 note "ok"
