@@ -510,6 +510,33 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_proble
 	return audit_verify(st, NULL, fn, ctx, records);
 }
 
+LETHE_API enum lethe_err lethe_audit_officer_authority(struct lethe_store *st,
+						       char fingerprint[65], uint64_t *signed_from)
+{
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	size_t len = 0;
+	bool born = false;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (fingerprint)
+		fingerprint[0] = '\0';
+	if (signed_from)
+		*signed_from = 0;
+	if (!st || !fingerprint || !signed_from)
+		return lt_err(LETHE_ERR_INVALID, "no store or no output");
+	rc = lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pub, sizeof(pub), &len);
+	if (rc == LETHE_ERR_NOT_FOUND || (rc == LETHE_OK && len != sizeof(pub))) {
+		lt_err_clear();
+		return LETHE_OK; /* audit verify reports a malformed pin */
+	}
+	if (rc == LETHE_OK)
+		rc = lt_authority_fingerprint(pub, fingerprint);
+	if (rc == LETHE_OK)
+		rc = lt_audit_officer_from(st->db, signed_from, &born);
+	return rc;
+}
+
 LETHE_API enum lethe_err lethe_audit_verify_anchor(struct lethe_store *st,
 						   const char *checkpoint_file, lethe_problem_fn fn,
 						   void *ctx, uint64_t *records)

@@ -10,6 +10,7 @@
 
 command -v cryptsetup >/dev/null || fail "cryptsetup CLI not found (apt-get install cryptsetup-bin)"
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI not found (apt-get install sqlite3)"
+python3 -c "import cryptography" 2>/dev/null || fail "python3-cryptography not found"
 
 fresh_store sigs
 rand_file "$T/held.bin" 4000
@@ -35,6 +36,23 @@ for action in ("init", "hold.clear"):
 for action in ("put", "hold.set"):
     assert by[action]["auth_sig"] is None, action
 PY
+# the signature as docs/KEYS.md section 3b states it, checked with the pinned public key alone
+sqlite3 "$STORE/meta.db" "SELECT hex(value) FROM meta WHERE key = 'officer_pub'" >"$T/officer_pub" ||
+	fail "sqlite3 could not read the pin"
+python3 - "$T/audit.jsonl" "$T/officer_pub" "$(cryptsetup luksUUID "$STORE/keystore.luks")" <<'PY' ||
+import json, struct, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+pub = Ed25519PublicKey.from_public_bytes(bytes.fromhex(open(sys.argv[2]).read().strip()))
+for r in map(json.loads, open(sys.argv[1])):
+    if r["auth_sig"]:
+        msg = (b"lethe/v1/officer-act" + sys.argv[3].encode() + struct.pack(">Q", r["seq"])
+               + bytes.fromhex(r["mac"]))
+        assert len(msg) == 96
+        pub.verify(bytes.fromhex(r["auth_sig"]), msg)
+PY
+	fail "an officer signature does not verify as docs/KEYS.md describes it"
+ok lethe audit verify
+assert_contains "$OUT" "officer authority fingerprint: "
 cp -a "$STORE" "$T/pristine"
 
 # forge [SIG-FROM-SEQ]: append to the log, as the service keyfile's holder, a hold.clear of
