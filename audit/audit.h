@@ -173,9 +173,9 @@ struct lt_audit_mark {
 struct lt_audit_verify_opts {
 	const uint8_t *key;      /* LT_KEY_LEN bytes: the chain key */
 	/* the pinned officer authority key: every officer action (lt_audit_officer_only()) and
-	 * every record naming an officer's keyslot, from the first "officer.migrate" record on
-	 * (from record 1 on a store that has none), must carry its valid signature (NULL: the
-	 * store has no officer authority yet, nothing is checked) */
+	 * every record naming an officer's keyslot, from lt_audit_officer_from() on, must carry
+	 * its valid signature, and any signature before must verify too (NULL: the store has no
+	 * officer authority yet, nothing is checked) */
 	const uint8_t *officer_pub;
 	uint64_t *officer_exempt; /* when set: receives how many records predate the authority */
 	const char *store_id;    /* the store checkpoints must name (NULL: not checked) */
