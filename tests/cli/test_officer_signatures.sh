@@ -131,6 +131,14 @@ sqlite3 "$STORE/meta.db" "DROP TRIGGER audit_no_update; UPDATE audit SET auth_si
 expect_exit 4 lethe audit verify
 assert_contains "$ERR" "audit record $REAL: officer action without a valid officer signature"
 
+note "T1: the pinned officer authority deleted from meta.db"
+rm -rf "$STORE"
+cp -a "$T/pristine" "$STORE"
+sqlite3 "$STORE/meta.db" "DELETE FROM meta WHERE key = 'officer_pub'" ||
+	fail "sqlite3 refused to delete the pin"
+expect_exit 4 lethe audit verify
+assert_contains "$ERR" "meta.officer_pub: missing"
+
 note "the pristine store verifies, and keeps verifying after more officer actions"
 rm -rf "$STORE"
 cp -a "$T/pristine" "$STORE"
