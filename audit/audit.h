@@ -58,6 +58,29 @@ void lt_audit_record_fill(struct lt_db_audit *rec, const struct lt_audit_actor *
 enum lethe_err lt_audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_db_audit *rec,
 			    const uint8_t prev[32], uint8_t out[32]);
 
+/* ---- officer signatures (record.c) ---- */
+
+/* The domain of an officer's signature of a record (docs/KEYS.md section 3b). */
+#define LT_AUDIT_OFFICER_LABEL "lethe/v1/officer-act"
+
+/* Sign @p rec (its seq and mac set) with the officer authority key @p oak of store
+ * @p store_id: Ed25519 over LT_AUDIT_OFFICER_LABEL || store id || BE64(seq) || mac, into
+ * rec->auth_sig. */
+enum lethe_err lt_audit_officer_sign(struct lt_ed25519_key *oak, const char *store_id,
+				     struct lt_db_audit *rec);
+
+/* Whether @p rec carries a valid signature of the officer authority key @p pub. */
+bool lt_audit_officer_sig_ok(const uint8_t pub[LT_ED25519_PUB_LEN], const char *store_id,
+			     const struct lt_db_audit *rec);
+
+/* Whether @p rec records something only an officer can do (a hold cleared, a forced rm, a key
+ * rotated, rewrapped or retired, an officer added or removed, the audit anchor moved back, the
+ * officer authority migrated), done: refusals and failures of the service are not. */
+bool lt_audit_officer_only(const struct lt_db_audit *rec);
+
+/* Whether @p rec names an officer's keyslot as its actor (neither "" nor "service"). */
+bool lt_audit_claims_officer(const struct lt_db_audit *rec);
+
 /* Longest syslog line: each byte of a record's fields escaped at most 4 bytes, plus the keys. */
 #define LT_AUDIT_LINE_MAX (4 * sizeof(struct lt_db_audit) + 256)
 
@@ -98,6 +121,10 @@ struct lt_audit_log {
 	/* when set, receives each record appended (the caller keeps it only if it commits):
 	 * what this writer may anchor, computed here rather than read back from the file */
 	struct lt_audit_head *appended;
+	/* an officer's handle: the officer authority key, which signs each record appended
+	 * (NULL: records are not signed); @p store_id goes into the signature */
+	struct lt_ed25519_key *officer;
+	const char *store_id;
 };
 
 /* Append a record of @p ev by @p actor, now, to the chain (inside the caller's transaction),
@@ -145,6 +172,12 @@ struct lt_audit_mark {
 
 struct lt_audit_verify_opts {
 	const uint8_t *key;      /* LT_KEY_LEN bytes: the chain key */
+	/* the pinned officer authority key: every officer action (lt_audit_officer_only()) and
+	 * every record naming an officer's keyslot, from lt_audit_officer_from() on, must carry
+	 * its valid signature, and any signature before must verify too (NULL: the store has no
+	 * officer authority yet, nothing is checked) */
+	const uint8_t *officer_pub;
+	uint64_t *officer_exempt; /* when set: receives how many records predate the authority */
 	const char *store_id;    /* the store checkpoints must name (NULL: not checked) */
 	const struct lt_audit_mark *marks;
 	size_t nmarks;
@@ -159,14 +192,28 @@ struct lt_audit_verify_opts {
  * unsigned audit_seq/audit_mac columns beside it, which must agree with it), that each
  * checkpoint and each of @p o->marks names a record the log holds with that MAC, so that the
  * log reaches all of them, that times neither go backwards nor lie in the future (beyond
- * the slacks above), and that no unauthenticated record claims more than a failed open or
- * unlock (nothing else is ever recorded without a key). Each problem goes to @p o->fn (when set) with where ("audit record N",
+ * the slacks above), that no unauthenticated record claims more than a failed open or
+ * unlock (nothing else is ever recorded without a key), and that every officer action carries
+ * the officer authority's signature (@p o->officer_pub). Each problem goes to @p o->fn (when set) with where ("audit record N",
  * "audit checkpoint N", a mark's name) and what; the walk stops at the first broken record
  * (a time problem does not stop it). *@p intact tells whether none was found, *@p records how
  * many records verified. Returns an error only when the check could not be made.
  */
 enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_verify_opts *o,
 				    uint64_t *records, bool *intact);
+
+/* How the init record of a store made with its officer authority begins its text (the
+ * authority's fingerprint follows). */
+#define LT_AUDIT_INIT_AUTHORITY "officer authority "
+
+/*
+ * The first record from which officer actions carry the officer authority's signature: 1 for a
+ * store made with its authority (*@p born: its init record names it); for a store made before
+ * officers.luks, its first "officer.migrate" record (what came before was written when no such
+ * key existed), or 1 when it has none. The walk checks that record's own signature, and its MAC
+ * chains every record before it: the boundary cannot be moved without the OAK.
+ */
+enum lethe_err lt_audit_officer_from(struct lt_db *db, uint64_t *seq, bool *born);
 
 /* lt_audit_verify_with() with the chain key alone: no marks, checkpoints of any store id. */
 enum lethe_err lt_audit_verify(struct lt_db *db, const uint8_t key[LT_KEY_LEN], lethe_problem_fn fn,

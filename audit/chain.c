@@ -72,6 +72,10 @@ static enum lethe_err chain_append(const struct lt_audit_log *log, struct lt_db_
 		return rc;
 	rec->seq = seq + 1;
 	rc = lt_audit_mac(log->key, rec, prev, rec->mac);
+	/* an officer's handle vouches for what it did, never for a record folded from
+	 * audit_pending */
+	if (rc == LETHE_OK && log->officer && !rec->unauthenticated)
+		rc = lt_audit_officer_sign(log->officer, log->store_id, rec);
 	if (rc == LETHE_OK)
 		rc = lt_db_audit_insert(log->db, rec);
 	if (rc == LETHE_OK)

@@ -1,5 +1,6 @@
 /* export.c - the audit log as JSON Lines: one compact object per record, in seq order, with its
- * MAC in hex, for a SIEM or an auditor. */
+ * MAC (and an officer's record its officer authority signature) in hex, for a SIEM or an
+ * auditor. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ struct export_ctx {
 static int export_one(const struct lt_db_audit *rec, void *vctx)
 {
 	struct export_ctx *x = vctx;
-	char when[40], mac[65];
+	char when[40], mac[65], sig[129];
 	struct lt_json_build b;
 	char *line;
 	size_t len;
@@ -42,6 +43,10 @@ static int export_one(const struct lt_db_audit *rec, void *vctx)
 	/* folded from audit_pending: nothing in it is vouched for by a key */
 	lt_json_add_bool(&b, "unauthenticated", rec->unauthenticated);
 	lt_json_add_string(&b, "mac", mac);
+	/* an officer's record: the officer authority key's signature (docs/KEYS.md), else null */
+	if (rec->has_auth_sig)
+		lt_hex(rec->auth_sig, sizeof(rec->auth_sig), sig);
+	lt_json_add_string(&b, "auth_sig", rec->has_auth_sig ? sig : NULL);
 	x->rc = lt_json_end(&b, LT_JSON_COMPACT, &line, &len);
 	if (x->rc == LETHE_ERR_INVALID)
 		x->rc = lt_err(LETHE_ERR_INTERNAL, "audit record %llu is not valid UTF-8",

@@ -9,6 +9,12 @@
  * before the mark existed keep their MACs. The audit key is derived from the master
  * key, so someone holding only meta.db cannot recompute the chain; signed checkpoints make
  * dropping the newest records detectable.
+ *
+ * An officer's record also carries auth_sig: Ed25519, under the officer authority key (OAK,
+ * keys/authority.h), over "lethe/v1/officer-act" || store id (36 bytes) || BE64(seq) || MAC.
+ * The MAC covers every field and the chain before it, so the signature does too; it is not
+ * itself under the MAC (it signs the MAC). The service holds the audit key but not the OAK:
+ * it can rewrite the chain, not make an officer's action appear in it.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -17,6 +23,7 @@
 
 #include "audit/audit.h"
 #include "audit/syslog.h"
+#include "common/err.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 
@@ -184,6 +191,74 @@ enum lethe_err lt_audit_mac(const uint8_t key[LT_KEY_LEN], const struct lt_db_au
 		rc = lt_hmac_final(h, out);
 	lt_hmac_free(h);
 	return rc;
+}
+
+#define OFFICER_MSG_LEN (sizeof(LT_AUDIT_OFFICER_LABEL) - 1 + LETHE_ID_LEN + 8 + 32)
+
+/* The bytes an officer's signature covers; @p store_id is LETHE_ID_LEN bytes. */
+static enum lethe_err officer_msg(const char *store_id, const struct lt_db_audit *rec,
+				  uint8_t msg[OFFICER_MSG_LEN])
+{
+	size_t at = sizeof(LT_AUDIT_OFFICER_LABEL) - 1;
+
+	if (!store_id || strlen(store_id) != LETHE_ID_LEN)
+		return LETHE_ERR_INVALID;
+	memcpy(msg, LT_AUDIT_OFFICER_LABEL, at);
+	memcpy(msg + at, store_id, LETHE_ID_LEN);
+	at += LETHE_ID_LEN;
+	put_u64(msg + at, rec->seq);
+	memcpy(msg + at + 8, rec->mac, 32);
+	return LETHE_OK;
+}
+
+enum lethe_err lt_audit_officer_sign(struct lt_ed25519_key *oak, const char *store_id,
+				     struct lt_db_audit *rec)
+{
+	uint8_t msg[OFFICER_MSG_LEN];
+	enum lethe_err rc;
+
+	rc = officer_msg(store_id, rec, msg);
+	if (rc != LETHE_OK)
+		return lt_err(LETHE_ERR_INTERNAL, "audit record %llu: no store id to sign with",
+			      (unsigned long long) rec->seq);
+	rc = lt_ed25519_key_sign(oak, msg, sizeof(msg), rec->auth_sig);
+	rec->has_auth_sig = rc == LETHE_OK;
+	return rc;
+}
+
+bool lt_audit_officer_sig_ok(const uint8_t pub[LT_ED25519_PUB_LEN], const char *store_id,
+			     const struct lt_db_audit *rec)
+{
+	uint8_t msg[OFFICER_MSG_LEN];
+
+	return rec->has_auth_sig && officer_msg(store_id, rec, msg) == LETHE_OK &&
+	       lt_ed25519_verify(pub, msg, sizeof(msg), rec->auth_sig) == LETHE_OK;
+}
+
+bool lt_audit_officer_only(const struct lt_db_audit *rec)
+{
+	static const char *const actions[] = {
+	    "hold.clear",     "key.rotate",     "key.rewrap",      "key.retire",
+	    "officer.add",    "officer.remove", "audit.reanchor",  "officer.migrate",
+	    /* reserved for officer changes that shorten or unlock retention */
+	    "retention.shorten", "retention.unlock",
+	};
+	size_t i;
+
+	if (strcmp(rec->outcome, "ok") != 0)
+		return false;
+	/* an rm before the object expired: only an officer forces one (lib/shred.c) */
+	if (strcmp(rec->action, "rm") == 0)
+		return strncmp(rec->error, "forced", 6) == 0;
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(rec->action, actions[i]) == 0)
+			return true;
+	return false;
+}
+
+bool lt_audit_claims_officer(const struct lt_db_audit *rec)
+{
+	return rec->keyslot[0] != '\0' && strcmp(rec->keyslot, "service") != 0;
 }
 
 /*

@@ -34,6 +34,7 @@ struct verify_ctx {
 	enum lethe_err rc;
 	struct reach *reach;
 	size_t nreach;
+	uint64_t officer_from; /* officer actions are signed from this record on */
 };
 
 static void problem_at(struct verify_ctx *v, const char *where, const char *what)
@@ -81,6 +82,25 @@ static void check_time(struct verify_ctx *v, const struct lt_db_audit *rec)
 		time_problem(v, rec->seq, what);
 	}
 	v->prev_time_us = rec->time_us;
+}
+
+/* An officer's action must carry the officer authority's signature: the service holds the
+ * chain key and can rewrite the log, but cannot sign (docs/THREATS.md, T2). A signature that
+ * does not verify is reported whatever the record says. */
+static void check_officer(struct verify_ctx *v, const struct lt_db_audit *rec)
+{
+	if (!v->o->officer_pub || rec->unauthenticated)
+		return;
+	/* before the migration only a signature there is checked: one that fails tells of an
+	 * authority replaced since */
+	if (rec->seq < v->officer_from && !rec->has_auth_sig)
+		return;
+	if (!rec->has_auth_sig && !lt_audit_officer_only(rec) && !lt_audit_claims_officer(rec))
+		return;
+	if (lt_audit_officer_sig_ok(v->o->officer_pub, v->o->store_id, rec))
+		return;
+	problem(v, "audit record", rec->seq,
+		"officer action without a valid officer signature");
 }
 
 static int verify_one(const struct lt_db_audit *rec, void *vctx)
@@ -131,6 +151,7 @@ static int verify_one(const struct lt_db_audit *rec, void *vctx)
 			 rec->action, rec->outcome);
 		problem(v, "audit record", rec->seq, what);
 	}
+	check_officer(v, rec);
 	check_time(v, rec);
 	memcpy(v->prev, rec->mac, 32);
 	v->expect_seq++;
@@ -220,7 +241,15 @@ enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_veri
 	v.o = o;
 	v.expect_seq = 1;
 	v.now_us = o->now_us ? o->now_us : lt_now_us();
-	rc = lt_db_checkpoint_list(db, collect_cp, &v);
+	v.officer_from = 1;
+	rc = LETHE_OK;
+	if (o->officer_pub) {
+		bool born;
+
+		rc = lt_audit_officer_from(db, &v.officer_from, &born);
+	}
+	if (rc == LETHE_OK)
+		rc = lt_db_checkpoint_list(db, collect_cp, &v);
 	if (rc == LETHE_ERR_INTEGRITY) {
 		/* the table's digest disagrees (rows deleted or inserted without the key): a
 		 * problem of its own; the records are still walked against what remains */
@@ -247,9 +276,38 @@ enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_veri
 		problem_at(&v, "audit log", what);
 	}
 	free(v.reach);
+	if (o->officer_exempt)
+		*o->officer_exempt = o->officer_pub && v.count > 0
+					     ? (v.officer_from - 1 < v.count ? v.officer_from - 1
+									      : v.count)
+					     : 0;
 	if (records)
 		*records = v.count;
 	*intact = !v.bad;
+	return rc;
+}
+
+static int first_record(const struct lt_db_audit *rec, void *ctx)
+{
+	bool *born = ctx;
+
+	*born = rec->seq == 1 && strcmp(rec->action, "init") == 0 &&
+		strncmp(rec->error, LT_AUDIT_INIT_AUTHORITY, strlen(LT_AUDIT_INIT_AUTHORITY)) == 0;
+	return 1;
+}
+
+enum lethe_err lt_audit_officer_from(struct lt_db *db, uint64_t *seq, bool *born)
+{
+	uint64_t migrate = 0;
+	enum lethe_err rc;
+
+	*seq = 1;
+	*born = false;
+	rc = lt_db_audit_list(db, 1, INT64_MIN, first_record, born);
+	if (rc == LETHE_OK && !*born)
+		rc = lt_db_audit_find_action(db, "officer.migrate", &migrate);
+	if (migrate)
+		*seq = migrate;
 	return rc;
 }
 

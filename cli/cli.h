@@ -272,6 +272,10 @@ struct cli_problems {
 	uint64_t count;
 	int nomem;
 	const char *fingerprint; /* the evidence key checked under, shown when set */
+	/* audit verify: the officer authority (fingerprint, "" when none is pinned) and the first
+	 * record whose officer actions are signed; shown when officer_fingerprint is set */
+	const char *officer_fingerprint;
+	uint64_t officer_from;
 };
 /* A lethe_problem_fn: one error line on stderr per problem, kept for --json. */
 void cli_problem_cb(const char *where, const char *what, void *ctx);

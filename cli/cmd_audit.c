@@ -34,6 +34,7 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 	    CLI_COMMON_LONGOPTS,
 	};
 	struct cli_problems p = {.cli = cli};
+	char officer[65] = "";
 	const char *anchor = NULL;
 	uint64_t records = 0;
 	enum lethe_err err;
@@ -52,6 +53,12 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 	else
 		err = lethe_audit_verify(cli->store, cli_problem_cb, &p, &records);
 	cli_progress_done();
+	/* the authority officer actions were checked against, and what predates it (not when a
+	 * failure's own detail is still to be shown) */
+	if (err == LETHE_OK || (err == LETHE_ERR_INTEGRITY && p.count > 0)) {
+		if (lethe_audit_officer_authority(cli->store, officer, &p.officer_from) == LETHE_OK)
+			p.officer_fingerprint = officer;
+	}
 	return cli_verify_report(cli, err, &p, "record", "records", records, NULL);
 }
 

@@ -102,6 +102,23 @@ void cli_problem_cb(const char *where, const char *what, void *ctx)
 	}
 }
 
+/* What audit verify checked officer actions against, and which records predate it. */
+static void cli_officer_note(const struct cli_problems *p, uint64_t count)
+{
+	if (p->officer_fingerprint == NULL)
+		return;
+	if (*p->officer_fingerprint == '\0') {
+		printf("officer authority: none pinned yet (a store from before officers.luks): "
+		       "officer actions are not signed\n");
+		return;
+	}
+	printf("officer authority fingerprint: %s\n", p->officer_fingerprint);
+	if (p->officer_from > 1 && count > 0)
+		printf("records 1-%" PRIu64 " predate the officer authority (made at record %" PRIu64
+		       "): exempt from officer signatures\n",
+		       p->officer_from - 1 < count ? p->officer_from - 1 : count, p->officer_from);
+}
+
 int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *p,
 		      const char *singular, const char *plural, uint64_t count, const char *object)
 {
@@ -120,12 +137,20 @@ int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *
 		bad |= cli_json_set(o, "problems", json_incref(p->array));
 		if (p->fingerprint != NULL)
 			bad |= cli_json_set(o, "fingerprint", json_string(p->fingerprint));
+		if (p->officer_fingerprint != NULL) {
+			bad |= cli_json_set(o, "officer_authority",
+					    *p->officer_fingerprint ? json_string(p->officer_fingerprint)
+								    : json_null());
+			bad |= cli_json_set(o, "officer_signed_from",
+					    json_integer((json_int_t) p->officer_from));
+		}
 		int print_rc = cli_json_reply(cli, o, bad);
 		if (rc == EXIT_OK)
 			rc = print_rc;
 	} else if (err == LETHE_OK) {
 		if (p->fingerprint != NULL)
 			printf("evidence key fingerprint: %s\n", p->fingerprint);
+		cli_officer_note(p, count);
 		printf("%" PRIu64 " %s verified, no problems found\n", count,
 		       count == 1 ? singular : plural);
 	}

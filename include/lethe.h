@@ -557,6 +557,21 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *store, lethe_pro
 					    void *ctx, uint64_t *records);
 
 /**
+ * The officer authority whose signature lethe_audit_verify() requires on every officer action
+ * (docs/KEYS.md section 3b).
+ * @param fingerprint receives the SHA-256 of the officer authority public key meta.db pins,
+ *        64 hex digits and a NUL; "" when none is pinned (a store from before officers.luks
+ *        that no officer has opened yet: nothing in its log is signed).
+ * @param signed_from receives the first audit record from which officer actions must be
+ *        signed: 1, or the migration record of a store made before officers.luks (the records
+ *        before it predate the authority and are exempt); 0 when none is pinned.
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_audit_officer_authority(struct lethe_store *store,
+						       char fingerprint[65],
+						       uint64_t *signed_from);
+
+/**
  * As lethe_audit_verify(), and the log must also contain and extend the checkpoint in
  * @p checkpoint_file (a checkpoint-SEQ.json written by lethe_audit_checkpoint() and kept
  * elsewhere, with its checkpoint-SEQ.sig beside it): the record it names, with the MAC it

@@ -317,13 +317,14 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	rc = lt_authority_create(st->officers_path, st->store_id, st->keys->mk, o->officer,
 				 o->passphrase, o->passphrase_len, &kdf, st->keys->oas,
 				 st->authority_pub);
+	st->authority_ready = rc == LETHE_OK;
 	if (rc == LETHE_OK)
 		rc = lt_authority_fingerprint(st->authority_pub, fingerprint);
 	if (rc != LETHE_OK)
 		goto out;
 	/* the init record names the authority, and so does its syslog line: out of reach of
 	 * anyone who later holds MK */
-	snprintf(detail, sizeof(detail), "officer authority %s; " SEALED_AT_INIT, fingerprint);
+	snprintf(detail, sizeof(detail), LT_AUDIT_INIT_AUTHORITY "%s; " SEALED_AT_INIT, fingerprint);
 	ev.error = detail;
 	rc = derive_handle_keys(st, st->keys->mk);
 	if (rc != LETHE_OK)
@@ -484,6 +485,7 @@ static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_op
 					 st->authority_pub);
 	if (rc == LETHE_OK)
 		rc = lt_keystore_mk_check(st->keystore_path, mk);
+	st->authority_ready = rc == LETHE_OK;
 	return rc;
 }
 
@@ -770,6 +772,7 @@ LETHE_API void lethe_store_close(struct lethe_store *st)
 	lt_objstore_close(st->objs);
 	lt_config_free(&st->cfg);
 	lt_ed25519_key_free(st->evidence_signer);
+	lt_ed25519_key_free(st->authority_signer);
 	lt_secmem_free(st->keys, sizeof(*st->keys));
 	lt_row_auth_free(st->row_auth);
 	lt_audit_queue_free(&st->syslog_queue);

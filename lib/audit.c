@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "keys/anchor.h"
+#include "keys/authority.h"
 #include "keys/evkey.h"
 #include "lib/internal.h"
 
@@ -21,7 +23,22 @@ static struct lt_audit_log audit_log(struct lethe_store *st)
 	    .key = st->keys->audit_mac,
 	    .syslog = st->cfg.syslog ? &st->syslog_queue : NULL,
 	    .appended = &st->tx_head,
+	    .store_id = st->store_id,
 	};
+}
+
+/* The officer authority key of an officer's handle, set up once (NULL for any other handle). */
+static enum lethe_err officer_signer(struct lethe_store *st, struct lt_ed25519_key **out)
+{
+	enum lethe_err rc = LETHE_OK;
+
+	*out = NULL;
+	if (!st->officer || !st->authority_ready)
+		return LETHE_OK;
+	if (!st->authority_signer)
+		rc = lt_authority_signer(st->keys->oas, st->store_id, &st->authority_signer);
+	*out = st->authority_signer;
+	return rc;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -187,7 +204,10 @@ enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create)
 enum lethe_err lt_audit_append(struct lethe_store *st, const struct lt_audit_event *ev)
 {
 	struct lt_audit_log log = audit_log(st);
+	enum lethe_err rc = officer_signer(st, &log.officer);
 
+	if (rc != LETHE_OK)
+		return rc;
 	return lt_audit_event_append(&log, &st->actor, ev);
 }
 
@@ -372,6 +392,54 @@ static enum lethe_err file_mark(struct lethe_store *st, const char *path,
 	return rc;
 }
 
+/*
+ * The officer authority key officer actions must be signed by: the one meta.db pinned at init
+ * or at the migration (*@p have). A store without a pin and without officers.luks is one from
+ * before officers.luks that no officer has opened yet: nothing of its log is signed. A pin
+ * missing beside an officers.luks, or from a store whose init record names its authority, was
+ * removed (or a migration was interrupted: the next officer open pins it): a problem, since
+ * no officer action can be checked then.
+ */
+static enum lethe_err officer_pub(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				  uint8_t pub[LT_ED25519_PUB_LEN], bool *have, bool *bad)
+{
+	uint64_t from = 0;
+	size_t len = 0;
+	bool born = false;
+	enum lethe_err rc;
+
+	*have = false;
+	rc = lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pub, LT_ED25519_PUB_LEN, &len);
+	if (rc == LETHE_OK && len != LT_ED25519_PUB_LEN) {
+		if (fn)
+			fn("meta.officer_pub", "the pinned officer authority is malformed", ctx);
+		*bad = true;
+		return LETHE_OK;
+	}
+	if (rc == LETHE_OK) {
+		*have = true;
+		return LETHE_OK;
+	}
+	if (rc != LETHE_ERR_NOT_FOUND)
+		return rc;
+	rc = lt_audit_officer_from(st->db, &from, &born);
+	if (rc != LETHE_OK)
+		return rc;
+	if (born || access(st->officers_path, F_OK) == 0) {
+		if (fn)
+			fn("meta.officer_pub",
+			   born ? "missing, though audit record 1 names the store's officer authority: "
+				  "the pin was removed, and no officer action can be checked"
+				: "missing, though officers.luks exists: the pin was removed (or a "
+				  "migration interrupted: an officer open pins it), and no officer "
+				  "action can be checked",
+			   ctx);
+		*bad = true;
+	}
+	lt_err_clear();
+	return LETHE_OK;
+}
+
 static enum lethe_err audit_verify(struct lethe_store *st, const char *checkpoint_file,
 				   lethe_problem_fn fn, void *ctx, uint64_t *records)
 {
@@ -383,10 +451,17 @@ static enum lethe_err audit_verify(struct lethe_store *st, const char *checkpoin
 	    .fn = fn,
 	    .ctx = ctx,
 	};
+	uint8_t oak_pub[LT_ED25519_PUB_LEN];
 	bool intact = false, have = false, bad = false;
 	enum lethe_err rc;
 
 	memset(marks, 0, sizeof(marks));
+	rc = officer_pub(st, fn, ctx, oak_pub, &have, &bad);
+	if (rc != LETHE_OK)
+		return rc;
+	if (have)
+		o.officer_pub = oak_pub;
+	have = false;
 	/* Checkpoints are verified under the evidence key: it must be the key bound to the
 	 * master key, or a database edit could sign checkpoints of its own. */
 	{
@@ -433,6 +508,33 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_proble
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
 	return audit_verify(st, NULL, fn, ctx, records);
+}
+
+LETHE_API enum lethe_err lethe_audit_officer_authority(struct lethe_store *st,
+						       char fingerprint[65], uint64_t *signed_from)
+{
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	size_t len = 0;
+	bool born = false;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (fingerprint)
+		fingerprint[0] = '\0';
+	if (signed_from)
+		*signed_from = 0;
+	if (!st || !fingerprint || !signed_from)
+		return lt_err(LETHE_ERR_INVALID, "no store or no output");
+	rc = lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pub, sizeof(pub), &len);
+	if (rc == LETHE_ERR_NOT_FOUND || (rc == LETHE_OK && len != sizeof(pub))) {
+		lt_err_clear();
+		return LETHE_OK; /* audit verify reports a malformed pin */
+	}
+	if (rc == LETHE_OK)
+		rc = lt_authority_fingerprint(pub, fingerprint);
+	if (rc == LETHE_OK)
+		rc = lt_audit_officer_from(st->db, signed_from, &born);
+	return rc;
 }
 
 LETHE_API enum lethe_err lethe_audit_verify_anchor(struct lethe_store *st,

@@ -57,6 +57,11 @@ struct lethe_store {
 	struct lt_slot_info who;               /* the keyslot that unlocked the handle */
 	/* the OAK public key the officer's passphrase opened (officer handles only) */
 	uint8_t authority_pub[LT_ED25519_PUB_LEN];
+	/* keys->oas holds this store's officer authority secret (an officer's handle, once
+	 * officers.luks opened or was made): every record the handle appends is signed by the OAK
+	 * (audit.c), set up from it on first use and wiped by lethe_store_close() */
+	bool authority_ready;
+	struct lt_ed25519_key *authority_signer;
 	bool officer;
 	/* actor, recorded in audit records and certificates (keyslot: who.name once unlocked) */
 	struct lt_audit_actor actor;

@@ -79,6 +79,8 @@ static enum lethe_err authority_migrate(struct lethe_store *st, const char *pass
 				 pass_len, &kdf, st->keys->oas, st->authority_pub);
 	if (rc != LETHE_OK)
 		goto out;
+	/* the officer.migrate record below is the first the new authority signs */
+	st->authority_ready = true;
 	if (rename(tmp, st->officers_path) != 0) {
 		rc = lt_err_errno(LETHE_ERR_IO, errno, "%s: rename", tmp);
 		(void) unlink(tmp);

@@ -330,6 +330,10 @@ struct lt_db_audit {
 	 * key vouches for (covered by the MAC like every field; always false in audit_pending) */
 	bool unauthenticated;
 	uint8_t mac[32];
+	/* an officer's record: the officer authority key's Ed25519 signature over the store id, seq
+	 * and mac (audit/record.c); absent (NULL in the table) on every other record */
+	bool has_auth_sig;
+	uint8_t auth_sig[64];
 };
 /* Newest record's seq and mac (0 and zeros when empty). */
 enum lethe_err lt_db_audit_last(struct lt_db *db, uint64_t *seq, uint8_t mac[32]);

@@ -16,11 +16,11 @@ static const struct lt_sq sq_audit_latest = {
 /* audit and audit_pending bind the shared fields as ?2..?12 */
 static const struct lt_sq sq_audit_insert = {SQ_AUDIT_INSERT, "audit insert",
 					     "INSERT INTO audit (seq, " AUDIT_COLS
-					     ", mac, unauth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-					     "?9, ?10, ?11, ?12, ?13, ?14)"};
+					     ", mac, unauth, auth_sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+					     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"};
 static const struct lt_sq sq_audit_page = {SQ_AUDIT_PAGE, "audit list",
 					   "SELECT seq, " AUDIT_COLS
-					   ", mac, unauth FROM audit WHERE seq >= ?1 AND "
+					   ", mac, unauth, auth_sig FROM audit WHERE seq >= ?1 AND "
 					   "time_us >= ?4 ORDER BY seq LIMIT ?3"};
 static const struct lt_sq sq_audit_find_action = {
     SQ_AUDIT_FIND_ACTION, "audit find",
@@ -91,6 +91,8 @@ enum lethe_err lt_db_audit_insert(struct lt_db *db, const struct lt_db_audit *re
 	bind_fields(&q, rec);
 	lt_sq_blob(&q, 13, rec->mac, sizeof(rec->mac));
 	lt_sq_int(&q, 14, rec->unauthenticated ? 1 : 0);
+	if (rec->has_auth_sig) /* left unbound: NULL */
+		lt_sq_blob(&q, 15, rec->auth_sig, sizeof(rec->auth_sig));
 	rc = lt_sq_exec(&q);
 	lt_sq_close(&q);
 	return rc;
@@ -111,6 +113,7 @@ static void audit_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 	read_fields(q, r);
 	lt_sq_get_blob(q, 12, r->mac, sizeof(r->mac), NULL);
 	r->unauthenticated = lt_sq_get_range(q, 13, 0, 1) != 0;
+	lt_sq_get_blob(q, 14, r->auth_sig, sizeof(r->auth_sig), &r->has_auth_sig);
 	p->pos = r->seq < INT64_MAX ? (int64_t) r->seq + 1 : INT64_MAX;
 }
 

@@ -27,7 +27,9 @@
  *        triggers: seq = last + 1, the object must be shredded, no UPDATE or DELETE.
  *   audit(seq INTEGER PRIMARY KEY, time_us INT, uid INT, user TEXT, keyslot TEXT, pid INT,
  *        host TEXT, action TEXT, object TEXT, grp TEXT, outcome TEXT, error TEXT, mac BLOB,
- *        unauth INT)  (unauth since schema 2: 1 for a record folded from audit_pending)
+ *        unauth INT, auth_sig BLOB NULL)  (since schema 2: unauth 1 for a record folded from
+ *        audit_pending; auth_sig the officer authority key's 64-byte signature of an officer's
+ *        record, NULL on every other)
  *        triggers: seq = last + 1, no UPDATE or DELETE (append-only for SQL clients; the MAC
  *        chain, not the triggers, is what stops someone who can edit the file).
  *   audit_pending(id INTEGER PRIMARY KEY, ...the audit fields but seq and mac...)  failures
@@ -195,6 +197,8 @@ static const char schema_v1[] =
  * Version 2 (0.2.0):
  * - audit.unauth marks a record folded from audit_pending, written without a key
  *   (audit/chain.c): its MAC covers the mark, and nothing in it is attributed to an actor;
+ * - audit.auth_sig: the officer authority key's signature of an officer's record (audit/record.c,
+ *   docs/KEYS.md), which `audit verify` requires on every officer action;
  * - audit_time: the record with the latest time, found without a scan: a clock earlier than it
  *   stops shreds (T3, lib/clock.c), whatever records were appended after it;
  * - row MACs (store/rowmac.h): every table lethe acts on gets a mac column (NULL until the
@@ -206,6 +210,7 @@ static const char schema_v1[] =
 #define MAC_COLUMN " ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);"
 static const char schema_v2[] =
 	"ALTER TABLE audit ADD COLUMN unauth INTEGER NOT NULL DEFAULT 0 CHECK (unauth IN (0, 1));"
+	"ALTER TABLE audit ADD COLUMN auth_sig BLOB CHECK (auth_sig IS NULL OR length(auth_sig) = 64);"
 	"CREATE INDEX audit_time ON audit (time_us, seq);"
 	"ALTER TABLE meta" MAC_COLUMN
 	"ALTER TABLE keks" MAC_COLUMN

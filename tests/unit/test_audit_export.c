@@ -45,7 +45,8 @@ static void test_json_lines(void **state)
 {
 	static const char *const keys[] = {"seq",     "time",  "uid",    "user",   "keyslot",
 					   "pid",     "host",  "action", "object", "group",
-					   "outcome", "error", "unauthenticated", "mac"};
+					   "outcome", "error", "unauthenticated", "mac",
+					   "auth_sig"};
 	struct audit_fx *f = *state;
 	char *text, *line, *save = NULL;
 	uint64_t count;
@@ -76,11 +77,12 @@ static void test_json_lines(void **state)
 		assert_non_null(o);
 		json_object_foreach(o, key, v)
 		{
-			assert_true(k < 14);
+			assert_true(k < 15);
 			assert_string_equal(key, keys[k]);
 			k++;
 		}
-		assert_int_equal(k, 14);
+		assert_int_equal(k, 15);
+		assert_true(json_is_null(json_object_get(o, "auth_sig")));
 		assert_true(json_is_false(json_object_get(o, "unauthenticated")));
 		assert_int_equal(json_integer_value(json_object_get(o, "seq")), (json_int_t) i);
 		assert_int_equal(json_integer_value(json_object_get(o, "uid")), 1001);

@@ -335,6 +335,159 @@ static void test_times(void **state)
 	assert_non_null(strstr(p.what[2], "time goes backwards"));
 }
 
+#define STORE_ID "0f1e2d3c-4b5a-4968-8776-655443322110"
+
+/* Verify with the officer authority @p pub; *@p exempt counts the records before it. */
+static bool verify_officer(struct audit_fx *f, const uint8_t *pub, struct problems *p,
+			   uint64_t *exempt)
+{
+	struct lt_audit_verify_opts o = {.key = f->key, .store_id = STORE_ID, .officer_pub = pub,
+					 .officer_exempt = exempt, .fn = on_problem, .ctx = p};
+	bool intact = false;
+
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(lt_audit_verify_with(f->db, &o, NULL, &intact), LETHE_OK);
+	assert_int_equal(intact, p->n == 0);
+	return intact;
+}
+
+static struct lt_ed25519_key *oak_new(uint8_t pub[LT_ED25519_PUB_LEN])
+{
+	uint8_t seed[LT_ED25519_PRIV_LEN];
+	struct lt_ed25519_key *k = NULL;
+
+	assert_int_equal(lt_ed25519_keygen(seed, pub), LETHE_OK);
+	assert_int_equal(lt_ed25519_key_new(seed, &k), LETHE_OK);
+	return k;
+}
+
+/* As an officer (signed by @p oak) or, with NULL, as the service. */
+static void append_as(struct audit_fx *f, struct lt_ed25519_key *oak, const char *keyslot,
+		      const struct lt_audit_event *ev)
+{
+	f->log.officer = oak;
+	f->log.store_id = STORE_ID;
+	strcpy(f->actor.keyslot, keyslot);
+	audit_fx_append(f, ev);
+	f->log.officer = NULL;
+}
+
+/* A store made with its authority: every officer record is signed and verifies; an officer
+ * action the service (which holds the chain key) writes, a signature removed or made by
+ * another key, and a service record claiming an officer's keyslot are each reported. */
+static void test_officer_signatures(void **state)
+{
+	struct audit_fx *f = *state;
+	uint8_t pub[LT_ED25519_PUB_LEN], other_pub[LT_ED25519_PUB_LEN];
+	struct lt_ed25519_key *oak = oak_new(pub), *other = oak_new(other_pub);
+	struct problems p;
+	uint64_t exempt = 99;
+
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "init",
+							    .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "put"});
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "hold.clear"});
+	/* refused: the service asked, nothing happened */
+	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "hold.clear",
+							       .err = LETHE_ERR_NOT_OFFICER});
+	assert_true(verify_officer(f, pub, &p, &exempt));
+	assert_int_equal(exempt, 0);
+	/* the OAK of another authority */
+	assert_false(verify_officer(f, other_pub, &p, NULL));
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.where[0], "audit record 1");
+	assert_string_equal(p.what[0], "officer action without a valid officer signature");
+	assert_string_equal(p.where[1], "audit record 3");
+
+	/* the service forges a hold clear, a forced rm, and claims an officer's keyslot */
+	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "hold.clear"});
+	append_as(f, NULL, "service",
+		  &(struct lt_audit_event){.action = "rm", .error = "forced early shred by officer"});
+	append_as(f, NULL, "alice", &(struct lt_audit_event){.action = "get"});
+	append_as(f, other, "alice", &(struct lt_audit_event){.action = "key.rotate"});
+	assert_false(verify_officer(f, pub, &p, NULL));
+	assert_int_equal(p.n, 4);
+	assert_string_equal(p.where[0], "audit record 5");
+	assert_string_equal(p.where[1], "audit record 6");
+	assert_string_equal(p.where[2], "audit record 7");
+	assert_string_equal(p.where[3], "audit record 8");
+	assert_string_equal(p.what[3], "officer action without a valid officer signature");
+	/* without a pinned authority nothing is checked */
+	assert_true(verify_officer(f, NULL, &p, NULL));
+	lt_ed25519_key_free(oak);
+	lt_ed25519_key_free(other);
+}
+
+/* The signature is not under the chain MAC: removing it (anyone who can write meta.db can) is
+ * reported, not silently accepted. */
+static void test_officer_signature_removed(void **state)
+{
+	struct audit_fx *f = *state;
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	struct lt_ed25519_key *oak = oak_new(pub);
+	struct problems p;
+
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "init",
+							    .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "officer.add"});
+	assert_true(verify_officer(f, pub, &p, NULL));
+	audit_fx_sql(f, UNGUARD "UPDATE audit SET auth_sig = NULL WHERE seq = 2;");
+	assert_false(verify_officer(f, pub, &p, NULL));
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.where[0], "audit record 2");
+	/* a signature of another record: it names its seq and MAC */
+	audit_fx_sql(f, "UPDATE audit SET auth_sig = (SELECT auth_sig FROM audit WHERE "
+			"seq = 1) WHERE seq = 2;");
+	assert_false(verify_officer(f, pub, &p, NULL));
+	assert_string_equal(p.where[0], "audit record 2");
+	lt_ed25519_key_free(oak);
+}
+
+/* A store made before officers.luks: its records before officer.migrate are exempt (and
+ * counted), the migration record and all after it are checked. */
+static void test_officer_migrated(void **state)
+{
+	struct audit_fx *f = *state;
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	struct lt_ed25519_key *oak = oak_new(pub);
+	struct problems p;
+	uint64_t exempt = 0;
+
+	append_as(f, NULL, "alice", &(struct lt_audit_event){.action = "init"});
+	append_as(f, NULL, "alice", &(struct lt_audit_event){.action = "hold.clear"});
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "officer.migrate"});
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "key.retire"});
+	assert_true(verify_officer(f, pub, &p, &exempt));
+	assert_int_equal(exempt, 2);
+	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "officer.remove"});
+	assert_false(verify_officer(f, pub, &p, NULL));
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.where[0], "audit record 5");
+	lt_ed25519_key_free(oak);
+}
+
+/* A store made with its authority never has an exempt part: an officer.migrate record added
+ * later moves nothing. */
+static void test_officer_born(void **state)
+{
+	struct audit_fx *f = *state;
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	struct lt_ed25519_key *oak = oak_new(pub);
+	struct problems p;
+	uint64_t exempt = 99;
+
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "init",
+							    .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "hold.clear"});
+	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "officer.migrate"});
+	assert_false(verify_officer(f, pub, &p, &exempt));
+	assert_int_equal(exempt, 0);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.where[0], "audit record 2");
+	assert_string_equal(p.where[1], "audit record 3");
+	lt_ed25519_key_free(oak);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, audit_fx_setup, audit_fx_teardown)
@@ -351,6 +504,10 @@ int main(void)
 	    T(test_checkpoint_columns_lowered),
 	    T(test_marks),
 	    T(test_times),
+	    T(test_officer_signatures),
+	    T(test_officer_signature_removed),
+	    T(test_officer_migrated),
+	    T(test_officer_born),
 	};
 #undef T
 

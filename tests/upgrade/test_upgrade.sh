@@ -152,6 +152,20 @@ for cmd in "audit verify" "evidence verify" "doctor"; do
 done
 ok lethe --json evidence list
 assert_eq "$(json 'len(j)' <"$OUT")" 2 "certificates (one from each release)"
+# officer actions are signed from the migration on; what came before is exempt, and said so
+ok lethe audit verify
+assert_contains "$OUT" "predate the officer authority"
+ok lethe audit export
+python3 - "$OUT" <<'PY' || fail "officer records after the migration are not all signed"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+m = [r["seq"] for r in recs if r["action"] == "officer.migrate"][0]
+for r in recs:
+    if r["seq"] >= m and r["keyslot"] not in ("", "service"):
+        assert r["auth_sig"], r
+    if r["seq"] < m:
+        assert r["auth_sig"] is None, r
+PY
 
 # An older lethe refuses a store whose schema a newer one moved on, rather than misread it.
 if [ "$new_schema" -gt "$old_schema" ]; then
