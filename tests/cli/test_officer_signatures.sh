@@ -138,7 +138,7 @@ sqlite3 "$STORE/meta.db" "DELETE FROM meta WHERE key = 'officer_pub'" ||
 	fail "sqlite3 refused to delete the pin"
 expect_exit 4 lethe audit verify
 # the meta table's digest catches the deleted row first (row MACs); the verifier's own check
-# of the pin is what stands when the digest is rolled back with it (below)
+# of the pin (meta.officer_pub: missing) stands behind it
 assert_contains "$ERR" "table meta has 3 rows but its digest says 4"
 
 note "the pristine store verifies, and keeps verifying after more officer actions"
