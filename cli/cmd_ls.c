@@ -20,6 +20,8 @@ const struct cli_help cmd_ls_help = {
 };
 
 struct ls_state {
+	struct cli *cli;
+	enum lethe_err err; /* lethe_object_detail() failed: the listing stops */
 	int all;   /* --all: shredded objects too, with a STATE column */
 	int first; /* JSON: no element printed yet */
 	size_t group_width;
@@ -44,26 +46,41 @@ static int measure(const struct lethe_object_info *info, void *ctx)
 
 static void print_header(const struct ls_state *ls)
 {
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %sNAME\n", "ID", (int) ls->group_width,
-	       "GROUP", (int) ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD",
-	       ls->all ? "STATE     " : "");
+	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %-6s  ", "ID", (int) ls->group_width,
+	       "GROUP", (int) ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD", "LOCK");
+	if (ls->all)
+		printf("%-8s  %-36s  ", "STATE", "CERTIFICATE");
+	printf("NAME\n");
+}
+
+/* The lock and certificate of @p info, or non-zero (ls->err set) to stop the listing. */
+static int detail_get(struct ls_state *ls, const struct lethe_object_info *info,
+		      struct lethe_object_detail *detail)
+{
+	ls->err = lethe_object_detail(ls->cli->store, info->id, detail);
+	return ls->err != LETHE_OK;
 }
 
 static int print_row(const struct lethe_object_info *info, void *ctx)
 {
-	const struct ls_state *ls = ctx;
+	struct ls_state *ls = ctx;
+	struct lethe_object_detail detail;
 	char group[4 * LETHE_GROUP_MAX + 1], name[4 * LETHE_NAME_MAX + 1], size[16];
 	char created[21], until[21];
 
+	if (detail_get(ls, info, &detail))
+		return 1;
 	cli_sanitize(info->group, group, sizeof(group));
 	cli_sanitize(info->name, name, sizeof(name));
 	lethe_size_format(info->size, size);
 	cli_time_short(info->created_at, created, sizeof(created));
 	cli_time_short(info->retain_until, until, sizeof(until));
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  ", info->id, (int) ls->group_width, group,
-	       (int) ls->size_width, size, created, until, info->hold ? "held" : "-");
+	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %-6s  ", info->id, (int) ls->group_width,
+	       group, (int) ls->size_width, size, created, until, info->hold ? "held" : "-",
+	       detail.locked ? "locked" : "-");
 	if (ls->all)
-		printf("%-8s  ", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live");
+		printf("%-8s  %-36s  ", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live",
+		       detail.cert_id[0] != '\0' ? detail.cert_id : "-");
 	printf("%s\n", name);
 	return 0;
 }
@@ -71,8 +88,17 @@ static int print_row(const struct lethe_object_info *info, void *ctx)
 static int print_json(const struct lethe_object_info *info, void *ctx)
 {
 	struct ls_state *ls = ctx;
+	struct lethe_object_detail detail;
+	json_t *o;
 
-	cli_json_array_element(cli_json_object_info(info), &ls->first);
+	if (detail_get(ls, info, &detail))
+		return 1;
+	o = cli_json_object_info(info, &detail);
+	if (o == NULL) {
+		ls->err = LETHE_ERR_NOMEM;
+		return 1;
+	}
+	cli_json_array_element(o, &ls->first);
 	return 0;
 }
 
@@ -84,7 +110,7 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 	    {"all", no_argument, NULL, OPT_ALL},
 	    CLI_COMMON_LONGOPTS,
 	};
-	struct ls_state ls = {.first = 1, .group_width = 5, .size_width = 4};
+	struct ls_state ls = {.cli = cli, .first = 1, .group_width = 5, .size_width = 4};
 	const char *group = NULL;
 	unsigned flags = 0;
 	enum lethe_err err;
@@ -111,6 +137,8 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		cli_json_array_begin();
 		err = lethe_object_list(cli->store, group, flags, print_json, &ls);
+		if (err == LETHE_OK)
+			err = ls.err;
 		/* Close the array even on failure: stdout stays one JSON value. */
 		cli_json_array_end(ls.first);
 		return err == LETHE_OK ? EXIT_OK : cli_fail(cli, group, err);
@@ -122,5 +150,7 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	print_header(&ls);
 	err = lethe_object_list(cli->store, group, flags, print_row, &ls);
+	if (err == LETHE_OK)
+		err = ls.err;
 	return err == LETHE_OK ? EXIT_OK : cli_fail(cli, group, err);
 }

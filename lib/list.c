@@ -64,6 +64,35 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 	return rc;
 }
 
+LETHE_API enum lethe_err lethe_object_detail(struct lethe_store *st, const char *id,
+					     struct lethe_object_detail *detail)
+{
+	struct lt_db_object *row;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (detail)
+		memset(detail, 0, sizeof(*detail));
+	if (!st || !detail)
+		return lt_err(LETHE_ERR_INVALID, "detail needs a store and a buffer");
+	rc = lt_uuid_check(id);
+	if (rc != LETHE_OK)
+		return rc;
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_object_get(st->db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	if (rc == LETHE_OK) {
+		detail->locked = row->locked ? 1 : 0;
+		if (row->state == LETHE_STATE_SHREDDED)
+			rc = lt_db_cert_id_for_object(st->db, row->id, detail->cert_id);
+	}
+	free(row);
+	return rc;
+}
+
 struct list_ctx {
 	struct lethe_store *st;
 	lethe_object_fn fn;
