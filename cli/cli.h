@@ -79,6 +79,11 @@ void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 /* Clear the progress line, if one is shown. */
 void cli_progress_done(void);
 
+/* Send stdout through a pager when it is a terminal (lethe(1), "ls"), until finish. */
+void cli_pager_start(void);
+/* Wait for the pager to end; a pager quit early is not a write error. */
+void cli_pager_finish(void);
+
 /* ---- util.c ------------------------------------------------------------------------------ */
 
 /* Returned by the steps of a command's start when it goes on (every exit code is >= 0). */

@@ -4,10 +4,13 @@
  * this output ends up in logs). It reports no failure itself and calls no other file of cli/:
  * util.c and report.c build on it.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -437,4 +440,80 @@ void cli_progress_done(void)
 	fflush(stderr);
 	progress.shown = 0;
 	progress.width = 0;
+}
+
+/* ---- pager ------------------------------------------------------------------------------ */
+
+static struct {
+	pid_t pid;
+	int saved_stdout;
+	void (*saved_sigpipe)(int);
+} pager = {.pid = -1, .saved_stdout = -1};
+
+/*
+ * As git does: only when stdout is a terminal, through $LETHE_PAGER, else $PAGER, else less;
+ * an empty one or "cat" means none. less gets LESS=FRX unless LESS is set, so that a listing
+ * that fits on the screen is printed and left there.
+ */
+void cli_pager_start(void)
+{
+	const char *cmd = getenv("LETHE_PAGER");
+	int fds[2];
+
+	if (!isatty(STDOUT_FILENO) || pager.pid != -1)
+		return;
+	if (cmd == NULL)
+		cmd = getenv("PAGER");
+	if (cmd == NULL)
+		cmd = "less";
+	if (cmd[0] == '\0' || strcmp(cmd, "cat") == 0)
+		return;
+	fflush(stdout);
+	if (pipe(fds) != 0)
+		return;
+	pager.saved_stdout = dup(STDOUT_FILENO);
+	if (pager.saved_stdout < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	pager.pid = fork();
+	if (pager.pid == 0) {
+		dup2(fds[0], STDIN_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		setenv("LESS", "FRX", 0);
+		execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (pager.pid < 0 || dup2(fds[1], STDOUT_FILENO) < 0) {
+		/* no pager: print to the terminal as if there were none */
+		close(fds[1]);
+		close(pager.saved_stdout);
+		pager.saved_stdout = -1;
+		pager.pid = -1;
+		return;
+	}
+	close(fds[1]);
+	/* a pager quit before the end is the reader's choice, not a failed write */
+	pager.saved_sigpipe = signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_pager_finish(void)
+{
+	int status;
+
+	if (pager.pid == -1)
+		return;
+	fflush(stdout);
+	/* writes into our own pager fail only because it ended (EPIPE) */
+	clearerr(stdout);
+	dup2(pager.saved_stdout, STDOUT_FILENO); /* closes the pipe: the pager sees the end */
+	close(pager.saved_stdout);
+	while (waitpid(pager.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	signal(SIGPIPE, pager.saved_sigpipe);
+	pager.pid = -1;
+	pager.saved_stdout = -1;
 }

@@ -320,6 +320,19 @@ typedef int (*lethe_object_fn)(const struct lethe_object_info *info, void *ctx);
 LETHE_API enum lethe_err lethe_object_list(struct lethe_store *store, const char *group,
 					   unsigned flags, lethe_object_fn fn, void *ctx);
 
+/** As lethe_object_fn, with the object's lethe_object_detail(). */
+typedef int (*lethe_object_detail_fn)(const struct lethe_object_info *info,
+				      const struct lethe_object_detail *detail, void *ctx);
+
+/**
+ * As lethe_object_list(), with each object's lock and certificate (read from the same row,
+ * plus one indexed read per shredded object): what `lethe ls` shows.
+ * @return as lethe_object_list().
+ */
+LETHE_API enum lethe_err lethe_object_list_detail(struct lethe_store *store, const char *group,
+						  unsigned flags, lethe_object_detail_fn fn,
+						  void *ctx);
+
 /**
  * Crypto-shred object @p id: destroy its data key, write a signed disposal certificate, unlink
  * its ciphertext. Before retain_until this needs @p force and an officer handle, and is never
