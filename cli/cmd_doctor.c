@@ -86,8 +86,8 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 			repair = 1;
 	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
-	if (cli->json && ((st.findings = json_array()) == NULL ||
-			  (st.problems = json_array()) == NULL)) {
+	if (cli->json &&
+	    ((st.findings = json_array()) == NULL || (st.problems = json_array()) == NULL)) {
 		json_decref(st.findings);
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
 	}

@@ -89,8 +89,8 @@ static int key_reply(struct cli *cli, uint32_t version, int primary)
 
 	bad |= cli_json_set(o, "version", json_integer(version));
 	bad |= cli_json_set(o, "primary", json_boolean(primary));
-	bad |= cli_json_set(o, "state",
-			    json_string(state_name(primary ? LETHE_KEK_ACTIVE : LETHE_KEK_RETIRED)));
+	bad |= cli_json_set(
+	    o, "state", json_string(state_name(primary ? LETHE_KEK_ACTIVE : LETHE_KEK_RETIRED)));
 	return cli_json_reply(cli, o, bad);
 }
 

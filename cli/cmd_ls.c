@@ -121,15 +121,15 @@ static int measure(const struct lethe_object_info *info, const struct lethe_obje
 
 static void print_header(const struct ls_state *ls)
 {
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %-6s  ", "ID", (int) ls->group_width,
-	       "GROUP", (int) ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD", "LOCK");
+	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %-6s  ", "ID", (int) ls->group_width, "GROUP",
+	       (int) ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD", "LOCK");
 	if (ls->all)
 		printf("%-8s  %-36s  ", "STATE", "CERTIFICATE");
 	printf("NAME\n");
 }
 
-static int print_row(const struct lethe_object_info *info,
-		     const struct lethe_object_detail *detail, struct ls_state *ls)
+static int print_row(const struct lethe_object_info *info, const struct lethe_object_detail *detail,
+		     struct ls_state *ls)
 {
 	char group[4 * LETHE_GROUP_MAX + 1], name[4 * LETHE_NAME_MAX + 1], size[16];
 	char created[21], until[21];
@@ -305,7 +305,8 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 	    CLI_COMMON_LONGOPTS,
 	};
 	static const char *const states[] = {"live", "held", "expired", "shredded", "all", NULL};
-	static const char *const sorts[] = {"created", "name", "size", "until", "group", "id", NULL};
+	static const char *const sorts[] = {"created", "name", "size", "until",
+					    "group",   "id",   NULL};
 	struct ls_state ls = {.cli = cli, .first = 1, .group_width = 5, .size_width = 4};
 	const char *group = NULL;
 	unsigned flags = 0;
@@ -342,15 +343,17 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_STATE:
 			if (parse_choice(optarg, states, &choice) != 0)
-				rc = cli_usage_error(cli, "--state is live, held, expired, "
-							  "shredded or all, not '%s'",
+				rc = cli_usage_error(cli,
+						     "--state is live, held, expired, "
+						     "shredded or all, not '%s'",
 						     optarg);
 			ls.state = (enum ls_state_filter) choice;
 			break;
 		case OPT_SORT:
 			if (parse_choice(optarg, sorts, &choice) != 0)
-				rc = cli_usage_error(cli, "--sort is created, name, size, until, "
-							  "group or id, not '%s'",
+				rc = cli_usage_error(cli,
+						     "--sort is created, name, size, until, "
+						     "group or id, not '%s'",
 						     optarg);
 			ls.sort = (enum ls_sort) choice;
 			break;
@@ -361,8 +364,8 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 		case 'n':
 		case OPT_LIMIT:
 			if (cli_parse_u64(optarg, &ls.limit) != 0 || ls.limit == 0)
-				rc = cli_usage_error(cli, "--limit takes a positive count, not '%s'",
-						     optarg);
+				rc = cli_usage_error(
+				    cli, "--limit takes a positive count, not '%s'", optarg);
 			break;
 		case OPT_NO_PAGER:
 			paged = 0;

@@ -346,8 +346,9 @@ json_t *cli_json_object_info(const struct lethe_object_info *info,
 	bad |= cli_json_set(o, "kek_version",
 			    info->kek_version != 0 ? json_integer(info->kek_version) : json_null());
 	bad |= cli_json_set(o, "ciphertext_sha256", json_string(sha));
-	bad |= cli_json_set(o, "certificate",
-			    detail->cert_id[0] != '\0' ? json_string(detail->cert_id) : json_null());
+	bad |=
+	    cli_json_set(o, "certificate",
+			 detail->cert_id[0] != '\0' ? json_string(detail->cert_id) : json_null());
 	if (bad) {
 		json_decref(o);
 		return NULL;

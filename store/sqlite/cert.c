@@ -21,9 +21,8 @@ static const struct lt_sq sq_cert_page = {
 static const struct lt_sq sq_cert_count = {
     SQ_CERT_COUNT, "certificate count", "SELECT count(*) FROM certificates WHERE object_id = ?1"};
 /* by the UNIQUE index on object_id: one seek, so that a listing can name each certificate */
-static const struct lt_sq sq_cert_for_object = {
-    SQ_CERT_FOR_OBJECT, "certificate of object",
-    "SELECT id FROM certificates WHERE object_id = ?1"};
+static const struct lt_sq sq_cert_for_object = {SQ_CERT_FOR_OBJECT, "certificate of object",
+						"SELECT id FROM certificates WHERE object_id = ?1"};
 
 /* Which unique column a duplicate certificate hit. */
 static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cert)
