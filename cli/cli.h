@@ -61,7 +61,14 @@ json_t *cli_json_str(const char *text);
 json_t *cli_json_time(int64_t seconds); /* RFC 3339 UTC, or null for 0 */
 /* Set @p key of @p object to @p value (stolen); -1 if either is NULL or on failure. */
 int cli_json_set(json_t *object, const char *key, json_t *value);
-json_t *cli_json_object_info(const struct lethe_object_info *info);
+/*
+ * As cli_json_set() with cli_json_str(@p text); when @p text is not UTF-8, also KEY_hex with
+ * its exact bytes in hex, so that no byte of a name is lost.
+ */
+int cli_json_set_text(json_t *object, const char *key, const char *text);
+/* The object as `stat --json` prints it (lethe(1), "JSON OUTPUT"). */
+json_t *cli_json_object_info(const struct lethe_object_info *info,
+			     const struct lethe_object_detail *detail);
 /* Streaming a JSON array one element per line: begin, element (stolen), end. */
 void cli_json_array_begin(void);
 void cli_json_array_element(json_t *value, int *first);
@@ -71,6 +78,11 @@ void cli_json_array_end(int first);
 void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx);
 /* Clear the progress line, if one is shown. */
 void cli_progress_done(void);
+
+/* Send stdout through a pager when it is a terminal (lethe(1), "ls"), until finish. */
+void cli_pager_start(void);
+/* Wait for the pager to end; a pager quit early is not a write error. */
+void cli_pager_finish(void);
 
 /* ---- util.c ------------------------------------------------------------------------------ */
 

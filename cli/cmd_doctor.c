@@ -37,6 +37,7 @@ static const char *level_name(enum lethe_doctor_level level)
 struct doctor_state {
 	struct cli *cli;
 	json_t *findings; /* --json */
+	json_t *problems; /* --json: the errors, [{where, what}] as the verifiers report them */
 	int nomem;
 	int tampered; /* an error of the "rows" check: exit 4 */
 };
@@ -53,10 +54,17 @@ static void on_finding(enum lethe_doctor_level level, const char *check, const c
 		json_t *o = json_object();
 		int bad = 0;
 		bad |= cli_json_set(o, "level", json_string(level_name(level)));
-		bad |= cli_json_set(o, "check", cli_json_str(check != NULL ? check : ""));
-		bad |= cli_json_set(o, "detail", cli_json_str(detail != NULL ? detail : ""));
+		bad |= cli_json_set_text(o, "check", check != NULL ? check : "");
+		bad |= cli_json_set_text(o, "detail", detail != NULL ? detail : "");
 		if (bad || json_array_append_new(st->findings, o) != 0)
 			st->nomem = 1;
+		if (level == LETHE_DOCTOR_ERROR) {
+			o = json_object();
+			bad = cli_json_set_text(o, "where", check != NULL ? check : "");
+			bad |= cli_json_set_text(o, "what", detail != NULL ? detail : "");
+			if (bad || json_array_append_new(st->problems, o) != 0)
+				st->nomem = 1;
+		}
 		return;
 	}
 	if (level == LETHE_DOCTOR_OK && st->cli->quiet)
@@ -84,24 +92,30 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 			repair = 1;
 	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
-	if (cli->json && (st.findings = json_array()) == NULL)
+	if (cli->json &&
+	    ((st.findings = json_array()) == NULL || (st.problems = json_array()) == NULL)) {
+		json_decref(st.findings);
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	}
 
 	err = lethe_doctor(cli->store, repair, on_finding, &st, &problems);
 	cli_progress_done();
 	if (err != LETHE_OK) {
 		json_decref(st.findings);
+		json_decref(st.problems);
 		return cli_fail(cli, NULL, err);
 	}
 	rc = problems == 0 ? EXIT_OK : st.tampered ? EXIT_INTEGRITY : EXIT_ERROR;
 	if (cli->json) {
 		json_t *o = st.nomem ? NULL : json_object();
 		int bad = 0;
+		bad |= cli_json_set(o, "ok", json_boolean(problems == 0));
 		bad |= cli_json_set(o, "repair", json_boolean(repair));
-		bad |= cli_json_set(o, "problems", json_integer((json_int_t) problems));
+		bad |= cli_json_set(o, "problems", json_incref(st.problems));
 		bad |= cli_json_set(o, "findings", json_incref(st.findings));
 		int print_rc = cli_json_reply(cli, o, bad);
 		json_decref(st.findings);
+		json_decref(st.problems);
 		return rc == EXIT_OK ? print_rc : rc;
 	}
 	if (problems == 0)

@@ -81,6 +81,19 @@ static int key_list(struct cli *cli, int argc, char **argv)
 	return cli_list_finish(cli, lethe_key_list(cli->store, add_key, &list), &list);
 }
 
+/* rotate and retire answer alike: the KEK they changed, as `key list --json` shows it. */
+static int key_reply(struct cli *cli, uint32_t version, int primary)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	bad |= cli_json_set(o, "version", json_integer(version));
+	bad |= cli_json_set(o, "primary", json_boolean(primary));
+	bad |= cli_json_set(
+	    o, "state", json_string(state_name(primary ? LETHE_KEK_ACTIVE : LETHE_KEK_RETIRED)));
+	return cli_json_reply(cli, o, bad);
+}
+
 static int key_rotate(struct cli *cli, int argc, char **argv)
 {
 	uint32_t version = 0;
@@ -92,10 +105,8 @@ static int key_rotate(struct cli *cli, int argc, char **argv)
 	err = lethe_key_rotate(cli->store, &version);
 	if (err != LETHE_OK)
 		return cli_fail(cli, NULL, err);
-	if (cli->json) {
-		json_t *o = json_object();
-		return cli_json_reply(cli, o, cli_json_set(o, "version", json_integer(version)));
-	}
+	if (cli->json)
+		return key_reply(cli, version, 1);
 	printf("new primary KEK: version %" PRIu32 "\n", version);
 	if (!cli->quiet)
 		fprintf(stderr, "New objects use it. Run `lethe key rewrap` to move existing data "
@@ -141,11 +152,8 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 	err = lethe_key_retire(cli->store, (uint32_t) version);
 	if (err != LETHE_OK)
 		return cli_fail(cli, argv[optind], err);
-	if (cli->json) {
-		json_t *o = json_object();
-		return cli_json_reply(
-		    cli, o, cli_json_set(o, "retired", json_integer((json_int_t) version)));
-	}
+	if (cli->json)
+		return key_reply(cli, (uint32_t) version, 0);
 	printf("retired KEK version %" PRIu64 ": what it wrapped can no longer be unwrapped\n",
 	       version);
 	return EXIT_OK;

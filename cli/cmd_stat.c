@@ -23,7 +23,8 @@ static void print_time(const char *label, int64_t seconds)
 	field(label, line);
 }
 
-static void print_info(const struct lethe_object_info *info)
+static void print_info(const struct lethe_object_info *info,
+		       const struct lethe_object_detail *detail)
 {
 	char buf[4 * LETHE_NAME_MAX + 64], size[16], sha[65];
 
@@ -48,6 +49,9 @@ static void print_info(const struct lethe_object_info *info)
 	} else {
 		field("hold", "no");
 	}
+	field("locked", detail->locked ? "yes (compliance: no early shred)" : "no");
+	if (detail->cert_id[0] != '\0')
+		field("certificate", detail->cert_id);
 	if (info->kek_version != 0) {
 		snprintf(buf, sizeof(buf), "%" PRIu32, info->kek_version);
 		field("kek version", buf);
@@ -59,16 +63,19 @@ static void print_info(const struct lethe_object_info *info)
 int cmd_stat(struct cli *cli, int argc, char **argv)
 {
 	struct lethe_object_info info;
+	struct lethe_object_detail detail;
 	enum lethe_err err;
 	int rc;
 
 	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	err = lethe_object_stat(cli->store, argv[optind], &info);
+	if (err == LETHE_OK)
+		err = lethe_object_detail(cli->store, argv[optind], &detail);
 	if (err != LETHE_OK)
 		return cli_fail(cli, argv[optind], err);
 	if (cli->json)
-		return cli_json_print(cli, cli_json_object_info(&info));
-	print_info(&info);
+		return cli_json_print(cli, cli_json_object_info(&info, &detail));
+	print_info(&info, &detail);
 	return EXIT_OK;
 }

@@ -4,10 +4,13 @@
  * this output ends up in logs). It reports no failure itself and calls no other file of cli/:
  * util.c and report.c build on it.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -287,7 +290,38 @@ int cli_json_set(json_t *object, const char *key, json_t *value)
 	return json_object_set_new(object, key, value) == 0 ? 0 : -1;
 }
 
-json_t *cli_json_object_info(const struct lethe_object_info *info)
+/* True when all of @p text is valid UTF-8. */
+static int utf8_valid(const char *text)
+{
+	for (const unsigned char *s = (const unsigned char *) text; *s != '\0';) {
+		size_t n = utf8_len(s);
+		if (n == 0)
+			return 0;
+		s += n;
+	}
+	return 1;
+}
+
+int cli_json_set_text(json_t *object, const char *key, const char *text)
+{
+	int bad = cli_json_set(object, key, cli_json_str(text));
+
+	/* U+FFFD loses the bad bytes: KEY_hex carries the exact bytes beside the readable form */
+	if (!bad && !utf8_valid(text)) {
+		size_t len = strlen(text);
+		char hex_key[64], *hex = malloc(2 * len + 1);
+		if (hex == NULL)
+			return -1;
+		lethe_hex_format(text, len, hex);
+		snprintf(hex_key, sizeof(hex_key), "%s_hex", key);
+		bad = cli_json_set(object, hex_key, json_string(hex));
+		free(hex);
+	}
+	return bad;
+}
+
+json_t *cli_json_object_info(const struct lethe_object_info *info,
+			     const struct lethe_object_detail *detail)
 {
 	char sha[65];
 	json_t *o = json_object();
@@ -295,20 +329,26 @@ json_t *cli_json_object_info(const struct lethe_object_info *info)
 
 	lethe_hex_format(info->ciphertext_sha256, sizeof(info->ciphertext_sha256), sha);
 	bad |= cli_json_set(o, "id", json_string(info->id));
-	bad |= cli_json_set(o, "group", cli_json_str(info->group));
-	bad |= cli_json_set(o, "name", cli_json_str(info->name));
+	bad |= cli_json_set_text(o, "group", info->group);
+	bad |= cli_json_set_text(o, "name", info->name);
 	bad |= cli_json_set(o, "size", json_integer((json_int_t) info->size));
 	bad |= cli_json_set(o, "created_at", cli_json_time(info->created_at));
 	bad |= cli_json_set(o, "retain_until", cli_json_time(info->retain_until));
 	bad |= cli_json_set(o, "hold", json_boolean(info->hold));
-	bad |= cli_json_set(o, "hold_reason",
-			    info->hold ? cli_json_str(info->hold_reason) : json_null());
+	if (info->hold)
+		bad |= cli_json_set_text(o, "hold_reason", info->hold_reason);
+	else
+		bad |= cli_json_set(o, "hold_reason", json_null());
+	bad |= cli_json_set(o, "locked", json_boolean(detail->locked));
 	bad |= cli_json_set(o, "state",
 			    json_string(info->state == LETHE_STATE_SHREDDED ? "shredded" : "live"));
 	bad |= cli_json_set(o, "shredded_at", cli_json_time(info->shredded_at));
 	bad |= cli_json_set(o, "kek_version",
 			    info->kek_version != 0 ? json_integer(info->kek_version) : json_null());
 	bad |= cli_json_set(o, "ciphertext_sha256", json_string(sha));
+	bad |=
+	    cli_json_set(o, "certificate",
+			 detail->cert_id[0] != '\0' ? json_string(detail->cert_id) : json_null());
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -401,4 +441,80 @@ void cli_progress_done(void)
 	fflush(stderr);
 	progress.shown = 0;
 	progress.width = 0;
+}
+
+/* ---- pager ------------------------------------------------------------------------------ */
+
+static struct {
+	pid_t pid;
+	int saved_stdout;
+	void (*saved_sigpipe)(int);
+} pager = {.pid = -1, .saved_stdout = -1};
+
+/*
+ * As git does: only when stdout is a terminal, through $LETHE_PAGER, else $PAGER, else less;
+ * an empty one or "cat" means none. less gets LESS=FRX unless LESS is set, so that a listing
+ * that fits on the screen is printed and left there.
+ */
+void cli_pager_start(void)
+{
+	const char *cmd = getenv("LETHE_PAGER");
+	int fds[2];
+
+	if (!isatty(STDOUT_FILENO) || pager.pid != -1)
+		return;
+	if (cmd == NULL)
+		cmd = getenv("PAGER");
+	if (cmd == NULL)
+		cmd = "less";
+	if (cmd[0] == '\0' || strcmp(cmd, "cat") == 0)
+		return;
+	fflush(stdout);
+	if (pipe(fds) != 0)
+		return;
+	pager.saved_stdout = dup(STDOUT_FILENO);
+	if (pager.saved_stdout < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	pager.pid = fork();
+	if (pager.pid == 0) {
+		dup2(fds[0], STDIN_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		setenv("LESS", "FRX", 0);
+		execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (pager.pid < 0 || dup2(fds[1], STDOUT_FILENO) < 0) {
+		/* no pager: print to the terminal as if there were none */
+		close(fds[1]);
+		close(pager.saved_stdout);
+		pager.saved_stdout = -1;
+		pager.pid = -1;
+		return;
+	}
+	close(fds[1]);
+	/* a pager quit before the end is the reader's choice, not a failed write */
+	pager.saved_sigpipe = signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_pager_finish(void)
+{
+	int status;
+
+	if (pager.pid == -1)
+		return;
+	fflush(stdout);
+	/* writes into our own pager fail only because it ended (EPIPE) */
+	clearerr(stdout);
+	dup2(pager.saved_stdout, STDOUT_FILENO); /* closes the pipe: the pager sees the end */
+	close(pager.saved_stdout);
+	while (waitpid(pager.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	signal(SIGPIPE, pager.saved_sigpipe);
+	pager.pid = -1;
+	pager.saved_stdout = -1;
 }

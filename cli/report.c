@@ -95,8 +95,8 @@ void cli_problem_cb(const char *where, const char *what, void *ctx)
 	if (p->array != NULL) {
 		json_t *o = json_object();
 		int bad = 0;
-		bad |= cli_json_set(o, "where", cli_json_str(where != NULL ? where : ""));
-		bad |= cli_json_set(o, "what", cli_json_str(what != NULL ? what : ""));
+		bad |= cli_json_set_text(o, "where", where != NULL ? where : "");
+		bad |= cli_json_set_text(o, "what", what != NULL ? what : "");
 		if (bad || json_array_append_new(p->array, o) != 0)
 			p->nomem = 1;
 	}

@@ -43,10 +43,49 @@ int cli_print_help(const struct cli *cli)
 	return EXIT_OK;
 }
 
+/*
+ * With --json an error or warning is one JSON object on one line of stderr (lethe(1), "JSON
+ * OUTPUT"), so that a script reads both streams with one parser. False without --json.
+ */
+static int json_diagnostic(const struct cli *cli, const char *kind, const char *object, int code,
+			   const char *msg)
+{
+	json_t *o;
+	int bad = 0;
+
+	if (!cli->json)
+		return 0;
+	o = json_object();
+	bad |= cli_json_set_text(o, kind, msg);
+	bad |= cli_json_set(o, "command", json_string(cli->name));
+	if (object != NULL && object[0] != '\0')
+		bad |= cli_json_set_text(o, "object", object);
+	else
+		bad |= cli_json_set(o, "object", json_null());
+	if (code >= 0)
+		bad |= cli_json_set(o, "exit", json_integer(code));
+	if (bad) {
+		json_decref(o);
+		return 0; /* out of memory: the plain line still says it */
+	}
+	json_dumpf(o, stderr, JSON_COMPACT);
+	fputc('\n', stderr);
+	json_decref(o);
+	return 1;
+}
+
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cli->json) {
+		char msg[1024];
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		if (json_diagnostic(cli, "error", NULL, EXIT_USAGE, msg))
+			return EXIT_USAGE;
+	}
 	fprintf(stderr, "%s: %s: ", cli->prog, cli->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -204,6 +243,8 @@ int cli_error(const struct cli *cli, const char *object, int code, const char *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (json_diagnostic(cli, "error", object, code, msg))
+		return code;
 	error_prefix(cli, object);
 	put_sanitized(msg);
 	fputc('\n', stderr);
@@ -237,6 +278,8 @@ void cli_warn(const struct cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (json_diagnostic(cli, "warning", NULL, -1, msg))
+		return;
 	fprintf(stderr, "%s: %s: warning: ", cli->prog, cli->name);
 	put_sanitized(msg);
 	fputc('\n', stderr);

@@ -290,6 +290,21 @@ LETHE_API enum lethe_err lethe_object_get_file(struct lethe_store *store, const 
 LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *store, const char *id,
 					   struct lethe_object_info *info);
 
+/** What lethe_object_detail() tells beyond struct lethe_object_info. */
+struct lethe_object_detail {
+	int locked; /**< 1 if its group was locked (compliance mode) when it was written: it
+		     *   cannot be shredded before retain_until, not even with force */
+	char cert_id[LETHE_ID_LEN + 1]; /**< its disposal certificate once shredded, else "" */
+};
+
+/**
+ * The lock and disposal certificate of object @p id (live or shredded): two indexed reads,
+ * cheap enough to call for each object of a listing.
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_object_detail(struct lethe_store *store, const char *id,
+					     struct lethe_object_detail *detail);
+
 /** Flags of lethe_object_list(). */
 #define LETHE_LIST_EXPIRED 0x1  /**< only live objects whose retain_until has passed */
 #define LETHE_LIST_SHREDDED 0x2 /**< include shredded objects */
@@ -304,6 +319,19 @@ typedef int (*lethe_object_fn)(const struct lethe_object_info *info, void *ctx);
  */
 LETHE_API enum lethe_err lethe_object_list(struct lethe_store *store, const char *group,
 					   unsigned flags, lethe_object_fn fn, void *ctx);
+
+/** As lethe_object_fn, with the object's lethe_object_detail(). */
+typedef int (*lethe_object_detail_fn)(const struct lethe_object_info *info,
+				      const struct lethe_object_detail *detail, void *ctx);
+
+/**
+ * As lethe_object_list(), with each object's lock and certificate (read from the same row,
+ * plus one indexed read per shredded object): what `lethe ls` shows.
+ * @return as lethe_object_list().
+ */
+LETHE_API enum lethe_err lethe_object_list_detail(struct lethe_store *store, const char *group,
+						  unsigned flags, lethe_object_detail_fn fn,
+						  void *ctx);
 
 /**
  * Crypto-shred object @p id: destroy its data key, write a signed disposal certificate, unlink

@@ -64,14 +64,46 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 	return rc;
 }
 
+LETHE_API enum lethe_err lethe_object_detail(struct lethe_store *st, const char *id,
+					     struct lethe_object_detail *detail)
+{
+	struct lt_db_object *row;
+	enum lethe_err rc;
+
+	lt_err_clear();
+	if (detail)
+		memset(detail, 0, sizeof(*detail));
+	if (!st || !detail)
+		return lt_err(LETHE_ERR_INVALID, "detail needs a store and a buffer");
+	rc = lt_uuid_check(id);
+	if (rc != LETHE_OK)
+		return rc;
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_object_get(st->db, id, row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	if (rc == LETHE_OK) {
+		detail->locked = row->locked ? 1 : 0;
+		if (row->state == LETHE_STATE_SHREDDED)
+			rc = lt_db_cert_id_for_object(st->db, row->id, detail->cert_id);
+	}
+	free(row);
+	return rc;
+}
+
 struct list_ctx {
 	struct lethe_store *st;
 	lethe_object_fn fn;
+	lethe_object_detail_fn detail_fn; /* instead of fn: lethe_object_list_detail() */
 	void *ctx;
 	int64_t due_at; /* --expired: only what retention calls due then */
 	struct lethe_object_info info;
 	uint64_t bad;             /* rows that failed their check, skipped */
 	char first_bad[256];      /* the first one's detail */
+	struct lethe_object_detail detail;
+	enum lethe_err err; /* a certificate lookup failed: the listing stopped */
 };
 
 static int list_one(const struct lt_db_object *obj, void *vctx)
@@ -88,17 +120,26 @@ static int list_one(const struct lt_db_object *obj, void *vctx)
 	if (l->due_at && !lt_retention_due(obj, l->due_at))
 		return 0;
 	info_fill(l->st, obj, &l->info);
-	return l->fn(&l->info, l->ctx);
+	if (!l->detail_fn)
+		return l->fn(&l->info, l->ctx);
+	memset(&l->detail, 0, sizeof(l->detail));
+	l->detail.locked = obj->locked ? 1 : 0;
+	if (obj->state == LETHE_STATE_SHREDDED) {
+		l->err = lt_db_cert_id_for_object(l->st->db, obj->id, l->detail.cert_id);
+		if (l->err != LETHE_OK)
+			return 1;
+	}
+	return l->detail_fn(&l->info, &l->detail, l->ctx);
 }
 
-LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *group,
-					   unsigned flags, lethe_object_fn fn, void *ctx)
+static enum lethe_err list(struct lethe_store *st, const char *group, unsigned flags,
+			   lethe_object_fn fn, lethe_object_detail_fn detail_fn, void *ctx)
 {
 	struct list_ctx *l;
 	enum lethe_err rc;
 
 	lt_err_clear();
-	if (!st || !fn)
+	if (!st || (!fn && !detail_fn))
 		return lt_err(LETHE_ERR_INVALID, "list needs a store and a callback");
 	if (group && !lt_group_name_valid(group))
 		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid", group);
@@ -107,14 +148,30 @@ LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *g
 		return LETHE_ERR_NOMEM;
 	l->st = st;
 	l->fn = fn;
+	l->detail_fn = detail_fn;
 	l->ctx = ctx;
 	l->due_at = (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0;
 	/* the store narrows by its index, retention decides (list_one) */
 	rc = lt_db_object_list(st->db, group, l->due_at, (flags & LETHE_LIST_SHREDDED) != 0,
 			       list_one, l);
+	if (rc == LETHE_OK)
+		rc = l->err;
 	if (rc == LETHE_OK && l->bad)
 		rc = lt_err(LETHE_ERR_INTEGRITY, "%llu object row(s) failed their check and were "
 			    "not listed; the first: %s", (unsigned long long) l->bad, l->first_bad);
 	free(l);
 	return rc;
+}
+
+LETHE_API enum lethe_err lethe_object_list(struct lethe_store *st, const char *group,
+					   unsigned flags, lethe_object_fn fn, void *ctx)
+{
+	return list(st, group, flags, fn, NULL, ctx);
+}
+
+LETHE_API enum lethe_err lethe_object_list_detail(struct lethe_store *st, const char *group,
+						  unsigned flags, lethe_object_detail_fn fn,
+						  void *ctx)
+{
+	return list(st, group, flags, NULL, fn, ctx);
 }

@@ -311,6 +311,9 @@ typedef int (*lt_db_cert_fn)(const struct lt_db_cert *cert, void *ctx);
 enum lethe_err lt_db_cert_list(struct lt_db *db, lt_db_cert_fn fn, void *ctx);
 enum lethe_err lt_db_cert_count_for_object(struct lt_db *db, const char *object_id,
 					   uint64_t *count);
+/* The id of the certificate of @p object_id, or "" when it has none. */
+enum lethe_err lt_db_cert_id_for_object(struct lt_db *db, const char *object_id,
+					char id[LETHE_ID_LEN + 1]);
 
 /* ---- audit ---- */
 struct lt_db_audit {

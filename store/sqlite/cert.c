@@ -25,6 +25,9 @@ static const struct lt_sq sq_cert_page = {
     "SELECT " CERT_COLS " FROM certificates WHERE seq > ?1 ORDER BY seq LIMIT ?3"};
 static const struct lt_sq sq_cert_count = {
     SQ_CERT_COUNT, "certificate count", "SELECT count(*) FROM certificates WHERE object_id = ?1"};
+/* by the UNIQUE index on object_id: one seek, so that a listing can name each certificate */
+static const struct lt_sq sq_cert_for_object = {SQ_CERT_FOR_OBJECT, "certificate of object",
+						"SELECT id FROM certificates WHERE object_id = ?1"};
 
 /* The columns of a certificate row; json points into the statement (valid until it steps). */
 static void cert_cols(struct lt_sq_query *q, struct lt_db_cert *c)
@@ -245,5 +248,26 @@ enum lethe_err lt_db_cert_count_for_object(struct lt_db *db, const char *object_
 	enum lethe_err rc = lt_sq_query_int(db, &sq_cert_count, object_id, 0, 0, &n);
 
 	*count = rc == LETHE_OK ? (uint64_t) n : 0;
+	return rc;
+}
+
+enum lethe_err lt_db_cert_id_for_object(struct lt_db *db, const char *object_id,
+					char id[LETHE_ID_LEN + 1])
+{
+	struct lt_sq_query q;
+	bool row = false;
+	enum lethe_err rc;
+
+	id[0] = '\0';
+	rc = lt_sq_open(&q, db, &sq_cert_for_object);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_text(&q, 1, object_id, LETHE_ID_LEN + 1);
+	rc = lt_sq_step(&q, &row);
+	if (rc == LETHE_OK && row) {
+		lt_sq_get_text(&q, 0, id, LETHE_ID_LEN + 1);
+		rc = q.err;
+	}
+	lt_sq_close(&q);
 	return rc;
 }

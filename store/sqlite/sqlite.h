@@ -92,6 +92,7 @@ enum lt_sq_slot {
 	SQ_CERT_LAST,
 	SQ_CERT_PAGE,
 	SQ_CERT_COUNT,
+	SQ_CERT_FOR_OBJECT,
 	/* audit.c */
 	SQ_AUDIT_LAST,
 	SQ_AUDIT_LATEST,

@@ -68,6 +68,6 @@ note "doctor"
 ok lethe doctor
 assert_contains "$OUT" "no problems found"
 ok lethe --json doctor
-assert_eq "$(json 'j["problems"]' <"$OUT")" "0" "doctor problems"
+assert_eq "$(json 'len(j["problems"])' <"$OUT")" "0" "doctor problems"
 ok lethe doctor --repair
 note "ok"

@@ -52,6 +52,10 @@ note "--json, stdout on a full disk"
 rand_file "$T/json.plain" 4000
 GOT=0
 "$LETHE" --json put --name json "$T/json.plain" >/dev/full 2>"$ERR" || GOT=$?
+# with --json the error is one JSON object on stderr: the same words under "error"
+assert_eq "$(json '(j["command"], j["exit"])' <"$ERR")" "('put', 1)" "JSON error of a lost id"
+json '"lethe: put: " + j["error"]' <"$ERR" >"$T/json.err"
+cp "$T/json.err" "$ERR"
 check_lost json "No space left on device"
 
 note "the documented recovery: take the id from stderr, store nothing twice"
