@@ -192,6 +192,14 @@ int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_su
  */
 int cli_fail(const struct cli *cli, const char *object, enum lethe_err err);
 
+/*
+ * Set when a write to stdout failed because its reader left (`lethe ls | head -1`): the failure
+ * is not reported, and main() ends the process by SIGPIPE, silently, as git does.
+ */
+extern int cli_broken_pipe;
+/* True when stdout is a pipe or socket that nobody reads any more. */
+int cli_stdout_reader_gone(void);
+
 /* "lethe: NAME OBJECT: <message>" on stderr (object may be NULL); returns @p code. */
 int cli_error(const struct cli *cli, const char *object, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -84,9 +86,13 @@ static int common_opt(struct cli *cli, int c, char **argv)
 	case ':':
 		return cli_usage_error(cli, "option '%s' needs an argument", argv[optind - 1]);
 	default:
-		/* -h is help everywhere, without every command listing it. */
+		/* -h is help and -q is --quiet everywhere, without every command listing them. */
 		if (optopt == 'h')
 			return cli_print_help(cli);
+		if (optopt == 'q') {
+			cli->quiet = 1;
+			return CLI_CONTINUE;
+		}
 		/* '?': getopt leaves a short option in optopt, a long one only in argv. */
 		if (optopt > 0 && optopt < 0x100)
 			return cli_usage_error(cli, "unknown option '-%c'", optopt);
@@ -210,9 +216,33 @@ int cli_error(const struct cli *cli, const char *object, int code, const char *f
 	return code;
 }
 
+int cli_broken_pipe;
+
+int cli_stdout_reader_gone(void)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return 0;
+	/* the write end of a pipe whose readers are all gone polls as POLLERR (a socket: HUP) */
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 int cli_fail(const struct cli *cli, const char *object, enum lethe_err err)
 {
 	const char *detail = lethe_errdetail();
+
+	/*
+	 * A write to stdout failed because its reader left (`lethe audit export | head`): that
+	 * is how such a pipeline ends, not an error to report; main() ends by SIGPIPE.
+	 */
+	if (err == LETHE_ERR_IO && detail != NULL && strstr(detail, strerror(EPIPE)) != NULL &&
+	    cli_stdout_reader_gone()) {
+		cli_progress_done();
+		cli_broken_pipe = 1;
+		return EXIT_ERROR;
+	}
 
 	if (detail == NULL || detail[0] == '\0')
 		detail = lethe_strerror(err);
