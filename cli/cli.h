@@ -237,6 +237,19 @@ void cli_secret_free(struct cli_secret *secret);
 /* Strict decimal unsigned parse: digits only, no sign, no overflow. 0 on success, -1 if not. */
 int cli_parse_u64(const char *text, uint64_t *value);
 
+/*
+ * A byte count or a size: "4096", "1MiB", "2GiB" (lethe_size_parse()), no sign or space.
+ * 0 on success, -1 if not.
+ */
+int cli_parse_size(const char *text, uint64_t *value);
+
+/*
+ * Fold an object id typed in upper case ("3F1C0A52-...", as some tools print UUIDs) to the
+ * lower case lethe stores, in place; anything that is not a UUID but for its case is left
+ * as it is, to be refused as malformed.
+ */
+void cli_id_fold(char *id);
+
 /* An absolute version of @p path (not resolving links) in a malloc'd string; NULL on ENOMEM. */
 char *cli_abspath(const char *path);
 

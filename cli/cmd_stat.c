@@ -64,6 +64,7 @@ int cmd_stat(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
+	cli_id_fold(argv[optind]);
 	err = lethe_object_stat(cli->store, argv[optind], &info);
 	if (err != LETHE_OK)
 		return cli_fail(cli, argv[optind], err);

@@ -160,6 +160,8 @@ int cli_id_or_group(struct cli *cli, int argc, char **argv, const char *group, c
 		return rc;
 	if (group == NULL && optind == argc)
 		return cli_usage_error(cli, "give an object ID or --group G");
+	if (group == NULL)
+		cli_id_fold(argv[optind]);
 	*id = group == NULL ? argv[optind] : NULL;
 	return CLI_CONTINUE;
 }
@@ -345,19 +347,30 @@ void cli_secret_free(struct cli_secret *secret)
 	secret->cap = 0;
 }
 
+/*
+ * The option that named @p path: a missing or unreadable file is reported with it, since a
+ * command may read two (officer add: the authorizing officer's and the new officer's).
+ */
+static const char *passphrase_option(const struct cli *cli, const char *path)
+{
+	return path == cli->passphrase_file ? "--passphrase-file" : "--new-passphrase-file";
+}
+
 static int passphrase_from_file(const struct cli *cli, const char *path, struct cli_secret *secret)
 {
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	const char *option = passphrase_option(cli, path);
 	int rc = EXIT_OK;
 
 	if (fd < 0)
-		return cli_error(cli, path, EXIT_ERROR, "%s", strerror(errno));
+		return cli_error(cli, NULL, EXIT_ERROR, "%s %s: %s", option, path, strerror(errno));
 	while (secret->len < secret->cap) {
 		ssize_t n = read(fd, secret->buf + secret->len, secret->cap - secret->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = cli_error(cli, path, EXIT_ERROR, "%s", strerror(errno));
+			rc = cli_error(cli, NULL, EXIT_ERROR, "%s %s: %s", option, path,
+				       strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -365,7 +378,8 @@ static int passphrase_from_file(const struct cli *cli, const char *path, struct 
 		secret->len += (size_t) n;
 	}
 	if (secret->len > CLI_PASSPHRASE_MAX) {
-		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is longer than %d bytes",
+		rc = cli_error(cli, NULL, EXIT_USAGE,
+			       "%s %s: passphrase file is longer than %d bytes", option, path,
 			       CLI_PASSPHRASE_MAX);
 		goto out;
 	}
@@ -373,7 +387,8 @@ static int passphrase_from_file(const struct cli *cli, const char *path, struct 
 	if (secret->len > 0 && secret->buf[secret->len - 1] == '\n')
 		secret->len--;
 	if (secret->len == 0)
-		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is empty");
+		rc = cli_error(cli, NULL, EXIT_USAGE, "%s %s: passphrase file is empty", option,
+			       path);
 out:
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -509,6 +524,26 @@ out:
 }
 
 /* ---- parsing ---------------------------------------------------------------------------- */
+
+int cli_parse_size(const char *text, uint64_t *value)
+{
+	/* lethe_size_parse() takes "1MiB" and plain bytes; it too refuses signs and spaces */
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return -1;
+	return lethe_size_parse(text, value) == LETHE_OK ? 0 : -1;
+}
+
+void cli_id_fold(char *id)
+{
+	size_t len = strlen(id);
+
+	/* only what is a UUID but for its case: anything else is refused as it was typed */
+	if (len != LETHE_ID_LEN || strspn(id, "0123456789abcdefABCDEF-") != len)
+		return;
+	for (char *p = id; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char) (*p - 'A' + 'a');
+}
 
 int cli_parse_u64(const char *text, uint64_t *value)
 {
