@@ -39,8 +39,16 @@ int cli_exit_code(enum lethe_err err);
 
 /* ---- output.c ---------------------------------------------------------------------------- */
 
-/* "2026-11-23 11:34" (UTC), or "-" for 0. buf >= 21. */
+/* Room for a time of cli_time_short() or cli_time_long(), and the columns of a short one. */
+#define CLI_TIME_LEN  40
+#define CLI_TIME_COLS 22
+/*
+ * "2026-11-23 12:34 CET": local time with its zone (TZ) when stdout is a terminal, else
+ * "2026-11-23 11:34 UTC"; "-" for 0. buf >= CLI_TIME_LEN.
+ */
 void cli_time_short(int64_t seconds, char *buf, size_t len);
+/* As cli_time_short(), with seconds: "2026-11-23 12:34:05 CET". */
+void cli_time_long(int64_t seconds, char *buf, size_t len);
 /* "in 3 days", "2 hours ago", "now". buf >= 32. */
 void cli_time_relative(int64_t seconds, char *buf, size_t len);
 /* Copy @p text with control characters and invalid bytes escaped (\xNN), for a terminal. */

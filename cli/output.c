@@ -86,14 +86,51 @@ static size_t display_width(const char *text)
 	return width;
 }
 
-void cli_time_short(int64_t seconds, char *buf, size_t len)
+/*
+ * Times for people are local, in the zone TZ names (or /etc/localtime), when stdout is a
+ * terminal, and UTC otherwise, so that a log or a script reads the same times wherever it
+ * runs; each carries its zone either way. JSON is always RFC 3339 UTC.
+ */
+static int local_times(void)
+{
+	static int local = -1;
+
+	if (local < 0) {
+		local = isatty(STDOUT_FILENO) == 1;
+		if (local)
+			tzset(); /* localtime_r() need not read TZ itself */
+	}
+	return local;
+}
+
+static void time_format(int64_t seconds, int with_seconds, char *buf, size_t len)
 {
 	time_t t = (time_t) seconds;
 	struct tm tm;
+	int local = local_times();
+	size_t n;
 
-	if (seconds == 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+	/* %Z of a gmtime_r() result is "GMT": say UTC, as the JSON does */
+	if (seconds == 0 || (local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
+		n = 0;
+	else if (local)
+		n = strftime(buf, len, with_seconds ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M %Z",
+			     &tm);
+	else
+		n = strftime(buf, len,
+			     with_seconds ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M UTC", &tm);
+	if (n == 0)
 		snprintf(buf, len, "-");
+}
+
+void cli_time_short(int64_t seconds, char *buf, size_t len)
+{
+	time_format(seconds, 0, buf, len);
+}
+
+void cli_time_long(int64_t seconds, char *buf, size_t len)
+{
+	time_format(seconds, 1, buf, len);
 }
 
 void cli_time_relative(int64_t seconds, char *buf, size_t len)

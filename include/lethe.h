@@ -680,7 +680,13 @@ LETHE_API enum lethe_err lethe_duration_parse(const char *text, int64_t *seconds
 /** Parse a size: bytes, or a number and KiB, MiB, GiB or TiB ("64KiB", "50MiB"). */
 LETHE_API enum lethe_err lethe_size_parse(const char *text, uint64_t *bytes);
 
-/** Parse "YYYY-MM-DD" (midnight UTC) or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into seconds. */
+/**
+ * Parse a time into seconds since the epoch: "YYYY-MM-DD" (midnight UTC), or a date and a
+ * time of day separated by 'T' or a space, with or without seconds (a fraction of a second is
+ * ignored), and a zone, Z or an offset: "2026-11-23T11:34:05Z", "2026-11-23 13:34:05+02:00",
+ * "2026-11-23 06:34-0500". A time of day without a zone is refused (LETHE_ERR_INVALID), as
+ * is any other spelling.
+ */
 LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds);
 
 /** Format seconds since the epoch as RFC 3339 UTC ("2026-11-23T11:34:05Z"); buf >= 21. */
