@@ -80,6 +80,9 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
 		return rc;
 	if (output == NULL) {
+		/* plaintext on the terminal itself: a progress line would be drawn into it */
+		if (isatty(STDOUT_FILENO))
+			lethe_store_set_progress(cli->store, NULL, NULL);
 		err = lethe_object_get_fd(cli->store, id, STDOUT_FILENO, offset, length, &written);
 		cli_progress_done();
 		return err == LETHE_OK ? EXIT_OK : cli_fail(cli, id, err);

@@ -384,7 +384,9 @@ static struct {
 
 void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 {
-	char label[64], line[160];
+	char label[64], line[160], size[16];
+	/* put and get count plaintext bytes; the others count objects */
+	int bytes = what != NULL && (strcmp(what, "put") == 0 || strcmp(what, "get") == 0);
 	struct timespec now;
 	struct winsize ws;
 	size_t cols = 80, len;
@@ -411,8 +413,19 @@ void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 		bar[BAR] = '\0';
 		snprintf(line, sizeof(line), "%s [%s] %3u%%", label, bar,
 			 (unsigned) (fraction * 100.0));
+	} else if (bytes) {
+		lethe_size_format(done, size);
+		snprintf(line, sizeof(line), "%s: %s", label, size);
 	} else {
 		snprintf(line, sizeof(line), "%s: %" PRIu64, label, done);
+	}
+	/* a put or get counts bytes: say how many, beside the bar */
+	if (bytes && total != 0) {
+		char of[16];
+		size_t used = strlen(line);
+		lethe_size_format(done, size);
+		lethe_size_format(total, of);
+		snprintf(line + used, sizeof(line) - used, "  %s / %s", size, of);
 	}
 	len = strlen(line);
 	if (len >= cols) {

@@ -186,8 +186,11 @@ LETHE_API const char *lethe_store_read_only(const struct lethe_store *store);
 LETHE_API uint64_t lethe_store_unaudited(const struct lethe_store *store, const char **why);
 
 /**
- * Progress of long work (sweep, rewrap, large put/get): called with what is being done, how far
- * and out of how much (total 0 when unknown). Optional; NULL turns it off.
+ * Progress of long work: called with what is being done ("sweep", "rewrap", "scrub", "put",
+ * "get"), how far and out of how much (total 0 when unknown). A put and a get count plaintext
+ * bytes, about every 512 KiB, from the calling thread; a put's total is what is left of its
+ * input when that is a regular file, else 0 (a pipe); a get's is the length of its range.
+ * Optional; NULL turns it off.
  */
 typedef void (*lethe_progress_fn)(const char *what, uint64_t done, uint64_t total, void *ctx);
 LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn,
