@@ -239,9 +239,9 @@ int main(int argc, char **argv)
 	cli.store = NULL;
 	code = close_stdout(code);
 	/*
-	 * The reader of stdout left (`lethe ls | head -1`): say nothing and end as git, cat and
-	 * sqlite3 do, by SIGPIPE (status 141 in a shell), now that the store is closed and the
-	 * command's audit record written. A lost put id was reported already, not here.
+	 * The reader of stdout left (`lethe ls | head -1`): say nothing and end as git and cat
+	 * do, by SIGPIPE (status 141 in a shell), now that the store is closed and the command
+	 * audited. A lost put id was reported already, not here.
 	 */
 	if (cli_broken_pipe) {
 		fflush(stderr);
