@@ -39,8 +39,16 @@ int cli_exit_code(enum lethe_err err);
 
 /* ---- output.c ---------------------------------------------------------------------------- */
 
-/* "2026-11-23 11:34" (UTC), or "-" for 0. buf >= 21. */
+/* Room for a time of cli_time_short() or cli_time_long(), and the columns of a short one. */
+#define CLI_TIME_LEN  40
+#define CLI_TIME_COLS 22
+/*
+ * "2026-11-23 12:34 CET": local time with its zone (TZ) when stdout is a terminal, else
+ * "2026-11-23 11:34 UTC"; "-" for 0. buf >= CLI_TIME_LEN.
+ */
 void cli_time_short(int64_t seconds, char *buf, size_t len);
+/* As cli_time_short(), with seconds: "2026-11-23 12:34:05 CET". */
+void cli_time_long(int64_t seconds, char *buf, size_t len);
 /* "in 3 days", "2 hours ago", "now". buf >= 32. */
 void cli_time_relative(int64_t seconds, char *buf, size_t len);
 /* Copy @p text with control characters and invalid bytes escaped (\xNN), for a terminal. */
@@ -204,6 +212,14 @@ int cli_dispatch_sub(struct cli *cli, int argc, char **argv, const struct cli_su
  */
 int cli_fail(const struct cli *cli, const char *object, enum lethe_err err);
 
+/*
+ * Set when a write to stdout failed because its reader left (`lethe ls | head -1`): the failure
+ * is not reported, and main() ends the process by SIGPIPE, silently, as git does.
+ */
+extern int cli_broken_pipe;
+/* True when stdout is a pipe or socket that nobody reads any more. */
+int cli_stdout_reader_gone(void);
+
 /* "lethe: NAME OBJECT: <message>" on stderr (object may be NULL); returns @p code. */
 int cli_error(const struct cli *cli, const char *object, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -240,6 +256,19 @@ void cli_secret_free(struct cli_secret *secret);
 
 /* Strict decimal unsigned parse: digits only, no sign, no overflow. 0 on success, -1 if not. */
 int cli_parse_u64(const char *text, uint64_t *value);
+
+/*
+ * A byte count or a size: "4096", "1MiB", "2GiB" (lethe_size_parse()), no sign or space.
+ * 0 on success, -1 if not.
+ */
+int cli_parse_size(const char *text, uint64_t *value);
+
+/*
+ * Fold an object id typed in upper case ("3F1C0A52-...", as some tools print UUIDs) to the
+ * lower case lethe stores, in place; anything that is not a UUID but for its case is left
+ * as it is, to be refused as malformed.
+ */
+void cli_id_fold(char *id);
 
 /* An absolute version of @p path (not resolving links) in a malloc'd string; NULL on ENOMEM. */
 char *cli_abspath(const char *path);

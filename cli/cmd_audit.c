@@ -82,8 +82,9 @@ static int audit_export(struct cli *cli, int argc, char **argv)
 			since_seq = 0;
 			if (lethe_time_parse(optarg, &since_time) != LETHE_OK)
 				return cli_usage_error(cli,
-						       "--since wants a record number or a time "
-						       "(YYYY-MM-DD[THH:MM:SSZ]), not '%s'",
+						       "--since wants a record number, a date or a "
+						       "time with Z or an offset (2026-11-23 "
+						       "13:34+02:00), not '%s'",
 						       optarg);
 			break;
 		}

@@ -118,11 +118,14 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		json_decref(st.problems);
 		return rc == EXIT_OK ? print_rc : rc;
 	}
-	if (problems == 0)
-		printf("no problems found\n");
-	else
+	if (problems == 0) {
+		/* --quiet: nothing at all when all is well (a cron job mails any output) */
+		if (!cli->quiet)
+			printf("no problems found\n");
+	} else {
 		printf("%" PRIu64 " problem%s remain%s%s\n", problems, problems == 1 ? "" : "s",
 		       problems == 1 ? "s" : "",
 		       repair ? "" : " (lethe doctor --repair fixes some)");
+	}
 	return rc;
 }

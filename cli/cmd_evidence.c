@@ -51,7 +51,7 @@ static int add_cert(const struct lethe_cert_info *cert, void *ctx)
 		cli_json_array_element(o, &cl->json_first);
 		return 0;
 	}
-	char seq[24], when[21];
+	char seq[24], when[CLI_TIME_LEN];
 	snprintf(seq, sizeof(seq), "%" PRIu64, cert->seq);
 	cli_time_short(cert->shredded_at, when, sizeof(when));
 	const char *cells[] = {seq, cert->id, cert->object_id, cert->group, cert->reason, when};

@@ -19,8 +19,9 @@ const struct cli_help cmd_get_help = {
     .details = "Write verified plaintext only. With -o, FILE appears (0600) only once the whole\n"
 	       "range has verified; a failed get leaves no file.\n"
 	       "  -o, --output FILE  write to FILE instead of stdout\n"
-	       "  --offset N         start at byte N (default 0)\n"
-	       "  --length N         at most N bytes (default: to the end)\n",
+	       "  --offset N         start at byte N (default 0); N may be a size: 1MiB\n"
+	       "  --length N         at most N bytes (default: to the end); 64KiB, 2GiB\n"
+	       "ID may be typed in upper case.\n",
 };
 
 /*
@@ -54,19 +55,22 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 			output = optarg;
 			break;
 		case OPT_OFFSET:
-			if (cli_parse_u64(optarg, &offset) != 0)
-				return cli_usage_error(cli, "--offset wants a byte count, not '%s'",
-						       optarg);
+			if (cli_parse_size(optarg, &offset) != 0)
+				return cli_usage_error(
+				    cli, "--offset wants a byte count or a size (1MiB), not '%s'",
+				    optarg);
 			break;
 		case OPT_LENGTH:
-			if (cli_parse_u64(optarg, &length) != 0)
-				return cli_usage_error(cli, "--length wants a byte count, not '%s'",
-						       optarg);
+			if (cli_parse_size(optarg, &length) != 0)
+				return cli_usage_error(
+				    cli, "--length wants a byte count or a size (1MiB), not '%s'",
+				    optarg);
 			break;
 		}
 	}
 	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
+	cli_id_fold(argv[optind]);
 	id = argv[optind];
 	if (output != NULL && strcmp(output, "-") == 0)
 		output = NULL;
@@ -76,6 +80,9 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
 		return rc;
 	if (output == NULL) {
+		/* plaintext on the terminal itself: a progress line would be drawn into it */
+		if (isatty(STDOUT_FILENO))
+			lethe_store_set_progress(cli->store, NULL, NULL);
 		err = lethe_object_get_fd(cli->store, id, STDOUT_FILENO, offset, length, &written);
 		cli_progress_done();
 		return err == LETHE_OK ? EXIT_OK : cli_fail(cli, id, err);

@@ -2,10 +2,15 @@
  * cmd_init.c - `lethe init`: create a store, its service keyfile and its first officer.
  *
  * The keyfile defaults to DIR.key, next to the store directory and outside it: the keyfile and
- * the store are meant to be backed up and handed around separately.
+ * the store are meant to be backed up and handed around separately. Where DIR's parent is not
+ * the store account's to write (the packaged layout: /var/lib/lethe under a root-owned
+ * /var/lib), it goes to LETHE_KEYFILE_DIR/service.key (/etc/lethe, made for it) instead.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,7 +21,9 @@ const struct cli_help cmd_init_help = {
     .summary = "create a store (and its service keyfile)",
     .details = "Create the store DIR (absent or empty) with its first security officer.\n"
 	       "  --keyfile FILE          the service keyfile, created 0600 if absent\n"
-	       "                          (default: DIR.key, beside the store and outside it)\n"
+	       "                          (default: DIR.key, beside the store and outside it;\n"
+	       "                          " LETHE_KEYFILE_DIR "/service.key where DIR's parent\n"
+	       "                          is not writable)\n"
 	       "  --officer NAME          the first officer ([A-Za-z0-9._-], at most 31 bytes)\n"
 	       "  --passphrase-file FILE  the officer's passphrase ('-': stdin); else a prompt\n"
 	       "With --config FILE, lethe.conf starts from FILE instead of the defaults.\n",
@@ -38,6 +45,43 @@ static char *default_keyfile(const char *dir)
 	abs = cli_abspath(path);
 	free(path);
 	return abs;
+}
+
+/* Whether the directory holding @p path (absolute) takes a new file from us. */
+static int parent_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = strndup(path, slash > path ? (size_t) (slash - path) : 1);
+	int ok = parent != NULL && access(parent, W_OK | X_OK) == 0;
+
+	free(parent);
+	return ok;
+}
+
+/*
+ * The keyfile of a store at @p dir when none is given (a malloc'd absolute path in *keyfile):
+ * DIR.key when its directory takes it, else LETHE_KEYFILE_DIR/service.key when that directory
+ * does and holds no keyfile yet (never one another store may use). Else a usage error saying
+ * why, with EXIT_USAGE; EXIT_OK, or the exit code after reporting.
+ */
+static int choose_keyfile(const struct cli *cli, const char *dir, char **keyfile)
+{
+	const char *fallback = LETHE_KEYFILE_DIR "/service.key";
+	struct stat st;
+
+	*keyfile = default_keyfile(dir);
+	if (*keyfile == NULL)
+		return cli_fail(cli, dir, LETHE_ERR_NOMEM);
+	if (parent_writable(*keyfile) || access(LETHE_KEYFILE_DIR, W_OK | X_OK) != 0)
+		return EXIT_OK; /* DIR.key, or, failing both, the error of creating DIR.key */
+	if (lstat(fallback, &st) == 0 || errno != ENOENT)
+		return cli_usage_error(cli,
+				       "cannot create %s (its directory is not writable) and %s "
+				       "exists: give --keyfile FILE",
+				       *keyfile, fallback);
+	free(*keyfile);
+	*keyfile = strdup(fallback);
+	return *keyfile != NULL ? EXIT_OK : cli_fail(cli, dir, LETHE_ERR_NOMEM);
 }
 
 /* Whether @p path lies inside directory @p dir (both absolute, not resolved). */
@@ -84,7 +128,10 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 				       "--officer NAME is required (the first security officer)");
 
 	abs_dir = cli_abspath(dir);
-	keyfile = keyfile_arg != NULL ? cli_abspath(keyfile_arg) : default_keyfile(dir);
+	if (keyfile_arg != NULL)
+		keyfile = cli_abspath(keyfile_arg);
+	else if ((rc = choose_keyfile(cli, dir, &keyfile)) != EXIT_OK)
+		goto out;
 	if (abs_dir == NULL || keyfile == NULL) {
 		rc = cli_fail(cli, dir, LETHE_ERR_NOMEM);
 		goto out;

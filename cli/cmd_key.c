@@ -58,7 +58,7 @@ static int add_key(const struct lethe_key_info *key, void *ctx)
 		cli_list_add(list, o, bad, NULL);
 		return 0;
 	}
-	char version[16], created[21], retired[21], objects[24];
+	char version[16], created[CLI_TIME_LEN], retired[CLI_TIME_LEN], objects[24];
 	snprintf(version, sizeof(version), "%" PRIu32, key->version);
 	cli_time_short(key->created_at, created, sizeof(created));
 	cli_time_short(key->retired_at, retired, sizeof(retired));

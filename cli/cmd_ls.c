@@ -121,8 +121,9 @@ static int measure(const struct lethe_object_info *info, const struct lethe_obje
 
 static void print_header(const struct ls_state *ls)
 {
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %-6s  ", "ID", (int) ls->group_width, "GROUP",
-	       (int) ls->size_width, "SIZE", "CREATED", "RETAIN UNTIL", "HOLD", "LOCK");
+	printf("%-36s  %-*s  %*s  %-*s  %-*s  %-4s  %-6s  ", "ID", (int) ls->group_width, "GROUP",
+	       (int) ls->size_width, "SIZE", CLI_TIME_COLS, "CREATED", CLI_TIME_COLS,
+	       "RETAIN UNTIL", "HOLD", "LOCK");
 	if (ls->all)
 		printf("%-8s  %-36s  ", "STATE", "CERTIFICATE");
 	printf("NAME\n");
@@ -132,16 +133,16 @@ static int print_row(const struct lethe_object_info *info, const struct lethe_ob
 		     struct ls_state *ls)
 {
 	char group[4 * LETHE_GROUP_MAX + 1], name[4 * LETHE_NAME_MAX + 1], size[16];
-	char created[21], until[21];
+	char created[CLI_TIME_LEN], until[CLI_TIME_LEN];
 
 	cli_sanitize(info->group, group, sizeof(group));
 	cli_sanitize(info->name, name, sizeof(name));
 	lethe_size_format(info->size, size);
 	cli_time_short(info->created_at, created, sizeof(created));
 	cli_time_short(info->retain_until, until, sizeof(until));
-	printf("%-36s  %-*s  %*s  %-16s  %-16s  %-4s  %-6s  ", info->id, (int) ls->group_width,
-	       group, (int) ls->size_width, size, created, until, info->hold ? "held" : "-",
-	       detail->locked ? "locked" : "-");
+	printf("%-36s  %-*s  %*s  %-*s  %-*s  %-4s  %-6s  ", info->id, (int) ls->group_width,
+	       group, (int) ls->size_width, size, CLI_TIME_COLS, created, CLI_TIME_COLS, until,
+	       info->hold ? "held" : "-", detail->locked ? "locked" : "-");
 	if (ls->all)
 		printf("%-8s  %-36s  ", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live",
 		       detail->cert_id[0] != '\0' ? detail->cert_id : "-");

@@ -12,7 +12,8 @@ enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_UNTIL, OPT_BY };
 const struct cli_help cmd_retention_help = {
     .usage = "lethe retention extend ID|--group G --until DATE|--by DURATION",
     .summary = "lengthen retention (never shortens)",
-    .details = "  --until DATE     YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); refused if earlier\n"
+    .details = "  --until DATE     YYYY-MM-DD (UTC), or a time with Z or an offset:\n"
+	       "                   \"2027-01-01 09:00+02:00\"; refused if earlier\n"
 	       "  --by DURATION    Ns, Nm, Nh, Nd or Nw added to each object's retain_until\n",
 };
 
@@ -49,10 +50,11 @@ static int extend(struct cli *cli, int argc, char **argv)
 	if ((until_arg == NULL) == (by_arg == NULL))
 		return cli_usage_error(cli, "give exactly one of --until DATE and --by DURATION");
 	if (until_arg != NULL && (lethe_time_parse(until_arg, &until) != LETHE_OK || until <= 0))
-		return cli_usage_error(cli,
-				       "--until wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), "
-				       "not '%s'",
-				       until_arg);
+		return cli_usage_error(
+		    cli,
+		    "--until wants YYYY-MM-DD (UTC) or a time with Z or an offset "
+		    "(2027-01-01 09:00+02:00), not '%s'",
+		    until_arg);
 	if (by_arg != NULL && (lethe_duration_parse(by_arg, &by) != LETHE_OK || by <= 0))
 		return cli_usage_error(
 		    cli, "--by wants a duration such as 30d, 12w or 6h, not '%s'", by_arg);
@@ -77,8 +79,8 @@ static int extend(struct cli *cli, int argc, char **argv)
 		return cli_json_reply(cli, o, bad);
 	}
 	if (id != NULL) {
-		char when[21];
-		lethe_time_format(info.retain_until, when);
+		char when[CLI_TIME_LEN];
+		cli_time_long(info.retain_until, when, sizeof(when));
 		printf("%s retained until %s\n", id, when);
 	} else {
 		printf("extended %" PRIu64 " object%s of group %s\n", changed,

@@ -43,6 +43,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
+	cli_id_fold(argv[optind]);
 	id = argv[optind];
 	if (reason == NULL || reason[0] == '\0')
 		return cli_usage_error(cli,

@@ -15,11 +15,11 @@ static void field(const char *label, const char *value)
 
 static void print_time(const char *label, int64_t seconds)
 {
-	char rfc[21], rel[32], line[64];
+	char when[CLI_TIME_LEN], rel[32], line[CLI_TIME_LEN + 40];
 
-	lethe_time_format(seconds, rfc);
+	cli_time_long(seconds, when, sizeof(when));
 	cli_time_relative(seconds, rel, sizeof(rel));
-	snprintf(line, sizeof(line), "%s (%s)", rfc, rel);
+	snprintf(line, sizeof(line), "%s (%s)", when, rel);
 	field(label, line);
 }
 
@@ -69,6 +69,7 @@ int cmd_stat(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
+	cli_id_fold(argv[optind]);
 	err = lethe_object_stat(cli->store, argv[optind], &info);
 	if (err == LETHE_OK)
 		err = lethe_object_detail(cli->store, argv[optind], &detail);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ static void print_help(FILE *f)
 	    "  --store DIR     the store (default: $LETHE_STORE)\n"
 	    "  --config FILE   use FILE instead of DIR/lethe.conf (for init: the template)\n"
 	    "  --json          print one JSON value on stdout\n"
-	    "  --quiet         no progress, notes or warnings on stderr\n"
+	    "  -q, --quiet     no progress, notes or warnings on stderr\n"
 	    "  --version       print the version\n"
 	    "  --help          print this help; `lethe COMMAND --help` for a command\n"
 	    "\n"
@@ -106,6 +107,10 @@ static int close_stdout(int code)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int e = errno;
+		if (e == EPIPE || cli_stdout_reader_gone())
+			cli_broken_pipe = 1;
+		if (cli_broken_pipe)
+			return code;
 		fprintf(stderr, "lethe: writing to stdout: %s\n", strerror(e ? e : EIO));
 		return code == EXIT_OK ? EXIT_ERROR : code;
 	}
@@ -169,7 +174,7 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': stop at the command; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+:hV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:hqV", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_STORE:
 			cli.store_dir = optarg;
@@ -181,6 +186,7 @@ int main(int argc, char **argv)
 			cli.json = 1;
 			break;
 		case OPT_QUIET:
+		case 'q':
 			cli.quiet = 1;
 			break;
 		case 'h':
@@ -231,5 +237,16 @@ int main(int argc, char **argv)
 			 unaudited, unaudited == 1 ? "" : "s", why, unaudited == 1 ? "it" : "them");
 	lethe_store_close(cli.store);
 	cli.store = NULL;
-	return close_stdout(code);
+	code = close_stdout(code);
+	/*
+	 * The reader of stdout left (`lethe ls | head -1`): say nothing and end as git and cat
+	 * do, by SIGPIPE (status 141 in a shell), now that the store is closed and the command
+	 * audited. A lost put id was reported already, not here.
+	 */
+	if (cli_broken_pipe) {
+		fflush(stderr);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	return code;
 }

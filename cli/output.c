@@ -89,14 +89,51 @@ static size_t display_width(const char *text)
 	return width;
 }
 
-void cli_time_short(int64_t seconds, char *buf, size_t len)
+/*
+ * Times for people are local, in the zone TZ names (or /etc/localtime), when stdout is a
+ * terminal, and UTC otherwise, so that a log or a script reads the same times wherever it
+ * runs; each carries its zone either way. JSON is always RFC 3339 UTC.
+ */
+static int local_times(void)
+{
+	static int local = -1;
+
+	if (local < 0) {
+		local = isatty(STDOUT_FILENO) == 1;
+		if (local)
+			tzset(); /* localtime_r() need not read TZ itself */
+	}
+	return local;
+}
+
+static void time_format(int64_t seconds, int with_seconds, char *buf, size_t len)
 {
 	time_t t = (time_t) seconds;
 	struct tm tm;
+	int local = local_times();
+	size_t n;
 
-	if (seconds == 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+	/* %Z of a gmtime_r() result is "GMT": say UTC, as the JSON does */
+	if (seconds == 0 || (local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
+		n = 0;
+	else if (local)
+		n = strftime(buf, len, with_seconds ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M %Z",
+			     &tm);
+	else
+		n = strftime(buf, len,
+			     with_seconds ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M UTC", &tm);
+	if (n == 0)
 		snprintf(buf, len, "-");
+}
+
+void cli_time_short(int64_t seconds, char *buf, size_t len)
+{
+	time_format(seconds, 0, buf, len);
+}
+
+void cli_time_long(int64_t seconds, char *buf, size_t len)
+{
+	time_format(seconds, 1, buf, len);
 }
 
 void cli_time_relative(int64_t seconds, char *buf, size_t len)
@@ -387,7 +424,9 @@ static struct {
 
 void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 {
-	char label[64], line[160];
+	char label[64], line[160], size[16];
+	/* put and get count plaintext bytes; the others count objects */
+	int bytes = what != NULL && (strcmp(what, "put") == 0 || strcmp(what, "get") == 0);
 	struct timespec now;
 	struct winsize ws;
 	size_t cols = 80, len;
@@ -414,8 +453,19 @@ void cli_progress_cb(const char *what, uint64_t done, uint64_t total, void *ctx)
 		bar[BAR] = '\0';
 		snprintf(line, sizeof(line), "%s [%s] %3u%%", label, bar,
 			 (unsigned) (fraction * 100.0));
+	} else if (bytes) {
+		lethe_size_format(done, size);
+		snprintf(line, sizeof(line), "%s: %s", label, size);
 	} else {
 		snprintf(line, sizeof(line), "%s: %" PRIu64, label, done);
+	}
+	/* a put or get counts bytes: say how many, beside the bar */
+	if (bytes && total != 0) {
+		char of[16];
+		size_t used = strlen(line);
+		lethe_size_format(done, size);
+		lethe_size_format(total, of);
+		snprintf(line + used, sizeof(line) - used, "  %s / %s", size, of);
 	}
 	len = strlen(line);
 	if (len >= cols) {
@@ -463,6 +513,9 @@ void cli_pager_start(void)
 
 	if (!isatty(STDOUT_FILENO) || pager.pid != -1)
 		return;
+	/* what is paged ends on the terminal: its times are local, decided before stdout
+	 * becomes the pager's pipe */
+	(void) local_times();
 	if (cmd == NULL)
 		cmd = getenv("PAGER");
 	if (cmd == NULL)

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -123,9 +125,13 @@ static int common_opt(struct cli *cli, int c, char **argv)
 	case ':':
 		return cli_usage_error(cli, "option '%s' needs an argument", argv[optind - 1]);
 	default:
-		/* -h is help everywhere, without every command listing it. */
+		/* -h is help and -q is --quiet everywhere, without every command listing them. */
 		if (optopt == 'h')
 			return cli_print_help(cli);
+		if (optopt == 'q') {
+			cli->quiet = 1;
+			return CLI_CONTINUE;
+		}
 		/* '?': getopt leaves a short option in optopt, a long one only in argv. */
 		if (optopt > 0 && optopt < 0x100)
 			return cli_usage_error(cli, "unknown option '-%c'", optopt);
@@ -193,6 +199,8 @@ int cli_id_or_group(struct cli *cli, int argc, char **argv, const char *group, c
 		return rc;
 	if (group == NULL && optind == argc)
 		return cli_usage_error(cli, "give an object ID or --group G");
+	if (group == NULL)
+		cli_id_fold(argv[optind]);
 	*id = group == NULL ? argv[optind] : NULL;
 	return CLI_CONTINUE;
 }
@@ -251,9 +259,33 @@ int cli_error(const struct cli *cli, const char *object, int code, const char *f
 	return code;
 }
 
+int cli_broken_pipe;
+
+int cli_stdout_reader_gone(void)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return 0;
+	/* the write end of a pipe whose readers are all gone polls as POLLERR (a socket: HUP) */
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 int cli_fail(const struct cli *cli, const char *object, enum lethe_err err)
 {
 	const char *detail = lethe_errdetail();
+
+	/*
+	 * A write to stdout failed because its reader left (`lethe audit export | head`): that
+	 * is how such a pipeline ends, not an error to report; main() ends by SIGPIPE.
+	 */
+	if (err == LETHE_ERR_IO && detail != NULL && strstr(detail, strerror(EPIPE)) != NULL &&
+	    cli_stdout_reader_gone()) {
+		cli_progress_done();
+		cli_broken_pipe = 1;
+		return EXIT_ERROR;
+	}
 
 	if (detail == NULL || detail[0] == '\0')
 		detail = lethe_strerror(err);
@@ -358,19 +390,30 @@ void cli_secret_free(struct cli_secret *secret)
 	secret->cap = 0;
 }
 
+/*
+ * The option that named @p path: a missing or unreadable file is reported with it, since a
+ * command may read two (officer add: the authorizing officer's and the new officer's).
+ */
+static const char *passphrase_option(const struct cli *cli, const char *path)
+{
+	return path == cli->passphrase_file ? "--passphrase-file" : "--new-passphrase-file";
+}
+
 static int passphrase_from_file(const struct cli *cli, const char *path, struct cli_secret *secret)
 {
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	const char *option = passphrase_option(cli, path);
 	int rc = EXIT_OK;
 
 	if (fd < 0)
-		return cli_error(cli, path, EXIT_ERROR, "%s", strerror(errno));
+		return cli_error(cli, NULL, EXIT_ERROR, "%s %s: %s", option, path, strerror(errno));
 	while (secret->len < secret->cap) {
 		ssize_t n = read(fd, secret->buf + secret->len, secret->cap - secret->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = cli_error(cli, path, EXIT_ERROR, "%s", strerror(errno));
+			rc = cli_error(cli, NULL, EXIT_ERROR, "%s %s: %s", option, path,
+				       strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -378,7 +421,8 @@ static int passphrase_from_file(const struct cli *cli, const char *path, struct 
 		secret->len += (size_t) n;
 	}
 	if (secret->len > CLI_PASSPHRASE_MAX) {
-		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is longer than %d bytes",
+		rc = cli_error(cli, NULL, EXIT_USAGE,
+			       "%s %s: passphrase file is longer than %d bytes", option, path,
 			       CLI_PASSPHRASE_MAX);
 		goto out;
 	}
@@ -386,7 +430,8 @@ static int passphrase_from_file(const struct cli *cli, const char *path, struct 
 	if (secret->len > 0 && secret->buf[secret->len - 1] == '\n')
 		secret->len--;
 	if (secret->len == 0)
-		rc = cli_error(cli, path, EXIT_USAGE, "passphrase file is empty");
+		rc = cli_error(cli, NULL, EXIT_USAGE, "%s %s: passphrase file is empty", option,
+			       path);
 out:
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -522,6 +567,26 @@ out:
 }
 
 /* ---- parsing ---------------------------------------------------------------------------- */
+
+int cli_parse_size(const char *text, uint64_t *value)
+{
+	/* lethe_size_parse() takes "1MiB" and plain bytes; it too refuses signs and spaces */
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return -1;
+	return lethe_size_parse(text, value) == LETHE_OK ? 0 : -1;
+}
+
+void cli_id_fold(char *id)
+{
+	size_t len = strlen(id);
+
+	/* only what is a UUID but for its case: anything else is refused as it was typed */
+	if (len != LETHE_ID_LEN || strspn(id, "0123456789abcdefABCDEF-") != len)
+		return;
+	for (char *p = id; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char) (*p - 'A' + 'a');
+}
 
 int cli_parse_u64(const char *text, uint64_t *value)
 {

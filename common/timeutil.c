@@ -202,6 +202,73 @@ bad:
 		      QUOTE_MAX, text);
 }
 
+/*
+ * A time as people type it on a command line (lethe_time_parse()): a date alone (midnight
+ * UTC), or a date and a time of day, 'T' or a space between them, seconds optional, a fraction
+ * of a second ignored (audit records carry microseconds), and a zone: Z, or an offset +HH:MM,
+ * -HH:MM, +HHMM. A time of day without a zone is refused rather than guessed. What lethe
+ * writes and verifies (certificates, policy rows) stays with the one spelling of
+ * lt_time_parse().
+ */
+enum lethe_err lt_time_parse_input(const char *text, int64_t *seconds)
+{
+	unsigned hour = 0, minute = 0, second = 0, off_hour = 0, off_minute = 0;
+	char canonical[16];
+	const char *p;
+	int64_t offset = 0;
+	enum lethe_err rc;
+
+	*seconds = 0;
+	if (!text)
+		return lt_err(LETHE_ERR_INVALID, "missing date");
+	if (strlen(text) == 10)
+		return lt_time_parse(text, seconds);
+	if (strnlen(text, 11) < 11 || (text[10] != 'T' && text[10] != 't' && text[10] != ' '))
+		goto bad;
+	memcpy(canonical, text, 10);
+	canonical[10] = '\0';
+	p = text + 11;
+	if (!fixed_digits(p, 2, &hour) || p[2] != ':' || !fixed_digits(p + 3, 2, &minute))
+		goto bad;
+	p += 5;
+	if (p[0] == ':') {
+		if (!fixed_digits(p + 1, 2, &second))
+			goto bad;
+		p += 3;
+		if (p[0] == '.' && p[1] >= '0' && p[1] <= '9')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+	}
+	if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+		offset = 0;
+	} else if (p[0] == '+' || p[0] == '-') {
+		const char *m;
+		if (!fixed_digits(p + 1, 2, &off_hour))
+			goto bad;
+		m = p[3] == ':' ? p + 4 : p + 3; /* p[3] exists: p[1] and p[2] are digits */
+		if (!fixed_digits(m, 2, &off_minute) || m[2] != '\0' || off_hour > 23 ||
+		    off_minute > 59)
+			goto bad;
+		offset = (int64_t) off_hour * 3600 + (int64_t) off_minute * 60;
+		if (p[0] == '-')
+			offset = -offset;
+	} else {
+		goto bad;
+	}
+	if (hour > 23 || minute > 59 || second > 59)
+		return lt_err(LETHE_ERR_INVALID, "time \"%.*s\" does not exist", QUOTE_MAX, text);
+	rc = lt_time_parse(canonical, seconds);
+	if (rc != LETHE_OK)
+		return rc;
+	*seconds += (int64_t) hour * 3600 + (int64_t) minute * 60 + second - offset;
+	return LETHE_OK;
+bad:
+	return lt_err(LETHE_ERR_INVALID,
+		      "bad time \"%.*s\": expected YYYY-MM-DD, or YYYY-MM-DD HH:MM[:SS] with Z or "
+		      "an offset such as +02:00",
+		      QUOTE_MAX, text);
+}
+
 /* Floor division, so times before 1970 land on the right day. */
 static void split_seconds(int64_t seconds, int64_t *days, unsigned *secs_of_day)
 {
@@ -346,7 +413,7 @@ LETHE_API enum lethe_err lethe_size_parse(const char *text, uint64_t *bytes)
 
 LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds)
 {
-	return lt_time_parse(text, seconds);
+	return lt_time_parse_input(text, seconds);
 }
 
 LETHE_API void lethe_time_format(int64_t seconds, char buf[21])

@@ -20,6 +20,13 @@ void lt_duration_format(int64_t seconds, char *buf, size_t len);
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> seconds since the epoch (UTC). */
 enum lethe_err lt_time_parse(const char *text, int64_t *seconds);
 
+/*
+ * A time typed by a person: as lt_time_parse(), or with a space for the 'T', minutes only,
+ * a fraction of a second (ignored), and an offset ("2026-11-23 13:34+02:00"). A time of day
+ * needs Z or an offset. For lethe_time_parse(); what lethe reads back uses lt_time_parse().
+ */
+enum lethe_err lt_time_parse_input(const char *text, int64_t *seconds);
+
 /* RFC 3339 UTC, "2026-11-23T11:34:05Z"; buf >= 21. */
 void lt_time_format(int64_t seconds, char *buf, size_t len);
 

@@ -618,6 +618,8 @@ struct lth_writer {
 	int fd;
 	EVP_MD_CTX *sha;
 	uint64_t written;
+	lt_lth_read_fn on_write; /* progress: each batch's bytes once written (may be NULL) */
+	void *on_write_ctx;
 };
 
 static enum lethe_err lth_emit(struct lth_writer *w, const uint8_t *buf, size_t len)
@@ -629,6 +631,19 @@ static enum lethe_err lth_emit(struct lth_writer *w, const uint8_t *buf, size_t 
 	rc = lt_write_all(w->fd, buf, len);
 	if (rc == LETHE_OK)
 		w->written += len;
+	return rc;
+}
+
+/* Write out sealed batch @p b, and report it to the writer's progress callback. */
+static enum lethe_err lth_emit_batch(struct lth_writer *w, const struct lth_batch *b,
+				     size_t seg_size)
+{
+	size_t len = lth_batch_bytes(b, seg_size);
+	enum lethe_err rc = lth_emit(w, b->buf, len);
+
+	if (rc == LETHE_OK && w->on_write && b->count > 0)
+		w->on_write(len, (uint64_t) (b->count - 1) * seg_size + b->last_len,
+			    w->on_write_ctx);
 	return rc;
 }
 
@@ -976,7 +991,7 @@ static enum lethe_err lth_encrypt_parallel(const EVP_CIPHER *aes, const struct l
 			rc = lth_slot_error(slot);
 			break;
 		}
-		rc = lth_emit(w, slot->batch.buf, lth_batch_bytes(&slot->batch, src->seg_size));
+		rc = lth_emit_batch(w, &slot->batch, src->seg_size);
 		final = slot->batch.final;
 		lth_pool_release(&pool, slot, 0);
 	}
@@ -1009,7 +1024,7 @@ static enum lethe_err lth_encrypt_body(const EVP_CIPHER *aes, const struct lth_k
 		if (rc == LETHE_OK)
 			rc = lth_seal_batch(ctx, header, src->seg_size, &b);
 		if (rc == LETHE_OK)
-			rc = lth_emit(w, b.buf, lth_batch_bytes(&b, src->seg_size));
+			rc = lth_emit_batch(w, &b, src->seg_size);
 		if (rc == LETHE_OK && !b.final && nthreads > 1) {
 			rc = lth_encrypt_parallel(aes, keys, header, src, nthreads, w, &alone);
 			nthreads = 1; /* done, or no thread could be started: go on alone */
@@ -1053,9 +1068,10 @@ static enum lethe_err lth_header_emit(EVP_CIPHER_CTX *ctx, const struct lth_keys
 static enum lethe_err lth_encrypt(const uint8_t dek[LT_KEY_LEN],
 				  const uint8_t object_id[LT_LTH_OBJECT_ID_LEN], unsigned seg_log2,
 				  const uint8_t salt[LT_LTH_SALT_LEN], int in_fd, int out_fd,
-				  unsigned threads, struct lt_lth_info *info)
+				  unsigned threads, lt_lth_read_fn on_write, void *on_write_ctx,
+				  struct lt_lth_info *info)
 {
-	struct lth_writer w = {out_fd, NULL, 0};
+	struct lth_writer w = {out_fd, NULL, 0, on_write, on_write_ctx};
 	struct lth_source src = {0};
 	struct lth_keys *keys = NULL;
 	EVP_CIPHER *aes = NULL;
@@ -1112,12 +1128,21 @@ enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[LT_KEY_LEN], const uint8_t 
 				   unsigned threads, struct lt_lth_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	return lth_encrypt(dek, object_id, seg_log2, salt, in_fd, out_fd, threads, info);
+	return lth_encrypt(dek, object_id, seg_log2, salt, in_fd, out_fd, threads, NULL, NULL,
+			   info);
 }
 
 enum lethe_err lt_lth_encrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
 			      unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
 			      struct lt_lth_info *info)
+{
+	return lt_lth_encrypt_progress(dek, object_id, seg_log2, in_fd, out_fd, threads, NULL, NULL,
+				       info);
+}
+
+enum lethe_err lt_lth_encrypt_progress(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
+				       unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
+				       lt_lth_read_fn on_write, void *ctx, struct lt_lth_info *info)
 {
 	uint8_t salt[LT_LTH_SALT_LEN];
 	enum lethe_err rc;
@@ -1127,7 +1152,8 @@ enum lethe_err lt_lth_encrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t objec
 	rc = lt_random(salt, sizeof(salt));
 	if (rc != LETHE_OK)
 		return rc;
-	return lth_encrypt(dek, object_id, seg_log2, salt, in_fd, out_fd, threads, info);
+	return lth_encrypt(dek, object_id, seg_log2, salt, in_fd, out_fd, threads, on_write, ctx,
+			   info);
 }
 
 /* ---- decryption ------------------------------------------------------------------------- */
@@ -1205,6 +1231,7 @@ static enum lethe_err lth_batch_out(const struct lth_open_job *j, const struct l
 				    enum lethe_err open_rc, int out_fd, uint64_t *written)
 {
 	struct lt_err_saved detail;
+	uint64_t before = *written;
 	enum lethe_err rc;
 
 	if (open_rc != LETHE_OK)
@@ -1212,6 +1239,9 @@ static enum lethe_err lth_batch_out(const struct lth_open_job *j, const struct l
 	rc = lth_write_verified(out_fd, j->range, &j->reader->layout, b, written);
 	if (rc == LETHE_OK && open_rc == LETHE_OK && j->sha)
 		rc = lth_batch_account(j, b);
+	/* a decryption reports the plaintext it wrote (a verification's on_read is above) */
+	if (rc == LETHE_OK && !j->sha && j->on_read && *written > before)
+		j->on_read(0, *written - before, j->on_read_ctx);
 	if (rc != LETHE_OK || open_rc == LETHE_OK)
 		return rc;
 	return lt_err_restore(&detail, open_rc);
@@ -1470,7 +1500,16 @@ enum lethe_err lt_lth_decrypt_from(const uint8_t dek[LT_KEY_LEN], const uint8_t 
 				   const struct lt_bytesrc *in, int out_fd, uint64_t offset,
 				   uint64_t length, unsigned threads, uint64_t *written)
 {
-	struct lth_open_job job = {0};
+	return lt_lth_decrypt_progress(dek, object_id, in, out_fd, offset, length, threads, NULL,
+				       NULL, written);
+}
+
+enum lethe_err lt_lth_decrypt_progress(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
+				       const struct lt_bytesrc *in, int out_fd, uint64_t offset,
+				       uint64_t length, unsigned threads, lt_lth_read_fn on_write,
+				       void *ctx, uint64_t *written)
+{
+	struct lth_open_job job = {.on_read = on_write, .on_read_ctx = ctx};
 	struct lth_reader r;
 
 	*written = 0;

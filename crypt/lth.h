@@ -10,11 +10,11 @@
 #include "common/sizes.h"
 #include "include/lethe.h"
 
-#define LT_LTH_SEG_LOG2_MIN 12
-#define LT_LTH_SEG_LOG2_MAX 20
+#define LT_LTH_SEG_LOG2_MIN     12
+#define LT_LTH_SEG_LOG2_MAX     20
 #define LT_LTH_SEG_LOG2_DEFAULT 16
-#define LT_LTH_SALT_LEN 32
-#define LT_LTH_OBJECT_ID_LEN 16
+#define LT_LTH_SALT_LEN         32
+#define LT_LTH_OBJECT_ID_LEN    16
 
 /* What an encryption produced. */
 struct lt_lth_info {
@@ -34,6 +34,19 @@ struct lt_lth_info {
 enum lethe_err lt_lth_encrypt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
 			      unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
 			      struct lt_lth_info *info);
+
+/* Called after each part of a file a verification has read and verified, in file order. */
+typedef void (*lt_lth_read_fn)(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx);
+
+/*
+ * As lt_lth_encrypt(), calling @p on_write (may be NULL) from the calling thread after each
+ * batch of segments (about 512 KiB) is written, with its LTH1 bytes and its plaintext bytes:
+ * the progress of a large put.
+ */
+enum lethe_err lt_lth_encrypt_progress(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
+				       unsigned seg_log2, int in_fd, int out_fd, unsigned threads,
+				       lt_lth_read_fn on_write, void *ctx,
+				       struct lt_lth_info *info);
 
 /* As lt_lth_encrypt() with a given salt: for the test vectors only. */
 enum lethe_err lt_lth_encrypt_salt(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
@@ -65,8 +78,15 @@ enum lethe_err lt_lth_decrypt_from(const uint8_t dek[LT_KEY_LEN], const uint8_t 
 				   const struct lt_bytesrc *in, int out_fd, uint64_t offset,
 				   uint64_t length, unsigned threads, uint64_t *written);
 
-/* Called after each part of a file a verification has read and verified, in file order. */
-typedef void (*lt_lth_read_fn)(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx);
+/*
+ * As lt_lth_decrypt_from(), calling @p on_write (may be NULL) from the calling thread after
+ * each batch of verified plaintext is written, with 0 and the plaintext bytes it wrote: the
+ * progress of a large get.
+ */
+enum lethe_err lt_lth_decrypt_progress(const uint8_t dek[LT_KEY_LEN], const uint8_t object_id[16],
+				       const struct lt_bytesrc *in, int out_fd, uint64_t offset,
+				       uint64_t length, unsigned threads, lt_lth_read_fn on_write,
+				       void *ctx, uint64_t *written);
 
 /*
  * Read the whole LTH1 file @p in_fd back and check everything lt_lth_decrypt() checks, writing

@@ -186,8 +186,11 @@ LETHE_API const char *lethe_store_read_only(const struct lethe_store *store);
 LETHE_API uint64_t lethe_store_unaudited(const struct lethe_store *store, const char **why);
 
 /**
- * Progress of long work (sweep, rewrap, large put/get): called with what is being done, how far
- * and out of how much (total 0 when unknown). Optional; NULL turns it off.
+ * Progress of long work: called with what is being done ("sweep", "rewrap", "scrub", "put",
+ * "get"), how far and out of how much (total 0 when unknown). A put and a get count plaintext
+ * bytes, about every 512 KiB, from the calling thread; a put's total is what is left of its
+ * input when that is a regular file, else 0 (a pipe); a get's is the length of its range.
+ * Optional; NULL turns it off.
  */
 typedef void (*lethe_progress_fn)(const char *what, uint64_t done, uint64_t total, void *ctx);
 LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn,
@@ -723,7 +726,13 @@ LETHE_API enum lethe_err lethe_duration_parse(const char *text, int64_t *seconds
 /** Parse a size: bytes, or a number and KiB, MiB, GiB or TiB ("64KiB", "50MiB"). */
 LETHE_API enum lethe_err lethe_size_parse(const char *text, uint64_t *bytes);
 
-/** Parse "YYYY-MM-DD" (midnight UTC) or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into seconds. */
+/**
+ * Parse a time into seconds since the epoch: "YYYY-MM-DD" (midnight UTC), or a date and a
+ * time of day separated by 'T' or a space, with or without seconds (a fraction of a second is
+ * ignored), and a zone, Z or an offset: "2026-11-23T11:34:05Z", "2026-11-23 13:34:05+02:00",
+ * "2026-11-23 06:34-0500". A time of day without a zone is refused (LETHE_ERR_INVALID), as
+ * is any other spelling.
+ */
 LETHE_API enum lethe_err lethe_time_parse(const char *text, int64_t *seconds);
 
 /** Format seconds since the epoch as RFC 3339 UTC ("2026-11-23T11:34:05Z"); buf >= 21. */

@@ -94,7 +94,11 @@ static char *path_join(const char *dir, const char *name)
 /* ---------------------------------------------------------------------------------------- */
 /* init                                                                                     */
 
-/* DIR must not exist, or be an empty directory. *created tells whether we made it. */
+/*
+ * DIR must not exist, or be an empty directory. A fresh file system mounted at DIR holds
+ * lost+found (made by mkfs, root's, often unreadable to us): a directory of that name alone
+ * counts as empty. *created tells whether we made it.
+ */
 static enum lethe_err init_prepare_dir(const char *dir, bool *created)
 {
 	DIR *d;
@@ -112,10 +116,16 @@ static enum lethe_err init_prepare_dir(const char *dir, bool *created)
 	if (!d)
 		return lt_err_errno(LETHE_ERR_IO, errno, "%s: cannot open", dir);
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			empty = false;
-			break;
-		}
+		struct stat sb;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!strcmp(e->d_name, "lost+found") &&
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(sb.st_mode))
+			continue;
+		empty = false;
+		break;
 	}
 	closedir(d);
 	if (!empty)

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,40 @@ static void check_leftovers(struct doctor *d)
 		report(d, LETHE_DOCTOR_OK, "tmp", "no leftovers");
 }
 
+/*
+ * DIR/lost+found, where the store is the root of a file system: a directory, and empty or not
+ * ours to read (mkfs makes it root's). Files fsck put there may be pieces of the store's files
+ * or of plaintext: a warning names them.
+ */
+static bool lost_found_empty(struct doctor *d, int dirfd_, const char *name)
+{
+	struct stat sb;
+	struct dirent *e;
+	size_t entries = 0;
+	DIR *lf;
+	int fd;
+
+	if (strcmp(name, "lost+found") != 0 ||
+	    fstatat(dirfd_, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode))
+		return false;
+	fd = openat(dirfd_, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* root's, 0700: as mkfs made it */
+	lf = fdopendir(fd);
+	if (!lf) {
+		close(fd);
+		return true;
+	}
+	while ((e = readdir(lf)) != NULL)
+		entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(lf);
+	if (entries)
+		report(d, LETHE_DOCTOR_WARN, "store", "%s/lost+found holds %zu file(s) fsck "
+		       "recovered: pieces of store files or plaintext; look, then remove them",
+		       d->st->dir, entries);
+	return true;
+}
+
 /* Nothing in DIR but lethe's own files: anything else may be plaintext someone left. */
 static void check_strays(struct doctor *d)
 {
@@ -398,6 +433,8 @@ static void check_strays(struct doctor *d)
 
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			ok |= strcmp(e->d_name, known[i]) == 0;
+		/* a store on a file system of its own shares its root with fsck's lost+found */
+		ok |= lost_found_empty(d, dirfd(dir), e->d_name);
 		if (!ok) {
 			strays++;
 			report(d, LETHE_DOCTOR_ERROR, "store", "%s/%s: not a lethe file (remove it "

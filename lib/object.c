@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/config.h"
@@ -73,6 +74,34 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 	return rc;
 }
 
+/* Progress of a put or a get: plaintext bytes so far, out of a total (0 when not known). */
+struct data_progress {
+	struct lethe_store *st;
+	const char *what;
+	uint64_t done, total;
+};
+
+static void data_progress_cb(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx)
+{
+	struct data_progress *p = ctx;
+
+	(void) file_bytes;
+	p->done += plaintext_bytes;
+	lt_progress(p->st, p->what, p->done, p->total);
+}
+
+/* What is left to read of @p fd when it is a regular file, else 0 (a pipe: not known). */
+static uint64_t input_left(int fd)
+{
+	struct stat sb;
+	off_t pos;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	pos = lseek(fd, 0, SEEK_CUR);
+	return pos >= 0 && pos <= sb.st_size ? (uint64_t) (sb.st_size - pos) : 0;
+}
+
 LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, const char *group,
 					     const char *name, char id_out[LETHE_ID_LEN + 1])
 {
@@ -113,7 +142,9 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	rc = lt_objstore_put_begin(st->objs, row->id, &put, &put_fd);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = lt_lth_encrypt(dek, oid, row->seg_log2, fd, put_fd, st->cfg.threads, &info);
+	struct data_progress progress = {st, "put", 0, st->progress ? input_left(fd) : 0};
+	rc = lt_lth_encrypt_progress(dek, oid, row->seg_log2, fd, put_fd, st->cfg.threads,
+				     st->progress ? data_progress_cb : NULL, &progress, &info);
 	if (rc != LETHE_OK)
 		goto out;
 	LT_FAULT("put.after_tmp_write");
@@ -280,8 +311,13 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 			rc = file_missing(st, id, row);
 	}
 	if (rc == LETHE_OK) {
-		rc = lt_lth_decrypt_from(dek, oid, &in, out_fd, offset, length, st->cfg.threads,
-					 &n);
+		/* the range as the row sizes it: the file's own size is checked as it is read */
+		uint64_t left = offset < row->size ? row->size - offset : 0;
+		struct data_progress progress = {st, "get", 0, length < left ? length : left};
+		rc = lt_lth_decrypt_progress(dek, oid, &in, out_fd, offset, length,
+					     st->cfg.threads,
+					     st->progress && out_fd >= 0 ? data_progress_cb : NULL,
+					     &progress, &n);
 		if (rc == LETHE_ERR_INTEGRITY)
 			lt_err_prefix("object file was modified");
 	}
