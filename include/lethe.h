@@ -484,13 +484,33 @@ LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *store, lethe_ce
 					     void *ctx);
 
 /**
- * Write every certificate to directory @p dir (created if absent): <id>.json (the exact
- * signed bytes), <id>.sig (64-byte Ed25519 signature), evidence.pub.pem, chain.txt and a
- * README for auditors. Audited.
+ * Write every certificate to directory @p dir (created if absent; refused with
+ * LETHE_ERR_EXISTS unless empty): certificates.jsonl (the exact signed bytes, one line
+ * each), certificates.sig (their 64-byte Ed25519 signatures), manifest.txt and its
+ * signature manifest.sig, evidence.pub.pem and a README for auditors. Audited.
  * @param count receives the number of certificates written.
  */
 LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *store, const char *dir,
 					       uint64_t *count);
+
+/** Which certificates lethe_evidence_export_from() writes. */
+enum lethe_export_range {
+	LETHE_EXPORT_ALL = 0,        /**< every certificate, from seq 1 */
+	LETHE_EXPORT_SINCE_LAST = 1, /**< those issued since the last export (all, the first time) */
+	LETHE_EXPORT_SINCE = 2,      /**< from the first one shredded at or after @p since */
+	LETHE_EXPORT_FROM_SEQ = 3,   /**< from seq @p since on */
+};
+
+/**
+ * As lethe_evidence_export(), for the certificates @p from selects (enum lethe_export_range).
+ * An export that starts after seq 1 names the SHA-256 of the certificate before it in its
+ * manifest, so exports chain. The store notes where each export ended. @p first_seq receives
+ * the first certificate's seq; @p count the number written (0: nothing new, the export is
+ * still written, and names where the chain stands).
+ */
+LETHE_API enum lethe_err lethe_evidence_export_from(struct lethe_store *store, const char *dir,
+						    int from, int64_t since, uint64_t *first_seq,
+						    uint64_t *count);
 
 /** Called by the verifiers for each problem found, with the certificate or record at fault. */
 typedef void (*lethe_problem_fn)(const char *where, const char *what, void *ctx);
