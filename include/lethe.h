@@ -435,6 +435,16 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *store, uint64_t *r
  */
 LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *store, uint32_t version);
 
+/**
+ * Write the store's metrics in the Prometheus text format (node_exporter's textfile
+ * collector) to @p path, atomically (a temporary file renamed over it, 0644), or to @p fd
+ * when @p path is NULL: live and shredded objects, live bytes, the last successful sweep,
+ * shreds (certificates), failed and refused operations in the audit log, the primary KEK's
+ * age and version, and the audit chain's length. Reads only; not audited.
+ */
+LETHE_API enum lethe_err lethe_metrics_write(struct lethe_store *store, const char *path,
+					     int fd);
+
 /** Age in seconds of the primary KEK. */
 LETHE_API enum lethe_err lethe_key_primary_age(struct lethe_store *store, int64_t *age);
 
