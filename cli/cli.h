@@ -358,6 +358,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv);
 extern const struct cli_help cmd_audit_help;
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 extern const struct cli_help cmd_doctor_help;
+int cmd_metrics(struct cli *cli, int argc, char **argv);
+extern const struct cli_help cmd_metrics_help;
 int cmd_scrub(struct cli *cli, int argc, char **argv);
 extern const struct cli_help cmd_scrub_help;
 

@@ -5,18 +5,21 @@
  * auditor runs (or does by hand with openssl and sha256sum, as the exported README shows).
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "cli.h"
 
-enum { OPT_PUBKEY = OPT_COMMAND_FIRST, OPT_FINGERPRINT };
+enum { OPT_PUBKEY = OPT_COMMAND_FIRST, OPT_FINGERPRINT, OPT_SINCE };
 
 const struct cli_help cmd_evidence_help = {
     .usage = "lethe evidence list\n"
-	     "lethe evidence export DIR\n"
+	     "lethe evidence export [--since SEQ|TIME|last] DIR\n"
 	     "lethe evidence verify [DIR [--pubkey FILE | --fingerprint HEX]]",
     .summary = "list, export and verify disposal certificates",
-    .details = "export writes each certificate (ID.json, ID.sig), evidence.pub.pem, chain.txt and\n"
-	       "a README for auditors. verify DIR checks an export without any store or key;\n"
+    .details = "export writes the certificates (certificates.jsonl, certificates.sig), a signed\n"
+	       "manifest, evidence.pub.pem and a README for auditors into a new or empty DIR;\n"
+	       "--since exports from a seq, a time, or where the last export ended.\n"
+	       "verify DIR checks an export without any store or key;\n"
 	       "--pubkey FILE or --fingerprint HEX (SHA-256 of the raw public key) pins the key\n"
 	       "it must be signed with. export and verify print the key's fingerprint.\n",
 };
@@ -98,16 +101,41 @@ static int evidence_list(struct cli *cli, int argc, char **argv)
 
 static int evidence_export(struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    CLI_COMMON_LONGOPTS,
+	};
 	char fpr[LETHE_FINGERPRINT_LEN + 1] = "";
-	uint64_t count = 0;
+	uint64_t count = 0, first = 0, seq;
+	int from = LETHE_EXPORT_ALL;
+	int64_t since = 0;
 	enum lethe_err err;
 	const char *dir;
-	int rc;
+	int c, rc;
 
-	if ((rc = cli_plain_command(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
+		if (c != OPT_SINCE)
+			continue;
+		/* As audit export's: a plain number is a seq, anything else a time; and "last",
+		 * where the previous export ended, for a routine incremental export. */
+		if (strcmp(optarg, "last") == 0) {
+			from = LETHE_EXPORT_SINCE_LAST;
+		} else if (cli_parse_u64(optarg, &seq) == 0 && seq <= INT64_MAX) {
+			from = LETHE_EXPORT_FROM_SEQ;
+			since = (int64_t)seq;
+		} else if (lethe_time_parse(optarg, &since) == LETHE_OK) {
+			from = LETHE_EXPORT_SINCE;
+		} else {
+			return cli_usage_error(cli,
+					       "--since wants a certificate seq, a time "
+					       "(YYYY-MM-DD[THH:MM:SSZ]) or 'last', not '%s'",
+					       optarg);
+		}
+	}
+	if ((rc = cli_args(cli, argc, argv, 1, 1, CLI_SERVICE)) != CLI_CONTINUE)
 		return rc;
 	dir = argv[optind];
-	err = lethe_evidence_export(cli->store, dir, &count);
+	err = lethe_evidence_export_from(cli->store, dir, from, since, &first, &count);
 	if (err == LETHE_OK)
 		err = lethe_evidence_fingerprint(cli->store, fpr);
 	if (err != LETHE_OK)
@@ -117,12 +145,19 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		bad |= cli_json_set(o, "dir", cli_json_str(dir));
 		bad |= cli_json_set(o, "certificates", json_integer((json_int_t) count));
+		bad |= cli_json_set(o, "first_seq", json_integer((json_int_t) first));
+		bad |= cli_json_set(o, "last_seq", json_integer((json_int_t) (first + count - 1)));
 		bad |= cli_json_set(o, "fingerprint", json_string(fpr));
 		return cli_json_reply(cli, o, bad);
 	}
 	char shown[1024];
 	cli_sanitize(dir, shown, sizeof(shown));
-	printf("exported %" PRIu64 " certificate%s to %s\n", count, count == 1 ? "" : "s", shown);
+	if (count > 0)
+		printf("exported %" PRIu64 " certificate%s (seq %" PRIu64 " to %" PRIu64 ") to %s\n",
+		       count, count == 1 ? "" : "s", first, first + count - 1, shown);
+	else
+		printf("exported 0 certificates (none after seq %" PRIu64 ") to %s\n", first - 1,
+		       shown);
 	printf("evidence key fingerprint: %s\n", fpr);
 	return EXIT_OK;
 }

@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
     {"audit", cmd_audit, &cmd_audit_help},
     {"doctor", cmd_doctor, &cmd_doctor_help},
     {"scrub", cmd_scrub, &cmd_scrub_help},
+    {"metrics", cmd_metrics, &cmd_metrics_help},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

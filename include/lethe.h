@@ -466,6 +466,16 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *store, uint64_t *r
  */
 LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *store, uint32_t version);
 
+/**
+ * Write the store's metrics in the Prometheus text format (node_exporter's textfile
+ * collector) to @p path, atomically (a temporary file renamed over it, 0644), or to @p fd
+ * when @p path is NULL: live and shredded objects, live bytes, the last successful sweep,
+ * shreds (certificates), failed and refused operations in the audit log, the primary KEK's
+ * age and version, and the audit chain's length. Reads only; not audited.
+ */
+LETHE_API enum lethe_err lethe_metrics_write(struct lethe_store *store, const char *path,
+					     int fd);
+
 /** Age in seconds of the primary KEK. */
 LETHE_API enum lethe_err lethe_key_primary_age(struct lethe_store *store, int64_t *age);
 
@@ -515,13 +525,33 @@ LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *store, lethe_ce
 					     void *ctx);
 
 /**
- * Write every certificate to directory @p dir (created if absent): <id>.json (the exact
- * signed bytes), <id>.sig (64-byte Ed25519 signature), evidence.pub.pem, chain.txt and a
- * README for auditors. Audited.
+ * Write every certificate to directory @p dir (created if absent; refused with
+ * LETHE_ERR_EXISTS unless empty): certificates.jsonl (the exact signed bytes, one line
+ * each), certificates.sig (their 64-byte Ed25519 signatures), manifest.txt and its
+ * signature manifest.sig, evidence.pub.pem and a README for auditors. Audited.
  * @param count receives the number of certificates written.
  */
 LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *store, const char *dir,
 					       uint64_t *count);
+
+/** Which certificates lethe_evidence_export_from() writes. */
+enum lethe_export_range {
+	LETHE_EXPORT_ALL = 0,        /**< every certificate, from seq 1 */
+	LETHE_EXPORT_SINCE_LAST = 1, /**< those issued since the last export (all, the first time) */
+	LETHE_EXPORT_SINCE = 2,      /**< from the first one shredded at or after @p since */
+	LETHE_EXPORT_FROM_SEQ = 3,   /**< from seq @p since on */
+};
+
+/**
+ * As lethe_evidence_export(), for the certificates @p from selects (enum lethe_export_range).
+ * An export that starts after seq 1 names the SHA-256 of the certificate before it in its
+ * manifest, so exports chain. The store notes where each export ended. @p first_seq receives
+ * the first certificate's seq; @p count the number written (0: nothing new, the export is
+ * still written, and names where the chain stands).
+ */
+LETHE_API enum lethe_err lethe_evidence_export_from(struct lethe_store *store, const char *dir,
+						    int from, int64_t since, uint64_t *first_seq,
+						    uint64_t *count);
 
 /** Called by the verifiers for each problem found, with the certificate or record at fault. */
 typedef void (*lethe_problem_fn)(const char *where, const char *what, void *ctx);

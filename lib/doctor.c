@@ -119,6 +119,9 @@ static void check_owned(struct doctor *d)
 	lt_err_clear();
 }
 
+/* How long before [keys] rotation runs out doctor starts warning, at most. */
+#define ROTATION_NOTICE ((int64_t)14 * 86400)
+
 static void check_keys(struct doctor *d)
 {
 	struct lethe_store *st = d->st;
@@ -133,10 +136,20 @@ static void check_keys(struct doctor *d)
 		report(d, LETHE_DOCTOR_ERROR, "keys", "no primary KEK: %s", lt_err_detail());
 		return;
 	}
+	/* Warned a tenth of the period ahead (at most two weeks): time for an officer to plan. */
+	int64_t ahead = st->cfg.rotation / 10 < ROTATION_NOTICE ? st->cfg.rotation / 10
+								  : ROTATION_NOTICE;
+
 	if (st->cfg.rotation > 0 && age > st->cfg.rotation)
 		report(d, LETHE_DOCTOR_WARN, "keys", "the primary KEK is %lld days old, older than "
 		       "[keys] rotation: run `lethe key rotate` and `lethe key rewrap`",
 		       (long long)(age / 86400));
+	else if (st->cfg.rotation > 0 && age > st->cfg.rotation - ahead)
+		report(d, LETHE_DOCTOR_WARN, "keys", "the primary KEK is %lld days old: [keys] "
+		       "rotation runs out in %lld seconds (%lld days); plan `lethe key rotate` and "
+		       "`lethe key rewrap`",
+		       (long long)(age / 86400), (long long)(st->cfg.rotation - age),
+		       (long long)((st->cfg.rotation - age) / 86400));
 	else
 		report(d, LETHE_DOCTOR_OK, "keys", "primary KEK is %lld days old",
 		       (long long)(age / 86400));

@@ -29,24 +29,31 @@
  * it is 64 zeros in the first certificate (seq 1).
  *
  * An evidence directory (lt_cert_export_dir, `lethe evidence export DIR`) holds:
- *   evidence.pub.pem  the evidence public key, PEM SubjectPublicKeyInfo
- *   ID.json           each certificate's exact bytes, ID its certificate_id
- *   ID.sig            Ed25519 signature of ID.json: 64 raw bytes
- *   chain.txt         the line "lethe-disposal-chain 1\n", then every certificate in chain
- *                     order, one "<seq> <ID>\n" line each (seq in decimal from 1 without
- *                     leading zeros, one space). The first line says what is signed, and keeps
- *                     an empty chain's listing non-empty (openssl cannot verify a signature
- *                     over zero bytes).
- *   chain.sig         Ed25519 signature of chain.txt's exact bytes: 64 raw bytes. It makes
- *                     removing the newest certificates (which breaks no prev_sha256) together
- *                     with their chain.txt lines detectable. It cannot reveal a whole older
- *                     export put in place of a newer one (its files are validly signed too):
- *                     the README tells auditors to compare the count and the last id with
- *                     the store's own list.
- *   README.txt        for auditors: the openssl and sha256sum commands, and a POSIX sh script
- *                     that checks everything above without lethe
- * All files are 0644 (evidence holds no secret: names are hashed); the directory is created
- * 0755 (less the umask).
+ *   evidence.pub.pem    the evidence public key, PEM SubjectPublicKeyInfo
+ *   certificates.jsonl  the certificates' exact bytes, one after the other in chain order
+ *                       (each is one line), from seq first_seq to last_seq
+ *   certificates.sig    each one's Ed25519 signature, 64 raw bytes each, in the same order
+ *   manifest.txt        exactly these lines (N decimal without leading zeros, HEX 64
+ *                       lower-case hex digits):
+ *                         lethe-disposal-manifest 1
+ *                         first_seq N     (1 for a full export)
+ *                         last_seq N      (first_seq - 1 when there are none)
+ *                         count N         (last_seq - first_seq + 1)
+ *                         prev_sha256 HEX (SHA-256 of certificate first_seq - 1; zeros for 1)
+ *                         last_sha256 HEX (SHA-256 of certificate last_seq; else prev_sha256)
+ *                         HEX  certificates.jsonl   (sha256sum's format: its SHA-256)
+ *                         HEX  certificates.sig
+ *   manifest.sig        Ed25519 signature of manifest.txt's exact bytes: 64 raw bytes. One
+ *                       signature covers the export: `sha256sum -c` ties the files to it.
+ *                       It cannot reveal an older export put in place of a newer one: the
+ *                       README tells auditors to compare last_seq with the store's own list,
+ *                       and an export's prev_sha256 with the previous one's last_sha256.
+ *   README.txt          for auditors: the openssl and coreutils commands, and a POSIX sh
+ *                       script that checks everything above without lethe
+ * and nothing else. All files are 0644 (evidence holds no secret: names are hashed); the
+ * directory is created 0755 (less the umask). The verifier also reads the format written
+ * before the manifest: ID.json and ID.sig per certificate, chain.txt ("lethe-disposal-chain
+ * 1", then "<seq> <ID>" per certificate) and chain.sig, its signature.
  */
 #ifndef LT_RETENTION_CERT_H
 #define LT_RETENTION_CERT_H
@@ -231,20 +238,27 @@ enum lethe_err lt_cert_fingerprint(const uint8_t pub[LT_ED25519_PUB_LEN],
 void lt_cert_fingerprint_hex(const uint8_t pub[LT_ED25519_PUB_LEN],
 			     char hex[LT_CERT_FPR_HEX_LEN + 1]);
 
+/* An export: the certificates from @p first_seq on, as the store holds them. */
+struct lt_cert_export {
+	const char *pub_pem; /* the evidence public key as lt_ed25519_pub_to_pem() writes it */
+	const struct lt_cert_item *items; /* names are their certificate ids */
+	size_t count;
+	uint64_t first_seq;         /* items[0]'s seq: 1 for every certificate */
+	const uint8_t *prev_sha256; /* SHA-256 of certificate first_seq - 1; NULL when 1 */
+	struct lt_ed25519_key *signer; /* the private half of pub_pem: signs manifest.txt */
+	uint8_t *last_sha256; /* NULL, or receives last_sha256 (LT_SHA256_LEN bytes) */
+};
+
 /*
  * Write an evidence directory @p dir (created 0755 if absent; see the top of this file) for
- * the chain @p items, whose names are their certificate ids; @p pub_pem is the evidence public
- * key as lt_ed25519_pub_to_pem() writes it, @p signer its private half (signs chain.txt).
- * Refuses, writing nothing, a chain that does not verify. Every file is written atomically;
- * a file already holding the same bytes is left alone, so exporting again into the same
- * directory is idempotent and only adds what is new.
+ * @p e. Refuses, writing nothing, a chain that does not verify from first_seq and
+ * prev_sha256, and a directory that is not empty. Every file is written atomically, the
+ * manifest's signature last.
  * @return LETHE_OK; LETHE_ERR_INVALID (a name that is not a UUID, a key pair that does not
- *         match, too many certificates); LETHE_ERR_INTEGRITY (the chain does not verify; the
- *         detail names the first problem); LETHE_ERR_EXISTS (@p dir holds another key's
- *         evidence.pub.pem); LETHE_ERR_IO; LETHE_ERR_NOSPC; LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
+ *         match); LETHE_ERR_INTEGRITY (the chain does not verify; the detail names the first
+ *         problem); LETHE_ERR_EXISTS (@p dir is not empty); LETHE_ERR_IO; LETHE_ERR_NOSPC;
+ *         LETHE_ERR_NOMEM; LETHE_ERR_CRYPTO.
  */
-enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
-				  const struct lt_cert_item *items, size_t count,
-				  struct lt_ed25519_key *signer);
+enum lethe_err lt_cert_export_dir(const char *dir, const struct lt_cert_export *e);
 
 #endif

@@ -447,6 +447,320 @@ static enum lethe_err check_listed(struct lt_cert_chain *c, int dirfd, const str
 	return LETHE_OK;
 }
 
+/* ---- the manifest format ------------------------------------------------------------------ */
+
+static const char MANIFEST_FILE[] = "manifest.txt";
+static const char MANIFEST_SIG_FILE[] = "manifest.sig";
+static const char CERTS_FILE[] = "certificates.jsonl";
+static const char CERTS_SIG_FILE[] = "certificates.sig";
+/* What the manifest's signature covers besides the key: nothing else may be in the directory. */
+static const char *const MANIFEST_SET[] = {PUB_FILE,  MANIFEST_FILE,  MANIFEST_SIG_FILE,
+					   CERTS_FILE, CERTS_SIG_FILE, README_FILE};
+#define MANIFEST_MAX 4096
+/* How every version 1 certificate starts, up to its id. */
+#define CERT_ID_PREFIX "{\"type\":\"" LT_CERT_TYPE "\",\"version\":1,\"certificate_id\":\""
+
+/* What manifest.txt says (see cert.h). */
+struct manifest {
+	uint64_t first_seq, last_seq, count;
+	uint8_t prev_sha256[LT_SHA256_LEN], last_sha256[LT_SHA256_LEN];
+	uint8_t certs_sha256[LT_SHA256_LEN], sigs_sha256[LT_SHA256_LEN];
+};
+
+/* The exact bytes of @p m's manifest.txt into @p buf (at least MANIFEST_MAX bytes). */
+static size_t manifest_format(const struct manifest *m, char *buf)
+{
+	char prev[LT_CERT_HEX_LEN + 1], last[LT_CERT_HEX_LEN + 1];
+	char certs[LT_CERT_HEX_LEN + 1], sigs[LT_CERT_HEX_LEN + 1];
+	int n;
+
+	lt_hex(m->prev_sha256, LT_SHA256_LEN, prev);
+	lt_hex(m->last_sha256, LT_SHA256_LEN, last);
+	lt_hex(m->certs_sha256, LT_SHA256_LEN, certs);
+	lt_hex(m->sigs_sha256, LT_SHA256_LEN, sigs);
+	n = snprintf(buf, MANIFEST_MAX,
+		     "lethe-disposal-manifest 1\n"
+		     "first_seq %llu\nlast_seq %llu\ncount %llu\n"
+		     "prev_sha256 %s\nlast_sha256 %s\n"
+		     "%s  %s\n%s  %s\n",
+		     (unsigned long long)m->first_seq, (unsigned long long)m->last_seq,
+		     (unsigned long long)m->count, prev, last, certs, CERTS_FILE, sigs,
+		     CERTS_SIG_FILE);
+	return n > 0 && n < MANIFEST_MAX ? (size_t)n : 0;
+}
+
+/* The LT_CERT_HEX_LEN digits at @p p, which need not end there. */
+static enum lethe_err unhex_at(const char *p, uint8_t out[LT_SHA256_LEN])
+{
+	char hex[LT_CERT_HEX_LEN + 1];
+
+	memcpy(hex, p, LT_CERT_HEX_LEN);
+	hex[LT_CERT_HEX_LEN] = '\0';
+	return lt_unhex(hex, out, LT_SHA256_LEN);
+}
+
+static bool manifest_hex_field(const char *text, const char *key, uint8_t out[LT_SHA256_LEN])
+{
+	const char *p = strstr(text, key);
+
+	return p != NULL && strlen(p) >= strlen(key) + LT_CERT_HEX_LEN &&
+	       unhex_at(p + strlen(key), out) == LETHE_OK;
+}
+
+/* Parse manifest.txt; only the one spelling manifest_format() writes is accepted. */
+static bool manifest_parse(const char *text, size_t len, struct manifest *m)
+{
+	unsigned long long first, last, count;
+	char again[MANIFEST_MAX];
+	const char *p;
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(text, "lethe-disposal-manifest 1\nfirst_seq %llu\nlast_seq %llu\ncount %llu\n",
+		   &first, &last, &count) != 3)
+		return false;
+	m->first_seq = first;
+	m->last_seq = last;
+	m->count = count;
+	if (!manifest_hex_field(text, "\nprev_sha256 ", m->prev_sha256) ||
+	    !manifest_hex_field(text, "\nlast_sha256 ", m->last_sha256))
+		return false;
+	p = strstr(text, "\nlast_sha256 ");
+	if (p == NULL || strlen(p) < 14 + 2 * (LT_CERT_HEX_LEN + 1))
+		return false;
+	p += 13 + LT_CERT_HEX_LEN + 1;
+	if (unhex_at(p, m->certs_sha256) != LETHE_OK ||
+	    (p = strchr(p, '\n')) == NULL ||
+	    strlen(p + 1) < LT_CERT_HEX_LEN || unhex_at(p + 1, m->sigs_sha256) != LETHE_OK)
+		return false;
+	lt_err_clear();
+	n = manifest_format(m, again);
+	return n == len && memcmp(again, text, len) == 0;
+}
+
+/* Open @p name of @p dirfd for streaming, with read_entry()'s checks. */
+static enum lethe_err open_entry(int dirfd, const char *name, FILE **f)
+{
+	struct stat before, st;
+	int fd;
+
+	*f = NULL;
+	if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return lt_err(LETHE_ERR_NOT_FOUND, "missing");
+		return lt_err_errno(LETHE_ERR_IO, errno, "cannot examine");
+	}
+	if (!S_ISREG(before.st_mode))
+		return lt_err(LETHE_ERR_INTEGRITY, S_ISLNK(before.st_mode) ? "is a symbolic link"
+									   : "is not a regular file");
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? lt_err(LETHE_ERR_INTEGRITY, "is a symbolic link")
+				      : lt_err_errno(LETHE_ERR_IO, errno, "cannot open");
+	if (fstat(fd, &st) != 0 || st.st_dev != before.st_dev || st.st_ino != before.st_ino ||
+	    !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return lt_err(LETHE_ERR_INTEGRITY, "changed while being read");
+	}
+	*f = fdopen(fd, "rb");
+	if (*f == NULL) {
+		(void)close(fd);
+		return lt_err(LETHE_ERR_NOMEM, "out of memory");
+	}
+	return LETHE_OK;
+}
+
+/* Read and check manifest.txt under manifest.sig. false: reported. */
+static enum lethe_err load_manifest(struct lt_cert_chain *c, int dirfd, struct manifest *m,
+				    bool *ok)
+{
+	uint8_t *text = NULL, *sig = NULL;
+	size_t len, sig_len;
+	enum lethe_err rc;
+
+	*ok = false;
+	rc = read_entry(dirfd, MANIFEST_FILE, MANIFEST_MAX - 1, &text, &len);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		return lt_err(LETHE_ERR_INVALID, "not an evidence directory (no %s or %s)",
+			      MANIFEST_FILE, CHAIN_FILE);
+	if (rc == LETHE_ERR_NOMEM)
+		return rc;
+	if (rc != LETHE_OK) {
+		report_file(c, MANIFEST_FILE, rc);
+		return LETHE_OK;
+	}
+	rc = read_entry(dirfd, MANIFEST_SIG_FILE, LT_ED25519_SIG_LEN, &sig, &sig_len);
+	if (rc == LETHE_ERR_NOMEM)
+		goto out;
+	if (rc != LETHE_OK) {
+		report_file(c, MANIFEST_SIG_FILE, rc);
+	} else if (sig_len != LT_ED25519_SIG_LEN) {
+		lt_cert_report(c, MANIFEST_SIG_FILE, "is %zu bytes, expected %d", sig_len,
+			       LT_ED25519_SIG_LEN);
+	} else {
+		rc = lt_ed25519_verify(c->pub, text, len, sig);
+		if (rc == LETHE_ERR_INTEGRITY)
+			lt_cert_report(c, MANIFEST_SIG_FILE, "does not verify: %s was changed",
+				       MANIFEST_FILE);
+		else if (rc != LETHE_OK)
+			goto out;
+	}
+	if (!manifest_parse((const char *)text, len, m))
+		lt_cert_report(c, MANIFEST_FILE, "is not a lethe-disposal-manifest 1");
+	else
+		*ok = true;
+	rc = LETHE_OK;
+out:
+	free(text);
+	free(sig);
+	return rc;
+}
+
+/* Report files the manifest does not account for: another export's files mixed in. */
+static enum lethe_err check_manifest_set(struct lt_cert_chain *c, int dirfd)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	fd = dup(dirfd);
+	if (fd < 0)
+		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: dup");
+	d = fdopendir(fd);
+	if (d == NULL) {
+		(void)close(fd);
+		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: opendir");
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		bool known = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+
+		for (size_t i = 0; i < sizeof(MANIFEST_SET) / sizeof(MANIFEST_SET[0]); i++)
+			known = known || strcmp(e->d_name, MANIFEST_SET[i]) == 0;
+		if (!known)
+			lt_cert_report(c, e->d_name, "is not part of this export");
+	}
+	(void)closedir(d);
+	return LETHE_OK;
+}
+
+/* Stream certificates.jsonl and certificates.sig through the chain check, hashing both. */
+static enum lethe_err check_manifest_certs(struct lt_cert_chain *c, int dirfd,
+					   const struct manifest *m, uint64_t *count)
+{
+	uint8_t certs_sha[LT_SHA256_LEN], sigs_sha[LT_SHA256_LEN], sig[LT_ED25519_SIG_LEN];
+	struct lt_sha256 *hc = NULL, *hs = NULL;
+	FILE *certs = NULL, *sigs = NULL;
+	char *line = NULL, where[128];
+	size_t cap = 0;
+	ssize_t n;
+	enum lethe_err rc;
+
+	rc = open_entry(dirfd, CERTS_FILE, &certs);
+	if (rc == LETHE_OK)
+		rc = open_entry(dirfd, CERTS_SIG_FILE, &sigs);
+	if (rc == LETHE_ERR_NOMEM)
+		goto out;
+	if (rc != LETHE_OK) {
+		report_file(c, certs == NULL ? CERTS_FILE : CERTS_SIG_FILE, rc);
+		rc = LETHE_OK;
+		goto out;
+	}
+	rc = lt_sha256_new(&hc);
+	if (rc == LETHE_OK)
+		rc = lt_sha256_new(&hs);
+	if (rc != LETHE_OK)
+		goto out;
+	while ((n = getline(&line, &cap, certs)) > 0) {
+		bool have_sig;
+
+		(*count)++;
+		(void)snprintf(where, sizeof(where), "%s line %llu", CERTS_FILE,
+			       (unsigned long long)*count);
+		/* Name the certificate too, when its line starts as every certificate does. */
+		if ((size_t)n > sizeof(CERT_ID_PREFIX) - 1 + LETHE_ID_LEN &&
+		    memcmp(line, CERT_ID_PREFIX, sizeof(CERT_ID_PREFIX) - 1) == 0 &&
+		    lt_uuid_valid_n(line + sizeof(CERT_ID_PREFIX) - 1, LETHE_ID_LEN))
+			(void)snprintf(where + strlen(where), sizeof(where) - strlen(where),
+				       " (%.*s)", LETHE_ID_LEN, line + sizeof(CERT_ID_PREFIX) - 1);
+		have_sig = fread(sig, 1, sizeof(sig), sigs) == sizeof(sig);
+		rc = lt_sha256_update(hc, line, (size_t)n);
+		if (rc == LETHE_OK && have_sig)
+			rc = lt_sha256_update(hs, sig, sizeof(sig));
+		if (rc != LETHE_OK)
+			goto out;
+		if (!have_sig)
+			lt_cert_report(c, where, "has no signature in %s", CERTS_SIG_FILE);
+		if ((size_t)n > LT_CERT_JSON_MAX || line[n - 1] != '\n') {
+			lt_cert_report(c, where, "is not one certificate and a newline");
+			lt_cert_chain_skip(c);
+			continue;
+		}
+		rc = lt_cert_chain_check(c, where, NULL, (const uint8_t *)line, (size_t)n,
+					 have_sig ? sig : NULL);
+		if (rc != LETHE_OK)
+			goto out;
+	}
+	if (ferror(certs) || ferror(sigs)) {
+		c->io_problems++;
+		lt_cert_report(c, CERTS_FILE, "reading failed");
+	}
+	while (fread(sig, 1, sizeof(sig), sigs) > 0) {
+		rc = lt_sha256_update(hs, sig, sizeof(sig));
+		if (rc != LETHE_OK)
+			goto out;
+		lt_cert_report(c, CERTS_SIG_FILE, "holds more signatures than there are "
+						  "certificates");
+	}
+	rc = lt_sha256_final(hc, certs_sha);
+	if (rc == LETHE_OK)
+		rc = lt_sha256_final(hs, sigs_sha);
+	if (rc != LETHE_OK)
+		goto out;
+	if (memcmp(certs_sha, m->certs_sha256, LT_SHA256_LEN) != 0)
+		lt_cert_report(c, CERTS_FILE, "is not the file %s signs", MANIFEST_FILE);
+	if (memcmp(sigs_sha, m->sigs_sha256, LT_SHA256_LEN) != 0)
+		lt_cert_report(c, CERTS_SIG_FILE, "is not the file %s signs", MANIFEST_FILE);
+out:
+	free(line);
+	lt_sha256_free(hc);
+	lt_sha256_free(hs);
+	if (certs != NULL)
+		(void)fclose(certs);
+	if (sigs != NULL)
+		(void)fclose(sigs);
+	return rc;
+}
+
+static enum lethe_err verify_manifest(struct lt_cert_chain *c, int dirfd, uint64_t *count)
+{
+	struct manifest m;
+	enum lethe_err rc;
+	bool ok;
+
+	rc = load_manifest(c, dirfd, &m, &ok);
+	if (rc != LETHE_OK || !ok)
+		return rc;
+	rc = check_manifest_set(c, dirfd);
+	if (rc != LETHE_OK)
+		return rc;
+	if (m.count != m.last_seq + 1 - m.first_seq || m.first_seq == 0)
+		lt_cert_report(c, MANIFEST_FILE, "first_seq, last_seq and count disagree");
+	/* An incremental export continues the chain where the one before it ended. */
+	c->expected_seq = m.first_seq;
+	memcpy(c->prev_sha256, m.prev_sha256, LT_SHA256_LEN);
+	rc = check_manifest_certs(c, dirfd, &m, count);
+	if (rc != LETHE_OK)
+		return rc;
+	if (*count != m.count)
+		lt_cert_report(c, CERTS_FILE, "holds %llu certificates, the manifest says %llu",
+			       (unsigned long long)*count, (unsigned long long)m.count);
+	if (c->prev_known && memcmp(c->prev_sha256, m.last_sha256, LT_SHA256_LEN) != 0)
+		lt_cert_report(c, MANIFEST_FILE, "last_sha256 is not the SHA-256 of the last "
+						 "certificate");
+	return LETHE_OK;
+}
+
 static enum lethe_err open_evidence_dir(const char *dir, int *dirfd)
 {
 	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -481,6 +795,13 @@ enum lethe_err lt_cert_verify_dir_pinned(const char *dir, const struct lt_cert_p
 		goto out;
 	memcpy(used, pub, LT_ED25519_PUB_LEN);
 	*have_used = true;
+	if (faccessat(dirfd, MANIFEST_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(dirfd, MANIFEST_SIG_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(dirfd, CERTS_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* The manifest format, which exports write now; otherwise the one before it. */
+		rc = verify_manifest(&c, dirfd, count);
+		goto out;
+	}
 	rc = load_chain_txt(&c, dirfd, &chain_txt, &chain_len);
 	if (rc == LETHE_OK && chain_txt != NULL)
 		rc = listing_parse(&c, (const char *)chain_txt, chain_len, &l);
@@ -518,25 +839,38 @@ enum lethe_err lt_cert_verify_dir(const char *dir, lt_cert_problem_fn fn, void *
 /* ---- exporting an evidence directory ------------------------------------------------------ */
 
 /* For auditors: every command here must keep working on exactly what lt_cert_export_dir
- * writes (the unit tests run the script). Fixed text, so a re-export writes the same bytes. */
+ * writes (the tests run the script). Fixed text, so an export's bytes depend only on its
+ * certificates. */
 static const char README_TEXT[] =
 	"Disposal evidence exported by lethe\n"
 	"===================================\n"
 	"\n"
-	"Each ID.json in this directory is a disposal certificate for one crypto-shredded\n"
+	"Each line of certificates.jsonl is a disposal certificate for one crypto-shredded\n"
 	"object, modelled on the certificate of sanitization of NIST SP 800-88 Rev. 1\n"
 	"(Appendix G): the object, its retention policy, why and when it was shredded, by whom,\n"
-	"and which data key was destroyed (\"cryptographic erase\"). ID.sig is the Ed25519\n"
-	"signature (64 raw bytes) of ID.json's exact bytes, made with the store's evidence key;\n"
-	"evidence.pub.pem is its public half. Each certificate carries \"prev_sha256\", the\n"
-	"SHA-256 of the previous certificate's exact bytes (64 zeros in the first), so that the\n"
-	"certificates form a chain. chain.txt lists them in order: a first line\n"
-	"\"lethe-disposal-chain 1\", then one \"<seq> <ID>\" line per certificate; chain.sig is\n"
-	"the Ed25519 signature of chain.txt's exact bytes: removing the newest certificates,\n"
-	"which breaks no prev_sha256, breaks chain.sig.\n"
+	"and which data key was destroyed (\"cryptographic erase\"). A certificate's exact bytes\n"
+	"are its line, newline included. Each carries \"seq\", its position in the store's chain\n"
+	"(from 1), and \"prev_sha256\", the SHA-256 of the previous certificate's bytes (64 zeros\n"
+	"in the first), so that the certificates form a chain. certificates.sig holds each\n"
+	"certificate's Ed25519 signature, 64 raw bytes each, in the same order.\n"
 	"\n"
-	"Everything below needs only OpenSSL 3.0 or later and POSIX tools (sh, sha256sum, sed,\n"
-	"cut, grep); not lethe.\n"
+	"manifest.txt describes this export and manifest.sig is its Ed25519 signature (64 raw\n"
+	"bytes), made with the store's evidence key; evidence.pub.pem is the public half:\n"
+	"\n"
+	"    lethe-disposal-manifest 1\n"
+	"    first_seq N          the seq of the first certificate here\n"
+	"    last_seq N           and of the last (first_seq - 1 when there are none)\n"
+	"    count N              last_seq - first_seq + 1\n"
+	"    prev_sha256 HEX      SHA-256 of certificate first_seq - 1 (zeros when first_seq is 1)\n"
+	"    last_sha256 HEX      SHA-256 of certificate last_seq (prev_sha256 when there are none)\n"
+	"    HEX  certificates.jsonl\n"
+	"    HEX  certificates.sig\n"
+	"\n"
+	"An export holds the certificates from first_seq on: all of them (first_seq 1), or those\n"
+	"issued since an earlier export. Exports chain like certificates do: an export's\n"
+	"prev_sha256 is the last_sha256 of the export that ends at first_seq - 1.\n"
+	"\n"
+	"Everything below needs only OpenSSL 3.0 or later, GNU coreutils and sed; not lethe.\n"
 	"\n"
 	"1. The key. A signature proves only that the key in evidence.pub.pem made it. Compare\n"
 	"   the key's fingerprint (the SHA-256 of its raw 32 bytes, the last 32 of the DER\n"
@@ -545,29 +879,31 @@ static const char README_TEXT[] =
 	"\n"
 	"       openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 | sha256sum\n"
 	"\n"
-	"2. One certificate:\n"
+	"2. The export: run the lines between the two markers below with sh, in this directory\n"
+	"   (sed -n '/^#---- begin/,/^#---- end/p' README.txt > verify.sh; sh verify.sh\n"
+	"   FINGERPRINT). Given the fingerprint, it first checks that evidence.pub.pem is that\n"
+	"   key. It checks manifest.sig, then that certificates.jsonl and certificates.sig are\n"
+	"   the files the manifest signs (sha256sum -c); then, recomputing the SHA-256 of every\n"
+	"   certificate, that each is a version 1 certificate carrying the next seq from\n"
+	"   first_seq to last_seq, that its prev_sha256 is the SHA-256 of the certificate before\n"
+	"   it (prev_sha256 for the first), and that last_sha256 is the last one's. It prints\n"
+	"   \"OK: N certificates, seq FIRST to LAST\" and exits with 0 only if all of that holds.\n"
+	"   It needs about 200 MB per million certificates in $TMPDIR (default /dev/shm).\n"
 	"\n"
+	"3. One certificate, to show it to someone without the rest (line K, counting from 1):\n"
+	"\n"
+	"       sed -n Kp certificates.jsonl > cert.json\n"
+	"       tail -c +$(( (K - 1) * 64 + 1 )) certificates.sig | head -c 64 > cert.sig\n"
 	"       openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin \\\n"
-	"           -in ID.json -sigfile ID.sig\n"
+	"           -in cert.json -sigfile cert.sig\n"
 	"\n"
-	"   prints \"Signature Verified Successfully\" and exits with 0 when ID.json is intact.\n"
-	"\n"
-	"3. The whole chain: run the lines between the two markers below with sh, in this\n"
-	"   directory (sed -n '/^#---- begin/,/^#---- end/p' README.txt > verify.sh; sh verify.sh).\n"
-	"   Give it the pinned fingerprint (sh verify.sh FINGERPRINT) and it first checks that\n"
-	"   evidence.pub.pem is that key. It checks chain.sig; then, for each line of chain.txt\n"
-	"   in order, the certificate's\n"
-	"   signature, that it is the certificate with that seq and id, and that its prev_sha256\n"
-	"   is the sha256sum of the certificate before it; finally that every certificate file\n"
-	"   is listed. It prints \"OK: N certificates\" and exits with 0 only if all of that holds.\n"
+	"   prints \"Signature Verified Successfully\" and exits with 0 when cert.json is intact.\n"
 	"\n"
 	"#---- begin verify.sh ----\n"
 	"set -u\n"
+	"export LC_ALL=C\n"
 	"fail() { echo \"FAILED: $*\" >&2; exit 1; }\n"
-	"check_sig() {\n"
-	"    openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin \\\n"
-	"        -in \"$1\" -sigfile \"$2\" > /dev/null 2>&1 || fail \"$1: bad signature\"\n"
-	"}\n"
+	"same() { [ \"$(sha256sum < \"$1\")\" = \"$(sha256sum < \"$2\")\" ]; }\n"
 	"if [ $# -gt 0 ]; then\n"
 	"    want=$(printf '%s' \"$1\" | tr 'A-F' 'a-f')\n"
 	"    got=$(openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 |\n"
@@ -575,49 +911,69 @@ static const char README_TEXT[] =
 	"    [ \"$got\" = \"$want\" ] ||\n"
 	"        fail \"evidence.pub.pem: fingerprint $got, not the pinned $want\"\n"
 	"fi\n"
-	"check_sig chain.txt chain.sig\n"
-	"prev=0000000000000000000000000000000000000000000000000000000000000000\n"
-	"n=0\n"
-	"{\n"
-	"read -r first\n"
-	"[ \"$first\" = \"lethe-disposal-chain 1\" ] || fail \"chain.txt: not a lethe chain\"\n"
-	"while read -r seq id; do\n"
-	"    n=$((n + 1))\n"
-	"    [ \"$seq\" = \"$n\" ] || fail \"chain.txt line $n: seq $seq, expected $n\"\n"
-	"    check_sig \"$id.json\" \"$id.sig\"\n"
-	"    head='{\"type\":\"lethe-disposal-certificate\",\"version\":1,'\n"
-	"    head=\"$head\"'\"certificate_id\":\"'\"$id\"'\",\"seq\":'\"$seq\"','\n"
-	"    case \"$(cat \"$id.json\")\" in\n"
-	"        \"$head\"*) ;;\n"
-	"        *) fail \"$id.json: not certificate $seq $id\" ;;\n"
-	"    esac\n"
-	"    got=$(sed -n 's/.*\"prev_sha256\":\"\\([0-9a-f]*\\)\"}$/\\1/p' \"$id.json\")\n"
-	"    [ \"$got\" = \"$prev\" ] || fail \"$id.json: prev_sha256 $got, expected $prev\"\n"
-	"    prev=$(sha256sum < \"$id.json\" | cut -c1-64)\n"
-	"done\n"
-	"} < chain.txt\n"
-	"for f in *.json *.sig; do\n"
-	"    [ -e \"$f\" ] && [ \"$f\" != chain.sig ] || continue\n"
-	"    sed 1d chain.txt | cut -d' ' -f2 | grep -Fqx -- \"${f%.*}\" ||\n"
-	"        fail \"$f is not in chain.txt\"\n"
-	"done\n"
-	"echo \"OK: $n certificates\"\n"
+	"openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin -in manifest.txt \\\n"
+	"    -sigfile manifest.sig > /dev/null 2>&1 || fail \"manifest.txt: bad signature\"\n"
+	"[ \"$(head -n 1 manifest.txt)\" = \"lethe-disposal-manifest 1\" ] ||\n"
+	"    fail \"manifest.txt: not a lethe manifest\"\n"
+	"field() { sed -n \"s/^$1 \\([0-9a-f]*\\)\\$/\\1/p\" manifest.txt; }\n"
+	"first=$(field first_seq); last=$(field last_seq); count=$(field count)\n"
+	"prev=$(field prev_sha256); final=$(field last_sha256)\n"
+	"tail -n 2 manifest.txt | sha256sum --check --strict --quiet > /dev/null 2>&1 ||\n"
+	"    fail \"certificates.jsonl or certificates.sig: not the files manifest.txt signs\"\n"
+	"n=$(wc -l < certificates.jsonl)\n"
+	"[ $((n)) -eq $((count)) ] && [ $((count)) -eq $((last - first + 1)) ] ||\n"
+	"    fail \"certificates.jsonl: $((n)) certificates, manifest.txt says $count\"\n"
+	"# Scratch space: 10,000 certificates at a time, and three lines of 65 bytes per one;\n"
+	"# in memory (/dev/shm) unless TMPDIR says otherwise: creating files on a disk is slow.\n"
+	"scratch=${TMPDIR:-/dev/shm}\n"
+	"[ -d \"$scratch\" ] && [ -w \"$scratch\" ] || scratch=/tmp\n"
+	"tmp=$(mktemp -d \"$scratch/lethe-verify.XXXXXX\") || fail \"no temporary directory\"\n"
+	"trap 'rm -rf \"$tmp\"' EXIT\n"
+	"export tmp\n"
+	"# Each line starts {\"type\":\"lethe-disposal-certificate\",\"version\":1,\"certificate_id\":\n"
+	"# \"ID\",\"seq\":N, and ends \"prev_sha256\":\"HEX\"}: cut and sed find them cheaply.\n"
+	"cut -d, -f1-2 certificates.jsonl | uniq > \"$tmp/got\"\n"
+	"[ $((count)) -eq 0 ] ||\n"
+	"    echo '{\"type\":\"lethe-disposal-certificate\",\"version\":1' > \"$tmp/want\"\n"
+	"[ $((count)) -gt 0 ] || : > \"$tmp/want\"\n"
+	"same \"$tmp/want\" \"$tmp/got\" ||\n"
+	"    fail \"certificates.jsonl: not all lines are version 1 certificates\"\n"
+	"seq \"$first\" \"$last\" > \"$tmp/want\"\n"
+	"cut -d, -f4 certificates.jsonl | sed -n 's/^\"seq\":\\([0-9]*\\)$/\\1/p' > \"$tmp/got\"\n"
+	"same \"$tmp/want\" \"$tmp/got\" ||\n"
+	"    fail \"certificates.jsonl: not certificates $first to $last, in order\"\n"
+	"# The SHA-256 of each certificate: split hands 10,000 lines at a time to a shell that\n"
+	"# splits them into one file each (reusing the names) and hashes the files it wrote.\n"
+	"mkdir \"$tmp/d\"\n"
+	"SHELL=/bin/sh split -l 10000 -a 6 -d --filter='cd \"$tmp/d\" &&\n"
+	"    sha256sum $(split --verbose -l 1 -a 4 -d - c | cut -c16-20) | cut -c1-64' \\\n"
+	"    certificates.jsonl > \"$tmp/hashes\" || fail \"certificates.jsonl: cannot hash\"\n"
+	"{ echo \"$prev\"; cat \"$tmp/hashes\"; } | head -n $((count)) > \"$tmp/want\"\n"
+	"sed 's/.*\"prev_sha256\":\"//' certificates.jsonl | cut -c1-64 > \"$tmp/got\"\n"
+	"same \"$tmp/want\" \"$tmp/got\" ||\n"
+	"    fail \"certificates.jsonl: a prev_sha256 is not the previous certificate's SHA-256\"\n"
+	"{ echo \"$prev\"; cat \"$tmp/hashes\"; } | tail -n 1 > \"$tmp/got\"\n"
+	"[ \"$(cat \"$tmp/got\")\" = \"$final\" ] ||\n"
+	"    fail \"manifest.txt: last_sha256 is not the last certificate's SHA-256\"\n"
+	"echo \"OK: $count certificates, seq $first to $last\"\n"
 	"#---- end verify.sh ----\n"
 	"\n"
 	"What this proves, and what it does not\n"
 	"--------------------------------------\n"
-	"- A changed, removed, reordered, duplicated or inserted certificate breaks a signature,\n"
-	"  a seq or a prev_sha256; removing the newest ones also breaks chain.sig.\n"
-	"- It cannot show that this export is the newest one: the files of an older export are\n"
-	"  validly signed too. Compare the number of certificates and the last line of\n"
-	"  chain.txt with what the store reports (lethe evidence list) or with the previous audit.\n"
+	"- A changed, removed, reordered, duplicated or inserted certificate breaks manifest.sig's\n"
+	"  file hashes, a seq or a prev_sha256.\n"
+	"- It cannot show that this export is the newest one: an older export is validly signed\n"
+	"  too. Compare last_seq with what the store reports (lethe evidence list) or with the\n"
+	"  previous audit, and check that this export's prev_sha256 is the previous export's\n"
+	"  last_sha256.\n"
 	"- Without the pinned fingerprint it cannot show who signed: anyone can make a key and\n"
 	"  sign a consistent set. Always pin it (sh verify.sh FINGERPRINT, or lethe evidence\n"
 	"  verify DIR --fingerprint FINGERPRINT).\n"
-	"- lethe evidence verify DIR makes the same checks and also checks every field of every\n"
-	"  certificate (types, the fixed layout; that none was shredded before its retain_until\n"
-	"  unless an officer forced it in a group that is not locked; that retain_until is not\n"
-	"  earlier than created_at plus the stated retention; that no time goes backwards).\n"
+	"- lethe evidence verify DIR makes the same checks, checks every certificate's own\n"
+	"  signature, and checks every field of every certificate (types, the fixed layout; that\n"
+	"  none was shredded before its retain_until unless an officer forced it in a group that\n"
+	"  is not locked; that retain_until is not earlier than created_at plus the stated\n"
+	"  retention; that no time goes backwards).\n"
 	"\n"
 	"Fields (times are RFC 3339 UTC, hashes lower-case hex SHA-256)\n"
 	"---------------------------------------------------------------\n"
@@ -650,177 +1006,186 @@ static void keep_first(const char *where, const char *what, void *ctx)
 		(void)snprintf(p->text, sizeof(p->text), "%s: %s", where, what);
 }
 
-/* chain.txt: the header line, then "<seq> <id>\n" per certificate, in order. */
-static enum lethe_err listing_build(const struct lt_cert_item *items, size_t count, char **out,
-				    size_t *out_len)
-{
-	size_t cap = CHAIN_HEADER_LEN + count * (LETHE_ID_LEN + 20) + 1, used;
-	char *text;
-
-	if (count > LT_CERT_CHAIN_MAX / (LETHE_ID_LEN + 3))
-		return lt_err(LETHE_ERR_INVALID, "more certificates than chain.txt can list");
-	text = malloc(cap);
-	if (text == NULL)
-		return lt_err(LETHE_ERR_NOMEM, "chain.txt: out of memory");
-	memcpy(text, CHAIN_HEADER, CHAIN_HEADER_LEN);
-	used = CHAIN_HEADER_LEN;
-	for (size_t i = 0; i < count; i++)
-		used += (size_t)snprintf(text + used, cap - used, "%zu %s\n", i + 1, items[i].name);
-	if (used > LT_CERT_CHAIN_MAX) {
-		free(text);
-		return lt_err(LETHE_ERR_INVALID, "chain.txt would exceed %zu bytes",
-			      LT_CERT_CHAIN_MAX);
-	}
-	*out = text;
-	*out_len = used;
-	return LETHE_OK;
-}
-
-/* Sign nothing that does not verify: chain.sig vouches for every certificate it lists. */
+/* Sign nothing that does not verify: the manifest vouches for every certificate it covers,
+ * and for their continuing the chain from @p m's first_seq and prev_sha256. */
 static enum lethe_err export_check(const uint8_t pub[LT_ED25519_PUB_LEN],
-				   const struct lt_cert_item *items, size_t count)
+				   const struct lt_cert_item *items, size_t count,
+				   struct manifest *m)
 {
 	struct first_problem first = {{0}, 0};
+	struct lt_cert_chain c;
 	enum lethe_err rc;
 
 	for (size_t i = 0; i < count; i++) {
 		if (!lt_uuid_valid(items[i].name))
 			return lt_err(LETHE_ERR_INVALID,
-				      "certificate %zu: name is not a lower-case "
-				      "UUID",
-				      i + 1);
-		if (items[i].json == NULL || items[i].sig == NULL)
-			return lt_err(LETHE_ERR_INVALID, "certificate %s: no bytes or signature",
+				      "certificate %zu: name is not a lower-case UUID", i + 1);
+		if (items[i].json == NULL || items[i].sig == NULL || items[i].len == 0 ||
+		    memchr(items[i].json, '\n', items[i].len) !=
+			    (const void *)(items[i].json + items[i].len - 1))
+			return lt_err(LETHE_ERR_INVALID,
+				      "certificate %s: no bytes or signature, or not one line",
 				      items[i].name);
 	}
-	rc = lt_cert_verify_chain(pub, items, count, keep_first, &first);
+	lt_cert_chain_init(&c, pub, keep_first, &first);
+	c.expected_seq = m->first_seq;
+	memcpy(c.prev_sha256, m->prev_sha256, LT_SHA256_LEN);
+	for (size_t i = 0; i < count; i++) {
+		rc = lt_cert_chain_check(&c, items[i].name, items[i].name, items[i].json,
+					 items[i].len, items[i].sig);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	memcpy(m->last_sha256, c.prev_sha256, LT_SHA256_LEN);
+	rc = lt_cert_chain_result(&c);
 	if (rc == LETHE_ERR_INTEGRITY)
 		return lt_err(LETHE_ERR_INTEGRITY,
-			      "refusing to export evidence that does not "
-			      "verify (%llu problems; first: %s)",
+			      "refusing to export evidence that does not verify (%llu problems; "
+			      "first: %s)",
 			      (unsigned long long)first.count, first.text);
 	return rc;
 }
 
-/* Write @p name in @p dir (atomically, 0644) unless it already holds exactly these bytes:
- * a re-export rewrites nothing that has not changed. */
-static enum lethe_err write_entry(const char *dir, int dirfd, const char *name, const void *data,
+/* Write @p name in @p dir, atomically, 0644. */
+static enum lethe_err write_entry(const char *dir, const char *name, const void *data,
 				  size_t len)
 {
 	char path[PATH_MAX];
-	uint8_t *old = NULL;
-	size_t old_len;
-	bool same;
 
 	assert(data != NULL);
-	if (read_entry(dirfd, name, len, &old, &old_len) == LETHE_OK) {
-		same = old != NULL && old_len == len && memcmp(old, data, len) == 0;
-		free(old);
-		if (same)
-			return LETHE_OK;
-	}
-	lt_err_clear();
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return lt_err(LETHE_ERR_INVALID, "%s/%s: path too long", dir, name);
 	return lt_write_file_atomic(path, data, len, 0644);
 }
 
-/* Refuse a directory that holds another key's evidence: mixing two stores' files would
- * make both unverifiable. */
-static enum lethe_err export_claim_dir(int dirfd, const char *dir, const char *pub_pem)
+/* Refuse a directory that holds anything: files of another export mixed into this one make
+ * both unverifiable (an export into the checkpoint directory did exactly that). */
+static enum lethe_err export_claim_dir(int dirfd, const char *dir)
 {
-	uint8_t *old = NULL;
-	size_t old_len;
-	enum lethe_err rc;
-
-	rc = read_entry(dirfd, PUB_FILE, PUB_PEM_MAX, &old, &old_len);
-	if (rc == LETHE_ERR_NOT_FOUND)
-		return LETHE_OK;
-	if (rc == LETHE_OK &&
-	    (old == NULL || old_len != strlen(pub_pem) || memcmp(old, pub_pem, old_len) != 0))
-		rc = lt_err(LETHE_ERR_EXISTS, "%s/%s: evidence of another key is already there",
-			    dir, PUB_FILE);
-	else if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM)
-		rc = lt_err(LETHE_ERR_EXISTS, "%s/%s: %s", dir, PUB_FILE, lt_err_detail());
-	free(old);
-	return rc;
-}
-
-static enum lethe_err export_certs(const char *dir, int dirfd, const struct lt_cert_item *items,
-				   size_t count)
-{
+	struct dirent *e;
 	enum lethe_err rc = LETHE_OK;
+	DIR *d;
+	int fd;
 
-	for (size_t i = 0; i < count && rc == LETHE_OK; i++) {
-		char name[LETHE_ID_LEN + 8];
-
-		(void)snprintf(name, sizeof(name), "%s.json", items[i].name);
-		rc = write_entry(dir, dirfd, name, items[i].json, items[i].len);
-		(void)snprintf(name, sizeof(name), "%s.sig", items[i].name);
-		if (rc == LETHE_OK)
-			rc = write_entry(dir, dirfd, name, items[i].sig, LT_ED25519_SIG_LEN);
+	fd = dup(dirfd);
+	if (fd < 0)
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s: dup", dir);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		(void)close(fd);
+		return lt_err_errno(LETHE_ERR_IO, errno, "%s", dir);
 	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			rc = lt_err(LETHE_ERR_EXISTS,
+				    "%s is not empty: export into a new or empty directory", dir);
+			break;
+		}
+	}
+	(void)closedir(d);
 	return rc;
 }
 
-/* Sign chain.txt, and check that the signer holds the public key being published. */
-static enum lethe_err sign_listing(struct lt_ed25519_key *signer,
-				   const uint8_t pub[LT_ED25519_PUB_LEN], const char *listing,
+/* The certificates' bytes, and their signatures, one after the other. */
+static enum lethe_err export_concat(const struct lt_cert_item *items, size_t count,
+				    uint8_t **certs, size_t *certs_len, uint8_t **sigs)
+{
+	size_t total = 0, at = 0;
+
+	for (size_t i = 0; i < count; i++)
+		total += items[i].len;
+	*certs = malloc(total ? total : 1);
+	*sigs = malloc(count ? count * LT_ED25519_SIG_LEN : 1);
+	if (*certs == NULL || *sigs == NULL) {
+		free(*certs);
+		free(*sigs);
+		*certs = *sigs = NULL;
+		return lt_err(LETHE_ERR_NOMEM, "evidence export: out of memory");
+	}
+	for (size_t i = 0; i < count; i++) {
+		memcpy(*certs + at, items[i].json, items[i].len);
+		at += items[i].len;
+		memcpy(*sigs + i * LT_ED25519_SIG_LEN, items[i].sig, LT_ED25519_SIG_LEN);
+	}
+	*certs_len = total;
+	return LETHE_OK;
+}
+
+/* Sign @p data, and check that the signer holds the public key being published. */
+static enum lethe_err sign_checked(struct lt_ed25519_key *signer,
+				   const uint8_t pub[LT_ED25519_PUB_LEN], const void *data,
 				   size_t len, uint8_t sig[LT_ED25519_SIG_LEN])
 {
 	enum lethe_err rc;
 
-	rc = lt_ed25519_key_sign(signer, listing, len, sig);
+	rc = lt_ed25519_key_sign(signer, data, len, sig);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_ed25519_verify(pub, listing, len, sig);
+	rc = lt_ed25519_verify(pub, data, len, sig);
 	if (rc == LETHE_ERR_INTEGRITY)
 		return lt_err(LETHE_ERR_INVALID, "the evidence signing key does not match the "
 						 "public key");
 	return rc;
 }
 
-enum lethe_err lt_cert_export_dir(const char *dir, const char *pub_pem,
-				  const struct lt_cert_item *items, size_t count,
-				  struct lt_ed25519_key *signer)
+enum lethe_err lt_cert_export_dir(const char *dir, const struct lt_cert_export *e)
 {
-	uint8_t pub[LT_ED25519_PUB_LEN], chain_sig[LT_ED25519_SIG_LEN];
-	char *listing = NULL;
-	size_t listing_len = 0;
+	uint8_t pub[LT_ED25519_PUB_LEN], manifest_sig[LT_ED25519_SIG_LEN];
+	uint8_t *certs = NULL, *sigs = NULL;
+	char manifest[MANIFEST_MAX];
+	size_t certs_len = 0, manifest_len = 0;
+	struct manifest m;
 	enum lethe_err rc;
 	int dirfd = -1;
 
-	if (dir == NULL || pub_pem == NULL || signer == NULL || (items == NULL && count > 0))
+	if (dir == NULL || e == NULL || e->pub_pem == NULL || e->signer == NULL ||
+	    (e->items == NULL && e->count > 0) || e->first_seq == 0 ||
+	    (e->first_seq > 1) != (e->prev_sha256 != NULL))
 		return lt_err(LETHE_ERR_INVALID, "evidence export: missing argument");
-	rc = lt_ed25519_pub_from_pem(pub_pem, strlen(pub_pem), pub);
+	memset(&m, 0, sizeof(m));
+	m.first_seq = e->first_seq;
+	m.count = e->count;
+	m.last_seq = e->first_seq + e->count - 1;
+	if (e->prev_sha256 != NULL)
+		memcpy(m.prev_sha256, e->prev_sha256, LT_SHA256_LEN);
+	rc = lt_ed25519_pub_from_pem(e->pub_pem, strlen(e->pub_pem), pub);
 	if (rc == LETHE_OK)
-		rc = export_check(pub, items, count);
+		rc = export_check(pub, e->items, e->count, &m);
 	if (rc == LETHE_OK)
-		rc = listing_build(items, count, &listing, &listing_len);
+		rc = export_concat(e->items, e->count, &certs, &certs_len, &sigs);
 	if (rc == LETHE_OK)
-		rc = sign_listing(signer, pub, listing, listing_len, chain_sig);
+		rc = lt_sha256(certs, certs_len, m.certs_sha256);
+	if (rc == LETHE_OK)
+		rc = lt_sha256(sigs, e->count * LT_ED25519_SIG_LEN, m.sigs_sha256);
+	if (rc == LETHE_OK && (manifest_len = manifest_format(&m, manifest)) == 0)
+		rc = lt_err(LETHE_ERR_INTERNAL, "manifest.txt: too long");
+	if (rc == LETHE_OK)
+		rc = sign_checked(e->signer, pub, manifest, manifest_len, manifest_sig);
 	if (rc == LETHE_OK)
 		rc = lt_mkdir_p(dir, 0755);
 	if (rc == LETHE_OK)
 		rc = open_evidence_dir(dir, &dirfd);
-	if (rc != LETHE_OK)
-		goto out;
-	/* The key first, the listing and its signature last: an interrupted export leaves a
-	 * directory that fails verification until the export is run again. */
-	rc = export_claim_dir(dirfd, dir, pub_pem);
 	if (rc == LETHE_OK)
-		rc = write_entry(dir, dirfd, PUB_FILE, pub_pem, strlen(pub_pem));
+		rc = export_claim_dir(dirfd, dir);
+	/* The manifest's signature last: an interrupted export leaves a directory that fails
+	 * verification. */
 	if (rc == LETHE_OK)
-		rc = export_certs(dir, dirfd, items, count);
+		rc = write_entry(dir, PUB_FILE, e->pub_pem, strlen(e->pub_pem));
 	if (rc == LETHE_OK)
-		rc = write_entry(dir, dirfd, README_FILE, README_TEXT, sizeof(README_TEXT) - 1);
+		rc = write_entry(dir, README_FILE, README_TEXT, sizeof(README_TEXT) - 1);
 	if (rc == LETHE_OK)
-		rc = write_entry(dir, dirfd, CHAIN_FILE, listing, listing_len);
+		rc = write_entry(dir, CERTS_FILE, certs, certs_len);
 	if (rc == LETHE_OK)
-		rc = write_entry(dir, dirfd, CHAIN_SIG_FILE, chain_sig, sizeof(chain_sig));
-out:
+		rc = write_entry(dir, CERTS_SIG_FILE, sigs, e->count * LT_ED25519_SIG_LEN);
+	if (rc == LETHE_OK)
+		rc = write_entry(dir, MANIFEST_FILE, manifest, manifest_len);
+	if (rc == LETHE_OK)
+		rc = write_entry(dir, MANIFEST_SIG_FILE, manifest_sig, sizeof(manifest_sig));
+	if (rc == LETHE_OK && e->last_sha256 != NULL)
+		memcpy(e->last_sha256, m.last_sha256, LT_SHA256_LEN);
 	if (dirfd >= 0)
 		(void)close(dirfd);
-	free(listing);
+	free(certs);
+	free(sigs);
 	return rc;
 }

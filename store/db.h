@@ -353,6 +353,11 @@ enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t si
 enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32], bool *found);
 /* The seq of the first record whose action is @p action (0 when there is none). */
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
+/* The latest time_us of a record of @p action with outcome ok (0 when there is none). */
+enum lethe_err lt_db_audit_action_last_time(struct lt_db *db, const char *action,
+					    int64_t *time_us);
+/* How many records have outcome @p outcome ("failed", "refused"): a full scan (metrics). */
+enum lethe_err lt_db_audit_count_outcome(struct lt_db *db, const char *outcome, uint64_t *count);
 /* Failures recorded without a key (outside any transaction: its own short one; rec->seq and
  * mac are ignored); taken (read and deleted) inside the caller's transaction: a record is
  * deleted once @p fn returned 0 for it, and @p fn returning non-zero stops with that record

@@ -25,6 +25,12 @@ static const struct lt_sq sq_audit_page = {SQ_AUDIT_PAGE, "audit list",
 static const struct lt_sq sq_audit_find_action = {
     SQ_AUDIT_FIND_ACTION, "audit find",
     "SELECT coalesce(min(seq), 0) FROM audit WHERE action = ?1"};
+static const struct lt_sq sq_audit_action_last_time = {
+    SQ_AUDIT_ACTION_LAST_TIME, "audit last time of action",
+    "SELECT coalesce(max(time_us), 0) FROM audit WHERE action = ?1 AND outcome = 'ok'"};
+static const struct lt_sq sq_audit_count_outcome = {
+    SQ_AUDIT_COUNT_OUTCOME, "audit count by outcome",
+    "SELECT count(*) FROM audit WHERE outcome = ?1"};
 static const struct lt_sq sq_pending_add = {SQ_PENDING_ADD, "audit pending add",
 					    "INSERT INTO audit_pending (" AUDIT_COLS
 					    ") VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
@@ -163,6 +169,22 @@ enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uin
 
 	rc = lt_sq_query_int(db, &sq_audit_find_action, action, 0, 0, &found);
 	*seq = rc == LETHE_OK && found > 0 ? (uint64_t) found : 0;
+	return rc;
+}
+
+enum lethe_err lt_db_audit_action_last_time(struct lt_db *db, const char *action,
+					    int64_t *time_us)
+{
+	return lt_sq_query_int(db, &sq_audit_action_last_time, action, 0, 0, time_us);
+}
+
+enum lethe_err lt_db_audit_count_outcome(struct lt_db *db, const char *outcome, uint64_t *count)
+{
+	int64_t n = 0;
+	enum lethe_err rc;
+
+	rc = lt_sq_query_int(db, &sq_audit_count_outcome, outcome, 0, 0, &n);
+	*count = rc == LETHE_OK && n > 0 ? (uint64_t)n : 0;
 	return rc;
 }
 

@@ -50,27 +50,38 @@ assert_contains "$OUT" "4 certificates verified"
 note "export"
 ok lethe evidence export "$T/evidence"
 assert_contains "$OUT" "4 certificates"
-ok lethe --json evidence export "$T/evidence"
-assert_eq "$(json 'j["certificates"]' <"$OUT")" "4" "exported (again: idempotent)"
+ok lethe --json evidence export "$T/evidence.json"
+assert_eq "$(json 'j["certificates"]' <"$OUT")" "4" "exported"
+diff -r "$T/evidence" "$T/evidence.json" >/dev/null || fail "two exports of one chain differ"
 E=$T/evidence
 [ -s "$E/evidence.pub.pem" ] || fail "no evidence.pub.pem"
 
-note "the auditor's check: openssl for each signature, sha256sum for the chain"
+note "the auditor's check: openssl for the manifest and each signature, sha256sum for the chain"
+openssl pkeyutl -verify -pubin -inkey "$E/evidence.pub.pem" -rawin \
+	-in "$E/manifest.txt" -sigfile "$E/manifest.sig" >"$T/openssl.out" 2>&1 ||
+	fail "openssl rejects the manifest: $(cat "$T/openssl.out")"
+(cd "$E" && tail -n 2 manifest.txt | sha256sum --check --strict --quiet) ||
+	fail "sha256sum -c of the manifest's files"
 prev=0000000000000000000000000000000000000000000000000000000000000000
+k=0
 for cert in $certs; do
-	[ -s "$E/$cert.json" ] || fail "no $cert.json"
-	assert_eq "$(stat -c %s "$E/$cert.sig")" "64" "size of $cert.sig"
+	k=$((k + 1))
+	sed -n "${k}p" "$E/certificates.jsonl" >"$T/$cert.json"
+	tail -c +$(((k - 1) * 64 + 1)) "$E/certificates.sig" | head -c 64 >"$T/$cert.sig"
+	assert_eq "$(stat -c %s "$T/$cert.sig")" "64" "size of $cert's signature"
 	openssl pkeyutl -verify -pubin -inkey "$E/evidence.pub.pem" -rawin \
-		-in "$E/$cert.json" -sigfile "$E/$cert.sig" >"$T/openssl.out" 2>&1 ||
+		-in "$T/$cert.json" -sigfile "$T/$cert.sig" >"$T/openssl.out" 2>&1 ||
 		fail "openssl rejects $cert: $(cat "$T/openssl.out")"
-	assert_eq "$(json 'j["prev_sha256"]' <"$E/$cert.json")" "$prev" "prev_sha256 of $cert"
-	assert_eq "$(json 'j["certificate_id"]' <"$E/$cert.json")" "$cert" "certificate_id"
-	prev=$(sha256sum "$E/$cert.json" | cut -d ' ' -f 1)
+	assert_eq "$(json 'j["prev_sha256"]' <"$T/$cert.json")" "$prev" "prev_sha256 of $cert"
+	assert_eq "$(json 'j["certificate_id"]' <"$T/$cert.json")" "$cert" "certificate_id"
+	prev=$(sha256sum "$T/$cert.json" | cut -d ' ' -f 1)
 done
-assert_eq "$(json 'j["object"]["id"]' <"$E/$(echo "$certs" | cut -d ' ' -f 1).json")" "$g" "object in the first certificate"
-assert_eq "$(json 'j["sanitization"]["method"]' <"$E/$(echo "$certs" | cut -d ' ' -f 1).json")" "cryptographic erase" "method"
+assert_contains "$E/manifest.txt" "last_sha256 $prev"
+first=$T/$(echo "$certs" | cut -d ' ' -f 1).json
+assert_eq "$(json 'j["object"]["id"]' <"$first")" "$g" "object in the first certificate"
+assert_eq "$(json 'j["sanitization"]["method"]' <"$first")" "cryptographic erase" "method"
 # A name is confidential: the certificate holds its digest, never the name.
-assert_not_contains "$E/$(echo "$certs" | cut -d ' ' -f 1).json" "confidential-merger-plan"
+assert_not_contains "$E/certificates.jsonl" "confidential-merger-plan"
 
 note "lethe evidence verify DIR: no store needed"
 ok env -u LETHE_STORE "$LETHE" evidence verify "$E"
@@ -89,18 +100,15 @@ second=$(echo "$certs" | cut -d ' ' -f 2)
 
 note "one byte of a certificate edited"
 tampered
-python3 - "$T/bad/$second.json" <<'PY'
+python3 - "$T/bad/certificates.jsonl" "$second" <<'PY'
 import sys
 p = sys.argv[1]
 data = bytearray(open(p, "rb").read())
-i = data.index(b'"size":') + len(b'"size":')
+i = data.index(sys.argv[2].encode())
+i = data.index(b'"size":', i) + len(b'"size":')
 data[i] = ord("9") if data[i] != ord("9") else ord("8")
 open(p, "wb").write(bytes(data))
 PY
-if openssl pkeyutl -verify -pubin -inkey "$T/bad/evidence.pub.pem" -rawin \
-	-in "$T/bad/$second.json" -sigfile "$T/bad/$second.sig" >/dev/null 2>&1; then
-	fail "openssl accepts an edited certificate"
-fi
 expect_exit 4 env -u LETHE_STORE "$LETHE" evidence verify "$T/bad"
 assert_contains "$ERR" "$second"
 expect_exit 4 env -u LETHE_STORE "$LETHE" --json evidence verify "$T/bad"
@@ -109,28 +117,24 @@ assert_eq "$(json "any('$second' in p['where'] for p in j['problems'])" <"$OUT")
 
 note "a byte of a signature edited"
 tampered
-flip_byte "$T/bad/$second.sig" 10
+flip_byte "$T/bad/certificates.sig" 74
 expect_exit 4 env -u LETHE_STORE "$LETHE" evidence verify "$T/bad"
 assert_contains "$ERR" "$second"
 
 note "a certificate deleted"
 tampered
-rm "$T/bad/$second.json" "$T/bad/$second.sig"
-expect_exit 4 env -u LETHE_STORE "$LETHE" evidence verify "$T/bad"
-assert_contains "$ERR" "$second"
-
-note "the newest certificate deleted, with its chain.txt line"
-tampered
-last=$(echo "$certs" | cut -d ' ' -f 4)
-rm "$T/bad/$last.json" "$T/bad/$last.sig"
-grep -v "$last" "$E/chain.txt" >"$T/bad/chain.txt"
+sed -i 2d "$T/bad/certificates.jsonl"
 expect_exit 4 env -u LETHE_STORE "$LETHE" evidence verify "$T/bad"
 
-note "two certificates swapped in chain.txt"
+note "the newest certificate deleted, with its signature"
 tampered
-third=$(echo "$certs" | cut -d ' ' -f 3)
-sed -e "s/ $second\$/ SWAP/" -e "s/ $third\$/ $second/" -e "s/ SWAP\$/ $third/" \
-	"$E/chain.txt" >"$T/bad/chain.txt"
+head -n -1 "$E/certificates.jsonl" >"$T/bad/certificates.jsonl"
+head -c -64 "$E/certificates.sig" >"$T/bad/certificates.sig"
+expect_exit 4 env -u LETHE_STORE "$LETHE" evidence verify "$T/bad"
+
+note "two certificates swapped"
+tampered
+for k in 1 3 2 4; do sed -n "${k}p" "$E/certificates.jsonl"; done >"$T/bad/certificates.jsonl"
 expect_exit 4 env -u LETHE_STORE "$LETHE" evidence verify "$T/bad"
 
 note "not an evidence directory"

@@ -97,11 +97,19 @@ expect_exit 4 lethe rm "$(lethe put "$T/f")" --reason "x" --force --passphrase-f
 rm -rf "$T/pin.forged"
 cp -a "$T/pin.good" "$T/pin.forged"
 cp "$T/mallory.pem" "$T/pin.forged/evidence.pub.pem"
-for f in "$T/pin.forged"/*.json; do
-	openssl pkeyutl -sign -inkey "$T/mallory.key" -rawin -in "$f" -out "${f%.json}.sig"
+rm -rf "$T/lines"
+mkdir "$T/lines"
+split -l 1 -a 5 -d "$T/pin.forged/certificates.jsonl" "$T/lines/c"
+: >"$T/pin.forged/certificates.sig"
+for f in "$T/lines"/c*; do
+	openssl pkeyutl -sign -inkey "$T/mallory.key" -rawin -in "$f" >>"$T/pin.forged/certificates.sig"
 done
-openssl pkeyutl -sign -inkey "$T/mallory.key" -rawin -in "$T/pin.forged/chain.txt" \
-	-out "$T/pin.forged/chain.sig"
+for f in certificates.jsonl certificates.sig; do
+	h=$(sha256sum <"$T/pin.forged/$f" | cut -c1-64)
+	sed -i "s/^[0-9a-f]*  $f\$/$h  $f/" "$T/pin.forged/manifest.txt"
+done
+openssl pkeyutl -sign -inkey "$T/mallory.key" -rawin -in "$T/pin.forged/manifest.txt" \
+	-out "$T/pin.forged/manifest.sig"
 # Unpinned, a consistent set proves nothing about its signer: lethe says so.
 ok env -u LETHE_STORE "$LETHE" evidence verify "$T/pin.forged"
 assert_contains "$ERR" "not pinned"
@@ -119,8 +127,8 @@ expect_exit 4 lethe evidence export "$T/del.bad"
 # The export an auditor holds, cut the same way.
 rm -rf "$T/del.cut"
 cp -a "$T/del.good" "$T/del.cut"
-rm "$T/del.cut/$last.json" "$T/del.cut/$last.sig"
-grep -v "$last" "$T/del.good/chain.txt" >"$T/del.cut/chain.txt"
+head -n -1 "$T/del.good/certificates.jsonl" >"$T/del.cut/certificates.jsonl"
+head -c -64 "$T/del.good/certificates.sig" >"$T/del.cut/certificates.sig"
 verify_dir_fails "$T/del.cut"
 
 note "attack: a locked, held object's row rewritten to expire now, then a sweep"
