@@ -6,7 +6,9 @@
  * range has been verified and written: a failed or interrupted get leaves no file, and never a
  * partly written one under FILE's name.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -36,6 +38,68 @@ static const char *failed_name(const char *id, const char *output)
 	return strncmp(detail, output, len) == 0 && detail[len] == ':' ? output : id;
 }
 
+/* Text a terminal shows as text: no control character but tab, newline and carriage return. */
+static int is_text(const unsigned char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((buf[i] < 0x20 && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r') ||
+		    buf[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * To a terminal: binary plaintext cannot be read there, and its escape sequences can drive the
+ * terminal, so (as age does) the plaintext is held in anonymous memory and printed only if it
+ * is text. A pipe, a file, or -o - get it as it is.
+ */
+static int get_to_terminal(struct cli *cli, const char *id, uint64_t offset, uint64_t length)
+{
+	unsigned char buf[65536];
+	uint64_t written = 0;
+	enum lethe_err err;
+	int fd, rc = EXIT_OK, text = 1;
+	ssize_t n;
+
+	/* the plaintext ends on the terminal: a progress line would be drawn into it */
+	lethe_store_set_progress(cli->store, NULL, NULL);
+	fd = memfd_create("lethe-get", MFD_CLOEXEC);
+	if (fd < 0)
+		return cli_error(cli, id, EXIT_ERROR, "memfd_create: %s", strerror(errno));
+	err = lethe_object_get_fd(cli->store, id, fd, offset, length, &written);
+	cli_progress_done();
+	if (err != LETHE_OK) {
+		rc = cli_fail(cli, id, err);
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		goto io_error;
+	while (text && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			goto io_error;
+		text = is_text(buf, (size_t) n);
+	}
+	if (!text) {
+		rc = cli_error(cli, id, EXIT_USAGE,
+			       "not writing binary plaintext to a terminal: use -o FILE, a pipe, "
+			       "or -o - to write it anyway");
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		goto io_error;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 || write(STDOUT_FILENO, buf, (size_t) n) != n)
+			goto io_error;
+	}
+	goto out;
+io_error:
+	rc = cli_error(cli, id, EXIT_ERROR, "%s", strerror(errno));
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd); /* the memory file's last reference: its pages go */
+	return rc;
+}
+
 int cmd_get(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -45,6 +109,7 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 	    CLI_COMMON_LONGOPTS,
 	};
 	const char *output = NULL, *id, *slash;
+	int forced = 0; /* -o -: stdout even when it is a terminal */
 	uint64_t offset = 0, length = LETHE_TO_END, written = 0;
 	enum lethe_err err;
 	int c, rc;
@@ -72,13 +137,17 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 		return rc;
 	cli_id_fold(argv[optind]);
 	id = argv[optind];
-	if (output != NULL && strcmp(output, "-") == 0)
+	if (output != NULL && strcmp(output, "-") == 0) {
 		output = NULL;
+		forced = 1;
+	}
 	if (cli->json && output == NULL)
 		return cli_usage_error(cli, "--json needs -o FILE: stdout carries the plaintext");
 
 	if ((rc = cli_open(cli, CLI_SERVICE)) != EXIT_OK)
 		return rc;
+	if (output == NULL && !forced && isatty(STDOUT_FILENO))
+		return get_to_terminal(cli, id, offset, length);
 	if (output == NULL) {
 		/* plaintext on the terminal itself: a progress line would be drawn into it */
 		if (isatty(STDOUT_FILENO))

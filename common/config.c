@@ -249,6 +249,22 @@ static enum lethe_err set_default_retention(struct parse_state *st, const char *
 	return parse_duration(st, "default", value, &st->cfg->default_retention);
 }
 
+static enum lethe_err set_max_retention(struct parse_state *st, const char *value)
+{
+	return parse_duration(st, "max", value, &st->cfg->max_retention);
+}
+
+static enum lethe_err set_unknown_groups(struct parse_state *st, const char *value)
+{
+	if (strcmp(value, "allow") == 0)
+		st->cfg->unknown_groups = true;
+	else if (strcmp(value, "refuse") == 0)
+		st->cfg->unknown_groups = false;
+	else
+		return fail(st, "unknown_groups = \"%s\": expected allow or refuse", value);
+	return LETHE_OK;
+}
+
 static enum lethe_err set_sweep_batch(struct parse_state *st, const char *value)
 {
 	return parse_uint(st, "sweep_batch", value, 1, SWEEP_BATCH_MAX, &st->cfg->sweep_batch);
@@ -265,6 +281,15 @@ static enum lethe_err set_group_retention(struct parse_state *st, const char *va
 
 	if (rc == LETHE_OK)
 		st->group->has_retention = true;
+	return rc;
+}
+
+static enum lethe_err set_group_max(struct parse_state *st, const char *value)
+{
+	enum lethe_err rc = parse_duration(st, "max", value, &st->group->max);
+
+	if (rc == LETHE_OK)
+		st->group->has_max = true;
 	return rc;
 }
 
@@ -287,9 +312,12 @@ static const struct setting settings[] = {
     {SECTION_KEYS, "officer_kdf_parallel", set_kdf_parallel, true},
     {SECTION_RETENTION, "default", set_default_retention, true},
     {SECTION_RETENTION, "sweep_batch", set_sweep_batch, false},
+    {SECTION_RETENTION, "max", set_max_retention, true},
+    {SECTION_RETENTION, "unknown_groups", set_unknown_groups, true},
     {SECTION_AUDIT, "syslog", set_syslog, true},
     {SECTION_GROUP, "retention", set_group_retention, true},
     {SECTION_GROUP, "lock", set_group_lock, true},
+    {SECTION_GROUP, "max", set_group_max, true},
 };
 #define SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -524,6 +552,8 @@ void lt_config_defaults(struct lt_config *cfg)
 	cfg->officer_kdf_time = 4;
 	cfg->officer_kdf_parallel = 2;
 	cfg->default_retention = (int64_t) 365 * 86400;
+	cfg->max_retention = (int64_t) 100 * 31557600; /* 100y */
+	cfg->unknown_groups = false;
 	cfg->sweep_batch = 500;
 	cfg->syslog = true;
 }
@@ -545,9 +575,41 @@ void lt_config_free(struct lt_config *cfg)
  */
 static void resolve_group_defaults(struct lt_config *cfg)
 {
-	for (size_t i = 0; i < cfg->ngroups; i++)
+	for (size_t i = 0; i < cfg->ngroups; i++) {
 		if (!cfg->groups[i].has_retention)
 			cfg->groups[i].retention = cfg->default_retention;
+		if (!cfg->groups[i].has_max)
+			cfg->groups[i].max = cfg->max_retention;
+	}
+}
+
+/*
+ * A retention longer than its maximum is a typo that cannot be undone once an object is put
+ * under it with lock = true: refused when the file is read.
+ */
+static enum lethe_err check_max(const struct lt_config *cfg, const char *name)
+{
+	char r[32], m[32];
+
+	if (cfg->default_retention > cfg->max_retention) {
+		lt_duration_format(cfg->default_retention, r, sizeof(r));
+		lt_duration_format(cfg->max_retention, m, sizeof(m));
+		return lt_err(LETHE_ERR_CONFIG, "%s: [retention] default = %s is longer than max = %s",
+			      name, r, m);
+	}
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		const struct lt_config_group *g = &cfg->groups[i];
+
+		if (g->has_retention && g->retention > g->max) {
+			lt_duration_format(g->retention, r, sizeof(r));
+			lt_duration_format(g->max, m, sizeof(m));
+			return lt_err(LETHE_ERR_CONFIG,
+				      "%s:%u: [group:%.80s] retention = %s is longer than its max = %s "
+				      "(set max to allow it)",
+				      name, g->line, g->name, r, m);
+		}
+	}
+	return LETHE_OK;
 }
 
 enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
@@ -573,7 +635,10 @@ enum lethe_err lt_config_parse(const char *text, size_t len, const char *name,
 		return st.rc;
 	}
 	resolve_group_defaults(cfg);
-	return LETHE_OK;
+	st.rc = check_max(cfg, st.name);
+	if (st.rc != LETHE_OK)
+		lt_config_free(cfg);
+	return st.rc;
 }
 
 enum lethe_err lt_config_load(const char *path, struct lt_config *cfg)
@@ -617,6 +682,10 @@ static bool setting_differs(const struct lt_config *a, const struct lt_config *s
 		return a->default_retention != store->default_retention;
 	if (parse == set_syslog)
 		return a->syslog != store->syslog;
+	if (parse == set_max_retention)
+		return a->max_retention != store->max_retention;
+	if (parse == set_unknown_groups)
+		return a->unknown_groups != store->unknown_groups;
 	/* a security setting this function does not know: treat it as different, never as
 	 * harmless (a test walks the table) */
 	return true;
@@ -644,9 +713,14 @@ static enum lethe_err group_check(const struct lt_config_group *g, const char *n
 {
 	const struct lt_config_group *s = find_group(store, g->name);
 	int64_t retention = s ? s->retention : store->default_retention;
+	int64_t max = s ? s->max : store->max_retention;
 	bool lock = s ? s->lock : false;
 	char what[96];
 
+	if (g->has_max && g->max != max) {
+		(void) snprintf(what, sizeof(what), "[group:%.63s] max", g->name);
+		return refuse_setting(name, what, store_name);
+	}
 	if (g->has_retention && g->retention != retention) {
 		(void) snprintf(what, sizeof(what), "[group:%.63s] retention", g->name);
 		return refuse_setting(name, what, store_name);
@@ -713,6 +787,8 @@ enum lethe_err lt_config_take_security(struct lt_config *cfg, const char *name,
 	cfg->officer_kdf_time = store->officer_kdf_time;
 	cfg->officer_kdf_parallel = store->officer_kdf_parallel;
 	cfg->default_retention = store->default_retention;
+	cfg->max_retention = store->max_retention;
+	cfg->unknown_groups = store->unknown_groups;
 	cfg->syslog = store->syslog;
 	return LETHE_OK;
 }
@@ -819,6 +895,12 @@ static void emit_retention_audit(struct text_buf *tb, const struct lt_config *cf
 	lt_duration_format(cfg->default_retention, v, sizeof(v));
 	emit(tb, "; retention of objects in groups without a [group:NAME] retention (s m h d w)");
 	emit(tb, "default = %s", v);
+	lt_duration_format(cfg->max_retention, v, sizeof(v));
+	emit(tb, "; the longest retention or extension of any group without its own max "
+		 "(y: 365.25 days)");
+	emit(tb, "max = %s", v);
+	emit(tb, "; put into a group with no [group:NAME] section: allow or refuse");
+	emit(tb, "unknown_groups = %s", cfg->unknown_groups ? "allow" : "refuse");
 	emit(tb, "; objects shredded per database transaction during a sweep");
 	emit(tb, "sweep_batch = %u", cfg->sweep_batch);
 	emit(tb, "%s", "");
@@ -841,6 +923,10 @@ static void emit_groups(struct text_buf *tb, const struct lt_config *cfg)
 			emit(tb, "retention = %s", v);
 		else
 			emit(tb, "; retention: the [retention] default");
+		if (g->has_max) {
+			lt_duration_format(g->max, v, sizeof(v));
+			emit(tb, "max = %s", v);
+		}
 		emit(tb, "; true: compliance mode, nothing removes an object before its time");
 		emit(tb, "lock = %s", g->lock ? "true" : "false");
 	}
@@ -850,7 +936,8 @@ static bool group_equal(const struct lt_config_group *a, const struct lt_config_
 {
 	return strcmp(a->name, b->name) == 0 && a->lock == b->lock &&
 	       a->has_retention == b->has_retention &&
-	       (!a->has_retention || a->retention == b->retention);
+	       (!a->has_retention || a->retention == b->retention) && a->has_max == b->has_max &&
+	       (!a->has_max || a->max == b->max);
 }
 
 bool lt_config_equal(const struct lt_config *a, const struct lt_config *b)
@@ -860,7 +947,8 @@ bool lt_config_equal(const struct lt_config *a, const struct lt_config *b)
 	    a->officer_kdf_time != b->officer_kdf_time ||
 	    a->officer_kdf_parallel != b->officer_kdf_parallel ||
 	    a->default_retention != b->default_retention || a->sweep_batch != b->sweep_batch ||
-	    a->syslog != b->syslog || a->ngroups != b->ngroups)
+	    a->syslog != b->syslog || a->ngroups != b->ngroups ||
+	    a->max_retention != b->max_retention || a->unknown_groups != b->unknown_groups)
 		return false;
 	if ((a->keyfile == NULL) != (b->keyfile == NULL) ||
 	    (a->keyfile && strcmp(a->keyfile, b->keyfile) != 0))

@@ -19,6 +19,8 @@ struct lt_config_group {
 	bool lock;          /* lock = true */
 	bool has_retention; /* retention given in the section (else the default applies) */
 	bool has_lock;      /* lock given in the section */
+	int64_t max;        /* seconds: the longest retention and extension; [retention] max unless has_max */
+	bool has_max;       /* max given in the section */
 };
 
 struct lt_config {
@@ -33,6 +35,8 @@ struct lt_config {
 	uint32_t officer_kdf_parallel;   /* officer_kdf_parallel = 2 */
 	/* [retention] */
 	int64_t default_retention; /* default = 365d */
+	int64_t max_retention;     /* max = 100y: no group's retention or extension goes past it */
+	bool unknown_groups;       /* unknown_groups = allow: put into a group with no section */
 	unsigned sweep_batch;      /* sweep_batch = 500 objects per transaction */
 	/* [audit] */
 	bool syslog;               /* syslog = true */

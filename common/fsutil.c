@@ -520,6 +520,19 @@ static bool temp_name_fits(const char *dir, const char *name)
 	return strlen(name) <= (size_t) (name_max > 0 ? name_max : NAME_MAX);
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "symbolic link";
+	if (S_ISFIFO(mode))
+		return "FIFO";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "device";
+	return "special file";
+}
+
 enum lethe_err lt_outfile_open(const char *path, struct lt_outfile *out)
 {
 	const char *slash = strrchr(path, '/');
@@ -527,23 +540,26 @@ enum lethe_err lt_outfile_open(const char *path, struct lt_outfile *out)
 	int dir_len = slash ? (int) (slash - path) + 1 : 0;
 	char dir[PATH_MAX];
 	struct stat st;
-	bool exists = stat(path, &st) == 0;
+	/* lstat: a symlink at the target is itself what is refused, never followed */
+	bool exists = lstat(path, &st) == 0;
 
 	out->fd = -1;
-	out->direct = false;
 	out->named = false;
 	out->tmp[0] = '\0';
 	if (!*base)
 		return lt_err(LETHE_ERR_INVALID, "%s: not a file name", path);
 	if (exists && S_ISDIR(st.st_mode))
 		return errno_fail(EISDIR, path);
-	if (exists && !S_ISREG(st.st_mode)) {
-		out->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (out->fd < 0)
-			return errno_fail(errno, path);
-		out->direct = true;
-		return LETHE_OK;
-	}
+	/*
+	 * Plaintext goes only into a file created here. Whoever can plant a FIFO, a socket, a
+	 * device or a symlink where the output is to go (a shared /tmp) would otherwise be handed
+	 * the plaintext, or have it written through the link over a file of their choosing.
+	 */
+	if (exists && !S_ISREG(st.st_mode))
+		return lt_err(LETHE_ERR_INVALID,
+			      "%s: is a %s, not a regular file: -o writes only a new file or "
+			      "replaces a regular one (stream to stdout instead)",
+			      path, file_kind(st.st_mode));
 	if (snprintf(out->tmp, sizeof(out->tmp), "%.*s.%s.lethe-XXXXXX", dir_len, path, base) >=
 	    (int) sizeof(out->tmp))
 		return errno_fail(ENAMETOOLONG, path);
@@ -609,19 +625,18 @@ enum lethe_err lt_outfile_commit(struct lt_outfile *out, const char *path)
 	char dir[PATH_MAX];
 	enum lethe_err rc = LETHE_OK;
 
-	if (!out->direct && (fsync(out->fd) != 0 || (!out->named && outfile_link(out) != 0)))
+	if (fsync(out->fd) != 0 || (!out->named && outfile_link(out) != 0))
 		rc = errno_fail(errno, path);
 	if (close(out->fd) != 0 && rc == LETHE_OK)
 		rc = errno_fail(errno, path);
 	out->fd = -1;
-	if (rc == LETHE_OK && !out->direct && rename(out->tmp, path) != 0)
+	/* rename() replaces whatever holds the name by then, a symlink too, without following it */
+	if (rc == LETHE_OK && rename(out->tmp, path) != 0)
 		rc = errno_fail(errno, path);
 	if (rc != LETHE_OK) {
 		lt_outfile_abort(out);
 		return rc;
 	}
-	if (out->direct)
-		return LETHE_OK;
 	out->named = false; /* the name is @p path's now */
 	/* the rename is not known to be durable: a failed get leaves no file */
 	return sync_dir_or_remove(path, dir, lt_parent_dir(path, dir, sizeof(dir)));

@@ -92,12 +92,11 @@ enum lethe_err lt_mkdir_p(const char *path, mode_t mode);
  * fsyncs it, names it, renames it over @p path and fsyncs the directory. A reader never sees a
  * partial file under @p path, a failure before the rename leaves @p path as it was (one after
  * it, when the directory cannot be synced, removes @p path), and a process killed while
- * writing an unnamed file leaves nothing behind. An existing device or FIFO (/dev/null, a named
- * pipe) is written directly instead: a rename would replace it with a regular file.
+ * writing an unnamed file leaves nothing behind. Plaintext never goes into anything but that
+ * new file: an existing FIFO, socket, device or symlink at @p path is refused.
  */
 struct lt_outfile {
 	int fd;             /* write the content here */
-	bool direct;        /* fd is @p path itself (a device or FIFO) */
 	bool named;         /* the temporary file has the name in tmp */
 	char tmp[PATH_MAX]; /* "DIR/.NAME.lethe-XXXXXX" */
 };
@@ -105,13 +104,14 @@ struct lt_outfile {
 /*
  * Create the file that will replace @p path (mode 0600). LETHE_ERR_IO (or NOSPC, NOMEM) when
  * @p path is a directory, its directory cannot take a new file or the temporary name would be
- * too long; LETHE_ERR_INVALID when @p path ends in '/'. Details start with @p path.
+ * too long; LETHE_ERR_INVALID when @p path ends in '/' or is a FIFO, socket, device or
+ * symlink (not followed). Details start with @p path.
  */
 enum lethe_err lt_outfile_open(const char *path, struct lt_outfile *out);
 
 /*
- * Put the finished file in place of @p path: fsync, rename over @p path, fsync the directory
- * (for a device or FIFO: close). Closes the file; on failure, removes the temporary one, and
+ * Put the finished file in place of @p path: fsync, rename over @p path, fsync the directory.
+ * Closes the file; on failure, removes the temporary one, and
  * @p path too when the rename was made but the directory could not be synced (the rename is
  * not known to be durable). Details start with @p path.
  */

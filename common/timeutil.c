@@ -67,6 +67,8 @@ static int64_t unit_seconds(char unit)
 		return 86400;
 	case 'w':
 		return 604800;
+	case 'y':
+		return 31557600; /* a Julian year: 365.25 days of 86400 s, exactly */
 	default:
 		return 0;
 	}
@@ -94,14 +96,14 @@ enum lethe_err lt_duration_parse(const char *text, int64_t *seconds)
 	return LETHE_OK;
 bad:
 	return lt_err(LETHE_ERR_INVALID,
-		      "bad duration \"%.*s\": expected a number and a unit s, m, h, d or w "
+		      "bad duration \"%.*s\": expected a number and a unit s, m, h, d, w or y "
 		      "(\"90d\")",
 		      QUOTE_MAX, text);
 }
 
 void lt_duration_format(int64_t seconds, char *buf, size_t len)
 {
-	static const char units[] = "wdhm";
+	static const char units[] = "ywdhm";
 	char unit = 's';
 	int64_t count = seconds;
 

@@ -270,15 +270,17 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *store, const ch
  * directory is then fsynced. Until then the new file has no name (O_TMPFILE), or, on a file
  * system without O_TMPFILE, the name ".NAME.lethe-XXXXXX" beside @p path. A failure leaves
  * @p path as it was and no new file behind (but for a failed fsync of the directory, which
- * comes after the rename). An existing device or FIFO at @p path
- * (/dev/null, a named pipe) is written directly instead, as renaming over it would replace
- * it; a directory is refused. The read is audited as lethe_object_get_fd() audits it.
+ * comes after the rename). Plaintext never goes anywhere but that new file: an existing
+ * FIFO, socket, device or symbolic link at @p path (not followed) is refused, as is a
+ * directory; stream with lethe_object_get_fd() instead. The read is audited as
+ * lethe_object_get_fd() audits it.
  *
  * @param written receives the number of bytes written.
  * @return LETHE_OK; while reading the object and writing the plaintext, what
  *         lethe_object_get_fd() returns, with lethe_errdetail() starting "<id>: "; while
  *         creating, syncing and renaming the file, with lethe_errdetail() starting "<path>: ":
- *         LETHE_ERR_INVALID (@p path is empty or ends in '/'), LETHE_ERR_IO (@p path is a
+ *         LETHE_ERR_INVALID (@p path is empty, ends in '/', or is a FIFO, socket, device or
+ *         symbolic link), LETHE_ERR_IO (@p path is a
  *         directory or cannot be opened, its directory cannot take a new file, the name is too
  *         long, or an fsync, close or rename failed), LETHE_ERR_NOSPC, LETHE_ERR_NOMEM.
  */

@@ -121,23 +121,55 @@ LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id
 	return hold_change(st, id, group, reason, false);
 }
 
+/*
+ * No extension reaches past now + the group's max ([retention] max, 100y by default): a typo
+ * ("--by 99999999999999d") would otherwise pin an object for ever, locked or not.
+ */
+static enum lethe_err check_max(struct lethe_store *st, const char *group, int64_t target,
+				int64_t by)
+{
+	struct lt_group_policy policy;
+	char max[32], when[32];
+
+	lt_group_policy_get(&st->cfg, group, &policy);
+	lt_duration_format(policy.max, max, sizeof(max));
+	if (by > policy.max || (target && target > lt_retention_until(lt_now(), policy.max))) {
+		if (target)
+			lt_time_format(target, when, sizeof(when));
+		return lt_err(LETHE_ERR_INVALID,
+			      "%s%s is further than group %s's max retention of %s from now "
+			      "([retention] max or [group:%s] max in lethe.conf)",
+			      target ? "retaining until " : "extending by ", target ? when : "",
+			      group ? group : "default", max, group ? group : "default");
+	}
+	return LETHE_OK;
+}
+
 static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const char *group,
-				   int64_t until, int64_t by, uint64_t *changed)
+				   int64_t until, int64_t by, uint64_t *changed, int64_t *new_until)
 {
 	struct lt_db_object *row;
 	int64_t target;
 	bool changes = false;
 	enum lethe_err rc;
 
-	if (group)
+	if (group) {
+		rc = check_max(st, group, until, by);
+		if (rc != LETHE_OK)
+			return rc;
 		return until ? lt_db_group_extend_until(st->db, group, until, changed)
 			     : lt_db_group_extend_by(st->db, group, by, changed);
+	}
 	row = calloc(1, sizeof(*row));
 	if (!row)
 		return LETHE_ERR_NOMEM;
 	rc = lt_live_row(st, id, row);
 	if (rc == LETHE_OK)
 		rc = lt_retention_extend_to(row, until, by, &target, &changes);
+	if (rc == LETHE_OK && changes)
+		rc = check_max(st, row->group, target, 0);
+	if (rc == LETHE_OK)
+		*new_until = target;
 	if (rc == LETHE_OK && changes) {
 		rc = lt_db_object_set_retain_until(st->db, id, target);
 		*changed = 1;
@@ -152,7 +184,8 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 {
 	struct lt_audit_event ev = {.action = "retention.extend", .object = id, .group = group};
 	uint64_t n = 0;
-	char detail[128];
+	int64_t new_until = 0;
+	char detail[192], when[32], dur[32];
 	enum lethe_err rc;
 
 	if (changed)
@@ -166,10 +199,22 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = extend_in_tx(st, id, group, until, by, &n);
+	rc = extend_in_tx(st, id, group, until, by, &n, &new_until);
 	if (rc == LETHE_OK) {
-		snprintf(detail, sizeof(detail), "lengthened %llu object(s)",
-			 (unsigned long long) n);
+		/*
+		 * The record has no field for details yet: the new date goes into its detail
+		 * text, where the log keeps what the extension was.
+		 */
+		if (!group)
+			new_until = new_until ? new_until : until;
+		else if (until)
+			new_until = until;
+		if (new_until)
+			lt_time_format(new_until, when, sizeof(when));
+		lt_duration_format(by, dur, sizeof(dur));
+		snprintf(detail, sizeof(detail), "lengthened %llu object(s)%s%s%s%s",
+			 (unsigned long long) n, new_until ? ", retain_until " : "",
+			 new_until ? when : "", !new_until ? " by " : "", !new_until ? dur : "");
 		ev.error = detail;
 		rc = lt_audit_append(st, &ev);
 	}

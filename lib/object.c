@@ -25,13 +25,20 @@
 #include "crypt/secmem.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
+#include "retention/group.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/objstore.h"
 
-static enum lethe_err check_put_args(const char **group, const char **name)
+static enum lethe_err check_put_args(const struct lt_config *cfg, const char **group,
+				     const char **name)
 {
-	if (!*group || !**group)
+	struct lt_group_policy policy;
+
+	/* "" is a mistake (an unset variable in a script), not a request for the default */
+	if (*group && !**group)
+		return lt_err(LETHE_ERR_INVALID, "empty group name: omit the group for \"default\"");
+	if (!*group)
 		*group = "default";
 	if (!*name)
 		*name = "";
@@ -40,6 +47,13 @@ static enum lethe_err check_put_args(const char **group, const char **name)
 				  "A-Z a-z 0-9 . _ -", *group, LETHE_GROUP_MAX);
 	if (strlen(*name) > LETHE_NAME_MAX)
 		return lt_err(LETHE_ERR_INVALID, "name longer than %d bytes", LETHE_NAME_MAX);
+	/* a mistyped group would otherwise silently get the default retention */
+	lt_group_policy_get(cfg, *group, &policy);
+	if (!policy.known && !cfg->unknown_groups)
+		return lt_err(LETHE_ERR_INVALID,
+			      "group \"%s\" has no [group:%s] section in lethe.conf "
+			      "(set [retention] unknown_groups = allow to accept any group)",
+			      *group, *group);
 	return LETHE_OK;
 }
 
@@ -119,7 +133,7 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 		memset(id_out, 0, LETHE_ID_LEN + 1);
 	if (!st || fd < 0 || !id_out)
 		return lt_err(LETHE_ERR_INVALID, "put needs a store, an input and an id buffer");
-	rc = check_put_args(&group, &name);
+	rc = check_put_args(&st->cfg, &group, &name);
 	if (rc == LETHE_OK)
 		rc = lt_store_writable(st); /* before any file is staged */
 	if (rc != LETHE_OK)

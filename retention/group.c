@@ -20,6 +20,8 @@ void lt_group_policy_get(const struct lt_config *cfg, const char *group,
 {
 	out->retention = cfg->default_retention;
 	out->lock = false;
+	out->max = cfg->max_retention;
+	out->known = !group || strcmp(group, "default") == 0;
 	if (!group)
 		return;
 	for (size_t i = 0; i < cfg->ngroups; i++) {
@@ -28,6 +30,8 @@ void lt_group_policy_get(const struct lt_config *cfg, const char *group,
 		if (cfg->groups[i].has_retention)
 			out->retention = cfg->groups[i].retention;
 		out->lock = cfg->groups[i].lock;
+		out->max = cfg->groups[i].max;
+		out->known = true;
 		return;
 	}
 }

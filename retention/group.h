@@ -17,6 +17,8 @@
 struct lt_group_policy {
 	int64_t retention; /* seconds from created_at to retain_until */
 	bool lock;         /* compliance mode: nothing removes an object before its time */
+	int64_t max;       /* seconds: no retain_until past now + max (a typo cannot pin forever) */
+	bool known;        /* the group has a [group:NAME] section (or is "default") */
 };
 
 /* A valid group name: [A-Za-z0-9._-], 1..LETHE_GROUP_MAX bytes. */

@@ -7,7 +7,7 @@
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
-fresh_store au
+fresh_store au "[group:docs]"
 rand_file "$T/x" 10000
 rand_file "$T/y" 200000
 x=$(lethe put --group docs "$T/x")

@@ -193,7 +193,8 @@ else
 fi
 
 # A fresh store, made by the installed lethe, with a cheap officer KDF (tests only).
-printf '[keys]\nofficer_kdf_memory = 32KiB\nofficer_kdf_time = 4\n' >"$tmp/template.conf"
+printf '[keys]\nofficer_kdf_memory = 32KiB\nofficer_kdf_time = 4\n[group:uploads]\n' \
+	>"$tmp/template.conf"
 printf 'install test officer passphrase\n' >"$tmp/officer.pass"
 store=$tmp/store
 if "$lethe" --config "$tmp/template.conf" init --store "$store" --keyfile "$tmp/service.key" \

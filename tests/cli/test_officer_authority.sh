@@ -11,7 +11,7 @@
 command -v cryptsetup >/dev/null || fail "cryptsetup CLI not found (apt-get install cryptsetup-bin)"
 python3 -c 'import cryptography' 2>/dev/null || fail "python3-cryptography not found"
 
-fresh_store authority
+fresh_store authority "[group:finance]"
 printf 'bob passphrase\n' >"$T/bob.pass"
 ok lethe officer add bob --new-passphrase-file "$T/bob.pass" --passphrase-file "$PASS"
 rand_file "$T/held.bin" 5000

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# test_progress.sh - progress of put and get -o on a terminal (tests/cli/tty.py gives lethe
+# test_progress.sh - progress of put and get -o on a terminal (tests/cli/on_tty.py gives lethe
 # one): a bar with a percentage when the size is known (a file; get), a running byte count
 # when it is not (put from a pipe); the line is cleared at the end; never when stderr is not a
 # terminal, never with --quiet, never drawn into plaintext that goes to the terminal.
 . "$(dirname "$0")/lib.sh"
 
-TTY="python3 $(dirname "$0")/tty.py"
+TTY="python3 $(dirname "$0")/on_tty.py"
 fresh_store s
 rand_file "$T/data" $((6 * 1024 * 1024))
 

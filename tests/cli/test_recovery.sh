@@ -64,7 +64,7 @@ run_doc() {
 		bash -euo pipefail steps.sh) >"$OUT" 2>"$ERR"
 }
 
-fresh_store rec
+fresh_store rec "[group:finance]"
 set_segment() { sed -i "s/^segment_size = .*/segment_size = $1/" "$STORE/lethe.conf"; }
 officer() { ok lethe "$@" --passphrase-file "$PASS"; }
 

@@ -6,7 +6,7 @@
 #     between date and time; a time of day without a zone is refused (exit 2).
 . "$(dirname "$0")/lib.sh"
 
-TTY="python3 $(dirname "$0")/tty.py"
+TTY="python3 $(dirname "$0")/on_tty.py"
 # Central European time as a POSIX rule: needs no tzdata, so the test runs anywhere.
 CET='CET-1CEST,M3.5.0,M10.5.0/3'
 

@@ -215,7 +215,10 @@ static void test_values_refused(void **state)
 	refused("[keys]\nofficer_kdf_parallel = 0\n", 2, "out of range (1..4)");
 	refused("[keys]\nofficer_kdf_parallel = 5\n", 2, "out of range (1..4)");
 	refused("[retention]\ndefault = 0s\n", 2, "default: duration \"0s\" is zero");
-	refused("[retention]\ndefault = 1y\n", 2, "default: bad duration");
+	refused("[retention]\ndefault = 1yr\n", 2, "default: bad duration");
+	refused("[group:x]\nretention = 40d\nmax = 30d\n", 1, "retention = 40d is longer than its max = 30d");
+	refused("[group:x]\nretention = 9999999999d\nlock = true\n", 1, "is longer than its max = 100y");
+	refused("[retention]\nunknown_groups = yes\n", 2, "expected allow or refuse");
 	refused("[retention]\ndefault = 99999999999999w\n", 2, "too large");
 	refused("[retention]\nsweep_batch = 0\n", 2, "out of range (1..100000)");
 	refused("[audit]\nsyslog = yes\n", 2, "expected true or false");

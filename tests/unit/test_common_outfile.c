@@ -1,7 +1,7 @@
 /*
  * test_common_outfile.c - a file that takes another's place only once complete (lt_outfile_*,
- * what `lethe get -o` writes through): replaced on commit, untouched on abort or death, devices
- * written in place, directories and bad names refused with the path in the detail.
+ * what `lethe get -o` writes through): replaced on commit, untouched on abort or death; FIFOs,
+ * sockets, devices, symlinks, directories and bad names refused with the path in the detail.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -108,7 +108,6 @@ static void test_commit_replaces(void **state)
 
 	write_text(d->file, "old", 0644);
 	assert_int_equal(lt_outfile_open(d->file, &out), LETHE_OK);
-	assert_false(out.direct);
 	assert_int_equal(write(out.fd, "new", 3), 3);
 	/* until the commit, FILE is what it was */
 	assert_text(d->file, "old");
@@ -174,18 +173,35 @@ static void test_killed_writer_leaves_nothing(void **state)
 	assert_string_equal(entries(d->path), "");
 }
 
-static void test_device_written_in_place(void **state)
+/* Plaintext goes into nothing but a file created for it: not a device, FIFO, socket or link. */
+static void test_special_files_refused(void **state)
 {
+	struct dir *d = *state;
 	struct lt_outfile out;
+	char fifo[PATH_MAX], link[PATH_MAX], want[PATH_MAX + 64];
 	struct stat st;
 
-	(void) state;
-	assert_int_equal(lt_outfile_open("/dev/null", &out), LETHE_OK);
-	assert_true(out.direct);
-	assert_int_equal(write(out.fd, "gone", 4), 4);
-	assert_int_equal(lt_outfile_commit(&out, "/dev/null"), LETHE_OK);
+	assert_int_equal(lt_outfile_open("/dev/null", &out), LETHE_ERR_INVALID);
+	assert_int_equal(out.fd, -1);
+	assert_non_null(strstr(lt_err_detail(), "/dev/null: is a device"));
 	assert_int_equal(stat("/dev/null", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", d->path);
+	assert_int_equal(mkfifo(fifo, 0666), 0);
+	assert_int_equal(lt_outfile_open(fifo, &out), LETHE_ERR_INVALID);
+	snprintf(want, sizeof(want), "%s: is a FIFO", fifo);
+	assert_non_null(strstr(lt_err_detail(), want));
+
+	/* a symlink is refused, not followed: the file it names keeps its content */
+	write_text(d->file, "victim", 0644);
+	snprintf(link, sizeof(link), "%s/link", d->path);
+	assert_int_equal(symlink(d->file, link), 0);
+	assert_int_equal(lt_outfile_open(link, &out), LETHE_ERR_INVALID);
+	assert_int_equal(out.fd, -1);
+	assert_text(d->file, "victim");
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
 }
 
 static void test_refusals_name_the_path(void **state)
@@ -224,7 +240,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_abort_leaves_file, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_writer_leaves_nothing, dir_setup,
 					    dir_teardown),
-	    cmocka_unit_test(test_device_written_in_place),
+	    cmocka_unit_test_setup_teardown(test_special_files_refused, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals_name_the_path, dir_setup, dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

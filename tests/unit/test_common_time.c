@@ -37,6 +37,9 @@ static void test_duration_units(void **state)
 	assert_int_equal(duration("7d"), 604800);
 	assert_int_equal(duration("365d"), 31536000);
 	assert_int_equal(duration("1w"), 604800);
+	/* a Julian year, exactly: 365.25 days */
+	assert_int_equal(duration("1y"), 31557600);
+	assert_int_equal(duration("100y"), INT64_C(3155760000));
 	assert_int_equal(duration("007d"), 7 * 86400);
 	assert_int_equal(duration("9223372036854775807s"), INT64_MAX);
 	assert_int_equal(lethe_duration_parse("3h", &(int64_t){0}), LETHE_OK);
@@ -46,7 +49,7 @@ static void test_duration_refused(void **state)
 {
 	static const char *const bad[] = {
 	    "",    "d",    "1",  "0s", "0d",  "00w",  "-1d",   "+1d",  " 1d", "1d ",
-	    "1 d", "1.5d", "1D", "1y", "1dd", "1d1h", "0x10s", "1e3s", "١d",  "1\302\240d",
+	    "1 d", "1.5d", "1D", "1Y", "1dd", "1d1h", "0x10s", "1e3s", "١d",  "1\302\240d",
 	};
 
 	(void) state;

@@ -197,17 +197,25 @@ static void test_file_failures_name_the_file(void **state)
 	assert_nothing_left(fx, NULL);
 }
 
-static void test_device_written_in_place(void **state)
+/* A device, FIFO or symlink at the target is refused (nothing is read or written). */
+static void test_special_file_refused(void **state)
 {
 	struct fixture *fx = *state;
 	struct stat st;
-	uint64_t n;
+	uint64_t n = 1;
 
 	assert_int_equal(lethe_object_get_file(fx->st, fx->id, "/dev/null", 0, LETHE_TO_END, &n),
-			 LETHE_OK);
-	assert_int_equal(n, strlen(text));
+			 LETHE_ERR_INVALID);
+	assert_int_equal(n, 0);
+	assert_detail("/dev/null", "is a device, not a regular file");
 	assert_int_equal(stat("/dev/null", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(mkfifo(fx->out, 0600), 0);
+	assert_int_equal(lethe_object_get_file(fx->st, fx->id, fx->out, 0, LETHE_TO_END, &n),
+			 LETHE_ERR_INVALID);
+	assert_detail(fx->out, "is a FIFO, not a regular file");
+	assert_int_equal(unlink(fx->out), 0);
+	assert_nothing_left(fx, NULL);
 }
 
 /* Flip one bit of the object file, past its header. */
@@ -258,7 +266,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_whole_range_and_part, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_get_leaves_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_failures_name_the_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_device_written_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_special_file_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_only, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,9 @@ done
 # ---- and keeps working: the audit chain and the certificate chain continue --------------------
 
 rand_file "$T/new.bin" 10000
+# 0.2.0 refuses a put into a group lethe.conf has no section for (NEWS.md, "Upgrading")
+expect_exit 2 lethe put --group uploads --name new.bin "$T/new.bin"
+printf '[group:uploads]\n' >>"$STORE/lethe.conf"
 ok lethe put --group uploads --name new.bin "$T/new.bin"
 new=$(cat "$OUT")
 [ ! -e "$STORE/officers.luks" ] || fail "officers.luks before any officer opened the store"

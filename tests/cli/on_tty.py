@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""tty.py - run a command with a terminal, for the end-to-end suites.
+"""on_tty.py - run a command with a terminal, for the end-to-end suites.
 
-usage: tty.py [--stdout FILE] [--stdin FILE] [--cols N] CMD [ARGS...]
+usage: on_tty.py [--stdout FILE] [--stdin FILE] [--cols N] CMD [ARGS...]
 
 stderr (and stdout, unless --stdout redirects it to FILE) of CMD is a pseudo-terminal;
 everything CMD wrote to it is copied to our stdout, and we exit with CMD's status (128 + the
@@ -27,7 +27,7 @@ def main(argv):
         elif opt == "--cols":
             cols = int(argv.pop(0))
         else:
-            sys.exit("tty.py: unknown option " + opt)
+            sys.exit("on_tty.py: unknown option " + opt)
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
     stdout = open(out_path, "wb") if out_path else slave
