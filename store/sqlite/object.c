@@ -453,6 +453,7 @@ enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version
 struct obj_change {
 	enum lethe_err (*fn)(struct lt_db *db, struct lt_db_object *row, void *ctx);
 	const struct lt_sq *update;
+	bool one_statement; /* @p fn writes nothing itself: lt_sq_call1_begin() */
 };
 
 /* Write @p row, changed from the stored row whose MAC was @p old_mac. */
@@ -538,6 +539,12 @@ static enum lethe_err object_rmw(struct lt_db *db, const char *id,
 	bool own;
 	enum lethe_err rc;
 
+	if (change->one_statement) {
+		rc = lt_sq_call1_begin(db, LT_ROW_OBJECTS, &own);
+		if (rc != LETHE_OK)
+			return rc;
+		return lt_sq_call1_end(db, own, object_rmw_rows(db, id, known, change, ctx));
+	}
 	rc = lt_sq_call_begin(db, &own);
 	if (rc != LETHE_OK)
 		return rc;
@@ -578,7 +585,7 @@ static enum lethe_err shred_edit(struct lt_db *db, struct lt_db_object *row, voi
 	return lt_sq_unlink_queue(db, row->id);
 }
 
-static const struct obj_change chg_shred = {shred_edit, &sq_set_shred};
+static const struct obj_change chg_shred = {shred_edit, &sq_set_shred, false};
 
 enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now)
 {
@@ -610,7 +617,7 @@ static enum lethe_err hold_edit(struct lt_db *db, struct lt_db_object *row, void
 	return LETHE_OK;
 }
 
-static const struct obj_change chg_hold = {hold_edit, &sq_set_hold};
+static const struct obj_change chg_hold = {hold_edit, &sq_set_hold, true};
 
 enum lethe_err lt_db_object_set_hold(struct lt_db *db, const char *id, bool hold,
 				     const char *reason)
@@ -636,7 +643,7 @@ static enum lethe_err until_edit(struct lt_db *db, struct lt_db_object *row, voi
 	return LETHE_OK;
 }
 
-static const struct obj_change chg_until = {until_edit, &sq_set_until};
+static const struct obj_change chg_until = {until_edit, &sq_set_until, true};
 
 enum lethe_err lt_db_object_set_retain_until(struct lt_db *db, const char *id, int64_t until)
 {
@@ -662,7 +669,7 @@ static enum lethe_err extend_edit(struct lt_db *db, struct lt_db_object *row, vo
 	return LETHE_OK;
 }
 
-static const struct obj_change chg_extend = {extend_edit, &sq_set_until};
+static const struct obj_change chg_extend = {extend_edit, &sq_set_until, true};
 
 static int extend_one(const struct lt_db_object *obj, void *vctx)
 {
@@ -753,7 +760,7 @@ static enum lethe_err dek_edit(struct lt_db *db, struct lt_db_object *row, void 
 	return LETHE_OK;
 }
 
-static const struct obj_change chg_dek = {dek_edit, &sq_set_dek};
+static const struct obj_change chg_dek = {dek_edit, &sq_set_dek, true};
 
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
 				    const uint8_t wrapped[LT_WRAPPED_LEN])
