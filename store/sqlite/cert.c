@@ -137,8 +137,13 @@ static enum lethe_err cert_insert_row(struct lt_db *db, const struct lt_db_cert 
 		return cert_exists(db, cert);
 	if (rc == LETHE_OK)
 		rc = lt_sq_digest_change(db, LT_ROW_CERTIFICATES, NULL, keyed ? mac : NULL);
-	if (rc == LETHE_OK)
+	if (rc == LETHE_OK) {
 		*seq = c.seq;
+		/* the next certificate of this transaction chains to this one */
+		db->auth.cert_newest.known = true;
+		db->auth.cert_newest.seq = c.seq;
+		memcpy(db->auth.cert_newest.sha256, cert->sha256, 32);
+	}
 	return rc;
 }
 
@@ -150,21 +155,27 @@ enum lethe_err lt_db_cert_insert(struct lt_db *db, const struct lt_db_cert *cert
 	*seq = 0;
 	if (!cert->json || cert->json_len == 0)
 		return lt_err(LETHE_ERR_INVALID, "certificate %s has no content", cert->id);
-	rc = lt_sq_call_begin(db, &own);
+	rc = lt_sq_call1_begin(db, LT_ROW_CERTIFICATES, &own);
 	if (rc != LETHE_OK)
 		return rc;
-	return lt_sq_call_end(db, own, cert_insert_row(db, cert, seq));
+	return lt_sq_call1_end(db, own, cert_insert_row(db, cert, seq));
 }
 
-/* The newest certificate, checked: the next one chains to it. */
+/* The newest certificate, checked: the next one chains to it. Read (and its MAC checked) once
+ * per transaction: later calls in it get the one it read or the last one it inserted. */
 enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[32])
 {
 	struct lt_db_cert c;
 	uint8_t mac[LT_ROWMAC_LEN];
 	struct lt_sq_query q;
-	bool row = false, present = false;
+	bool row = false, present = false, in_tx = lt_sq_in_tx(db);
 	enum lethe_err rc;
 
+	if (in_tx && db->auth.cert_newest.known) {
+		*seq = db->auth.cert_newest.seq;
+		memcpy(sha256, db->auth.cert_newest.sha256, 32);
+		return LETHE_OK;
+	}
 	*seq = 0;
 	memset(sha256, 0, 32);
 	rc = lt_sq_open(&q, db, &sq_cert_last);
@@ -181,6 +192,11 @@ enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[3
 		}
 	}
 	lt_sq_close(&q);
+	if (rc == LETHE_OK && in_tx) {
+		db->auth.cert_newest.known = true;
+		db->auth.cert_newest.seq = *seq;
+		memcpy(db->auth.cert_newest.sha256, sha256, 32);
+	}
 	return rc;
 }
 

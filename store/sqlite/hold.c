@@ -42,7 +42,9 @@ const struct lt_sq_table lt_sq_ghold_table = {
 };
 /* clang-format on */
 
-/* The row of @p group, checked: *held, its reason and its MAC. */
+/* The row of @p group, checked: *held, its reason and its MAC. Inside a transaction the last
+ * group read is kept until it ends or the table changes: a sweep asks about the same group for
+ * every object of a batch. */
 static enum lethe_err ghold_read(struct lt_db *db, const char *group, bool *held,
 				 char reason[LETHE_REASON_MAX + 1], uint8_t mac[LT_ROWMAC_LEN],
 				 bool *has_mac)
@@ -50,9 +52,17 @@ static enum lethe_err ghold_read(struct lt_db *db, const char *group, bool *held
 	struct lt_rowenc e;
 	struct lt_sq_query q;
 	char key[LETHE_GROUP_MAX + 1];
-	bool row = false;
+	bool row = false, in_tx = lt_sq_in_tx(db);
 	enum lethe_err rc;
 
+	if (in_tx && db->auth.ghold.known &&
+	    strncmp(db->auth.ghold.group, group, sizeof(db->auth.ghold.group)) == 0) {
+		*held = db->auth.ghold.held;
+		*has_mac = db->auth.ghold.has_mac;
+		memcpy(reason, db->auth.ghold.reason, LETHE_REASON_MAX + 1);
+		memcpy(mac, db->auth.ghold.mac, LT_ROWMAC_LEN);
+		return LETHE_OK;
+	}
 	*held = false;
 	*has_mac = false;
 	reason[0] = '\0';
@@ -75,6 +85,14 @@ static enum lethe_err ghold_read(struct lt_db *db, const char *group, bool *held
 		*held = rc == LETHE_OK;
 	}
 	lt_sq_close(&q);
+	if (rc == LETHE_OK && in_tx && strnlen(group, LETHE_GROUP_MAX + 1) <= LETHE_GROUP_MAX) {
+		db->auth.ghold.known = true;
+		db->auth.ghold.held = *held;
+		db->auth.ghold.has_mac = *has_mac;
+		snprintf(db->auth.ghold.group, sizeof(db->auth.ghold.group), "%s", group);
+		memcpy(db->auth.ghold.reason, reason, LETHE_REASON_MAX + 1);
+		memcpy(db->auth.ghold.mac, mac, LT_ROWMAC_LEN);
+	}
 	return rc;
 }
 
@@ -89,6 +107,7 @@ static enum lethe_err ghold_set_rows(struct lt_db *db, const char *group, const 
 	enum lethe_err rc;
 
 	rc = ghold_read(db, group, &held, old_reason, old, &had_mac);
+	db->auth.ghold.known = false; /* the table changes */
 	if (rc == LETHE_OK && keyed) {
 		char text[LETHE_REASON_MAX + 1];
 
@@ -134,6 +153,7 @@ static enum lethe_err ghold_clear_rows(struct lt_db *db, const char *group)
 	enum lethe_err rc;
 
 	rc = ghold_read(db, group, &held, reason, old, &had_mac);
+	db->auth.ghold.known = false; /* the table changes */
 	if (rc == LETHE_OK && held)
 		rc = lt_sq_run_text(db, &sq_ghold_clear, group, LETHE_GROUP_MAX + 1);
 	if (rc == LETHE_OK && held)

@@ -62,13 +62,27 @@ static const struct lt_sq sq_with_dek = {
 static const struct lt_sq sq_totals_after = {
     SQ_OBJ_TOTALS_AFTER, "scrub totals",
     "SELECT count(*), coalesce(sum(size), 0) FROM objects WHERE state = 0 AND id > ?1"};
-/* Every change of a row is read, checked, changed and written whole with its new MAC (the
- * columns that can change; id, group, name, size, hashes and times of creation never do),
- * guarded by the MAC it was read with. */
-static const struct lt_sq sq_set_row = {
-    SQ_OBJ_SET_ROW, "object update",
-    "UPDATE objects SET hold = ?2, hold_reason = ?3, retain_until = ?4, kek_version = ?5, "
-    "wrapped_dek = ?6, state = ?7, shredded_at = ?8, mac = ?9 WHERE id = ?1 AND mac IS ?10"};
+/* Every change of a row is read, checked, changed and written with its new MAC, guarded by
+ * the MAC it was read with. Each kind of change writes the columns it changes and no other
+ * (the rest of the row is the one just checked, and id, group, name, size, hashes and times
+ * of creation never change): an UPDATE naming a column maintains every index and trigger on
+ * it, and a rewrap or a hold must not pay for the expiry index. All bind the same numbers
+ * (object_write): ?1 id, ?2 hold, ?3 hold_reason, ?4 retain_until, ?5 kek_version,
+ * ?6 wrapped_dek, ?7 state, ?8 shredded_at, ?9 the new MAC, ?10 the MAC read. */
+static const struct lt_sq sq_set_shred = {
+    SQ_OBJ_SHRED, "object shred",
+    "UPDATE objects SET kek_version = ?5, wrapped_dek = ?6, state = ?7, shredded_at = ?8, "
+    "mac = ?9 WHERE id = ?1 AND mac IS ?10"};
+static const struct lt_sq sq_set_hold = {
+    SQ_OBJ_HOLD_SET, "object hold",
+    "UPDATE objects SET hold = ?2, hold_reason = ?3, mac = ?9 WHERE id = ?1 AND mac IS ?10"};
+static const struct lt_sq sq_set_until = {
+    SQ_OBJ_SET_UNTIL, "retention extend",
+    "UPDATE objects SET retain_until = ?4, mac = ?9 WHERE id = ?1 AND mac IS ?10"};
+static const struct lt_sq sq_set_dek = {
+    SQ_OBJ_SET_DEK, "object set dek",
+    "UPDATE objects SET kek_version = ?5, wrapped_dek = ?6, mac = ?9 "
+    "WHERE id = ?1 AND mac IS ?10"};
 static const struct lt_sq sq_group_overflow = {
     SQ_GROUP_OVERFLOW, "group extend",
     "SELECT EXISTS (SELECT 1 FROM objects WHERE grp = ?1 AND state = 0 "
@@ -434,12 +448,17 @@ enum lethe_err lt_db_object_not_under(struct lt_db *db, uint32_t primary_version
 /* ---------------------------------------------------------------------------------------- */
 /* Changes                                                                                  */
 
-/* A change to one object's row: @p change edits @p row (read and checked) or refuses. */
-typedef enum lethe_err (*obj_change_fn)(struct lt_db *db, struct lt_db_object *row, void *ctx);
+/* A change to one object's row: @p fn edits @p row (read and checked) or refuses; @p update
+ * writes the columns it may change. */
+struct obj_change {
+	enum lethe_err (*fn)(struct lt_db *db, struct lt_db_object *row, void *ctx);
+	const struct lt_sq *update;
+	bool one_statement; /* @p fn writes nothing itself: lt_sq_call1_begin() */
+};
 
 /* Write @p row, changed from the stored row whose MAC was @p old_mac. */
-static enum lethe_err object_write(struct lt_db *db, const struct lt_db_object *row,
-				   const uint8_t *old_mac, bool had_mac)
+static enum lethe_err object_write(struct lt_db *db, const struct lt_sq *update,
+				   const struct lt_db_object *row, const uint8_t *old_mac, bool had_mac)
 {
 	uint8_t mac[LT_ROWMAC_LEN];
 	struct lt_rowenc e;
@@ -453,7 +472,7 @@ static enum lethe_err object_write(struct lt_db *db, const struct lt_db_object *
 		if (rc != LETHE_OK)
 			return rc;
 	}
-	rc = lt_sq_open(&q, db, &sq_set_row);
+	rc = lt_sq_open(&q, db, update);
 	if (rc != LETHE_OK)
 		return rc;
 	lt_sq_text(&q, 1, row->id, sizeof(row->id));
@@ -485,8 +504,8 @@ static enum lethe_err object_write(struct lt_db *db, const struct lt_db_object *
 /* Read (checked), change, write: inside a transaction (the caller's, or its own). @p known is
  * the row as the caller read it in its transaction, or NULL to read it here. */
 static enum lethe_err object_rmw_rows(struct lt_db *db, const char *id,
-				      const struct lt_db_object *known, obj_change_fn change,
-				      void *ctx)
+				      const struct lt_db_object *known,
+				      const struct obj_change *change, void *ctx)
 {
 	struct lt_db_object *row = malloc(sizeof(*row));
 	uint8_t old_mac[LT_ROWMAC_LEN];
@@ -505,20 +524,27 @@ static enum lethe_err object_rmw_rows(struct lt_db *db, const char *id,
 		goto out;
 	had_mac = row->has_mac;
 	memcpy(old_mac, row->mac, sizeof(old_mac));
-	rc = change(db, row, ctx);
+	rc = change->fn(db, row, ctx);
 	if (rc == LETHE_OK)
-		rc = object_write(db, row, old_mac, had_mac);
+		rc = object_write(db, change->update, row, old_mac, had_mac);
 out:
 	free(row);
 	return rc;
 }
 
 static enum lethe_err object_rmw(struct lt_db *db, const char *id,
-				 const struct lt_db_object *known, obj_change_fn change, void *ctx)
+				 const struct lt_db_object *known, const struct obj_change *change,
+				 void *ctx)
 {
 	bool own;
 	enum lethe_err rc;
 
+	if (change->one_statement) {
+		rc = lt_sq_call1_begin(db, LT_ROW_OBJECTS, &own);
+		if (rc != LETHE_OK)
+			return rc;
+		return lt_sq_call1_end(db, own, object_rmw_rows(db, id, known, change, ctx));
+	}
 	rc = lt_sq_call_begin(db, &own);
 	if (rc != LETHE_OK)
 		return rc;
@@ -536,7 +562,7 @@ static enum lethe_err need_live(const struct lt_db_object *row)
  * destruction happen in one step; the DEK's bytes are freed by the update and zeroed by
  * secure_delete, and the unlink is queued in the same transaction, so a crash never leaves a
  * keyless file nobody will remove. */
-static enum lethe_err shred_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+static enum lethe_err shred_edit(struct lt_db *db, struct lt_db_object *row, void *ctx)
 {
 	int64_t now = *(const int64_t *) ctx;
 	bool group_held = false;
@@ -559,15 +585,17 @@ static enum lethe_err shred_change(struct lt_db *db, struct lt_db_object *row, v
 	return lt_sq_unlink_queue(db, row->id);
 }
 
+static const struct obj_change chg_shred = {shred_edit, &sq_set_shred, false};
+
 enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now)
 {
-	return object_rmw(db, id, NULL, shred_change, &now);
+	return object_rmw(db, id, NULL, &chg_shred, &now);
 }
 
 enum lethe_err lt_db_object_shred_row(struct lt_db *db, const struct lt_db_object *row,
 				      int64_t now)
 {
-	return object_rmw(db, row->id, row, shred_change, &now);
+	return object_rmw(db, row->id, row, &chg_shred, &now);
 }
 
 struct hold_change {
@@ -575,7 +603,7 @@ struct hold_change {
 	const char *reason;
 };
 
-static enum lethe_err hold_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+static enum lethe_err hold_edit(struct lt_db *db, struct lt_db_object *row, void *ctx)
 {
 	const struct hold_change *h = ctx;
 
@@ -589,15 +617,17 @@ static enum lethe_err hold_change(struct lt_db *db, struct lt_db_object *row, vo
 	return LETHE_OK;
 }
 
+static const struct obj_change chg_hold = {hold_edit, &sq_set_hold, true};
+
 enum lethe_err lt_db_object_set_hold(struct lt_db *db, const char *id, bool hold,
 				     const char *reason)
 {
 	struct hold_change h = {hold, reason};
 
-	return object_rmw(db, id, NULL, hold_change, &h);
+	return object_rmw(db, id, NULL, &chg_hold, &h);
 }
 
-static enum lethe_err until_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+static enum lethe_err until_edit(struct lt_db *db, struct lt_db_object *row, void *ctx)
 {
 	int64_t until = *(const int64_t *) ctx;
 	enum lethe_err rc = need_live(row);
@@ -613,9 +643,11 @@ static enum lethe_err until_change(struct lt_db *db, struct lt_db_object *row, v
 	return LETHE_OK;
 }
 
+static const struct obj_change chg_until = {until_edit, &sq_set_until, true};
+
 enum lethe_err lt_db_object_set_retain_until(struct lt_db *db, const char *id, int64_t until)
 {
-	return object_rmw(db, id, NULL, until_change, &until);
+	return object_rmw(db, id, NULL, &chg_until, &until);
 }
 
 /* A group-wide extension: every live row of the group, read checked, changed one by one in
@@ -628,7 +660,7 @@ struct group_extend {
 	enum lethe_err rc;
 };
 
-static enum lethe_err extend_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+static enum lethe_err extend_edit(struct lt_db *db, struct lt_db_object *row, void *ctx)
 {
 	const struct group_extend *g = ctx;
 
@@ -636,6 +668,8 @@ static enum lethe_err extend_change(struct lt_db *db, struct lt_db_object *row, 
 	row->retain_until = g->by ? row->retain_until + g->value : g->value;
 	return LETHE_OK;
 }
+
+static const struct obj_change chg_extend = {extend_edit, &sq_set_until, true};
 
 static int extend_one(const struct lt_db_object *obj, void *vctx)
 {
@@ -647,7 +681,7 @@ static int extend_one(const struct lt_db_object *obj, void *vctx)
 	}
 	if (obj->state != LETHE_STATE_LIVE || (!g->by && obj->retain_until >= g->value))
 		return 0;
-	g->rc = object_rmw_rows(g->db, obj->id, obj, extend_change, g);
+	g->rc = object_rmw_rows(g->db, obj->id, obj, &chg_extend, g);
 	if (g->rc != LETHE_OK)
 		return 1;
 	g->changed++;
@@ -712,7 +746,7 @@ struct dek_change {
 	const uint8_t *wrapped;
 };
 
-static enum lethe_err dek_change(struct lt_db *db, struct lt_db_object *row, void *ctx)
+static enum lethe_err dek_edit(struct lt_db *db, struct lt_db_object *row, void *ctx)
 {
 	const struct dek_change *d = ctx;
 	enum lethe_err rc = need_live(row);
@@ -726,12 +760,14 @@ static enum lethe_err dek_change(struct lt_db *db, struct lt_db_object *row, voi
 	return LETHE_OK;
 }
 
+static const struct obj_change chg_dek = {dek_edit, &sq_set_dek, true};
+
 enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t kek_version,
 				    const uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	struct dek_change d = {kek_version, wrapped};
 
-	return object_rmw(db, id, NULL, dek_change, &d);
+	return object_rmw(db, id, NULL, &chg_dek, &d);
 }
 
 enum lethe_err lt_db_object_set_dek_row(struct lt_db *db, const struct lt_db_object *row,
@@ -739,7 +775,7 @@ enum lethe_err lt_db_object_set_dek_row(struct lt_db *db, const struct lt_db_obj
 {
 	struct dek_change d = {kek_version, wrapped};
 
-	return object_rmw(db, row->id, row, dek_change, &d);
+	return object_rmw(db, row->id, row, &chg_dek, &d);
 }
 
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count)

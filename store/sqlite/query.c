@@ -433,3 +433,16 @@ enum lethe_err lt_sq_call_end(struct lt_db *db, bool own, enum lethe_err rc)
 		lt_sq_auth_release(db, true);
 	return rc;
 }
+
+enum lethe_err lt_sq_call1_begin(struct lt_db *db, enum lt_row_table table, bool *own)
+{
+	if (!lt_sq_in_tx(db))
+		return lt_sq_call_begin(db, own);
+	*own = false;
+	return lt_sq_digest_load(db, table);
+}
+
+enum lethe_err lt_sq_call1_end(struct lt_db *db, bool own, enum lethe_err rc)
+{
+	return own ? lt_sq_call_end(db, true, rc) : rc;
+}

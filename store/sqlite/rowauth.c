@@ -166,6 +166,15 @@ static enum lethe_err digest_get(struct lt_db *db, enum lt_row_table t, struct l
 	return rc;
 }
 
+enum lethe_err lt_sq_digest_load(struct lt_db *db, enum lt_row_table table)
+{
+	struct lt_sq_digest *d;
+
+	if (!db->auth.fn || !lt_sq_in_tx(db))
+		return LETHE_OK;
+	return digest_get(db, table, &d);
+}
+
 enum lethe_err lt_sq_digest_change(struct lt_db *db, enum lt_row_table table,
 				   const uint8_t *old_mac, const uint8_t *new_mac)
 {
@@ -227,6 +236,8 @@ void lt_sq_auth_reset(struct lt_db *db)
 	memset(db->auth.d, 0, sizeof(db->auth.d));
 	memset(db->auth.verified, 0, sizeof(db->auth.verified));
 	db->auth.depth = 0;
+	db->auth.cert_newest.known = false;
+	db->auth.ghold.known = false;
 }
 
 void lt_sq_auth_savepoint(struct lt_db *db)
@@ -243,6 +254,8 @@ void lt_sq_auth_release(struct lt_db *db, bool rolled_back)
 	db->auth.depth--;
 	if (!rolled_back)
 		return;
+	db->auth.cert_newest.known = false;
+	db->auth.ghold.known = false;
 	if (db->auth.depth < LT_SQ_SAVEPOINTS)
 		memcpy(db->auth.d, db->auth.saved[db->auth.depth], sizeof(db->auth.d));
 	else

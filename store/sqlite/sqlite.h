@@ -114,7 +114,6 @@ enum lt_sq_slot {
 	SQ_DIGEST_SET,
 	SQ_DIGEST_ANY,
 	SQ_SEAL_RECORD,
-	SQ_OBJ_SET_ROW,
 	SQ_KEK_SET_ROW,
 	SQ_CERT_NEXT,
 	SQ_CERT_NEWEST,
@@ -154,6 +153,22 @@ struct lt_sq_auth {
 	/* the digests as they were when each open savepoint began */
 	struct lt_sq_digest saved[LT_SQ_SAVEPOINTS][LT_ROW_TABLES];
 	int depth;
+	/* Rows read checked (or written) earlier in this transaction, which no other writer can
+	 * change before it ends: a sweep chains each certificate to the one before and asks about
+	 * the same group's hold for every object of a batch. Forgotten at its end and when a
+	 * savepoint rolls back. */
+	struct {
+		bool known;
+		uint64_t seq;
+		uint8_t sha256[32];
+	} cert_newest;
+	struct {
+		bool known;
+		bool held, has_mac;
+		char group[LETHE_GROUP_MAX + 1];
+		char reason[LETHE_REASON_MAX + 1];
+		uint8_t mac[LT_ROWMAC_LEN];
+	} ghold;
 };
 
 struct lt_db {
@@ -250,6 +265,15 @@ bool lt_sq_in_tx(const struct lt_db *db);
  */
 enum lethe_err lt_sq_call_begin(struct lt_db *db, bool *own);
 enum lethe_err lt_sq_call_end(struct lt_db *db, bool own, enum lethe_err rc);
+/*
+ * The same for a call that writes with one statement and then changes the digest of @p table
+ * (a rewrap's UPDATE, a dequeued unlink's DELETE, a certificate's INSERT): inside the
+ * caller's transaction it takes no savepoint, since a statement that fails leaves nothing
+ * behind and the digest is loaded before it (nothing after the statement can fail). Outside
+ * one it is lt_sq_call_begin(). A rewrap or a sweep makes one such call per row.
+ */
+enum lethe_err lt_sq_call1_begin(struct lt_db *db, enum lt_row_table table, bool *own);
+enum lethe_err lt_sq_call1_end(struct lt_db *db, bool own, enum lethe_err rc);
 
 /* ---- the pager (pager.c) ---- */
 
@@ -366,6 +390,10 @@ enum lethe_err lt_sq_verify(struct lt_db *db, enum lt_row_table table, const cha
  * its digest follows, in the current transaction. A no-op without keys. */
 enum lethe_err lt_sq_digest_change(struct lt_db *db, enum lt_row_table table,
 				   const uint8_t *old_mac, const uint8_t *new_mac);
+
+/* Load (read and check) the digest of @p table for the rest of the write transaction, so that
+ * a lt_sq_digest_change() after it cannot fail. A no-op without keys or outside one. */
+enum lethe_err lt_sq_digest_load(struct lt_db *db, enum lt_row_table table);
 
 /* The rows of a small table, as a set, still match its digest: none deleted or inserted
  * (once per write transaction; every time outside one). A no-op without keys. */

@@ -148,8 +148,8 @@ enum lethe_err lt_db_unlink_done(struct lt_db *db, const char *id)
 	bool own;
 	enum lethe_err rc;
 
-	rc = lt_sq_call_begin(db, &own);
+	rc = lt_sq_call1_begin(db, LT_ROW_PENDING_UNLINKS, &own);
 	if (rc != LETHE_OK)
 		return rc;
-	return lt_sq_call_end(db, own, unlink_done_rows(db, id));
+	return lt_sq_call1_end(db, own, unlink_done_rows(db, id));
 }

@@ -68,10 +68,62 @@ static void test_certificates(void **state)
 	assert_string_equal(l.object[1], a);
 }
 
+/* Within one transaction (a sweep batch) the newest certificate is read once and then follows
+ * the inserts; a rollback forgets them, and a later transaction sees another handle's. */
+static void test_newest_in_a_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct lt_db *other = NULL;
+	struct lt_db_cert c1, c2;
+	uint8_t sha[32];
+	uint64_t seq = 9;
+	char a[LETHE_ID_LEN + 1];
+
+	add_kek(f->db, 1, true);
+	for (unsigned n = 1; n <= 3; n++)
+		add_object(f->db, n, "g", 1, 2, 1);
+	cert_init(&c1, 1, "{\"n\":1}");
+	cert_init(&c2, 2, "{\"n\":2}");
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	assert_int_equal(lt_db_cert_last(f->db, &seq, sha), LETHE_OK);
+	assert_int_equal(seq, 0);
+	make_id(1, a);
+	assert_int_equal(lt_db_object_shred(f->db, a, 501), LETHE_OK);
+	assert_int_equal(lt_db_cert_insert(f->db, &c1, &seq), LETHE_OK);
+	assert_int_equal(lt_db_cert_last(f->db, &seq, sha), LETHE_OK);
+	assert_int_equal(seq, 1);
+	assert_memory_equal(sha, c1.sha256, 32);
+	make_id(2, a);
+	assert_int_equal(lt_db_object_shred(f->db, a, 502), LETHE_OK);
+	assert_int_equal(lt_db_cert_insert(f->db, &c2, &seq), LETHE_OK);
+	assert_int_equal(lt_db_cert_last(f->db, &seq, sha), LETHE_OK);
+	assert_int_equal(seq, 2);
+	assert_memory_equal(sha, c2.sha256, 32);
+	lt_db_rollback(f->db);
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	assert_int_equal(lt_db_cert_last(f->db, &seq, sha), LETHE_OK);
+	assert_int_equal(seq, 0);
+	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
+	/* another writer's certificate, between two transactions of this handle */
+	assert_int_equal(lt_db_open(f->path, false, &other), LETHE_OK);
+	make_id(1, a);
+	assert_int_equal(lt_db_begin(other), LETHE_OK);
+	assert_int_equal(lt_db_object_shred(other, a, 501), LETHE_OK);
+	assert_int_equal(lt_db_cert_insert(other, &c1, &seq), LETHE_OK);
+	assert_int_equal(lt_db_commit(other), LETHE_OK);
+	lt_db_close(other);
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	assert_int_equal(lt_db_cert_last(f->db, &seq, sha), LETHE_OK);
+	assert_int_equal(seq, 1);
+	assert_memory_equal(sha, c1.sha256, 32);
+	lt_db_rollback(f->db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_certificates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newest_in_a_transaction, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

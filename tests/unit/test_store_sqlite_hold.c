@@ -48,10 +48,56 @@ static void test_holds(void **state)
 	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_OK);
 }
 
+/* Within one transaction a group's hold is read once, and follows every change to the table:
+ * a hold set or cleared in the transaction counts at once, and a rollback forgets it. */
+static void test_group_hold_in_a_transaction(void **state)
+{
+	struct fx *f = *state;
+	char reason[LETHE_REASON_MAX + 1];
+	char a[LETHE_ID_LEN + 1], b[LETHE_ID_LEN + 1];
+	bool held = true;
+
+	add_kek(f->db, 1, true);
+	add_object(f->db, 1, "legal", 1, 2, 1);
+	add_object(f->db, 2, "legal", 1, 2, 1);
+	make_id(1, a);
+	make_id(2, b);
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_false(held);
+	assert_int_equal(lt_db_group_hold_set(f->db, "legal", "subpoena 9", 100), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_true(held);
+	assert_string_equal(reason, "subpoena 9");
+	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_ERR_HELD);
+	assert_int_equal(lt_db_group_hold_get(f->db, "other", &held, reason), LETHE_OK);
+	assert_false(held);
+	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_ERR_HELD);
+	assert_int_equal(lt_db_group_hold_clear(f->db, "legal"), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_false(held);
+	assert_int_equal(lt_db_object_shred(f->db, a, 9), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_set(f->db, "legal", "subpoena 10", 101), LETHE_OK);
+	assert_int_equal(lt_db_commit(f->db), LETHE_OK);
+	/* committed: the next transaction reads it again */
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	assert_int_equal(lt_db_object_shred(f->db, b, 9), LETHE_ERR_HELD);
+	assert_int_equal(lt_db_group_hold_clear(f->db, "legal"), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_false(held);
+	lt_db_rollback(f->db);
+	assert_int_equal(lt_db_begin(f->db), LETHE_OK);
+	assert_int_equal(lt_db_group_hold_get(f->db, "legal", &held, reason), LETHE_OK);
+	assert_true(held);
+	assert_int_equal(lt_db_object_shred(f->db, b, 9), LETHE_ERR_HELD);
+	lt_db_rollback(f->db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_hold_in_a_transaction, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
