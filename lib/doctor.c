@@ -203,6 +203,26 @@ static void check_rows(struct doctor *d)
 		       "digest");
 }
 
+static void audit_problem(const char *where, const char *what, void *vctx)
+{
+	struct doctor *d = vctx;
+
+	report(d, LETHE_DOCTOR_ERROR, "audit", "%s: %s", where, what);
+}
+
+/* The audit anchor and the start of the log (the whole chain is `audit verify`'s). */
+static void check_audit(struct doctor *d)
+{
+	bool bad = false;
+	enum lethe_err rc = lt_audit_check_anchor(d->st, audit_problem, d, &bad);
+
+	if (rc != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "audit", "%s", lt_err_detail());
+	else if (!bad)
+		report(d, LETHE_DOCTOR_OK, "audit", "the log begins with its init record and "
+		       "reaches the keystore's anchor");
+}
+
 /* Every live row has a regular file. */
 static int live_has_file(const struct lt_db_object *obj, void *vctx)
 {
@@ -434,6 +454,7 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	check_keys(&d);
 	check_database(&d);
 	check_rows(&d);
+	check_audit(&d);
 	check_dirs(&d);
 	check_leftovers(&d);
 	check_unlinks(&d);
