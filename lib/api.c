@@ -392,6 +392,8 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 		rc = lt_db_meta_set(st->db, LT_AUTHORITY_META_PUB, st->authority_pub,
 				    sizeof(st->authority_pub));
 	if (rc == LETHE_OK)
+		rc = lt_secconf_record(st);
+	if (rc == LETHE_OK)
 		rc = lt_audit_append(st, &ev);
 	/* the record that tells every verifier an anchor must exist, then the anchor */
 	if (rc == LETHE_OK)
@@ -786,6 +788,15 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		 * where `audit verify` and doctor see it, and syslog hears of it now. */
 		lt_audit_report_unwritten("audit.fold", lt_err_detail());
 		lt_err_clear();
+	}
+	/* an edit of lethe.conf's security settings is recorded, never silent; a meta row that
+	 * fails its check is doctor's to report */
+	if (rc == LETHE_OK && !st->read_only) {
+		rc = lt_secconf_open(st);
+		if (rc == LETHE_ERR_INTEGRITY) {
+			lt_err_clear();
+			rc = LETHE_OK;
+		}
 	}
 	if (rc == LETHE_OK && !st->read_only)
 		lt_recover_cheap(st);

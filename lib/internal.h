@@ -135,6 +135,19 @@ enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create);
  * 0.1.x has an init record without it). */
 #define LT_INIT_SEALED "row MACs sealed"
 
+/* ---- the security settings recorded in meta.db (secconf.c) ---- */
+
+/* Record the handle's security settings in meta (inside the caller's transaction). */
+enum lethe_err lt_secconf_record(struct lethe_store *st);
+/* Compare the handle's security settings with those recorded: *@p differs, and @p what says
+ * "SETTING OLD -> NEW; ..."; *@p recorded false when none are recorded. */
+enum lethe_err lt_secconf_compare(struct lethe_store *st, char *what, size_t max, bool *differs,
+				  bool *recorded);
+/* At a writable open: settings changed since recorded are appended as "config.change" (sent
+ * to syslog even when they turn it off) and recorded anew; none recorded (a store from before
+ * this check) are recorded with "config.record". */
+enum lethe_err lt_secconf_open(struct lethe_store *st);
+
 /*
  * How the audit log begins: *@p init when record 1 is an "init" record whose chain MAC
  * verifies; *@p anchored_at_init when that record says the store was sealed and anchored when

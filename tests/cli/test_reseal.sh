@@ -7,6 +7,9 @@
 #   round that also deletes certificates, checkpoints and shredded rows is detected too;
 # - the whole log and the anchor token deleted: doctor and audit verify exit 4 before any
 #   writer, and after one (put) no anchor has been made from nothing.
+# - the store's account turns syslog off in DIR/lethe.conf (and lifts a group's lock): the next
+#   open appends a config.change record naming what changed, and its syslog line goes out
+#   although syslog is now off.
 # Each replays an attack of the review of issue 14 as it was run.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -113,5 +116,23 @@ assert_contains "$OUT" "anchored when it was made"
 ok lethe put --group tmp "$T/f2"
 ! has_anchor || fail "an anchor was made for a store anchored at init"
 expect_exit 4 lethe audit verify
+
+note "syslog turned off in lethe.conf: recorded in the log and sent to syslog once"
+review_store conf
+CONF=$STORE/lethe.conf
+grep_q '^syslog = true' "$CONF" || fail "the store's lethe.conf does not forward to syslog"
+sed -i 's/^syslog = true/syslog = false/; s/^lock = true/lock = false/' "$CONF"
+ok with_syslog "$T/conflog" "$LETHE" ls
+assert_contains "$T/conflog" "config.change"
+assert_contains "$T/conflog" "[audit] syslog true -> false"
+ok lethe audit export
+assert_contains "$OUT" '"action":"config.change"'
+assert_contains "$T/conflog" "[group:fin] retention 315360000,lock=true -> 315360000,lock=false"
+ok with_syslog "$T/conflog2" "$LETHE" ls
+[ ! -s "$T/conflog2" ] || fail "syslog off, yet lines went out: $(cat "$T/conflog2")"
+ok lethe audit export
+assert_eq "$(grep -c '"action":"config.change"' "$OUT")" 1 "config.change records after two opens"
+ok lethe doctor
+ok lethe audit verify
 
 note "ok"
