@@ -182,6 +182,7 @@ struct lt_audit_verify_opts {
 	const struct lt_audit_mark *marks;
 	size_t nmarks;
 	int64_t now_us;          /* the verifier's time (0: the clock's) */
+	bool require_init;       /* the log must begin with its "init" record (a store's does) */
 	lethe_problem_fn fn;
 	void *ctx;
 };

@@ -129,6 +129,12 @@ static int verify_one(const struct lt_db_audit *rec, void *vctx)
 		v->broken = true;
 		return 1;
 	}
+	/* a store's log begins with its init record: a log that begins with anything else,
+	 * however well chained, was deleted and begun again */
+	if (v->count == 0 && v->o->require_init && strcmp(rec->action, "init") != 0)
+		problem(v, "audit record", rec->seq,
+			"the log does not begin with the store's init record: records were "
+			"deleted");
 	for (i = 0; i < v->nreach; i++) {
 		if (v->reach[i].head.seq != rec->seq)
 			continue;
@@ -265,6 +271,9 @@ enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_veri
 		rc = lt_db_audit_list(db, 0, INT64_MIN, verify_one, &v);
 	if (rc == LETHE_OK)
 		rc = v.rc;
+	if (rc == LETHE_OK && o->require_init && v.count == 0 && !v.broken)
+		problem_at(&v, "audit log", "the log does not begin with the store's init record: "
+			   "it is empty, records were deleted");
 	/* a walk stopped at a broken record cannot tell what is missing from the end */
 	if (rc == LETHE_OK && !v.broken)
 		check_reached(&v);

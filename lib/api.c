@@ -216,14 +216,13 @@ enum lethe_err lt_rows_precheck(struct lethe_store *st)
 
 /* Was this store sealed before? Its audit log says so (the chain's MAC keeps that honest):
  * then a store without digests had them removed, and sealing it again would bless the edit. */
-#define SEALED_AT_INIT "row MACs sealed"
 
 static int seal_seen(const struct lt_db_audit *rec, void *ctx)
 {
 	bool *seen = ctx;
 
 	if (strcmp(rec->action, "store.seal") == 0 ||
-	    (strcmp(rec->action, "init") == 0 && strstr(rec->error, SEALED_AT_INIT))) {
+	    (strcmp(rec->action, "init") == 0 && strstr(rec->error, LT_INIT_SEALED))) {
 		*seen = true;
 		return 1;
 	}
@@ -231,14 +230,51 @@ static int seal_seen(const struct lt_db_audit *rec, void *ctx)
 }
 
 /*
+ * Why a store without digests must not be sealed (NULL: it is one from before row MACs). Only
+ * a store as 0.1.x left it is: a log that begins with its init record, no store.seal and no
+ * sealed init record in it, and no anchor in the keystore (a store made by this release is
+ * anchored at init, an upgraded one at the open that seals it). Removing the digests, the log
+ * and the anchor together therefore does not bring trust on first use back.
+ */
+static const char *seal_refused(struct lethe_store *st, enum lethe_err *rc)
+{
+	struct lt_anchor a;
+	bool seen = false, init = false, anchored = false, found = false;
+
+	*rc = lt_audit_log_start(st, &init, &anchored);
+	if (*rc != LETHE_OK)
+		return NULL;
+	if (!init)
+		return "the audit log does not begin with the store's init record (records were "
+		       "deleted)";
+	*rc = lt_db_audit_list(st->db, 1, 0, seal_seen, &seen);
+	if (*rc != LETHE_OK)
+		return NULL;
+	if (seen)
+		return "its rows were sealed before";
+	*rc = lt_anchor_read(st->keystore_path, st->keys->audit_anchor, st->store_id, &a, &found);
+	if (*rc == LETHE_ERR_INTEGRITY) {
+		lt_err_clear();
+		*rc = LETHE_OK;
+		found = true; /* a token, even a bad one, is an anchor someone made */
+	}
+	if (*rc != LETHE_OK)
+		return NULL;
+	if (found)
+		return "keystore.luks holds an audit anchor, which only a sealed store has";
+	return NULL;
+}
+
+/*
  * A store written by a version before row MACs has no digests: its rows are MAC'd as they
- * stand at its first keyed open, once (trust on first use: docs/THREATS.md), and the audit
- * log says when. A store that was sealed and lost its digests is not sealed again: its rows
- * then fail their checks, and doctor says why.
+ * stand at its first keyed open, once (trust on first use: docs/THREATS.md), the audit
+ * log says when, and the store is anchored then. A store that was sealed and lost its digests
+ * is not sealed again: its rows then fail their checks, and doctor says why.
  */
 static enum lethe_err open_seal(struct lethe_store *st)
 {
-	bool sealed = false, seen = false;
+	bool sealed = false;
+	const char *why = NULL;
 	enum lethe_err rc;
 
 	rc = lt_db_rowmac_sealed(st->db, &sealed);
@@ -254,11 +290,11 @@ static enum lethe_err open_seal(struct lethe_store *st)
 	/* again under the write lock: another process may have sealed meanwhile */
 	rc = lt_db_rowmac_sealed(st->db, &sealed);
 	if (rc == LETHE_OK && !sealed)
-		rc = lt_db_audit_list(st->db, 1, 0, seal_seen, &seen);
-	if (rc == LETHE_OK && !sealed && seen)
+		why = seal_refused(st, &rc);
+	if (rc == LETHE_OK && !sealed && why)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
-			    "%s: the row digests were removed from a store whose rows were sealed "
-			    "(see doctor)", st->db_path);
+			    "%s: the row digests are missing and the store is not sealed again: %s "
+			    "(see doctor)", st->db_path, why);
 	if (rc == LETHE_OK && !sealed)
 		rc = lt_db_rowmac_seal(st->db);
 	if (rc == LETHE_OK && !sealed)
@@ -267,8 +303,17 @@ static enum lethe_err open_seal(struct lethe_store *st)
 					     .error = "rows of a store from before row MACs sealed "
 						      "as they stood"});
 	if (rc == LETHE_OK)
-		return lt_tx_commit(st);
-	lt_tx_rollback(st);
+		rc = lt_tx_commit(st);
+	else
+		lt_tx_rollback(st);
+	/* anchored by the open that sealed it (a failure is on syslog; the next writer tries) */
+	if (rc == LETHE_OK && !sealed) {
+		struct lt_err_saved saved;
+
+		lt_err_save(&saved);
+		(void) lt_audit_anchor(st, false);
+		lt_err_restore(&saved, LETHE_OK);
+	}
 	return rc;
 }
 
@@ -334,7 +379,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 		goto out;
 	/* the init record names the authority, and so does its syslog line: out of reach of
 	 * anyone who later holds MK */
-	snprintf(detail, sizeof(detail), LT_AUDIT_INIT_AUTHORITY "%s; " SEALED_AT_INIT, fingerprint);
+	snprintf(detail, sizeof(detail), LT_AUDIT_INIT_AUTHORITY "%s; " LT_INIT_SEALED, fingerprint);
 	ev.error = detail;
 	rc = derive_handle_keys(st, st->keys->mk);
 	if (rc != LETHE_OK)
@@ -357,6 +402,8 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	if (rc == LETHE_OK)
 		rc = lt_db_meta_set(st->db, LT_AUTHORITY_META_PUB, st->authority_pub,
 				    sizeof(st->authority_pub));
+	if (rc == LETHE_OK)
+		rc = lt_secconf_record(st);
 	if (rc == LETHE_OK)
 		rc = lt_audit_append(st, &ev);
 	/* the record that tells every verifier an anchor must exist, then the anchor */
@@ -753,6 +800,15 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		 * where `audit verify` and doctor see it, and syslog hears of it now. */
 		lt_audit_report_unwritten("audit.fold", lt_err_detail());
 		lt_err_clear();
+	}
+	/* an edit of lethe.conf's security settings is recorded, never silent; a meta row that
+	 * fails its check is doctor's to report */
+	if (rc == LETHE_OK && !st->read_only) {
+		rc = lt_secconf_open(st);
+		if (rc == LETHE_ERR_INTEGRITY) {
+			lt_err_clear();
+			rc = LETHE_OK;
+		}
 	}
 	if (rc == LETHE_OK && !st->read_only)
 		lt_recover_cheap(st);

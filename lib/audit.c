@@ -122,6 +122,58 @@ void lt_audit_note_cert(struct lethe_store *st, uint64_t seq, const uint8_t sha2
 /* the anchor in the keystore                                                               */
 
 #define ANCHOR_ACTION "audit.anchor"
+#define INIT_ACTION   "init"
+
+struct log_start {
+	const uint8_t *key;
+	bool init, anchored;
+	enum lethe_err rc;
+};
+
+static int first_record(const struct lt_db_audit *rec, void *vctx)
+{
+	struct log_start *ls = vctx;
+	uint8_t prev[32] = {0}, mac[32];
+
+	if (rec->seq != 1 || strcmp(rec->action, INIT_ACTION) != 0)
+		return 1;
+	ls->rc = lt_audit_mac(ls->key, rec, prev, mac);
+	if (ls->rc == LETHE_OK && lt_memeq(mac, rec->mac, 32)) {
+		ls->init = true;
+		ls->anchored = strstr(rec->error, LT_INIT_SEALED) != NULL;
+	}
+	return 1;
+}
+
+enum lethe_err lt_audit_log_start(struct lethe_store *st, bool *init, bool *anchored_at_init)
+{
+	struct log_start ls = {.key = st->keys->audit_mac};
+	enum lethe_err rc;
+
+	rc = lt_db_audit_list(st->db, 1, INT64_MIN, first_record, &ls);
+	if (rc == LETHE_OK)
+		rc = ls.rc;
+	*init = rc == LETHE_OK && ls.init;
+	*anchored_at_init = *init && ls.anchored;
+	return rc;
+}
+
+/* Why no anchor may be made from nothing for this log (NULL: it may, a store from before
+ * anchors whose log begins with its init record). */
+static const char *anchor_from_nothing(struct lethe_store *st, enum lethe_err *rc)
+{
+	bool init = false, anchored = false;
+
+	*rc = lt_audit_log_start(st, &init, &anchored);
+	if (*rc != LETHE_OK)
+		return NULL;
+	if (!init)
+		return "the log does not begin with the store's init record: records were deleted";
+	if (anchored)
+		return "the init record says the store was anchored when it was made: the anchor "
+		       "was removed";
+	return NULL;
+}
 
 /* The anchor moves on only from a log that still holds the record it names, with its MAC: a
  * log cut back and grown again past it must fail `audit verify`, not be anchored anew. */
@@ -177,13 +229,23 @@ enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create)
 			       &st->anchor_due, create, anchor_check, st);
 	if (rc == LETHE_ERR_NOT_FOUND) {
 		rc = lt_db_audit_find_action(st->db, ANCHOR_ACTION, &marker);
-		if (rc == LETHE_OK && marker)
+		if (rc == LETHE_OK && marker) {
 			rc = lt_err(LETHE_ERR_INTEGRITY,
 				    "%s: the audit anchor is missing, though audit record %llu "
 				    "says it was created",
 				    st->keystore_path, (unsigned long long) marker);
-		else if (rc == LETHE_OK)
-			rc = anchor_first(st);
+		} else if (rc == LETHE_OK) {
+			/* trust on first use only for a log as a store from before anchors has
+			 * it: an anchor made from a deleted log would bless the deletion */
+			const char *why = anchor_from_nothing(st, &rc);
+
+			if (rc == LETHE_OK && why)
+				rc = lt_err(LETHE_ERR_INTEGRITY,
+					    "%s: the audit anchor is missing and %s; no anchor is "
+					    "made from this log", st->keystore_path, why);
+			else if (rc == LETHE_OK)
+				rc = anchor_first(st);
+		}
 		if (rc == LETHE_OK)
 			rc = lt_anchor_advance(st->keystore_path, st->keys->audit_anchor,
 					       st->store_id, &st->anchor_due, false, anchor_check, st);
@@ -331,21 +393,64 @@ static enum lethe_err keystore_mark(struct lethe_store *st, lethe_problem_fn fn,
 		rc = lt_db_audit_last(st->db, &last, mac);
 	if (rc != LETHE_OK)
 		return rc;
-	if (marker)
+	if (marker) {
 		snprintf(what, sizeof(what),
 			 "missing from keystore.luks, though audit record %llu says it was made: it "
 			 "was removed, with the records it named, or the keystore was replaced",
 			 (unsigned long long) marker);
-	else if (last == 0)
+	} else if (last == 0) {
 		snprintf(what, sizeof(what),
 			 "none in keystore.luks and the audit log is empty: every store has its init "
 			 "record, so the log was deleted");
-	else
-		return LETHE_OK; /* a store from before anchors: its first writer anchors it */
+	} else {
+		const char *why = anchor_from_nothing(st, &rc);
+
+		if (rc != LETHE_OK)
+			return rc;
+		if (!why)
+			return LETHE_OK; /* a store from before anchors: its first writer anchors it */
+		snprintf(what, sizeof(what), "none in keystore.luks, and %s", why);
+	}
 	if (fn)
 		fn("audit anchor", what, ctx);
 	*bad = true;
 	return LETHE_OK;
+}
+
+enum lethe_err lt_audit_check_anchor(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				     bool *bad)
+{
+	struct lt_audit_mark mark;
+	bool have = false, found = false, init = false, anchored = false;
+	uint8_t mac[32];
+	char what[200];
+	enum lethe_err rc;
+
+	memset(&mark, 0, sizeof(mark));
+	rc = keystore_mark(st, fn, ctx, &mark, &have, bad);
+	if (rc == LETHE_OK && have && mark.head.seq) {
+		rc = lt_db_audit_mac_at(st->db, mark.head.seq, mac, &found);
+		if (rc == LETHE_OK && (!found || !lt_memeq(mac, mark.head.mac, 32))) {
+			snprintf(what, sizeof(what),
+				 found ? "names record %llu with another MAC: the log was rewritten "
+					 "from there on"
+				       : "names record %llu, which the log does not hold: the newest "
+					 "records were deleted",
+				 (unsigned long long) mark.head.seq);
+			if (fn)
+				fn("audit anchor", what, ctx);
+			*bad = true;
+		}
+	}
+	if (rc == LETHE_OK)
+		rc = lt_audit_log_start(st, &init, &anchored);
+	if (rc == LETHE_OK && !init) {
+		if (fn)
+			fn("audit log", "the log does not begin with the store's init record: "
+			   "records were deleted", ctx);
+		*bad = true;
+	}
+	return rc;
 }
 
 /* The checkpoint in @p path (checkpoint-SEQ.json) and its signature (checkpoint-SEQ.sig). */
@@ -448,6 +553,7 @@ static enum lethe_err audit_verify(struct lethe_store *st, const char *checkpoin
 	    .key = st->keys->audit_mac,
 	    .store_id = st->store_id,
 	    .marks = marks,
+	    .require_init = true,
 	    .fn = fn,
 	    .ctx = ctx,
 	};

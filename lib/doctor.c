@@ -217,6 +217,48 @@ static void check_rows(struct doctor *d)
 		       "digest");
 }
 
+static void audit_problem(const char *where, const char *what, void *vctx)
+{
+	struct doctor *d = vctx;
+
+	report(d, LETHE_DOCTOR_ERROR, "audit", "%s: %s", where, what);
+}
+
+/* The audit anchor and the start of the log (the whole chain is `audit verify`'s). */
+static void check_audit(struct doctor *d)
+{
+	bool bad = false;
+	enum lethe_err rc = lt_audit_check_anchor(d->st, audit_problem, d, &bad);
+
+	if (rc != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "audit", "%s", lt_err_detail());
+	else if (!bad)
+		report(d, LETHE_DOCTOR_OK, "audit", "the log begins with its init record and "
+		       "reaches the keystore's anchor");
+}
+
+/* The security settings of lethe.conf against those recorded (an open records a change). */
+static void check_secconf(struct doctor *d)
+{
+	char what[400];
+	bool differs = false, recorded = false;
+	enum lethe_err rc = lt_secconf_compare(d->st, what, sizeof(what), &differs, &recorded);
+
+	if (rc == LETHE_ERR_INTEGRITY)
+		return; /* reported by check_rows() */
+	if (rc != LETHE_OK)
+		report(d, LETHE_DOCTOR_ERROR, "config", "%s", lt_err_detail());
+	else if (differs)
+		report(d, LETHE_DOCTOR_ERROR, "config",
+		       "the security settings of lethe.conf differ from those recorded in meta.db, "
+		       "and no config.change record says so yet: %s", what);
+	else if (!recorded)
+		report(d, LETHE_DOCTOR_WARN, "config", "no security settings recorded in meta.db "
+		       "(the next writable open records them)");
+	else
+		report(d, LETHE_DOCTOR_OK, "config", "the security settings are those recorded");
+}
+
 /* Every live row has a regular file. */
 static int live_has_file(const struct lt_db_object *obj, void *vctx)
 {
@@ -484,6 +526,8 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	check_keys(&d);
 	check_database(&d);
 	check_rows(&d);
+	check_audit(&d);
+	check_secconf(&d);
 	check_dirs(&d);
 	check_leftovers(&d);
 	check_unlinks(&d);

@@ -136,6 +136,39 @@ void lt_audit_note_cert(struct lethe_store *st, uint64_t seq, const uint8_t sha2
 #define LT_ANCHOR_EVERY 4096
 enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create);
 
+/* What the init record of a store made with row MACs and the audit anchor says (a store from
+ * 0.1.x has an init record without it). */
+#define LT_INIT_SEALED "row MACs sealed"
+
+/* ---- the security settings recorded in meta.db (secconf.c) ---- */
+
+/* Record the handle's security settings in meta (inside the caller's transaction). */
+enum lethe_err lt_secconf_record(struct lethe_store *st);
+/* Compare the handle's security settings with those recorded: *@p differs, and @p what says
+ * "SETTING OLD -> NEW; ..."; *@p recorded false when none are recorded. */
+enum lethe_err lt_secconf_compare(struct lethe_store *st, char *what, size_t max, bool *differs,
+				  bool *recorded);
+/* At a writable open: settings changed since recorded are appended as "config.change" (sent
+ * to syslog even when they turn it off) and recorded anew; none recorded (a store from before
+ * this check) are recorded with "config.record". */
+enum lethe_err lt_secconf_open(struct lethe_store *st);
+
+/*
+ * How the audit log begins: *@p init when record 1 is an "init" record whose chain MAC
+ * verifies; *@p anchored_at_init when that record says the store was sealed and anchored when
+ * it was made (LT_INIT_SEALED). Every store's log begins so; one that does not had records
+ * deleted, and nothing is sealed or anchored from it.
+ */
+enum lethe_err lt_audit_log_start(struct lethe_store *st, bool *init, bool *anchored_at_init);
+
+/*
+ * The checks of the anchor that need no walk of the chain (doctor): the anchor missing where
+ * the log says or implies one was made, the log not reaching the anchor, the log not beginning
+ * with its init record. Each problem goes to @p fn; *@p bad set when there is one.
+ */
+enum lethe_err lt_audit_check_anchor(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				     bool *bad);
+
 /* ---- keys (keyops.c) ---- */
 
 /* Load the evidence signing seed into st->keys and set up st->evidence_signer (once), and
