@@ -121,14 +121,16 @@ LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *st, const char *id
 	return hold_change(st, id, group, reason, false);
 }
 
+/* *@p named: the date the extension guarantees, for its audit record (0 for a group --by) */
 static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const char *group,
-				   int64_t until, int64_t by, uint64_t *changed)
+				   int64_t until, int64_t by, uint64_t *changed, int64_t *named)
 {
 	struct lt_db_object *row;
 	int64_t target;
 	bool changes = false;
 	enum lethe_err rc;
 
+	*named = group ? until : 0;
 	if (group)
 		return until ? lt_db_group_extend_until(st->db, group, until, changed)
 			     : lt_db_group_extend_by(st->db, group, by, changed);
@@ -138,6 +140,8 @@ static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const
 	rc = lt_live_row(st, id, row);
 	if (rc == LETHE_OK)
 		rc = lt_retention_extend_to(row, until, by, &target, &changes);
+	if (rc == LETHE_OK)
+		*named = changes ? target : row->retain_until;
 	if (rc == LETHE_OK && changes) {
 		rc = lt_db_object_set_retain_until(st->db, id, target);
 		*changed = 1;
@@ -152,6 +156,7 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 {
 	struct lt_audit_event ev = {.action = "retention.extend", .object = id, .group = group};
 	uint64_t n = 0;
+	int64_t named = 0;
 	char detail[128];
 	enum lethe_err rc;
 
@@ -166,10 +171,9 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = extend_in_tx(st, id, group, until, by, &n);
+	rc = extend_in_tx(st, id, group, until, by, &n, &named);
 	if (rc == LETHE_OK) {
-		snprintf(detail, sizeof(detail), "lengthened %llu object(s)",
-			 (unsigned long long) n);
+		lt_retention_extend_detail(n, named, detail, sizeof(detail));
 		ev.error = detail;
 		rc = lt_audit_append(st, &ev);
 	}
