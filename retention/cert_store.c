@@ -102,11 +102,14 @@ static void check_shred(struct store_check *s, const struct lt_db_audit *rec,
 			       "records the shred of %s while the hold of group %s (audit record "
 			       "%llu) was not cleared: the metadata was rolled back or rewritten",
 			       rec->object, g->group, (unsigned long long) g->held_by);
-	if (e->extended_by && e->facts_ok && e->extended_to > e->facts.shredded_at) {
+	/* the certificate states the retain_until the shred was decided on (an officer's
+	 * forced shred included): never earlier than an extension the log recorded */
+	if (e->extended_by && e->facts_ok && e->extended_to > e->facts.retain_until) {
 		lt_time_format(e->extended_to, when, sizeof(when));
 		lt_cert_report(&s->chain, where,
-			       "records the shred of %s before %s, the date audit record %llu "
-			       "extended its retention to: the metadata was rolled back or rewritten",
+			       "records the shred of %s, whose certificate's retain_until is earlier "
+			       "than %s, the date audit record %llu extended it to: the metadata "
+			       "was rolled back or rewritten",
 			       rec->object, when, (unsigned long long) e->extended_by);
 	}
 }
