@@ -231,6 +231,16 @@ enum lethe_err lt_audit_verify(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 enum lethe_err lt_audit_head(struct lt_db *db, const uint8_t key[LT_KEY_LEN], uint64_t *seq,
 			     int64_t *time_us);
 
+/*
+ * The newest record of @p action (outcome ok, under a key) naming object @p object, or group
+ * @p group and no object when @p object is NULL (lt_db_audit_newest), its MAC checked against
+ * the record before it under @p key: an edited record is LETHE_ERR_INTEGRITY, never a
+ * different answer. *@p found false when there is none.
+ */
+enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *group, const char *action, struct lt_db_audit *rec,
+			       bool *found);
+
 /* ---- export (export.c) ---- */
 
 /*

@@ -77,3 +77,31 @@ out:
 	free(h);
 	return rc;
 }
+
+enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *group, const char *action, struct lt_db_audit *rec,
+			       bool *found)
+{
+	uint8_t prev[32] = {0}, mac[32];
+	bool have_prev = true;
+	enum lethe_err rc;
+
+	rc = lt_db_audit_newest(db, object, group, action, rec, found);
+	if (rc != LETHE_OK || !*found)
+		return rc;
+	if (rec->seq > 1)
+		rc = lt_db_audit_mac_at(db, rec->seq - 1, prev, &have_prev);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!have_prev)
+		return lt_err(LETHE_ERR_INTEGRITY, "audit record %llu: the record before it is "
+			      "missing", (unsigned long long) rec->seq);
+	rc = lt_audit_mac(key, rec, prev, mac);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!lt_memeq(mac, rec->mac, sizeof(mac)))
+		return lt_err(LETHE_ERR_INTEGRITY, "audit record %llu: MAC does not verify (the "
+			      "record was altered; run lethe audit verify)",
+			      (unsigned long long) rec->seq);
+	return LETHE_OK;
+}

@@ -145,14 +145,16 @@ static enum lethe_err check_max(struct lethe_store *st, const char *group, int64
 	return LETHE_OK;
 }
 
+/* *@p named: the date the extension guarantees, for its audit record (0 for a group --by) */
 static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const char *group,
-				   int64_t until, int64_t by, uint64_t *changed, int64_t *new_until)
+				   int64_t until, int64_t by, uint64_t *changed, int64_t *named)
 {
 	struct lt_db_object *row;
 	int64_t target;
 	bool changes = false;
 	enum lethe_err rc;
 
+	*named = group ? until : 0;
 	if (group) {
 		rc = check_max(st, group, until, by);
 		if (rc != LETHE_OK)
@@ -169,7 +171,7 @@ static enum lethe_err extend_in_tx(struct lethe_store *st, const char *id, const
 	if (rc == LETHE_OK && changes)
 		rc = check_max(st, row->group, target, 0);
 	if (rc == LETHE_OK)
-		*new_until = target;
+		*named = changes ? target : row->retain_until;
 	if (rc == LETHE_OK && changes) {
 		rc = lt_db_object_set_retain_until(st->db, id, target);
 		*changed = 1;
@@ -184,8 +186,8 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 {
 	struct lt_audit_event ev = {.action = "retention.extend", .object = id, .group = group};
 	uint64_t n = 0;
-	int64_t new_until = 0;
-	char detail[192], when[32], dur[32];
+	int64_t named = 0;
+	char detail[128];
 	enum lethe_err rc;
 
 	if (changed)
@@ -199,22 +201,9 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = extend_in_tx(st, id, group, until, by, &n, &new_until);
+	rc = extend_in_tx(st, id, group, until, by, &n, &named);
 	if (rc == LETHE_OK) {
-		/*
-		 * The record has no field for details yet: the new date goes into its detail
-		 * text, where the log keeps what the extension was.
-		 */
-		if (!group)
-			new_until = new_until ? new_until : until;
-		else if (until)
-			new_until = until;
-		if (new_until)
-			lt_time_format(new_until, when, sizeof(when));
-		lt_duration_format(by, dur, sizeof(dur));
-		snprintf(detail, sizeof(detail), "lengthened %llu object(s)%s%s%s%s",
-			 (unsigned long long) n, new_until ? ", retain_until " : "",
-			 new_until ? when : "", !new_until ? " by " : "", !new_until ? dur : "");
+		lt_retention_extend_detail(n, named, detail, sizeof(detail));
 		ev.error = detail;
 		rc = lt_audit_append(st, &ev);
 	}

@@ -208,6 +208,15 @@ enum lethe_err lt_live_row(struct lethe_store *st, const char *id, struct lt_db_
  * or "manual";
  * @p text the rm reason (or NULL).
  */
+/*
+ * Before a shred: the row of @p obj (and @p group_held, its group's hold as group_holds says)
+ * must be at least as protective as the audit log says it was made: no hold set (on it or its
+ * group) that no later record cleared, no extension or put date later than its retain_until,
+ * no put lock it lacks. A rolled-back or rewritten row (its MAC valid) is LETHE_ERR_INTEGRITY
+ * naming the record, and so is a record used that fails its MAC.
+ */
+enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_object *obj,
+				  bool group_held);
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
 			      int64_t now, const char *action, const char *reason,
 			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);

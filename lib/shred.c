@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/err.h"
 #include "common/fault.h"
 #include "common/timeutil.h"
@@ -18,6 +19,109 @@
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"
+
+#define ROLLED_BACK "the metadata was rolled back or rewritten"
+
+/* The newest of @p set and @p clear records (object @p id, or group @p group when id is
+ * NULL): *@p held_by the seq of a hold.set no later hold.clear followed, else 0. */
+static enum lethe_err log_hold(struct lethe_store *st, const char *id, const char *group,
+			       struct lt_db_audit *rec, uint64_t *held_by)
+{
+	uint64_t set_seq = 0;
+	bool found;
+	enum lethe_err rc;
+
+	*held_by = 0;
+	rc = lt_audit_newest(st->db, st->keys->audit_mac, id, group, "hold.set", rec, &found);
+	if (rc != LETHE_OK || !found)
+		return rc;
+	set_seq = rec->seq;
+	rc = lt_audit_newest(st->db, st->keys->audit_mac, id, group, "hold.clear", rec, &found);
+	if (rc == LETHE_OK && (!found || rec->seq < set_seq))
+		*held_by = set_seq;
+	return rc;
+}
+
+/* The date the newest retention.extend of the object (or group) named, and its seq. */
+static enum lethe_err log_extension(struct lethe_store *st, const char *id, const char *group,
+				    struct lt_db_audit *rec, uint64_t *seq, int64_t *until)
+{
+	bool found;
+	enum lethe_err rc;
+
+	*seq = 0;
+	*until = 0;
+	rc = lt_audit_newest(st->db, st->keys->audit_mac, id, group, "retention.extend", rec,
+			     &found);
+	if (rc == LETHE_OK && found && lt_retention_extend_detail_parse(rec->error, until))
+		*seq = rec->seq;
+	return rc;
+}
+
+enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_object *obj,
+				  bool group_held)
+{
+	struct lt_db_audit *rec = calloc(1, sizeof(*rec));
+	uint64_t put_seq = 0, seq;
+	int64_t created, until;
+	bool lock, found;
+	char when[32];
+	enum lethe_err rc;
+
+	if (!rec)
+		return LETHE_ERR_NOMEM;
+	rc = lt_audit_newest(st->db, st->keys->audit_mac, obj->id, NULL, "put", rec, &found);
+	if (rc != LETHE_OK)
+		goto out;
+	/* a put of a release before the detail states nothing to hold the row to */
+	if (found && lt_retention_put_detail_parse(rec->error, &created, &until, &lock)) {
+		put_seq = rec->seq;
+		if (lock && !obj->locked) {
+			rc = lt_err(LETHE_ERR_INTEGRITY,
+				    "object %s: its row says not locked but its put (audit record "
+				    "%llu) locked it: " ROLLED_BACK,
+				    obj->id, (unsigned long long) put_seq);
+			goto out;
+		}
+		if (until > obj->retain_until)
+			goto shorter;
+	}
+	rc = log_hold(st, obj->id, NULL, rec, &seq);
+	if (rc == LETHE_OK && seq && !obj->hold)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "object %s: its row says not held but audit record %llu set a hold "
+			    "that no later record cleared: " ROLLED_BACK,
+			    obj->id, (unsigned long long) seq);
+	if (rc != LETHE_OK)
+		goto out;
+	rc = log_hold(st, NULL, obj->group, rec, &seq);
+	if (rc == LETHE_OK && seq && !group_held)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "object %s: group %s says not held but audit record %llu set a group "
+			    "hold that no later record cleared: " ROLLED_BACK,
+			    obj->id, obj->group, (unsigned long long) seq);
+	if (rc != LETHE_OK)
+		goto out;
+	rc = log_extension(st, obj->id, NULL, rec, &seq, &until);
+	if (rc == LETHE_OK && seq && until > obj->retain_until)
+		goto shorter;
+	if (rc != LETHE_OK)
+		goto out;
+	/* a group's extension reached the objects that existed when it was made */
+	rc = log_extension(st, NULL, obj->group, rec, &seq, &until);
+	if (rc == LETHE_OK && seq > put_seq && put_seq && until > obj->retain_until)
+		goto shorter;
+	goto out;
+shorter:
+	lt_time_format(until, when, sizeof(when));
+	rc = lt_err(LETHE_ERR_INTEGRITY,
+		    "object %s: its row's retain_until is earlier than audit record %llu says "
+		    "(%s): " ROLLED_BACK,
+		    obj->id, (unsigned long long) rec->seq, when);
+out:
+	free(rec);
+	return rc;
+}
 
 enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj, int64_t now,
 			      const char *action, const char *reason, const char *text, bool forced,
@@ -93,6 +197,11 @@ static enum lethe_err rm_in_tx(struct lethe_store *st, const char *id, const cha
 	if (rc != LETHE_OK)
 		return rc;
 	rc = lt_retention_may_remove(&st->cfg, &o, now, force, st->officer, &forced);
+	if (rc != LETHE_OK)
+		return rc;
+	/* an officer's forced removal overrides a retention promise, not the log's word on what
+	 * the promise is: a row less protective than the log is refused before anything */
+	rc = lt_shred_log_check(st, row, o.group_hold);
 	if (rc != LETHE_OK)
 		return rc;
 	return lt_shred_in_tx(st, row, now, "rm", "manual", reason, forced, cert_id);

@@ -122,6 +122,17 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 			sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
 			continue;
 		}
+		/* the row must agree with the log before its object is destroyed: a rolled-back
+		 * or rewritten row costs its own object, like a row failing its MAC */
+		rc = lt_shred_log_check(st, cur, o.group_hold);
+		if (rc == LETHE_ERR_INTEGRITY) {
+			sweep_bad_row(s, cur->id, lt_err_detail());
+			lt_err_clear();
+			rc = LETHE_OK;
+			continue;
+		}
+		if (rc != LETHE_OK)
+			break;
 		if (!s->dry_run) {
 			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
 					    NULL, false, NULL);

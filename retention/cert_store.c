@@ -5,7 +5,9 @@
  * fixed. The store can: every shredded object row, and every shred the audit log records,
  * names a certificate that must be there; every put record states the created_at,
  * retain_until and lock the put fixed, which the certificate of that object must agree with.
- * Memory: one small entry per certificate, never the audit log.
+ * A shred the log records is also held to the holds and extensions the log recorded before it
+ * (a shred made from a rolled-back or rewritten row).
+ * Memory: one small entry per certificate and one per held group, never the audit log.
  */
 #include "retention/cert.h"
 
@@ -26,6 +28,15 @@ struct cert_entry {
 	bool facts_ok;
 	struct lt_cert_facts facts;
 	bool put_seen;
+	uint64_t held_by;    /* the hold.set no hold.clear followed yet, along the log */
+	uint64_t extended_by; /* the retention.extend naming the latest date, and that date */
+	int64_t extended_to;
+};
+
+/* A group's hold along the log (group hold records name no object). */
+struct group_state {
+	char group[LETHE_GROUP_MAX + 1];
+	uint64_t held_by;
 };
 
 struct store_check {
@@ -34,7 +45,74 @@ struct store_check {
 	size_t n, cap;
 	enum lethe_err rc;
 	uint64_t count;
+	struct group_state *groups;
+	size_t ngroups;
 };
+
+static struct group_state *group_state(struct store_check *s, const char *group, bool add)
+{
+	struct group_state *g;
+
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (strcmp(s->groups[i].group, group) == 0)
+			return &s->groups[i];
+	if (!add)
+		return NULL;
+	g = realloc(s->groups, (s->ngroups + 1) * sizeof(*g));
+	if (!g) {
+		s->rc = LETHE_ERR_NOMEM;
+		return NULL;
+	}
+	s->groups = g;
+	g = &s->groups[s->ngroups++];
+	memset(g, 0, sizeof(*g));
+	(void)snprintf(g->group, sizeof(g->group), "%s", group);
+	return g;
+}
+
+/* A group hold set or cleared: the state the shreds after it are held to. */
+static int check_group_record(struct store_check *s, const struct lt_db_audit *rec)
+{
+	bool set = strcmp(rec->action, "hold.set") == 0;
+	struct group_state *g;
+
+	if (!set && strcmp(rec->action, "hold.clear") != 0)
+		return 0;
+	g = group_state(s, rec->group, set);
+	if (g)
+		g->held_by = set ? rec->seq : 0;
+	return s->rc != LETHE_OK;
+}
+
+/* A shred the log records against the holds and extensions the log recorded before it: a
+ * shred made from a rolled-back or rewritten row (which lib/shred.c now refuses). */
+static void check_shred(struct store_check *s, const struct lt_db_audit *rec,
+			const struct cert_entry *e, const char *where)
+{
+	const struct group_state *g = group_state(s, rec->group, false);
+	char when[32];
+
+	if (e->held_by)
+		lt_cert_report(&s->chain, where,
+			       "records the shred of %s while the hold audit record %llu set was "
+			       "not cleared: the metadata was rolled back or rewritten",
+			       rec->object, (unsigned long long) e->held_by);
+	if (g && g->held_by)
+		lt_cert_report(&s->chain, where,
+			       "records the shred of %s while the hold of group %s (audit record "
+			       "%llu) was not cleared: the metadata was rolled back or rewritten",
+			       rec->object, g->group, (unsigned long long) g->held_by);
+	/* the certificate states the retain_until the shred was decided on (an officer's
+	 * forced shred included): never earlier than an extension the log recorded */
+	if (e->extended_by && e->facts_ok && e->extended_to > e->facts.retain_until) {
+		lt_time_format(e->extended_to, when, sizeof(when));
+		lt_cert_report(&s->chain, where,
+			       "records the shred of %s, whose certificate's retain_until is earlier "
+			       "than %s, the date audit record %llu extended it to: the metadata "
+			       "was rolled back or rewritten",
+			       rec->object, when, (unsigned long long) e->extended_by);
+	}
+}
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -146,12 +224,27 @@ static int check_record(const struct lt_db_audit *rec, void *ctx)
 	struct cert_entry *e;
 	char where[48];
 
-	if (strcmp(rec->outcome, "ok") != 0 || rec->object[0] == '\0')
+	int64_t until;
+
+	if (strcmp(rec->outcome, "ok") != 0 || rec->unauthenticated)
 		return 0;
+	if (rec->object[0] == '\0')
+		return check_group_record(s, rec);
 	(void)snprintf(where, sizeof(where), "audit record %llu", (unsigned long long)rec->seq);
 	e = find_entry(s, rec->object);
 	if (strcmp(rec->action, "put") == 0 && e != NULL) {
 		check_put(s, rec, e, where);
+	} else if (e != NULL && strcmp(rec->action, "hold.set") == 0) {
+		e->held_by = rec->seq;
+	} else if (e != NULL && strcmp(rec->action, "hold.clear") == 0) {
+		e->held_by = 0;
+	} else if (e != NULL && strcmp(rec->action, "retention.extend") == 0 &&
+		   lt_retention_extend_detail_parse(rec->error, &until) && until > e->extended_to) {
+		e->extended_to = until;
+		e->extended_by = rec->seq;
+	} else if (e != NULL &&
+		   (strcmp(rec->action, "rm") == 0 || strcmp(rec->action, "sweep.shred") == 0)) {
+		check_shred(s, rec, e, where);
 	} else if ((strcmp(rec->action, "rm") == 0 || strcmp(rec->action, "sweep.shred") == 0) &&
 		   e == NULL) {
 		lt_cert_report(&s->chain, where,
@@ -187,6 +280,8 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 	rc = lt_db_object_list(db, NULL, 0, true, check_object, &s);
 	if (rc == LETHE_OK)
 		rc = lt_db_audit_list(db, 0, INT64_MIN, check_record, &s);
+	if (rc == LETHE_OK)
+		rc = s.rc;
 	if (rc != LETHE_OK)
 		goto out;
 	for (size_t i = 0; i < s.n; i++) {
@@ -199,5 +294,6 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 	rc = lt_cert_chain_result(&s.chain);
 out:
 	free(s.certs);
+	free(s.groups);
 	return rc;
 }

@@ -231,3 +231,30 @@ bool lt_retention_put_detail_parse(const char *text, int64_t *created_at, int64_
 	lt_retention_put_detail(&row, again, sizeof(again));
 	return strcmp(again, text) == 0;
 }
+
+void lt_retention_extend_detail(uint64_t lengthened, int64_t until, char *buf, size_t len)
+{
+	char date[32];
+
+	if (!until) {
+		(void)snprintf(buf, len, "lengthened %llu object(s)", (unsigned long long) lengthened);
+		return;
+	}
+	lt_time_format(until, date, sizeof(date));
+	(void)snprintf(buf, len, "lengthened %llu object(s) to retain_until=%s",
+		       (unsigned long long) lengthened, date);
+}
+
+bool lt_retention_extend_detail_parse(const char *text, int64_t *until)
+{
+	const char *p = strstr(text, " to retain_until=");
+	char date[32];
+	enum lethe_err rc;
+
+	*until = 0;
+	if (!p || sscanf(p, " to retain_until=%31s", date) != 1)
+		return false;
+	rc = lt_time_parse(date, until);
+	lt_err_clear(); /* not a detail of anyone's failure */
+	return rc == LETHE_OK;
+}

@@ -108,6 +108,17 @@ bool lt_retention_put_detail_parse(const char *text, int64_t *created_at, int64_
 				   bool *lock);
 
 /*
+ * The detail of a retention.extend record: "lengthened N object(s)", then " to
+ * retain_until=TIME" when the extension names a date every object it lengthened now has at
+ * least (one object; a group --until). A rolled-back row with an earlier retain_until
+ * contradicts it (lib/shred.c). @p until 0: no date (a group --by, each object its own).
+ */
+void lt_retention_extend_detail(uint64_t lengthened, int64_t until, char *buf, size_t len);
+
+/* The date of lt_retention_extend_detail(); false when the record names none. */
+bool lt_retention_extend_detail_parse(const char *text, int64_t *until);
+
+/*
  * `retention extend` of one object: the new retain_until into *target, @p until (absolute)
  * when it is not 0, else the current one plus @p by (saturating at LT_RETENTION_TIME_MAX).
  * Retention is only ever lengthened: LETHE_ERR_SHORTENS (with the detail) when the target is

@@ -351,6 +351,12 @@ enum lethe_err lt_db_audit_list(struct lt_db *db, uint64_t since_seq, int64_t si
 				lt_db_audit_fn fn, void *ctx);
 /* The MAC of record @p seq; *@p found false when there is no such record. */
 enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32], bool *found);
+/* The newest record whose action is @p action, with outcome ok and written under a key (not
+ * folded from audit_pending), naming object @p object or, when @p object is NULL, naming group
+ * @p group and no object; *@p found false when there is none. A few index steps (audit_object,
+ * audit_group): cheap enough to ask before every shred. */
+enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
+				  const char *action, struct lt_db_audit *rec, bool *found);
 /* The seq of the first record whose action is @p action (0 when there is none). */
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
 /* The latest time_us of a record of @p action with outcome ok (0 when there is none). */

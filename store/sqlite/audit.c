@@ -162,6 +162,42 @@ enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32
 	return rc;
 }
 
+/* "+object": the group's query must walk audit_group, not every object-less record */
+static const struct lt_sq sq_audit_newest_object = {
+    SQ_AUDIT_NEWEST_OBJECT, "audit newest",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object = ?1 AND action = ?2 AND "
+    "outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+static const struct lt_sq sq_audit_newest_group = {
+    SQ_AUDIT_NEWEST_GROUP, "audit newest",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp = ?1 AND action = ?2 AND "
+    "+object = '' AND outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+
+enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
+				  const char *action, struct lt_db_audit *rec, bool *found)
+{
+	struct lt_sq_query q;
+	enum lethe_err rc;
+
+	*found = false;
+	memset(rec, 0, sizeof(*rec));
+	rc = lt_sq_open(&q, db, object ? &sq_audit_newest_object : &sq_audit_newest_group);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_text(&q, 1, object ? object : group, object ? sizeof(rec->object)
+							  : sizeof(rec->group));
+	lt_sq_text(&q, 2, action, sizeof(rec->action));
+	rc = lt_sq_step(&q, found);
+	if (rc == LETHE_OK && *found) {
+		rec->seq = (uint64_t) lt_sq_get_range(&q, 0, 1, INT64_MAX);
+		read_fields(&q, rec);
+		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
+		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
+		rc = q.err;
+	}
+	lt_sq_close(&q);
+	return rc;
+}
+
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq)
 {
 	int64_t found = 0;

@@ -201,6 +201,9 @@ static const char schema_v1[] =
  *   docs/KEYS.md), which `audit verify` requires on every officer action;
  * - audit_time: the record with the latest time, found without a scan: a clock earlier than it
  *   stops shreds (T3, lib/clock.c), whatever records were appended after it;
+ * - audit_object and audit_group: the newest hold, extension and put records of an object and
+ *   of its group, found in a few index steps before each shred, which a rolled-back or
+ *   rewritten row must agree with (lib/shred.c);
  * - row MACs (store/rowmac.h): every table lethe acts on gets a mac column (NULL until the
  *   first keyed open seals an upgraded store), and row_digests keeps, per table, the row count
  *   and the XOR of the rows' MACs under a MAC of its own. The append-only triggers of
@@ -212,6 +215,8 @@ static const char schema_v2[] =
 	"ALTER TABLE audit ADD COLUMN unauth INTEGER NOT NULL DEFAULT 0 CHECK (unauth IN (0, 1));"
 	"ALTER TABLE audit ADD COLUMN auth_sig BLOB CHECK (auth_sig IS NULL OR length(auth_sig) = 64);"
 	"CREATE INDEX audit_time ON audit (time_us, seq);"
+	"CREATE INDEX audit_object ON audit (object, seq);"
+	"CREATE INDEX audit_group ON audit (grp, action, seq);"
 	"ALTER TABLE meta" MAC_COLUMN
 	"ALTER TABLE keks" MAC_COLUMN
 	"ALTER TABLE objects" MAC_COLUMN
