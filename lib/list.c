@@ -12,9 +12,49 @@
 #include "retention/policy.h"
 #include "store/db.h"
 
-/* A public object info from a row (and its group's hold). */
-static void info_fill(struct lethe_store *st, const struct lt_db_object *obj,
-		      struct lethe_object_info *info)
+/*
+ * Group holds as one listing has read them: a listing meets few groups and many rows, and each
+ * read of group_holds checks the whole table against its digest.
+ */
+#define GROUP_HOLDS_KEPT 8
+struct group_holds_seen {
+	struct {
+		char group[LETHE_GROUP_MAX + 1];
+		bool held;
+		char reason[LETHE_REASON_MAX + 1];
+	} g[GROUP_HOLDS_KEPT];
+	size_t n;
+};
+
+static bool group_hold(struct lethe_store *st, struct group_holds_seen *seen, const char *group,
+		       char reason[LETHE_REASON_MAX + 1])
+{
+	bool held = false;
+	size_t i;
+
+	for (i = 0; seen && i < seen->n; i++) {
+		if (strcmp(seen->g[i].group, group) == 0) {
+			lt_strlcpy(reason, seen->g[i].reason, LETHE_REASON_MAX + 1);
+			return seen->g[i].held;
+		}
+	}
+	if (lt_db_group_hold_get(st->db, group, &held, reason) != LETHE_OK) {
+		lt_err_clear(); /* shown as not held; a sweep or rm reads it again and refuses */
+		return false;
+	}
+	if (seen && seen->n < GROUP_HOLDS_KEPT) {
+		i = seen->n++;
+		lt_strlcpy(seen->g[i].group, group, sizeof(seen->g[i].group));
+		seen->g[i].held = held;
+		lt_strlcpy(seen->g[i].reason, reason, sizeof(seen->g[i].reason));
+	}
+	return held;
+}
+
+/* A public object info from a row (and its group's hold; @p seen, when set, keeps the group
+ * holds a listing has read). */
+static void info_fill(struct lethe_store *st, struct group_holds_seen *seen,
+		      const struct lt_db_object *obj, struct lethe_object_info *info)
 {
 	struct lt_retention_object o = {.row = obj};
 	char group_reason[LETHE_REASON_MAX + 1] = "";
@@ -31,9 +71,8 @@ static void info_fill(struct lethe_store *st, const struct lt_db_object *obj,
 	info->kek_version = obj->kek_version;
 	info->state = obj->state == LETHE_STATE_SHREDDED ? LETHE_STATE_SHREDDED : LETHE_STATE_LIVE;
 	/* the group's hold matters only without the object's own (a listing reads one per row) */
-	if (!obj->hold && st &&
-	    lt_db_group_hold_get(st->db, obj->group, &o.group_hold, group_reason) != LETHE_OK)
-		o.group_hold = false;
+	if (!obj->hold && st)
+		o.group_hold = group_hold(st, seen, obj->group, group_reason);
 	o.group_hold_reason = group_reason;
 	info->hold = lt_retention_hold_reason(&o, info->hold_reason, sizeof(info->hold_reason));
 }
@@ -59,7 +98,7 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 	if (rc == LETHE_ERR_NOT_FOUND)
 		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
 	if (rc == LETHE_OK)
-		info_fill(st, row, info);
+		info_fill(st, NULL, row, info);
 	free(row);
 	return rc;
 }
@@ -100,6 +139,7 @@ struct list_ctx {
 	void *ctx;
 	int64_t due_at; /* --expired: only what retention calls due then */
 	struct lethe_object_info info;
+	struct group_holds_seen holds;
 	uint64_t bad;             /* rows that failed their check, skipped */
 	char first_bad[256];      /* the first one's detail */
 	struct lethe_object_detail detail;
@@ -119,7 +159,7 @@ static int list_one(const struct lt_db_object *obj, void *vctx)
 	}
 	if (l->due_at && !lt_retention_due(obj, l->due_at))
 		return 0;
-	info_fill(l->st, obj, &l->info);
+	info_fill(l->st, &l->holds, obj, &l->info);
 	if (!l->detail_fn)
 		return l->fn(&l->info, l->ctx);
 	memset(&l->detail, 0, sizeof(l->detail));

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # test_ls_filters.sh - ls for real stores: filters by name prefix, created and retain-until
 # ranges and state; sort, reverse and limit; a repeatable order for objects created in the
-# same second; a pager only when stdout is a terminal; 10,000 objects listed in under 0.2 s
-# of CPU time.
+# same second; a pager only when stdout is a terminal; 10,000 objects listed.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -120,17 +119,7 @@ fi
 "$populate" "$STORE" 10000 0 >/dev/null || fail "populate failed"
 ok lethe --json ls --prefix bench- --limit 3
 assert_eq "$(json 'len(j)' <"$OUT")" "3" "limit on a large store"
-if grep_q 'LETHE_SANITIZE:BOOL=ON' "$LETHE_BUILD/CMakeCache.txt" 2>/dev/null; then
-	note "ok (timing skipped in a sanitizer build)"
-	exit 0
-fi
-best=9
-for _ in 1 2 3; do
-	/usr/bin/time -f '%U %S' -o "$T/time" "$LETHE" ls >"$T/big.out" 2>/dev/null ||
-		fail "ls of 10,000 objects failed"
-	t=$(awk '{ print $1 + $2 }' "$T/time")
-	best=$(awk -v a="$best" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
-done
+# the speed of a large listing is bench/run's to measure (figure "ls, per 10,000 objects")
+"$LETHE" ls >"$T/big.out" 2>/dev/null || fail "ls of 10,000 objects failed"
 assert_eq "$(wc -l <"$T/big.out")" "10010" "rows of the large listing"
-awk -v t="$best" 'BEGIN { exit !(t < 0.2) }' || fail "ls of 10,000 objects took $best s of CPU"
 note "ok"

@@ -365,6 +365,8 @@ officer_kdf_time = 4
 default = 365d
 [group:scratch]
 retention = 1s
+[group:uploads]
+retention = 365d
 EOF
 as_lethe sh -c "umask 077 && printf 'package test officer passphrase\n' > '$work/officer.pass'"
 head -c 300000 /dev/urandom >"$tmp/upload.bin"
