@@ -276,7 +276,8 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 		rc = s.rc;
 	if (rc != LETHE_OK)
 		goto out;
-	qsort(s.certs, s.n, sizeof(*s.certs), entry_cmp);
+	if (s.n > 0) /* no certificates, no array: qsort wants one even for none */
+		qsort(s.certs, s.n, sizeof(*s.certs), entry_cmp);
 	rc = lt_db_object_list(db, NULL, 0, true, check_object, &s);
 	if (rc == LETHE_OK)
 		rc = lt_db_audit_list(db, 0, INT64_MIN, check_record, &s);
