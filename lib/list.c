@@ -77,10 +77,29 @@ static void info_fill(struct lethe_store *st, struct group_holds_seen *seen,
 	info->hold = lt_retention_hold_reason(&o, info->hold_reason, sizeof(info->hold_reason));
 }
 
+/* Object @p id's row, read by stat and detail (*row malloc'd; LETHE_ERR_NOT_FOUND: "no such
+ * object"). */
+static enum lethe_err row_read(struct lethe_store *st, const char *id, struct lt_db_object **row)
+{
+	enum lethe_err rc;
+
+	*row = NULL;
+	rc = lt_uuid_check(id);
+	if (rc != LETHE_OK)
+		return rc;
+	*row = calloc(1, sizeof(**row));
+	if (!*row)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_object_get(st->db, id, *row);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	return rc;
+}
+
 LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *id,
 					   struct lethe_object_info *info)
 {
-	struct lt_db_object *row;
+	struct lt_db_object *row = NULL;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -88,15 +107,7 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 		memset(info, 0, sizeof(*info));
 	if (!st || !info)
 		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
-	rc = lt_uuid_check(id);
-	if (rc != LETHE_OK)
-		return rc;
-	row = calloc(1, sizeof(*row));
-	if (!row)
-		return LETHE_ERR_NOMEM;
-	rc = lt_db_object_get(st->db, id, row);
-	if (rc == LETHE_ERR_NOT_FOUND)
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	rc = row_read(st, id, &row);
 	if (rc == LETHE_OK)
 		info_fill(st, NULL, row, info);
 	free(row);
@@ -106,7 +117,7 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 LETHE_API enum lethe_err lethe_object_detail(struct lethe_store *st, const char *id,
 					     struct lethe_object_detail *detail)
 {
-	struct lt_db_object *row;
+	struct lt_db_object *row = NULL;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -114,15 +125,7 @@ LETHE_API enum lethe_err lethe_object_detail(struct lethe_store *st, const char 
 		memset(detail, 0, sizeof(*detail));
 	if (!st || !detail)
 		return lt_err(LETHE_ERR_INVALID, "detail needs a store and a buffer");
-	rc = lt_uuid_check(id);
-	if (rc != LETHE_OK)
-		return rc;
-	row = calloc(1, sizeof(*row));
-	if (!row)
-		return LETHE_ERR_NOMEM;
-	rc = lt_db_object_get(st->db, id, row);
-	if (rc == LETHE_ERR_NOT_FOUND)
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no such object");
+	rc = row_read(st, id, &row);
 	if (rc == LETHE_OK) {
 		detail->locked = row->locked ? 1 : 0;
 		if (row->state == LETHE_STATE_SHREDDED)
