@@ -355,22 +355,34 @@ static bool is_cert_file(const char *name, size_t *stem_len)
 	return true;
 }
 
+/* A stream over the evidence directory @p dirfd from its start (its own descriptor: closedir()
+ * leaves @p dirfd open). */
+static enum lethe_err dir_open(int dirfd, DIR **out)
+{
+	int fd = dup(dirfd);
+
+	*out = NULL;
+	if (fd < 0)
+		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: dup");
+	*out = fdopendir(fd);
+	if (*out == NULL) {
+		(void)close(fd);
+		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: opendir");
+	}
+	rewinddir(*out);
+	return LETHE_OK;
+}
+
 /* Report certificate files on disk that chain.txt does not list. */
 static enum lethe_err check_unlisted(struct lt_cert_chain *c, int dirfd, const struct listing *l)
 {
 	struct dirent *e;
 	DIR *d;
-	int fd;
+	enum lethe_err rc;
 
-	fd = dup(dirfd);
-	if (fd < 0)
-		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: dup");
-	d = fdopendir(fd);
-	if (d == NULL) {
-		(void)close(fd);
-		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: opendir");
-	}
-	rewinddir(d);
+	rc = dir_open(dirfd, &d);
+	if (rc != LETHE_OK)
+		return rc;
 	errno = 0;
 	while ((e = readdir(d)) != NULL) {
 		size_t stem_len;
@@ -621,17 +633,11 @@ static enum lethe_err check_manifest_set(struct lt_cert_chain *c, int dirfd)
 {
 	struct dirent *e;
 	DIR *d;
-	int fd;
+	enum lethe_err rc;
 
-	fd = dup(dirfd);
-	if (fd < 0)
-		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: dup");
-	d = fdopendir(fd);
-	if (d == NULL) {
-		(void)close(fd);
-		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: opendir");
-	}
-	rewinddir(d);
+	rc = dir_open(dirfd, &d);
+	if (rc != LETHE_OK)
+		return rc;
 	while ((e = readdir(d)) != NULL) {
 		bool known = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
 
