@@ -171,18 +171,18 @@ struct lt_audit_mark {
 #define LT_AUDIT_FUTURE_SLACK_US    INT64_C(300000000)
 
 struct lt_audit_verify_opts {
-	const uint8_t *key;      /* LT_KEY_LEN bytes: the chain key */
+	const uint8_t *key; /* LT_KEY_LEN bytes: the chain key */
 	/* the pinned officer authority key: every officer action (lt_audit_officer_only()) and
 	 * every record naming an officer's keyslot, from lt_audit_officer_from() on, must carry
 	 * its valid signature, and any signature before must verify too (NULL: the store has no
 	 * officer authority yet, nothing is checked) */
 	const uint8_t *officer_pub;
 	uint64_t *officer_exempt; /* when set: receives how many records predate the authority */
-	const char *store_id;    /* the store checkpoints must name (NULL: not checked) */
+	const char *store_id;     /* the store checkpoints must name (NULL: not checked) */
 	const struct lt_audit_mark *marks;
 	size_t nmarks;
-	int64_t now_us;          /* the verifier's time (0: the clock's) */
-	bool require_init;       /* the log must begin with its "init" record (a store's does) */
+	int64_t now_us;    /* the verifier's time (0: the clock's) */
+	bool require_init; /* the log must begin with its "init" record (a store's does) */
 	lethe_problem_fn fn;
 	void *ctx;
 };

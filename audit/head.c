@@ -9,7 +9,7 @@
 #include "common/err.h"
 
 struct head_ctx {
-	uint64_t want;             /* the newest seq */
+	uint64_t want;              /* the newest seq */
 	struct lt_db_audit recs[2]; /* [0] the one before it (when there is one), [1] it */
 	size_t n;
 };
@@ -63,7 +63,8 @@ enum lethe_err lt_audit_head(struct lt_db *db, const uint8_t key[LT_KEY_LEN], ui
 	if (rc != LETHE_OK)
 		goto out;
 	if (!lt_memeq(mac, rec->mac, sizeof(mac))) {
-		rc = lt_err(LETHE_ERR_INTEGRITY, "audit record %llu: MAC does not verify (the "
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "audit record %llu: MAC does not verify (the "
 			    "newest record was altered; run lethe audit verify)",
 			    (unsigned long long) rec->seq);
 		goto out;
@@ -94,13 +95,16 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 	if (rc != LETHE_OK)
 		return rc;
 	if (!have_prev)
-		return lt_err(LETHE_ERR_INTEGRITY, "audit record %llu: the record before it is "
-			      "missing", (unsigned long long) rec->seq);
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "audit record %llu: the record before it is "
+			      "missing",
+			      (unsigned long long) rec->seq);
 	rc = lt_audit_mac(key, rec, prev, mac);
 	if (rc != LETHE_OK)
 		return rc;
 	if (!lt_memeq(mac, rec->mac, sizeof(mac)))
-		return lt_err(LETHE_ERR_INTEGRITY, "audit record %llu: MAC does not verify (the "
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "audit record %llu: MAC does not verify (the "
 			      "record was altered; run lethe audit verify)",
 			      (unsigned long long) rec->seq);
 	return LETHE_OK;

@@ -238,10 +238,17 @@ bool lt_audit_officer_sig_ok(const uint8_t pub[LT_ED25519_PUB_LEN], const char *
 bool lt_audit_officer_only(const struct lt_db_audit *rec)
 {
 	static const char *const actions[] = {
-	    "hold.clear",     "key.rotate",     "key.rewrap",      "key.retire",
-	    "officer.add",    "officer.remove", "audit.reanchor",  "officer.migrate",
+	    "hold.clear",
+	    "key.rotate",
+	    "key.rewrap",
+	    "key.retire",
+	    "officer.add",
+	    "officer.remove",
+	    "audit.reanchor",
+	    "officer.migrate",
 	    /* reserved for officer changes that shorten or unlock retention */
-	    "retention.shorten", "retention.unlock",
+	    "retention.shorten",
+	    "retention.unlock",
 	};
 	size_t i;
 

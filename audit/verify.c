@@ -99,8 +99,7 @@ static void check_officer(struct verify_ctx *v, const struct lt_db_audit *rec)
 		return;
 	if (lt_audit_officer_sig_ok(v->o->officer_pub, v->o->store_id, rec))
 		return;
-	problem(v, "audit record", rec->seq,
-		"officer action without a valid officer signature");
+	problem(v, "audit record", rec->seq, "officer action without a valid officer signature");
 }
 
 static int verify_one(const struct lt_db_audit *rec, void *vctx)
@@ -200,8 +199,7 @@ static int collect_cp(const struct lt_db_checkpoint *cp, void *vctx)
 		problem_at(v, where, "signature does not verify");
 		return 0;
 	}
-	if (lt_audit_checkpoint_parse(cp->json, cp->json_len, v->o->store_id, &head) !=
-	    LETHE_OK) {
+	if (lt_audit_checkpoint_parse(cp->json, cp->json_len, v->o->store_id, &head) != LETHE_OK) {
 		problem_at(v, where, "its signed content is not a checkpoint of this store");
 		return 0;
 	}
@@ -272,7 +270,8 @@ enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_veri
 	if (rc == LETHE_OK)
 		rc = v.rc;
 	if (rc == LETHE_OK && o->require_init && v.count == 0 && !v.broken)
-		problem_at(&v, "audit log", "the log does not begin with the store's init record: "
+		problem_at(&v, "audit log",
+			   "the log does not begin with the store's init record: "
 			   "it is empty, records were deleted");
 	/* a walk stopped at a broken record cannot tell what is missing from the end */
 	if (rc == LETHE_OK && !v.broken)
@@ -286,10 +285,10 @@ enum lethe_err lt_audit_verify_with(struct lt_db *db, const struct lt_audit_veri
 	}
 	free(v.reach);
 	if (o->officer_exempt)
-		*o->officer_exempt = o->officer_pub && v.count > 0
-					     ? (v.officer_from - 1 < v.count ? v.officer_from - 1
-									      : v.count)
-					     : 0;
+		*o->officer_exempt =
+		    o->officer_pub && v.count > 0
+			? (v.officer_from - 1 < v.count ? v.officer_from - 1 : v.count)
+			: 0;
 	if (records)
 		*records = v.count;
 	*intact = !v.bad;

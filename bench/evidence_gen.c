@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	struct lt_cert_item *items;
 	struct lt_cert_fields f;
 	char *pem = NULL, fpr[LT_CERT_FPR_HEX_LEN + 1], (*ids)[LETHE_ID_LEN + 1];
-	uint8_t (*sigs)[LT_ED25519_SIG_LEN];
+	uint8_t(*sigs)[LT_ED25519_SIG_LEN];
 	size_t n;
 
 	if (argc != 3 || (n = strtoul(argv[1], NULL, 10)) == 0) {
@@ -50,10 +50,10 @@ int main(int argc, char **argv)
 		snprintf(f.object_id, sizeof(f.object_id), "0b000000-0000-4000-8000-%012zx",
 			 (i + 1) & 0xffffffffffffu);
 		strcpy(f.group, "default");
-		memset(f.name_sha256, (int)(i & 0xff), sizeof(f.name_sha256));
+		memset(f.name_sha256, (int) (i & 0xff), sizeof(f.name_sha256));
 		f.size = 4096 + i;
-		memset(f.ciphertext_sha256, (int)((i >> 8) & 0xff), sizeof(f.ciphertext_sha256));
-		f.created_at = T2026 + (int64_t)i;
+		memset(f.ciphertext_sha256, (int) ((i >> 8) & 0xff), sizeof(f.ciphertext_sha256));
+		f.created_at = T2026 + (int64_t) i;
 		f.policy_retention = 86400;
 		f.retain_until = f.created_at + 86400;
 		f.reason = "retention-expired";
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 		f.actor_keyslot = "service";
 		f.host = "files01.example.com";
 		f.tool_version = "0.2.0";
-		f.shredded_at = T2026 + 86400 + (int64_t)n + (int64_t)i;
+		f.shredded_at = T2026 + 86400 + (int64_t) n + (int64_t) i;
 		memcpy(f.prev_sha256, prev, sizeof(prev));
 		if (lt_cert_build(&f, &json, &len) != LETHE_OK ||
 		    lt_ed25519_key_sign(signer, json, len, sigs[i]) != LETHE_OK ||
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		strcpy(ids[i], f.certificate_id);
-		items[i] = (struct lt_cert_item){ids[i], (const uint8_t *)json, len, sigs[i]};
+		items[i] = (struct lt_cert_item){ids[i], (const uint8_t *) json, len, sigs[i]};
 	}
 	struct lt_cert_export e = {pem, items, n, 1, NULL, signer, NULL};
 	if (lt_cert_export_dir(argv[2], &e) != LETHE_OK) {
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 	lt_cert_fingerprint_hex(pub, fpr);
 	printf("%s\n", fpr);
 	for (size_t i = 0; i < n; i++)
-		free((void *)items[i].json);
+		free((void *) items[i].json);
 	free(items);
 	free(ids);
 	free(sigs);

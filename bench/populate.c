@@ -49,11 +49,11 @@ struct populate {
 	struct lt_db *db;
 	char store_id[LETHE_ID_LEN + 1];
 	uint32_t kek_version;
-	uint8_t *kek;    /* secmem */
-	uint8_t *dek;    /* secmem */
+	uint8_t *kek;                 /* secmem */
+	uint8_t *dek;                 /* secmem */
 	struct lt_row_auth *row_auth; /* the rows carry their MACs, as a put's do */
-	int plain_fd;    /* memfd holding the expired objects' plaintext */
-	long file_bytes; /* -1: no files */
+	int plain_fd;                 /* memfd holding the expired objects' plaintext */
+	long file_bytes;              /* -1: no files */
 };
 
 static int fail(const char *what, enum lethe_err rc)

@@ -122,7 +122,7 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 			from = LETHE_EXPORT_SINCE_LAST;
 		} else if (cli_parse_u64(optarg, &seq) == 0 && seq <= INT64_MAX) {
 			from = LETHE_EXPORT_FROM_SEQ;
-			since = (int64_t)seq;
+			since = (int64_t) seq;
 		} else if (lethe_time_parse(optarg, &since) == LETHE_OK) {
 			from = LETHE_EXPORT_SINCE;
 		} else {
@@ -153,7 +153,8 @@ static int evidence_export(struct cli *cli, int argc, char **argv)
 	char shown[1024];
 	cli_sanitize(dir, shown, sizeof(shown));
 	if (count > 0)
-		printf("exported %" PRIu64 " certificate%s (seq %" PRIu64 " to %" PRIu64 ") to %s\n",
+		printf("exported %" PRIu64 " certificate%s (seq %" PRIu64 " to %" PRIu64
+		       ") to %s\n",
 		       count, count == 1 ? "" : "s", first, first + count - 1, shown);
 	else
 		printf("exported 0 certificates (none after seq %" PRIu64 ") to %s\n", first - 1,
@@ -189,8 +190,9 @@ static int evidence_verify(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		dir = argv[optind];
 	if (dir == NULL && (pubkey != NULL || pin != NULL))
-		return cli_usage_error(cli, "--pubkey and --fingerprint pin the key of an exported "
-					    "directory: the store's own key is bound to its master key");
+		return cli_usage_error(cli,
+				       "--pubkey and --fingerprint pin the key of an exported "
+				       "directory: the store's own key is bound to its master key");
 	if (pubkey != NULL && pin != NULL)
 		return cli_usage_error(cli, "give --pubkey or --fingerprint, not both");
 	/* An exported directory needs no store and no key: an auditor has neither. */
@@ -199,11 +201,12 @@ static int evidence_verify(struct cli *cli, int argc, char **argv)
 	if (cli->json && (p.array = json_array()) == NULL)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
 	if (dir != NULL) {
-		err = lethe_evidence_verify_dir_pinned(dir, pubkey, pin, cli_problem_cb, &p,
-						       &count, fpr);
+		err = lethe_evidence_verify_dir_pinned(dir, pubkey, pin, cli_problem_cb, &p, &count,
+						       fpr);
 		if (err == LETHE_OK && pubkey == NULL && pin == NULL)
-			cli_warn(cli, "the evidence key is not pinned: compare its fingerprint with "
-				      "one obtained independently (--fingerprint HEX)");
+			cli_warn(cli,
+				 "the evidence key is not pinned: compare its fingerprint with "
+				 "one obtained independently (--fingerprint HEX)");
 	} else {
 		/* first: the verification's own error detail must survive for its report */
 		if (lethe_evidence_fingerprint(cli->store, fpr) != LETHE_OK)

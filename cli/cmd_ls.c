@@ -140,8 +140,8 @@ static int print_row(const struct lethe_object_info *info, const struct lethe_ob
 	lethe_size_format(info->size, size);
 	cli_time_short(info->created_at, created, sizeof(created));
 	cli_time_short(info->retain_until, until, sizeof(until));
-	printf("%-36s  %-*s  %*s  %-*s  %-*s  %-4s  %-6s  ", info->id, (int) ls->group_width,
-	       group, (int) ls->size_width, size, CLI_TIME_COLS, created, CLI_TIME_COLS, until,
+	printf("%-36s  %-*s  %*s  %-*s  %-*s  %-4s  %-6s  ", info->id, (int) ls->group_width, group,
+	       (int) ls->size_width, size, CLI_TIME_COLS, created, CLI_TIME_COLS, until,
 	       info->hold ? "held" : "-", detail->locked ? "locked" : "-");
 	if (ls->all)
 		printf("%-8s  %-36s  ", info->state == LETHE_STATE_SHREDDED ? "shredded" : "live",

@@ -49,7 +49,8 @@ static void on_event(enum lethe_sweep_event event, const char *id, const char *d
 		cli_error(st->cli, id, EXIT_ERROR, "%s", detail != NULL ? detail : "failed");
 	/* Even with --quiet (the timer's mode): someone has to fix the cause. */
 	if (event == LETHE_SWEEP_UNLINK_PENDING)
-		cli_error(st->cli, id, EXIT_OK, "warning: shredded, but its file could not be "
+		cli_error(st->cli, id, EXIT_OK,
+			  "warning: shredded, but its file could not be "
 			  "unlinked (it stays queued, retried at every open; see lethe doctor): %s",
 			  detail != NULL ? detail : "");
 	if (st->cli->json) {

@@ -114,7 +114,8 @@ static void cli_officer_note(const struct cli_problems *p, uint64_t count)
 	}
 	printf("officer authority fingerprint: %s\n", p->officer_fingerprint);
 	if (p->officer_from > 1 && count > 0)
-		printf("records 1-%" PRIu64 " predate the officer authority (made at record %" PRIu64
+		printf("records 1-%" PRIu64
+		       " predate the officer authority (made at record %" PRIu64
 		       "): exempt from officer signatures\n",
 		       p->officer_from - 1 < count ? p->officer_from - 1 : count, p->officer_from);
 }
@@ -139,8 +140,9 @@ int cli_verify_report(struct cli *cli, enum lethe_err err, struct cli_problems *
 			bad |= cli_json_set(o, "fingerprint", json_string(p->fingerprint));
 		if (p->officer_fingerprint != NULL) {
 			bad |= cli_json_set(o, "officer_authority",
-					    *p->officer_fingerprint ? json_string(p->officer_fingerprint)
-								    : json_null());
+					    *p->officer_fingerprint
+						? json_string(p->officer_fingerprint)
+						: json_null());
 			bad |= cli_json_set(o, "officer_signed_from",
 					    json_integer((json_int_t) p->officer_from));
 		}

@@ -594,8 +594,8 @@ static enum lethe_err check_max(const struct lt_config *cfg, const char *name)
 	if (cfg->default_retention > cfg->max_retention) {
 		lt_duration_format(cfg->default_retention, r, sizeof(r));
 		lt_duration_format(cfg->max_retention, m, sizeof(m));
-		return lt_err(LETHE_ERR_CONFIG, "%s: [retention] default = %s is longer than max = %s",
-			      name, r, m);
+		return lt_err(LETHE_ERR_CONFIG,
+			      "%s: [retention] default = %s is longer than max = %s", name, r, m);
 	}
 	for (size_t i = 0; i < cfg->ngroups; i++) {
 		const struct lt_config_group *g = &cfg->groups[i];
@@ -603,10 +603,11 @@ static enum lethe_err check_max(const struct lt_config *cfg, const char *name)
 		if (g->has_retention && g->retention > g->max) {
 			lt_duration_format(g->retention, r, sizeof(r));
 			lt_duration_format(g->max, m, sizeof(m));
-			return lt_err(LETHE_ERR_CONFIG,
-				      "%s:%u: [group:%.80s] retention = %s is longer than its max = %s "
-				      "(set max to allow it)",
-				      name, g->line, g->name, r, m);
+			return lt_err(
+			    LETHE_ERR_CONFIG,
+			    "%s:%u: [group:%.80s] retention = %s is longer than its max = %s "
+			    "(set max to allow it)",
+			    name, g->line, g->name, r, m);
 		}
 	}
 	return LETHE_OK;

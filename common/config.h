@@ -19,17 +19,18 @@ struct lt_config_group {
 	bool lock;          /* lock = true */
 	bool has_retention; /* retention given in the section (else the default applies) */
 	bool has_lock;      /* lock given in the section */
-	int64_t max;        /* seconds: the longest retention and extension; [retention] max unless has_max */
-	bool has_max;       /* max given in the section */
+	int64_t
+	    max; /* seconds: the longest retention and extension; [retention] max unless has_max */
+	bool has_max; /* max given in the section */
 };
 
 struct lt_config {
 	/* [store] */
-	unsigned segment_log2;     /* segment_size = 64KiB -> 16; accepted 4KiB..1MiB, power of 2 */
-	unsigned threads;          /* threads = 0 (auto: number of cores, at most 2 used today) */
+	unsigned segment_log2; /* segment_size = 64KiB -> 16; accepted 4KiB..1MiB, power of 2 */
+	unsigned threads;      /* threads = 0 (auto: number of cores, at most 2 used today) */
 	/* [keys] */
-	char *keyfile;             /* keyfile = PATH (absolute) */
-	int64_t rotation;          /* rotation = 90d; doctor warns when the primary is older */
+	char *keyfile;    /* keyfile = PATH (absolute) */
+	int64_t rotation; /* rotation = 90d; doctor warns when the primary is older */
 	uint32_t officer_kdf_memory_kib; /* officer_kdf_memory = 256MiB (Argon2id) */
 	uint32_t officer_kdf_time;       /* officer_kdf_time = 4 */
 	uint32_t officer_kdf_parallel;   /* officer_kdf_parallel = 2 */
@@ -39,7 +40,7 @@ struct lt_config {
 	bool unknown_groups;       /* unknown_groups = allow: put into a group with no section */
 	unsigned sweep_batch;      /* sweep_batch = 500 objects per transaction */
 	/* [audit] */
-	bool syslog;               /* syslog = true */
+	bool syslog; /* syslog = true */
 	/* [group:NAME] sections */
 	struct lt_config_group *groups;
 	size_t ngroups;

@@ -13,11 +13,11 @@
  * The detail must never contain key material or plaintext.
  */
 enum lethe_err lt_err(enum lethe_err code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* As lt_err() with ": strerror(errno_value)" appended. */
 enum lethe_err lt_err_errno(enum lethe_err code, int errno_value, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Put "PREFIX: " in front of the current detail (callers adding context, e.g. a file name). */
 void lt_err_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

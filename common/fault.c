@@ -16,14 +16,14 @@
 #include <unistd.h>
 
 static const char *const kind_names[LT_FAULT_KINDS] = {"alloc", "liballoc", "openssl", "sqlite",
-							 "io"};
+						       "io"};
 
 static struct {
 	int kind;          /* the armed kind, or -1 */
 	unsigned long n;   /* fail its nth call; 0: count only */
 	const char *start; /* count from this crash point on (KIND:N@POINT), or NULL */
 	atomic_int started;
-	const char *log;   /* LETHE_FAULT_SIM_LOG, or NULL */
+	const char *log; /* LETHE_FAULT_SIM_LOG, or NULL */
 	atomic_ulong calls[LT_FAULT_KINDS];
 } sim = {.kind = -1};
 static pthread_once_t sim_once = PTHREAD_ONCE_INIT;
@@ -37,15 +37,15 @@ static void pause_point(const char *name)
 {
 	const char *want = getenv("LETHE_PAUSE");
 	const char *colon = want ? strchr(want, ':') : NULL;
-	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	const struct timespec tick = {0, 10 * 1000 * 1000};
 	char reached[4096];
 	long waited;
 	int fd;
 
-	if (!colon || (size_t)(colon - want) != strlen(name) ||
+	if (!colon || (size_t) (colon - want) != strlen(name) ||
 	    strncmp(want, name, strlen(name)) != 0 || !colon[1])
 		return;
-	if (snprintf(reached, sizeof(reached), "%s.reached", colon + 1) >= (int)sizeof(reached))
+	if (snprintf(reached, sizeof(reached), "%s.reached", colon + 1) >= (int) sizeof(reached))
 		_exit(LT_FAULT_EXIT);
 	fd = open(reached, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -54,7 +54,7 @@ static void pause_point(const char *name)
 	for (waited = 0; access(colon + 1, F_OK) != 0; waited++) {
 		if (waited >= LT_PAUSE_SECONDS * 100L)
 			_exit(LT_FAULT_EXIT);
-		(void)nanosleep(&tick, NULL); /* a signal only shortens one tick */
+		(void) nanosleep(&tick, NULL); /* a signal only shortens one tick */
 	}
 }
 
@@ -152,7 +152,8 @@ static void sim_init(void)
 		(void) atexit(sim_report);
 	return;
 bad:
-	fprintf(stderr, "lethe: LETHE_FAULT_SIM=%s: expected "
+	fprintf(stderr,
+		"lethe: LETHE_FAULT_SIM=%s: expected "
 		"alloc|liballoc|openssl|sqlite|io:N[@POINT]\n",
 		spec);
 	_exit(2);
@@ -188,8 +189,8 @@ int lt_fault_sim(enum lt_fault_kind kind, const char *what, const void *caller)
 			bin = slash ? slash + 1 : info.dli_fname;
 			off = (uintptr_t) caller - (uintptr_t) info.dli_fbase;
 		}
-		len = snprintf(line, sizeof(line), "fired %s %lu %s %s+0x%lx\n", kind_names[kind], n,
-			       what, bin, (unsigned long) off);
+		len = snprintf(line, sizeof(line), "fired %s %lu %s %s+0x%lx\n", kind_names[kind],
+			       n, what, bin, (unsigned long) off);
 		if (len > 0 && (size_t) len < sizeof(line))
 			sim_log(line, (size_t) len);
 		if (getenv("LETHE_FAULT_SIM_TRACE"))

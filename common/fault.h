@@ -44,7 +44,7 @@
 #ifndef LT_COMMON_FAULT_H
 #define LT_COMMON_FAULT_H
 
-#define LT_FAULT_EXIT 99
+#define LT_FAULT_EXIT    99
 #define LT_PAUSE_SECONDS 60
 
 enum lt_fault_kind {
@@ -65,7 +65,7 @@ void lt_fault_point(const char *name);
  */
 int lt_fault_sim(enum lt_fault_kind kind, const char *what, const void *caller);
 #else
-#define LT_FAULT(name) ((void)0)
+#define LT_FAULT(name) ((void) 0)
 #endif
 
 #endif

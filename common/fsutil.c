@@ -67,7 +67,7 @@ static void sigpipe_guard_begin(int fd, struct sigpipe_guard *g)
 
 static void sigpipe_guard_end(struct sigpipe_guard *g, bool got_epipe)
 {
-	static const struct timespec no_wait = { 0, 0 };
+	static const struct timespec no_wait = {0, 0};
 	sigset_t pipe_set;
 
 	if (!g->blocked)
@@ -254,9 +254,10 @@ enum lethe_err lt_check_owned(const char *path, bool dir, bool follow)
 			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
 			      (unsigned long) geteuid(), path);
 	if ((st.st_mode & 022) != 0)
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s has mode %04o: group or others can write to it; fix: chmod go-w %s",
-			      path, (unsigned) (st.st_mode & 07777), path);
+		return lt_err(
+		    LETHE_ERR_PERMISSION,
+		    "%s has mode %04o: group or others can write to it; fix: chmod go-w %s", path,
+		    (unsigned) (st.st_mode & 07777), path);
 	return LETHE_OK;
 }
 

@@ -80,8 +80,8 @@ void lt_ed25519_key_free(struct lt_ed25519_key *key);
 /* The public half of @p key (derived when it was set up: no further cost). */
 enum lethe_err lt_ed25519_key_pub(struct lt_ed25519_key *key, uint8_t pub[LT_ED25519_PUB_LEN]);
 /* LETHE_ERR_INTEGRITY when the signature does not verify. */
-enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg,
-				 size_t len, const uint8_t sig[LT_ED25519_SIG_LEN]);
+enum lethe_err lt_ed25519_verify(const uint8_t pub[LT_ED25519_PUB_LEN], const void *msg, size_t len,
+				 const uint8_t sig[LT_ED25519_SIG_LEN]);
 /* Public key <-> PEM SubjectPublicKeyInfo ("-----BEGIN PUBLIC KEY-----"), as openssl reads. */
 enum lethe_err lt_ed25519_pub_to_pem(const uint8_t pub[LT_ED25519_PUB_LEN], char **pem);
 /* LETHE_ERR_INVALID when @p pem is not an Ed25519 public key. */

@@ -85,17 +85,17 @@ static int same_content(int fd_a, int fd_b)
 		if (na < 0)
 			return -1;
 		/* Fill b with as many bytes as a got (reads may return less). */
-		while (got < (size_t)na) {
-			nb = read(fd_b, b + got, (size_t)na - got);
+		while (got < (size_t) na) {
+			nb = read(fd_b, b + got, (size_t) na - got);
 			if (nb < 0)
 				return -1;
 			if (nb == 0)
 				return 1; /* b is shorter */
-			got += (size_t)nb;
+			got += (size_t) nb;
 		}
 		if (na == 0)
 			return read(fd_b, b, 1) == 0 ? 0 : 1; /* a ended: so must b */
-		if (memcmp(a, b, (size_t)na) != 0)
+		if (memcmp(a, b, (size_t) na) != 0)
 			return 1;
 	}
 }
@@ -109,11 +109,11 @@ static int temp_file(void)
 
 	if (dir == NULL || dir[0] == '\0')
 		dir = "/tmp";
-	if (snprintf(path, sizeof(path), "%s/file_service.XXXXXX", dir) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/file_service.XXXXXX", dir) >= (int) sizeof(path))
 		return -1;
 	fd = mkstemp(path); /* mode 0600 */
 	if (fd >= 0)
-		(void)unlink(path); /* nobody else needs its name */
+		(void) unlink(path); /* nobody else needs its name */
 	return fd;
 }
 
@@ -139,10 +139,10 @@ static int list_one(const struct lethe_object_info *info, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct lethe_open_opts open_opts = { 0 };
+	struct lethe_open_opts open_opts = {0};
 	struct lethe_store *store = NULL;
 	struct lethe_object_info info;
-	struct listing listing = { 0 };
+	struct listing listing = {0};
 	char id[LETHE_ID_LEN + 1], until[21];
 	const char *upload, *group, *name;
 	uint64_t written = 0, offset;
@@ -189,8 +189,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	lethe_time_format(info.retain_until, until);
-	printf("stored %s as %s/%s: %" PRIu64 " bytes, kept until %s\n", id, info.group,
-	       info.name, info.size, until);
+	printf("stored %s as %s/%s: %" PRIu64 " bytes, kept until %s\n", id, info.group, info.name,
+	       info.size, until);
 
 	/* A download: only verified plaintext is written; a tampered file fails instead. */
 	served_fd = temp_file();
@@ -228,9 +228,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (lseek(served_fd, 0, SEEK_SET) != 0 ||
-		    lseek(upload_fd, (off_t)offset, SEEK_SET) != (off_t)offset ||
+		    lseek(upload_fd, (off_t) offset, SEEK_SET) != (off_t) offset ||
 		    same_content(upload_fd, served_fd) != 0) {
-			fprintf(stderr, "file_service: %s: range %" PRIu64 "- differs\n", id, offset);
+			fprintf(stderr, "file_service: %s: range %" PRIu64 "- differs\n", id,
+				offset);
 			goto out;
 		}
 		printf("served bytes %" PRIu64 "-%" PRIu64 ": identical to the upload\n", offset,

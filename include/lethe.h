@@ -74,16 +74,16 @@ enum lethe_err {
 	LETHE_ERR_LOCKED = 12,      /**< refused: compliance-mode group, retention not yet over */
 	LETHE_ERR_NOT_EXPIRED = 13, /**< refused: retention not over and no officer force */
 	LETHE_ERR_KEK_IN_USE = 14,  /**< refused: a data key is still wrapped under this KEK */
-	LETHE_ERR_LAST_OFFICER = 15,/**< refused: the last officer cannot be removed */
-	LETHE_ERR_PERMISSION = 16,  /**< a key file, keystore or database is not 0600/ours */
-	LETHE_ERR_UNLOCK = 17,      /**< wrong keyfile or passphrase */
-	LETHE_ERR_NOT_OFFICER = 18, /**< the operation needs an officer passphrase */
-	LETHE_ERR_BUSY = 19,        /**< the database stayed locked past the busy timeout */
-	LETHE_ERR_KEYSTORE = 20,    /**< keystore.luks missing, unreadable or not LUKS2 */
-	LETHE_ERR_DATABASE = 21,    /**< meta.db corrupt, or from a newer version */
-	LETHE_ERR_CRYPTO = 22,      /**< the crypto library failed unexpectedly */
-	LETHE_ERR_SHORTENS = 23,    /**< refused: a retention change would shorten retention */
-	LETHE_ERR_CLOCK = 24,       /**< refused: the clock is earlier than the newest audit record,
+	LETHE_ERR_LAST_OFFICER = 15, /**< refused: the last officer cannot be removed */
+	LETHE_ERR_PERMISSION = 16,   /**< a key file, keystore or database is not 0600/ours */
+	LETHE_ERR_UNLOCK = 17,       /**< wrong keyfile or passphrase */
+	LETHE_ERR_NOT_OFFICER = 18,  /**< the operation needs an officer passphrase */
+	LETHE_ERR_BUSY = 19,         /**< the database stayed locked past the busy timeout */
+	LETHE_ERR_KEYSTORE = 20,     /**< keystore.luks missing, unreadable or not LUKS2 */
+	LETHE_ERR_DATABASE = 21,     /**< meta.db corrupt, or from a newer version */
+	LETHE_ERR_CRYPTO = 22,       /**< the crypto library failed unexpectedly */
+	LETHE_ERR_SHORTENS = 23,     /**< refused: a retention change would shorten retention */
+	LETHE_ERR_CLOCK = 24, /**< refused: the clock is earlier than the newest audit record,
 				     *   or this process's clock disagrees with the kernel's */
 };
 
@@ -105,7 +105,7 @@ LETHE_API const char *lethe_errdetail(void);
 /** Longest group name: [A-Za-z0-9._-], 1..63 bytes. */
 #define LETHE_GROUP_MAX 63
 /** Longest object name (any bytes but NUL), and of a hold reason. */
-#define LETHE_NAME_MAX 1023
+#define LETHE_NAME_MAX   1023
 #define LETHE_REASON_MAX 255
 /** Longest officer name: [A-Za-z0-9._-], 1..31 bytes. */
 #define LETHE_OFFICER_MAX 31
@@ -139,9 +139,9 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *opts);
 
 /** What lethe_store_open() needs. */
 struct lethe_open_opts {
-	const char *dir;         /**< store directory */
-	const char *config;      /**< config file; NULL means DIR/lethe.conf */
-	const char *passphrase;  /**< officer passphrase; NULL unlocks with the service keyfile */
+	const char *dir;        /**< store directory */
+	const char *config;     /**< config file; NULL means DIR/lethe.conf */
+	const char *passphrase; /**< officer passphrase; NULL unlocks with the service keyfile */
 	size_t passphrase_len;
 };
 
@@ -193,8 +193,7 @@ LETHE_API uint64_t lethe_store_unaudited(const struct lethe_store *store, const 
  * Optional; NULL turns it off.
  */
 typedef void (*lethe_progress_fn)(const char *what, uint64_t done, uint64_t total, void *ctx);
-LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn,
-					void *ctx);
+LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn, void *ctx);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Objects                                                                                  */
@@ -213,10 +212,10 @@ struct lethe_object_info {
 	uint8_t ciphertext_sha256[32]; /**< of the object file */
 	int64_t created_at;
 	int64_t retain_until;
-	int64_t shredded_at;           /**< 0 while live */
-	int hold;                      /**< 1 if the object or its group is on legal hold */
+	int64_t shredded_at; /**< 0 while live */
+	int hold;            /**< 1 if the object or its group is on legal hold */
 	char hold_reason[LETHE_REASON_MAX + 1];
-	uint32_t kek_version;          /**< KEK wrapping its data key (0 once shredded) */
+	uint32_t kek_version; /**< KEK wrapping its data key (0 once shredded) */
 	enum lethe_state state;
 };
 
@@ -230,9 +229,8 @@ struct lethe_object_info {
  *         the store); LETHE_ERR_NOSPC; LETHE_ERR_BUSY; LETHE_ERR_DATABASE; LETHE_ERR_CRYPTO;
  *         LETHE_ERR_NOMEM. On failure nothing of the object remains.
  */
-LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *store, int fd,
-					     const char *group, const char *name,
-					     char id_out[LETHE_ID_LEN + 1]);
+LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *store, int fd, const char *group,
+					     const char *name, char id_out[LETHE_ID_LEN + 1]);
 
 /** As lethe_object_put_fd(), from a buffer. */
 LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const void *buf,
@@ -259,9 +257,8 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *store, const v
  *         already have been written); LETHE_ERR_IO (also when @p out_fd is a pipe or socket
  *         whose reader has gone: "Broken pipe", never SIGPIPE); LETHE_ERR_NOMEM.
  */
-LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *store, const char *id,
-					     int out_fd, uint64_t offset, uint64_t length,
-					     uint64_t *written);
+LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *store, const char *id, int out_fd,
+					     uint64_t offset, uint64_t length, uint64_t *written);
 
 /**
  * As lethe_object_get_fd(), into the file @p path, which only ever holds the whole verified
@@ -311,7 +308,7 @@ LETHE_API enum lethe_err lethe_object_detail(struct lethe_store *store, const ch
 					     struct lethe_object_detail *detail);
 
 /** Flags of lethe_object_list(). */
-#define LETHE_LIST_EXPIRED 0x1  /**< only live objects whose retain_until has passed */
+#define LETHE_LIST_EXPIRED  0x1 /**< only live objects whose retain_until has passed */
 #define LETHE_LIST_SHREDDED 0x2 /**< include shredded objects */
 
 /** Called once per object; return non-zero to stop the iteration. */
@@ -405,8 +402,8 @@ enum lethe_sweep_event {
 };
 
 /** Called for each expired object a sweep looks at, and for each file left to unlink. */
-typedef void (*lethe_sweep_fn)(enum lethe_sweep_event event, const char *id,
-			       const char *detail, void *ctx);
+typedef void (*lethe_sweep_fn)(enum lethe_sweep_event event, const char *id, const char *detail,
+			       void *ctx);
 
 /**
  * Crypto-shred every live object whose retain_until has passed and that is not held, in
@@ -475,8 +472,7 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *store, uint32_t ve
  * shreds (certificates), failed and refused operations in the audit log, the primary KEK's
  * age and version, and the audit chain's length. Reads only; not audited.
  */
-LETHE_API enum lethe_err lethe_metrics_write(struct lethe_store *store, const char *path,
-					     int fd);
+LETHE_API enum lethe_err lethe_metrics_write(struct lethe_store *store, const char *path, int fd);
 
 /** Age in seconds of the primary KEK. */
 LETHE_API enum lethe_err lethe_key_primary_age(struct lethe_store *store, int64_t *age);
@@ -538,10 +534,11 @@ LETHE_API enum lethe_err lethe_evidence_export(struct lethe_store *store, const 
 
 /** Which certificates lethe_evidence_export_from() writes. */
 enum lethe_export_range {
-	LETHE_EXPORT_ALL = 0,        /**< every certificate, from seq 1 */
-	LETHE_EXPORT_SINCE_LAST = 1, /**< those issued since the last export (all, the first time) */
-	LETHE_EXPORT_SINCE = 2,      /**< from the first one shredded at or after @p since */
-	LETHE_EXPORT_FROM_SEQ = 3,   /**< from seq @p since on */
+	LETHE_EXPORT_ALL = 0, /**< every certificate, from seq 1 */
+	LETHE_EXPORT_SINCE_LAST =
+	    1,                     /**< those issued since the last export (all, the first time) */
+	LETHE_EXPORT_SINCE = 2,    /**< from the first one shredded at or after @p since */
+	LETHE_EXPORT_FROM_SEQ = 3, /**< from seq @p since on */
 };
 
 /**
@@ -566,8 +563,8 @@ typedef void (*lethe_problem_fn)(const char *where, const char *what, void *ctx)
  * @return LETHE_OK; LETHE_ERR_INTEGRITY (at least one problem reported); LETHE_ERR_IO;
  *         LETHE_ERR_INVALID (not an evidence directory).
  */
-LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn,
-						   void *ctx, uint64_t *count);
+LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn, void *ctx,
+						   uint64_t *count);
 
 /**
  * As lethe_evidence_verify_dir(), against a key obtained independently of the directory: the
@@ -631,8 +628,7 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *store, lethe_pro
  * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_DATABASE.
  */
 LETHE_API enum lethe_err lethe_audit_officer_authority(struct lethe_store *store,
-						       char fingerprint[65],
-						       uint64_t *signed_from);
+						       char fingerprint[65], uint64_t *signed_from);
 
 /**
  * As lethe_audit_verify(), and the log must also contain and extend the checkpoint in
@@ -660,9 +656,8 @@ LETHE_API enum lethe_err lethe_audit_reanchor(struct lethe_store *store, uint64_
  * Write audit records with sequence number >= @p since_seq and time >= @p since_time
  * (seconds since the epoch) to @p fd as JSON Lines.
  */
-LETHE_API enum lethe_err lethe_audit_export(struct lethe_store *store, int fd,
-					    uint64_t since_seq, int64_t since_time,
-					    uint64_t *count);
+LETHE_API enum lethe_err lethe_audit_export(struct lethe_store *store, int fd, uint64_t since_seq,
+					    int64_t since_time, uint64_t *count);
 
 /**
  * Sign the newest audit record's sequence number and MAC with the evidence key, keep the
@@ -725,8 +720,7 @@ struct lethe_scrub_result {
  * LETHE_ERR_IO for a file that cannot be read) and what failed ("ciphertext SHA-256 differs
  * from the one recorded at put", "segment 7 failed authentication", "object file missing").
  */
-typedef void (*lethe_scrub_fn)(const char *id, enum lethe_err err, const char *detail,
-			       void *ctx);
+typedef void (*lethe_scrub_fn)(const char *id, enum lethe_err err, const char *detail, void *ctx);
 
 /**
  * Read every live object back and check it without writing its plaintext anywhere: the file's

@@ -78,7 +78,7 @@ enum lethe_err lt_anchor_decode(const uint8_t key[LT_KEY_LEN], const char *store
 		return rc;
 	if (!lt_memeq(mac, in + ANCHOR_BODY, 32))
 		return lt_err(LETHE_ERR_INTEGRITY, "the audit anchor's MAC does not verify: it "
-				  "was modified, or belongs to another store");
+						   "was modified, or belongs to another store");
 	out->audit_seq = get_u64(in + 4);
 	memcpy(out->audit_mac, in + 12, 32);
 	out->cert_seq = get_u64(in + 44);
@@ -175,7 +175,8 @@ static enum lethe_err advance_one(const char *current, char **replacement, void 
 		rc = anchor_parse(current, c->key, c->store_id, &a);
 		if (rc != LETHE_OK)
 			return rc;
-		if (c->check && (c->seen->audit_seq > a.audit_seq || c->seen->cert_seq > a.cert_seq)) {
+		if (c->check &&
+		    (c->seen->audit_seq > a.audit_seq || c->seen->cert_seq > a.cert_seq)) {
 			rc = c->check(&a, c->check_ctx);
 			if (rc != LETHE_OK)
 				return rc;

@@ -190,12 +190,16 @@ static enum lethe_err roster_parse(const struct lt_json *root, const char *path,
 		    !lt_json_int(lt_json_get(o, "keyslot"), &keyslot) || keyslot < 0 ||
 		    keyslot >= LT_AUTHORITY_OFFICERS ||
 		    (i > 0 && keyslot <= a->officer[i - 1].keyslot))
-			return lt_err(LETHE_ERR_INTEGRITY, "%s: officer %zu of the roster is "
-				      "malformed", path, i);
+			return lt_err(LETHE_ERR_INTEGRITY,
+				      "%s: officer %zu of the roster is "
+				      "malformed",
+				      path, i);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(a->officer[j].name, name) == 0)
-				return lt_err(LETHE_ERR_INTEGRITY, "%s: officer \"%s\" is named "
-					      "twice", path, name);
+				return lt_err(LETHE_ERR_INTEGRITY,
+					      "%s: officer \"%s\" is named "
+					      "twice",
+					      path, name);
 		a->officer[i].keyslot = (int) keyslot;
 		a->officer[i].role = LT_SLOT_OFFICER;
 		lt_strlcpy(a->officer[i].name, name, sizeof(a->officer[i].name));
@@ -226,15 +230,18 @@ static enum lethe_err roster_load(struct crypt_device *cd, const char *path, con
 	rc = lt_ed25519_verify(a->pub, m.bytes, m.len, sig);
 	/* only a signature that does not verify is tampering; OpenSSL failing is not */
 	if (rc == LETHE_ERR_INTEGRITY)
-		return lt_err(LETHE_ERR_INTEGRITY, "%s: the officer roster's signature does not "
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "%s: the officer roster's signature does not "
 			      "verify (names or keyslots changed without the officer authority)",
 			      path);
 	if (rc != LETHE_OK)
 		return rc;
 	for (size_t i = 0; i < a->count; i++)
 		if (!lt_luks_keyslot_active(cd, a->officer[i].keyslot))
-			return lt_err(LETHE_ERR_INTEGRITY, "%s: officer \"%s\"'s keyslot %d is "
-				      "gone", path, a->officer[i].name, a->officer[i].keyslot);
+			return lt_err(LETHE_ERR_INTEGRITY,
+				      "%s: officer \"%s\"'s keyslot %d is "
+				      "gone",
+				      path, a->officer[i].name, a->officer[i].keyslot);
 	return LETHE_OK;
 }
 
@@ -340,7 +347,8 @@ static enum lethe_err create_in(struct crypt_device *cd, const char *path, struc
 		r = crypt_keyslot_add_by_volume_key(cd, 0, (const char *) oas, LT_KEY_LEN,
 						    passphrase, pass_len);
 		if (r < 0)
-			rc = lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot add officer keyslot");
+			rc =
+			    lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot add officer keyslot");
 	}
 	if (rc == LETHE_OK) {
 		roster_insert(a, 0, name);
@@ -415,8 +423,10 @@ static enum lethe_err authority_check(const char *path, const struct lt_authorit
 	if (rc == LETHE_OK)
 		rc = lt_ed25519_key_pub(oak, pub);
 	if (rc == LETHE_OK && !lt_memeq(pub, a->pub, sizeof(pub)))
-		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the roster was signed by another authority "
-			    "than the one this passphrase opens", path);
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: the roster was signed by another authority "
+			    "than the one this passphrase opens",
+			    path);
 	if (rc == LETHE_OK)
 		rc = lt_oas_derive(oas, a->store_id, LT_OAS_MK_WRAP, wrap_key);
 	if (rc == LETHE_OK)
@@ -455,13 +465,14 @@ enum lethe_err lt_authority_unlock(const char *path, const char *store_id, const
 		if (name && strcmp(name, a.officer[i].name) != 0)
 			continue;
 		opened = &a.officer[i];
-		rc = lt_luks_try_keyslot(cd, path, a.officer[i].keyslot, passphrase, pass_len,
-					 oas);
+		rc = lt_luks_try_keyslot(cd, path, a.officer[i].keyslot, passphrase, pass_len, oas);
 	}
 	if (rc == LETHE_ERR_UNLOCK) {
 		rc = name && !opened ? lt_err(LETHE_ERR_UNLOCK, "no officer \"%s\"", name)
-				     : lt_err(LETHE_ERR_UNLOCK, "wrong passphrase: it opens no "
-					      "officer keyslot of %s", path);
+				     : lt_err(LETHE_ERR_UNLOCK,
+					      "wrong passphrase: it opens no "
+					      "officer keyslot of %s",
+					      path);
 		goto out;
 	}
 	if (rc == LETHE_OK)
@@ -494,8 +505,10 @@ static enum lethe_err change_begin(const char *path, const char *store_id, const
 	if (rc == LETHE_OK)
 		rc = roster_load(*cd, path, store_id, a, token);
 	if (rc == LETHE_OK && crypt_volume_key_verify(*cd, (const char *) oas, LT_KEY_LEN) < 0)
-		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: the officer authority does not belong to "
-			    "this file", path);
+		rc = lt_err(LETHE_ERR_KEYSTORE,
+			    "%s: the officer authority does not belong to "
+			    "this file",
+			    path);
 	return rc;
 }
 
@@ -510,9 +523,8 @@ static const struct lt_slot_info *roster_find(const struct lt_authority *a, cons
 	return NULL;
 }
 
-enum lethe_err lt_authority_officer_add(const char *path, const char *store_id,
-					const uint8_t *oas, const char *name,
-					const char *passphrase, size_t pass_len,
+enum lethe_err lt_authority_officer_add(const char *path, const char *store_id, const uint8_t *oas,
+					const char *name, const char *passphrase, size_t pass_len,
 					const struct lt_kdf_params *kdf)
 {
 	struct crypt_device *cd = NULL;

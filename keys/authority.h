@@ -77,9 +77,8 @@ enum lethe_err lt_authority_unlock(const char *path, const char *store_id, const
 
 /* Add officer @p name (a keyslot, then the roster re-signed). LETHE_ERR_EXISTS;
  * LETHE_ERR_INVALID; LETHE_ERR_KEYSTORE (no free keyslot, @p oas not this file's). */
-enum lethe_err lt_authority_officer_add(const char *path, const char *store_id,
-					const uint8_t *oas, const char *name,
-					const char *passphrase, size_t pass_len,
+enum lethe_err lt_authority_officer_add(const char *path, const char *store_id, const uint8_t *oas,
+					const char *name, const char *passphrase, size_t pass_len,
 					const struct lt_kdf_params *kdf);
 
 /* Remove officer @p name (the roster re-signed, then the keyslot destroyed).

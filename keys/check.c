@@ -106,8 +106,8 @@ static enum lethe_err check_legacy_slots(struct check *c)
 		officers += slots[i].role == LT_SLOT_OFFICER;
 	say(c, officers ? LETHE_DOCTOR_WARN : LETHE_DOCTOR_ERROR, "keystore",
 	    "%zu keyslot(s), %zu officer(s) in keystore.luks (a store from before "
-	    "officers.luks: the first officer open moves the officer authority there)", n,
-	    officers);
+	    "officers.luks: the first officer open moves the officer authority there)",
+	    n, officers);
 	/* a crash while adding an officer leaves a keyslot that opens the MK under no name */
 	if (lt_keystore_unnamed(c->keystore_path, &unnamed) != LETHE_OK)
 		say(c, LETHE_DOCTOR_ERROR, "keystore", "%s", lt_err_detail());
@@ -146,7 +146,8 @@ static void check_foreign(struct check *c)
 		say(c, LETHE_DOCTOR_ERROR, "keystore",
 		    "keyslot %d of keystore.luks is not the service's: it opens the master key but "
 		    "no officer authority (added with the master key or the service keyfile, or an "
-		    "officer's from before officers.luks: add them again with `lethe officer add`); "
+		    "officer's from before officers.luks: add them again with `lethe officer "
+		    "add`); "
 		    "lethe never tries it; doctor --repair destroys it",
 		    f.keyslot[i]);
 	if (f.tokens)
@@ -177,27 +178,35 @@ static void check_authority(struct check *c, const char *officers_path, const ch
 	if (rc == LETHE_ERR_NOT_FOUND)
 		say(c, LETHE_DOCTOR_ERROR, "officers",
 		    "meta.db pins no officer authority (an interrupted migration: the next officer "
-		    "open pins %s)", fingerprint);
+		    "open pins %s)",
+		    fingerprint);
 	else if (rc != LETHE_OK)
-		say(c, LETHE_DOCTOR_ERROR, "officers", "meta.db: the pinned officer authority is "
+		say(c, LETHE_DOCTOR_ERROR, "officers",
+		    "meta.db: the pinned officer authority is "
 		    "unreadable or malformed");
 	else if (!lt_memeq(pinned, a.pub, sizeof(pinned)))
 		say(c, LETHE_DOCTOR_ERROR, "officers",
 		    "%s was replaced: its roster is signed by officer authority %s, not the one "
-		    "this store pinned", officers_path, fingerprint);
+		    "this store pinned",
+		    officers_path, fingerprint);
 	else
-		say(c, LETHE_DOCTOR_OK, "officers", "officer authority %s, %zu officer(s), roster "
-		    "%u signed", fingerprint, a.count, a.serial);
+		say(c, LETHE_DOCTOR_OK, "officers",
+		    "officer authority %s, %zu officer(s), roster "
+		    "%u signed",
+		    fingerprint, a.count, a.serial);
 	if (lt_authority_unrostered(officers_path, store_id, c->repair, &unrostered) != LETHE_OK)
 		say(c, LETHE_DOCTOR_ERROR, "officers", "%s", lt_err_detail());
 	else if (unrostered && c->repair)
-		say(c, LETHE_DOCTOR_REPAIRED, "officers", "%zu keyslot(s) outside the roster "
-		    "destroyed", unrostered);
+		say(c, LETHE_DOCTOR_REPAIRED, "officers",
+		    "%zu keyslot(s) outside the roster "
+		    "destroyed",
+		    unrostered);
 	else if (unrostered)
 		say(c, LETHE_DOCTOR_ERROR, "officers",
 		    "%zu keyslot(s) of officers.luks outside the signed roster (an interrupted "
 		    "`officer add` or `officer remove`; never tried; doctor --repair destroys "
-		    "them)", unrostered);
+		    "them)",
+		    unrostered);
 }
 
 enum lethe_err lt_keys_check(const char *keystore_path, const char *officers_path,
@@ -221,7 +230,8 @@ enum lethe_err lt_keys_check(const char *keystore_path, const char *officers_pat
 	} else if (!file) {
 		say(&c, LETHE_DOCTOR_ERROR, "officers",
 		    "%s is missing, but meta.db pins an officer authority: no officer can open "
-		    "the store; restore it from a backup", officers_path);
+		    "the store; restore it from a backup",
+		    officers_path);
 		check_foreign(&c);
 	} else {
 		check_authority(&c, officers_path, store_id);

@@ -2,8 +2,8 @@
 #include "keys/evkey.h"
 
 #include "common/err.h"
-#include "keys/wrap.h"
 #include "crypt/prim.h"
+#include "keys/wrap.h"
 
 /* Where the metadata keeps the two halves. */
 #define META_PUB     "evidence_pub"
@@ -67,8 +67,9 @@ enum lethe_err lt_evkey_pub_check(struct lt_db *db, const uint8_t derived[LT_ED2
 	if (rc != LETHE_OK)
 		return rc;
 	if (!lt_memeq(stored, derived, LT_ED25519_PUB_LEN))
-		return lt_err(LETHE_ERR_INTEGRITY,
-			      "meta.evidence_pub is not the public half of the store's evidence key "
-			      "(the database was edited)");
+		return lt_err(
+		    LETHE_ERR_INTEGRITY,
+		    "meta.evidence_pub is not the public half of the store's evidence key "
+		    "(the database was edited)");
 	return LETHE_OK;
 }

@@ -182,7 +182,7 @@ static enum lethe_err rotate_check_free(struct lt_kek_ring *r, struct lt_db *db,
 			    "KEK version %u is in the keystore and wraps the data keys of %llu "
 			    "object(s), but the database does not list it: its keks table was "
 			    "rolled back or edited; restore meta.db, do not rotate",
-			    version, (unsigned long long)u.rows);
+			    version, (unsigned long long) u.rows);
 	return rc;
 }
 

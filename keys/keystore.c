@@ -439,7 +439,7 @@ static enum lethe_err header_file_sync(const char *path)
 }
 
 static enum lethe_err header_format(struct crypt_device *cd, const char *path, const uint8_t *mk,
-				   const char *label)
+				    const char *label)
 {
 	struct crypt_params_luks2 params = {
 	    .pbkdf = &service_pbkdf,
@@ -1053,8 +1053,10 @@ enum lethe_err lt_keystore_kek_put(const char *path, uint32_t version,
 	keks = lt_json_get(root, "keks");
 	(void) snprintf(key, sizeof(key), "%u", version);
 	if (!lt_json_get(keks, key) && lt_json_size(keks) >= LT_KEYSTORE_KEKS_MAX) {
-		rc = lt_err(LETHE_ERR_KEK_IN_USE, "%d KEK versions are active already: rewrap "
-			    "and retire old versions first", LT_KEYSTORE_KEKS_MAX);
+		rc = lt_err(LETHE_ERR_KEK_IN_USE,
+			    "%d KEK versions are active already: rewrap "
+			    "and retire old versions first",
+			    LT_KEYSTORE_KEKS_MAX);
 		goto out;
 	}
 	lt_hex(wrapped, LT_WRAPPED_LEN, hex);
@@ -1166,8 +1168,8 @@ static enum lethe_err header_file_fsync(const char *path)
 }
 
 /* The first active token of @p type (-1 when none) and its JSON (libcryptsetup's buffer). */
-static enum lethe_err typed_token_find(struct crypt_device *cd, const char *path,
-				       const char *type, int *token_out, const char **json_out)
+static enum lethe_err typed_token_find(struct crypt_device *cd, const char *path, const char *type,
+				       int *token_out, const char **json_out)
 {
 	int max = crypt_token_max(CRYPT_LUKS2);
 
@@ -1264,8 +1266,10 @@ enum lethe_err lt_keystore_mk_check(const char *path, const uint8_t *mk)
 	rc = keystore_open(path, &cd);
 	r = rc == LETHE_OK ? crypt_volume_key_verify(cd, (const char *) mk, LT_MK_LEN) : 0;
 	if (r == -EPERM)
-		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the master key does not belong to this "
-			    "keystore", path);
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: the master key does not belong to this "
+			    "keystore",
+			    path);
 	else if (r < 0)
 		rc = cs_fail(LETHE_ERR_KEYSTORE, r, path, "cannot check the master key");
 	crypt_free(cd);

@@ -54,8 +54,7 @@ enum lethe_err lt_keystore_unlock_service(const char *path,
 
 /* Unlock with an officer passphrase (tries the officer slots). Errors as above. */
 enum lethe_err lt_keystore_unlock_passphrase(const char *path, const char *passphrase,
-					     size_t pass_len, uint8_t *mk,
-					     struct lt_slot_info *who,
+					     size_t pass_len, uint8_t *mk, struct lt_slot_info *who,
 					     char store_id[LETHE_ID_LEN + 1]);
 
 /* Add officer @p name (LETHE_ERR_EXISTS if taken; LETHE_ERR_INVALID for a bad name or an
@@ -100,11 +99,11 @@ enum lethe_err lt_keystore_mk_check(const char *path, const uint8_t *mk);
  * tries it; doctor reports it; lt_keystore_purge() destroys it.
  */
 struct lt_keystore_foreign {
-	size_t keyslots;                 /* active keyslots other than 0 */
+	size_t keyslots; /* active keyslots other than 0 */
 	int keyslot[32];
-	size_t tokens;                   /* lethe-slot tokens other than the service's */
+	size_t tokens; /* lethe-slot tokens other than the service's */
 	int token[32];
-	int service_token;               /* -1 when none */
+	int service_token;                      /* -1 when none */
 	char first_name[LETHE_OFFICER_MAX + 1]; /* the name the first foreign token claims */
 };
 enum lethe_err lt_keystore_foreign(const char *path, struct lt_keystore_foreign *f);
@@ -161,8 +160,7 @@ enum lethe_err lt_keystore_token_read(const char *path, const char *type, char *
  * written, durably) or leaves it NULL (nothing is written). Returns what @p update returns,
  * or the write's error.
  */
-typedef enum lethe_err (*lt_keystore_token_fn)(const char *current, char **replacement,
-					       void *ctx);
+typedef enum lethe_err (*lt_keystore_token_fn)(const char *current, char **replacement, void *ctx);
 enum lethe_err lt_keystore_token_update(const char *path, const char *type,
 					lt_keystore_token_fn update, void *ctx);
 

@@ -29,10 +29,8 @@
 #define AAD_MAX 512
 
 static const char *const mk_labels[] = {
-    [LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",
-    [LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
-    [LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap",
-    [LT_MK_ROW_MAC] = "lethe/v1/row-mac",
+    [LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",           [LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
+    [LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap", [LT_MK_ROW_MAC] = "lethe/v1/row-mac",
     [LT_MK_AUDIT_ANCHOR] = "lethe/v1/audit-anchor",
 };
 
@@ -301,6 +299,6 @@ enum lethe_err lt_mk_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *stor
 		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, mk);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(rc, "the master key in officers.luks does not unwrap (tampered, or "
-			    "another store's)");
+				"another store's)");
 	return rc;
 }

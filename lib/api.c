@@ -38,8 +38,7 @@ void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64
 		st->progress(what, done, total, st->progress_ctx);
 }
 
-LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn,
-					void *ctx)
+LETHE_API void lethe_store_set_progress(struct lethe_store *store, lethe_progress_fn fn, void *ctx)
 {
 	if (!store)
 		return;
@@ -75,10 +74,12 @@ enum lethe_err lt_store_writable(struct lethe_store *st)
 		return LETHE_OK;
 	st->write_refused = true;
 	if (st->read_only_err == LETHE_ERR_NOSPC)
-		return lt_err(LETHE_ERR_NOSPC, "%s: the disk is full: nothing can be written to the "
-				  "store until space is freed", st->dir);
-	return lt_err(LETHE_ERR_IO, "%s is read-only (%s): nothing can be written to it",
-		      st->dir, st->read_only);
+		return lt_err(LETHE_ERR_NOSPC,
+			      "%s: the disk is full: nothing can be written to the "
+			      "store until space is freed",
+			      st->dir);
+	return lt_err(LETHE_ERR_IO, "%s is read-only (%s): nothing can be written to it", st->dir,
+		      st->read_only);
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -129,8 +130,10 @@ static enum lethe_err init_prepare_dir(const char *dir, bool *created)
 	}
 	closedir(d);
 	if (!empty)
-		return lt_err(LETHE_ERR_EXISTS, "%s: directory is not empty; a store is created "
-				  "in a new or empty directory", dir);
+		return lt_err(LETHE_ERR_EXISTS,
+			      "%s: directory is not empty; a store is created "
+			      "in a new or empty directory",
+			      dir);
 	if (chmod(dir, 0700) != 0)
 		return lt_err_errno(LETHE_ERR_IO, errno, "%s: chmod", dir);
 	return LETHE_OK;
@@ -146,7 +149,7 @@ static enum lethe_err absolute_path(const char *path, char **out)
 
 	*out = NULL;
 	if (slash) {
-		len = (size_t)(slash - path);
+		len = (size_t) (slash - path);
 		if (len == 0)
 			len = 1; /* "/file" */
 		if (len >= sizeof(parent))
@@ -294,7 +297,8 @@ static enum lethe_err open_seal(struct lethe_store *st)
 	if (rc == LETHE_OK && !sealed && why)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "%s: the row digests are missing and the store is not sealed again: %s "
-			    "(see doctor)", st->db_path, why);
+			    "(see doctor)",
+			    st->db_path, why);
 	if (rc == LETHE_OK && !sealed)
 		rc = lt_db_rowmac_seal(st->db);
 	if (rc == LETHE_OK && !sealed)
@@ -345,7 +349,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	struct lt_kdf_params kdf;
 	char *conf_path = path_join(o->dir, "lethe.conf");
 	enum lethe_err rc = LETHE_ERR_NOMEM;
-	struct lt_audit_event ev = { .action = "init" };
+	struct lt_audit_event ev = {.action = "init"};
 	char detail[128], fingerprint[65];
 
 	if (!service_key || !conf_path)
@@ -379,7 +383,8 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 		goto out;
 	/* the init record names the authority, and so does its syslog line: out of reach of
 	 * anyone who later holds MK */
-	snprintf(detail, sizeof(detail), LT_AUDIT_INIT_AUTHORITY "%s; " LT_INIT_SEALED, fingerprint);
+	snprintf(detail, sizeof(detail), LT_AUDIT_INIT_AUTHORITY "%s; " LT_INIT_SEALED,
+		 fingerprint);
 	ev.error = detail;
 	rc = derive_handle_keys(st, st->keys->mk);
 	if (rc != LETHE_OK)
@@ -426,9 +431,9 @@ out:
 /* Undo a failed init: remove what it created inside DIR (never anything else). */
 static void init_undo(const char *dir, bool created_dir)
 {
-	static const char *const files[] = { "lethe.conf", "keystore.luks", LT_AUTHORITY_FILE,
-					     "meta.db",
-					     "meta.db-wal", "meta.db-shm", "meta.db-journal" };
+	static const char *const files[] = {"lethe.conf",     "keystore.luks", LT_AUTHORITY_FILE,
+					    "meta.db",        "meta.db-wal",   "meta.db-shm",
+					    "meta.db-journal"};
 	char path[PATH_MAX];
 	size_t i;
 
@@ -453,10 +458,12 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *o)
 	lt_err_clear();
 	if (!o || !o->dir || !*o->dir || !o->keyfile || !*o->keyfile || !o->officer)
 		return lt_err(LETHE_ERR_INVALID, "init needs a store directory, a keyfile path and "
-				  "an officer");
+						 "an officer");
 	if (!lt_officer_name_valid(o->officer))
-		return lt_err(LETHE_ERR_INVALID, "officer name must be 1-%d characters of "
-				  "A-Z a-z 0-9 . _ - (and not \"service\")", LETHE_OFFICER_MAX);
+		return lt_err(LETHE_ERR_INVALID,
+			      "officer name must be 1-%d characters of "
+			      "A-Z a-z 0-9 . _ - (and not \"service\")",
+			      LETHE_OFFICER_MAX);
 	if (!o->passphrase || o->passphrase_len == 0)
 		return lt_err(LETHE_ERR_INVALID, "the officer passphrase is empty");
 	st = store_alloc(o->dir);
@@ -485,8 +492,10 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *o)
 		if (real_dir && strncmp(st->cfg.keyfile, real_dir, dl) == 0 &&
 		    st->cfg.keyfile[dl] == '/') {
 			free(real_dir);
-			rc = lt_err(LETHE_ERR_INVALID, "%s: the keyfile must live outside the "
-					"store directory", st->cfg.keyfile);
+			rc = lt_err(LETHE_ERR_INVALID,
+				    "%s: the keyfile must live outside the "
+				    "store directory",
+				    st->cfg.keyfile);
 			goto out;
 		}
 		free(real_dir);
@@ -528,9 +537,12 @@ static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_op
 		 * keystore.luks, which anyone holding the service keyfile can add */
 		if (lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pinned, sizeof(pinned), &len) !=
 		    LETHE_ERR_NOT_FOUND)
-			return lt_err(LETHE_ERR_INTEGRITY, "%s is missing, but meta.db pins an "
-				      "officer authority: restore it from a backup (officer keyslots "
-				      "of keystore.luks are not honoured any more)", st->officers_path);
+			return lt_err(
+			    LETHE_ERR_INTEGRITY,
+			    "%s is missing, but meta.db pins an "
+			    "officer authority: restore it from a backup (officer keyslots "
+			    "of keystore.luks are not honoured any more)",
+			    st->officers_path);
 		*legacy = true;
 		return lt_keystore_unlock_passphrase(st->keystore_path, o->passphrase,
 						     o->passphrase_len, mk, &st->who, store_id);
@@ -648,8 +660,8 @@ static enum lethe_err open_check_store_id(struct lethe_store *st)
 
 /* One path the store owns: lt_check_owned(), and the report when @p fn is set. A missing
  * lethe.conf is the config loader's to report, a missing objects/ or tmp/ is recreated. */
-static enum lethe_err check_owned_one(const char *path, bool dir, bool follow,
-				      lt_store_owned_fn fn, void *ctx)
+static enum lethe_err check_owned_one(const char *path, bool dir, bool follow, lt_store_owned_fn fn,
+				      void *ctx)
 {
 	enum lethe_err rc = lt_check_owned(path, dir, follow);
 
@@ -669,8 +681,8 @@ enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_
 	const struct {
 		const char *path;
 		bool dir, follow;
-	} paths[] = {{dir, true, true}, {conf, false, false}, {objects, true, false},
-		     {tmp, true, false}};
+	} paths[] = {
+	    {dir, true, true}, {conf, false, false}, {objects, true, false}, {tmp, true, false}};
 	enum lethe_err rc, first = LETHE_OK;
 
 	snprintf(objects, sizeof(objects), "%s/objects", dir);
@@ -716,8 +728,7 @@ static enum lethe_err open_config(struct lethe_store *st, const char *conf, cons
 	return rc;
 }
 
-LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
-					  struct lethe_store **out)
+LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struct lethe_store **out)
 {
 	struct lethe_store *st = NULL;
 	char *conf = NULL;
@@ -729,7 +740,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 		*out = NULL;
 	if (!o || !o->dir || !*o->dir || !out)
 		return lt_err(LETHE_ERR_INVALID, "no store directory given (--store or "
-				  "LETHE_STORE)");
+						 "LETHE_STORE)");
 	st = store_alloc(o->dir);
 	if (!st)
 		return LETHE_ERR_NOMEM;
@@ -770,8 +781,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o,
 	rc = open_unlock(st, o, &legacy);
 	if (rc != LETHE_OK) {
 		lt_audit_record_unkeyed(st->db, &st->cfg, "unlock",
-					o->passphrase ? "officer" : "service", rc,
-					lt_err_detail());
+					o->passphrase ? "officer" : "service", rc, lt_err_detail());
 		goto out;
 	}
 	rc = open_seal(st);

@@ -242,13 +242,15 @@ enum lethe_err lt_audit_anchor(struct lethe_store *st, bool create)
 			if (rc == LETHE_OK && why)
 				rc = lt_err(LETHE_ERR_INTEGRITY,
 					    "%s: the audit anchor is missing and %s; no anchor is "
-					    "made from this log", st->keystore_path, why);
+					    "made from this log",
+					    st->keystore_path, why);
 			else if (rc == LETHE_OK)
 				rc = anchor_first(st);
 		}
 		if (rc == LETHE_OK)
 			rc = lt_anchor_advance(st->keystore_path, st->keys->audit_anchor,
-					       st->store_id, &st->anchor_due, false, anchor_check, st);
+					       st->store_id, &st->anchor_due, false, anchor_check,
+					       st);
 	}
 	if (rc == LETHE_OK) {
 		st->anchored_seq = st->anchor_due.audit_seq;
@@ -394,14 +396,16 @@ static enum lethe_err keystore_mark(struct lethe_store *st, lethe_problem_fn fn,
 	if (rc != LETHE_OK)
 		return rc;
 	if (marker) {
-		snprintf(what, sizeof(what),
-			 "missing from keystore.luks, though audit record %llu says it was made: it "
-			 "was removed, with the records it named, or the keystore was replaced",
-			 (unsigned long long) marker);
+		snprintf(
+		    what, sizeof(what),
+		    "missing from keystore.luks, though audit record %llu says it was made: it "
+		    "was removed, with the records it named, or the keystore was replaced",
+		    (unsigned long long) marker);
 	} else if (last == 0) {
-		snprintf(what, sizeof(what),
-			 "none in keystore.luks and the audit log is empty: every store has its init "
-			 "record, so the log was deleted");
+		snprintf(
+		    what, sizeof(what),
+		    "none in keystore.luks and the audit log is empty: every store has its init "
+		    "record, so the log was deleted");
 	} else {
 		const char *why = anchor_from_nothing(st, &rc);
 
@@ -432,10 +436,11 @@ enum lethe_err lt_audit_check_anchor(struct lethe_store *st, lethe_problem_fn fn
 		rc = lt_db_audit_mac_at(st->db, mark.head.seq, mac, &found);
 		if (rc == LETHE_OK && (!found || !lt_memeq(mac, mark.head.mac, 32))) {
 			snprintf(what, sizeof(what),
-				 found ? "names record %llu with another MAC: the log was rewritten "
-					 "from there on"
-				       : "names record %llu, which the log does not hold: the newest "
-					 "records were deleted",
+				 found
+				     ? "names record %llu with another MAC: the log was rewritten "
+				       "from there on"
+				     : "names record %llu, which the log does not hold: the newest "
+				       "records were deleted",
 				 (unsigned long long) mark.head.seq);
 			if (fn)
 				fn("audit anchor", what, ctx);
@@ -446,8 +451,10 @@ enum lethe_err lt_audit_check_anchor(struct lethe_store *st, lethe_problem_fn fn
 		rc = lt_audit_log_start(st, &init, &anchored);
 	if (rc == LETHE_OK && !init) {
 		if (fn)
-			fn("audit log", "the log does not begin with the store's init record: "
-			   "records were deleted", ctx);
+			fn("audit log",
+			   "the log does not begin with the store's init record: "
+			   "records were deleted",
+			   ctx);
 		*bad = true;
 	}
 	return rc;
@@ -485,8 +492,10 @@ static enum lethe_err file_mark(struct lethe_store *st, const char *path,
 		rc = lt_evidence_pub(st, pub);
 	}
 	if (rc == LETHE_OK && lt_ed25519_verify(pub, json, len, sig) != LETHE_OK)
-		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: the signature does not verify under this "
-				  "store's evidence key", path);
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: the signature does not verify under this "
+			    "store's evidence key",
+			    path);
 	if (rc == LETHE_OK &&
 	    lt_audit_checkpoint_parse(json, len, st->store_id, &mark->head) != LETHE_OK)
 		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: %s", path, lt_err_detail());
@@ -533,7 +542,8 @@ static enum lethe_err officer_pub(struct lethe_store *st, lethe_problem_fn fn, v
 	if (born || access(st->officers_path, F_OK) == 0) {
 		if (fn)
 			fn("meta.officer_pub",
-			   born ? "missing, though audit record 1 names the store's officer authority: "
+			   born ? "missing, though audit record 1 names the store's officer "
+				  "authority: "
 				  "the pin was removed, and no officer action can be checked"
 				: "missing, though officers.luks exists: the pin was removed (or a "
 				  "migration interrupted: an officer open pins it), and no officer "
@@ -577,8 +587,9 @@ static enum lethe_err audit_verify(struct lethe_store *st, const char *checkpoin
 		if (rc == LETHE_ERR_INTEGRITY && fn)
 			fn("meta.evidence_pub", lt_err_detail(), ctx);
 		if (rc == LETHE_ERR_INTEGRITY)
-			return lt_err(LETHE_ERR_INTEGRITY, "audit log verification failed: the "
-					  "evidence key in the database was replaced");
+			return lt_err(LETHE_ERR_INTEGRITY,
+				      "audit log verification failed: the "
+				      "evidence key in the database was replaced");
 		if (rc != LETHE_OK)
 			return rc;
 	}
@@ -616,8 +627,8 @@ LETHE_API enum lethe_err lethe_audit_verify(struct lethe_store *st, lethe_proble
 	return audit_verify(st, NULL, fn, ctx, records);
 }
 
-LETHE_API enum lethe_err lethe_audit_officer_authority(struct lethe_store *st,
-						       char fingerprint[65], uint64_t *signed_from)
+LETHE_API enum lethe_err lethe_audit_officer_authority(struct lethe_store *st, char fingerprint[65],
+						       uint64_t *signed_from)
 {
 	uint8_t pub[LT_ED25519_PUB_LEN];
 	size_t len = 0;
@@ -687,7 +698,8 @@ LETHE_API enum lethe_err lethe_audit_reanchor(struct lethe_store *st, uint64_t *
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_audit_append(st, &(struct lt_audit_event){.action = "audit.reanchor", .error = what});
+	rc = lt_audit_append(st,
+			     &(struct lt_audit_event){.action = "audit.reanchor", .error = what});
 	head = st->tx_head;
 	memset(&now, 0, sizeof(now));
 	if (rc == LETHE_OK)

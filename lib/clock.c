@@ -22,9 +22,9 @@ static void clock_refused(struct lethe_store *st, const char *action, enum lethe
 	struct lt_err_saved saved;
 
 	lt_err_save(&saved);
-	lt_audit_pending_add(NULL, true, &st->actor,
-			     &(struct lt_audit_event){.action = action, .err = rc,
-						      .error = saved.text});
+	lt_audit_pending_add(
+	    NULL, true, &st->actor,
+	    &(struct lt_audit_event){.action = action, .err = rc, .error = saved.text});
 	lt_err_restore(&saved, rc);
 }
 
@@ -56,8 +56,10 @@ enum lethe_err lt_clock_for_shred(struct lethe_store *st, const char *action, in
 
 	*now = 0;
 	if (st->clock_unchecked.text[0]) {
-		rc = lt_err(LETHE_ERR_CLOCK, "cannot compare the clock with the kernel's, so no "
-			    "shred is decided by it: %s", st->clock_unchecked.text);
+		rc = lt_err(LETHE_ERR_CLOCK,
+			    "cannot compare the clock with the kernel's, so no "
+			    "shred is decided by it: %s",
+			    st->clock_unchecked.text);
 		clock_refused(st, action, rc);
 		return rc;
 	}

@@ -1,9 +1,9 @@
 /* doctor.c - recovery after crashes (cheap part at every open) and the full health check. */
 #include <dirent.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +43,9 @@ void lt_recover_cheap(struct lethe_store *st)
 	size_t n = 0;
 
 	/* a restore from a backup brings no tmp/ back (and should not) */
-	(void)lt_objstore_prepare(st->objs);
-	(void)lt_objstore_recover(st->objs, row_exists, st, &n);
-	(void)lt_unlinks_finish(st->db, st->objs, NULL, NULL, NULL);
+	(void) lt_objstore_prepare(st->objs);
+	(void) lt_objstore_recover(st->objs, row_exists, st, &n);
+	(void) lt_unlinks_finish(st->db, st->objs, NULL, NULL, NULL);
 	lt_err_clear();
 }
 
@@ -115,12 +115,12 @@ static void check_owned(struct doctor *d)
 	char conf[PATH_MAX];
 
 	snprintf(conf, sizeof(conf), "%s/lethe.conf", d->st->dir);
-	(void)lt_store_check_owned(d->st->dir, conf, owned_report, d);
+	(void) lt_store_check_owned(d->st->dir, conf, owned_report, d);
 	lt_err_clear();
 }
 
 /* How long before [keys] rotation runs out doctor starts warning, at most. */
-#define ROTATION_NOTICE ((int64_t)14 * 86400)
+#define ROTATION_NOTICE ((int64_t) 14 * 86400)
 
 static void check_keys(struct doctor *d)
 {
@@ -137,22 +137,24 @@ static void check_keys(struct doctor *d)
 		return;
 	}
 	/* Warned a tenth of the period ahead (at most two weeks): time for an officer to plan. */
-	int64_t ahead = st->cfg.rotation / 10 < ROTATION_NOTICE ? st->cfg.rotation / 10
-								  : ROTATION_NOTICE;
+	int64_t ahead =
+	    st->cfg.rotation / 10 < ROTATION_NOTICE ? st->cfg.rotation / 10 : ROTATION_NOTICE;
 
 	if (st->cfg.rotation > 0 && age > st->cfg.rotation)
-		report(d, LETHE_DOCTOR_WARN, "keys", "the primary KEK is %lld days old, older than "
+		report(d, LETHE_DOCTOR_WARN, "keys",
+		       "the primary KEK is %lld days old, older than "
 		       "[keys] rotation: run `lethe key rotate` and `lethe key rewrap`",
-		       (long long)(age / 86400));
+		       (long long) (age / 86400));
 	else if (st->cfg.rotation > 0 && age > st->cfg.rotation - ahead)
-		report(d, LETHE_DOCTOR_WARN, "keys", "the primary KEK is %lld days old: [keys] "
+		report(d, LETHE_DOCTOR_WARN, "keys",
+		       "the primary KEK is %lld days old: [keys] "
 		       "rotation runs out in %lld seconds (%lld days); plan `lethe key rotate` and "
 		       "`lethe key rewrap`",
-		       (long long)(age / 86400), (long long)(st->cfg.rotation - age),
-		       (long long)((st->cfg.rotation - age) / 86400));
+		       (long long) (age / 86400), (long long) (st->cfg.rotation - age),
+		       (long long) ((st->cfg.rotation - age) / 86400));
 	else
 		report(d, LETHE_DOCTOR_OK, "keys", "primary KEK is %lld days old",
-		       (long long)(age / 86400));
+		       (long long) (age / 86400));
 }
 
 static void check_database(struct doctor *d)
@@ -171,14 +173,17 @@ static void check_database(struct doctor *d)
 	else
 		report(d, LETHE_DOCTOR_OK, "database", "quick_check ok");
 	if (lt_db_object_count(d->st->db, LETHE_STATE_SHREDDED, &shredded) == LETHE_OK &&
-	    lt_db_cert_last(d->st->db, &certs, (uint8_t[32]){ 0 }) == LETHE_OK) {
+	    lt_db_cert_last(d->st->db, &certs, (uint8_t[32]){0}) == LETHE_OK) {
 		if (shredded != certs)
-			report(d, LETHE_DOCTOR_ERROR, "evidence", "%llu shredded objects but %llu "
-			       "certificates", (unsigned long long)shredded,
-			       (unsigned long long)certs);
+			report(d, LETHE_DOCTOR_ERROR, "evidence",
+			       "%llu shredded objects but %llu "
+			       "certificates",
+			       (unsigned long long) shredded, (unsigned long long) certs);
 		else
-			report(d, LETHE_DOCTOR_OK, "evidence", "one certificate per shredded object "
-			       "(%llu)", (unsigned long long)certs);
+			report(d, LETHE_DOCTOR_OK, "evidence",
+			       "one certificate per shredded object "
+			       "(%llu)",
+			       (unsigned long long) certs);
 	}
 }
 
@@ -213,7 +218,8 @@ static void check_rows(struct doctor *d)
 	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY)
 		report(d, LETHE_DOCTOR_ERROR, "rows", "%s", lt_err_detail());
 	else if (d->problems == before)
-		report(d, LETHE_DOCTOR_OK, "rows", "every row matches its MAC and every table its "
+		report(d, LETHE_DOCTOR_OK, "rows",
+		       "every row matches its MAC and every table its "
 		       "digest");
 }
 
@@ -233,7 +239,8 @@ static void check_audit(struct doctor *d)
 	if (rc != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "audit", "%s", lt_err_detail());
 	else if (!bad)
-		report(d, LETHE_DOCTOR_OK, "audit", "the log begins with its init record and "
+		report(d, LETHE_DOCTOR_OK, "audit",
+		       "the log begins with its init record and "
 		       "reaches the keystore's anchor");
 }
 
@@ -251,9 +258,11 @@ static void check_secconf(struct doctor *d)
 	else if (differs)
 		report(d, LETHE_DOCTOR_ERROR, "config",
 		       "the security settings of lethe.conf differ from those recorded in meta.db, "
-		       "and no config.change record says so yet: %s", what);
+		       "and no config.change record says so yet: %s",
+		       what);
 	else if (!recorded)
-		report(d, LETHE_DOCTOR_WARN, "config", "no security settings recorded in meta.db "
+		report(d, LETHE_DOCTOR_WARN, "config",
+		       "no security settings recorded in meta.db "
 		       "(the next writable open records them)");
 	else
 		report(d, LETHE_DOCTOR_OK, "config", "the security settings are those recorded");
@@ -308,9 +317,8 @@ static int file_has_row(const char *id, const char *path, void *vctx)
 	rc = lt_db_object_get(d->st->db, id, row);
 	/* A put links its file before its row commits, and keeps its staged file (locked) from
 	 * before the link until after the commit: with either in place the file is no orphan. */
-	if (rc == LETHE_ERR_NOT_FOUND &&
-	    (lt_objstore_put_pending(d->st->objs, id) ||
-	     lt_db_object_get(d->st->db, id, row) == LETHE_OK)) {
+	if (rc == LETHE_ERR_NOT_FOUND && (lt_objstore_put_pending(d->st->objs, id) ||
+					  lt_db_object_get(d->st->db, id, row) == LETHE_OK)) {
 		free(row);
 		return 0;
 	}
@@ -322,8 +330,10 @@ static int file_has_row(const char *id, const char *path, void *vctx)
 		if (d->repair && lt_objstore_delete(d->st->objs, id) == LETHE_OK)
 			report(d, LETHE_DOCTOR_REPAIRED, "objects", "%s: %s, removed", path, what);
 		else
-			report(d, LETHE_DOCTOR_ERROR, "objects", "%s: %s (doctor --repair removes "
-			       "it)", path, what);
+			report(d, LETHE_DOCTOR_ERROR, "objects",
+			       "%s: %s (doctor --repair removes "
+			       "it)",
+			       path, what);
 	}
 	free(row);
 	return 0;
@@ -338,7 +348,8 @@ static void check_objects(struct doctor *d)
 	if (lt_objstore_list(d->st->objs, file_has_row, d) != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "objects", "%s", lt_err_detail());
 	if (d->problems == before)
-		report(d, LETHE_DOCTOR_OK, "objects", "every live object has its file and every "
+		report(d, LETHE_DOCTOR_OK, "objects",
+		       "every live object has its file and every "
 		       "file its object");
 }
 
@@ -358,10 +369,12 @@ static void unlink_left(const char *id, const char *why, void *vctx)
 	}
 	if (d->nstuck < d->capstuck)
 		lt_strlcpy(d->stuck[d->nstuck++], id, LETHE_ID_LEN + 1);
-	report(d, LETHE_DOCTOR_ERROR, "unlinks", "shredded object %s: its file could not be "
+	report(d, LETHE_DOCTOR_ERROR, "unlinks",
+	       "shredded object %s: its file could not be "
 	       "unlinked: %s; its key is destroyed (the file is noise), but the file stays queued "
 	       "and every open retries it; fix: let the store's account remove files in that "
-	       "directory (chmod 700, chown, chattr -i, or a read-write mount)", id, why);
+	       "directory (chmod 700, chown, chattr -i, or a read-write mount)",
+	       id, why);
 }
 
 /*
@@ -382,13 +395,14 @@ static void check_unlinks(struct doctor *d)
 	if (rc != LETHE_OK && d->problems == before)
 		report(d, LETHE_DOCTOR_ERROR, "unlinks", "%s", lt_err_detail());
 	else if (d->problems == before)
-		report(d, LETHE_DOCTOR_OK, "unlinks", "no file of a shredded object left to unlink");
+		report(d, LETHE_DOCTOR_OK, "unlinks",
+		       "no file of a shredded object left to unlink");
 }
 
 /* The directories the store owns: present, ours, 0700 (--repair creates or chmods them). */
 static void check_dirs(struct doctor *d)
 {
-	static const char *const names[] = { "objects", "tmp" };
+	static const char *const names[] = {"objects", "tmp"};
 	char path[PATH_MAX];
 	struct stat sb;
 	enum lethe_err rc;
@@ -409,7 +423,7 @@ static void check_dirs(struct doctor *d)
 		if (d->repair && lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 		    sb.st_uid == geteuid() && chmod(path, 0700) == 0) {
 			report(d, LETHE_DOCTOR_REPAIRED, "directories", "%s: mode %04o set to 0700",
-			       path, (unsigned)(sb.st_mode & 07777));
+			       path, (unsigned) (sb.st_mode & 07777));
 			continue;
 		}
 		report(d, LETHE_DOCTOR_ERROR, "directories", "%s%s", lt_err_detail(),
@@ -423,14 +437,18 @@ static void check_leftovers(struct doctor *d)
 	size_t n = 0;
 
 	if (d->repair && lt_objstore_recover(d->st->objs, row_exists, d->st, &n) == LETHE_OK && n)
-		report(d, LETHE_DOCTOR_REPAIRED, "tmp", "%zu staged write(s) of dead processes "
-		       "removed", n);
+		report(d, LETHE_DOCTOR_REPAIRED, "tmp",
+		       "%zu staged write(s) of dead processes "
+		       "removed",
+		       n);
 	n = 0;
 	if (lt_objstore_leftovers(d->st->objs, &n) != LETHE_OK)
 		report(d, LETHE_DOCTOR_ERROR, "tmp", "%s", lt_err_detail());
 	else if (n)
-		report(d, LETHE_DOCTOR_ERROR, "tmp", "%zu leftover file(s) in %s/tmp (doctor "
-		       "--repair removes them)", n, d->st->dir);
+		report(d, LETHE_DOCTOR_ERROR, "tmp",
+		       "%zu leftover file(s) in %s/tmp (doctor "
+		       "--repair removes them)",
+		       n, d->st->dir);
 	else
 		report(d, LETHE_DOCTOR_OK, "tmp", "no leftovers");
 }
@@ -463,7 +481,8 @@ static bool lost_found_empty(struct doctor *d, int dirfd_, const char *name)
 		entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	closedir(lf);
 	if (entries)
-		report(d, LETHE_DOCTOR_WARN, "store", "%s/lost+found holds %zu file(s) fsck "
+		report(d, LETHE_DOCTOR_WARN, "store",
+		       "%s/lost+found holds %zu file(s) fsck "
 		       "recovered: pieces of store files or plaintext; look, then remove them",
 		       d->st->dir, entries);
 	return true;
@@ -472,9 +491,9 @@ static bool lost_found_empty(struct doctor *d, int dirfd_, const char *name)
 /* Nothing in DIR but lethe's own files: anything else may be plaintext someone left. */
 static void check_strays(struct doctor *d)
 {
-	static const char *const known[] = { ".", "..", "lethe.conf", "keystore.luks",
-					     "officers.luks", "meta.db", "meta.db-wal", "meta.db-shm", "objects",
-					     "tmp" };
+	static const char *const known[] = {
+	    ".",       "..",          "lethe.conf",  "keystore.luks", "officers.luks",
+	    "meta.db", "meta.db-wal", "meta.db-shm", "objects",       "tmp"};
 	DIR *dir = opendir(d->st->dir);
 	struct dirent *e;
 	size_t i, strays = 0;
@@ -492,8 +511,10 @@ static void check_strays(struct doctor *d)
 		ok |= lost_found_empty(d, dirfd(dir), e->d_name);
 		if (!ok) {
 			strays++;
-			report(d, LETHE_DOCTOR_ERROR, "store", "%s/%s: not a lethe file (remove it "
-			       "if it holds plaintext)", d->st->dir, e->d_name);
+			report(d, LETHE_DOCTOR_ERROR, "store",
+			       "%s/%s: not a lethe file (remove it "
+			       "if it holds plaintext)",
+			       d->st->dir, e->d_name);
 		}
 	}
 	closedir(dir);
@@ -536,10 +557,9 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	free(d.stuck);
 	if (problems)
 		*problems = d.problems;
-	lt_audit_record(st, &(struct lt_audit_event){ .action = repair ? "doctor.repair"
-								      : "doctor",
-						       .err = d.problems ? LETHE_ERR_INTEGRITY
-									 : LETHE_OK,
-						       .error = d.problems ? "problems found" : NULL });
+	lt_audit_record(st,
+			&(struct lt_audit_event){.action = repair ? "doctor.repair" : "doctor",
+						 .err = d.problems ? LETHE_ERR_INTEGRITY : LETHE_OK,
+						 .error = d.problems ? "problems found" : NULL});
 	return LETHE_OK;
 }

@@ -7,8 +7,8 @@
 #include "common/fsutil.h"
 #include "common/hex.h"
 #include "crypt/prim.h"
-#include "keys/evkey.h"
 #include "keys/anchor.h"
+#include "keys/evkey.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
 #include "store/db.h"
@@ -33,10 +33,9 @@ static int cert_list_one(const struct lt_db_cert *c, void *vctx)
 	return l->fn(&info, l->ctx);
 }
 
-LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *st, lethe_cert_fn fn,
-					     void *ctx)
+LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *st, lethe_cert_fn fn, void *ctx)
 {
-	struct cert_list_ctx l = { fn, ctx };
+	struct cert_list_ctx l = {fn, ctx};
 
 	lt_err_clear();
 	if (!st || !fn)
@@ -90,9 +89,9 @@ static void cert_set_free(struct cert_set *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		free((void *)s->items[i].name);
-		free((void *)s->items[i].json);
-		free((void *)s->items[i].sig);
+		free((void *) s->items[i].name);
+		free((void *) s->items[i].json);
+		free((void *) s->items[i].sig);
 	}
 	free(s->items);
 	free(s->shredded_at);
@@ -126,7 +125,7 @@ static int cert_collect(const struct lt_db_cert *c, void *vctx)
 	if (!json || !sig || !it->name) {
 		free(json);
 		free(sig);
-		free((void *)it->name);
+		free((void *) it->name);
 		goto nomem;
 	}
 	memcpy(json, c->json, c->json_len);
@@ -168,7 +167,7 @@ static void relay_problem(const char *where, const char *what, void *vctx)
 	struct problem_relay *r = vctx;
 
 	if (r->count++ == 0)
-		(void)snprintf(r->first, sizeof(r->first), "%s: %s", where, what);
+		(void) snprintf(r->first, sizeof(r->first), "%s: %s", where, what);
 	if (r->fn)
 		r->fn(where, what, r->ctx);
 }
@@ -205,13 +204,16 @@ static enum lethe_err anchored_cert_check(struct lethe_store *st, struct problem
 	if (rc != LETHE_OK)
 		return rc;
 	if (seq < a.cert_seq) {
-		snprintf(what, sizeof(what), "certificate %llu is anchored in keystore.luks but the "
+		snprintf(what, sizeof(what),
+			 "certificate %llu is anchored in keystore.luks but the "
 			 "store's newest is %llu: certificates were deleted",
-			 (unsigned long long)a.cert_seq, (unsigned long long)seq);
+			 (unsigned long long) a.cert_seq, (unsigned long long) seq);
 		relay_problem("certificates", what, r);
 	} else if (seq == a.cert_seq && !lt_memeq(sha, a.cert_sha256, sizeof(sha))) {
-		snprintf(what, sizeof(what), "certificate %llu is not the one anchored in "
-			 "keystore.luks", (unsigned long long)seq);
+		snprintf(what, sizeof(what),
+			 "certificate %llu is not the one anchored in "
+			 "keystore.luks",
+			 (unsigned long long) seq);
 		relay_problem("certificates", what, r);
 	}
 	return LETHE_OK;
@@ -241,9 +243,10 @@ static enum lethe_err verify_in_store(struct lethe_store *st, struct problem_rel
 	if (rc == LETHE_OK && r->count > 0)
 		rc = LETHE_ERR_INTEGRITY;
 	if (rc == LETHE_ERR_INTEGRITY)
-		return lt_err(LETHE_ERR_INTEGRITY, "disposal evidence verification failed (%llu "
-						   "problem%s; first: %s)",
-			      (unsigned long long)r->count, r->count == 1 ? "" : "s", r->first);
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "disposal evidence verification failed (%llu "
+			      "problem%s; first: %s)",
+			      (unsigned long long) r->count, r->count == 1 ? "" : "s", r->first);
 	return rc;
 }
 
@@ -262,7 +265,7 @@ static uint64_t exported_seq(struct lethe_store *st)
 		return 0;
 	}
 	text[len] = '\0';
-	return sscanf(text, "%llu", &v) == 1 ? (uint64_t)v : 0;
+	return sscanf(text, "%llu", &v) == 1 ? (uint64_t) v : 0;
 }
 
 /* Index into @p s of the first certificate to export. */
@@ -272,7 +275,7 @@ static size_t export_start(struct lethe_store *st, const struct cert_set *s, int
 	if (from == LETHE_EXPORT_SINCE_LAST) {
 		uint64_t done = exported_seq(st);
 
-		return done < s->n ? (size_t)done : s->n;
+		return done < s->n ? (size_t) done : s->n;
 	}
 	if (from == LETHE_EXPORT_SINCE) {
 		/* shredded_at never goes backwards along the chain (the verifier checks it) */
@@ -283,7 +286,7 @@ static size_t export_start(struct lethe_store *st, const struct cert_set *s, int
 		return s->n;
 	}
 	if (from == LETHE_EXPORT_FROM_SEQ && since > 1)
-		return (uint64_t)since - 1 < s->n ? (size_t)since - 1 : s->n;
+		return (uint64_t) since - 1 < s->n ? (size_t) since - 1 : s->n;
 	return 0;
 }
 
@@ -331,7 +334,7 @@ LETHE_API enum lethe_err lethe_evidence_export_from(struct lethe_store *st, cons
 	e.pub_pem = pem;
 	e.items = s.items + start;
 	e.count = s.n - start;
-	e.first_seq = (uint64_t)start + 1;
+	e.first_seq = (uint64_t) start + 1;
 	e.signer = st->evidence_signer;
 	if (start > 0) {
 		rc = lt_sha256(s.items[start - 1].json, s.items[start - 1].len, prev);
@@ -344,10 +347,10 @@ LETHE_API enum lethe_err lethe_evidence_export_from(struct lethe_store *st, cons
 	{
 		struct lt_err_saved saved;
 
-		lt_audit_record(st, &(struct lt_audit_event){ .action = "evidence.export",
-							       .err = rc,
-							       .error = rc ? lt_err_save(&saved)
-									   : detail });
+		lt_audit_record(
+		    st, &(struct lt_audit_event){.action = "evidence.export",
+						 .err = rc,
+						 .error = rc ? lt_err_save(&saved) : detail});
 	}
 	/* The next incremental export starts after this one. A read-only store cannot note it:
 	 * its next export repeats these certificates, which is harmless. */
@@ -399,8 +402,9 @@ LETHE_API enum lethe_err lethe_evidence_verify_dir_pinned(const char *dir, const
 	if (fingerprint) {
 		if (strlen(fingerprint) != LETHE_FINGERPRINT_LEN ||
 		    lt_unhex(fingerprint, pin_fpr, sizeof(pin_fpr)) != LETHE_OK)
-			return lt_err(LETHE_ERR_INVALID, "fingerprint: expected %d hexadecimal "
-							 "digits (the SHA-256 of the raw public key)",
+			return lt_err(LETHE_ERR_INVALID,
+				      "fingerprint: expected %d hexadecimal "
+				      "digits (the SHA-256 of the raw public key)",
 				      LETHE_FINGERPRINT_LEN);
 		pin.fpr = pin_fpr;
 	}
@@ -420,8 +424,8 @@ LETHE_API enum lethe_err lethe_evidence_verify_dir_pinned(const char *dir, const
 	return rc;
 }
 
-LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn,
-						   void *ctx, uint64_t *count)
+LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_problem_fn fn, void *ctx,
+						   uint64_t *count)
 {
 	uint64_t n = 0;
 	enum lethe_err rc = lethe_evidence_verify_dir_pinned(dir, NULL, NULL, fn, ctx, &n, NULL);

@@ -25,12 +25,12 @@
  * from it.
  */
 struct lt_handle_keys {
-	uint8_t mk[LT_MK_LEN];                 /* zero unless officer */
-	uint8_t oas[LT_KEY_LEN];               /* officer authority secret; zero unless officer */
-	uint8_t kek_wrap[LT_KEY_LEN];          /* wraps KEK versions */
-	uint8_t audit_mac[LT_KEY_LEN];         /* keys the audit chain */
-	uint8_t audit_anchor[LT_KEY_LEN];      /* MACs the audit anchor (keys/anchor.h) */
-	uint8_t evidence_wrap[LT_KEY_LEN];     /* wraps the evidence signing seed */
+	uint8_t mk[LT_MK_LEN];             /* zero unless officer */
+	uint8_t oas[LT_KEY_LEN];           /* officer authority secret; zero unless officer */
+	uint8_t kek_wrap[LT_KEY_LEN];      /* wraps KEK versions */
+	uint8_t audit_mac[LT_KEY_LEN];     /* keys the audit chain */
+	uint8_t audit_anchor[LT_KEY_LEN];  /* MACs the audit anchor (keys/anchor.h) */
+	uint8_t evidence_wrap[LT_KEY_LEN]; /* wraps the evidence signing seed */
 	uint8_t evidence_seed[LT_ED25519_PRIV_LEN]; /* loaded on first signature */
 	bool evidence_loaded;
 	/* the public half derived from the seed (never meta.evidence_pub, only checked
@@ -42,19 +42,19 @@ struct lt_handle_keys {
 struct lethe_store {
 	char *dir;
 	char *keystore_path;
-	char *officers_path;                   /* DIR/officers.luks (keys/authority.h) */
+	char *officers_path; /* DIR/officers.luks (keys/authority.h) */
 	char *db_path;
 	struct lt_config cfg;
 	struct lt_db *db;
-	struct lt_objstore *objs;              /* where the objects' ciphertext lives */
-	struct lt_handle_keys *keys;           /* lt_secmem */
+	struct lt_objstore *objs;    /* where the objects' ciphertext lives */
+	struct lt_handle_keys *keys; /* lt_secmem */
 	/* MACs the metadata rows (keys/rowauth.h), attached to db once unlocked */
 	struct lt_row_auth *row_auth;
 	/* the evidence seed ready to sign (set up once by lt_evidence_key_load(): a sweep signs
 	 * one certificate per object); wiped by lethe_store_close() */
 	struct lt_ed25519_key *evidence_signer;
 	char store_id[LETHE_ID_LEN + 1];
-	struct lt_slot_info who;               /* the keyslot that unlocked the handle */
+	struct lt_slot_info who; /* the keyslot that unlocked the handle */
 	/* the OAK public key the officer's passphrase opened (officer handles only) */
 	uint8_t authority_pub[LT_ED25519_PUB_LEN];
 	/* keys->oas holds this store's officer authority secret (an officer's handle, once
@@ -70,7 +70,7 @@ struct lethe_store {
 	lethe_progress_fn progress;
 	void *progress_ctx;
 	bool in_tx;
-	struct lt_audit_queue syslog_queue;    /* sent to syslog on commit */
+	struct lt_audit_queue syslog_queue; /* sent to syslog on commit */
 	/* why the clock could not be compared with the kernel's at open ("" when it was, and
 	 * agreed): nothing is then shredded by this handle (clock.c) */
 	struct lt_err_saved clock_unchecked;
@@ -80,15 +80,15 @@ struct lethe_store {
 	uint64_t tx_cert_seq;
 	uint8_t tx_cert_sha256[32];
 	struct lt_anchor anchor_due;
-	uint64_t anchored_seq;                 /* the audit seq this handle last anchored */
-	bool anchor_dirty;                     /* anchor_due is ahead of the keystore's anchor */
-	bool anchoring;                        /* lt_audit_anchor() is at work */
+	uint64_t anchored_seq; /* the audit seq this handle last anchored */
+	bool anchor_dirty;     /* anchor_due is ahead of the keystore's anchor */
+	bool anchoring;        /* lt_audit_anchor() is at work */
 	/* Why the handle cannot write, or NULL: a read-only file system (a snapshot, a read-only
 	 * mount), no write permission, a full disk. Such a handle serves reads and writes
 	 * nothing at all: no recovery at open, no unlink, no checkpoint, no audit record. */
 	const char *read_only;
-	enum lethe_err read_only_err;          /* what a write is refused with: IO or NOSPC */
-	bool write_refused;                    /* lt_store_writable() refused one */
+	enum lethe_err read_only_err; /* what a write is refused with: IO or NOSPC */
+	bool write_refused;           /* lt_store_writable() refused one */
 	/* audit records of operations that stood although meta.db could not take their record
 	 * (read-only or full): each went to syslog instead; the caller is told too */
 	uint64_t unaudited;
@@ -192,8 +192,8 @@ enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const
  * made around a new authority for this officer, pinned, audited, and the officer's keyslot
  * in keystore.luks destroyed.
  */
-enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy,
-				 const char *passphrase, size_t pass_len);
+enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy, const char *passphrase,
+				 size_t pass_len);
 
 /* ---- shredding (shred.c) ---- */
 
@@ -217,9 +217,9 @@ enum lethe_err lt_live_row(struct lethe_store *st, const char *id, struct lt_db_
  */
 enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_object *obj,
 				  bool group_held);
-enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj,
-			      int64_t now, const char *action, const char *reason,
-			      const char *text, bool forced, char cert_id[LETHE_ID_LEN + 1]);
+enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object *obj, int64_t now,
+			      const char *action, const char *reason, const char *text, bool forced,
+			      char cert_id[LETHE_ID_LEN + 1]);
 
 /* ---- the clock (clock.c, T3 of docs/THREATS.md) ---- */
 
@@ -267,6 +267,5 @@ enum lethe_err lt_store_writable(struct lethe_store *st);
 
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
-
 
 #endif

@@ -74,8 +74,8 @@ static void audit_failure(struct lethe_store *st, const char *action, enum lethe
 {
 	struct lt_err_saved saved;
 
-	lt_audit_record(st, &(struct lt_audit_event){.action = action, .err = rc,
-						      .error = lt_err_save(&saved)});
+	lt_audit_record(st, &(struct lt_audit_event){
+				.action = action, .err = rc, .error = lt_err_save(&saved)});
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -143,8 +143,8 @@ struct list_ctx {
 	int64_t due_at; /* --expired: only what retention calls due then */
 	struct lethe_object_info info;
 	struct group_holds_seen holds;
-	uint64_t bad;             /* rows that failed their check, skipped */
-	char first_bad[256];      /* the first one's detail */
+	uint64_t bad;        /* rows that failed their check, skipped */
+	char first_bad[256]; /* the first one's detail */
 	struct lethe_object_detail detail;
 	enum lethe_err err; /* a certificate lookup failed: the listing stopped */
 };
@@ -200,8 +200,10 @@ static enum lethe_err list(struct lethe_store *st, const char *group, unsigned f
 	if (rc == LETHE_OK)
 		rc = l->err;
 	if (rc == LETHE_OK && l->bad)
-		rc = lt_err(LETHE_ERR_INTEGRITY, "%llu object row(s) failed their check and were "
-			    "not listed; the first: %s", (unsigned long long) l->bad, l->first_bad);
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%llu object row(s) failed their check and were "
+			    "not listed; the first: %s",
+			    (unsigned long long) l->bad, l->first_bad);
 	free(l);
 	return rc;
 }

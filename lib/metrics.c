@@ -54,9 +54,9 @@ static enum lethe_err gather(struct lethe_store *st, struct figures *f)
 }
 
 /* One metric: HELP, TYPE and its sample(s). */
-#define METRIC(buf, name, type, help, fmt, ...)                                                \
-	text_printf(buf, "# HELP " name " " help "\n# TYPE " name " " type "\n" fmt "\n",    \
-		      __VA_ARGS__)
+#define METRIC(buf, name, type, help, fmt, ...)                                                    \
+	text_printf(buf, "# HELP " name " " help "\n# TYPE " name " " type "\n" fmt "\n",          \
+		    __VA_ARGS__)
 
 struct text {
 	char *data;
@@ -64,8 +64,7 @@ struct text {
 	bool nomem;
 };
 
-static void text_printf(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void text_printf(struct text *t, const char *fmt, ...)
 {
@@ -82,11 +81,11 @@ static void text_printf(struct text *t, const char *fmt, ...)
 			t->nomem = true;
 			return;
 		}
-		if ((size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
+		if ((size_t) n < t->cap - t->len) {
+			t->len += (size_t) n;
 			return;
 		}
-		size_t cap = t->cap * 2 + (size_t)n + 1;
+		size_t cap = t->cap * 2 + (size_t) n + 1;
 		char *p = realloc(t->data, cap);
 
 		if (p == NULL) {
@@ -101,7 +100,8 @@ static void text_printf(struct text *t, const char *fmt, ...)
 static void format_figures(const struct figures *f, int64_t now, struct text *t)
 {
 	METRIC(t, "lethe_objects", "gauge", "Objects in the store, by state.",
-	       "lethe_objects{state=\"live\"} %" PRIu64 "\nlethe_objects{state=\"shredded\"} %" PRIu64,
+	       "lethe_objects{state=\"live\"} %" PRIu64
+	       "\nlethe_objects{state=\"shredded\"} %" PRIu64,
 	       f->live, f->shredded);
 	METRIC(t, "lethe_object_bytes", "gauge", "Plaintext bytes of the live objects.",
 	       "lethe_object_bytes %" PRIu64, f->bytes);

@@ -37,14 +37,17 @@ static enum lethe_err check_put_args(const struct lt_config *cfg, const char **g
 
 	/* "" is a mistake (an unset variable in a script), not a request for the default */
 	if (*group && !**group)
-		return lt_err(LETHE_ERR_INVALID, "empty group name: omit the group for \"default\"");
+		return lt_err(LETHE_ERR_INVALID,
+			      "empty group name: omit the group for \"default\"");
 	if (!*group)
 		*group = "default";
 	if (!*name)
 		*name = "";
 	if (!lt_group_name_valid(*group))
-		return lt_err(LETHE_ERR_INVALID, "group \"%.80s\" is not valid: 1-%d characters of "
-				  "A-Z a-z 0-9 . _ -", *group, LETHE_GROUP_MAX);
+		return lt_err(LETHE_ERR_INVALID,
+			      "group \"%.80s\" is not valid: 1-%d characters of "
+			      "A-Z a-z 0-9 . _ -",
+			      *group, LETHE_GROUP_MAX);
 	if (strlen(*name) > LETHE_NAME_MAX)
 		return lt_err(LETHE_ERR_INVALID, "name longer than %d bytes", LETHE_NAME_MAX);
 	/* a mistyped group would otherwise silently get the default retention */
@@ -61,7 +64,7 @@ static enum lethe_err check_put_args(const struct lt_config *cfg, const char **g
 static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object *row,
 				     const uint8_t dek[LT_KEY_LEN])
 {
-	struct lt_audit_event ev = { .action = "put", .object = row->id, .group = row->group };
+	struct lt_audit_event ev = {.action = "put", .object = row->id, .group = row->group};
 	char fixed[LT_RETENTION_PUT_DETAIL_MAX];
 	enum lethe_err rc;
 
@@ -182,17 +185,19 @@ out:
 	if (rc != LETHE_OK && row && st) {
 		struct lt_err_saved saved;
 
-		lt_audit_record(st, &(struct lt_audit_event){ .action = "put", .object = row->id,
-							       .group = row->group, .err = rc,
-							       .error = lt_err_save(&saved) });
+		lt_audit_record(st, &(struct lt_audit_event){.action = "put",
+							     .object = row->id,
+							     .group = row->group,
+							     .err = rc,
+							     .error = lt_err_save(&saved)});
 	}
 	lt_secmem_free(dek, LT_KEY_LEN);
 	free(row);
 	return rc;
 }
 
-LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *st, const void *buf,
-					      size_t len, const char *group, const char *name,
+LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *st, const void *buf, size_t len,
+					      const char *group, const char *name,
 					      char id_out[LETHE_ID_LEN + 1])
 {
 	int fd;
@@ -217,8 +222,7 @@ LETHE_API enum lethe_err lethe_object_put_buf(struct lethe_store *st, const void
 }
 
 /* A row that may be read: exists, live, with its key. */
-static enum lethe_err readable_row(struct lethe_store *st, const char *id,
-				   struct lt_db_object *row)
+static enum lethe_err readable_row(struct lethe_store *st, const char *id, struct lt_db_object *row)
 {
 	enum lethe_err rc = lt_uuid_check(id);
 
@@ -232,10 +236,11 @@ static enum lethe_err readable_row(struct lethe_store *st, const char *id,
 	/* a shred nulls the key and sets the state in one statement: a row with one and not the
 	 * other was edited outside lethe, and must neither read as shredded nor be used */
 	if ((row->state == LETHE_STATE_SHREDDED) == row->has_dek)
-		return lt_err(LETHE_ERR_INTEGRITY, "object %s: its row is %s but %s a data key "
-				  "(the database was modified)", id,
-				  row->state == LETHE_STATE_SHREDDED ? "shredded" : "live",
-				  row->has_dek ? "still holds" : "has no");
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "object %s: its row is %s but %s a data key "
+			      "(the database was modified)",
+			      id, row->state == LETHE_STATE_SHREDDED ? "shredded" : "live",
+			      row->has_dek ? "still holds" : "has no");
 	if (row->state == LETHE_STATE_SHREDDED) {
 		char when[32];
 
@@ -253,8 +258,7 @@ static enum lethe_err readable_row(struct lethe_store *st, const char *id,
  * lacks the file. (Once open, the file cannot vanish under the read: an unlink only removes
  * its name.)
  */
-static enum lethe_err file_missing(struct lethe_store *st, const char *id,
-				   struct lt_db_object *row)
+static enum lethe_err file_missing(struct lethe_store *st, const char *id, struct lt_db_object *row)
 {
 	struct lt_err_saved missing;
 	enum lethe_err rc;
@@ -288,9 +292,8 @@ static enum lethe_err dek_moved(struct lethe_store *st, const char *id, struct l
 	return lt_kek_ring_unwrap_dek(&st->keks, st->db, row, dek);
 }
 
-LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id,
-					     int out_fd, uint64_t offset, uint64_t length,
-					     uint64_t *written)
+LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char *id, int out_fd,
+					     uint64_t offset, uint64_t length, uint64_t *written)
 {
 	struct lt_db_object *row = NULL;
 	uint8_t *dek = NULL;
@@ -328,8 +331,7 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 		/* the range as the row sizes it: the file's own size is checked as it is read */
 		uint64_t left = offset < row->size ? row->size - offset : 0;
 		struct data_progress progress = {st, "get", 0, length < left ? length : left};
-		rc = lt_lth_decrypt_progress(dek, oid, &in, out_fd, offset, length,
-					     st->cfg.threads,
+		rc = lt_lth_decrypt_progress(dek, oid, &in, out_fd, offset, length, st->cfg.threads,
 					     st->progress && out_fd >= 0 ? data_progress_cb : NULL,
 					     &progress, &n);
 		if (rc == LETHE_ERR_INTEGRITY)
@@ -341,8 +343,8 @@ out:
 	if (written)
 		*written = n;
 	if (st && rc != LETHE_ERR_INVALID) {
-		struct lt_audit_event ev = { .action = "get", .object = id, .err = rc,
-					     .group = row ? row->group : NULL };
+		struct lt_audit_event ev = {
+		    .action = "get", .object = id, .err = rc, .group = row ? row->group : NULL};
 
 		ev.error = rc ? lt_err_save(&saved) : "";
 		if (offset != 0 || length != LETHE_TO_END)
@@ -350,8 +352,10 @@ out:
 		audit_rc = lt_audit_record(st, &ev);
 		/* the code says why (a corrupt meta.db is an integrity failure, not an I/O error) */
 		if (audit_rc != LETHE_OK && rc == LETHE_OK)
-			rc = lt_err(audit_rc, "get of %s succeeded but its audit record could not be "
-				    "written (%s)", id, lethe_strerror(audit_rc));
+			rc = lt_err(audit_rc,
+				    "get of %s succeeded but its audit record could not be "
+				    "written (%s)",
+				    id, lethe_strerror(audit_rc));
 	}
 	free(row);
 	return rc;

@@ -22,12 +22,12 @@ static struct lt_kdf_params officer_kdf(struct lethe_store *st);
 static enum lethe_err pin_read(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN])
 {
 	size_t len = 0;
-	enum lethe_err rc = lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pub, LT_ED25519_PUB_LEN,
-					   &len);
+	enum lethe_err rc =
+	    lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pub, LT_ED25519_PUB_LEN, &len);
 
 	if (rc == LETHE_OK && len != LT_ED25519_PUB_LEN)
 		rc = lt_err(LETHE_ERR_INTEGRITY, "meta.db: the pinned officer authority is "
-			    "malformed");
+						 "malformed");
 	return rc;
 }
 
@@ -47,8 +47,8 @@ static enum lethe_err pin_write(struct lethe_store *st, const char *action, cons
 	rc = lt_db_meta_set(st->db, LT_AUTHORITY_META_PUB, st->authority_pub,
 			    sizeof(st->authority_pub));
 	if (rc == LETHE_OK)
-		rc = lt_audit_append(st, &(struct lt_audit_event){.action = action,
-								 .error = detail});
+		rc = lt_audit_append(st,
+				     &(struct lt_audit_event){.action = action, .error = detail});
 	if (rc == LETHE_OK)
 		return lt_tx_commit(st);
 	lt_tx_rollback(st);
@@ -111,7 +111,8 @@ enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy, const char
 	rc = pin_read(st, pinned);
 	if (legacy) {
 		if (rc == LETHE_OK)
-			return lt_err(LETHE_ERR_INTEGRITY, "%s is missing, but meta.db pins an "
+			return lt_err(LETHE_ERR_INTEGRITY,
+				      "%s is missing, but meta.db pins an "
 				      "officer authority: restore it from a backup (officer "
 				      "keyslots of keystore.luks are not honoured any more)",
 				      st->officers_path);
@@ -127,8 +128,10 @@ enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy, const char
 		return LETHE_OK;
 	(void) lt_authority_fingerprint(st->authority_pub, have);
 	(void) lt_authority_fingerprint(pinned, want);
-	return lt_err(LETHE_ERR_INTEGRITY, "%s was replaced: it is signed by officer authority "
-		      "%.16s..., this store's is %.16s...", st->officers_path, have, want);
+	return lt_err(LETHE_ERR_INTEGRITY,
+		      "%s was replaced: it is signed by officer authority "
+		      "%.16s..., this store's is %.16s...",
+		      st->officers_path, have, want);
 }
 
 /* A store from before officers.luks, not yet opened by an officer: its keystore's names. */
@@ -221,10 +224,10 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 	{
 		struct lt_err_saved saved;
 
-		lt_audit_record(st, &(struct lt_audit_event){.action = "officer.add",
-							     .err = rc,
-							     .error = rc ? lt_err_save(&saved)
-									 : name});
+		lt_audit_record(st,
+				&(struct lt_audit_event){.action = "officer.add",
+							 .err = rc,
+							 .error = rc ? lt_err_save(&saved) : name});
 	}
 	return rc;
 }
@@ -250,10 +253,10 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 	{
 		struct lt_err_saved saved;
 
-		lt_audit_record(st, &(struct lt_audit_event){.action = "officer.remove",
-							     .err = rc,
-							     .error = rc ? lt_err_save(&saved)
-									 : name});
+		lt_audit_record(st,
+				&(struct lt_audit_event){.action = "officer.remove",
+							 .err = rc,
+							 .error = rc ? lt_err_save(&saved) : name});
 	}
 	return rc;
 }

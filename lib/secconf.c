@@ -89,8 +89,8 @@ static void diff_into(const char *a, const char *b, bool a_is_old, char *out, si
 		if (eq) {
 			v = item_value(b, p, (size_t) (eq - p), &vl);
 			n = strlen(out);
-			if (a_is_old && (!v || vl != (size_t) (eol - eq - 1) ||
-					 memcmp(v, eq + 1, vl) != 0))
+			if (a_is_old &&
+			    (!v || vl != (size_t) (eol - eq - 1) || memcmp(v, eq + 1, vl) != 0))
 				snprintf(out + n, max - n, "%s%.*s %.*s -> %.*s", n ? "; " : "",
 					 (int) (eq - p), p, (int) (eol - eq - 1), eq + 1,
 					 v ? (int) vl : 6, v ? v : "(none)");
@@ -166,10 +166,10 @@ enum lethe_err lt_secconf_open(struct lethe_store *st)
 			 * that turns syslog off is the one that must still go out */
 			keep = st->cfg.syslog;
 			st->cfg.syslog = true;
-			rc = lt_audit_append(st, &(struct lt_audit_event){
-						     .action = recorded ? "config.change"
-									: "config.record",
-						     .error = detail});
+			rc = lt_audit_append(
+			    st, &(struct lt_audit_event){.action = recorded ? "config.change"
+									    : "config.record",
+							 .error = detail});
 			st->cfg.syslog = keep;
 			if (rc == LETHE_OK)
 				rc = lt_secconf_record(st);

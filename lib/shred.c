@@ -246,7 +246,7 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *st, const char *id,
 		/* old pages of the WAL still hold the wrapped key just destroyed, and stay there
 		 * while any other connection (the file service) keeps the database open: copy
 		 * them back now, as a sweep does. Best effort: the shred has committed. */
-		(void)lt_db_purge(st->db);
+		(void) lt_db_purge(st->db);
 		lt_err_clear();
 		if (cert_id_out)
 			memcpy(cert_id_out, cert_id, sizeof(cert_id));

@@ -278,7 +278,8 @@ LETHE_API enum lethe_err lethe_sweep(struct lethe_store *st, int dry_run, lethe_
 	if (rc == LETHE_OK && s.bad_rows)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "%llu object row(s) failed their check and were not shredded; the "
-			    "first: %s", (unsigned long long) s.bad_rows, s.first_bad);
+			    "first: %s",
+			    (unsigned long long) s.bad_rows, s.first_bad);
 audit:
 	if (dry_run)
 		goto out;
@@ -289,10 +290,11 @@ audit:
 	{
 		struct lt_err_saved saved;
 
-		rc2 = lt_audit_record(st, &(struct lt_audit_event){
-						  .action = "sweep",
-						  .err = rc,
-						  .error = rc == LETHE_OK ? summary : lt_err_save(&saved)});
+		rc2 = lt_audit_record(st,
+				      &(struct lt_audit_event){
+					  .action = "sweep",
+					  .err = rc,
+					  .error = rc == LETHE_OK ? summary : lt_err_save(&saved)});
 		if (rc == LETHE_OK)
 			rc = rc2;
 	}

@@ -265,9 +265,8 @@ static enum lethe_err issue_fields(const struct lt_db_object *row, const struct 
 	 * retain_until satisfies. A row edited to shorten retain_until is not believed here
 	 * either: the verifier compares the certificate with the put record of the audit log. */
 	if (lt_retention_until(row->created_at, policy.retention) > row->retain_until)
-		f->policy_retention = row->retain_until > row->created_at
-					      ? row->retain_until - row->created_at
-					      : 0;
+		f->policy_retention =
+		    row->retain_until > row->created_at ? row->retain_until - row->created_at : 0;
 	f->policy_lock = policy.lock;
 	f->reason = d->reason;
 	f->reason_text = d->reason_text;

@@ -243,10 +243,10 @@ struct lt_cert_export {
 	const char *pub_pem; /* the evidence public key as lt_ed25519_pub_to_pem() writes it */
 	const struct lt_cert_item *items; /* names are their certificate ids */
 	size_t count;
-	uint64_t first_seq;         /* items[0]'s seq: 1 for every certificate */
-	const uint8_t *prev_sha256; /* SHA-256 of certificate first_seq - 1; NULL when 1 */
+	uint64_t first_seq;            /* items[0]'s seq: 1 for every certificate */
+	const uint8_t *prev_sha256;    /* SHA-256 of certificate first_seq - 1; NULL when 1 */
 	struct lt_ed25519_key *signer; /* the private half of pub_pem: signs manifest.txt */
-	uint8_t *last_sha256; /* NULL, or receives last_sha256 (LT_SHA256_LEN bytes) */
+	uint8_t *last_sha256;          /* NULL, or receives last_sha256 (LT_SHA256_LEN bytes) */
 };
 
 /*

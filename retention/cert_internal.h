@@ -24,15 +24,15 @@
 #define LT_CERT_UINT_MAX ((UINT64_C(1) << 53) - 1)
 
 /* A SHA-256 as certificates write it: lower-case hex. */
-#define LT_CERT_HEX_LEN (2 * (size_t)LT_SHA256_LEN)
+#define LT_CERT_HEX_LEN (2 * (size_t) LT_SHA256_LEN)
 
 /* The fixed texts of a version 1 certificate. */
-#define LT_CERT_HOLD_CHECK "no hold on object or group"
-#define LT_CERT_METHOD "cryptographic erase"
-#define LT_CERT_STANDARD "NIST SP 800-88 Rev. 1"
-#define LT_CERT_VERIFICATION "data key row deleted; ciphertext unlinked"
+#define LT_CERT_HOLD_CHECK     "no hold on object or group"
+#define LT_CERT_METHOD         "cryptographic erase"
+#define LT_CERT_STANDARD       "NIST SP 800-88 Rev. 1"
+#define LT_CERT_VERIFICATION   "data key row deleted; ciphertext unlinked"
 #define LT_CERT_REASON_EXPIRED "retention-expired"
-#define LT_CERT_REASON_MANUAL "manual"
+#define LT_CERT_REASON_MANUAL  "manual"
 
 /* What a well-formed certificate says about its object and its retention. */
 struct lt_cert_facts {
@@ -77,7 +77,7 @@ void lt_cert_chain_init(struct lt_cert_chain *c, const uint8_t *pub, lt_cert_pro
 
 /* Report a problem about @p where; both strings reach the callback as printable ASCII. */
 void lt_cert_report(struct lt_cert_chain *c, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Check the certificate at the next position: its signature when @p sig is not NULL (a missing

@@ -28,7 +28,7 @@ struct cert_entry {
 	bool facts_ok;
 	struct lt_cert_facts facts;
 	bool put_seen;
-	uint64_t held_by;    /* the hold.set no hold.clear followed yet, along the log */
+	uint64_t held_by;     /* the hold.set no hold.clear followed yet, along the log */
 	uint64_t extended_by; /* the retention.extend naming the latest date, and that date */
 	int64_t extended_to;
 };
@@ -66,7 +66,7 @@ static struct group_state *group_state(struct store_check *s, const char *group,
 	s->groups = g;
 	g = &s->groups[s->ngroups++];
 	memset(g, 0, sizeof(*g));
-	(void)snprintf(g->group, sizeof(g->group), "%s", group);
+	(void) snprintf(g->group, sizeof(g->group), "%s", group);
 	return g;
 }
 
@@ -106,18 +106,19 @@ static void check_shred(struct store_check *s, const struct lt_db_audit *rec,
 	 * forced shred included): never earlier than an extension the log recorded */
 	if (e->extended_by && e->facts_ok && e->extended_to > e->facts.retain_until) {
 		lt_time_format(e->extended_to, when, sizeof(when));
-		lt_cert_report(&s->chain, where,
-			       "records the shred of %s, whose certificate's retain_until is earlier "
-			       "than %s, the date audit record %llu extended it to: the metadata "
-			       "was rolled back or rewritten",
-			       rec->object, when, (unsigned long long) e->extended_by);
+		lt_cert_report(
+		    &s->chain, where,
+		    "records the shred of %s, whose certificate's retain_until is earlier "
+		    "than %s, the date audit record %llu extended it to: the metadata "
+		    "was rolled back or rewritten",
+		    rec->object, when, (unsigned long long) e->extended_by);
 	}
 }
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct cert_entry *)a)->object_id,
-		      ((const struct cert_entry *)b)->object_id);
+	return strcmp(((const struct cert_entry *) a)->object_id,
+		      ((const struct cert_entry *) b)->object_id);
 }
 
 static struct cert_entry *find_entry(struct store_check *s, const char *object_id)
@@ -173,7 +174,7 @@ static int check_object(const struct lt_db_object *obj, void *ctx)
 
 	if (obj->state != LETHE_STATE_SHREDDED || find_entry(s, obj->id) != NULL)
 		return 0;
-	(void)snprintf(where, sizeof(where), "object %s", obj->id);
+	(void) snprintf(where, sizeof(where), "object %s", obj->id);
 	lt_cert_report(&s->chain, where,
 		       "shredded, but its disposal certificate is missing from the store");
 	return 0;
@@ -230,7 +231,7 @@ static int check_record(const struct lt_db_audit *rec, void *ctx)
 		return 0;
 	if (rec->object[0] == '\0')
 		return check_group_record(s, rec);
-	(void)snprintf(where, sizeof(where), "audit record %llu", (unsigned long long)rec->seq);
+	(void) snprintf(where, sizeof(where), "audit record %llu", (unsigned long long) rec->seq);
 	e = find_entry(s, rec->object);
 	if (strcmp(rec->action, "put") == 0 && e != NULL) {
 		check_put(s, rec, e, where);

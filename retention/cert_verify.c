@@ -71,46 +71,46 @@ struct field_rule {
 
 /* Every field of a version 1 certificate, in the order lt_cert_build writes them. */
 static const struct field_rule cert_rules[] = {
-	{"type", F_CONST, LT_CERT_TYPE},
-	{"version", F_VERSION, NULL},
-	{"certificate_id", F_UUID, NULL},
-	{"seq", F_UINT, NULL},
-	{"store_id", F_UUID, NULL},
-	{"object", F_OBJECT, NULL},
-	{"object.id", F_UUID, NULL},
-	{"object.group", F_GROUP, NULL},
-	{"object.name_sha256", F_HEX32, NULL},
-	{"object.size", F_UINT, NULL},
-	{"object.ciphertext_sha256", F_HEX32, NULL},
-	{"object.created_at", F_TIME, NULL},
-	{"object.retain_until", F_TIME, NULL},
-	{"policy", F_OBJECT, NULL},
-	{"policy.group", F_GROUP, NULL},
-	{"policy.retention", F_TEXT, NULL},
-	{"policy.retention_seconds", F_UINT, NULL},
-	{"policy.lock", F_BOOL, NULL},
-	{"reason", F_OBJECT, NULL},
-	{"reason.code", F_REASON, NULL},
-	{"reason.text", F_TEXT_OR_NULL, NULL},
-	{"reason.forced", F_BOOL, NULL},
-	{"hold_check", F_CONST, LT_CERT_HOLD_CHECK},
-	{"sanitization", F_OBJECT, NULL},
-	{"sanitization.method", F_CONST, LT_CERT_METHOD},
-	{"sanitization.standard", F_CONST, LT_CERT_STANDARD},
-	{"sanitization.destroyed", F_OBJECT, NULL},
-	{"sanitization.destroyed.dek_id", F_UUID, NULL},
-	{"sanitization.destroyed.kek_version", F_UINT, NULL},
-	{"sanitization.verification", F_CONST, LT_CERT_VERIFICATION},
-	{"actor", F_OBJECT, NULL},
-	{"actor.uid", F_UINT, NULL},
-	{"actor.user", F_TEXT, NULL},
-	{"actor.keyslot", F_TEXT, NULL},
-	{"host", F_TEXT, NULL},
-	{"tool", F_OBJECT, NULL},
-	{"tool.name", F_CONST, "lethe"},
-	{"tool.version", F_TEXT, NULL},
-	{"shredded_at", F_TIME, NULL},
-	{"prev_sha256", F_HEX32, NULL},
+    {"type", F_CONST, LT_CERT_TYPE},
+    {"version", F_VERSION, NULL},
+    {"certificate_id", F_UUID, NULL},
+    {"seq", F_UINT, NULL},
+    {"store_id", F_UUID, NULL},
+    {"object", F_OBJECT, NULL},
+    {"object.id", F_UUID, NULL},
+    {"object.group", F_GROUP, NULL},
+    {"object.name_sha256", F_HEX32, NULL},
+    {"object.size", F_UINT, NULL},
+    {"object.ciphertext_sha256", F_HEX32, NULL},
+    {"object.created_at", F_TIME, NULL},
+    {"object.retain_until", F_TIME, NULL},
+    {"policy", F_OBJECT, NULL},
+    {"policy.group", F_GROUP, NULL},
+    {"policy.retention", F_TEXT, NULL},
+    {"policy.retention_seconds", F_UINT, NULL},
+    {"policy.lock", F_BOOL, NULL},
+    {"reason", F_OBJECT, NULL},
+    {"reason.code", F_REASON, NULL},
+    {"reason.text", F_TEXT_OR_NULL, NULL},
+    {"reason.forced", F_BOOL, NULL},
+    {"hold_check", F_CONST, LT_CERT_HOLD_CHECK},
+    {"sanitization", F_OBJECT, NULL},
+    {"sanitization.method", F_CONST, LT_CERT_METHOD},
+    {"sanitization.standard", F_CONST, LT_CERT_STANDARD},
+    {"sanitization.destroyed", F_OBJECT, NULL},
+    {"sanitization.destroyed.dek_id", F_UUID, NULL},
+    {"sanitization.destroyed.kek_version", F_UINT, NULL},
+    {"sanitization.verification", F_CONST, LT_CERT_VERIFICATION},
+    {"actor", F_OBJECT, NULL},
+    {"actor.uid", F_UINT, NULL},
+    {"actor.user", F_TEXT, NULL},
+    {"actor.keyslot", F_TEXT, NULL},
+    {"host", F_TEXT, NULL},
+    {"tool", F_OBJECT, NULL},
+    {"tool.name", F_CONST, "lethe"},
+    {"tool.version", F_TEXT, NULL},
+    {"shredded_at", F_TIME, NULL},
+    {"prev_sha256", F_HEX32, NULL},
 };
 
 #define N_RULES (sizeof(cert_rules) / sizeof(cert_rules[0]))
@@ -165,7 +165,7 @@ static bool value_matches(const struct field_rule *rule, const struct lt_json *v
 	case F_VERSION:
 		return i == LT_CERT_VERSION;
 	case F_UINT:
-		return i >= 0 && (uint64_t)i <= LT_CERT_UINT_MAX;
+		return i >= 0 && (uint64_t) i <= LT_CERT_UINT_MAX;
 	case F_BOOL:
 		return lt_json_is_bool(v);
 	case F_UUID:
@@ -195,7 +195,7 @@ static const struct lt_json *lookup(const struct lt_json *root, const char *path
 	*parent_ok = true;
 	for (;;) {
 		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		size_t n = dot ? (size_t) (dot - path) : strlen(path);
 
 		if (n >= sizeof(part))
 			return NULL;
@@ -233,7 +233,7 @@ static long child_rule(const char *prefix, const char *key)
 
 	for (size_t r = 0; r < N_RULES; r++) {
 		if (direct_child(cert_rules[r].path, prefix, &leaf) && strcmp(leaf, key) == 0)
-			return (long)r;
+			return (long) r;
 	}
 	return -1;
 }
@@ -255,7 +255,7 @@ void lt_cert_chain_init(struct lt_cert_chain *c, const uint8_t *pub, lt_cert_pro
 static void make_printable(char *s)
 {
 	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+		if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e)
 			*s = '?';
 	}
 }
@@ -269,9 +269,9 @@ void lt_cert_report(struct lt_cert_chain *c, const char *where, const char *fmt,
 	c->problems++;
 	if (c->fn == NULL)
 		return;
-	(void)snprintf(at, sizeof(at), "%s", where);
+	(void) snprintf(at, sizeof(at), "%s", where);
 	va_start(ap, fmt);
-	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	(void) vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	make_printable(what);
 	make_printable(at);
@@ -410,10 +410,10 @@ static void check_semantics(struct lt_cert_chain *c, const char *where, const st
 	memset(f, 0, sizeof(*f));
 	snprintf(f->object_id, sizeof(f->object_id), "%s", get_text(root, "object.id"));
 	snprintf(f->group, sizeof(f->group), "%s", get_text(root, "object.group"));
-	(void)time_text_valid(get_text(root, "object.created_at"), &f->created_at);
-	(void)time_text_valid(get_text(root, "object.retain_until"), &f->retain_until);
-	(void)time_text_valid(get_text(root, "shredded_at"), &f->shredded_at);
-	(void)lt_json_int(lookup_value(root, "policy.retention_seconds"), &retention);
+	(void) time_text_valid(get_text(root, "object.created_at"), &f->created_at);
+	(void) time_text_valid(get_text(root, "object.retain_until"), &f->retain_until);
+	(void) time_text_valid(get_text(root, "shredded_at"), &f->shredded_at);
+	(void) lt_json_int(lookup_value(root, "policy.retention_seconds"), &retention);
 	f->retention = retention;
 	f->lock = get_bool(root, "policy.lock");
 	f->forced = forced;
@@ -436,10 +436,11 @@ static void check_semantics(struct lt_cert_chain *c, const char *where, const st
 		char before[32];
 
 		lt_time_format(c->max_shredded_at, before, sizeof(before));
-		lt_cert_report(c, where,
-			       "shredded_at goes backwards: earlier than %s in a certificate before "
-			       "it",
-			       before);
+		lt_cert_report(
+		    c, where,
+		    "shredded_at goes backwards: earlier than %s in a certificate before "
+		    "it",
+		    before);
 	}
 	if (!c->have_shredded_at || f->shredded_at > c->max_shredded_at)
 		c->max_shredded_at = f->shredded_at;
@@ -545,10 +546,10 @@ static void check_links(struct lt_cert_chain *c, const char *where, const char *
 
 	if (v->has_seq && v->seq != c->expected_seq)
 		lt_cert_report(
-			c, where,
-			"seq is %llu, expected %llu: a certificate is missing, duplicated or out "
-			"of order",
-			(unsigned long long)v->seq, (unsigned long long)c->expected_seq);
+		    c, where,
+		    "seq is %llu, expected %llu: a certificate is missing, duplicated or out "
+		    "of order",
+		    (unsigned long long) v->seq, (unsigned long long) c->expected_seq);
 	if (v->has_prev && c->prev_known) {
 		lt_hex(c->prev_sha256, LT_SHA256_LEN, prev_hex);
 		if (strcmp(prev_hex, v->prev_sha256) != 0 && c->position == 1)
@@ -615,10 +616,10 @@ enum lethe_err lt_cert_chain_result(const struct lt_cert_chain *c)
 {
 	if (c->problems > c->io_problems)
 		return lt_err(LETHE_ERR_INTEGRITY, "disposal evidence: %llu problem%s found",
-			      (unsigned long long)c->problems, c->problems == 1 ? "" : "s");
+			      (unsigned long long) c->problems, c->problems == 1 ? "" : "s");
 	if (c->io_problems > 0)
 		return lt_err(LETHE_ERR_IO, "disposal evidence: %llu file%s could not be read",
-			      (unsigned long long)c->io_problems, c->io_problems == 1 ? "" : "s");
+			      (unsigned long long) c->io_problems, c->io_problems == 1 ? "" : "s");
 	return LETHE_OK;
 }
 
@@ -636,9 +637,9 @@ enum lethe_err lt_cert_verify_chain(const uint8_t pub[LT_ED25519_PUB_LEN],
 		const char *expect_id;
 
 		if (item->name != NULL)
-			(void)snprintf(where, sizeof(where), "%s", item->name);
+			(void) snprintf(where, sizeof(where), "%s", item->name);
 		else
-			(void)snprintf(where, sizeof(where), "certificate #%zu", i + 1);
+			(void) snprintf(where, sizeof(where), "certificate #%zu", i + 1);
 		if (item->json == NULL) {
 			lt_cert_report(&c, where, "no certificate bytes");
 			lt_cert_chain_skip(&c);

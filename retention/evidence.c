@@ -70,7 +70,7 @@ static enum lethe_err read_entry(int dirfd, const char *name, size_t max, uint8_
 		return lt_err(LETHE_ERR_INTEGRITY, "is a symbolic link");
 	if (!S_ISREG(before.st_mode))
 		return lt_err(LETHE_ERR_INTEGRITY, "is not a regular file");
-	if ((uint64_t)before.st_size > max)
+	if ((uint64_t) before.st_size > max)
 		return lt_err(LETHE_ERR_INTEGRITY, "is larger than %zu bytes", max);
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
@@ -80,20 +80,20 @@ static enum lethe_err read_entry(int dirfd, const char *name, size_t max, uint8_
 	}
 	/* Replaced between the two looks: refuse rather than read something unexamined. */
 	if (fstat(fd, &st) != 0 || st.st_dev != before.st_dev || st.st_ino != before.st_ino ||
-	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+	    !S_ISREG(st.st_mode) || (uint64_t) st.st_size > max) {
 		rc = lt_err(LETHE_ERR_INTEGRITY, "changed while being read");
 		goto out;
 	}
-	data = malloc((size_t)st.st_size + 2);
+	data = malloc((size_t) st.st_size + 2);
 	if (data == NULL) {
 		rc = lt_err(LETHE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	/* One byte more than fstat said: a file still growing is caught here. */
-	rc = lt_read_full(fd, data, (size_t)st.st_size + 1, &got);
+	rc = lt_read_full(fd, data, (size_t) st.st_size + 1, &got);
 	if (rc != LETHE_OK)
 		goto out;
-	if (got != (size_t)st.st_size) {
+	if (got != (size_t) st.st_size) {
 		rc = lt_err(LETHE_ERR_INTEGRITY, "changed while being read");
 		goto out;
 	}
@@ -104,7 +104,7 @@ static enum lethe_err read_entry(int dirfd, const char *name, size_t max, uint8_
 out:
 	free(data);
 	if (fd >= 0)
-		(void)close(fd);
+		(void) close(fd);
 	return rc;
 }
 
@@ -145,7 +145,7 @@ static bool parse_seq(const char *s, size_t n, uint64_t *seq)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + (uint64_t) (s[i] - '0');
 	}
 	*seq = v;
 	return v <= LT_CERT_UINT_MAX;
@@ -158,23 +158,23 @@ static const char *parse_line(struct lt_cert_chain *c, size_t line_no, const cha
 	const char *space = memchr(line, ' ', n);
 	char where[48];
 
-	(void)snprintf(where, sizeof(where), "chain.txt line %zu", line_no);
-	if (space == NULL || !parse_seq(line, (size_t)(space - line), seq) ||
-	    !lt_uuid_valid_n(space + 1, n - (size_t)(space + 1 - line))) {
+	(void) snprintf(where, sizeof(where), "chain.txt line %zu", line_no);
+	if (space == NULL || !parse_seq(line, (size_t) (space - line), seq) ||
+	    !lt_uuid_valid_n(space + 1, n - (size_t) (space + 1 - line))) {
 		lt_cert_report(c, where, "not \"<seq> <certificate-id>\"");
 		(*expected)++;
 		return NULL;
 	}
 	if (*seq != *expected)
-		lt_cert_report(c, where, "seq %llu, expected %llu", (unsigned long long)*seq,
-			       (unsigned long long)*expected);
+		lt_cert_report(c, where, "seq %llu, expected %llu", (unsigned long long) *seq,
+			       (unsigned long long) *expected);
 	*expected = *seq + 1;
 	return space + 1;
 }
 
 static int id_cmp(const void *a, const void *b)
 {
-	return memcmp(*(const char *const *)a, *(const char *const *)b, LETHE_ID_LEN);
+	return memcmp(*(const char *const *) a, *(const char *const *) b, LETHE_ID_LEN);
 }
 
 /* Parse chain.txt into @p l, reporting a wrong first line, malformed lines and ids listed
@@ -192,7 +192,7 @@ static enum lethe_err listing_parse(struct lt_cert_chain *c, const char *text, s
 	} else {
 		/* Read on: the lines that follow still say which certificates were meant. */
 		lt_cert_report(c, CHAIN_FILE, "does not start with the line \"%.*s\"",
-			       (int)CHAIN_HEADER_LEN - 1, CHAIN_HEADER);
+			       (int) CHAIN_HEADER_LEN - 1, CHAIN_HEADER);
 	}
 
 	l->ids = calloc(max_lines, sizeof(*l->ids));
@@ -201,7 +201,7 @@ static enum lethe_err listing_parse(struct lt_cert_chain *c, const char *text, s
 	if (l->ids == NULL || l->seqs == NULL || l->sorted == NULL)
 		return lt_err(LETHE_ERR_NOMEM, "chain.txt: out of memory");
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
 		const char *id;
 		uint64_t seq;
 
@@ -210,7 +210,7 @@ static enum lethe_err listing_parse(struct lt_cert_chain *c, const char *text, s
 			lt_cert_report(c, CHAIN_FILE, "the last line has no newline");
 			break;
 		}
-		id = parse_line(c, line_no, p, (size_t)(nl - p), &expected, &seq);
+		id = parse_line(c, line_no, p, (size_t) (nl - p), &expected, &seq);
 		if (id != NULL && l->count < max_lines) {
 			l->ids[l->count] = id;
 			l->seqs[l->count++] = seq;
@@ -266,7 +266,7 @@ static enum lethe_err load_pub(struct lt_cert_chain *c, int dirfd, const struct 
 		return rc;
 	if (rc != LETHE_OK) {
 		report_file(c, PUB_FILE, rc);
-	} else if (lt_ed25519_pub_from_pem((const char *)pem, len, pub) != LETHE_OK) {
+	} else if (lt_ed25519_pub_from_pem((const char *) pem, len, pub) != LETHE_OK) {
 		lt_cert_report(c, PUB_FILE, "not a PEM Ed25519 public key");
 	} else {
 		*have_key = true;
@@ -366,7 +366,7 @@ static enum lethe_err dir_open(int dirfd, DIR **out)
 		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: dup");
 	*out = fdopendir(fd);
 	if (*out == NULL) {
-		(void)close(fd);
+		(void) close(fd);
 		return lt_err_errno(LETHE_ERR_IO, errno, "evidence directory: opendir");
 	}
 	rewinddir(*out);
@@ -397,7 +397,7 @@ static enum lethe_err check_unlisted(struct lt_cert_chain *c, int dirfd, const s
 		c->io_problems++;
 		lt_cert_report(c, ".", "reading the directory failed: %s", strerror(errno));
 	}
-	(void)closedir(d);
+	(void) closedir(d);
 	return LETHE_OK;
 }
 
@@ -410,8 +410,8 @@ static enum lethe_err check_listed_one(struct lt_cert_chain *c, int dirfd, const
 	size_t json_len, sig_len;
 	enum lethe_err rc;
 
-	(void)snprintf(json_name, sizeof(json_name), "%s.json", id);
-	(void)snprintf(sig_name, sizeof(sig_name), "%s.sig", id);
+	(void) snprintf(json_name, sizeof(json_name), "%s.json", id);
+	(void) snprintf(sig_name, sizeof(sig_name), "%s.sig", id);
 	rc = read_entry(dirfd, json_name, LT_CERT_JSON_MAX, &json, &json_len);
 	if (rc != LETHE_OK && rc != LETHE_ERR_NOMEM) {
 		report_file(c, json_name, rc);
@@ -436,7 +436,7 @@ static enum lethe_err check_listed_one(struct lt_cert_chain *c, int dirfd, const
 	rc = lt_cert_chain_check(c, id, id, json, json_len, rc == LETHE_OK ? sig : NULL);
 	if (rc == LETHE_OK && c->last_has_seq && c->last_seq != listed_seq)
 		lt_cert_report(c, id, "seq %llu differs from chain.txt's %llu",
-			       (unsigned long long)c->last_seq, (unsigned long long)listed_seq);
+			       (unsigned long long) c->last_seq, (unsigned long long) listed_seq);
 out:
 	free(json);
 	free(sig);
@@ -466,7 +466,7 @@ static const char MANIFEST_SIG_FILE[] = "manifest.sig";
 static const char CERTS_FILE[] = "certificates.jsonl";
 static const char CERTS_SIG_FILE[] = "certificates.sig";
 /* What the manifest's signature covers besides the key: nothing else may be in the directory. */
-static const char *const MANIFEST_SET[] = {PUB_FILE,  MANIFEST_FILE,  MANIFEST_SIG_FILE,
+static const char *const MANIFEST_SET[] = {PUB_FILE,   MANIFEST_FILE,  MANIFEST_SIG_FILE,
 					   CERTS_FILE, CERTS_SIG_FILE, README_FILE};
 #define MANIFEST_MAX 4096
 /* How every version 1 certificate starts, up to its id. */
@@ -495,10 +495,10 @@ static size_t manifest_format(const struct manifest *m, char *buf)
 		     "first_seq %llu\nlast_seq %llu\ncount %llu\n"
 		     "prev_sha256 %s\nlast_sha256 %s\n"
 		     "%s  %s\n%s  %s\n",
-		     (unsigned long long)m->first_seq, (unsigned long long)m->last_seq,
-		     (unsigned long long)m->count, prev, last, certs, CERTS_FILE, sigs,
+		     (unsigned long long) m->first_seq, (unsigned long long) m->last_seq,
+		     (unsigned long long) m->count, prev, last, certs, CERTS_FILE, sigs,
 		     CERTS_SIG_FILE);
-	return n > 0 && n < MANIFEST_MAX ? (size_t)n : 0;
+	return n > 0 && n < MANIFEST_MAX ? (size_t) n : 0;
 }
 
 /* The LT_CERT_HEX_LEN digits at @p p, which need not end there. */
@@ -541,8 +541,7 @@ static bool manifest_parse(const char *text, size_t len, struct manifest *m)
 	if (p == NULL || strlen(p) < 14 + 2 * (LT_CERT_HEX_LEN + 1))
 		return false;
 	p += 13 + LT_CERT_HEX_LEN + 1;
-	if (unhex_at(p, m->certs_sha256) != LETHE_OK ||
-	    (p = strchr(p, '\n')) == NULL ||
+	if (unhex_at(p, m->certs_sha256) != LETHE_OK || (p = strchr(p, '\n')) == NULL ||
 	    strlen(p + 1) < LT_CERT_HEX_LEN || unhex_at(p + 1, m->sigs_sha256) != LETHE_OK)
 		return false;
 	lt_err_clear();
@@ -563,20 +562,21 @@ static enum lethe_err open_entry(int dirfd, const char *name, FILE **f)
 		return lt_err_errno(LETHE_ERR_IO, errno, "cannot examine");
 	}
 	if (!S_ISREG(before.st_mode))
-		return lt_err(LETHE_ERR_INTEGRITY, S_ISLNK(before.st_mode) ? "is a symbolic link"
-									   : "is not a regular file");
+		return lt_err(LETHE_ERR_INTEGRITY, S_ISLNK(before.st_mode)
+						       ? "is a symbolic link"
+						       : "is not a regular file");
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP ? lt_err(LETHE_ERR_INTEGRITY, "is a symbolic link")
 				      : lt_err_errno(LETHE_ERR_IO, errno, "cannot open");
 	if (fstat(fd, &st) != 0 || st.st_dev != before.st_dev || st.st_ino != before.st_ino ||
 	    !S_ISREG(st.st_mode)) {
-		(void)close(fd);
+		(void) close(fd);
 		return lt_err(LETHE_ERR_INTEGRITY, "changed while being read");
 	}
 	*f = fdopen(fd, "rb");
 	if (*f == NULL) {
-		(void)close(fd);
+		(void) close(fd);
 		return lt_err(LETHE_ERR_NOMEM, "out of memory");
 	}
 	return LETHE_OK;
@@ -617,7 +617,7 @@ static enum lethe_err load_manifest(struct lt_cert_chain *c, int dirfd, struct m
 		else if (rc != LETHE_OK)
 			goto out;
 	}
-	if (!manifest_parse((const char *)text, len, m))
+	if (!manifest_parse((const char *) text, len, m))
 		lt_cert_report(c, MANIFEST_FILE, "is not a lethe-disposal-manifest 1");
 	else
 		*ok = true;
@@ -646,7 +646,7 @@ static enum lethe_err check_manifest_set(struct lt_cert_chain *c, int dirfd)
 		if (!known)
 			lt_cert_report(c, e->d_name, "is not part of this export");
 	}
-	(void)closedir(d);
+	(void) closedir(d);
 	return LETHE_OK;
 }
 
@@ -681,28 +681,28 @@ static enum lethe_err check_manifest_certs(struct lt_cert_chain *c, int dirfd,
 		bool have_sig;
 
 		(*count)++;
-		(void)snprintf(where, sizeof(where), "%s line %llu", CERTS_FILE,
-			       (unsigned long long)*count);
+		(void) snprintf(where, sizeof(where), "%s line %llu", CERTS_FILE,
+				(unsigned long long) *count);
 		/* Name the certificate too, when its line starts as every certificate does. */
-		if ((size_t)n > sizeof(CERT_ID_PREFIX) - 1 + LETHE_ID_LEN &&
+		if ((size_t) n > sizeof(CERT_ID_PREFIX) - 1 + LETHE_ID_LEN &&
 		    memcmp(line, CERT_ID_PREFIX, sizeof(CERT_ID_PREFIX) - 1) == 0 &&
 		    lt_uuid_valid_n(line + sizeof(CERT_ID_PREFIX) - 1, LETHE_ID_LEN))
-			(void)snprintf(where + strlen(where), sizeof(where) - strlen(where),
-				       " (%.*s)", LETHE_ID_LEN, line + sizeof(CERT_ID_PREFIX) - 1);
+			(void) snprintf(where + strlen(where), sizeof(where) - strlen(where),
+					" (%.*s)", LETHE_ID_LEN, line + sizeof(CERT_ID_PREFIX) - 1);
 		have_sig = fread(sig, 1, sizeof(sig), sigs) == sizeof(sig);
-		rc = lt_sha256_update(hc, line, (size_t)n);
+		rc = lt_sha256_update(hc, line, (size_t) n);
 		if (rc == LETHE_OK && have_sig)
 			rc = lt_sha256_update(hs, sig, sizeof(sig));
 		if (rc != LETHE_OK)
 			goto out;
 		if (!have_sig)
 			lt_cert_report(c, where, "has no signature in %s", CERTS_SIG_FILE);
-		if ((size_t)n > LT_CERT_JSON_MAX || line[n - 1] != '\n') {
+		if ((size_t) n > LT_CERT_JSON_MAX || line[n - 1] != '\n') {
 			lt_cert_report(c, where, "is not one certificate and a newline");
 			lt_cert_chain_skip(c);
 			continue;
 		}
-		rc = lt_cert_chain_check(c, where, NULL, (const uint8_t *)line, (size_t)n,
+		rc = lt_cert_chain_check(c, where, NULL, (const uint8_t *) line, (size_t) n,
 					 have_sig ? sig : NULL);
 		if (rc != LETHE_OK)
 			goto out;
@@ -715,8 +715,9 @@ static enum lethe_err check_manifest_certs(struct lt_cert_chain *c, int dirfd,
 		rc = lt_sha256_update(hs, sig, sizeof(sig));
 		if (rc != LETHE_OK)
 			goto out;
-		lt_cert_report(c, CERTS_SIG_FILE, "holds more signatures than there are "
-						  "certificates");
+		lt_cert_report(c, CERTS_SIG_FILE,
+			       "holds more signatures than there are "
+			       "certificates");
 	}
 	rc = lt_sha256_final(hc, certs_sha);
 	if (rc == LETHE_OK)
@@ -732,9 +733,9 @@ out:
 	lt_sha256_free(hc);
 	lt_sha256_free(hs);
 	if (certs != NULL)
-		(void)fclose(certs);
+		(void) fclose(certs);
 	if (sigs != NULL)
-		(void)fclose(sigs);
+		(void) fclose(sigs);
 	return rc;
 }
 
@@ -760,10 +761,11 @@ static enum lethe_err verify_manifest(struct lt_cert_chain *c, int dirfd, uint64
 		return rc;
 	if (*count != m.count)
 		lt_cert_report(c, CERTS_FILE, "holds %llu certificates, the manifest says %llu",
-			       (unsigned long long)*count, (unsigned long long)m.count);
+			       (unsigned long long) *count, (unsigned long long) m.count);
 	if (c->prev_known && memcmp(c->prev_sha256, m.last_sha256, LT_SHA256_LEN) != 0)
-		lt_cert_report(c, MANIFEST_FILE, "last_sha256 is not the SHA-256 of the last "
-						 "certificate");
+		lt_cert_report(c, MANIFEST_FILE,
+			       "last_sha256 is not the SHA-256 of the last "
+			       "certificate");
 	return LETHE_OK;
 }
 
@@ -810,7 +812,7 @@ enum lethe_err lt_cert_verify_dir_pinned(const char *dir, const struct lt_cert_p
 	}
 	rc = load_chain_txt(&c, dirfd, &chain_txt, &chain_len);
 	if (rc == LETHE_OK && chain_txt != NULL)
-		rc = listing_parse(&c, (const char *)chain_txt, chain_len, &l);
+		rc = listing_parse(&c, (const char *) chain_txt, chain_len, &l);
 	if (rc == LETHE_OK)
 		rc = check_unlisted(&c, dirfd, &l);
 	if (rc == LETHE_OK)
@@ -822,7 +824,7 @@ out:
 		lt_err_prefix("%s", dir);
 	listing_free(&l);
 	free(chain_txt);
-	(void)close(dirfd);
+	(void) close(dirfd);
 	return rc;
 }
 
@@ -848,155 +850,156 @@ enum lethe_err lt_cert_verify_dir(const char *dir, lt_cert_problem_fn fn, void *
  * writes (the tests run the script). Fixed text, so an export's bytes depend only on its
  * certificates. */
 static const char README_TEXT[] =
-	"Disposal evidence exported by lethe\n"
-	"===================================\n"
-	"\n"
-	"Each line of certificates.jsonl is a disposal certificate for one crypto-shredded\n"
-	"object, modelled on the certificate of sanitization of NIST SP 800-88 Rev. 1\n"
-	"(Appendix G): the object, its retention policy, why and when it was shredded, by whom,\n"
-	"and which data key was destroyed (\"cryptographic erase\"). A certificate's exact bytes\n"
-	"are its line, newline included. Each carries \"seq\", its position in the store's chain\n"
-	"(from 1), and \"prev_sha256\", the SHA-256 of the previous certificate's bytes (64 zeros\n"
-	"in the first), so that the certificates form a chain. certificates.sig holds each\n"
-	"certificate's Ed25519 signature, 64 raw bytes each, in the same order.\n"
-	"\n"
-	"manifest.txt describes this export and manifest.sig is its Ed25519 signature (64 raw\n"
-	"bytes), made with the store's evidence key; evidence.pub.pem is the public half:\n"
-	"\n"
-	"    lethe-disposal-manifest 1\n"
-	"    first_seq N          the seq of the first certificate here\n"
-	"    last_seq N           and of the last (first_seq - 1 when there are none)\n"
-	"    count N              last_seq - first_seq + 1\n"
-	"    prev_sha256 HEX      SHA-256 of certificate first_seq - 1 (zeros when first_seq is 1)\n"
-	"    last_sha256 HEX      SHA-256 of certificate last_seq (prev_sha256 when there are none)\n"
-	"    HEX  certificates.jsonl\n"
-	"    HEX  certificates.sig\n"
-	"\n"
-	"An export holds the certificates from first_seq on: all of them (first_seq 1), or those\n"
-	"issued since an earlier export. Exports chain like certificates do: an export's\n"
-	"prev_sha256 is the last_sha256 of the export that ends at first_seq - 1.\n"
-	"\n"
-	"Everything below needs only OpenSSL 3.0 or later, GNU coreutils and sed; not lethe.\n"
-	"\n"
-	"1. The key. A signature proves only that the key in evidence.pub.pem made it. Compare\n"
-	"   the key's fingerprint (the SHA-256 of its raw 32 bytes, the last 32 of the DER\n"
-	"   form) with one you obtained independently (at an earlier audit, or from the store's\n"
-	"   security officer: lethe evidence export and verify print it):\n"
-	"\n"
-	"       openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 | sha256sum\n"
-	"\n"
-	"2. The export: run the lines between the two markers below with sh, in this directory\n"
-	"   (sed -n '/^#---- begin/,/^#---- end/p' README.txt > verify.sh; sh verify.sh\n"
-	"   FINGERPRINT). Given the fingerprint, it first checks that evidence.pub.pem is that\n"
-	"   key. It checks manifest.sig, then that certificates.jsonl and certificates.sig are\n"
-	"   the files the manifest signs (sha256sum -c); then, recomputing the SHA-256 of every\n"
-	"   certificate, that each is a version 1 certificate carrying the next seq from\n"
-	"   first_seq to last_seq, that its prev_sha256 is the SHA-256 of the certificate before\n"
-	"   it (prev_sha256 for the first), and that last_sha256 is the last one's. It prints\n"
-	"   \"OK: N certificates, seq FIRST to LAST\" and exits with 0 only if all of that holds.\n"
-	"   It needs about 200 MB per million certificates in $TMPDIR (default /dev/shm).\n"
-	"\n"
-	"3. One certificate, to show it to someone without the rest (line K, counting from 1):\n"
-	"\n"
-	"       sed -n Kp certificates.jsonl > cert.json\n"
-	"       tail -c +$(( (K - 1) * 64 + 1 )) certificates.sig | head -c 64 > cert.sig\n"
-	"       openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin \\\n"
-	"           -in cert.json -sigfile cert.sig\n"
-	"\n"
-	"   prints \"Signature Verified Successfully\" and exits with 0 when cert.json is intact.\n"
-	"\n"
-	"#---- begin verify.sh ----\n"
-	"set -u\n"
-	"export LC_ALL=C\n"
-	"fail() { echo \"FAILED: $*\" >&2; exit 1; }\n"
-	"same() { [ \"$(sha256sum < \"$1\")\" = \"$(sha256sum < \"$2\")\" ]; }\n"
-	"if [ $# -gt 0 ]; then\n"
-	"    want=$(printf '%s' \"$1\" | tr 'A-F' 'a-f')\n"
-	"    got=$(openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 |\n"
-	"        sha256sum | cut -c1-64)\n"
-	"    [ \"$got\" = \"$want\" ] ||\n"
-	"        fail \"evidence.pub.pem: fingerprint $got, not the pinned $want\"\n"
-	"fi\n"
-	"openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin -in manifest.txt \\\n"
-	"    -sigfile manifest.sig > /dev/null 2>&1 || fail \"manifest.txt: bad signature\"\n"
-	"[ \"$(head -n 1 manifest.txt)\" = \"lethe-disposal-manifest 1\" ] ||\n"
-	"    fail \"manifest.txt: not a lethe manifest\"\n"
-	"field() { sed -n \"s/^$1 \\([0-9a-f]*\\)\\$/\\1/p\" manifest.txt; }\n"
-	"first=$(field first_seq); last=$(field last_seq); count=$(field count)\n"
-	"prev=$(field prev_sha256); final=$(field last_sha256)\n"
-	"tail -n 2 manifest.txt | sha256sum --check --strict --quiet > /dev/null 2>&1 ||\n"
-	"    fail \"certificates.jsonl or certificates.sig: not the files manifest.txt signs\"\n"
-	"n=$(wc -l < certificates.jsonl)\n"
-	"[ $((n)) -eq $((count)) ] && [ $((count)) -eq $((last - first + 1)) ] ||\n"
-	"    fail \"certificates.jsonl: $((n)) certificates, manifest.txt says $count\"\n"
-	"# Scratch space: 10,000 certificates at a time, and three lines of 65 bytes per one;\n"
-	"# in memory (/dev/shm) unless TMPDIR says otherwise: creating files on a disk is slow.\n"
-	"scratch=${TMPDIR:-/dev/shm}\n"
-	"[ -d \"$scratch\" ] && [ -w \"$scratch\" ] || scratch=/tmp\n"
-	"tmp=$(mktemp -d \"$scratch/lethe-verify.XXXXXX\") || fail \"no temporary directory\"\n"
-	"trap 'rm -rf \"$tmp\"' EXIT\n"
-	"export tmp\n"
-	"# Each line starts {\"type\":\"lethe-disposal-certificate\",\"version\":1,\"certificate_id\":\n"
-	"# \"ID\",\"seq\":N, and ends \"prev_sha256\":\"HEX\"}: cut and sed find them cheaply.\n"
-	"cut -d, -f1-2 certificates.jsonl | uniq > \"$tmp/got\"\n"
-	"[ $((count)) -eq 0 ] ||\n"
-	"    echo '{\"type\":\"lethe-disposal-certificate\",\"version\":1' > \"$tmp/want\"\n"
-	"[ $((count)) -gt 0 ] || : > \"$tmp/want\"\n"
-	"same \"$tmp/want\" \"$tmp/got\" ||\n"
-	"    fail \"certificates.jsonl: not all lines are version 1 certificates\"\n"
-	"seq \"$first\" \"$last\" > \"$tmp/want\"\n"
-	"cut -d, -f4 certificates.jsonl | sed -n 's/^\"seq\":\\([0-9]*\\)$/\\1/p' > \"$tmp/got\"\n"
-	"same \"$tmp/want\" \"$tmp/got\" ||\n"
-	"    fail \"certificates.jsonl: not certificates $first to $last, in order\"\n"
-	"# The SHA-256 of each certificate: split hands 10,000 lines at a time to a shell that\n"
-	"# splits them into one file each (reusing the names) and hashes the files it wrote.\n"
-	"mkdir \"$tmp/d\"\n"
-	"SHELL=/bin/sh split -l 10000 -a 6 -d --filter='cd \"$tmp/d\" &&\n"
-	"    sha256sum $(split --verbose -l 1 -a 4 -d - c | cut -c16-20) | cut -c1-64' \\\n"
-	"    certificates.jsonl > \"$tmp/hashes\" || fail \"certificates.jsonl: cannot hash\"\n"
-	"{ echo \"$prev\"; cat \"$tmp/hashes\"; } | head -n $((count)) > \"$tmp/want\"\n"
-	"sed 's/.*\"prev_sha256\":\"//' certificates.jsonl | cut -c1-64 > \"$tmp/got\"\n"
-	"same \"$tmp/want\" \"$tmp/got\" ||\n"
-	"    fail \"certificates.jsonl: a prev_sha256 is not the previous certificate's SHA-256\"\n"
-	"{ echo \"$prev\"; cat \"$tmp/hashes\"; } | tail -n 1 > \"$tmp/got\"\n"
-	"[ \"$(cat \"$tmp/got\")\" = \"$final\" ] ||\n"
-	"    fail \"manifest.txt: last_sha256 is not the last certificate's SHA-256\"\n"
-	"echo \"OK: $count certificates, seq $first to $last\"\n"
-	"#---- end verify.sh ----\n"
-	"\n"
-	"What this proves, and what it does not\n"
-	"--------------------------------------\n"
-	"- A changed, removed, reordered, duplicated or inserted certificate breaks manifest.sig's\n"
-	"  file hashes, a seq or a prev_sha256.\n"
-	"- It cannot show that this export is the newest one: an older export is validly signed\n"
-	"  too. Compare last_seq with what the store reports (lethe evidence list) or with the\n"
-	"  previous audit, and check that this export's prev_sha256 is the previous export's\n"
-	"  last_sha256.\n"
-	"- Without the pinned fingerprint it cannot show who signed: anyone can make a key and\n"
-	"  sign a consistent set. Always pin it (sh verify.sh FINGERPRINT, or lethe evidence\n"
-	"  verify DIR --fingerprint FINGERPRINT).\n"
-	"- lethe evidence verify DIR makes the same checks, checks every certificate's own\n"
-	"  signature, and checks every field of every certificate (types, the fixed layout; that\n"
-	"  none was shredded before its retain_until unless an officer forced it in a group that\n"
-	"  is not locked; that retain_until is not earlier than created_at plus the stated\n"
-	"  retention; that no time goes backwards).\n"
-	"\n"
-	"Fields (times are RFC 3339 UTC, hashes lower-case hex SHA-256)\n"
-	"---------------------------------------------------------------\n"
-	"certificate_id, seq       this certificate and its position in the chain (from 1)\n"
-	"store_id                  the lethe store that shredded the object\n"
-	"object                    id, group, name_sha256 (the name itself is confidential),\n"
-	"                          size (plaintext bytes), ciphertext_sha256, created_at,\n"
-	"                          retain_until\n"
-	"policy                    the group's retention (text and seconds) and lock (true:\n"
-	"                          compliance mode, nobody may shred before retain_until)\n"
-	"reason                    code (retention-expired or manual), text, forced (an\n"
-	"                          officer's early shred)\n"
-	"hold_check                legal holds on the object and its group were checked: none\n"
-	"sanitization              method, standard, destroyed (the data key's id and the KEK\n"
-	"                          version it was wrapped under), verification\n"
-	"actor, host, tool         who (uid, user, keyslot), where, and with what\n"
-	"shredded_at, prev_sha256  when, and the link to the previous certificate\n";
+    "Disposal evidence exported by lethe\n"
+    "===================================\n"
+    "\n"
+    "Each line of certificates.jsonl is a disposal certificate for one crypto-shredded\n"
+    "object, modelled on the certificate of sanitization of NIST SP 800-88 Rev. 1\n"
+    "(Appendix G): the object, its retention policy, why and when it was shredded, by whom,\n"
+    "and which data key was destroyed (\"cryptographic erase\"). A certificate's exact bytes\n"
+    "are its line, newline included. Each carries \"seq\", its position in the store's chain\n"
+    "(from 1), and \"prev_sha256\", the SHA-256 of the previous certificate's bytes (64 zeros\n"
+    "in the first), so that the certificates form a chain. certificates.sig holds each\n"
+    "certificate's Ed25519 signature, 64 raw bytes each, in the same order.\n"
+    "\n"
+    "manifest.txt describes this export and manifest.sig is its Ed25519 signature (64 raw\n"
+    "bytes), made with the store's evidence key; evidence.pub.pem is the public half:\n"
+    "\n"
+    "    lethe-disposal-manifest 1\n"
+    "    first_seq N          the seq of the first certificate here\n"
+    "    last_seq N           and of the last (first_seq - 1 when there are none)\n"
+    "    count N              last_seq - first_seq + 1\n"
+    "    prev_sha256 HEX      SHA-256 of certificate first_seq - 1 (zeros when first_seq is 1)\n"
+    "    last_sha256 HEX      SHA-256 of certificate last_seq (prev_sha256 when there are none)\n"
+    "    HEX  certificates.jsonl\n"
+    "    HEX  certificates.sig\n"
+    "\n"
+    "An export holds the certificates from first_seq on: all of them (first_seq 1), or those\n"
+    "issued since an earlier export. Exports chain like certificates do: an export's\n"
+    "prev_sha256 is the last_sha256 of the export that ends at first_seq - 1.\n"
+    "\n"
+    "Everything below needs only OpenSSL 3.0 or later, GNU coreutils and sed; not lethe.\n"
+    "\n"
+    "1. The key. A signature proves only that the key in evidence.pub.pem made it. Compare\n"
+    "   the key's fingerprint (the SHA-256 of its raw 32 bytes, the last 32 of the DER\n"
+    "   form) with one you obtained independently (at an earlier audit, or from the store's\n"
+    "   security officer: lethe evidence export and verify print it):\n"
+    "\n"
+    "       openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 | sha256sum\n"
+    "\n"
+    "2. The export: run the lines between the two markers below with sh, in this directory\n"
+    "   (sed -n '/^#---- begin/,/^#---- end/p' README.txt > verify.sh; sh verify.sh\n"
+    "   FINGERPRINT). Given the fingerprint, it first checks that evidence.pub.pem is that\n"
+    "   key. It checks manifest.sig, then that certificates.jsonl and certificates.sig are\n"
+    "   the files the manifest signs (sha256sum -c); then, recomputing the SHA-256 of every\n"
+    "   certificate, that each is a version 1 certificate carrying the next seq from\n"
+    "   first_seq to last_seq, that its prev_sha256 is the SHA-256 of the certificate before\n"
+    "   it (prev_sha256 for the first), and that last_sha256 is the last one's. It prints\n"
+    "   \"OK: N certificates, seq FIRST to LAST\" and exits with 0 only if all of that holds.\n"
+    "   It needs about 200 MB per million certificates in $TMPDIR (default /dev/shm).\n"
+    "\n"
+    "3. One certificate, to show it to someone without the rest (line K, counting from 1):\n"
+    "\n"
+    "       sed -n Kp certificates.jsonl > cert.json\n"
+    "       tail -c +$(( (K - 1) * 64 + 1 )) certificates.sig | head -c 64 > cert.sig\n"
+    "       openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin \\\n"
+    "           -in cert.json -sigfile cert.sig\n"
+    "\n"
+    "   prints \"Signature Verified Successfully\" and exits with 0 when cert.json is intact.\n"
+    "\n"
+    "#---- begin verify.sh ----\n"
+    "set -u\n"
+    "export LC_ALL=C\n"
+    "fail() { echo \"FAILED: $*\" >&2; exit 1; }\n"
+    "same() { [ \"$(sha256sum < \"$1\")\" = \"$(sha256sum < \"$2\")\" ]; }\n"
+    "if [ $# -gt 0 ]; then\n"
+    "    want=$(printf '%s' \"$1\" | tr 'A-F' 'a-f')\n"
+    "    got=$(openssl pkey -pubin -in evidence.pub.pem -outform DER | tail -c 32 |\n"
+    "        sha256sum | cut -c1-64)\n"
+    "    [ \"$got\" = \"$want\" ] ||\n"
+    "        fail \"evidence.pub.pem: fingerprint $got, not the pinned $want\"\n"
+    "fi\n"
+    "openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin -in manifest.txt \\\n"
+    "    -sigfile manifest.sig > /dev/null 2>&1 || fail \"manifest.txt: bad signature\"\n"
+    "[ \"$(head -n 1 manifest.txt)\" = \"lethe-disposal-manifest 1\" ] ||\n"
+    "    fail \"manifest.txt: not a lethe manifest\"\n"
+    "field() { sed -n \"s/^$1 \\([0-9a-f]*\\)\\$/\\1/p\" manifest.txt; }\n"
+    "first=$(field first_seq); last=$(field last_seq); count=$(field count)\n"
+    "prev=$(field prev_sha256); final=$(field last_sha256)\n"
+    "tail -n 2 manifest.txt | sha256sum --check --strict --quiet > /dev/null 2>&1 ||\n"
+    "    fail \"certificates.jsonl or certificates.sig: not the files manifest.txt signs\"\n"
+    "n=$(wc -l < certificates.jsonl)\n"
+    "[ $((n)) -eq $((count)) ] && [ $((count)) -eq $((last - first + 1)) ] ||\n"
+    "    fail \"certificates.jsonl: $((n)) certificates, manifest.txt says $count\"\n"
+    "# Scratch space: 10,000 certificates at a time, and three lines of 65 bytes per one;\n"
+    "# in memory (/dev/shm) unless TMPDIR says otherwise: creating files on a disk is slow.\n"
+    "scratch=${TMPDIR:-/dev/shm}\n"
+    "[ -d \"$scratch\" ] && [ -w \"$scratch\" ] || scratch=/tmp\n"
+    "tmp=$(mktemp -d \"$scratch/lethe-verify.XXXXXX\") || fail \"no temporary directory\"\n"
+    "trap 'rm -rf \"$tmp\"' EXIT\n"
+    "export tmp\n"
+    "# Each line starts "
+    "{\"type\":\"lethe-disposal-certificate\",\"version\":1,\"certificate_id\":\n"
+    "# \"ID\",\"seq\":N, and ends \"prev_sha256\":\"HEX\"}: cut and sed find them cheaply.\n"
+    "cut -d, -f1-2 certificates.jsonl | uniq > \"$tmp/got\"\n"
+    "[ $((count)) -eq 0 ] ||\n"
+    "    echo '{\"type\":\"lethe-disposal-certificate\",\"version\":1' > \"$tmp/want\"\n"
+    "[ $((count)) -gt 0 ] || : > \"$tmp/want\"\n"
+    "same \"$tmp/want\" \"$tmp/got\" ||\n"
+    "    fail \"certificates.jsonl: not all lines are version 1 certificates\"\n"
+    "seq \"$first\" \"$last\" > \"$tmp/want\"\n"
+    "cut -d, -f4 certificates.jsonl | sed -n 's/^\"seq\":\\([0-9]*\\)$/\\1/p' > \"$tmp/got\"\n"
+    "same \"$tmp/want\" \"$tmp/got\" ||\n"
+    "    fail \"certificates.jsonl: not certificates $first to $last, in order\"\n"
+    "# The SHA-256 of each certificate: split hands 10,000 lines at a time to a shell that\n"
+    "# splits them into one file each (reusing the names) and hashes the files it wrote.\n"
+    "mkdir \"$tmp/d\"\n"
+    "SHELL=/bin/sh split -l 10000 -a 6 -d --filter='cd \"$tmp/d\" &&\n"
+    "    sha256sum $(split --verbose -l 1 -a 4 -d - c | cut -c16-20) | cut -c1-64' \\\n"
+    "    certificates.jsonl > \"$tmp/hashes\" || fail \"certificates.jsonl: cannot hash\"\n"
+    "{ echo \"$prev\"; cat \"$tmp/hashes\"; } | head -n $((count)) > \"$tmp/want\"\n"
+    "sed 's/.*\"prev_sha256\":\"//' certificates.jsonl | cut -c1-64 > \"$tmp/got\"\n"
+    "same \"$tmp/want\" \"$tmp/got\" ||\n"
+    "    fail \"certificates.jsonl: a prev_sha256 is not the previous certificate's SHA-256\"\n"
+    "{ echo \"$prev\"; cat \"$tmp/hashes\"; } | tail -n 1 > \"$tmp/got\"\n"
+    "[ \"$(cat \"$tmp/got\")\" = \"$final\" ] ||\n"
+    "    fail \"manifest.txt: last_sha256 is not the last certificate's SHA-256\"\n"
+    "echo \"OK: $count certificates, seq $first to $last\"\n"
+    "#---- end verify.sh ----\n"
+    "\n"
+    "What this proves, and what it does not\n"
+    "--------------------------------------\n"
+    "- A changed, removed, reordered, duplicated or inserted certificate breaks manifest.sig's\n"
+    "  file hashes, a seq or a prev_sha256.\n"
+    "- It cannot show that this export is the newest one: an older export is validly signed\n"
+    "  too. Compare last_seq with what the store reports (lethe evidence list) or with the\n"
+    "  previous audit, and check that this export's prev_sha256 is the previous export's\n"
+    "  last_sha256.\n"
+    "- Without the pinned fingerprint it cannot show who signed: anyone can make a key and\n"
+    "  sign a consistent set. Always pin it (sh verify.sh FINGERPRINT, or lethe evidence\n"
+    "  verify DIR --fingerprint FINGERPRINT).\n"
+    "- lethe evidence verify DIR makes the same checks, checks every certificate's own\n"
+    "  signature, and checks every field of every certificate (types, the fixed layout; that\n"
+    "  none was shredded before its retain_until unless an officer forced it in a group that\n"
+    "  is not locked; that retain_until is not earlier than created_at plus the stated\n"
+    "  retention; that no time goes backwards).\n"
+    "\n"
+    "Fields (times are RFC 3339 UTC, hashes lower-case hex SHA-256)\n"
+    "---------------------------------------------------------------\n"
+    "certificate_id, seq       this certificate and its position in the chain (from 1)\n"
+    "store_id                  the lethe store that shredded the object\n"
+    "object                    id, group, name_sha256 (the name itself is confidential),\n"
+    "                          size (plaintext bytes), ciphertext_sha256, created_at,\n"
+    "                          retain_until\n"
+    "policy                    the group's retention (text and seconds) and lock (true:\n"
+    "                          compliance mode, nobody may shred before retain_until)\n"
+    "reason                    code (retention-expired or manual), text, forced (an\n"
+    "                          officer's early shred)\n"
+    "hold_check                legal holds on the object and its group were checked: none\n"
+    "sanitization              method, standard, destroyed (the data key's id and the KEK\n"
+    "                          version it was wrapped under), verification\n"
+    "actor, host, tool         who (uid, user, keyslot), where, and with what\n"
+    "shredded_at, prev_sha256  when, and the link to the previous certificate\n";
 
 /* Record the first problem, to explain a refusal to export. */
 struct first_problem {
@@ -1009,7 +1012,7 @@ static void keep_first(const char *where, const char *what, void *ctx)
 	struct first_problem *p = ctx;
 
 	if (p->count++ == 0)
-		(void)snprintf(p->text, sizeof(p->text), "%s: %s", where, what);
+		(void) snprintf(p->text, sizeof(p->text), "%s: %s", where, what);
 }
 
 /* Sign nothing that does not verify: the manifest vouches for every certificate it covers,
@@ -1028,7 +1031,7 @@ static enum lethe_err export_check(const uint8_t pub[LT_ED25519_PUB_LEN],
 				      "certificate %zu: name is not a lower-case UUID", i + 1);
 		if (items[i].json == NULL || items[i].sig == NULL || items[i].len == 0 ||
 		    memchr(items[i].json, '\n', items[i].len) !=
-			    (const void *)(items[i].json + items[i].len - 1))
+			(const void *) (items[i].json + items[i].len - 1))
 			return lt_err(LETHE_ERR_INVALID,
 				      "certificate %s: no bytes or signature, or not one line",
 				      items[i].name);
@@ -1048,18 +1051,17 @@ static enum lethe_err export_check(const uint8_t pub[LT_ED25519_PUB_LEN],
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "refusing to export evidence that does not verify (%llu problems; "
 			      "first: %s)",
-			      (unsigned long long)first.count, first.text);
+			      (unsigned long long) first.count, first.text);
 	return rc;
 }
 
 /* Write @p name in @p dir, atomically, 0644. */
-static enum lethe_err write_entry(const char *dir, const char *name, const void *data,
-				  size_t len)
+static enum lethe_err write_entry(const char *dir, const char *name, const void *data, size_t len)
 {
 	char path[PATH_MAX];
 
 	assert(data != NULL);
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int) sizeof(path))
 		return lt_err(LETHE_ERR_INVALID, "%s/%s: path too long", dir, name);
 	return lt_write_file_atomic(path, data, len, 0644);
 }
@@ -1078,7 +1080,7 @@ static enum lethe_err export_claim_dir(int dirfd, const char *dir)
 		return lt_err_errno(LETHE_ERR_IO, errno, "%s: dup", dir);
 	d = fdopendir(fd);
 	if (d == NULL) {
-		(void)close(fd);
+		(void) close(fd);
 		return lt_err_errno(LETHE_ERR_IO, errno, "%s", dir);
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -1088,13 +1090,13 @@ static enum lethe_err export_claim_dir(int dirfd, const char *dir)
 			break;
 		}
 	}
-	(void)closedir(d);
+	(void) closedir(d);
 	return rc;
 }
 
 /* The certificates' bytes, and their signatures, one after the other. */
-static enum lethe_err export_concat(const struct lt_cert_item *items, size_t count,
-				    uint8_t **certs, size_t *certs_len, uint8_t **sigs)
+static enum lethe_err export_concat(const struct lt_cert_item *items, size_t count, uint8_t **certs,
+				    size_t *certs_len, uint8_t **sigs)
 {
 	size_t total = 0, at = 0;
 
@@ -1190,7 +1192,7 @@ enum lethe_err lt_cert_export_dir(const char *dir, const struct lt_cert_export *
 	if (rc == LETHE_OK && e->last_sha256 != NULL)
 		memcpy(e->last_sha256, m.last_sha256, LT_SHA256_LEN);
 	if (dirfd >= 0)
-		(void)close(dirfd);
+		(void) close(dirfd);
 	free(certs);
 	free(sigs);
 	return rc;

@@ -176,7 +176,8 @@ enum lethe_err lt_retention_clock_agrees(int64_t now, int64_t kernel_now)
 		      "the clock this process reads (%s) is %lld s %s the kernel's (%s, the time "
 		      "of a new file): the process clock is faked (LD_PRELOAD?), and lethe does "
 		      "not act on it",
-		      a, (long long) (diff < 0 ? -diff : diff), diff < 0 ? "behind" : "ahead of", b);
+		      a, (long long) (diff < 0 ? -diff : diff), diff < 0 ? "behind" : "ahead of",
+		      b);
 }
 
 enum lethe_err lt_retention_clock_not_before(int64_t now, int64_t newest_us, uint64_t seq)
@@ -202,8 +203,8 @@ void lt_retention_put_detail(const struct lt_db_object *row, char *buf, size_t l
 
 	lt_time_format(row->created_at, created, sizeof(created));
 	lt_time_format(row->retain_until, until, sizeof(until));
-	(void)snprintf(buf, len, "created_at=%s retain_until=%s lock=%s", created, until,
-		       row->locked ? "true" : "false");
+	(void) snprintf(buf, len, "created_at=%s retain_until=%s lock=%s", created, until,
+			row->locked ? "true" : "false");
 }
 
 bool lt_retention_put_detail_parse(const char *text, int64_t *created_at, int64_t *retain_until,
@@ -213,8 +214,7 @@ bool lt_retention_put_detail_parse(const char *text, int64_t *created_at, int64_
 	struct lt_db_object row;
 	enum lethe_err rc;
 
-	if (sscanf(text, "created_at=%31s retain_until=%31s lock=%7s", created, until, locked) !=
-	    3)
+	if (sscanf(text, "created_at=%31s retain_until=%31s lock=%7s", created, until, locked) != 3)
 		return false;
 	rc = lt_time_parse(created, created_at);
 	if (rc == LETHE_OK)
@@ -237,12 +237,13 @@ void lt_retention_extend_detail(uint64_t lengthened, int64_t until, char *buf, s
 	char date[32];
 
 	if (!until) {
-		(void)snprintf(buf, len, "lengthened %llu object(s)", (unsigned long long) lengthened);
+		(void) snprintf(buf, len, "lengthened %llu object(s)",
+				(unsigned long long) lengthened);
 		return;
 	}
 	lt_time_format(until, date, sizeof(date));
-	(void)snprintf(buf, len, "lengthened %llu object(s) to retain_until=%s",
-		       (unsigned long long) lengthened, date);
+	(void) snprintf(buf, len, "lengthened %llu object(s) to retain_until=%s",
+			(unsigned long long) lengthened, date);
 }
 
 bool lt_retention_extend_detail_parse(const char *text, int64_t *until)

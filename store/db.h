@@ -268,7 +268,8 @@ enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t k
 				    const uint8_t wrapped[LT_WRAPPED_LEN]);
 /* The same for @p row as read in the caller's transaction (see lt_db_object_shred_row). */
 enum lethe_err lt_db_object_set_dek_row(struct lt_db *db, const struct lt_db_object *row,
-					uint32_t kek_version, const uint8_t wrapped[LT_WRAPPED_LEN]);
+					uint32_t kek_version,
+					const uint8_t wrapped[LT_WRAPPED_LEN]);
 /* Counts for doctor and sweeps. */
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count);
 
@@ -360,8 +361,7 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 /* The seq of the first record whose action is @p action (0 when there is none). */
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
 /* The latest time_us of a record of @p action with outcome ok (0 when there is none). */
-enum lethe_err lt_db_audit_action_last_time(struct lt_db *db, const char *action,
-					    int64_t *time_us);
+enum lethe_err lt_db_audit_action_last_time(struct lt_db *db, const char *action, int64_t *time_us);
 /* How many records have outcome @p outcome ("failed", "refused"): a full scan (metrics). */
 enum lethe_err lt_db_audit_count_outcome(struct lt_db *db, const char *outcome, uint64_t *count);
 /* Failures recorded without a key (outside any transaction: its own short one; rec->seq and

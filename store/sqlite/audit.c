@@ -14,10 +14,11 @@ static const struct lt_sq sq_audit_latest = {
     SQ_AUDIT_LATEST, "audit latest",
     "SELECT seq, mac FROM audit ORDER BY time_us DESC, seq DESC LIMIT 1"};
 /* audit and audit_pending bind the shared fields as ?2..?12 */
-static const struct lt_sq sq_audit_insert = {SQ_AUDIT_INSERT, "audit insert",
-					     "INSERT INTO audit (seq, " AUDIT_COLS
-					     ", mac, unauth, auth_sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-					     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"};
+static const struct lt_sq sq_audit_insert = {
+    SQ_AUDIT_INSERT, "audit insert",
+    "INSERT INTO audit (seq, " AUDIT_COLS
+    ", mac, unauth, auth_sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"};
 static const struct lt_sq sq_audit_page = {SQ_AUDIT_PAGE, "audit list",
 					   "SELECT seq, " AUDIT_COLS
 					   ", mac, unauth, auth_sig FROM audit WHERE seq >= ?1 AND "
@@ -183,8 +184,8 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 	rc = lt_sq_open(&q, db, object ? &sq_audit_newest_object : &sq_audit_newest_group);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_sq_text(&q, 1, object ? object : group, object ? sizeof(rec->object)
-							  : sizeof(rec->group));
+	lt_sq_text(&q, 1, object ? object : group,
+		   object ? sizeof(rec->object) : sizeof(rec->group));
 	lt_sq_text(&q, 2, action, sizeof(rec->action));
 	rc = lt_sq_step(&q, found);
 	if (rc == LETHE_OK && *found) {
@@ -208,8 +209,7 @@ enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uin
 	return rc;
 }
 
-enum lethe_err lt_db_audit_action_last_time(struct lt_db *db, const char *action,
-					    int64_t *time_us)
+enum lethe_err lt_db_audit_action_last_time(struct lt_db *db, const char *action, int64_t *time_us)
 {
 	return lt_sq_query_int(db, &sq_audit_action_last_time, action, 0, 0, time_us);
 }
@@ -220,7 +220,7 @@ enum lethe_err lt_db_audit_count_outcome(struct lt_db *db, const char *outcome, 
 	enum lethe_err rc;
 
 	rc = lt_sq_query_int(db, &sq_audit_count_outcome, outcome, 0, 0, &n);
-	*count = rc == LETHE_OK && n > 0 ? (uint64_t)n : 0;
+	*count = rc == LETHE_OK && n > 0 ? (uint64_t) n : 0;
 	return rc;
 }
 

@@ -12,14 +12,14 @@
 #define CERT_COLS    "seq, id, object_id, grp, reason, shredded_at, json, sig, sha256, mac"
 #define CERT_COL_MAC 9
 
-static const struct lt_sq sq_cert_insert = {
-    SQ_CERT_INSERT, "certificate insert",
-    "INSERT INTO certificates (" CERT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
+static const struct lt_sq sq_cert_insert = {SQ_CERT_INSERT, "certificate insert",
+					    "INSERT INTO certificates (" CERT_COLS
+					    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
 static const struct lt_sq sq_cert_next = {SQ_CERT_NEXT, "certificate insert",
 					  "SELECT coalesce(max(seq), 0) + 1 FROM certificates"};
-static const struct lt_sq sq_cert_last = {
-    SQ_CERT_LAST, "certificate last",
-    "SELECT " CERT_COLS " FROM certificates ORDER BY seq DESC LIMIT 1"};
+static const struct lt_sq sq_cert_last = {SQ_CERT_LAST, "certificate last",
+					  "SELECT " CERT_COLS
+					  " FROM certificates ORDER BY seq DESC LIMIT 1"};
 static const struct lt_sq sq_cert_page = {
     SQ_CERT_PAGE, "certificate list",
     "SELECT " CERT_COLS " FROM certificates WHERE seq > ?1 ORDER BY seq LIMIT ?3"};

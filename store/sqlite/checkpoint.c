@@ -10,14 +10,14 @@
 #define CP_COLS    "seq, audit_seq, audit_mac, time, json, sig, mac"
 #define CP_COL_MAC 6
 
-static const struct lt_sq sq_cp_insert = {
-    SQ_CP_INSERT, "checkpoint insert",
-    "INSERT INTO checkpoints (" CP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+static const struct lt_sq sq_cp_insert = {SQ_CP_INSERT, "checkpoint insert",
+					  "INSERT INTO checkpoints (" CP_COLS
+					  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
 static const struct lt_sq sq_cp_next = {SQ_CP_NEXT, "checkpoint insert",
 					"SELECT coalesce(max(seq), 0) + 1 FROM checkpoints"};
-static const struct lt_sq sq_cp_page = {
-    SQ_CP_PAGE, "checkpoint list",
-    "SELECT " CP_COLS " FROM checkpoints WHERE seq > ?1 ORDER BY seq LIMIT ?3"};
+static const struct lt_sq sq_cp_page = {SQ_CP_PAGE, "checkpoint list",
+					"SELECT " CP_COLS
+					" FROM checkpoints WHERE seq > ?1 ORDER BY seq LIMIT ?3"};
 
 /* The columns; json points into the statement. */
 static void cp_cols(struct lt_sq_query *q, struct lt_db_checkpoint *cp)

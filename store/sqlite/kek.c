@@ -5,7 +5,7 @@
 #include "common/err.h"
 #include "store/sqlite/sqlite.h"
 
-#define KEK_COLS "version, is_primary, state, created_at, retired_at, live_objects, mac"
+#define KEK_COLS    "version, is_primary, state, created_at, retired_at, live_objects, mac"
 #define KEK_COL_MAC 6
 
 static const struct lt_sq sq_kek_max = {SQ_KEK_MAX, "kek max",
@@ -28,7 +28,6 @@ static const struct lt_sq sq_kek_page = {SQ_KEK_PAGE, "kek list",
 					 " FROM keks WHERE version > ?1 ORDER BY version LIMIT ?3"};
 static const struct lt_sq sq_kek_count = {
     SQ_KEK_COUNT, "kek count", "SELECT count(*) FROM objects WHERE state = 0 AND kek_version = ?1"};
-
 
 struct kek_read {
 	struct lt_db_kek k;
@@ -115,8 +114,10 @@ static enum lethe_err kek_write(struct lt_db *db, const struct lt_db_kek *k,
 		lt_sq_blob(&q, 6, old->mac, sizeof(old->mac));
 	rc = lt_sq_exec(&q);
 	if (rc == LETHE_OK && lt_sq_changes(&q) != 1)
-		rc = lt_err(LETHE_ERR_INTEGRITY, "%s: KEK version %u changed between its read and "
-			    "its update", db->path, k->version);
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "%s: KEK version %u changed between its read and "
+			    "its update",
+			    db->path, k->version);
 	lt_sq_close(&q);
 	if (rc == LETHE_OK)
 		rc = lt_sq_digest_change(db, LT_ROW_KEKS, old->has_mac ? old->mac : NULL,

@@ -55,10 +55,10 @@ static const struct lt_sq sq_by_id = {
 /* Every row that holds a wrapped data key, whatever its state says, read from the table itself
  * (NOT INDEXED): an index or a state column edited outside lethe cannot hide a row from the
  * checks that decide whether a KEK may be destroyed. ?1 is a rowid. */
-static const struct lt_sq sq_with_dek = {
-    SQ_OBJ_WITH_DEK, "key holders scan",
-    "SELECT " OBJ_COLS ", rowid FROM objects NOT INDEXED WHERE rowid > ?1 "
-    "AND wrapped_dek IS NOT NULL ORDER BY rowid LIMIT ?3"};
+static const struct lt_sq sq_with_dek = {SQ_OBJ_WITH_DEK, "key holders scan",
+					 "SELECT " OBJ_COLS
+					 ", rowid FROM objects NOT INDEXED WHERE rowid > ?1 "
+					 "AND wrapped_dek IS NOT NULL ORDER BY rowid LIMIT ?3"};
 static const struct lt_sq sq_totals_after = {
     SQ_OBJ_TOTALS_AFTER, "scrub totals",
     "SELECT count(*), coalesce(sum(size), 0) FROM objects WHERE state = 0 AND id > ?1"};
@@ -458,7 +458,8 @@ struct obj_change {
 
 /* Write @p row, changed from the stored row whose MAC was @p old_mac. */
 static enum lethe_err object_write(struct lt_db *db, const struct lt_sq *update,
-				   const struct lt_db_object *row, const uint8_t *old_mac, bool had_mac)
+				   const struct lt_db_object *row, const uint8_t *old_mac,
+				   bool had_mac)
 {
 	uint8_t mac[LT_ROWMAC_LEN];
 	struct lt_rowenc e;
@@ -532,9 +533,8 @@ out:
 	return rc;
 }
 
-static enum lethe_err object_rmw(struct lt_db *db, const char *id,
-				 const struct lt_db_object *known, const struct obj_change *change,
-				 void *ctx)
+static enum lethe_err object_rmw(struct lt_db *db, const char *id, const struct lt_db_object *known,
+				 const struct obj_change *change, void *ctx)
 {
 	bool own;
 	enum lethe_err rc;
@@ -592,8 +592,7 @@ enum lethe_err lt_db_object_shred(struct lt_db *db, const char *id, int64_t now)
 	return object_rmw(db, id, NULL, &chg_shred, &now);
 }
 
-enum lethe_err lt_db_object_shred_row(struct lt_db *db, const struct lt_db_object *row,
-				      int64_t now)
+enum lethe_err lt_db_object_shred_row(struct lt_db *db, const struct lt_db_object *row, int64_t now)
 {
 	return object_rmw(db, row->id, row, &chg_shred, &now);
 }

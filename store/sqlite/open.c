@@ -190,8 +190,8 @@ static enum lethe_err uri_of(const char *path, const char *params, char *uri, si
 
 static enum lethe_err open_uri(struct lt_db *db, const char *params)
 {
-	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
-		    SQLITE_OPEN_NOMUTEX;
+	int flags =
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	char uri[3 * DB_PATH_MAX + 32];
 	enum lethe_err rc;
 	int src;

@@ -88,9 +88,11 @@ enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p)
 		 * again, for ever. */
 		if (rc == LETHE_OK && n > 0 && p->pos == before &&
 		    memcmp(before_id, p->pos_id, sizeof(before_id)) == 0)
-			rc = lt_err(LETHE_ERR_DATABASE, "%s: %s: a malformed row does not let the scan "
+			rc = lt_err(LETHE_ERR_DATABASE,
+				    "%s: %s: a malformed row does not let the scan "
 				    "move on (near position %lld \"%.40s\"): database modified or "
-				    "corrupt", db->path, p->query->what, (long long) p->pos, p->pos_id);
+				    "corrupt",
+				    db->path, p->query->what, (long long) p->pos, p->pos_id);
 		for (i = 0; rc == LETHE_OK && i < n && !p->stopped; i++) {
 			p->limit--;
 			p->stopped = deliver(p, page + i * p->row_size) != 0;

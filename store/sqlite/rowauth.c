@@ -95,15 +95,15 @@ enum lethe_err lt_sq_verify(struct lt_db *db, enum lt_row_table table, const cha
 	}
 	if (!present) {
 		rc = lt_err(LETHE_ERR_INTEGRITY,
-			    "%s: %s row %s has no MAC: it was written outside lethe",
-			    db->path, lt_row_table_name(table), key);
+			    "%s: %s row %s has no MAC: it was written outside lethe", db->path,
+			    lt_row_table_name(table), key);
 		goto out;
 	}
 	rc = db->auth.fn(db->auth.ctx, e->buf, e->len, computed, mac);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
-			    "%s: %s row %s fails its MAC: it was modified outside lethe",
-			    db->path, lt_row_table_name(table), key);
+			    "%s: %s row %s fails its MAC: it was modified outside lethe", db->path,
+			    lt_row_table_name(table), key);
 out:
 	lt_rowenc_free(e);
 	return rc;
@@ -129,7 +129,8 @@ static enum lethe_err digest_read(struct lt_db *db, enum lt_row_table t, struct 
 	if (rc == LETHE_OK && !row)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "%s: table %s has no digest: its row in row_digests was deleted "
-			    "outside lethe", db->path, lt_row_table_name(t));
+			    "outside lethe",
+			    db->path, lt_row_table_name(t));
 	if (rc == LETHE_OK) {
 		d->count = (uint64_t) lt_sq_get_range(&q, 0, 0, INT64_MAX);
 		lt_sq_get_blob(&q, 1, d->xor_of_macs, LT_ROWMAC_LEN, NULL);
@@ -146,9 +147,10 @@ static enum lethe_err digest_read(struct lt_db *db, enum lt_row_table t, struct 
 	rc = lt_sq_verify(db, LT_ROW_TABLES, "", &e, mac, true);
 	/* only a MAC that differs is tampering; a failing MAC computation is its own error */
 	if (rc == LETHE_ERR_INTEGRITY)
-		rc = lt_err(LETHE_ERR_INTEGRITY,
-			    "%s: the digest of table %s fails its MAC: it was modified outside lethe",
-			    db->path, lt_row_table_name(t));
+		rc = lt_err(
+		    LETHE_ERR_INTEGRITY,
+		    "%s: the digest of table %s fails its MAC: it was modified outside lethe",
+		    db->path, lt_row_table_name(t));
 	return rc;
 }
 
@@ -326,8 +328,8 @@ static enum lethe_err walk_page(struct lt_db *db, const struct lt_sq_table *tbl,
 			break;
 		}
 		if (q.err != LETHE_OK && w->mode == WALK_VERIFY) {
-			snprintf(detail, sizeof(detail), "%s row %s: %s", lt_row_table_name(tbl->table),
-				 key, lt_err_detail());
+			snprintf(detail, sizeof(detail), "%s row %s: %s",
+				 lt_row_table_name(tbl->table), key, lt_err_detail());
 			walk_problem(db, w, tbl, detail);
 		}
 		q.err = LETHE_OK;
@@ -351,12 +353,16 @@ static enum lethe_err walk_page(struct lt_db *db, const struct lt_sq_table *tbl,
 			continue;
 		}
 		if (!present) {
-			snprintf(detail, sizeof(detail), "%s row %s has no MAC: it was written "
-				 "outside lethe", lt_row_table_name(tbl->table), key);
+			snprintf(detail, sizeof(detail),
+				 "%s row %s has no MAC: it was written "
+				 "outside lethe",
+				 lt_row_table_name(tbl->table), key);
 			walk_problem(db, w, tbl, detail);
 		} else if (mrc == LETHE_ERR_INTEGRITY) {
-			snprintf(detail, sizeof(detail), "%s row %s fails its MAC: it was modified "
-				 "outside lethe", lt_row_table_name(tbl->table), key);
+			snprintf(detail, sizeof(detail),
+				 "%s row %s fails its MAC: it was modified "
+				 "outside lethe",
+				 lt_row_table_name(tbl->table), key);
 			walk_problem(db, w, tbl, detail);
 		}
 		w->count++;
@@ -404,19 +410,24 @@ static enum lethe_err digest_compare(struct lt_db *db, const struct lt_sq_table 
 	if (rc != LETHE_OK) {
 		if (rc != LETHE_ERR_INTEGRITY)
 			return rc;
-		walk_problem(db, w, tbl, lt_err_detail() + (strncmp(lt_err_detail(), db->path,
-					strlen(db->path)) == 0 ? strlen(db->path) + 2 : 0));
+		walk_problem(db, w, tbl,
+			     lt_err_detail() +
+				 (strncmp(lt_err_detail(), db->path, strlen(db->path)) == 0
+				      ? strlen(db->path) + 2
+				      : 0));
 		return LETHE_OK;
 	}
 	if (count != d->count)
 		snprintf(detail, sizeof(detail),
 			 "table %s has %llu rows but its digest says %llu: rows were deleted or "
-			 "inserted outside lethe", lt_row_table_name(tbl->table),
-			 (unsigned long long) count, (unsigned long long) d->count);
+			 "inserted outside lethe",
+			 lt_row_table_name(tbl->table), (unsigned long long) count,
+			 (unsigned long long) d->count);
 	else if (xor_of_macs && !same(xor_of_macs, d->xor_of_macs, LT_ROWMAC_LEN))
 		snprintf(detail, sizeof(detail),
 			 "the rows of table %s do not match its digest: a row was deleted, "
-			 "inserted or replaced outside lethe", lt_row_table_name(tbl->table));
+			 "inserted or replaced outside lethe",
+			 lt_row_table_name(tbl->table));
 	else
 		return LETHE_OK;
 	walk_problem(db, w, tbl, detail);
@@ -553,8 +564,7 @@ enum lethe_err lt_db_rowmac_precheck(struct lt_db *db)
 
 		rc = walk_table(db, tables[small[i]], &one, INT64_MIN);
 		if (rc == LETHE_OK && one.rc == LETHE_OK)
-			rc = digest_compare(db, tables[small[i]], &one, one.count,
-					    one.xor_of_macs);
+			rc = digest_compare(db, tables[small[i]], &one, one.count, one.xor_of_macs);
 		w.rc = one.rc;
 		if (rc == LETHE_OK && w.rc == LETHE_OK && lt_sq_in_tx(db))
 			db->auth.verified[small[i]] = true;

@@ -178,8 +178,8 @@ struct lt_db {
 	struct lt_sq_auth auth;
 	char *path;
 	int busy_ms;
-	bool read_only; /* lt_db_open_read_only(): no transaction, no checkpoint */
-	sqlite3_stmt *stmts[SQ_COUNT];      /* prepared on first use, finalized by lt_db_close */
+	bool read_only;                /* lt_db_open_read_only(): no transaction, no checkpoint */
+	sqlite3_stmt *stmts[SQ_COUNT]; /* prepared on first use, finalized by lt_db_close */
 	const struct lt_sq *defs[SQ_COUNT]; /* which statement each slot holds */
 };
 
@@ -313,9 +313,9 @@ typedef void (*lt_sq_read_fn)(struct lt_sq_query *q, struct lt_sq_pager *p, void
  */
 struct lt_sq_pager {
 	const struct lt_sq *query;
-	size_t row_size;               /* bytes of one copied row */
-	size_t limit;                  /* rows still to deliver (SIZE_MAX: all) */
-	int64_t pos;                   /* ?1 */
+	size_t row_size; /* bytes of one copied row */
+	size_t limit;    /* rows still to deliver (SIZE_MAX: all) */
+	int64_t pos;     /* ?1 */
 	/* ?2: room for a malformed (over-long) id too, so that a scan moves past it */
 	char pos_id[LT_SQ_POS_MAX];
 	/* bind ?4 and up (NULL: nothing more) */
@@ -360,16 +360,16 @@ enum lethe_err lt_sq_pragma_int(struct lt_db *db, const char *sql, int64_t *valu
  * q->err. */
 struct lt_sq_table {
 	enum lt_row_table table;
-	int ncols;                 /* columns before mac, rowid in walk */
-	struct lt_sq walk;         /* ... WHERE rowid > ?1 ORDER BY rowid LIMIT ?3 */
-	struct lt_sq macs;         /* SELECT mac FROM t */
-	struct lt_sq count;        /* SELECT count(*) FROM t */
-	struct lt_sq set_mac;      /* UPDATE t SET mac = ?2 WHERE rowid = ?1 */
+	int ncols;            /* columns before mac, rowid in walk */
+	struct lt_sq walk;    /* ... WHERE rowid > ?1 ORDER BY rowid LIMIT ?3 */
+	struct lt_sq macs;    /* SELECT mac FROM t */
+	struct lt_sq count;   /* SELECT count(*) FROM t */
+	struct lt_sq set_mac; /* UPDATE t SET mac = ?2 WHERE rowid = ?1 */
 	void (*encode)(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap);
 };
 
 /* The slot of statement @p k (0..3) of table @p t. */
-#define LT_SQ_TSLOT(t, k) ((enum lt_sq_slot) (SQ_TABLE_FIRST + 4 * (t) + (k)))
+#define LT_SQ_TSLOT(t, k) ((enum lt_sq_slot)(SQ_TABLE_FIRST + 4 * (t) + (k)))
 
 extern const struct lt_sq_table lt_sq_meta_table, lt_sq_kek_table, lt_sq_object_table,
     lt_sq_ghold_table, lt_sq_unlink_table, lt_sq_cert_table, lt_sq_cp_table;

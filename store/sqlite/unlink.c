@@ -17,8 +17,8 @@ static const struct lt_sq sq_unlink_page = {
      * can write the file could forge, and unlinking a live object's file loses it */
     "SELECT p.id, p.mac FROM pending_unlinks p JOIN objects o ON o.id = p.id WHERE p.id > ?2 "
     "AND o.state = 1 AND o.wrapped_dek IS NULL ORDER BY p.id LIMIT ?3"};
-static const struct lt_sq sq_unlink_done = {SQ_UNLINK_DONE, "unlink done",
-					    "DELETE FROM pending_unlinks WHERE id = ?1 RETURNING mac"};
+static const struct lt_sq sq_unlink_done = {
+    SQ_UNLINK_DONE, "unlink done", "DELETE FROM pending_unlinks WHERE id = ?1 RETURNING mac"};
 
 static void unlink_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap)
 {

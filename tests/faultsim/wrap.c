@@ -169,8 +169,9 @@ static sqlite3_mem_methods sqlite_mem;
 
 static void *sqlite_malloc(int size)
 {
-	return alloc_fails_as(LT_FAULT_LIBALLOC, "sqlite3_malloc", CALLER) ? NULL
-									    : sqlite_mem.xMalloc(size);
+	return alloc_fails_as(LT_FAULT_LIBALLOC, "sqlite3_malloc", CALLER)
+		   ? NULL
+		   : sqlite_mem.xMalloc(size);
 }
 
 static void *sqlite_realloc(void *p, int size)
@@ -213,12 +214,12 @@ static int io_fails(const char *what, const void *caller)
 	return 1;
 }
 
-#define IO_WRAP(ret, name, params, args)                                                     \
-	ret __wrap_##name params                                                               \
-	{                                                                                      \
-		if (io_fails(#name, CALLER))                                                   \
-			return -1;                                                             \
-		return __real_##name args;                                                     \
+#define IO_WRAP(ret, name, params, args)                                                           \
+	ret __wrap_##name params                                                                   \
+	{                                                                                          \
+		if (io_fails(#name, CALLER))                                                       \
+			return -1;                                                                 \
+		return __real_##name args;                                                         \
 	}
 
 IO_WRAP(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
@@ -247,21 +248,21 @@ IO_WRAP(int, mkostemp64, (char *tmpl, int flags), (tmpl, flags))
 
 /* open and openat, named @p what in the log: the mode argument is there only with O_CREAT or
  * O_TMPFILE, and is passed on as it came. */
-#define OPEN_WRAP(name, what, params, args)                                                  \
-	int __wrap_##name params                                                               \
-	{                                                                                      \
-		mode_t mode = 0;                                                               \
-                                                                                               \
-		if (flags & (O_CREAT | O_TMPFILE)) {                                           \
-			va_list ap;                                                            \
-                                                                                               \
-			va_start(ap, flags);                                                   \
-			mode = va_arg(ap, mode_t);                                             \
-			va_end(ap);                                                            \
-		}                                                                              \
-		if (io_fails(what, CALLER))                                                    \
-			return -1;                                                             \
-		return __real_##name args;                                                     \
+#define OPEN_WRAP(name, what, params, args)                                                        \
+	int __wrap_##name params                                                                   \
+	{                                                                                          \
+		mode_t mode = 0;                                                                   \
+                                                                                                   \
+		if (flags & (O_CREAT | O_TMPFILE)) {                                               \
+			va_list ap;                                                                \
+                                                                                                   \
+			va_start(ap, flags);                                                       \
+			mode = va_arg(ap, mode_t);                                                 \
+			va_end(ap);                                                                \
+		}                                                                                  \
+		if (io_fails(what, CALLER))                                                        \
+			return -1;                                                                 \
+		return __real_##name args;                                                         \
 	}
 
 OPEN_WRAP(open64, "open", (const char *path, int flags, ...), (path, flags, mode))
@@ -282,7 +283,7 @@ struct sim_file {
 	sqlite3_file *real;
 };
 
-#define REAL(f) (((struct sim_file *) (f))->real)
+#define REAL(f)         (((struct sim_file *) (f))->real)
 #define REAL_METHODS(f) (((struct sim_file *) (f))->real_methods)
 
 static int sim_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
@@ -444,17 +445,17 @@ static int ossl_fails(const char *what, const void *caller)
 	return 1;
 }
 
-#define OSSL_WRAP(ret, name, fail, params, args)                                             \
-	ret __real_##name params;                                                              \
-	ret __wrap_##name params                                                               \
-	{                                                                                      \
-		ret r;                                                                         \
-		if (ossl_fails(#name, CALLER))                                                 \
-			return fail;                                                           \
-		in_openssl++;                                                                  \
-		r = __real_##name args;                                                        \
-		in_openssl--;                                                                  \
-		return r;                                                                      \
+#define OSSL_WRAP(ret, name, fail, params, args)                                                   \
+	ret __real_##name params;                                                                  \
+	ret __wrap_##name params                                                                   \
+	{                                                                                          \
+		ret r;                                                                             \
+		if (ossl_fails(#name, CALLER))                                                     \
+			return fail;                                                               \
+		in_openssl++;                                                                      \
+		r = __real_##name args;                                                            \
+		in_openssl--;                                                                      \
+		return r;                                                                          \
 	}
 
 OSSL_WRAP(int, RAND_bytes, 0, (unsigned char *buf, int n), (buf, n))
@@ -508,22 +509,21 @@ OSSL_WRAP(int, EVP_DigestVerify, 0,
 	  (EVP_MD_CTX * ctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs,
 	   size_t tbslen),
 	  (ctx, sig, siglen, tbs, tbslen))
-OSSL_WRAP(EVP_KDF *, EVP_KDF_fetch, NULL,
-	  (OSSL_LIB_CTX * lib, const char *alg, const char *props), (lib, alg, props))
+OSSL_WRAP(EVP_KDF *, EVP_KDF_fetch, NULL, (OSSL_LIB_CTX * lib, const char *alg, const char *props),
+	  (lib, alg, props))
 OSSL_WRAP(EVP_KDF_CTX *, EVP_KDF_CTX_new, NULL, (EVP_KDF * kdf), (kdf))
 OSSL_WRAP(int, EVP_KDF_derive, 0,
 	  (EVP_KDF_CTX * ctx, unsigned char *key, size_t len, const OSSL_PARAM params[]),
 	  (ctx, key, len, params))
-OSSL_WRAP(EVP_MAC *, EVP_MAC_fetch, NULL,
-	  (OSSL_LIB_CTX * lib, const char *alg, const char *props), (lib, alg, props))
+OSSL_WRAP(EVP_MAC *, EVP_MAC_fetch, NULL, (OSSL_LIB_CTX * lib, const char *alg, const char *props),
+	  (lib, alg, props))
 OSSL_WRAP(EVP_MAC_CTX *, EVP_MAC_CTX_new, NULL, (EVP_MAC * mac), (mac))
 OSSL_WRAP(int, EVP_MAC_init, 0,
 	  (EVP_MAC_CTX * ctx, const unsigned char *key, size_t len, const OSSL_PARAM params[]),
 	  (ctx, key, len, params))
 OSSL_WRAP(int, EVP_MAC_update, 0, (EVP_MAC_CTX * ctx, const unsigned char *d, size_t n),
 	  (ctx, d, n))
-OSSL_WRAP(int, EVP_MAC_final, 0,
-	  (EVP_MAC_CTX * ctx, unsigned char *out, size_t *outl, size_t size),
+OSSL_WRAP(int, EVP_MAC_final, 0, (EVP_MAC_CTX * ctx, unsigned char *out, size_t *outl, size_t size),
 	  (ctx, out, outl, size))
 OSSL_WRAP(EVP_PKEY *, EVP_PKEY_new_raw_private_key, NULL,
 	  (int type, ENGINE *e, const unsigned char *priv, size_t len), (type, e, priv, len))
@@ -566,8 +566,7 @@ int __real_sqlite3_bind_blob(sqlite3_stmt *st, int i, const void *p, int n, void
 int __real_sqlite3_bind_text(sqlite3_stmt *st, int i, const char *p, int n, void (*d)(void *));
 int __real_sqlite3_bind_int64(sqlite3_stmt *st, int i, sqlite3_int64 v);
 int __real_sqlite3_bind_zeroblob(sqlite3_stmt *st, int i, int n);
-int __real_sqlite3_wal_checkpoint_v2(sqlite3 *db, const char *name, int mode, int *log,
-				     int *ckpt);
+int __real_sqlite3_wal_checkpoint_v2(sqlite3 *db, const char *name, int mode, int *log, int *ckpt);
 
 /* A failed open still hands back a connection (SQLite's rule): the caller must close it. */
 int __wrap_sqlite3_open_v2(const char *name, sqlite3 **db, int flags, const char *vfs)
@@ -649,8 +648,7 @@ int __wrap_sqlite3_bind_zeroblob(sqlite3_stmt *st, int i, int n)
 	return __real_sqlite3_bind_zeroblob(st, i, n);
 }
 
-int __wrap_sqlite3_wal_checkpoint_v2(sqlite3 *db, const char *name, int mode, int *log,
-				     int *ckpt)
+int __wrap_sqlite3_wal_checkpoint_v2(sqlite3 *db, const char *name, int mode, int *log, int *ckpt)
 {
 	if (sqlite_fails("sqlite3_wal_checkpoint_v2", CALLER)) {
 		if (log)
@@ -700,7 +698,8 @@ __attribute__((constructor)) static void faultsim_install(void)
 	}
 	installed = 1;
 	if (failed && getenv("LETHE_FAULT_SIM")) {
-		static const char msg[] = "lethe-fault: cannot install the fault simulation hooks\n";
+		static const char msg[] =
+		    "lethe-fault: cannot install the fault simulation hooks\n";
 
 		if (__real_write(2, msg, sizeof(msg) - 1) < 0)
 			abort();

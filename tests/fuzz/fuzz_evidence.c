@@ -28,14 +28,13 @@
 #include "retention/cert.h"
 
 #define MAX_ITEMS 8
-#define SIG_LEN 64
+#define SIG_LEN   64
 
 static const char SEPARATOR[] = "\n--lethe-fuzz-item--\n";
 
 static const uint8_t rfc8032_test1_pub[32] = {
-	0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07,
-	0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07,
-	0x51, 0x1a,
+    0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a,
+    0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a,
 };
 
 static void check_text(const char *s)
@@ -43,7 +42,7 @@ static void check_text(const char *s)
 	if (s == NULL || *s == '\0')
 		abort();
 	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+		if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e)
 			abort();
 	}
 }
@@ -52,7 +51,7 @@ static void on_problem(const char *where, const char *what, void *ctx)
 {
 	check_text(where);
 	check_text(what);
-	(*(size_t *)ctx)++;
+	(*(size_t *) ctx)++;
 }
 
 /* Split @p data into items; returns how many. */
@@ -64,10 +63,11 @@ static size_t split(const uint8_t *data, size_t size, struct lt_cert_item *items
 	size_t n = 0;
 
 	while (n < MAX_ITEMS) {
-		const uint8_t *sep = memmem(at, (size_t)(end - at), SEPARATOR, sep_len);
-		size_t len = (size_t)((sep ? sep : end) - at);
+		const uint8_t *sep = memmem(at, (size_t) (end - at), SEPARATOR, sep_len);
+		size_t len = (size_t) ((sep ? sep : end) - at);
 
-		(void)snprintf(names[n], LETHE_ID_LEN + 1, "c0000000-0000-4000-8000-%012zx", n + 1);
+		(void) snprintf(names[n], LETHE_ID_LEN + 1, "c0000000-0000-4000-8000-%012zx",
+				n + 1);
 		items[n].name = names[n];
 		items[n].sig = len >= SIG_LEN ? at : NULL;
 		items[n].json = len >= SIG_LEN ? at + SIG_LEN : at;
@@ -101,13 +101,14 @@ static void check_accepted(const struct lt_cert_item *items, size_t n)
 	char expect[256], hex[2 * LT_SHA256_LEN + 1];
 
 	for (size_t i = 0; i < n; i++) {
-		(void)snprintf(expect, sizeof(expect),
-			 "{\"type\":\"lethe-disposal-certificate\",\"version\":1,"
-			 "\"certificate_id\":\"%s\",\"seq\":%zu,", items[i].name, i + 1);
+		(void) snprintf(expect, sizeof(expect),
+				"{\"type\":\"lethe-disposal-certificate\",\"version\":1,"
+				"\"certificate_id\":\"%s\",\"seq\":%zu,",
+				items[i].name, i + 1);
 		if (items[i].sig == NULL || !has_prefix(&items[i], expect))
 			abort();
 		lt_hex(digest, sizeof(digest), hex);
-		(void)snprintf(expect, sizeof(expect), "\"prev_sha256\":\"%s\"}\n", hex);
+		(void) snprintf(expect, sizeof(expect), "\"prev_sha256\":\"%s\"}\n", hex);
 		if (!has_suffix(&items[i], expect))
 			abort();
 		if (lt_sha256(items[i].json, items[i].len, digest) != LETHE_OK)

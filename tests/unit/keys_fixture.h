@@ -70,7 +70,8 @@ static inline int keys_setup_keystore(void **state)
 		return -1;
 	f = *state;
 	if (lt_keystore_create(f->keystore, f->service_key, "alice", KEYS_OFFICER_PASS,
-			       strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id) != LETHE_OK) {
+			       strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk,
+			       f->store_id) != LETHE_OK) {
 		fprintf(stderr, "setup: %s\n", lt_err_detail());
 		return -1;
 	}

@@ -43,10 +43,9 @@ static int count_lines(const char *text)
 
 static void test_json_lines(void **state)
 {
-	static const char *const keys[] = {"seq",     "time",  "uid",    "user",   "keyslot",
-					   "pid",     "host",  "action", "object", "group",
-					   "outcome", "error", "unauthenticated", "mac",
-					   "auth_sig"};
+	static const char *const keys[] = {
+	    "seq",    "time",  "uid",     "user",  "keyslot",         "pid", "host",    "action",
+	    "object", "group", "outcome", "error", "unauthenticated", "mac", "auth_sig"};
 	struct audit_fx *f = *state;
 	char *text, *line, *save = NULL;
 	uint64_t count;

@@ -221,11 +221,10 @@ static void test_mac_covers_everything(void **state)
 
 static void test_outcome_and_security(void **state)
 {
-	static const enum lethe_err refused[] = {LETHE_ERR_HELD,         LETHE_ERR_LOCKED,
-						 LETHE_ERR_NOT_EXPIRED,  LETHE_ERR_KEK_IN_USE,
-						 LETHE_ERR_LAST_OFFICER, LETHE_ERR_SHORTENS,
-						 LETHE_ERR_PERMISSION,   LETHE_ERR_NOT_OFFICER,
-						 LETHE_ERR_CLOCK};
+	static const enum lethe_err refused[] = {
+	    LETHE_ERR_HELD,       LETHE_ERR_LOCKED,       LETHE_ERR_NOT_EXPIRED,
+	    LETHE_ERR_KEK_IN_USE, LETHE_ERR_LAST_OFFICER, LETHE_ERR_SHORTENS,
+	    LETHE_ERR_PERMISSION, LETHE_ERR_NOT_OFFICER,  LETHE_ERR_CLOCK};
 	static const enum lethe_err security_failed[] = {LETHE_ERR_INTEGRITY, LETHE_ERR_UNLOCK,
 							 LETHE_ERR_KEYSTORE};
 	static const enum lethe_err plain_failed[] = {LETHE_ERR_NOT_FOUND, LETHE_ERR_IO,

@@ -225,8 +225,9 @@ static void test_checkpoint_mac_changed(void **state)
 	assert_false(verify(f, &p, NULL));
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.where[0], "audit checkpoint 1");
-	assert_string_equal(p.what[0], "names this seq with another MAC: the log was rewritten from "
-				       "there on");
+	assert_string_equal(p.what[0],
+			    "names this seq with another MAC: the log was rewritten from "
+			    "there on");
 }
 
 /* The unsigned audit_seq/audit_mac columns lowered, then the tail deleted: verification reads
@@ -258,8 +259,8 @@ static void test_marks(void **state)
 {
 	struct audit_fx *f = *state;
 	struct lt_audit_mark mark = {.what = "audit anchor"};
-	struct lt_audit_verify_opts o = {.key = f->key, .marks = &mark, .nmarks = 1,
-					 .fn = on_problem};
+	struct lt_audit_verify_opts o = {
+	    .key = f->key, .marks = &mark, .nmarks = 1, .fn = on_problem};
 	struct problems p;
 	bool intact = true;
 
@@ -341,8 +342,12 @@ static void test_times(void **state)
 static bool verify_officer(struct audit_fx *f, const uint8_t *pub, struct problems *p,
 			   uint64_t *exempt)
 {
-	struct lt_audit_verify_opts o = {.key = f->key, .store_id = STORE_ID, .officer_pub = pub,
-					 .officer_exempt = exempt, .fn = on_problem, .ctx = p};
+	struct lt_audit_verify_opts o = {.key = f->key,
+					 .store_id = STORE_ID,
+					 .officer_pub = pub,
+					 .officer_exempt = exempt,
+					 .fn = on_problem,
+					 .ctx = p};
 	bool intact = false;
 
 	memset(p, 0, sizeof(*p));
@@ -383,13 +388,14 @@ static void test_officer_signatures(void **state)
 	struct problems p;
 	uint64_t exempt = 99;
 
-	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "init",
-							    .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(
+	    f, oak, "alice",
+	    &(struct lt_audit_event){.action = "init", .error = LT_AUDIT_INIT_AUTHORITY "ab"});
 	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "put"});
 	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "hold.clear"});
 	/* refused: the service asked, nothing happened */
-	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "hold.clear",
-							       .err = LETHE_ERR_NOT_OFFICER});
+	append_as(f, NULL, "service",
+		  &(struct lt_audit_event){.action = "hold.clear", .err = LETHE_ERR_NOT_OFFICER});
 	assert_true(verify_officer(f, pub, &p, &exempt));
 	assert_int_equal(exempt, 0);
 	/* the OAK of another authority */
@@ -401,8 +407,9 @@ static void test_officer_signatures(void **state)
 
 	/* the service forges a hold clear, a forced rm, and claims an officer's keyslot */
 	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "hold.clear"});
-	append_as(f, NULL, "service",
-		  &(struct lt_audit_event){.action = "rm", .error = "forced early shred by officer"});
+	append_as(
+	    f, NULL, "service",
+	    &(struct lt_audit_event){.action = "rm", .error = "forced early shred by officer"});
 	append_as(f, NULL, "alice", &(struct lt_audit_event){.action = "get"});
 	append_as(f, other, "alice", &(struct lt_audit_event){.action = "key.rotate"});
 	assert_false(verify_officer(f, pub, &p, NULL));
@@ -427,8 +434,9 @@ static void test_officer_signature_removed(void **state)
 	struct lt_ed25519_key *oak = oak_new(pub);
 	struct problems p;
 
-	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "init",
-							    .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(
+	    f, oak, "alice",
+	    &(struct lt_audit_event){.action = "init", .error = LT_AUDIT_INIT_AUTHORITY "ab"});
 	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "officer.add"});
 	assert_true(verify_officer(f, pub, &p, NULL));
 	audit_fx_sql(f, UNGUARD "UPDATE audit SET auth_sig = NULL WHERE seq = 2;");
@@ -476,8 +484,9 @@ static void test_officer_born(void **state)
 	struct problems p;
 	uint64_t exempt = 99;
 
-	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "init",
-							    .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(
+	    f, oak, "alice",
+	    &(struct lt_audit_event){.action = "init", .error = LT_AUDIT_INIT_AUTHORITY "ab"});
 	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "hold.clear"});
 	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "officer.migrate"});
 	assert_false(verify_officer(f, pub, &p, &exempt));

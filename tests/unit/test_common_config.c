@@ -216,8 +216,10 @@ static void test_values_refused(void **state)
 	refused("[keys]\nofficer_kdf_parallel = 5\n", 2, "out of range (1..4)");
 	refused("[retention]\ndefault = 0s\n", 2, "default: duration \"0s\" is zero");
 	refused("[retention]\ndefault = 1yr\n", 2, "default: bad duration");
-	refused("[group:x]\nretention = 40d\nmax = 30d\n", 1, "retention = 40d is longer than its max = 30d");
-	refused("[group:x]\nretention = 9999999999d\nlock = true\n", 1, "is longer than its max = 100y");
+	refused("[group:x]\nretention = 40d\nmax = 30d\n", 1,
+		"retention = 40d is longer than its max = 30d");
+	refused("[group:x]\nretention = 9999999999d\nlock = true\n", 1,
+		"is longer than its max = 100y");
 	refused("[retention]\nunknown_groups = yes\n", 2, "expected allow or refuse");
 	refused("[retention]\ndefault = 99999999999999w\n", 2, "too large");
 	refused("[retention]\nsweep_batch = 0\n", 2, "out of range (1..100000)");
@@ -452,16 +454,11 @@ static void test_take_security(void **state)
 					 "[audit]\nsyslog = true\n[group:fin]\nretention = 7w\n"
 					 "lock = true\n";
 	static const char *const refused[] = {
-	    "[keys]\nrotation = 31d\n",
-	    "[keys]\nofficer_kdf_memory = 32KiB\n",
-	    "[keys]\nofficer_kdf_time = 5\n",
-	    "[keys]\nofficer_kdf_parallel = 1\n",
-	    "[retention]\ndefault = 9d\n",
-	    "[audit]\nsyslog = false\n",
-	    "[group:fin]\nlock = false\n",
-	    "[group:fin]\nretention = 1d\n",
-	    "[group:other]\nretention = 1d\n",
-	    "[group:other]\nlock = true\n",
+	    "[keys]\nrotation = 31d\n",        "[keys]\nofficer_kdf_memory = 32KiB\n",
+	    "[keys]\nofficer_kdf_time = 5\n",  "[keys]\nofficer_kdf_parallel = 1\n",
+	    "[retention]\ndefault = 9d\n",     "[audit]\nsyslog = false\n",
+	    "[group:fin]\nlock = false\n",     "[group:fin]\nretention = 1d\n",
+	    "[group:other]\nretention = 1d\n", "[group:other]\nlock = true\n",
 	};
 	static const char *const accepted[] = {
 	    "[store]\nsegment_size = 4KiB\nthreads = 3\n[retention]\nsweep_batch = 9\n",
@@ -496,7 +493,8 @@ static void test_take_security(void **state)
 		lt_config_free(&cfg);
 	}
 	/* what --config may set stays its own */
-	assert_int_equal(lt_config_parse(accepted[0], strlen(accepted[0]), "other", &cfg), LETHE_OK);
+	assert_int_equal(lt_config_parse(accepted[0], strlen(accepted[0]), "other", &cfg),
+			 LETHE_OK);
 	assert_int_equal(lt_config_take_security(&cfg, "other", &store, "own"), LETHE_OK);
 	assert_int_equal(cfg.segment_log2, 12);
 	assert_int_equal(cfg.threads, 3);

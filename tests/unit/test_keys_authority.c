@@ -90,9 +90,9 @@ static void test_create_and_unlock(void **state)
 					     strlen(alice_pass), oas, mk, &who, pub),
 			 LETHE_ERR_UNLOCK);
 	assert_non_null(strstr(lt_err_detail(), "no officer \"bob\""));
-	assert_int_equal(lt_authority_unlock(f->path, store_id, NULL, "wrong", 5, oas, mk, &who,
-					     pub),
-			 LETHE_ERR_UNLOCK);
+	assert_int_equal(
+	    lt_authority_unlock(f->path, store_id, NULL, "wrong", 5, oas, mk, &who, pub),
+	    LETHE_ERR_UNLOCK);
 	/* another store's id: its roster and wrapped MK are not this store's */
 	assert_int_equal(lt_authority_read(f->path, other_id, &a), LETHE_ERR_INTEGRITY);
 }
@@ -119,8 +119,7 @@ static void test_add_remove(void **state)
 	memset(oas, 0x11, sizeof(oas));
 	assert_int_equal(lt_authority_officer_remove(f->path, store_id, oas, "alice"),
 			 LETHE_ERR_KEYSTORE);
-	assert_int_equal(lt_authority_officer_remove(f->path, store_id, f->oas, "alice"),
-			 LETHE_OK);
+	assert_int_equal(lt_authority_officer_remove(f->path, store_id, f->oas, "alice"), LETHE_OK);
 	assert_int_equal(lt_authority_officer_remove(f->path, store_id, f->oas, "bob"),
 			 LETHE_ERR_LAST_OFFICER);
 	assert_int_equal(lt_authority_unlock(f->path, store_id, NULL, alice_pass,
@@ -190,8 +189,8 @@ static void test_unrostered(void **state)
 	/* a keyslot added with the authority secret but named by no roster (a crash in add) */
 	assert_int_equal(crypt_init(&cd, f->path), 0);
 	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
-	assert_true(crypt_keyslot_add_by_volume_key(cd, 5, (const char *) f->oas, LT_KEY_LEN,
-						    "x", 1) == 5);
+	assert_true(
+	    crypt_keyslot_add_by_volume_key(cd, 5, (const char *) f->oas, LT_KEY_LEN, "x", 1) == 5);
 	crypt_free(cd);
 	assert_int_equal(lt_authority_unrostered(f->path, store_id, false, &n), LETHE_OK);
 	assert_int_equal(n, 1);

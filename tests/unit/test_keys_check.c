@@ -69,7 +69,9 @@ static void test_clean(void **state)
 
 	assert_int_equal(keys_rotate(f), 1);
 	assert_int_equal(keys_rotate(f), 2);
-	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, false, collect, &fs), LETHE_OK);
+	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db,
+				       false, collect, &fs),
+			 LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_WARN, "keystore", "2 keyslot(s), 1 officer(s)");
 	assert_finding(&fs, LETHE_DOCTOR_OK, "keys",
 		       "2 KEK version(s) in the keystore, all active");
@@ -92,7 +94,9 @@ static void test_kek_entries(void **state)
 	row.version = 4;
 	row.primary = true;
 	assert_int_equal(lt_db_kek_insert(f->db, &row), LETHE_OK);
-	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, false, collect, &fs), LETHE_OK);
+	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db,
+				       false, collect, &fs),
+			 LETHE_OK);
 	assert_finding(
 	    &fs, LETHE_DOCTOR_ERROR, "keys",
 	    "retired KEK version 1 is still in the keystore (doctor --repair removes it)");
@@ -101,12 +105,16 @@ static void test_kek_entries(void **state)
 	assert_int_equal(errors(&fs), 2);
 	/* --repair removes the retired entry, and never the missing one's neighbours */
 	memset(&fs, 0, sizeof(fs));
-	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true, collect, &fs), LETHE_OK);
+	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true,
+				       collect, &fs),
+			 LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_REPAIRED, "keys",
 		       "retired KEK version 1 removed from the keystore");
 	assert_int_equal(errors(&fs), 1);
 	memset(&fs, 0, sizeof(fs));
-	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true, collect, &fs), LETHE_OK);
+	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true,
+				       collect, &fs),
+			 LETHE_OK);
 	assert_int_equal(errors(&fs), 1); /* 4 stays missing: nothing can bring it back */
 }
 
@@ -126,7 +134,9 @@ static void test_unknown_entry(void **state)
 		assert_int_equal(lt_kek_ring_rotate(&f->ring, f->db, 1000, &v), LETHE_OK);
 	}
 	lt_db_rollback(f->db); /* the keystore entry of version 2 stays, its row does not */
-	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true, collect, &fs), LETHE_OK);
+	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true,
+				       collect, &fs),
+			 LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_WARN, "keys",
 		       "KEK version 2 is in the keystore but not in the database");
 	assert_int_equal(errors(&fs), 0);
@@ -139,8 +149,10 @@ static void test_no_keystore(void **state)
 	struct keys_fixture *f = *state;
 	struct findings fs = {0};
 
-	assert_int_not_equal(
-	    lt_keys_check("/nonexistent/keystore.luks", "/nonexistent/officers.luks", NULL, f->db, false, collect, &fs), LETHE_OK);
+	assert_int_not_equal(lt_keys_check("/nonexistent/keystore.luks",
+					   "/nonexistent/officers.luks", NULL, f->db, false,
+					   collect, &fs),
+			     LETHE_OK);
 	assert_int_equal(fs.n, 1);
 	assert_int_equal(fs.level[0], LETHE_DOCTOR_ERROR);
 	assert_string_equal(fs.check[0], "keystore");

@@ -199,10 +199,8 @@ static void test_load_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hit),
-	    cmocka_unit_test(test_evict_while_held),
-	    cmocka_unit_test(test_lru),
-	    cmocka_unit_test(test_all_pinned),
+	    cmocka_unit_test(test_hit),          cmocka_unit_test(test_evict_while_held),
+	    cmocka_unit_test(test_lru),          cmocka_unit_test(test_all_pinned),
 	    cmocka_unit_test(test_load_failure),
 	};
 

@@ -104,7 +104,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_create_read, keys_setup_dir, keys_teardown),
-	    cmocka_unit_test_setup_teardown(test_create_refuses_symlink, keys_setup_dir, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_refuses_symlink, keys_setup_dir,
+					    keys_teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_size, keys_setup_dir, keys_teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, keys_setup_dir, keys_teardown),
 	};

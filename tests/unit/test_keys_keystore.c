@@ -45,7 +45,8 @@ static void test_create(void **state)
 	struct stat st;
 
 	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "alice", KEYS_OFFICER_PASS,
-					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
+					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk,
+					    f->store_id),
 			 LETHE_OK);
 	assert_false(all_zero(f->mk, sizeof(f->mk)));
 	assert_int_equal(lt_uuid_parse(f->store_id, uuid), LETHE_OK);
@@ -55,7 +56,8 @@ static void test_create(void **state)
 	assert_int_equal(st.st_size, 2 * 16384 + 16 * 131072);
 	/* Never over an existing file. */
 	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "alice", KEYS_OFFICER_PASS,
-					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
+					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk,
+					    f->store_id),
 			 LETHE_ERR_EXISTS);
 }
 
@@ -63,11 +65,13 @@ static void test_create_refusals(void **state)
 {
 	struct keys_fixture *f = *state;
 
-	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "service", KEYS_OFFICER_PASS,
-					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "service",
+					    KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS), &tiny_kdf,
+					    f->mk, f->store_id),
 			 LETHE_ERR_INVALID);
-	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "bad name", KEYS_OFFICER_PASS,
-					    strlen(KEYS_OFFICER_PASS), &tiny_kdf, f->mk, f->store_id),
+	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "bad name",
+					    KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS), &tiny_kdf,
+					    f->mk, f->store_id),
 			 LETHE_ERR_INVALID);
 	assert_int_equal(lt_keystore_create(f->keystore, f->service_key, "alice", "", 0, &tiny_kdf,
 					    f->mk, f->store_id),
@@ -76,10 +80,10 @@ static void test_create_refusals(void **state)
 	{
 		const struct lt_kdf_params bad = {.memory_kib = 1, .time_cost = 1, .parallel = 9};
 
-		assert_int_not_equal(lt_keystore_create(f->keystore, f->service_key, "alice",
-							KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS), &bad,
-							f->mk, f->store_id),
-				     LETHE_OK);
+		assert_int_not_equal(
+		    lt_keystore_create(f->keystore, f->service_key, "alice", KEYS_OFFICER_PASS,
+				       strlen(KEYS_OFFICER_PASS), &bad, f->mk, f->store_id),
+		    LETHE_OK);
 		assert_true(all_zero(f->mk, sizeof(f->mk)));
 		assert_string_equal(f->store_id, "");
 	}
@@ -122,8 +126,9 @@ static void test_unlock_officer(void **state)
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS),
-						       mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS,
+						       strlen(KEYS_OFFICER_PASS), mk, &who,
+						       store_id),
 			 LETHE_OK);
 	print_message("officer unlock (Argon2id 32 KiB, t=4): %.2f ms\n", ms_since(&t0));
 	assert_memory_equal(mk, f->mk, LT_MK_LEN);
@@ -155,14 +160,15 @@ static void test_wrong_keys(void **state)
 			 LETHE_ERR_UNLOCK);
 	assert_non_null(strstr(lt_err_detail(), "wrong passphrase"));
 	assert_true(all_zero(mk, sizeof(mk)));
-	assert_int_equal(lt_keystore_unlock_passphrase(
-			     f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS) - 1, mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS,
+						       strlen(KEYS_OFFICER_PASS) - 1, mk, &who,
+						       store_id),
 			 LETHE_ERR_UNLOCK);
 	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, "", 0, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	/* The service key given as a passphrase must not open the keystore as the service. */
-	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, (const char *) f->service_key, 32,
-						       mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, (const char *) f->service_key,
+						       32, mk, &who, store_id),
 			 LETHE_ERR_UNLOCK);
 	/* Nor an officer passphrase as the service key (it is tried on the service slot only). */
 	{
@@ -170,9 +176,10 @@ static void test_wrong_keys(void **state)
 
 		memcpy(as_key, KEYS_OFFICER_PASS,
 		       sizeof(as_key) < strlen(KEYS_OFFICER_PASS) ? sizeof(as_key)
-							     : strlen(KEYS_OFFICER_PASS));
-		assert_int_equal(lt_keystore_unlock_service(f->keystore, as_key, mk, &who, store_id),
-				 LETHE_ERR_UNLOCK);
+								  : strlen(KEYS_OFFICER_PASS));
+		assert_int_equal(
+		    lt_keystore_unlock_service(f->keystore, as_key, mk, &who, store_id),
+		    LETHE_ERR_UNLOCK);
 	}
 	/* No secret in the detail. */
 	assert_null(strstr(lt_err_detail(), KEYS_OFFICER_PASS));
@@ -196,17 +203,20 @@ static void test_bad_keystores(void **state)
 	uint8_t mk[LT_MK_LEN];
 	static uint8_t junk[65536];
 
-	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
-			 LETHE_ERR_KEYSTORE);
+	assert_int_equal(
+	    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
+	    LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "does not exist"));
 	write_file(f->keystore, "", 0, 0600);
-	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
-			 LETHE_ERR_KEYSTORE);
+	assert_int_equal(
+	    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
+	    LETHE_ERR_KEYSTORE);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t) (i * 7 + 3);
 	write_file(f->keystore, junk, sizeof(junk), 0600);
-	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
-			 LETHE_ERR_KEYSTORE);
+	assert_int_equal(
+	    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
+	    LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "not a LUKS2 keystore"));
 	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, "x", 1, mk, &who, store_id),
 			 LETHE_ERR_KEYSTORE);
@@ -221,14 +231,16 @@ static void test_loose_permissions(void **state)
 	char link[320];
 
 	assert_int_equal(chmod(f->keystore, 0644), 0);
-	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
-			 LETHE_ERR_PERMISSION);
+	assert_int_equal(
+	    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
+	    LETHE_ERR_PERMISSION);
 	assert_non_null(strstr(lt_err_detail(), "chmod 600"));
 	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "bob", "pw", 2, &tiny_kdf),
 			 LETHE_ERR_PERMISSION);
 	assert_int_equal(chmod(f->keystore, 0640), 0);
-	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS),
-						       mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS,
+						       strlen(KEYS_OFFICER_PASS), mk, &who,
+						       store_id),
 			 LETHE_ERR_PERMISSION);
 	assert_int_equal(chmod(f->keystore, 0600), 0);
 	snprintf(link, sizeof(link), "%s/link.luks", f->dir);
@@ -277,7 +289,8 @@ static void test_officers(void **state)
 	assert_int_equal(slots[1].role, LT_SLOT_OFFICER);
 
 	assert_int_equal(
-	    lt_keystore_officer_add(f->keystore, f->mk, "bob", "bob's pass", 10, &tiny_kdf), LETHE_OK);
+	    lt_keystore_officer_add(f->keystore, f->mk, "bob", "bob's pass", 10, &tiny_kdf),
+	    LETHE_OK);
 	assert_int_equal(list(f, slots, 16), 3);
 	assert_string_equal(slots[2].name, "bob");
 	assert_int_equal(slots[2].keyslot, 2);
@@ -305,8 +318,9 @@ static void test_officers(void **state)
 	assert_int_equal(list(f, slots, 16), 2);
 	assert_string_equal(slots[1].name, "bob");
 	/* The removed officer's passphrase opens nothing any more. */
-	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS, strlen(KEYS_OFFICER_PASS),
-						       mk, &who, store_id),
+	assert_int_equal(lt_keystore_unlock_passphrase(f->keystore, KEYS_OFFICER_PASS,
+						       strlen(KEYS_OFFICER_PASS), mk, &who,
+						       store_id),
 			 LETHE_ERR_UNLOCK);
 	assert_int_equal(lt_keystore_officer_remove(f->keystore, "bob"), LETHE_ERR_LAST_OFFICER);
 	unlock_as(f, "bob's pass", "bob", 2);
@@ -314,8 +328,8 @@ static void test_officers(void **state)
 	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "alice", "new", 3, &tiny_kdf),
 			 LETHE_OK);
 	unlock_as(f, "new", "alice", 1);
-	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
-			 LETHE_OK);
+	assert_int_equal(
+	    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id), LETHE_OK);
 	assert_int_equal(lt_keystore_slots(f->keystore, slots, 1, &(size_t){0}), LETHE_ERR_INVALID);
 }
 
@@ -340,13 +354,14 @@ static void test_keystore_full(void **state)
 	for (int i = 2; i <= 15; i++) {
 		officer_name(name, i);
 		assert_int_equal(strlen(name), LETHE_OFFICER_MAX);
-		if (lt_keystore_officer_add(f->keystore, f->mk, name, name, strlen(name), &tiny_kdf) !=
-		    LETHE_OK)
+		if (lt_keystore_officer_add(f->keystore, f->mk, name, name, strlen(name),
+					    &tiny_kdf) != LETHE_OK)
 			fail_msg("officer %d: %s", i, lt_err_detail());
 	}
 	assert_int_equal(list(f, slots, 16), 16);
-	assert_int_equal(lt_keystore_officer_add(f->keystore, f->mk, "one-too-many", "x", 1, &tiny_kdf),
-			 LETHE_ERR_KEYSTORE);
+	assert_int_equal(
+	    lt_keystore_officer_add(f->keystore, f->mk, "one-too-many", "x", 1, &tiny_kdf),
+	    LETHE_ERR_KEYSTORE);
 	assert_non_null(strstr(lt_err_detail(), "no free keyslot"));
 	officer_name(name, 15);
 	unlock_as(f, name, name, 15);
@@ -414,7 +429,8 @@ static void test_luks_dump(void **state)
 	assert_int_equal(cryptsetup("luksDump", f->keystore, ">/dev/null"), 0);
 	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'lethe-slot'"), 0);
 	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'argon2id'"), 0);
-	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'Label:.*lethe-keystore'"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q 'Label:.*lethe-keystore'"),
+			 0);
 }
 
 /* Format DIR/NAME with cryptsetup(8): a valid LUKS2 header that lethe did not make. */
@@ -439,8 +455,9 @@ static void expect_keystore_error(struct keys_fixture *f, const char *fragment)
 	struct lt_slot_info who;
 	uint8_t mk[LT_MK_LEN];
 
-	assert_int_equal(lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
-			 LETHE_ERR_KEYSTORE);
+	assert_int_equal(
+	    lt_keystore_unlock_service(f->keystore, f->service_key, mk, &who, store_id),
+	    LETHE_ERR_KEYSTORE);
 	if (!strstr(lt_err_detail(), fragment))
 		fail_msg("got \"%s\", want \"%s\"", lt_err_detail(), fragment);
 }
@@ -502,7 +519,8 @@ static void test_unnamed_and_repair(void **state)
 	assert_int_equal(destroyed, 1);
 	assert_int_equal(lt_keystore_unnamed(f->keystore, &count), LETHE_OK);
 	assert_int_equal(count, 0);
-	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -c lethe-slot | grep -qx 2"), 0);
+	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -c lethe-slot | grep -qx 2"),
+			 0);
 	assert_int_equal(cryptsetup("luksDump", f->keystore, "| grep -q '^  7: luks2'"), 256);
 	unlock_as(f, KEYS_OFFICER_PASS, "alice", 1);
 	assert_int_equal(lt_keystore_repair(f->keystore, &destroyed), LETHE_OK);
@@ -531,8 +549,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_create, keys_setup_dir, keys_teardown),
 	    cmocka_unit_test_setup_teardown(test_create_refusals, keys_setup_dir, keys_teardown),
-	    cmocka_unit_test_setup_teardown(test_unlock_service, keys_setup_keystore, keys_teardown),
-	    cmocka_unit_test_setup_teardown(test_unlock_officer, keys_setup_keystore, keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_service, keys_setup_keystore,
+					    keys_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_officer, keys_setup_keystore,
+					    keys_teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_keys, keys_setup_keystore, keys_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_keystores, keys_setup_dir, keys_teardown),
 	    cmocka_unit_test_setup_teardown(test_loose_permissions, keys_setup_keystore,

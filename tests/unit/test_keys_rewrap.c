@@ -37,8 +37,8 @@ static int move_one(const struct lt_db_object *obj, void *ctx)
 }
 
 /* Move up to @p limit rows not under @p primary; returns how many moved. */
-static unsigned batch(struct keys_fixture *f, struct lt_rewrapper *w, uint32_t primary, size_t limit,
-		      enum lethe_err want)
+static unsigned batch(struct keys_fixture *f, struct lt_rewrapper *w, uint32_t primary,
+		      size_t limit, enum lethe_err want)
 {
 	struct run r = {w, 0, LETHE_OK};
 

@@ -3,14 +3,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -44,8 +45,8 @@ static void write_file(const char *path, const char *text)
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct lethe_init_opts init = { 0 };
-	struct lethe_open_opts open = { 0 };
+	struct lethe_init_opts init = {0};
+	struct lethe_open_opts open = {0};
 
 	assert_non_null(fx);
 	snprintf(fx->root, sizeof(fx->root), "/tmp/lethe-test-lib.XXXXXX");
@@ -87,8 +88,8 @@ static int teardown(void **state)
 }
 
 /* Read object @p id fully into a malloc'd buffer through a memfd. */
-static enum lethe_err get_all(struct lethe_store *st, const char *id, uint64_t off,
-			      uint64_t len, char **out, uint64_t *n)
+static enum lethe_err get_all(struct lethe_store *st, const char *id, uint64_t off, uint64_t len,
+			      char **out, uint64_t *n)
 {
 	int fd = memfd_create("get", 0);
 	enum lethe_err rc;
@@ -97,7 +98,7 @@ static enum lethe_err get_all(struct lethe_store *st, const char *id, uint64_t o
 	rc = lethe_object_get_fd(st, id, fd, off, len, n);
 	*out = malloc(*n + 1);
 	assert_non_null(*out);
-	assert_int_equal(pread(fd, *out, *n, 0), (ssize_t)*n);
+	assert_int_equal(pread(fd, *out, *n, 0), (ssize_t) *n);
 	close(fd);
 	return rc;
 }
@@ -167,8 +168,8 @@ static void on_sweep(enum lethe_sweep_event ev, const char *id, const char *deta
 {
 	struct sweep_seen *s = ctx;
 
-	(void)id;
-	(void)detail;
+	(void) id;
+	(void) detail;
 	if (ev == LETHE_SWEEP_SHREDDED)
 		s->shredded++;
 	if (ev == LETHE_SWEEP_HELD)
@@ -180,9 +181,9 @@ static void test_sweep(void **state)
 	struct fixture *fx = *state;
 	char a[LETHE_ID_LEN + 1], b[LETHE_ID_LEN + 1], c[LETHE_ID_LEN + 1];
 	struct lethe_sweep_result res;
-	struct sweep_seen seen = { 0, 0 };
+	struct sweep_seen seen = {0, 0};
 	uint64_t count = 0;
-	struct timespec ts = { 0, 50000000 };
+	struct timespec ts = {0, 50000000};
 	struct lethe_object_info info;
 	time_t start = time(NULL);
 
@@ -274,7 +275,7 @@ static void test_scrub(void **state)
 {
 	struct fixture *fx = *state;
 	char ids[3][LETHE_ID_LEN + 1], path[600];
-	struct lethe_scrub_opts opts = { 0 };
+	struct lethe_scrub_opts opts = {0};
 	struct lethe_scrub_result res;
 	struct scrub_seen seen;
 	static char big[300000];
@@ -332,7 +333,7 @@ static void test_scrub(void **state)
 static void test_unlock_failures(void **state)
 {
 	struct fixture *fx = *state;
-	struct lethe_open_opts open = { 0 };
+	struct lethe_open_opts open = {0};
 	struct lethe_store *st = NULL;
 	char keystore[400];
 
@@ -411,7 +412,7 @@ static void on_syslog_all(int priority, const char *line, void *ctx)
 static void test_read_only_syslog(void **state)
 {
 	struct fixture *fx = *state;
-	struct lethe_open_opts open = { 0 };
+	struct lethe_open_opts open = {0};
 	struct lethe_store *ro = NULL;
 	struct all_lines s;
 	char id[LETHE_ID_LEN + 1], other[LETHE_ID_LEN + 1], ro_dir[320];
@@ -510,11 +511,11 @@ static int parse_fields(const char *line, char keys[][16], char values[][512], i
  * other record, and no value can add a field to the syslog line. */
 static void test_unlock_record_user(void **state)
 {
-	static const char *const expect_keys[] = { "seq", "mac", "time", "action", "outcome",
-						    "object", "group", "uid", "user", "keyslot",
-						    "pid", "host", "error" };
+	static const char *const expect_keys[] = {"seq",    "mac",   "time", "action", "outcome",
+						  "object", "group", "uid",  "user",   "keyslot",
+						  "pid",    "host",  "error"};
 	struct fixture *fx = *state;
-	struct lethe_open_opts open = { 0 };
+	struct lethe_open_opts open = {0};
 	struct lethe_store *st = NULL;
 	struct passwd *pw = getpwuid(getuid());
 	char keys[16][16], values[16][512], me[64], *export;
@@ -527,7 +528,7 @@ static void test_unlock_record_user(void **state)
 	if (pw)
 		snprintf(me, sizeof(me), "%s", pw->pw_name);
 	else
-		snprintf(me, sizeof(me), "uid%u", (unsigned)getuid());
+		snprintf(me, sizeof(me), "uid%u", (unsigned) getuid());
 	memset(&s, 0, sizeof(s));
 	lt_syslog_set_sink(on_syslog, &s);
 	assert_int_equal(setenv("USER", "x action=key.retire outcome=ok", 1), 0);
@@ -545,7 +546,7 @@ static void test_unlock_record_user(void **state)
 	assert_int_equal(s.lines, 1);
 	assert_int_equal(s.warnings, 1);
 	n = parse_fields(s.last, keys, values, 16);
-	assert_int_equal(n, (int)(sizeof(expect_keys) / sizeof(expect_keys[0])));
+	assert_int_equal(n, (int) (sizeof(expect_keys) / sizeof(expect_keys[0])));
 	for (i = 0; i < n; i++)
 		assert_string_equal(keys[i], expect_keys[i]);
 	assert_string_equal(values[0], "0");
@@ -572,9 +573,9 @@ static void test_unlock_record_user(void **state)
 	assert_int_equal(lethe_audit_export(st, fd, 0, 0, NULL), LETHE_OK);
 	lethe_store_close(st);
 	len = lseek(fd, 0, SEEK_END);
-	export = calloc(1, (size_t)len + 1);
+	export = calloc(1, (size_t) len + 1);
 	assert_non_null(export);
-	assert_int_equal(pread(fd, export, (size_t)len, 0), len);
+	assert_int_equal(pread(fd, export, (size_t) len, 0), len);
 	close(fd);
 	assert_non_null(strstr(export, "\"action\":\"unlock\""));
 	assert_non_null(strstr(export, "\"keyslot\":\"\",\"pid\""));
@@ -589,9 +590,9 @@ static void test_strerror(void **state)
 {
 	int e;
 
-	(void)state;
+	(void) state;
 	for (e = LETHE_OK; e <= LETHE_ERR_CLOCK; e++) {
-		const char *s = lethe_strerror((enum lethe_err)e);
+		const char *s = lethe_strerror((enum lethe_err) e);
 
 		assert_non_null(s);
 		assert_true(strlen(s) > 0);
@@ -601,16 +602,16 @@ static void test_strerror(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test_setup_teardown(test_put_get_stat, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rm_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syslog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only_syslog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_record_user, setup, teardown),
+	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test_setup_teardown(test_put_get_stat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rm_policy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syslog, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only_syslog, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock_record_user, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <dlfcn.h>
@@ -44,7 +45,7 @@ mode_t umask(mode_t mask)
 
 	umask_calls++;
 	if (!real)
-		real = (mode_t (*)(mode_t))dlsym(RTLD_NEXT, "umask");
+		real = (mode_t(*)(mode_t)) dlsym(RTLD_NEXT, "umask");
 	return real(mask);
 }
 
@@ -54,7 +55,7 @@ void openlog(const char *ident, int option, int facility)
 
 	openlog_calls++;
 	if (!real)
-		real = (void (*)(const char *, int, int))dlsym(RTLD_NEXT, "openlog");
+		real = (void (*)(const char *, int, int)) dlsym(RTLD_NEXT, "openlog");
 	real(ident, option, facility);
 }
 
@@ -64,7 +65,7 @@ void closelog(void)
 
 	closelog_calls++;
 	if (!real)
-		real = (void (*)(void))dlsym(RTLD_NEXT, "closelog");
+		real = (void (*)(void)) dlsym(RTLD_NEXT, "closelog");
 	real();
 }
 
@@ -74,7 +75,7 @@ int setlogmask(int mask)
 
 	setlogmask_calls++;
 	if (!real)
-		real = (int (*)(int))dlsym(RTLD_NEXT, "setlogmask");
+		real = (int (*)(int)) dlsym(RTLD_NEXT, "setlogmask");
 	return real(mask);
 }
 
@@ -128,18 +129,18 @@ static void assert_unchanged(const struct host_state *before, const char *after_
 	size_t len = 0;
 	int sig;
 
-#define DIFF(...)                                                                              \
-	do {                                                                                   \
-		if (len < sizeof(diff))                                                        \
-			len += (size_t)snprintf(diff + len, sizeof(diff) - len, __VA_ARGS__);  \
+#define DIFF(...)                                                                                  \
+	do {                                                                                       \
+		if (len < sizeof(diff))                                                            \
+			len += (size_t) snprintf(diff + len, sizeof(diff) - len, __VA_ARGS__);     \
 	} while (0)
 	snapshot(&now);
 	if (now.umask != before->umask)
 		DIFF("; umask %03o -> %03o", before->umask, now.umask);
 	if (now.core.rlim_cur != before->core.rlim_cur ||
 	    now.core.rlim_max != before->core.rlim_max)
-		DIFF("; RLIMIT_CORE %llu -> %llu", (unsigned long long)before->core.rlim_cur,
-		     (unsigned long long)now.core.rlim_cur);
+		DIFF("; RLIMIT_CORE %llu -> %llu", (unsigned long long) before->core.rlim_cur,
+		     (unsigned long long) now.core.rlim_cur);
 	if (now.dumpable != before->dumpable)
 		DIFF("; dumpable %d -> %d", before->dumpable, now.dumpable);
 	for (sig = 1; sig < NSIG; sig++) {
@@ -169,10 +170,10 @@ static void host_setup(struct host_state *s)
 	sigset_t usr1;
 
 	openlog("lethe-host-test", LOG_PID, LOG_LOCAL3);
-	(void)umask(027);
+	(void) umask(027);
 	assert_int_equal(getrlimit(RLIMIT_CORE, &core), 0);
-	core.rlim_cur = core.rlim_max == RLIM_INFINITY || core.rlim_max > (1 << 20)
-				? (1 << 20) : core.rlim_max;
+	core.rlim_cur =
+	    core.rlim_max == RLIM_INFINITY || core.rlim_max > (1 << 20) ? (1 << 20) : core.rlim_max;
 	assert_int_equal(setrlimit(RLIMIT_CORE, &core), 0);
 	assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
 	assert_true(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
@@ -192,55 +193,54 @@ static void host_setup(struct host_state *s)
 
 static void on_progress(const char *what, uint64_t done, uint64_t total, void *ctx)
 {
-	(void)what, (void)done, (void)total, (void)ctx;
+	(void) what, (void) done, (void) total, (void) ctx;
 }
 
 static int count_object(const struct lethe_object_info *info, void *ctx)
 {
-	(void)info;
-	++*(int *)ctx;
+	(void) info;
+	++*(int *) ctx;
 	return 0;
 }
 
 static int count_key(const struct lethe_key_info *info, void *ctx)
 {
-	(void)info;
-	++*(int *)ctx;
+	(void) info;
+	++*(int *) ctx;
 	return 0;
 }
 
 static int count_officer(const struct lethe_officer_info *info, void *ctx)
 {
-	(void)info;
-	++*(int *)ctx;
+	(void) info;
+	++*(int *) ctx;
 	return 0;
 }
 
 static int count_cert(const struct lethe_cert_info *info, void *ctx)
 {
-	(void)info;
-	++*(int *)ctx;
+	(void) info;
+	++*(int *) ctx;
 	return 0;
 }
 
 static void on_problem(const char *where, const char *what, void *ctx)
 {
-	(void)where, (void)what;
-	++*(int *)ctx;
+	(void) where, (void) what;
+	++*(int *) ctx;
 }
 
-static void on_sweep(enum lethe_sweep_event event, const char *id, const char *detail,
-		     void *ctx)
+static void on_sweep(enum lethe_sweep_event event, const char *id, const char *detail, void *ctx)
 {
-	(void)event, (void)id, (void)detail, (void)ctx;
+	(void) event, (void) id, (void) detail, (void) ctx;
 }
 
 static void on_doctor(enum lethe_doctor_level level, const char *check, const char *detail,
 		      void *ctx)
 {
-	(void)check, (void)detail;
+	(void) check, (void) detail;
 	if (level == LETHE_DOCTOR_ERROR)
-		++*(int *)ctx;
+		++*(int *) ctx;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -268,7 +268,8 @@ static int setup(void **state)
 	assert_non_null(f);
 	/* syslog stays on (the default): forwarding is part of what must leave the host alone */
 	fputs("[keys]\nofficer_kdf_memory = 32KiB\nofficer_kdf_time = 4\n"
-	      "[group:gov]\nretention = 1h\n", f);
+	      "[group:gov]\nretention = 1h\n",
+	      f);
 	fclose(f);
 	*state = fx;
 	return 0;
@@ -290,8 +291,8 @@ static void test_every_call_leaves_the_host_alone(void **state)
 {
 	struct fixture *fx = *state;
 	struct host_state before;
-	struct lethe_init_opts init = { 0 };
-	struct lethe_open_opts open_opts = { 0 };
+	struct lethe_init_opts init = {0};
+	struct lethe_open_opts open_opts = {0};
 	struct lethe_store *st = NULL, *officer = NULL, *bad = NULL;
 	struct lethe_object_info info;
 	struct lethe_sweep_result swept;
@@ -403,8 +404,8 @@ static void test_gone_reader_is_an_error(void **state)
 {
 	struct fixture *fx = *state;
 	struct host_state before;
-	struct lethe_init_opts init = { 0 };
-	struct lethe_open_opts open_opts = { 0 };
+	struct lethe_init_opts init = {0};
+	struct lethe_open_opts open_opts = {0};
 	struct lethe_store *st = NULL;
 	char id[LETHE_ID_LEN + 1];
 	uint64_t n = 0;
@@ -453,8 +454,8 @@ static void test_gone_reader_is_an_error(void **state)
 static void test_host_pending_sigpipe_is_kept(void **state)
 {
 	struct fixture *fx = *state;
-	struct lethe_init_opts init = { 0 };
-	struct lethe_open_opts open_opts = { 0 };
+	struct lethe_init_opts init = {0};
+	struct lethe_open_opts open_opts = {0};
 	struct lethe_store *st = NULL;
 	char id[LETHE_ID_LEN + 1];
 	sigset_t pipe_set, pending, old;
@@ -497,11 +498,9 @@ static void test_host_pending_sigpipe_is_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_every_call_leaves_the_host_alone, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_gone_reader_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_pending_sigpipe_is_kept, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_every_call_leaves_the_host_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gone_reader_is_an_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_pending_sigpipe_is_kept, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

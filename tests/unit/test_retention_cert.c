@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
 #include <jansson.h>
 
 #include "common/config.h"
@@ -28,13 +29,13 @@
 #include "retention/cert.h"
 #include "retention/policy.h"
 
-#define N_CERTS 5
-#define STORE_ID "5702e000-0000-4000-8000-000000000001"
-#define OTHER_ID "d0000000-0000-4000-8000-000000000099"
-#define T2026 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
-#define DAY 86400
+#define N_CERTS      5
+#define STORE_ID     "5702e000-0000-4000-8000-000000000001"
+#define OTHER_ID     "d0000000-0000-4000-8000-000000000099"
+#define T2026        INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
+#define DAY          86400
 #define CHAIN_HEADER "lethe-disposal-chain 1\n"
-#define ZEROS64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZEROS64      "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Sign once with @p seed (a store signs through the key it keeps: struct lt_ed25519_key). */
 static enum lethe_err sign_seed(const uint8_t seed[32], const void *msg, size_t len,
@@ -77,16 +78,16 @@ static void fields_for(struct lt_cert_fields *f, size_t i, const uint8_t prev[32
 	strcpy(f->store_id, STORE_ID);
 	snprintf(f->object_id, sizeof(f->object_id), "0b000000-0000-4000-8000-%012zx", i + 1);
 	strcpy(f->group, i % 2 ? "finance" : "default");
-	memset(f->name_sha256, 0x10 + (int)i, 32);
+	memset(f->name_sha256, 0x10 + (int) i, 32);
 	f->size = 1000 * (i + 1);
-	memset(f->ciphertext_sha256, 0x20 + (int)i, 32);
-	f->created_at = T2026 + (int64_t)i * 3600;
+	memset(f->ciphertext_sha256, 0x20 + (int) i, 32);
+	f->created_at = T2026 + (int64_t) i * 3600;
 	f->policy_retention = 7 * DAY;
 	f->retain_until = f->created_at + 7 * DAY;
 	f->reason = "retention-expired";
 	f->hold_checked_clear = true;
 	strcpy(f->dek_id, f->object_id);
-	f->kek_version = 1 + (uint32_t)i / 2;
+	f->kek_version = 1 + (uint32_t) i / 2;
 	f->actor_uid = 998;
 	f->actor_user = "lethe";
 	f->actor_keyslot = "service";
@@ -121,7 +122,7 @@ static int setup(void **state)
 		    lt_sha256(fx->json[i], fx->len[i], prev) != LETHE_OK)
 			return -1;
 		strcpy(fx->ids[i], f.certificate_id);
-		fx->items[i] = (struct lt_cert_item){fx->ids[i], (const uint8_t *)fx->json[i],
+		fx->items[i] = (struct lt_cert_item){fx->ids[i], (const uint8_t *) fx->json[i],
 						     fx->len[i], fx->sig[i]};
 	}
 	strcpy(fx->tmp, "/tmp/lethe-cert-test-XXXXXX");
@@ -133,9 +134,9 @@ static int setup(void **state)
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void) st;
+	(void) flag;
+	(void) ftw;
 	return remove(path);
 }
 
@@ -143,7 +144,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	(void)nftw(fx->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void) nftw(fx->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	for (size_t i = 0; i < N_CERTS; i++)
 		free(fx->json[i]);
 	free(fx->pem);
@@ -189,24 +190,23 @@ static void print_problems(const struct problems *p)
 		fprintf(stderr, "    problem: %s: %s\n", p->where[i], p->what[i]);
 }
 
-#define assert_problem(p, where, what)                                                    \
-	do {                                                                              \
-		if (!has_problem((p), (where), (what))) {                                 \
-			print_problems(p);                                                \
-			fail_msg("no problem \"%s: %s\"", (where) ? (where) : "*", (what)); \
-		}                                                                         \
+#define assert_problem(p, where, what)                                                             \
+	do {                                                                                       \
+		if (!has_problem((p), (where), (what))) {                                          \
+			print_problems(p);                                                         \
+			fail_msg("no problem \"%s: %s\"", (where) ? (where) : "*", (what));        \
+		}                                                                                  \
 	} while (0)
 
-static enum lethe_err verify_items(const uint8_t *pub, const struct lt_cert_item *items,
-				   size_t n, struct problems *p)
+static enum lethe_err verify_items(const uint8_t *pub, const struct lt_cert_item *items, size_t n,
+				   struct problems *p)
 {
 	memset(p, 0, sizeof(*p));
 	return lt_cert_verify_chain(pub, items, n, collect, p);
 }
 
 /* The fixture's items at the given positions, in that order. */
-static size_t pick(const struct fixture *fx, const int *order, size_t n,
-		   struct lt_cert_item *out)
+static size_t pick(const struct fixture *fx, const int *order, size_t n, struct lt_cert_item *out)
 {
 	for (size_t i = 0; i < n; i++)
 		out[i] = fx->items[order[i]];
@@ -217,25 +217,25 @@ static size_t pick(const struct fixture *fx, const int *order, size_t n,
 
 /* The exact bytes of a version 1 certificate: any change to the format must show up here. */
 static const char golden[] =
-	"{\"type\":\"lethe-disposal-certificate\",\"version\":1,"
-	"\"certificate_id\":\"c0000000-0000-4000-8000-000000000001\",\"seq\":1,"
-	"\"store_id\":\"5702e000-0000-4000-8000-000000000001\","
-	"\"object\":{\"id\":\"0b000000-0000-4000-8000-000000000001\",\"group\":\"default\","
-	"\"name_sha256\":\"1010101010101010101010101010101010101010101010101010101010101010\","
-	"\"size\":1000,"
-	"\"ciphertext_sha256\":\"2020202020202020202020202020202020202020202020202020202020202020\","
-	"\"created_at\":\"2026-01-01T00:00:00Z\",\"retain_until\":\"2026-01-08T00:00:00Z\"},"
-	"\"policy\":{\"group\":\"default\",\"retention\":\"1w\",\"retention_seconds\":604800,"
-	"\"lock\":false},"
-	"\"reason\":{\"code\":\"retention-expired\",\"text\":null,\"forced\":false},"
-	"\"hold_check\":\"no hold on object or group\","
-	"\"sanitization\":{\"method\":\"cryptographic erase\","
-	"\"standard\":\"NIST SP 800-88 Rev. 1\","
-	"\"destroyed\":{\"dek_id\":\"0b000000-0000-4000-8000-000000000001\",\"kek_version\":1},"
-	"\"verification\":\"data key row deleted; ciphertext unlinked\"},"
-	"\"actor\":{\"uid\":998,\"user\":\"lethe\",\"keyslot\":\"service\"},"
-	"\"host\":\"files01.example.com\",\"tool\":{\"name\":\"lethe\",\"version\":\"0.1.0\"},"
-	"\"shredded_at\":\"2026-01-08T00:01:00Z\",\"prev_sha256\":\"" ZEROS64 "\"}\n";
+    "{\"type\":\"lethe-disposal-certificate\",\"version\":1,"
+    "\"certificate_id\":\"c0000000-0000-4000-8000-000000000001\",\"seq\":1,"
+    "\"store_id\":\"5702e000-0000-4000-8000-000000000001\","
+    "\"object\":{\"id\":\"0b000000-0000-4000-8000-000000000001\",\"group\":\"default\","
+    "\"name_sha256\":\"1010101010101010101010101010101010101010101010101010101010101010\","
+    "\"size\":1000,"
+    "\"ciphertext_sha256\":\"2020202020202020202020202020202020202020202020202020202020202020\","
+    "\"created_at\":\"2026-01-01T00:00:00Z\",\"retain_until\":\"2026-01-08T00:00:00Z\"},"
+    "\"policy\":{\"group\":\"default\",\"retention\":\"1w\",\"retention_seconds\":604800,"
+    "\"lock\":false},"
+    "\"reason\":{\"code\":\"retention-expired\",\"text\":null,\"forced\":false},"
+    "\"hold_check\":\"no hold on object or group\","
+    "\"sanitization\":{\"method\":\"cryptographic erase\","
+    "\"standard\":\"NIST SP 800-88 Rev. 1\","
+    "\"destroyed\":{\"dek_id\":\"0b000000-0000-4000-8000-000000000001\",\"kek_version\":1},"
+    "\"verification\":\"data key row deleted; ciphertext unlinked\"},"
+    "\"actor\":{\"uid\":998,\"user\":\"lethe\",\"keyslot\":\"service\"},"
+    "\"host\":\"files01.example.com\",\"tool\":{\"name\":\"lethe\",\"version\":\"0.1.0\"},"
+    "\"shredded_at\":\"2026-01-08T00:01:00Z\",\"prev_sha256\":\"" ZEROS64 "\"}\n";
 
 static void test_build_golden(void **state)
 {
@@ -249,46 +249,97 @@ static void test_build_golden(void **state)
 static enum lethe_err break_field(struct lt_cert_fields *f, int which, char *buf)
 {
 	switch (which) {
-	case 0: f->certificate_id[0] = 'C'; return LETHE_ERR_INVALID;
-	case 1: strcpy(f->store_id, "../../../etc/passwd"); return LETHE_ERR_INVALID;
-	case 2: f->object_id[0] = '\0'; return LETHE_ERR_INVALID;
-	case 3: f->dek_id[35] = '\0'; return LETHE_ERR_INVALID;
-	case 4: strcpy(f->group, "a b"); return LETHE_ERR_INVALID;
-	case 5: f->seq = 0; return LETHE_ERR_INVALID;
-	case 6: f->seq = UINT64_C(1) << 53; return LETHE_ERR_INVALID;
-	case 7: f->size = UINT64_MAX; return LETHE_ERR_INVALID;
-	case 8: f->policy_retention = -1; return LETHE_ERR_INVALID;
-	case 9: f->created_at = -1; return LETHE_ERR_INVALID;
-	case 10: f->retain_until = LT_RETENTION_TIME_MAX + 1; return LETHE_ERR_INVALID;
-	case 11: f->shredded_at = INT64_MAX; return LETHE_ERR_INVALID;
-	case 12: f->reason = "deleted"; return LETHE_ERR_INVALID;
-	case 13: f->reason = NULL; return LETHE_ERR_INVALID;
-	case 14: f->forced = true; return LETHE_ERR_INVALID; /* a sweep never forces */
-	case 15: f->reason = "manual"; return LETHE_ERR_INVALID; /* without a text */
-	case 16: f->reason = "manual"; f->reason_text = ""; return LETHE_ERR_INVALID;
+	case 0:
+		f->certificate_id[0] = 'C';
+		return LETHE_ERR_INVALID;
+	case 1:
+		strcpy(f->store_id, "../../../etc/passwd");
+		return LETHE_ERR_INVALID;
+	case 2:
+		f->object_id[0] = '\0';
+		return LETHE_ERR_INVALID;
+	case 3:
+		f->dek_id[35] = '\0';
+		return LETHE_ERR_INVALID;
+	case 4:
+		strcpy(f->group, "a b");
+		return LETHE_ERR_INVALID;
+	case 5:
+		f->seq = 0;
+		return LETHE_ERR_INVALID;
+	case 6:
+		f->seq = UINT64_C(1) << 53;
+		return LETHE_ERR_INVALID;
+	case 7:
+		f->size = UINT64_MAX;
+		return LETHE_ERR_INVALID;
+	case 8:
+		f->policy_retention = -1;
+		return LETHE_ERR_INVALID;
+	case 9:
+		f->created_at = -1;
+		return LETHE_ERR_INVALID;
+	case 10:
+		f->retain_until = LT_RETENTION_TIME_MAX + 1;
+		return LETHE_ERR_INVALID;
+	case 11:
+		f->shredded_at = INT64_MAX;
+		return LETHE_ERR_INVALID;
+	case 12:
+		f->reason = "deleted";
+		return LETHE_ERR_INVALID;
+	case 13:
+		f->reason = NULL;
+		return LETHE_ERR_INVALID;
+	case 14:
+		f->forced = true;
+		return LETHE_ERR_INVALID; /* a sweep never forces */
+	case 15:
+		f->reason = "manual";
+		return LETHE_ERR_INVALID; /* without a text */
+	case 16:
+		f->reason = "manual";
+		f->reason_text = "";
+		return LETHE_ERR_INVALID;
 	case 17:
 		memset(buf, 'r', LETHE_REASON_MAX + 1);
 		buf[LETHE_REASON_MAX + 1] = '\0';
 		f->reason_text = buf;
 		return LETHE_ERR_INVALID;
-	case 18: f->reason_text = "bad \xc3\x28 utf-8"; return LETHE_ERR_INVALID;
-	case 19: f->reason_text = "overlong \xc0\xaf"; return LETHE_ERR_INVALID;
-	case 20: f->reason_text = "surrogate \xed\xa0\x80"; return LETHE_ERR_INVALID;
-	case 21: f->reason_text = "above U+10FFFF \xf4\x90\x80\x80"; return LETHE_ERR_INVALID;
-	case 22: f->reason_text = "cut \xe2\x80"; return LETHE_ERR_INVALID;
-	case 23: f->actor_user = NULL; return LETHE_ERR_INVALID;
+	case 18:
+		f->reason_text = "bad \xc3\x28 utf-8";
+		return LETHE_ERR_INVALID;
+	case 19:
+		f->reason_text = "overlong \xc0\xaf";
+		return LETHE_ERR_INVALID;
+	case 20:
+		f->reason_text = "surrogate \xed\xa0\x80";
+		return LETHE_ERR_INVALID;
+	case 21:
+		f->reason_text = "above U+10FFFF \xf4\x90\x80\x80";
+		return LETHE_ERR_INVALID;
+	case 22:
+		f->reason_text = "cut \xe2\x80";
+		return LETHE_ERR_INVALID;
+	case 23:
+		f->actor_user = NULL;
+		return LETHE_ERR_INVALID;
 	case 24:
 		memset(buf, 'h', 256);
 		buf[256] = '\0';
 		f->host = buf;
 		return LETHE_ERR_INVALID;
-	case 25: f->tool_version = NULL; return LETHE_ERR_INVALID;
+	case 25:
+		f->tool_version = NULL;
+		return LETHE_ERR_INVALID;
 	case 26:
 		memset(buf, 'k', 64);
 		buf[64] = '\0';
 		f->actor_keyslot = buf;
 		return LETHE_ERR_INVALID;
-	case 27: f->hold_checked_clear = false; return LETHE_ERR_INTERNAL;
+	case 27:
+		f->hold_checked_clear = false;
+		return LETHE_ERR_INTERNAL;
 	case 28: /* what lt_retention_may_shred() refuses is never certified */
 		f->policy_lock = true;
 		f->forced = true;
@@ -296,8 +347,11 @@ static enum lethe_err break_field(struct lt_cert_fields *f, int which, char *buf
 		f->reason_text = "early";
 		f->shredded_at = f->retain_until - 1;
 		return LETHE_ERR_INTERNAL;
-	case 29: f->shredded_at = f->retain_until - 1; return LETHE_ERR_INTERNAL;
-	default: return LETHE_OK;
+	case 29:
+		f->shredded_at = f->retain_until - 1;
+		return LETHE_ERR_INTERNAL;
+	default:
+		return LETHE_OK;
 	}
 }
 
@@ -309,7 +363,7 @@ static void test_build_rejects(void **state)
 	char *json;
 	size_t len;
 
-	(void)state;
+	(void) state;
 	for (int which = 0;; which++) {
 		enum lethe_err want;
 
@@ -317,7 +371,7 @@ static void test_build_rejects(void **state)
 		want = break_field(&f, which, buf);
 		if (want == LETHE_OK)
 			break;
-		json = (char *)1;
+		json = (char *) 1;
 		len = 1;
 		lt_err_clear();
 		if (lt_cert_build(&f, &json, &len) != want)
@@ -337,7 +391,7 @@ static void test_build_limits(void **state)
 	char *json;
 	size_t len;
 
-	(void)state;
+	(void) state;
 	fields_for(&f, 0, zeros);
 	f.seq = (UINT64_C(1) << 53) - 1;
 	f.size = (UINT64_C(1) << 53) - 1;
@@ -374,19 +428,19 @@ static void test_build_escapes(void **state)
 	assert_int_equal(lt_cert_build(&f, &json, &len), LETHE_OK);
 	/* ASCII, and no control character but DEL (which no terminal acts on) left raw. */
 	for (size_t i = 0; i + 1 < len; i++)
-		assert_true(json[i] >= 0x20 && (unsigned char)json[i] < 0x80);
+		assert_true(json[i] >= 0x20 && (unsigned char) json[i] < 0x80);
 	assert_int_equal(json[len - 1], '\n');
 	assert_non_null(CONTAINS(json, len, "\\u001B[31m"));
 	assert_non_null(CONTAINS(json, len, "\\uD83D\\uDD12"));
 
 	root = json_loadb(json, len, 0, &jerr);
 	assert_non_null(root);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "reason"),
-							      "text")), text);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(root, "reason"), "text")), text);
 	json_decref(root);
 
 	assert_int_equal(sign_seed(fx->seed, json, len, sig), LETHE_OK);
-	item = (struct lt_cert_item){f.certificate_id, (const uint8_t *)json, len, sig};
+	item = (struct lt_cert_item){f.certificate_id, (const uint8_t *) json, len, sig};
 	assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_OK);
 	assert_int_equal(p.count, 0);
 	free(json);
@@ -599,72 +653,73 @@ static void test_names(void **state)
 /* ---- the content of a certificate (re-signed, so only the content is wrong) ---------------- */
 
 struct content_case {
-	size_t cert;          /* which certificate of the chain to change */
-	const char *find;     /* replaced once */
+	size_t cert;      /* which certificate of the chain to change */
+	const char *find; /* replaced once */
 	const char *replace;
-	const char *problem;  /* expected in a problem about that certificate */
+	const char *problem; /* expected in a problem about that certificate */
 };
 
 static const struct content_case content_cases[] = {
-	{1, "\"version\":1,", "\"version\":2,", "field version is not 1"},
-	{1, "\"seq\":2,", "\"seq\":\"2\",", "field seq is not an integer"},
-	{1, "\"seq\":2,", "\"seq\":2.0,", "field seq is not an integer"},
-	{1, "\"size\":2000,", "\"size\":9007199254740992,", "field object.size is not an integer"},
-	{1, "\"size\":2000,", "\"size\":-1,", "field object.size is not an integer"},
-	{1, "\"size\":2000,", "\"size\":99999999999999999999999,", "not valid JSON"},
-	{1, "disposal-certificate", "disposal-certificatf", "field type is not the fixed text"},
-	{1, "cryptographic erase", "overwrite", "field sanitization.method is not the fixed"},
-	{1, "no hold on object", "a hold on object", "field hold_check is not the fixed text"},
-	{1, ",\"host\":", ",\"hostname\":", "field host is missing"},
-	{1, ",\"host\":", ",\"hostname\":", "unexpected field hostname"},
-	{1, "\"hold_check\":", "\"extra\":1,\"hold_check\":", "unexpected field extra"},
-	{1, "\"kek_version\":1}", "\"kek_version\":1,\"key\":\"x\"}",
-	 "unexpected field sanitization.destroyed.key"},
-	{1, "\"store_id\":", "\"seq\":2,\"store_id\":", "not valid JSON: duplicate object key"},
-	{1, "{\"type\"", "{ \"type\"", "not in canonical form"},
-	{1, "\"}\n", "\"}", "not in canonical form"},
-	{1, "\"}\n", "\"}\n\n", "not in canonical form"},
-	{1, "\"}\n", "\"}\nx", "not valid JSON"},
-	{1, "lethe-disposal", "l\\u0065the-disposal", "not in canonical form"},
-	{1, "\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\",\"seq\":2,",
-	 "\"seq\":2,\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\",",
-	 "field certificate_id is out of order"},
-	{1, "\"created_at\":\"2026-01-01T01:00:00Z\"", "\"created_at\":\"2026-01-01 01:00:00Z\"",
-	 "field object.created_at is not an RFC 3339 UTC time"},
-	{1, "\"created_at\":\"2026-01-01T01:00:00Z\"", "\"created_at\":\"2026-02-30T01:00:00Z\"",
-	 "field object.created_at is not an RFC 3339 UTC time"},
-	{1, "\"name_sha256\":\"1111", "\"name_sha256\":\"111", "field object.name_sha256 is not 64"},
-	{1, "\"name_sha256\":\"1111", "\"name_sha256\":\"A111", "field object.name_sha256 is not 64"},
-	{1, "\"id\":\"0b000000", "\"id\":\"0B000000", "field object.id is not a lower-case UUID"},
-	{1, "\"group\":\"finance\"", "\"group\":\"fin/ance\"", "field object.group is not a group"},
-	{1, "\"policy\":{\"group\":\"finance\"", "\"policy\":{\"group\":\"default\"",
-	 "policy.group differs from object.group"},
-	{1, "\"lock\":false", "\"lock\":0", "field policy.lock is not true or false"},
-	{1, "\"code\":\"retention-expired\"", "\"code\":\"expired\"", "field reason.code is not"},
-	{1, "\"text\":null", "\"text\":7", "field reason.text is not a string or null"},
-	{1, "\"host\":\"files01", "\"host\":\"files01\\u0000", "not valid JSON"},
-	{1, "\"policy\":{\"group\":\"finance\",\"retention\":\"1w\",\"retention_seconds\":604800,"
-	    "\"lock\":false}", "\"policy\":[]", "field policy is not an object"},
-	{1, "\"forced\":false", "\"forced\":true", "reason.forced is true but reason.code"},
-	{2, "\"lock\":false", "\"lock\":true", "shredded before retain_until in a locked"},
-	{2, "\"forced\":true", "\"forced\":false", "shredded before retain_until without an"},
-	{2, "\"text\":\"case 2026-17: customer asked for erasure\"", "\"text\":null",
-	 "a manual shred without reason.text"},
-	/* a certificate that contradicts its own policy fields, or its place in the chain */
-	{1, "\"retain_until\":\"2026-01-08T01:00:00Z\"", "\"retain_until\":\"2026-01-01T01:00:00Z\"",
-	 "object.retain_until is earlier than object.created_at plus policy.retention_seconds"},
-	{1, "\"retention_seconds\":604800", "\"retention_seconds\":1209600",
-	 "the retention it states was not kept"},
-	{1, "\"retention\":\"1w\"", "\"retention\":\"2w\"",
-	 "policy.retention does not say policy.retention_seconds"},
-	{1, "\"shredded_at\":\"2026-01-08T01:01:00Z\"", "\"shredded_at\":\"2025-12-31T00:00:00Z\"",
-	 "shredded_at is earlier than object.created_at"},
-	{3, "\"shredded_at\":\"2026-01-08T03:01:00Z\"", "\"shredded_at\":\"2026-01-08T01:30:00Z\"",
-	 "shredded_at goes backwards"},
-	{1, "\"store_id\":\"5702e000", "\"store_id\":\"5702e001", "differs from the first"},
-	{1, "\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\"",
-	 "\"certificate_id\":\"c0000000-0000-4000-8000-000000000009\"",
-	 "not the id it is filed under"},
+    {1, "\"version\":1,", "\"version\":2,", "field version is not 1"},
+    {1, "\"seq\":2,", "\"seq\":\"2\",", "field seq is not an integer"},
+    {1, "\"seq\":2,", "\"seq\":2.0,", "field seq is not an integer"},
+    {1, "\"size\":2000,", "\"size\":9007199254740992,", "field object.size is not an integer"},
+    {1, "\"size\":2000,", "\"size\":-1,", "field object.size is not an integer"},
+    {1, "\"size\":2000,", "\"size\":99999999999999999999999,", "not valid JSON"},
+    {1, "disposal-certificate", "disposal-certificatf", "field type is not the fixed text"},
+    {1, "cryptographic erase", "overwrite", "field sanitization.method is not the fixed"},
+    {1, "no hold on object", "a hold on object", "field hold_check is not the fixed text"},
+    {1, ",\"host\":", ",\"hostname\":", "field host is missing"},
+    {1, ",\"host\":", ",\"hostname\":", "unexpected field hostname"},
+    {1, "\"hold_check\":", "\"extra\":1,\"hold_check\":", "unexpected field extra"},
+    {1, "\"kek_version\":1}", "\"kek_version\":1,\"key\":\"x\"}",
+     "unexpected field sanitization.destroyed.key"},
+    {1, "\"store_id\":", "\"seq\":2,\"store_id\":", "not valid JSON: duplicate object key"},
+    {1, "{\"type\"", "{ \"type\"", "not in canonical form"},
+    {1, "\"}\n", "\"}", "not in canonical form"},
+    {1, "\"}\n", "\"}\n\n", "not in canonical form"},
+    {1, "\"}\n", "\"}\nx", "not valid JSON"},
+    {1, "lethe-disposal", "l\\u0065the-disposal", "not in canonical form"},
+    {1, "\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\",\"seq\":2,",
+     "\"seq\":2,\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\",",
+     "field certificate_id is out of order"},
+    {1, "\"created_at\":\"2026-01-01T01:00:00Z\"", "\"created_at\":\"2026-01-01 01:00:00Z\"",
+     "field object.created_at is not an RFC 3339 UTC time"},
+    {1, "\"created_at\":\"2026-01-01T01:00:00Z\"", "\"created_at\":\"2026-02-30T01:00:00Z\"",
+     "field object.created_at is not an RFC 3339 UTC time"},
+    {1, "\"name_sha256\":\"1111", "\"name_sha256\":\"111", "field object.name_sha256 is not 64"},
+    {1, "\"name_sha256\":\"1111", "\"name_sha256\":\"A111", "field object.name_sha256 is not 64"},
+    {1, "\"id\":\"0b000000", "\"id\":\"0B000000", "field object.id is not a lower-case UUID"},
+    {1, "\"group\":\"finance\"", "\"group\":\"fin/ance\"", "field object.group is not a group"},
+    {1, "\"policy\":{\"group\":\"finance\"", "\"policy\":{\"group\":\"default\"",
+     "policy.group differs from object.group"},
+    {1, "\"lock\":false", "\"lock\":0", "field policy.lock is not true or false"},
+    {1, "\"code\":\"retention-expired\"", "\"code\":\"expired\"", "field reason.code is not"},
+    {1, "\"text\":null", "\"text\":7", "field reason.text is not a string or null"},
+    {1, "\"host\":\"files01", "\"host\":\"files01\\u0000", "not valid JSON"},
+    {1,
+     "\"policy\":{\"group\":\"finance\",\"retention\":\"1w\",\"retention_seconds\":604800,"
+     "\"lock\":false}",
+     "\"policy\":[]", "field policy is not an object"},
+    {1, "\"forced\":false", "\"forced\":true", "reason.forced is true but reason.code"},
+    {2, "\"lock\":false", "\"lock\":true", "shredded before retain_until in a locked"},
+    {2, "\"forced\":true", "\"forced\":false", "shredded before retain_until without an"},
+    {2, "\"text\":\"case 2026-17: customer asked for erasure\"", "\"text\":null",
+     "a manual shred without reason.text"},
+    /* a certificate that contradicts its own policy fields, or its place in the chain */
+    {1, "\"retain_until\":\"2026-01-08T01:00:00Z\"", "\"retain_until\":\"2026-01-01T01:00:00Z\"",
+     "object.retain_until is earlier than object.created_at plus policy.retention_seconds"},
+    {1, "\"retention_seconds\":604800", "\"retention_seconds\":1209600",
+     "the retention it states was not kept"},
+    {1, "\"retention\":\"1w\"", "\"retention\":\"2w\"",
+     "policy.retention does not say policy.retention_seconds"},
+    {1, "\"shredded_at\":\"2026-01-08T01:01:00Z\"", "\"shredded_at\":\"2025-12-31T00:00:00Z\"",
+     "shredded_at is earlier than object.created_at"},
+    {3, "\"shredded_at\":\"2026-01-08T03:01:00Z\"", "\"shredded_at\":\"2026-01-08T01:30:00Z\"",
+     "shredded_at goes backwards"},
+    {1, "\"store_id\":\"5702e000", "\"store_id\":\"5702e001", "differs from the first"},
+    {1, "\"certificate_id\":\"c0000000-0000-4000-8000-000000000002\"",
+     "\"certificate_id\":\"c0000000-0000-4000-8000-000000000009\"", "not the id it is filed under"},
 };
 
 /* @p json with the first @p find replaced by @p replace (malloc'd). */
@@ -677,7 +732,7 @@ static char *replace_once(const char *json, size_t len, const char *find, const 
 
 	if (at == NULL)
 		fail_msg("\"%s\" is not in the certificate", find);
-	head = (size_t)(at - json);
+	head = (size_t) (at - json);
 	out = malloc(len - flen + rlen + 1);
 	assert_non_null(out);
 	memcpy(out, json, head);
@@ -702,8 +757,8 @@ static void test_content_rules(void **state)
 
 		assert_int_equal(sign_seed(fx->seed, json, len, sig), LETHE_OK);
 		memcpy(items, fx->items, sizeof(items));
-		items[cc->cert] = (struct lt_cert_item){fx->ids[cc->cert], (uint8_t *)json, len,
-							sig};
+		items[cc->cert] =
+		    (struct lt_cert_item){fx->ids[cc->cert], (uint8_t *) json, len, sig};
 		assert_int_equal(verify_items(fx->pub, items, N_CERTS, &p), LETHE_ERR_INTEGRITY);
 		if (!has_problem(&p, fx->ids[cc->cert], cc->problem)) {
 			print_problems(&p);
@@ -728,7 +783,7 @@ static void test_content_no_cascade(void **state)
 				  "\"policy\":\"none\"", &len);
 
 	assert_int_equal(sign_seed(fx->seed, json, len, sig), LETHE_OK);
-	item = (struct lt_cert_item){fx->ids[0], (uint8_t *)json, len, sig};
+	item = (struct lt_cert_item){fx->ids[0], (uint8_t *) json, len, sig};
 	assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_ERR_INTEGRITY);
 	assert_int_equal(p.count, 1);
 	assert_problem(&p, fx->ids[0], "field policy is not an object");
@@ -739,8 +794,8 @@ static void test_content_hostile(void **state)
 {
 	struct fixture *fx = *state;
 	static const char *const inputs[] = {
-		"", "\n", "[]\n", "null\n", "{}\n", "{\"type\":", "\xff\xfe{}\n",
-		"{\"a\":\"\xc3\x28\"}\n",
+	    "",     "\n",         "[]\n",         "null\n",
+	    "{}\n", "{\"type\":", "\xff\xfe{}\n", "{\"a\":\"\xc3\x28\"}\n",
 	};
 	struct lt_cert_item item;
 	struct problems p;
@@ -752,7 +807,7 @@ static void test_content_hostile(void **state)
 		size_t len = strlen(inputs[i]);
 
 		assert_int_equal(sign_seed(fx->seed, inputs[i], len, sig), LETHE_OK);
-		item = (struct lt_cert_item){"x", (const uint8_t *)inputs[i], len, sig};
+		item = (struct lt_cert_item){"x", (const uint8_t *) inputs[i], len, sig};
 		assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_ERR_INTEGRITY);
 		assert_true(p.count >= 1);
 	}
@@ -761,7 +816,7 @@ static void test_content_hostile(void **state)
 	memset(deep, '[', depth);
 	memset(deep + depth, ']', depth);
 	deep[2 * depth] = '\n';
-	item = (struct lt_cert_item){"deep", (const uint8_t *)deep, 2 * depth + 1, sig};
+	item = (struct lt_cert_item){"deep", (const uint8_t *) deep, 2 * depth + 1, sig};
 	assert_int_equal(verify_items(fx->pub, &item, 1, &p), LETHE_ERR_INTEGRITY);
 	free(deep);
 }
@@ -787,7 +842,7 @@ static void test_content_too_large(void **state)
 
 static void path_in(char *out, size_t size, const char *dir, const char *name)
 {
-	assert_true(snprintf(out, size, "%s/%s", dir, name) < (int)size);
+	assert_true(snprintf(out, size, "%s/%s", dir, name) < (int) size);
 }
 
 static uint8_t *slurp(const char *dir, const char *name, size_t *len)
@@ -802,10 +857,10 @@ static uint8_t *slurp(const char *dir, const char *name, size_t *len)
 	if (f == NULL)
 		fail_msg("%s: %s", path, strerror(errno));
 	assert_int_equal(fstat(fileno(f), &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc((size_t) st.st_size + 1);
 	assert_non_null(buf);
-	*len = fread(buf, 1, (size_t)st.st_size, f);
-	assert_int_equal(*len, (size_t)st.st_size);
+	*len = fread(buf, 1, (size_t) st.st_size, f);
+	assert_int_equal(*len, (size_t) st.st_size);
 	buf[*len] = 0;
 	fclose(f);
 	return buf;
@@ -817,7 +872,7 @@ static void spit(const char *dir, const char *name, const void *buf, size_t len)
 	FILE *f;
 
 	path_in(path, sizeof(path), dir, name);
-	(void)unlink(path);
+	(void) unlink(path);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(buf, 1, len, f), len);
@@ -861,15 +916,14 @@ static void set_chain_txt(struct fixture *fx, const char *dir, const char *text,
 }
 
 /* chain.txt as exported, without the lines of certificates @p skip_a and @p skip_b (-1). */
-static void chain_txt_without(struct fixture *fx, int skip_a, int skip_b, char *out,
-			      size_t size)
+static void chain_txt_without(struct fixture *fx, int skip_a, int skip_b, char *out, size_t size)
 {
-	size_t used = (size_t)snprintf(out, size, "%s", CHAIN_HEADER);
+	size_t used = (size_t) snprintf(out, size, "%s", CHAIN_HEADER);
 
 	for (int i = 0; i < N_CERTS; i++) {
 		if (i == skip_a || i == skip_b)
 			continue;
-		used += (size_t)snprintf(out + used, size - used, "%d %s\n", i + 1, fx->ids[i]);
+		used += (size_t) snprintf(out + used, size - used, "%d %s\n", i + 1, fx->ids[i]);
 	}
 }
 
@@ -1016,7 +1070,7 @@ static void tamper_other_key(struct fixture *fx, const char *dir)
 	uint8_t seed[32], pub[32];
 	char *pem;
 
-	(void)fx;
+	(void) fx;
 	assert_int_equal(lt_ed25519_keygen(seed, pub), LETHE_OK);
 	assert_int_equal(lt_ed25519_pub_to_pem(pub, &pem), LETHE_OK);
 	spit(dir, "evidence.pub.pem", pem, strlen(pem));
@@ -1025,7 +1079,7 @@ static void tamper_other_key(struct fixture *fx, const char *dir)
 
 static void tamper_bad_pem(struct fixture *fx, const char *dir)
 {
-	(void)fx;
+	(void) fx;
 	spit(dir, "evidence.pub.pem", "-----BEGIN PUBLIC KEY-----\n", 27);
 }
 
@@ -1050,7 +1104,7 @@ static void tamper_huge(struct fixture *fx, const char *dir)
 	path_in(path, sizeof(path), dir, name);
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0); /* sparse: costs nothing */
+	assert_int_equal(ftruncate(fd, (off_t) 1 << 30), 0); /* sparse: costs nothing */
 	close(fd);
 }
 
@@ -1089,8 +1143,7 @@ static void tamper_listing_crlf(struct fixture *fx, const char *dir)
 	char text[512];
 
 	snprintf(text, sizeof(text), CHAIN_HEADER "1 %s\r\n2 %s\n3 %s\n4 %s\n5 %s", fx->ids[0],
-		 fx->ids[1],
-		 fx->ids[2], fx->ids[3], fx->ids[4]);
+		 fx->ids[1], fx->ids[2], fx->ids[3], fx->ids[4]);
 	set_chain_txt(fx, dir, text, true);
 }
 
@@ -1099,8 +1152,7 @@ static void tamper_listing_twice(struct fixture *fx, const char *dir)
 	char text[512];
 
 	snprintf(text, sizeof(text), CHAIN_HEADER "1 %s\n2 %s\n3 %s\n4 %s\n5 %s\n6 %s\n",
-		 fx->ids[0],
-		 fx->ids[1], fx->ids[2], fx->ids[2], fx->ids[3], fx->ids[4]);
+		 fx->ids[0], fx->ids[1], fx->ids[2], fx->ids[2], fx->ids[3], fx->ids[4]);
 	set_chain_txt(fx, dir, text, true);
 }
 
@@ -1109,20 +1161,19 @@ static void tamper_listing_seq(struct fixture *fx, const char *dir)
 	char text[512];
 
 	snprintf(text, sizeof(text), CHAIN_HEADER "1 %s\n2 %s\n7 %s\n8 %s\n9 %s\n", fx->ids[0],
-		 fx->ids[1],
-		 fx->ids[2], fx->ids[3], fx->ids[4]);
+		 fx->ids[1], fx->ids[2], fx->ids[3], fx->ids[4]);
 	set_chain_txt(fx, dir, text, true);
 }
 
 static void tamper_no_chain_txt(struct fixture *fx, const char *dir)
 {
-	(void)fx;
+	(void) fx;
 	unlink_in(dir, "chain.txt");
 }
 
 static void tamper_no_chain_sig(struct fixture *fx, const char *dir)
 {
-	(void)fx;
+	(void) fx;
 	unlink_in(dir, "chain.sig");
 }
 
@@ -1144,58 +1195,56 @@ static void tamper_huge_chain_txt(struct fixture *fx, const char *dir)
 	char path[512];
 	int fd;
 
-	(void)fx;
+	(void) fx;
 	path_in(path, sizeof(path), dir, "chain.txt");
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)LT_CERT_CHAIN_MAX + 1), 0);
+	assert_int_equal(ftruncate(fd, (off_t) LT_CERT_CHAIN_MAX + 1), 0);
 	close(fd);
 }
 
 struct dir_case {
 	const char *label;
 	void (*tamper)(struct fixture *fx, const char *dir);
-	const char *where;  /* "ID2", "ID2.json", "ID2.sig" name certificate #2 (seq 3) */
+	const char *where; /* "ID2", "ID2.json", "ID2.sig" name certificate #2 (seq 3) */
 	const char *what;
-	size_t problems;    /* exact count, or 0 for "at least one" */
+	size_t problems; /* exact count, or 0 for "at least one" */
 };
 
 static const struct dir_case dir_cases[] = {
-	{"byte changed", tamper_flip_json, "ID2", "signature does not verify", 0},
-	{"signature changed", tamper_flip_sig, "ID2", "signature does not verify", 1},
-	{"signature 63 bytes", tamper_short_sig, "ID2.sig", "is 63 bytes, expected 64", 1},
-	{"signature 65 bytes", tamper_long_sig, "ID2.sig", "is larger than 64 bytes", 1},
-	{"middle removed", tamper_remove_middle, "ID2.json", "is missing", 1},
-	{"middle removed and unlisted", tamper_remove_middle_listed, "chain.sig",
-	 "does not verify", 0},
-	{"middle removed and unlisted", tamper_remove_middle_listed, "ID3",
-	 "the chain is broken here", 0},
-	{"last removed and unlisted", tamper_remove_last_listed, "chain.sig", "does not verify",
-	 1},
-	{"two swapped", tamper_swap, "ID1", "not the id it is filed under", 0},
-	{"duplicated", tamper_duplicate, OTHER_ID ".json", "is not listed in chain.txt", 2},
-	{"unlisted file", tamper_unlisted, "notes.json", "is not listed in chain.txt", 1},
-	{"control characters in a name", tamper_odd_name, "x?[2J.sig", "is not listed", 1},
-	{"another key", tamper_other_key, "chain.sig", "does not verify", N_CERTS + 1},
-	{"not a key", tamper_bad_pem, "evidence.pub.pem", "not a PEM Ed25519 public key", 1},
-	{"symlink", tamper_symlink, "ID2.json", "is a symbolic link", 0},
-	{"1 GiB certificate", tamper_huge, "ID2.json", "is larger than 65536 bytes", 0},
-	{"FIFO", tamper_fifo, "ID2.json", "is not a regular file", 0},
-	{"directory", tamper_dir_entry, "ID2.json", "is not a regular file", 0},
-	{"path in chain.txt", tamper_listing_path, "chain.txt line 4",
-	 "not \"<seq> <certificate-id>\"", 0},
-	{"path in chain.txt", tamper_listing_path, "ID2.json", "is not listed in chain.txt", 0},
-	{"CRLF in chain.txt", tamper_listing_crlf, "chain.txt line 2", "not \"<seq>", 0},
-	{"CRLF in chain.txt", tamper_listing_crlf, "chain.txt", "last line has no newline", 0},
-	{"listed twice", tamper_listing_twice, "chain.txt", "more than once", 0},
-	{"listed twice", tamper_listing_twice, "ID2", "seq is 3, expected 4", 0},
-	{"seq in chain.txt", tamper_listing_seq, "chain.txt line 4", "seq 7, expected 3", 1 + 3},
-	{"seq in chain.txt", tamper_listing_seq, "ID2", "seq 3 differs from chain.txt's 7", 0},
-	{"no chain.txt", tamper_no_chain_txt, "chain.txt", "is missing", 1 + 2 * N_CERTS},
-	{"no first line", tamper_listing_header, "chain.txt", "does not start with the line", 1},
-	{"no chain.sig", tamper_no_chain_sig, "chain.sig", "is missing", 1},
-	{"chain.sig 10 bytes", tamper_short_chain_sig, "chain.sig", "is 10 bytes", 1},
-	{"huge chain.txt", tamper_huge_chain_txt, "chain.txt", "is larger than", 0},
+    {"byte changed", tamper_flip_json, "ID2", "signature does not verify", 0},
+    {"signature changed", tamper_flip_sig, "ID2", "signature does not verify", 1},
+    {"signature 63 bytes", tamper_short_sig, "ID2.sig", "is 63 bytes, expected 64", 1},
+    {"signature 65 bytes", tamper_long_sig, "ID2.sig", "is larger than 64 bytes", 1},
+    {"middle removed", tamper_remove_middle, "ID2.json", "is missing", 1},
+    {"middle removed and unlisted", tamper_remove_middle_listed, "chain.sig", "does not verify", 0},
+    {"middle removed and unlisted", tamper_remove_middle_listed, "ID3", "the chain is broken here",
+     0},
+    {"last removed and unlisted", tamper_remove_last_listed, "chain.sig", "does not verify", 1},
+    {"two swapped", tamper_swap, "ID1", "not the id it is filed under", 0},
+    {"duplicated", tamper_duplicate, OTHER_ID ".json", "is not listed in chain.txt", 2},
+    {"unlisted file", tamper_unlisted, "notes.json", "is not listed in chain.txt", 1},
+    {"control characters in a name", tamper_odd_name, "x?[2J.sig", "is not listed", 1},
+    {"another key", tamper_other_key, "chain.sig", "does not verify", N_CERTS + 1},
+    {"not a key", tamper_bad_pem, "evidence.pub.pem", "not a PEM Ed25519 public key", 1},
+    {"symlink", tamper_symlink, "ID2.json", "is a symbolic link", 0},
+    {"1 GiB certificate", tamper_huge, "ID2.json", "is larger than 65536 bytes", 0},
+    {"FIFO", tamper_fifo, "ID2.json", "is not a regular file", 0},
+    {"directory", tamper_dir_entry, "ID2.json", "is not a regular file", 0},
+    {"path in chain.txt", tamper_listing_path, "chain.txt line 4", "not \"<seq> <certificate-id>\"",
+     0},
+    {"path in chain.txt", tamper_listing_path, "ID2.json", "is not listed in chain.txt", 0},
+    {"CRLF in chain.txt", tamper_listing_crlf, "chain.txt line 2", "not \"<seq>", 0},
+    {"CRLF in chain.txt", tamper_listing_crlf, "chain.txt", "last line has no newline", 0},
+    {"listed twice", tamper_listing_twice, "chain.txt", "more than once", 0},
+    {"listed twice", tamper_listing_twice, "ID2", "seq is 3, expected 4", 0},
+    {"seq in chain.txt", tamper_listing_seq, "chain.txt line 4", "seq 7, expected 3", 1 + 3},
+    {"seq in chain.txt", tamper_listing_seq, "ID2", "seq 3 differs from chain.txt's 7", 0},
+    {"no chain.txt", tamper_no_chain_txt, "chain.txt", "is missing", 1 + 2 * N_CERTS},
+    {"no first line", tamper_listing_header, "chain.txt", "does not start with the line", 1},
+    {"no chain.sig", tamper_no_chain_sig, "chain.sig", "is missing", 1},
+    {"chain.sig 10 bytes", tamper_short_chain_sig, "chain.sig", "is 10 bytes", 1},
+    {"huge chain.txt", tamper_huge_chain_txt, "chain.txt", "is larger than", 0},
 };
 
 /* "ID2.json" -> "<id of certificate 2>.json". */
@@ -1298,7 +1347,8 @@ static int openssl_verify(const char *dir, const char *msg, const char *sig)
 
 	snprintf(cmd, sizeof(cmd),
 		 "cd '%s' && openssl pkeyutl -verify -pubin -inkey evidence.pub.pem -rawin "
-		 "-in '%s' -sigfile '%s' > /dev/null 2>&1", dir, msg, sig);
+		 "-in '%s' -sigfile '%s' > /dev/null 2>&1",
+		 dir, msg, sig);
 	return run(cmd);
 }
 
@@ -1357,19 +1407,17 @@ static void test_sha256sum_chain(void **state)
 
 /* RFC 8032 section 7.1, TEST 1: the fixed key of tests/fuzz/fuzz_evidence.c. */
 static const uint8_t rfc8032_seed[32] = {
-	0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c,
-	0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae,
-	0x7f, 0x60,
+    0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+    0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
 };
 static const uint8_t rfc8032_pub[32] = {
-	0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07,
-	0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07,
-	0x51, 0x1a,
+    0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a,
+    0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a,
 };
 
-#define CORPUS_DIR LETHE_SOURCE_DIR "/tests/fuzz/corpus/evidence"
+#define CORPUS_DIR     LETHE_SOURCE_DIR "/tests/fuzz/corpus/evidence"
 #define FUZZ_SEPARATOR "\n--lethe-fuzz-item--\n"
-#define CORPUS_CERTS 3
+#define CORPUS_CERTS   3
 
 struct bytes {
 	uint8_t *data;
@@ -1432,7 +1480,7 @@ static void corpus_regenerate(void)
 		uint8_t bad[64];
 
 		memcpy(bad, sig[i], 64);
-		bad[5] ^= (uint8_t)(i == 1);
+		bad[5] ^= (uint8_t) (i == 1);
 		corpus_add(&b, json[i], len[i], bad);
 	}
 	corpus_save("tampered-signature", &b);
@@ -1448,8 +1496,8 @@ static void corpus_regenerate(void)
 	corpus_add(&b, changed, changed_len, NULL);
 	corpus_save("signed-noncanonical", &b);
 	free(changed);
-	changed = replace_once(json[0], len[0], "\"store_id\":", "\"seq\":1,\"store_id\":",
-			       &changed_len);
+	changed =
+	    replace_once(json[0], len[0], "\"store_id\":", "\"seq\":1,\"store_id\":", &changed_len);
 	corpus_add(&b, changed, changed_len, NULL);
 	corpus_save("signed-duplicate-key", &b);
 	free(changed);
@@ -1471,7 +1519,7 @@ static void test_fuzz_corpus_valid(void **state)
 	static const char *const seeds[] = {"valid-one", "valid-chain"};
 	const size_t sep_len = strlen(FUZZ_SEPARATOR);
 
-	(void)state;
+	(void) state;
 	if (getenv("LETHE_REGEN_FUZZ_CORPUS") != NULL)
 		corpus_regenerate();
 	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
@@ -1483,13 +1531,15 @@ static void test_fuzz_corpus_valid(void **state)
 		const uint8_t *at = data, *end = data + len;
 
 		while (n < 8) {
-			const uint8_t *sep = memmem(at, (size_t)(end - at), FUZZ_SEPARATOR, sep_len);
+			const uint8_t *sep =
+			    memmem(at, (size_t) (end - at), FUZZ_SEPARATOR, sep_len);
 			const uint8_t *stop = sep ? sep : end;
 
 			assert_true(stop - at > 64);
-			snprintf(names[n], sizeof(names[n]), "c0000000-0000-4000-8000-%012zx", n + 1);
-			items[n] = (struct lt_cert_item){names[n], at + 64, (size_t)(stop - at) - 64,
-							 at};
+			snprintf(names[n], sizeof(names[n]), "c0000000-0000-4000-8000-%012zx",
+				 n + 1);
+			items[n] =
+			    (struct lt_cert_item){names[n], at + 64, (size_t) (stop - at) - 64, at};
 			n++;
 			if (sep == NULL)
 				break;
@@ -1581,7 +1631,7 @@ static void test_issue(void **state)
 	assert_int_equal(lt_ed25519_verify(fx->pub, c1.json, c1.json_len, c1.sig), LETHE_OK);
 	/* the name is confidential: only its hash is certified */
 	assert_null(CONTAINS(c1.json, c1.json_len, "secret-report"));
-	root = json_loadb((const char *)c1.json, c1.json_len, 0, NULL);
+	root = json_loadb((const char *) c1.json, c1.json_len, 0, NULL);
 	assert_non_null(root);
 	assert_string_equal(json_str_at(root, NULL, "certificate_id"), c1.id);
 	assert_string_equal(json_str_at(root, NULL, "store_id"), STORE_ID);
@@ -1590,8 +1640,8 @@ static void test_issue(void **state)
 	assert_string_equal(json_str_at(root, "object", "name_sha256"), hex);
 	assert_string_equal(json_str_at(root, NULL, "prev_sha256"), ZEROS64);
 	assert_true(json_is_true(json_object_get(json_object_get(root, "policy"), "lock")));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "policy"),
-							    "retention_seconds")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_object_get(root, "policy"), "retention_seconds")),
 			 DAY);
 	assert_string_equal(json_str_at(root, "actor", "keyslot"), "service");
 	assert_int_equal(json_integer_value(json_object_get(
@@ -1620,7 +1670,7 @@ static void test_issue(void **state)
 	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_OK);
 	assert_int_equal(c2.seq, 2);
 	assert_string_not_equal(c2.id, c1.id);
-	root = json_loadb((const char *)c2.json, c2.json_len, 0, NULL);
+	root = json_loadb((const char *) c2.json, c2.json_len, 0, NULL);
 	assert_non_null(root);
 	assert_true(json_is_true(json_object_get(json_object_get(root, "reason"), "forced")));
 	assert_string_equal(json_str_at(root, "reason", "text"), "case 7");
@@ -1632,8 +1682,8 @@ static void test_issue(void **state)
 	items[1] = (struct lt_cert_item){c2.id, c2.json, c2.json_len, c2.sig};
 	assert_int_equal(lt_cert_verify_chain(fx->pub, items, 2, NULL, NULL), LETHE_OK);
 
-	free((void *)c1.json);
-	free((void *)c2.json);
+	free((void *) c1.json);
+	free((void *) c2.json);
 	lt_config_free(&cfg);
 	lt_ed25519_key_free(signer);
 }
@@ -1642,33 +1692,33 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_build_golden),
-		T(test_build_rejects),
-		T(test_build_limits),
-		T(test_build_escapes),
-		T(test_issue),
-		T(test_chain_roundtrip),
-		T(test_chain_links),
-		T(test_tamper_every_byte),
-		T(test_tamper_signature),
-		T(test_remove_middle),
-		T(test_remove_first),
-		T(test_remove_last_needs_listing),
-		T(test_swap),
-		T(test_duplicate),
-		T(test_wrong_key),
-		T(test_missing_parts),
-		T(test_names),
-		T(test_content_rules),
-		T(test_content_no_cascade),
-		T(test_content_hostile),
-		T(test_content_too_large),
-		T(test_dir_tampers),
-		T(test_dir_pinned_key),
-		T(test_dir_not_evidence),
-		T(test_openssl_verifies),
-		T(test_sha256sum_chain),
-		T(test_fuzz_corpus_valid),
+	    T(test_build_golden),
+	    T(test_build_rejects),
+	    T(test_build_limits),
+	    T(test_build_escapes),
+	    T(test_issue),
+	    T(test_chain_roundtrip),
+	    T(test_chain_links),
+	    T(test_tamper_every_byte),
+	    T(test_tamper_signature),
+	    T(test_remove_middle),
+	    T(test_remove_first),
+	    T(test_remove_last_needs_listing),
+	    T(test_swap),
+	    T(test_duplicate),
+	    T(test_wrong_key),
+	    T(test_missing_parts),
+	    T(test_names),
+	    T(test_content_rules),
+	    T(test_content_no_cascade),
+	    T(test_content_hostile),
+	    T(test_content_too_large),
+	    T(test_dir_tampers),
+	    T(test_dir_pinned_key),
+	    T(test_dir_not_evidence),
+	    T(test_openssl_verifies),
+	    T(test_sha256sum_chain),
+	    T(test_fuzz_corpus_valid),
 	};
 #undef T
 

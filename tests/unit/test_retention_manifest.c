@@ -23,13 +23,13 @@
 #include "crypt/prim.h"
 #include "retention/cert.h"
 
-#define N_CERTS 5
-#define STORE_ID "5702e000-0000-4000-8000-000000000001"
-#define OTHER_ID "d0000000-0000-4000-8000-000000000099"
-#define T2026 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
-#define DAY 86400
+#define N_CERTS      5
+#define STORE_ID     "5702e000-0000-4000-8000-000000000001"
+#define OTHER_ID     "d0000000-0000-4000-8000-000000000099"
+#define T2026        INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
+#define DAY          86400
 #define CHAIN_HEADER "lethe-disposal-chain 1\n"
-#define ZEROS64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZEROS64      "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Sign once with @p seed (a store signs through the key it keeps: struct lt_ed25519_key). */
 static enum lethe_err sign_seed(const uint8_t seed[32], const void *msg, size_t len,
@@ -72,16 +72,16 @@ static void fields_for(struct lt_cert_fields *f, size_t i, const uint8_t prev[32
 	strcpy(f->store_id, STORE_ID);
 	snprintf(f->object_id, sizeof(f->object_id), "0b000000-0000-4000-8000-%012zx", i + 1);
 	strcpy(f->group, i % 2 ? "finance" : "default");
-	memset(f->name_sha256, 0x10 + (int)i, 32);
+	memset(f->name_sha256, 0x10 + (int) i, 32);
 	f->size = 1000 * (i + 1);
-	memset(f->ciphertext_sha256, 0x20 + (int)i, 32);
-	f->created_at = T2026 + (int64_t)i * 3600;
+	memset(f->ciphertext_sha256, 0x20 + (int) i, 32);
+	f->created_at = T2026 + (int64_t) i * 3600;
 	f->policy_retention = 7 * DAY;
 	f->retain_until = f->created_at + 7 * DAY;
 	f->reason = "retention-expired";
 	f->hold_checked_clear = true;
 	strcpy(f->dek_id, f->object_id);
-	f->kek_version = 1 + (uint32_t)i / 2;
+	f->kek_version = 1 + (uint32_t) i / 2;
 	f->actor_uid = 998;
 	f->actor_user = "lethe";
 	f->actor_keyslot = "service";
@@ -116,7 +116,7 @@ static int setup(void **state)
 		    lt_sha256(fx->json[i], fx->len[i], prev) != LETHE_OK)
 			return -1;
 		strcpy(fx->ids[i], f.certificate_id);
-		fx->items[i] = (struct lt_cert_item){fx->ids[i], (const uint8_t *)fx->json[i],
+		fx->items[i] = (struct lt_cert_item){fx->ids[i], (const uint8_t *) fx->json[i],
 						     fx->len[i], fx->sig[i]};
 	}
 	strcpy(fx->tmp, "/tmp/lethe-manifest-test-XXXXXX");
@@ -128,9 +128,9 @@ static int setup(void **state)
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void) st;
+	(void) flag;
+	(void) ftw;
 	return remove(path);
 }
 
@@ -138,7 +138,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	(void)nftw(fx->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void) nftw(fx->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	for (size_t i = 0; i < N_CERTS; i++)
 		free(fx->json[i]);
 	free(fx->pem);
@@ -187,20 +187,19 @@ static void print_problems(const struct problems *p)
 		fprintf(stderr, "    problem: %s: %s\n", p->where[i], p->what[i]);
 }
 
-#define assert_problem(p, where, what)                                                    \
-	do {                                                                              \
-		if (!has_problem((p), (where), (what))) {                                 \
-			print_problems(p);                                                \
-			fail_msg("no problem \"%s: %s\"", (where) ? (where) : "*", (what)); \
-		}                                                                         \
+#define assert_problem(p, where, what)                                                             \
+	do {                                                                                       \
+		if (!has_problem((p), (where), (what))) {                                          \
+			print_problems(p);                                                         \
+			fail_msg("no problem \"%s: %s\"", (where) ? (where) : "*", (what));        \
+		}                                                                                  \
 	} while (0)
-
 
 /* ---- files ------------------------------------------------------------------------------- */
 
 static void path_in(char *out, size_t size, const char *dir, const char *name)
 {
-	assert_true(snprintf(out, size, "%s/%s", dir, name) < (int)size);
+	assert_true(snprintf(out, size, "%s/%s", dir, name) < (int) size);
 }
 
 static uint8_t *slurp(const char *dir, const char *name, size_t *len)
@@ -215,10 +214,10 @@ static uint8_t *slurp(const char *dir, const char *name, size_t *len)
 	if (f == NULL)
 		fail_msg("%s: %s", path, strerror(errno));
 	assert_int_equal(fstat(fileno(f), &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc((size_t) st.st_size + 1);
 	assert_non_null(buf);
-	*len = fread(buf, 1, (size_t)st.st_size, f);
-	assert_int_equal(*len, (size_t)st.st_size);
+	*len = fread(buf, 1, (size_t) st.st_size, f);
+	assert_int_equal(*len, (size_t) st.st_size);
 	buf[*len] = 0;
 	fclose(f);
 	return buf;
@@ -230,7 +229,7 @@ static void spit(const char *dir, const char *name, const void *buf, size_t len)
 	FILE *f;
 
 	path_in(path, sizeof(path), dir, name);
-	(void)unlink(path);
+	(void) unlink(path);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(buf, 1, len, f), len);
@@ -264,17 +263,17 @@ static bool have_tools(void)
 /* ---- exporting ---------------------------------------------------------------------------- */
 
 /* Export items [from, from + count) of the fixture's chain into @p dir. */
-static enum lethe_err export_range(struct fixture *fx, const char *dir, size_t from,
-				   size_t count, uint8_t last[32])
+static enum lethe_err export_range(struct fixture *fx, const char *dir, size_t from, size_t count,
+				   uint8_t last[32])
 {
 	uint8_t prev[32];
 	struct lt_cert_export e = {
-		.pub_pem = fx->pem,
-		.items = fx->items + from,
-		.count = count,
-		.first_seq = from + 1,
-		.signer = fx->signer,
-		.last_sha256 = last,
+	    .pub_pem = fx->pem,
+	    .items = fx->items + from,
+	    .count = count,
+	    .first_seq = from + 1,
+	    .signer = fx->signer,
+	    .last_sha256 = last,
 	};
 
 	if (from > 0) {
@@ -306,7 +305,7 @@ static int run_script(struct fixture *fx, const char *dir, const char *args, cha
 		 dir, fx->tmp, fx->tmp, args, fx->tmp);
 	status = run(cmd);
 	out = slurp(fx->tmp, "script.out", &len);
-	snprintf(output, size, "%s", (char *)out);
+	snprintf(output, size, "%s", (char *) out);
 	free(out);
 	return status;
 }
@@ -347,8 +346,8 @@ static void test_export_writes_manifest(void **state)
 {
 	struct fixture *fx = *state;
 	char dir[128], expect[1024], output[1024], fpr[65], args[80];
-	const char *names[] = {"README.txt", "certificates.jsonl", "certificates.sig",
-			       "evidence.pub.pem", "manifest.sig", "manifest.txt"};
+	const char *names[] = {"README.txt",       "certificates.jsonl", "certificates.sig",
+			       "evidence.pub.pem", "manifest.sig",       "manifest.txt"};
 	struct problems p;
 	uint64_t count = 99;
 	uint8_t *buf;
@@ -372,12 +371,12 @@ static void test_export_writes_manifest(void **state)
 		char cmd[256];
 
 		snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 6", dir);
-		entries = (size_t)run(cmd);
+		entries = (size_t) run(cmd);
 		assert_int_equal(entries, 0);
 	}
 	expected_manifest(fx, 0, N_CERTS, expect, sizeof(expect));
 	buf = slurp(dir, "manifest.txt", &len);
-	assert_string_equal((char *)buf, expect);
+	assert_string_equal((char *) buf, expect);
 	free(buf);
 	buf = slurp(dir, "manifest.sig", &len);
 	assert_int_equal(len, 64);
@@ -422,7 +421,7 @@ static void test_export_incremental(void **state)
 	assert_int_equal(count, 2);
 	expected_manifest(fx, 3, 2, expect, sizeof(expect));
 	buf = slurp(b, "manifest.txt", &len);
-	assert_string_equal((char *)buf, expect);
+	assert_string_equal((char *) buf, expect);
 	free(buf);
 	/* The second export continues where the first ended. */
 	lt_hex(last_a, 32, last_hex);
@@ -618,10 +617,10 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_export_writes_manifest),
-		T(test_export_incremental),
-		T(test_export_refuses_nonempty),
-		T(test_manifest_tampers),
+	    T(test_export_writes_manifest),
+	    T(test_export_incremental),
+	    T(test_export_refuses_nonempty),
+	    T(test_manifest_tampers),
 	};
 #undef T
 
