@@ -1,6 +1,7 @@
 /*
- * cmd_key.c - `lethe key list|rotate|rewrap|retire`: the key-encryption keys (KEKs). Listing
- * needs the service key; rotate, rewrap and retire need an officer.
+ * cmd_key.c - `lethe key list|rotate|rewrap|retire|auto`: the key-encryption keys (KEKs).
+ * Listing needs the service key; rotate, rewrap and retire need an officer; auto runs all three
+ * when rotation is due, as the service when lethe.conf sets [keys] auto_rotate = true.
  *
  * Rotation is three steps, each its own command so that an officer can schedule them: rotate
  * (new objects use the new primary), rewrap (every data key moves to it, no data re-encrypted),
@@ -14,10 +15,13 @@ const struct cli_help cmd_key_help = {
     .usage = "lethe key list\n"
 	     "lethe key rotate [--passphrase-file FILE]\n"
 	     "lethe key rewrap [--passphrase-file FILE]\n"
-	     "lethe key retire VERSION [--passphrase-file FILE]",
+	     "lethe key retire VERSION [--passphrase-file FILE]\n"
+	     "lethe key auto [--passphrase-file FILE]",
     .summary = "list, rotate, rewrap and retire key-encryption keys",
     .details = "rotate makes a new primary KEK; rewrap moves every data key under it; retire\n"
-	       "destroys an old KEK once no data key uses it. All three need an officer.\n",
+	       "destroys an old KEK once no data key uses it. All three need an officer.\n"
+	       "auto rotates when [keys] rotation has run out, then rewraps and retires (for\n"
+	       "lethe-rotate.timer): as the service with [keys] auto_rotate = true.\n",
 };
 
 /*
@@ -159,11 +163,54 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The service unless a passphrase file was given: a timer has no officer. */
+static int key_auto(struct cli *cli, int argc, char **argv)
+{
+	struct lethe_key_auto_result res;
+	enum lethe_err err;
+	int rc;
+
+	if ((rc = officer_options(cli, argc, argv, 0, CLI_NO_STORE)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_open(cli, cli->passphrase_file ? CLI_OFFICER : CLI_SERVICE)) != EXIT_OK)
+		return rc;
+	err = lethe_key_auto(cli->store, &res);
+	cli_progress_done();
+	if (err != LETHE_OK)
+		return cli_fail(cli, NULL, err);
+	if (cli->json) {
+		json_t *o = json_object();
+		int bad = 0;
+		bad |= cli_json_set(o, "due", json_boolean(res.due));
+		bad |= cli_json_set(o, "rotated_to",
+				    res.rotated_to ? json_integer(res.rotated_to) : json_null());
+		bad |= cli_json_set(o, "primary", json_integer(res.primary));
+		bad |= cli_json_set(o, "primary_age", json_integer(res.primary_age));
+		bad |= cli_json_set(o, "next_due", json_integer(res.next_due));
+		bad |= cli_json_set(o, "rewrapped", json_integer((json_int_t) res.rewrapped));
+		bad |= cli_json_set(o, "retired", json_integer(res.retired));
+		return cli_json_reply(cli, o, bad);
+	}
+	if (res.due)
+		printf("rotated: new primary KEK version %" PRIu32 "\n", res.rotated_to);
+	else
+		printf("primary KEK version %" PRIu32 " is %" PRId64 " days old: not due\n",
+		       res.primary, res.primary_age / 86400);
+	if (res.rewrapped || res.retired)
+		printf("rewrapped %" PRIu64 " data key%s, retired %" PRIu32 " old KEK version%s\n",
+		       res.rewrapped, res.rewrapped == 1 ? "" : "s", res.retired,
+		       res.retired == 1 ? "" : "s");
+	if (res.next_due > 0 && !cli->quiet)
+		fprintf(stderr, "next rotation due in %" PRId64 " days\n",
+			(res.next_due + 86399) / 86400);
+	return EXIT_OK;
+}
+
 int cmd_key(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
 	    {"list", key_list},     {"rotate", key_rotate}, {"rewrap", key_rewrap},
-	    {"retire", key_retire}, {NULL, NULL},
+	    {"retire", key_retire}, {"auto", key_auto},     {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);
 }

@@ -270,6 +270,11 @@ static enum lethe_err set_sweep_batch(struct parse_state *st, const char *value)
 	return parse_uint(st, "sweep_batch", value, 1, SWEEP_BATCH_MAX, &st->cfg->sweep_batch);
 }
 
+static enum lethe_err set_auto_rotate(struct parse_state *st, const char *value)
+{
+	return parse_bool(st, "auto_rotate", value, &st->cfg->auto_rotate);
+}
+
 static enum lethe_err set_syslog(struct parse_state *st, const char *value)
 {
 	return parse_bool(st, "syslog", value, &st->cfg->syslog);
@@ -307,6 +312,7 @@ static const struct setting settings[] = {
     {SECTION_STORE, "threads", set_threads, false},
     {SECTION_KEYS, "keyfile", set_keyfile, false},
     {SECTION_KEYS, "rotation", set_rotation, true},
+    {SECTION_KEYS, "auto_rotate", set_auto_rotate, true},
     {SECTION_KEYS, "officer_kdf_memory", set_kdf_memory, true},
     {SECTION_KEYS, "officer_kdf_time", set_kdf_time, true},
     {SECTION_KEYS, "officer_kdf_parallel", set_kdf_parallel, true},
@@ -673,6 +679,8 @@ static bool setting_differs(const struct lt_config *a, const struct lt_config *s
 		return false;
 	if (parse == set_rotation)
 		return a->rotation != store->rotation;
+	if (parse == set_auto_rotate)
+		return a->auto_rotate != store->auto_rotate;
 	if (parse == set_kdf_memory)
 		return a->officer_kdf_memory_kib != store->officer_kdf_memory_kib;
 	if (parse == set_kdf_time)
@@ -784,6 +792,7 @@ enum lethe_err lt_config_take_security(struct lt_config *cfg, const char *name,
 	if (rc != LETHE_OK)
 		return lt_err(rc, "%s: out of memory", name);
 	cfg->rotation = store->rotation;
+	cfg->auto_rotate = store->auto_rotate;
 	cfg->officer_kdf_memory_kib = store->officer_kdf_memory_kib;
 	cfg->officer_kdf_time = store->officer_kdf_time;
 	cfg->officer_kdf_parallel = store->officer_kdf_parallel;
@@ -880,6 +889,9 @@ static void emit_store_keys(struct text_buf *tb, const struct lt_config *cfg)
 	lt_duration_format(cfg->rotation, v, sizeof(v));
 	emit(tb, "; lethe doctor warns when the primary key-encryption key is older than this");
 	emit(tb, "rotation = %s", v);
+	emit(tb,
+	     "; true: `lethe key auto` (lethe-rotate.timer) rotates, rewraps and retires when due");
+	emit(tb, "auto_rotate = %s", cfg->auto_rotate ? "true" : "false");
 	size_exact((uint64_t) cfg->officer_kdf_memory_kib * 1024, v, sizeof(v));
 	emit(tb, "; Argon2id cost of new officer passphrase keyslots: memory, passes, threads");
 	emit(tb, "officer_kdf_memory = %s", v);
@@ -944,7 +956,8 @@ static bool group_equal(const struct lt_config_group *a, const struct lt_config_
 bool lt_config_equal(const struct lt_config *a, const struct lt_config *b)
 {
 	if (a->segment_log2 != b->segment_log2 || a->threads != b->threads ||
-	    a->rotation != b->rotation || a->officer_kdf_memory_kib != b->officer_kdf_memory_kib ||
+	    a->rotation != b->rotation || a->auto_rotate != b->auto_rotate ||
+	    a->officer_kdf_memory_kib != b->officer_kdf_memory_kib ||
 	    a->officer_kdf_time != b->officer_kdf_time ||
 	    a->officer_kdf_parallel != b->officer_kdf_parallel ||
 	    a->default_retention != b->default_retention || a->sweep_batch != b->sweep_batch ||

@@ -31,6 +31,7 @@ struct lt_config {
 	/* [keys] */
 	char *keyfile;    /* keyfile = PATH (absolute) */
 	int64_t rotation; /* rotation = 90d; doctor warns when the primary is older */
+	bool auto_rotate; /* auto_rotate = true: `key auto` rotates, rewraps, retires when due */
 	uint32_t officer_kdf_memory_kib; /* officer_kdf_memory = 256MiB (Argon2id) */
 	uint32_t officer_kdf_time;       /* officer_kdf_time = 4 */
 	uint32_t officer_kdf_parallel;   /* officer_kdf_parallel = 2 */
@@ -71,7 +72,7 @@ void lt_config_free(struct lt_config *cfg);
  * Security settings come only from the store's own DIR/lethe.conf: whoever can pass
  * `--config FILE` must not be able to turn off syslog forwarding, weaken the officer KDF,
  * silence the rotation warning, or shorten retention or lift a lock. They are [keys]
- * rotation, officer_kdf_memory, officer_kdf_time, officer_kdf_parallel; [retention] default;
+ * rotation, auto_rotate, officer_kdf_memory, officer_kdf_time, officer_kdf_parallel; [retention] default;
  * [audit] syslog; and every [group:NAME] section. The others ([store] segment_size, threads,
  * [keys] keyfile, [retention] sweep_batch) may come from FILE.
  *

@@ -465,6 +465,30 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *store, uint64_t *r
  */
 LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *store, uint32_t version);
 
+/** What lethe_key_auto() found and did. */
+struct lethe_key_auto_result {
+	int due;             /**< nonzero: the primary KEK was older than [keys] rotation */
+	uint32_t rotated_to; /**< the new primary's version when rotated, else 0 */
+	uint32_t primary;    /**< the primary KEK's version afterwards */
+	int64_t primary_age; /**< its age in seconds afterwards */
+	int64_t next_due;   /**< seconds until the next rotation is due (0: [keys] rotation is 0) */
+	uint64_t rewrapped; /**< data keys rewrapped under the primary */
+	uint32_t retired;   /**< old KEK versions retired */
+};
+
+/**
+ * Routine rotation, for a timer: when the primary KEK is older than [keys] rotation, rotate;
+ * then (due or not, finishing a run that stopped half-way) rewrap every data key that is not
+ * under the primary and retire every other active version, each step as lethe_key_rotate(),
+ * lethe_key_rewrap() and lethe_key_retire() do it. Runs as an officer, or as the service when
+ * the store's lethe.conf sets [keys] auto_rotate = true (audited as key.auto_rotate,
+ * key.auto_rewrap and key.auto_retire). @p result may be NULL.
+ * @return LETHE_OK (also when nothing was due); LETHE_ERR_NOT_OFFICER (no officer and
+ *         auto_rotate off); what the three steps return.
+ */
+LETHE_API enum lethe_err lethe_key_auto(struct lethe_store *store,
+					struct lethe_key_auto_result *result);
+
 /**
  * Write the store's metrics in the Prometheus text format (node_exporter's textfile
  * collector) to @p path, atomically (a temporary file renamed over it, 0644), or to @p fd

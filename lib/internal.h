@@ -63,6 +63,9 @@ struct lethe_store {
 	bool authority_ready;
 	struct lt_ed25519_key *authority_signer;
 	bool officer;
+	/* inside lethe_key_auto() with [keys] auto_rotate = true: rotate, rewrap and retire run
+	 * without an officer, audited as key.auto_* (lib/keyauto.c says why that is safe) */
+	bool key_auto;
 	/* actor, recorded in audit records and certificates (keyslot: who.name once unlocked) */
 	struct lt_audit_actor actor;
 	/* the KEK versions: the keystore's token as last read, unwrapped under keys->kek_wrap */

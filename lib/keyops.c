@@ -61,12 +61,24 @@ enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const
 {
 	enum lethe_err rc;
 
-	if (st->officer)
+	if (st->officer || st->key_auto)
 		return LETHE_OK;
 	rc = lt_err(LETHE_ERR_NOT_OFFICER, "%s needs an officer passphrase", what);
 	lt_audit_record(
 	    st, &(struct lt_audit_event){.action = action, .err = rc, .error = lt_err_detail()});
 	return rc;
+}
+
+/* A key operation's audit action: key.auto_rotate for key.rotate run by lethe_key_auto(). */
+static const char *key_action(const struct lethe_store *st, const char *action)
+{
+	if (!st->key_auto)
+		return action;
+	if (strcmp(action, "key.rotate") == 0)
+		return "key.auto_rotate";
+	if (strcmp(action, "key.rewrap") == 0)
+		return "key.auto_rewrap";
+	return "key.auto_retire";
 }
 
 /* Audit a failure of an officer operation, keeping the detail for the caller. */
@@ -142,7 +154,7 @@ LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_
 		*new_version = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_need_officer(st, "key.rotate", "key rotation");
+	rc = lt_need_officer(st, key_action(st, "key.rotate"), "key rotation");
 	if (rc != LETHE_OK)
 		return rc;
 	rc = lt_tx_begin(st);
@@ -152,7 +164,8 @@ LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_
 	if (rc == LETHE_OK) {
 		snprintf(detail, sizeof(detail), "new primary KEK version %u", version);
 		rc = lt_audit_append(
-		    st, &(struct lt_audit_event){.action = "key.rotate", .error = detail});
+		    st, &(struct lt_audit_event){.action = key_action(st, "key.rotate"),
+						 .error = detail});
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("rotate.before_commit");
@@ -164,7 +177,7 @@ LETHE_API enum lethe_err lethe_key_rotate(struct lethe_store *st, uint32_t *new_
 		*new_version = version;
 out:
 	if (rc != LETHE_OK)
-		audit_failure(st, "key.rotate", rc);
+		audit_failure(st, key_action(st, "key.rotate"), rc);
 	return rc;
 }
 
@@ -215,7 +228,8 @@ static enum lethe_err rewrap_batch(struct rewrap_ctx *r, uint64_t *n)
 		snprintf(detail, sizeof(detail), "rewrapped %llu data keys under KEK version %u",
 			 (unsigned long long) (r->done - before), r->w.primary);
 		rc = lt_audit_append(
-		    r->st, &(struct lt_audit_event){.action = "key.rewrap", .error = detail});
+		    r->st, &(struct lt_audit_event){.action = key_action(r->st, "key.rewrap"),
+						    .error = detail});
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("rewrap.before_commit");
@@ -242,7 +256,7 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewr
 		*rewrapped = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_need_officer(st, "key.rewrap", "rewrapping data keys");
+	rc = lt_need_officer(st, key_action(st, "key.rewrap"), "rewrapping data keys");
 	if (rc != LETHE_OK)
 		return rc;
 	memset(&r, 0, sizeof(r));
@@ -263,7 +277,7 @@ LETHE_API enum lethe_err lethe_key_rewrap(struct lethe_store *st, uint64_t *rewr
 	} while (rc == LETHE_OK && n > 0);
 out:
 	if (rc != LETHE_OK)
-		audit_failure(st, "key.rewrap", rc);
+		audit_failure(st, key_action(st, "key.rewrap"), rc);
 	if (rewrapped)
 		*rewrapped = r.done;
 	lt_rewrapper_free(&r.w);
@@ -281,7 +295,7 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 	lt_err_clear();
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = lt_need_officer(st, "key.retire", "retiring a KEK");
+	rc = lt_need_officer(st, key_action(st, "key.retire"), "retiring a KEK");
 	if (rc != LETHE_OK)
 		return rc;
 	rc = lt_tx_begin(st);
@@ -293,7 +307,8 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 	if (rc == LETHE_OK) {
 		snprintf(detail, sizeof(detail), "KEK version %u destroyed", version);
 		rc = lt_audit_append(
-		    st, &(struct lt_audit_event){.action = "key.retire", .error = detail});
+		    st, &(struct lt_audit_event){.action = key_action(st, "key.retire"),
+						 .error = detail});
 	}
 	if (rc == LETHE_OK) {
 		LT_FAULT("retire.before_commit");
@@ -313,7 +328,7 @@ LETHE_API enum lethe_err lethe_key_retire(struct lethe_store *st, uint32_t versi
 		if (rc == LETHE_ERR_BUSY)
 			rc = LETHE_OK; /* a later purge (sweep, retire) finishes it */
 	} else {
-		audit_failure(st, "key.retire", rc);
+		audit_failure(st, key_action(st, "key.retire"), rc);
 	}
 	return rc;
 }

@@ -28,11 +28,14 @@ static enum lethe_err secconf_text(const struct lt_config *cfg, char *out, size_
 	int w;
 
 	w = snprintf(out, max,
-		     "[audit] syslog=%s\n[retention] default=%lld\n[keys] rotation=%lld\n"
+		     "[audit] syslog=%s\n[retention] default=%lld\n[retention] max=%lld\n"
+		     "[retention] unknown_groups=%s\n[keys] rotation=%lld\n[keys] auto_rotate=%s\n"
 		     "[keys] officer_kdf=%u,%u,%u\n",
 		     cfg->syslog ? "true" : "false", (long long) cfg->default_retention,
-		     (long long) cfg->rotation, (unsigned) cfg->officer_kdf_memory_kib,
-		     (unsigned) cfg->officer_kdf_time, (unsigned) cfg->officer_kdf_parallel);
+		     (long long) cfg->max_retention, cfg->unknown_groups ? "allow" : "refuse",
+		     (long long) cfg->rotation, cfg->auto_rotate ? "true" : "false",
+		     (unsigned) cfg->officer_kdf_memory_kib, (unsigned) cfg->officer_kdf_time,
+		     (unsigned) cfg->officer_kdf_parallel);
 	if (w < 0 || (size_t) w >= max)
 		return lt_err(LETHE_ERR_CONFIG, "too many security settings to record");
 	n = (size_t) w;
@@ -45,8 +48,9 @@ static enum lethe_err secconf_text(const struct lt_config *cfg, char *out, size_
 		qsort(g, cfg->ngroups, sizeof(*g), cmp_group);
 	}
 	for (i = 0; i < cfg->ngroups; i++) {
-		w = snprintf(out + n, max - n, "[group:%s] retention=%lld,lock=%s\n", g[i]->name,
-			     (long long) g[i]->retention, g[i]->lock ? "true" : "false");
+		w = snprintf(out + n, max - n, "[group:%s] retention=%lld,lock=%s,max=%lld\n",
+			     g[i]->name, (long long) g[i]->retention, g[i]->lock ? "true" : "false",
+			     (long long) (g[i]->has_max ? g[i]->max : cfg->max_retention));
 		if (w < 0 || (size_t) w >= max - n) {
 			free(g);
 			return lt_err(LETHE_ERR_CONFIG, "too many security settings to record");

@@ -106,19 +106,23 @@ else
 	fail "man cannot find lethe.conf(5) in the installed man path"
 fi
 
-service=$(find_one lethe-sweep.service) || exit 1
-timer=$(find_one lethe-sweep.timer) || exit 1
-case $service in
-	"$prefix"/lib/systemd/system/lethe-sweep.service) pass ;;
-	*) fail "lethe-sweep.service installed as $service, expected under lib/systemd/system" ;;
-esac
-if [[ $(dirname "$timer") == "$(dirname "$service")" ]]; then pass; else fail "the timer and the service are in different directories"; fi
-# The service runs the binary this install put in place.
-if grep -qx "ExecStart=$prefix/bin/lethe --store /var/lib/lethe --quiet sweep" "$service"; then
-	pass
-else
-	fail "installed ExecStart= does not name $prefix/bin/lethe: $(grep ExecStart= "$service")"
-fi
+for unit in sweep:sweep rotate:"key auto"; do
+	name=lethe-${unit%%:*} cmd=${unit#*:}
+	cmd=${cmd//\"/}
+	service=$(find_one "$name.service") || exit 1
+	timer=$(find_one "$name.timer") || exit 1
+	case $service in
+		"$prefix/lib/systemd/system/$name.service") pass ;;
+		*) fail "$name.service installed as $service, expected under lib/systemd/system" ;;
+	esac
+	if [[ $(dirname "$timer") == "$(dirname "$service")" ]]; then pass; else fail "$name: the timer and the service are in different directories"; fi
+	# The service runs the binary this install put in place.
+	if grep -qx "ExecStart=$prefix/bin/lethe --store /var/lib/lethe --quiet $cmd" "$service"; then
+		pass
+	else
+		fail "installed ExecStart= of $name does not name $prefix/bin/lethe: $(grep ExecStart= "$service")"
+	fi
+done
 if [[ -f $prefix/lib/sysusers.d/lethe.conf ]] && grep -q '^u lethe ' "$prefix/lib/sysusers.d/lethe.conf"; then pass; else fail "sysusers.d/lethe.conf not installed"; fi
 if [[ -f $prefix/lib/tmpfiles.d/lethe.conf ]] && grep -q '^d /var/lib/lethe 0700 lethe lethe' "$prefix/lib/tmpfiles.d/lethe.conf"; then pass; else fail "tmpfiles.d/lethe.conf not installed"; fi
 completion=$prefix/share/bash-completion/completions/lethe

@@ -121,46 +121,48 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	cp "$src/docs/lethe.conf.5" "$tmp/man/man5/"
 	exe=$lethe
 	[[ -n $exe && -x $exe ]] || exe=$(command -v true)
-	sed "s#/usr/bin/lethe #$exe #" "$src/packaging/lethe-sweep.service" >"$tmp/units/lethe-sweep.service"
-	cp "$src/packaging/lethe-sweep.timer" "$tmp/units/"
-	if grep -q "^ExecStart=$exe " "$tmp/units/lethe-sweep.service"; then pass; else fail "ExecStart= is not /usr/bin/lethe ..."; fi
-	if MANPATH="$tmp/man" SYSTEMD_LOG_COLOR=0 systemd-analyze verify \
-		"$tmp/units/lethe-sweep.service" "$tmp/units/lethe-sweep.timer" >"$tmp/verify.out" 2>&1 &&
-		[[ ! -s $tmp/verify.out ]]; then
-		pass
-	else
-		fail "systemd-analyze verify: $(cat "$tmp/verify.out")"
-	fi
-	# The files as shipped: only the placeholder binary may be missing.
-	SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$src/packaging/lethe-sweep.service" \
-		"$src/packaging/lethe-sweep.timer" >"$tmp/verify-src.out" 2>&1 || true
-	if grep -v "Command /usr/bin/lethe is not executable" "$tmp/verify-src.out" | grep_q .; then
-		fail "systemd-analyze verify (as shipped): $(cat "$tmp/verify-src.out")"
-	else
-		pass
-	fi
-	# The hardening is there and stays there.
-	for setting in Type=oneshot User=lethe Group=lethe ProtectSystem=strict \
-		ReadWritePaths=/var/lib/lethe PrivateTmp=yes NoNewPrivileges=yes PrivateDevices=yes \
-		ProtectHome=read-only ProtectKernelTunables=yes ProtectKernelModules=yes \
-		ProtectKernelLogs=yes ProtectControlGroups=yes RestrictAddressFamilies=AF_UNIX \
-		LockPersonality=yes MemoryDenyWriteExecute=yes RestrictRealtime=yes \
-		RestrictSUIDSGID=yes SystemCallArchitectures=native CapabilityBoundingSet= \
-		LimitCORE=0 UMask=0077; do
-		if grep -qx -- "$setting" "$src/packaging/lethe-sweep.service"; then pass; else fail "lethe-sweep.service lacks $setting"; fi
-	done
-	for setting in OnCalendar=daily Persistent=true RandomizedDelaySec=1h WantedBy=timers.target; do
-		if grep -qx -- "$setting" "$src/packaging/lethe-sweep.timer"; then pass; else fail "lethe-sweep.timer lacks $setting"; fi
-	done
-	if systemd-analyze security --help 2>/dev/null | grep_q -- --offline; then
-		score=$(systemd-analyze security --offline=yes --no-pager "$tmp/units/lethe-sweep.service" 2>/dev/null |
-			sed -n 's/.*Overall exposure level for lethe-sweep.service: \([0-9.]*\).*/\1/p')
-		if [[ -n $score ]] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+	for name in lethe-sweep lethe-rotate; do
+		sed "s#/usr/bin/lethe #$exe #" "$src/packaging/$name.service" >"$tmp/units/$name.service"
+		cp "$src/packaging/$name.timer" "$tmp/units/"
+		if grep -q "^ExecStart=$exe " "$tmp/units/$name.service"; then pass; else fail "ExecStart= is not /usr/bin/lethe ..."; fi
+		if MANPATH="$tmp/man" SYSTEMD_LOG_COLOR=0 systemd-analyze verify \
+			"$tmp/units/$name.service" "$tmp/units/$name.timer" >"$tmp/verify.out" 2>&1 &&
+			[[ ! -s $tmp/verify.out ]]; then
 			pass
 		else
-			fail "systemd-analyze security: exposure ${score:-unknown}, expected at most 2.0"
+			fail "systemd-analyze verify: $(cat "$tmp/verify.out")"
 		fi
-	fi
+		# The files as shipped: only the placeholder binary may be missing.
+		SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$src/packaging/$name.service" \
+			"$src/packaging/$name.timer" >"$tmp/verify-src.out" 2>&1 || true
+		if grep -v "Command /usr/bin/lethe is not executable" "$tmp/verify-src.out" | grep_q .; then
+			fail "systemd-analyze verify (as shipped): $(cat "$tmp/verify-src.out")"
+		else
+			pass
+		fi
+		# The hardening is there and stays there.
+		for setting in Type=oneshot User=lethe Group=lethe ProtectSystem=strict \
+			ReadWritePaths=/var/lib/lethe PrivateTmp=yes NoNewPrivileges=yes PrivateDevices=yes \
+			ProtectHome=read-only ProtectKernelTunables=yes ProtectKernelModules=yes \
+			ProtectKernelLogs=yes ProtectControlGroups=yes RestrictAddressFamilies=AF_UNIX \
+			LockPersonality=yes MemoryDenyWriteExecute=yes RestrictRealtime=yes \
+			RestrictSUIDSGID=yes SystemCallArchitectures=native CapabilityBoundingSet= \
+			LimitCORE=0 UMask=0077; do
+			if grep -qx -- "$setting" "$src/packaging/$name.service"; then pass; else fail "$name.service lacks $setting"; fi
+		done
+		for setting in OnCalendar=daily Persistent=true RandomizedDelaySec=1h WantedBy=timers.target; do
+			if grep -qx -- "$setting" "$src/packaging/$name.timer"; then pass; else fail "$name.timer lacks $setting"; fi
+		done
+		if systemd-analyze security --help 2>/dev/null | grep_q -- --offline; then
+			score=$(systemd-analyze security --offline=yes --no-pager "$tmp/units/$name.service" 2>/dev/null |
+				sed -n "s/.*Overall exposure level for $name.service: \([0-9.]*\).*/\1/p")
+			if [[ -n $score ]] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+				pass
+			else
+				fail "systemd-analyze security: exposure ${score:-unknown}, expected at most 2.0"
+			fi
+		fi
+	done
 else
 	skip "systemd-analyze is not installed: units not verified"
 fi

@@ -192,6 +192,7 @@ else
 	fail "lethe.pc: $(cat "$pc")"
 fi
 for f in usr/bin/lethe lib/systemd/system/lethe-sweep.service lib/systemd/system/lethe-sweep.timer \
+	lib/systemd/system/lethe-rotate.service lib/systemd/system/lethe-rotate.timer \
 	usr/lib/sysusers.d/lethe.conf usr/lib/tmpfiles.d/lethe.conf \
 	usr/share/bash-completion/completions/lethe usr/share/man/man1/lethe.1.gz \
 	usr/share/man/man5/lethe.conf.5.gz usr/include/lethe.h "usr/lib/$multiarch/liblethe.a" \
@@ -286,20 +287,24 @@ for d in "$store" "$keydir"; do
 	if [[ $(stat -c '%a %U %G' "$d" 2>/dev/null) == "700 lethe lethe" ]]; then pass; else fail "$d: $(stat -c '%a %U %G' "$d" 2>&1)"; fi
 done
 # The units, where systemd and dh_installsystemd expect them, and valid with what is installed.
-units="/lib/systemd/system/lethe-sweep.service /lib/systemd/system/lethe-sweep.timer"
-# shellcheck disable=SC2086 # two paths
+units="/lib/systemd/system/lethe-sweep.service /lib/systemd/system/lethe-sweep.timer
+	/lib/systemd/system/lethe-rotate.service /lib/systemd/system/lethe-rotate.timer"
+# shellcheck disable=SC2086 # four paths
 if SYSTEMD_LOG_COLOR=0 systemd-analyze verify $units >"$tmp/verify.out" 2>&1 && [[ ! -s $tmp/verify.out ]]; then
 	pass
 else
 	fail "systemd-analyze verify $units: $(cat "$tmp/verify.out")"
 fi
-# Not enabled by the package: the administrator enables the sweep (docs/OPERATIONS.md).
-if [[ $(systemctl is-enabled lethe-sweep.timer 2>/dev/null) == disabled ]] &&
-	[[ ! -e /etc/systemd/system/timers.target.wants/lethe-sweep.timer ]]; then
-	pass
-else
-	fail "lethe-sweep.timer: $(systemctl is-enabled lethe-sweep.timer 2>&1), expected disabled"
-fi
+# Not enabled by the package: the administrator enables the sweep and the rotation
+# (docs/OPERATIONS.md).
+for timer in lethe-sweep.timer lethe-rotate.timer; do
+	if [[ $(systemctl is-enabled "$timer" 2>/dev/null) == disabled ]] &&
+		[[ ! -e /etc/systemd/system/timers.target.wants/$timer ]]; then
+		pass
+	else
+		fail "$timer: $(systemctl is-enabled "$timer" 2>&1), expected disabled"
+	fi
+done
 if [[ $(man -w lethe 2>/dev/null) == /usr/share/man/man1/lethe.1.gz && $(man -w 5 lethe.conf 2>/dev/null) == /usr/share/man/man5/lethe.conf.5.gz ]]; then
 	pass
 else
@@ -389,6 +394,16 @@ if (cd / && runuser -u "$unit_user" -- "${unit_cmd[@]}") >"$tmp/sweep.out" 2>&1;
 status=0
 as_lethe lethe --store "$store" get "$gone" >/dev/null 2>&1 || status=$?
 if [[ $status -eq 3 ]]; then pass; else fail "get of a swept object: exit $status, expected 3"; fi
+# The rotation unit, the same way, once lethe.conf allows it (a fresh key: not due, exit 0).
+unit=/lib/systemd/system/lethe-rotate.service
+read -r -a unit_cmd < <(sed -n 's/^ExecStart=//p' "$unit")
+as_lethe sed -i "s/^auto_rotate = false\$/auto_rotate = true/" "$store/lethe.conf"
+if (cd / && runuser -u "$(sed -n 's/^User=//p' "$unit")" -- "${unit_cmd[@]}") >"$tmp/rotate.out" 2>&1 &&
+	grep_q "not due" "$tmp/rotate.out"; then
+	pass
+else
+	fail "rotation (${unit_cmd[*]}): $(cat "$tmp/rotate.out")"
+fi
 for cmd in "doctor" "audit verify" "evidence verify"; do
 	# shellcheck disable=SC2086 # the command's words
 	if as_lethe lethe --store "$store" $cmd >"$tmp/cmd.out" 2>&1; then pass; else fail "lethe $cmd: $(cat "$tmp/cmd.out")"; fi

@@ -54,6 +54,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.threads, 0);
 	assert_null(cfg.keyfile);
 	assert_int_equal(cfg.rotation, 90 * 86400);
+	assert_false(cfg.auto_rotate);
 	assert_int_equal(cfg.officer_kdf_memory_kib, 256 * 1024);
 	assert_int_equal(cfg.officer_kdf_time, 4);
 	assert_int_equal(cfg.officer_kdf_parallel, 2);
@@ -76,6 +77,7 @@ static const char full_config[] =
     "[keys]\n"
     "keyfile = /etc/lethe/service.key\n"
     "rotation = 30d            ; doctor warns when the primary KEK is older\n"
+    "auto_rotate = true\n"
     "officer_kdf_memory = 64MiB\n"
     "officer_kdf_time = 6\n"
     "officer_kdf_parallel = 4\n"
@@ -102,6 +104,7 @@ static void test_every_setting(void **state)
 	assert_int_equal(cfg.threads, 8);
 	assert_string_equal(cfg.keyfile, "/etc/lethe/service.key");
 	assert_int_equal(cfg.rotation, 30 * 86400);
+	assert_true(cfg.auto_rotate);
 	assert_int_equal(cfg.officer_kdf_memory_kib, 64 * 1024);
 	assert_int_equal(cfg.officer_kdf_time, 6);
 	assert_int_equal(cfg.officer_kdf_parallel, 4);
@@ -341,6 +344,7 @@ static void test_write_defaults_is_complete(void **state)
 	    "threads = 0",
 	    "keyfile",
 	    "rotation = 90d",
+	    "auto_rotate = false",
 	    "officer_kdf_memory = 256MiB",
 	    "officer_kdf_time = 4",
 	    "officer_kdf_parallel = 2",
@@ -454,11 +458,12 @@ static void test_take_security(void **state)
 					 "[audit]\nsyslog = true\n[group:fin]\nretention = 7w\n"
 					 "lock = true\n";
 	static const char *const refused[] = {
-	    "[keys]\nrotation = 31d\n",        "[keys]\nofficer_kdf_memory = 32KiB\n",
-	    "[keys]\nofficer_kdf_time = 5\n",  "[keys]\nofficer_kdf_parallel = 1\n",
-	    "[retention]\ndefault = 9d\n",     "[audit]\nsyslog = false\n",
-	    "[group:fin]\nlock = false\n",     "[group:fin]\nretention = 1d\n",
-	    "[group:other]\nretention = 1d\n", "[group:other]\nlock = true\n",
+	    "[keys]\nrotation = 31d\n",           "[keys]\nofficer_kdf_memory = 32KiB\n",
+	    "[keys]\nauto_rotate = true\n",       "[keys]\nofficer_kdf_time = 5\n",
+	    "[keys]\nofficer_kdf_parallel = 1\n", "[retention]\ndefault = 9d\n",
+	    "[audit]\nsyslog = false\n",          "[group:fin]\nlock = false\n",
+	    "[group:fin]\nretention = 1d\n",      "[group:other]\nretention = 1d\n",
+	    "[group:other]\nlock = true\n",
 	};
 	static const char *const accepted[] = {
 	    "[store]\nsegment_size = 4KiB\nthreads = 3\n[retention]\nsweep_batch = 9\n",
