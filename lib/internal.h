@@ -230,6 +230,10 @@ enum lethe_err lt_shred_in_tx(struct lethe_store *st, const struct lt_db_object 
  * tmp/) stand more than LT_RETENTION_CLOCK_SKEW_MAX apart. */
 enum lethe_err lt_clock_check_open(struct lethe_store *st);
 
+/* The time a decision is taken on (@p action: "put", ...): lt_now(), checked against the
+ * kernel's like at open (LETHE_ERR_CLOCK, sent to syslog here), or the error of reading it. */
+enum lethe_err lt_clock_now(struct lethe_store *st, const char *action, int64_t *now);
+
 /*
  * Before shredding (@p action: "sweep", "rm"): *@p now, the time the decision is taken at;
  * LETHE_ERR_CLOCK when it is earlier than the newest authenticated audit record or the clock

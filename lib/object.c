@@ -66,13 +66,20 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 {
 	struct lt_audit_event ev = {.action = "put", .object = row->id, .group = row->group};
 	char fixed[LT_RETENTION_PUT_DETAIL_MAX];
+	int64_t now;
 	enum lethe_err rc;
 
 	rc = lt_tx_begin(st);
 	if (rc != LETHE_OK)
 		return rc;
-	/* created_at and retain_until are fixed at commit time, like S3 Object Lock */
-	lt_retention_on_put(&st->cfg, lt_now(), row);
+	/* created_at and retain_until are fixed at commit time, like S3 Object Lock, by a clock
+	 * the kernel agrees with */
+	rc = lt_clock_now(st, "put", &now);
+	if (rc != LETHE_OK) {
+		lt_tx_rollback(st);
+		return rc;
+	}
+	lt_retention_on_put(&st->cfg, now, row);
 	/* and the audit log says so: the evidence verifier holds certificates against it */
 	lt_retention_put_detail(row, fixed, sizeof(fixed));
 	ev.error = fixed;

@@ -197,6 +197,17 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 		return LETHE_ERR_NOMEM;
 	}
 	for (;;) {
+		/* each batch decides, and its certificates say, the time it runs at (a long sweep
+		 * spans minutes), read again and checked against the kernel's */
+		if (seen > 0 && !st->read_only) {
+			int64_t now;
+
+			rc = lt_clock_now(st, "sweep", &now);
+			if (rc != LETHE_OK)
+				break;
+			if (now > s->now)
+				s->now = now;
+		}
 		b.n = 0;
 		rc = lt_db_object_expired(st->db, s->now, after_until, after_id, b.cap,
 					  collect_expired, &b);

@@ -70,6 +70,16 @@ static struct group_state *group_state(struct store_check *s, const char *group,
 	return g;
 }
 
+/* Does a time a record's operation decided on (a put's created_at, a shred's shredded_at)
+ * stand within the clock skew lethe accepts of the record's own time? Both are read from the
+ * same clock a moment apart: more is a clock shifted for one reading (docs/THREATS.md, T3). */
+static bool near_record(const struct lt_db_audit *rec, int64_t t)
+{
+	int64_t diff = t - rec->time_us / 1000000;
+
+	return diff <= LT_RETENTION_CLOCK_SKEW_MAX && diff >= -LT_RETENTION_CLOCK_SKEW_MAX;
+}
+
 /* A group hold set or cleared: the state the shreds after it are held to. */
 static int check_group_record(struct store_check *s, const struct lt_db_audit *rec)
 {
@@ -91,6 +101,13 @@ static void check_shred(struct store_check *s, const struct lt_db_audit *rec,
 {
 	const struct group_state *g = group_state(s, rec->group, false);
 	char when[32];
+
+	if (e->facts_ok && !near_record(rec, e->facts.shredded_at))
+		lt_cert_report(&s->chain, where,
+			       "records the shred of %s, whose certificate's shredded_at lies more "
+			       "than %d s from the record's time: the shred was decided on a "
+			       "shifted clock",
+			       rec->object, LT_RETENTION_CLOCK_SKEW_MAX);
 
 	if (e->held_by)
 		lt_cert_report(&s->chain, where,
@@ -204,6 +221,12 @@ static void check_put(struct store_check *s, const struct lt_db_audit *rec, stru
 	if (f->created_at != created)
 		lt_cert_report(&s->chain, e->cert_id,
 			       "object.created_at differs from what its put fixed (%s)", where);
+	if (!near_record(rec, created))
+		lt_cert_report(
+		    &s->chain, e->cert_id,
+		    "object.created_at lies more than %d s from the time of its put (%s): "
+		    "the put was decided on a shifted clock",
+		    LT_RETENTION_CLOCK_SKEW_MAX, where);
 	if (f->retain_until < until) {
 		char fixed[32];
 

@@ -163,20 +163,27 @@ enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32
 	return rc;
 }
 
-/* "+object": the group's query must walk audit_group, not every object-less record */
+/*
+ * The newest record of an action on an object or a group. The lookup matches the key as text
+ * and as a BLOB of the same bytes, and leaves every other condition to the code below, on the
+ * record as read: a record whose columns were cast to a BLOB keeps its MAC but would slip past
+ * an SQL equality, and a hold it set would go unseen (the readers refuse such a column).
+ * "+object": the group's query must walk audit_group, not every object-less record.
+ */
 static const struct lt_sq sq_audit_newest_object = {
     SQ_AUDIT_NEWEST_OBJECT, "audit newest",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object = ?1 AND action = ?2 AND "
-    "outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object IN (?1, CAST(?1 AS BLOB)) "
+    "ORDER BY seq DESC"};
 static const struct lt_sq sq_audit_newest_group = {
     SQ_AUDIT_NEWEST_GROUP, "audit newest",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp = ?1 AND action = ?2 AND "
-    "+object = '' AND outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) AND "
+    "action IN (?2, CAST(?2 AS BLOB)) AND +object IN ('', x'') ORDER BY seq DESC"};
 
 enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
 				  const char *action, struct lt_db_audit *rec, bool *found)
 {
 	struct lt_sq_query q;
+	bool row = false;
 	enum lethe_err rc;
 
 	*found = false;
@@ -186,15 +193,24 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 		return rc;
 	lt_sq_text(&q, 1, object ? object : group,
 		   object ? sizeof(rec->object) : sizeof(rec->group));
-	lt_sq_text(&q, 2, action, sizeof(rec->action));
-	rc = lt_sq_step(&q, found);
-	if (rc == LETHE_OK && *found) {
+	if (!object)
+		lt_sq_text(&q, 2, action, sizeof(rec->action));
+	while ((rc = lt_sq_step(&q, &row)) == LETHE_OK && row) {
 		rec->seq = (uint64_t) lt_sq_get_range(&q, 0, 1, INT64_MAX);
 		read_fields(&q, rec);
 		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
 		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
 		rc = q.err;
+		if (rc != LETHE_OK)
+			break;
+		if (strcmp(rec->action, action) == 0 && strcmp(rec->outcome, "ok") == 0 &&
+		    !rec->unauthenticated && (object || rec->object[0] == '\0')) {
+			*found = true;
+			break;
+		}
 	}
+	if (!*found)
+		memset(rec, 0, sizeof(*rec));
 	lt_sq_close(&q);
 	return rc;
 }

@@ -15,7 +15,9 @@ static const struct lt_sq sq_ghold_set = {
 static const struct lt_sq sq_ghold_clear = {SQ_GHOLD_CLEAR, "group hold",
 					    "DELETE FROM group_holds WHERE grp = ?1"};
 static const struct lt_sq sq_ghold_get = {
-    SQ_GHOLD_GET, "group hold", "SELECT grp, reason, set_at, mac FROM group_holds WHERE grp = ?1"};
+    SQ_GHOLD_GET, "group hold",
+    /* as text or as a BLOB of the same bytes: a cast keeps the MAC (query.c refuses it) */
+    "SELECT grp, reason, set_at, mac FROM group_holds WHERE grp IN (?1, CAST(?1 AS BLOB))"};
 
 static void ghold_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap)
 {

@@ -240,8 +240,20 @@ static void q_nomem(struct lt_sq_query *q)
 		q->err = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", q->db->path);
 }
 
+/*
+ * The readers below take a column only in the storage class lethe writes it in. A MAC covers
+ * the bytes lethe reads, and SQLite hands out the bytes of a BLOB as text or a number just the
+ * same: a value cast to a BLOB (`UPDATE ... SET grp = CAST(grp AS BLOB)`) keeps its MAC, yet no
+ * longer equals the text a lookup searches for. Such a row is refused where it is read.
+ */
 int64_t lt_sq_get_int(struct lt_sq_query *q, int col)
 {
+	int type = sqlite3_column_type(q->st, col);
+
+	if (type != SQLITE_INTEGER && type != SQLITE_NULL) {
+		q_corrupt(q, col, "is not an integer");
+		return 0;
+	}
 	return sqlite3_column_int64(q->st, col);
 }
 
@@ -252,9 +264,10 @@ bool lt_sq_get_null(struct lt_sq_query *q, int col)
 
 int64_t lt_sq_get_range(struct lt_sq_query *q, int col, int64_t lo, int64_t hi)
 {
+	int type = sqlite3_column_type(q->st, col);
 	int64_t v = sqlite3_column_int64(q->st, col);
 
-	if (sqlite3_column_type(q->st, col) != SQLITE_INTEGER || v < lo || v > hi) {
+	if (type != SQLITE_INTEGER || v < lo || v > hi) {
 		q_corrupt(q, col, "is out of range");
 		return lo;
 	}
@@ -263,15 +276,24 @@ int64_t lt_sq_get_range(struct lt_sq_query *q, int col, int64_t lo, int64_t hi)
 
 void lt_sq_get_text(struct lt_sq_query *q, int col, char *buf, size_t cap)
 {
-	const unsigned char *s = sqlite3_column_text(q->st, col);
-	size_t n = (size_t) sqlite3_column_bytes(q->st, col);
+	/* the type first: sqlite3_column_type() is undefined after a conversion */
+	int type = sqlite3_column_type(q->st, col);
+	const unsigned char *s;
+	size_t n;
 
 	buf[0] = '\0';
+	if (type == SQLITE_NULL) {
+		q_corrupt(q, col, "is NULL");
+		return;
+	}
+	if (type != SQLITE_TEXT) {
+		q_corrupt(q, col, "is not text");
+		return;
+	}
+	s = sqlite3_column_text(q->st, col);
+	n = (size_t) sqlite3_column_bytes(q->st, col);
 	if (!s) {
-		if (sqlite3_column_type(q->st, col) == SQLITE_NULL)
-			q_corrupt(q, col, "is NULL");
-		else
-			q_nomem(q);
+		q_nomem(q);
 		return;
 	}
 	if (n >= cap) {
@@ -284,17 +306,24 @@ void lt_sq_get_text(struct lt_sq_query *q, int col, char *buf, size_t cap)
 
 void lt_sq_get_blob(struct lt_sq_query *q, int col, uint8_t *buf, size_t len, bool *present)
 {
-	const void *p = sqlite3_column_blob(q->st, col);
-	size_t n = (size_t) sqlite3_column_bytes(q->st, col);
+	int type = sqlite3_column_type(q->st, col);
+	const void *p;
+	size_t n;
 
 	memset(buf, 0, len);
 	if (present)
 		*present = false;
-	if (sqlite3_column_type(q->st, col) == SQLITE_NULL) {
+	if (type == SQLITE_NULL) {
 		if (!present)
 			q_corrupt(q, col, "is NULL");
 		return;
 	}
+	if (type != SQLITE_BLOB) {
+		q_corrupt(q, col, "is not a BLOB");
+		return;
+	}
+	p = sqlite3_column_blob(q->st, col);
+	n = (size_t) sqlite3_column_bytes(q->st, col);
 	if (!p || n != len) {
 		q_corrupt(q, col, "has the wrong length");
 		return;

@@ -2,7 +2,8 @@
 # test_clock.sh - T3, the clock (issue 14, item 6), tried as the attacker would: an LD_PRELOAD
 # library that shifts the clock lethe reads (tests/preload/testshim.c), backwards and forwards.
 #   - a process clock the kernel disagrees with: every command refuses (exit 5), so a locked
-#     object is not shredded ten years early;
+#     object is not shredded ten years early; also when the library lies only after lethe's
+#     check at open (a put's created_at and a sweep's time are checked again);
 #   - a clock earlier than the newest authenticated record (a system-wide change, modelled by
 #     shifting the file times statx returns as well): sweep and rm refuse (exit 5) and say so;
 #   - a system-wide forward jump cannot be told from real time while it lasts (THREATS.md):
@@ -33,6 +34,19 @@ assert_same "$T/f" "$T/out"
 ok lethe get "$short" -o "$T/out"
 # a shift within the tolerance (retention/policy.h) is accepted: file times are coarse
 ok shifted 30 "$LETHE" ls
+
+note "a library that answers the check at open truthfully and lies afterwards: refused where it lies"
+# a put backdated ten years (its locked retention would run out now), and a sweep ten years
+# ahead: each decision's own reading is checked against the kernel's
+LETHE_TEST_CLOCK_AFTER=1 expect_exit 5 shifted $((-10 * YEAR)) "$LETHE" put --group locked "$T/f"
+assert_one_line "$ERR"
+assert_contains "$ERR" "behind the kernel's"
+LETHE_TEST_CLOCK_AFTER=1 expect_exit 5 shifted $((10 * YEAR)) "$LETHE" sweep
+assert_contains "$ERR" "ahead of the kernel's"
+ok lethe --json ls --all
+assert_eq "$(json 'len(j)' <"$OUT")" 2
+assert_eq "$(json '[o["state"] for o in j]' <"$OUT")" "['live', 'live']"
+ok lethe get "$locked" -o "$T/out"
 
 note "an LD_PRELOAD clock a year back: refused the same way"
 expect_exit 5 shifted $((-YEAR)) "$LETHE" sweep

@@ -127,7 +127,7 @@ assert_contains "$T/conflog" "config.change"
 assert_contains "$T/conflog" "[audit] syslog true -> false"
 ok lethe audit export
 assert_contains "$OUT" '"action":"config.change"'
-assert_contains "$T/conflog" "[group:fin] retention 315360000,lock=true -> 315360000,lock=false"
+assert_contains "$T/conflog" "[group:fin] retention 315360000,lock=true,max=3155760000 -> 315360000,lock=false,max=3155760000"
 ok with_syslog "$T/conflog2" "$LETHE" ls
 [ ! -s "$T/conflog2" ] || fail "syslog off, yet lines went out: $(cat "$T/conflog2")"
 ok lethe audit export

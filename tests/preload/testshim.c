@@ -4,6 +4,9 @@
  *
  *   LETHE_TEST_CLOCK_SHIFT=N   add N seconds (negative: back) to CLOCK_REALTIME as the process
  *                              reads it: clock_gettime(), gettimeofday(), time()
+ *   LETHE_TEST_CLOCK_AFTER=K   leave the first K readings of CLOCK_REALTIME alone and shift the
+ *                              ones after: a library that answers lethe's check at open
+ *                              truthfully and lies when a decision is taken
  *   LETHE_TEST_CLOCK_FILES=1   shift the file times read through statx(2) (the raw syscall
  *                              lethe uses to ask the kernel's clock) by as much: what a
  *                              system-wide clock change looks like from inside the process
@@ -28,8 +31,12 @@
 
 static long long shift(void)
 {
+	static long long readings;
 	const char *s = getenv("LETHE_TEST_CLOCK_SHIFT");
+	const char *after = getenv("LETHE_TEST_CLOCK_AFTER");
 
+	if (after && ++readings <= strtoll(after, NULL, 10))
+		return 0;
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
