@@ -252,15 +252,18 @@ class Trace:
                 if rel is None:
                     fds[fd] = [None, 0, False]
                     continue
+                if "O_TMPFILE" in flags:
+                    # an unnamed file in the directory rel (which is in ns): never a path
+                    ino = self._new()
+                    data[ino] = bytearray()
+                    self.ino_paths[ino] = rel + "/(tmpfile)"
+                    fds[fd] = [ino, 0, False]
+                    continue
                 if rel not in ns:
-                    if "O_CREAT" not in flags and "O_TMPFILE" not in flags:
+                    if "O_CREAT" not in flags:
                         raise ValueError("open of %s, unknown to the trace" % rel)
                     ino = self._new()
                     data[ino] = bytearray()
-                    if "O_TMPFILE" in flags:
-                        self.ino_paths[ino] = rel + "/(tmpfile)"
-                        fds[fd] = [ino, 0, False]
-                        continue
                     ns[rel] = ino
                     self.ino_paths[ino] = rel
                     emit(k="create", path=rel, ino=ino)
