@@ -26,8 +26,8 @@ A=$(lethe put --group short "$T/f")
 F=$(lethe put --group short "$T/f")   # not held: the sweep shreds it
 G=$(lethe put --group legal "$T/f")
 ok lethe hold set "$A" --reason CASE-1
-ok lethe hold set "$A" --ref CASE-2
-ok lethe hold set "$A" --reason CASE-2   # the same reference again: one hold
+ok lethe hold set "$A" --reason CASE-2
+ok lethe hold set "$A" --ref CASE-2      # the same reference again (--ref: the same option): one hold
 ok lethe hold set --group legal --reason GCASE-1
 ok lethe hold set --group legal --reason GCASE-2
 
