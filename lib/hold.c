@@ -140,7 +140,8 @@ static enum lethe_err hold_change(struct lethe_store *st, const char *id, const 
 	if (rc != LETHE_OK)
 		goto out;
 	rc = hold_in_tx(st, id, group, ref, set, row, &ev, clear_ref);
-	if (rc == LETHE_OK && !set && (ref || clear_ref[0])) {
+	/* a clear that found nothing to clear names no reference (its text starts with the tab) */
+	if (rc == LETHE_OK && !set) {
 		lt_hold_clear_detail(ref ? ref : clear_ref, why, detail, sizeof(detail));
 		ev.error = detail;
 	}

@@ -26,7 +26,6 @@
 struct log_holds {
 	struct lt_hold_refs refs;
 	uint64_t legacy_until;
-	uint64_t seq_of_newest_set;
 	enum lethe_err rc;
 };
 
@@ -35,9 +34,8 @@ static int replay(const struct lt_db_audit *rec, void *vctx)
 	struct log_holds *l = vctx;
 	bool set = strcmp(rec->action, "hold.set") == 0;
 
-	l->rc = lt_hold_refs_apply(&l->refs, set, rec->seq <= l->legacy_until, rec->error);
-	if (set)
-		l->seq_of_newest_set = rec->seq;
+	l->rc =
+	    lt_hold_refs_apply(&l->refs, set, rec->seq <= l->legacy_until, rec->error, rec->seq);
 	return l->rc != LETHE_OK;
 }
 
@@ -61,13 +59,13 @@ static int match(const struct lt_db_hold *h, void *vctx)
  * NULL), replayed from every authenticated hold.set and hold.clear of it, must all be rows of
  * the holds table: a row deleted with the table's digest rolled back with it, or an objects
  * row from before the hold, is an integrity failure rather than a release. *@p held_by: the
- * seq of the newest hold.set when one is in force; @p missing: a reference in force that the
+ * seq of the newest hold.set of a hold in force; @p missing: a reference in force that the
  * table does not have ("" when it has them all).
  */
 static enum lethe_err log_holds(struct lethe_store *st, const char *id, const char *group,
 				uint64_t *held_by, char missing[LETHE_REASON_MAX + 1])
 {
-	struct log_holds l = {{0}, 0, 0, LETHE_OK};
+	struct log_holds l = {{0}, 0, LETHE_OK};
 	struct table_holds t = {&l.refs, NULL};
 	enum lethe_err rc;
 
@@ -79,7 +77,7 @@ static enum lethe_err log_holds(struct lethe_store *st, const char *id, const ch
 	if (rc == LETHE_OK)
 		rc = l.rc;
 	if (rc == LETHE_OK && l.refs.n) {
-		*held_by = l.seq_of_newest_set;
+		*held_by = lt_hold_refs_newest(&l.refs);
 		t.found = calloc(l.refs.n, sizeof(*t.found));
 		rc = t.found ? lt_db_hold_list(st->db, id, id ? NULL : group, match, &t)
 			     : LETHE_ERR_NOMEM;

@@ -53,18 +53,17 @@ struct store_check {
 	uint64_t legacy_until; /* hold records up to it are 0.1's (retention/hold.h) */
 };
 
-/* One hold record applied to the references in force (holds stack), and the newest set. */
+/* One hold record applied to the references in force (holds stack), and the newest set of
+ * one in force. */
 static void hold_apply(struct store_check *s, struct lt_hold_refs *refs, uint64_t *held_by,
 		       const struct lt_db_audit *rec, bool set)
 {
-	enum lethe_err rc = lt_hold_refs_apply(refs, set, rec->seq <= s->legacy_until, rec->error);
+	enum lethe_err rc =
+	    lt_hold_refs_apply(refs, set, rec->seq <= s->legacy_until, rec->error, rec->seq);
 
 	if (rc != LETHE_OK)
 		s->rc = rc;
-	if (set)
-		*held_by = rec->seq;
-	if (!refs->n)
-		*held_by = 0;
+	*held_by = lt_hold_refs_newest(refs);
 }
 
 static struct group_state *group_state(struct store_check *s, const char *group, bool add)

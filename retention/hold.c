@@ -45,7 +45,8 @@ static size_t find(const struct lt_hold_refs *r, const char *ref, size_t len)
 	return r->n;
 }
 
-enum lethe_err lt_hold_refs_apply(struct lt_hold_refs *r, bool set, bool legacy, const char *text)
+enum lethe_err lt_hold_refs_apply(struct lt_hold_refs *r, bool set, bool legacy, const char *text,
+				  uint64_t seq)
 {
 	/* a clear's reference ends at its tab; a set's text is its reference */
 	size_t len = set ? strlen(text) : strcspn(text, "\t"), i;
@@ -58,10 +59,11 @@ enum lethe_err lt_hold_refs_apply(struct lt_hold_refs *r, bool set, bool legacy,
 		len = LETHE_REASON_MAX;
 	i = find(r, text, len);
 	if (!set) {
-		if (i < r->n)
+		if (i < r->n) {
 			memmove(r->ref[i], r->ref[i + 1], (r->n - i - 1) * sizeof(r->ref[0]));
-		if (i < r->n)
+			memmove(&r->seq[i], &r->seq[i + 1], (r->n - i - 1) * sizeof(r->seq[0]));
 			r->n--;
+		}
 		return LETHE_OK;
 	}
 	if (i < r->n)
@@ -70,13 +72,17 @@ enum lethe_err lt_hold_refs_apply(struct lt_hold_refs *r, bool set, bool legacy,
 		size_t cap = r->cap ? 2 * r->cap : 4;
 		void *p = realloc(r->ref, cap * sizeof(r->ref[0]));
 
+		if (p)
+			r->ref = p;
+		p = p ? realloc(r->seq, cap * sizeof(r->seq[0])) : NULL;
 		if (!p)
 			return lt_err(LETHE_ERR_NOMEM, "out of memory for hold references");
-		r->ref = p;
+		r->seq = p;
 		r->cap = cap;
 	}
 	memcpy(r->ref[r->n], text, len);
 	r->ref[r->n][len] = '\0';
+	r->seq[r->n] = seq;
 	r->n++;
 	return LETHE_OK;
 }
@@ -100,8 +106,19 @@ enum lethe_err lt_hold_legacy_until(struct lt_db *db, uint64_t *seq)
 	return rc;
 }
 
+uint64_t lt_hold_refs_newest(const struct lt_hold_refs *r)
+{
+	uint64_t newest = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->seq[i] > newest)
+			newest = r->seq[i];
+	return newest;
+}
+
 void lt_hold_refs_free(struct lt_hold_refs *r)
 {
 	free(r->ref);
+	free(r->seq);
 	memset(r, 0, sizeof(*r));
 }

@@ -13,9 +13,11 @@
 #include "common/err.h"
 #include "retention/hold.h"
 
+static uint64_t seq;
+
 static void apply(struct lt_hold_refs *r, bool set, bool legacy, const char *text)
 {
-	assert_int_equal(lt_hold_refs_apply(r, set, legacy, text), LETHE_OK);
+	assert_int_equal(lt_hold_refs_apply(r, set, legacy, text, ++seq), LETHE_OK);
 }
 
 static void test_refs_stack(void **state)
@@ -24,20 +26,28 @@ static void test_refs_stack(void **state)
 	char text[LT_HOLD_CLEAR_DETAIL_MAX + 1];
 
 	(void) state;
+	seq = 0;
 	apply(&r, true, false, "CASE-1");
 	apply(&r, true, false, "CASE-2");
-	apply(&r, true, false, "CASE-2"); /* the same reference again */
+	apply(&r, true, false, "CASE-2"); /* the same reference again: set by record 2 */
 	assert_int_equal(r.n, 2);
+	assert_int_equal(lt_hold_refs_newest(&r), 2);
 	/* the second case's clear leaves the first in force (the issue: it released both) */
 	lt_hold_clear_detail("CASE-2", "case 2 closed", text, sizeof(text));
 	assert_string_equal(text, "CASE-2\tcase 2 closed");
 	apply(&r, false, false, text);
 	assert_int_equal(r.n, 1);
 	assert_string_equal(r.ref[0], "CASE-1");
-	apply(&r, false, false, "CASE-9"); /* not in force: nothing */
+	assert_int_equal(lt_hold_refs_newest(&r), 1); /* the hold in force was set by record 1 */
+	apply(&r, false, false, "CASE-9");            /* not in force: nothing */
 	assert_int_equal(r.n, 1);
 	/* a reference that is a prefix of another is another */
 	apply(&r, false, false, "CASE");
+	assert_int_equal(r.n, 1);
+	/* a clear that found nothing names no reference: its why clears nothing */
+	lt_hold_clear_detail("", "CASE-1", text, sizeof(text));
+	assert_string_equal(text, "\tCASE-1");
+	apply(&r, false, false, text);
 	assert_int_equal(r.n, 1);
 	lt_hold_clear_detail("CASE-1", NULL, text, sizeof(text));
 	assert_string_equal(text, "CASE-1");
