@@ -241,6 +241,14 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 			       const char *group, const char *action, struct lt_db_audit *rec,
 			       bool *found);
 
+/*
+ * Every hold.set and hold.clear record of object @p object, or of group @p group and no object
+ * when @p object is NULL (lt_db_audit_holds), oldest first, each MAC checked as
+ * lt_audit_newest() does before @p fn sees it (non-zero stops the walk).
+ */
+enum lethe_err lt_audit_holds(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			      const char *group, lt_db_audit_fn fn, void *ctx);
+
 /* ---- export (export.c) ---- */
 
 /*

@@ -79,17 +79,14 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
-			       const char *group, const char *action, struct lt_db_audit *rec,
-			       bool *found)
+/* @p rec against the MAC chain: its MAC from the record before it. */
+static enum lethe_err record_authentic(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				       const struct lt_db_audit *rec)
 {
 	uint8_t prev[32] = {0}, mac[32];
 	bool have_prev = true;
-	enum lethe_err rc;
+	enum lethe_err rc = LETHE_OK;
 
-	rc = lt_db_audit_newest(db, object, group, action, rec, found);
-	if (rc != LETHE_OK || !*found)
-		return rc;
 	if (rec->seq > 1)
 		rc = lt_db_audit_mac_at(db, rec->seq - 1, prev, &have_prev);
 	if (rc != LETHE_OK)
@@ -108,4 +105,41 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 			      "record was altered; run lethe audit verify)",
 			      (unsigned long long) rec->seq);
 	return LETHE_OK;
+}
+
+enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *group, const char *action, struct lt_db_audit *rec,
+			       bool *found)
+{
+	enum lethe_err rc;
+
+	rc = lt_db_audit_newest(db, object, group, action, rec, found);
+	if (rc != LETHE_OK || !*found)
+		return rc;
+	return record_authentic(db, key, rec);
+}
+
+struct holds_ctx {
+	struct lt_db *db;
+	const uint8_t *key;
+	lt_db_audit_fn fn;
+	void *ctx;
+	enum lethe_err rc;
+};
+
+static int hold_record(const struct lt_db_audit *rec, void *vctx)
+{
+	struct holds_ctx *h = vctx;
+
+	h->rc = record_authentic(h->db, h->key, rec);
+	return h->rc != LETHE_OK || h->fn(rec, h->ctx);
+}
+
+enum lethe_err lt_audit_holds(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			      const char *group, lt_db_audit_fn fn, void *ctx)
+{
+	struct holds_ctx h = {db, key, fn, ctx, LETHE_OK};
+	enum lethe_err rc = lt_db_audit_holds(db, object, group, hold_record, &h);
+
+	return rc != LETHE_OK ? rc : h.rc;
 }

@@ -356,21 +356,55 @@ LETHE_API enum lethe_err lethe_object_rm(struct lethe_store *store, const char *
 
 /**
  * Place a legal hold on object @p id, or on every object of @p group present and future
- * (exactly one of the two is non-NULL). @p reason is the case reference (required).
+ * (exactly one of the two is non-NULL). @p reason is the hold's case reference (required, one
+ * line: no control characters). Holds stack: each reference is a hold of its own, cleared on
+ * its own; setting a reference that already holds the target changes nothing (and succeeds).
+ * A group lethe.conf does not name is refused unless `[retention] unknown_groups = allow`.
  * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_SHREDDED;
- *         LETHE_ERR_DATABASE.
+ *         LETHE_ERR_INTEGRITY; LETHE_ERR_DATABASE.
  */
 LETHE_API enum lethe_err lethe_hold_set(struct lethe_store *store, const char *id,
 					const char *group, const char *reason);
 
 /**
- * Clear a legal hold (officer only). Clearing a hold that is not set succeeds. @p reason
- * (optional, NULL for none) is kept in the audit record, e.g. "case 2026-114 closed".
+ * Clear the one legal hold of an object or a group (officer only); clearing where none is set
+ * succeeds. When the target has several holds, LETHE_ERR_INVALID: name the one with
+ * lethe_hold_release(). @p reason (optional, NULL for none) is why the hold ends, kept in the
+ * audit record, e.g. "case 2026-114 closed".
  * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND;
- *         LETHE_ERR_DATABASE.
+ *         LETHE_ERR_INTEGRITY; LETHE_ERR_DATABASE.
  */
 LETHE_API enum lethe_err lethe_hold_clear(struct lethe_store *store, const char *id,
 					  const char *group, const char *reason);
+
+/**
+ * Clear the legal hold with reference @p ref of object @p id or group @p group (officer only);
+ * the target's other holds stay. @p why (optional) is kept in the audit record.
+ * @return LETHE_OK; LETHE_ERR_NOT_FOUND (no such object, or no hold with that reference);
+ *         LETHE_ERR_NOT_OFFICER; LETHE_ERR_INVALID; LETHE_ERR_INTEGRITY; LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_hold_release(struct lethe_store *store, const char *id,
+					    const char *group, const char *ref, const char *why);
+
+/** A legal hold, as lethe_hold_list() reports it. */
+struct lethe_hold_info {
+	char id[LETHE_ID_LEN + 1];       /**< the object held; "" for a group's hold */
+	char group[LETHE_GROUP_MAX + 1]; /**< the group held; "" for an object's own hold */
+	char ref[LETHE_REASON_MAX + 1];  /**< its case reference */
+	int64_t set_at;                  /**< when it was placed (seconds since the epoch) */
+	char set_by[128];                /**< who placed it: "user (keyslot)" */
+};
+typedef int (*lethe_hold_fn)(const struct lethe_hold_info *info, void *ctx);
+
+/**
+ * The legal holds of object @p id (its group's, then its own), or of group @p group, or, both
+ * NULL, every hold of the store (group holds first); oldest first. @p fn returns non-zero to
+ * stop.
+ * @return LETHE_OK; LETHE_ERR_INVALID; LETHE_ERR_NOT_FOUND; LETHE_ERR_INTEGRITY;
+ *         LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_hold_list(struct lethe_store *store, const char *id,
+					 const char *group, lethe_hold_fn fn, void *ctx);
 
 /**
  * Lengthen the retention of object @p id, or of every live object of @p group (exactly one

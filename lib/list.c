@@ -14,7 +14,7 @@
 
 /*
  * Group holds as one listing has read them: a listing meets few groups and many rows, and each
- * read of group_holds checks the whole table against its digest.
+ * read of the holds table checks all of it against its digest.
  */
 #define GROUP_HOLDS_KEPT 8
 struct group_holds_seen {

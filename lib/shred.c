@@ -16,29 +16,77 @@
 #include "common/timeutil.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
+#include "retention/hold.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"
 
 #define ROLLED_BACK "the metadata was rolled back or rewritten"
 
-/* The newest of @p set and @p clear records (object @p id, or group @p group when id is
- * NULL): *@p held_by the seq of a hold.set no later hold.clear followed, else 0. */
-static enum lethe_err log_hold(struct lethe_store *st, const char *id, const char *group,
-			       struct lt_db_audit *rec, uint64_t *held_by)
+struct log_holds {
+	struct lt_hold_refs refs;
+	uint64_t legacy_until;
+	enum lethe_err rc;
+};
+
+static int replay(const struct lt_db_audit *rec, void *vctx)
 {
-	uint64_t set_seq = 0;
-	bool found;
+	struct log_holds *l = vctx;
+	bool set = strcmp(rec->action, "hold.set") == 0;
+
+	l->rc =
+	    lt_hold_refs_apply(&l->refs, set, rec->seq <= l->legacy_until, rec->error, rec->seq);
+	return l->rc != LETHE_OK;
+}
+
+struct table_holds {
+	const struct lt_hold_refs *log;
+	bool *found; /* per reference of the log: a row of the table has it */
+};
+
+static int match(const struct lt_db_hold *h, void *vctx)
+{
+	struct table_holds *t = vctx;
+
+	for (size_t i = 0; i < t->log->n; i++)
+		if (strcmp(t->log->ref[i], h->ref) == 0)
+			t->found[i] = true;
+	return 0;
+}
+
+/*
+ * The holds the audit log says are in force on object @p id (or group @p group when id is
+ * NULL), replayed from every authenticated hold.set and hold.clear of it, must all be rows of
+ * the holds table: a row deleted with the table's digest rolled back with it, or an objects
+ * row from before the hold, is an integrity failure rather than a release. *@p held_by: the
+ * seq of the newest hold.set of a hold in force; @p missing: a reference in force that the
+ * table does not have ("" when it has them all).
+ */
+static enum lethe_err log_holds(struct lethe_store *st, const char *id, const char *group,
+				uint64_t *held_by, char missing[LETHE_REASON_MAX + 1])
+{
+	struct log_holds l = {{0}, 0, LETHE_OK};
+	struct table_holds t = {&l.refs, NULL};
 	enum lethe_err rc;
 
 	*held_by = 0;
-	rc = lt_audit_newest(st->db, st->keys->audit_mac, id, group, "hold.set", rec, &found);
-	if (rc != LETHE_OK || !found)
-		return rc;
-	set_seq = rec->seq;
-	rc = lt_audit_newest(st->db, st->keys->audit_mac, id, group, "hold.clear", rec, &found);
-	if (rc == LETHE_OK && (!found || rec->seq < set_seq))
-		*held_by = set_seq;
+	missing[0] = '\0';
+	rc = lt_hold_legacy_until(st->db, &l.legacy_until);
+	if (rc == LETHE_OK)
+		rc = lt_audit_holds(st->db, st->keys->audit_mac, id, group, replay, &l);
+	if (rc == LETHE_OK)
+		rc = l.rc;
+	if (rc == LETHE_OK && l.refs.n) {
+		*held_by = lt_hold_refs_newest(&l.refs);
+		t.found = calloc(l.refs.n, sizeof(*t.found));
+		rc = t.found ? lt_db_hold_list(st->db, id, id ? NULL : group, match, &t)
+			     : LETHE_ERR_NOMEM;
+		for (size_t i = 0; rc == LETHE_OK && i < l.refs.n && !missing[0]; i++)
+			if (!t.found[i])
+				memcpy(missing, l.refs.ref[i], sizeof(l.refs.ref[i]));
+		free(t.found);
+	}
+	lt_hold_refs_free(&l.refs);
 	return rc;
 }
 
@@ -65,7 +113,7 @@ enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_obj
 	uint64_t put_seq = 0, seq;
 	int64_t created, until;
 	bool lock, found;
-	char when[32];
+	char when[32], missing[LETHE_REASON_MAX + 1];
 	enum lethe_err rc;
 
 	if (!rec)
@@ -86,20 +134,30 @@ enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_obj
 		if (until > obj->retain_until)
 			goto shorter;
 	}
-	rc = log_hold(st, obj->id, NULL, rec, &seq);
+	rc = log_holds(st, obj->id, NULL, &seq, missing);
 	if (rc == LETHE_OK && seq && !obj->hold)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "object %s: its row says not held but audit record %llu set a hold "
 			    "that no later record cleared: " ROLLED_BACK,
 			    obj->id, (unsigned long long) seq);
+	else if (rc == LETHE_OK && missing[0])
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "object %s: the audit log holds it under \"%s\", set and not cleared, "
+			    "but the holds table has no such hold: " ROLLED_BACK,
+			    obj->id, missing);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = log_hold(st, NULL, obj->group, rec, &seq);
+	rc = log_holds(st, NULL, obj->group, &seq, missing);
 	if (rc == LETHE_OK && seq && !group_held)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "object %s: group %s says not held but audit record %llu set a group "
 			    "hold that no later record cleared: " ROLLED_BACK,
 			    obj->id, obj->group, (unsigned long long) seq);
+	else if (rc == LETHE_OK && missing[0])
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "object %s: the audit log holds group %s under \"%s\", set and not "
+			    "cleared, but the holds table has no such hold: " ROLLED_BACK,
+			    obj->id, obj->group, missing);
 	if (rc != LETHE_OK)
 		goto out;
 	rc = log_extension(st, obj->id, NULL, rec, &seq, &until);

@@ -19,6 +19,7 @@
 #include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "retention/cert_internal.h"
+#include "retention/hold.h"
 #include "retention/policy.h"
 
 /* What the store is checked against, per certificate. */
@@ -28,8 +29,9 @@ struct cert_entry {
 	bool facts_ok;
 	struct lt_cert_facts facts;
 	bool put_seen;
-	uint64_t held_by;     /* the hold.set no hold.clear followed yet, along the log */
-	uint64_t extended_by; /* the retention.extend naming the latest date, and that date */
+	uint64_t held_by;          /* the newest hold.set while a hold is in force, along the log */
+	struct lt_hold_refs holds; /* the references in force, along the log */
+	uint64_t extended_by;      /* the retention.extend naming the latest date, and that date */
 	int64_t extended_to;
 };
 
@@ -37,6 +39,7 @@ struct cert_entry {
 struct group_state {
 	char group[LETHE_GROUP_MAX + 1];
 	uint64_t held_by;
+	struct lt_hold_refs holds;
 };
 
 struct store_check {
@@ -47,7 +50,21 @@ struct store_check {
 	uint64_t count;
 	struct group_state *groups;
 	size_t ngroups;
+	uint64_t legacy_until; /* hold records up to it are 0.1's (retention/hold.h) */
 };
+
+/* One hold record applied to the references in force (holds stack), and the newest set of
+ * one in force. */
+static void hold_apply(struct store_check *s, struct lt_hold_refs *refs, uint64_t *held_by,
+		       const struct lt_db_audit *rec, bool set)
+{
+	enum lethe_err rc =
+	    lt_hold_refs_apply(refs, set, rec->seq <= s->legacy_until, rec->error, rec->seq);
+
+	if (rc != LETHE_OK)
+		s->rc = rc;
+	*held_by = lt_hold_refs_newest(refs);
+}
 
 static struct group_state *group_state(struct store_check *s, const char *group, bool add)
 {
@@ -90,7 +107,7 @@ static int check_group_record(struct store_check *s, const struct lt_db_audit *r
 		return 0;
 	g = group_state(s, rec->group, set);
 	if (g)
-		g->held_by = set ? rec->seq : 0;
+		hold_apply(s, &g->holds, &g->held_by, rec, set);
 	return s->rc != LETHE_OK;
 }
 
@@ -259,9 +276,9 @@ static int check_record(const struct lt_db_audit *rec, void *ctx)
 	if (strcmp(rec->action, "put") == 0 && e != NULL) {
 		check_put(s, rec, e, where);
 	} else if (e != NULL && strcmp(rec->action, "hold.set") == 0) {
-		e->held_by = rec->seq;
+		hold_apply(s, &e->holds, &e->held_by, rec, true);
 	} else if (e != NULL && strcmp(rec->action, "hold.clear") == 0) {
-		e->held_by = 0;
+		hold_apply(s, &e->holds, &e->held_by, rec, false);
 	} else if (e != NULL && strcmp(rec->action, "retention.extend") == 0 &&
 		   lt_retention_extend_detail_parse(rec->error, &until) && until > e->extended_to) {
 		e->extended_to = until;
@@ -287,7 +304,9 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 	memset(&s, 0, sizeof(s));
 	*count = 0;
 	lt_cert_chain_init(&s.chain, pub, fn, ctx);
-	rc = lt_db_cert_list(db, check_cert, &s);
+	rc = lt_hold_legacy_until(db, &s.legacy_until);
+	if (rc == LETHE_OK)
+		rc = lt_db_cert_list(db, check_cert, &s);
 	if (rc == LETHE_ERR_INTEGRITY && s.rc == LETHE_OK) {
 		/* the table's digest disagrees (rows deleted or inserted without the key): a
 		 * problem of its own; the objects and the log are still checked against what is
@@ -318,6 +337,10 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 	*count = s.count;
 	rc = lt_cert_chain_result(&s.chain);
 out:
+	for (size_t i = 0; i < s.n; i++)
+		lt_hold_refs_free(&s.certs[i].holds);
+	for (size_t i = 0; i < s.ngroups; i++)
+		lt_hold_refs_free(&s.groups[i].holds);
 	free(s.certs);
 	free(s.groups);
 	return rc;

@@ -116,7 +116,7 @@ typedef enum lethe_err (*lt_db_row_auth_fn)(void *ctx, const uint8_t *data, size
 void lt_db_set_row_auth(struct lt_db *db, lt_db_row_auth_fn fn, void *ctx);
 
 /*
- * With an authenticator set, every row of meta, keks, objects, group_holds, pending_unlinks,
+ * With an authenticator set, every row of meta, keks, objects, holds, pending_unlinks,
  * certificates and checkpoints is read with its MAC verified (LETHE_ERR_INTEGRITY naming the
  * table and the row otherwise) and written with a new one; each table has a digest (its row
  * count and the XOR of its rows' MACs, itself MAC'd) kept in the same transaction as the rows.
@@ -131,7 +131,7 @@ enum lethe_err lt_db_rowmac_seal(struct lt_db *db);
 
 /*
  * What an operation that destroys or moves keys checks first, inside its transaction: every
- * row of the small tables (meta, keks, group_holds, pending_unlinks) and their digests; the
+ * row of the small tables (meta, keks, holds, pending_unlinks) and their digests; the
  * row counts of objects, certificates and checkpoints against their digests; the newest
  * certificate and checkpoint. LETHE_ERR_INTEGRITY with the first problem.
  */
@@ -282,11 +282,32 @@ typedef int (*lt_db_id_fn)(const char *id, void *ctx);
 enum lethe_err lt_db_unlink_pending(struct lt_db *db, lt_db_id_fn fn, void *ctx);
 enum lethe_err lt_db_unlink_done(struct lt_db *db, const char *id);
 
-/* ---- group holds ---- */
-enum lethe_err lt_db_group_hold_set(struct lt_db *db, const char *group, const char *reason,
-				    int64_t now);
-enum lethe_err lt_db_group_hold_clear(struct lt_db *db, const char *group);
-/* *held false when the group has no hold; reason (may be NULL) receives it. */
+/* ---- legal holds ----
+ * One row per hold: an object's (object set, group "") or a group's (object "", group set),
+ * each with its own case reference; holds stack and are cleared one by one. An object's row
+ * keeps, in objects.hold, whether it has at least one hold of its own (and in hold_reason the
+ * reference of the newest), so that listings and sweeps decide from the row they read. */
+#define LT_HOLD_SETBY_MAX 127
+struct lt_db_hold {
+	char object[LETHE_ID_LEN + 1];
+	char group[LETHE_GROUP_MAX + 1];
+	char ref[LETHE_REASON_MAX + 1];
+	int64_t set_at;
+	char set_by[LT_HOLD_SETBY_MAX + 1]; /* who placed it: "user (keyslot)" */
+};
+/* Add @p h; *added false when that reference already holds that target (nothing changes). */
+enum lethe_err lt_db_hold_add(struct lt_db *db, const struct lt_db_hold *h, bool *added);
+/* Remove the hold @p ref of object @p object or group @p group (one of them NULL);
+ * *removed false when there is none. */
+enum lethe_err lt_db_hold_remove(struct lt_db *db, const char *object, const char *group,
+				 const char *ref, bool *removed);
+typedef int (*lt_db_hold_fn)(const struct lt_db_hold *h, void *ctx);
+/* The holds of object @p object, or of group @p group, or (both NULL) all of them: group holds
+ * first, each ordered by when it was set. Read checked, the table against its digest. */
+enum lethe_err lt_db_hold_list(struct lt_db *db, const char *object, const char *group,
+			       lt_db_hold_fn fn, void *ctx);
+/* *held false when the group has no hold; reason (may be NULL) receives the reference of its
+ * newest. */
 enum lethe_err lt_db_group_hold_get(struct lt_db *db, const char *group, bool *held,
 				    char reason[LETHE_REASON_MAX + 1]);
 
@@ -358,6 +379,11 @@ enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32
  * audit_group): cheap enough to ask before every shred. */
 enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
 				  const char *action, struct lt_db_audit *rec, bool *found);
+/* Every hold.set and hold.clear record (outcome ok, not folded from audit_pending) of object
+ * @p object or, when NULL, of group @p group and no object, oldest first; @p fn returns
+ * non-zero to stop. Not authenticated here (audit/ checks each record's MAC). */
+enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const char *group,
+				 lt_db_audit_fn fn, void *ctx);
 /* The seq of the first record whose action is @p action (0 when there is none). */
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
 /* The latest time_us of a record of @p action with outcome ok (0 when there is none). */

@@ -13,7 +13,7 @@ static const char *const table_names[LT_ROW_TABLES] = {
     [LT_ROW_META] = "meta",
     [LT_ROW_KEKS] = "keks",
     [LT_ROW_OBJECTS] = "objects",
-    [LT_ROW_GROUP_HOLDS] = "group_holds",
+    [LT_ROW_HOLDS] = "holds",
     [LT_ROW_PENDING_UNLINKS] = "pending_unlinks",
     [LT_ROW_CERTIFICATES] = "certificates",
     [LT_ROW_CHECKPOINTS] = "checkpoints",
@@ -154,13 +154,14 @@ void lt_rowenc_object(struct lt_rowenc *e, const struct lt_db_object *o)
 	lt_rowenc_int(e, o->locked ? 1 : 0);
 }
 
-void lt_rowenc_group_hold(struct lt_rowenc *e, const char *group, const char *reason,
-			  int64_t set_at)
+void lt_rowenc_hold(struct lt_rowenc *e, const struct lt_db_hold *h)
 {
-	lt_rowenc_begin(e, LT_ROW_GROUP_HOLDS);
-	lt_rowenc_text(e, group, LETHE_GROUP_MAX + 1);
-	lt_rowenc_text(e, reason, LETHE_REASON_MAX + 1);
-	lt_rowenc_int(e, set_at);
+	lt_rowenc_begin(e, LT_ROW_HOLDS);
+	lt_rowenc_text(e, h->object, sizeof(h->object));
+	lt_rowenc_text(e, h->group, sizeof(h->group));
+	lt_rowenc_text(e, h->ref, sizeof(h->ref));
+	lt_rowenc_int(e, h->set_at);
+	lt_rowenc_text(e, h->set_by, sizeof(h->set_by));
 }
 
 void lt_rowenc_unlink(struct lt_rowenc *e, const char *id)

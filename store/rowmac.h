@@ -34,7 +34,7 @@ enum lt_row_table {
 	LT_ROW_META,
 	LT_ROW_KEKS,
 	LT_ROW_OBJECTS,
-	LT_ROW_GROUP_HOLDS,
+	LT_ROW_HOLDS,
 	LT_ROW_PENDING_UNLINKS,
 	LT_ROW_CERTIFICATES,
 	LT_ROW_CHECKPOINTS,
@@ -64,8 +64,7 @@ void lt_rowenc_free(struct lt_rowenc *e);
 void lt_rowenc_meta(struct lt_rowenc *e, const char *key, const void *value, size_t len);
 void lt_rowenc_kek(struct lt_rowenc *e, const struct lt_db_kek *k);
 void lt_rowenc_object(struct lt_rowenc *e, const struct lt_db_object *o);
-void lt_rowenc_group_hold(struct lt_rowenc *e, const char *group, const char *reason,
-			  int64_t set_at);
+void lt_rowenc_hold(struct lt_rowenc *e, const struct lt_db_hold *h);
 void lt_rowenc_unlink(struct lt_rowenc *e, const char *id);
 void lt_rowenc_cert(struct lt_rowenc *e, const struct lt_db_cert *c);
 void lt_rowenc_checkpoint(struct lt_rowenc *e, const struct lt_db_checkpoint *cp);

@@ -215,6 +215,60 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 	return rc;
 }
 
+/* every hold.set and hold.clear of an object, or of a group ("+object" as above), oldest
+ * first; matched as text and as BLOBs of the same bytes, the rest filtered on the record as
+ * read (as lt_db_audit_newest does) */
+static const struct lt_sq sq_audit_holds_object = {
+    SQ_AUDIT_HOLDS_OBJECT, "audit holds",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object IN (?1, CAST(?1 AS BLOB)) "
+    "ORDER BY seq"};
+static const struct lt_sq sq_audit_holds_group = {
+    SQ_AUDIT_HOLDS_GROUP, "audit holds",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
+    "AND action IN ('hold.set', 'hold.clear', CAST('hold.set' AS BLOB), "
+    "CAST('hold.clear' AS BLOB)) AND +object IN ('', x'') ORDER BY seq"};
+
+enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const char *group,
+				 lt_db_audit_fn fn, void *ctx)
+{
+	struct lt_db_audit *rec = malloc(sizeof(*rec));
+	struct lt_sq_query q;
+	bool row = true;
+	enum lethe_err rc;
+
+	if (!rec)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for an audit record");
+	rc = lt_sq_open(&q, db, object ? &sq_audit_holds_object : &sq_audit_holds_group);
+	if (rc != LETHE_OK)
+		goto out;
+	lt_sq_text(&q, 1, object ? object : group,
+		   object ? sizeof(rec->object) : sizeof(rec->group));
+	while (rc == LETHE_OK) {
+		rc = lt_sq_step(&q, &row);
+		if (rc != LETHE_OK || !row)
+			break;
+		memset(rec, 0, sizeof(*rec));
+		rec->seq = (uint64_t) lt_sq_get_range(&q, 0, 1, INT64_MAX);
+		read_fields(&q, rec);
+		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
+		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
+		rc = q.err;
+		if (rc != LETHE_OK)
+			break;
+		if ((strcmp(rec->action, "hold.set") != 0 &&
+		     strcmp(rec->action, "hold.clear") != 0) ||
+		    strcmp(rec->outcome, "ok") != 0 || rec->unauthenticated ||
+		    (!object && rec->object[0] != '\0'))
+			continue;
+		if (fn(rec, ctx))
+			break;
+	}
+	lt_sq_close(&q);
+out:
+	free(rec);
+	return rc;
+}
+
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq)
 {
 	int64_t found = 0;

@@ -1,188 +1,317 @@
-/* hold.c - group_holds: legal holds on whole groups (an object's own hold is a column of its
- * row, object.c). A missing row means "no hold", so the table is checked against its digest
- * before an absent row is believed. */
+/* hold.c - holds: legal holds on objects and on whole groups, one row per case reference, so
+ * that holds stack and each is cleared on its own (objects.hold, object.c, says whether an
+ * object has one of its own). A missing row means "no hold", so the table is checked against
+ * its digest before an absent row is believed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "store/sqlite/sqlite.h"
 
-static const struct lt_sq sq_ghold_set = {
-    SQ_GHOLD_SET, "group hold",
-    "INSERT INTO group_holds (grp, reason, set_at, mac) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (grp) DO UPDATE SET reason = excluded.reason, set_at = excluded.set_at, "
-    "mac = excluded.mac"};
-static const struct lt_sq sq_ghold_clear = {SQ_GHOLD_CLEAR, "group hold",
-					    "DELETE FROM group_holds WHERE grp = ?1"};
-static const struct lt_sq sq_ghold_get = {
-    SQ_GHOLD_GET, "group hold",
-    /* as text or as a BLOB of the same bytes: a cast keeps the MAC (query.c refuses it) */
-    "SELECT grp, reason, set_at, mac FROM group_holds WHERE grp IN (?1, CAST(?1 AS BLOB))"};
+static const struct lt_sq sq_hold_add = {
+    SQ_HOLD_ADD, "hold",
+    "INSERT INTO holds (object, grp, ref, set_at, set_by, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT (object, grp, ref) DO NOTHING"};
+static const struct lt_sq sq_hold_get = {
+    SQ_HOLD_GET, "hold",
+    "SELECT object, grp, ref, set_at, set_by, mac FROM holds WHERE object = ?1 AND grp = ?2 "
+    "AND ref = ?3"};
+static const struct lt_sq sq_hold_remove = {
+    SQ_HOLD_REMOVE, "hold",
+    "DELETE FROM holds WHERE object = ?1 AND grp = ?2 AND ref = ?3 AND mac IS ?4"};
+/* object = '' for a group's holds (?1 ''), grp = '' for an object's (?2 ''): the primary key
+ * index serves both. Each matched as text and as a BLOB of the same bytes: a cast keeps the
+ * MAC but would hide the hold from an equality (query.c refuses the cast row when read). */
+static const struct lt_sq sq_hold_of = {
+    SQ_HOLD_OF, "holds",
+    "SELECT object, grp, ref, set_at, set_by, mac FROM holds WHERE object IN (?1, CAST(?1 AS "
+    "BLOB)) AND grp IN (?2, CAST(?2 AS BLOB)) ORDER BY set_at, rowid"};
+static const struct lt_sq sq_hold_all = {
+    SQ_HOLD_ALL, "holds",
+    "SELECT object, grp, ref, set_at, set_by, mac FROM holds ORDER BY object, grp, set_at, "
+    "rowid"};
 
-static void ghold_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap)
+static void hold_read_row(struct lt_sq_query *q, struct lt_db_hold *h)
 {
-	char group[LETHE_GROUP_MAX + 1], reason[LETHE_REASON_MAX + 1];
+	memset(h, 0, sizeof(*h));
+	lt_sq_get_text(q, 0, h->object, sizeof(h->object));
+	lt_sq_get_text(q, 1, h->group, sizeof(h->group));
+	lt_sq_get_text(q, 2, h->ref, sizeof(h->ref));
+	h->set_at = lt_sq_get_int(q, 3);
+	lt_sq_get_text(q, 4, h->set_by, sizeof(h->set_by));
+}
 
-	lt_sq_get_text(q, 0, group, sizeof(group));
-	lt_sq_get_text(q, 1, reason, sizeof(reason));
-	snprintf(key, keycap, "%s", group);
-	lt_rowenc_group_hold(e, group, reason, lt_sq_get_int(q, 2));
+static void hold_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, size_t keycap)
+{
+	struct lt_db_hold h;
+
+	hold_read_row(q, &h);
+	/* "object-or-group/reference", cut to keycap */
+	size_t n = 0;
+	for (const char *p = h.object[0] ? h.object : h.group; *p && n + 1 < keycap; p++)
+		key[n++] = *p;
+	for (const char *p = "/"; *p && n + 1 < keycap; p++)
+		key[n++] = *p;
+	for (const char *p = h.ref; *p && n + 1 < keycap; p++)
+		key[n++] = *p;
+	if (keycap)
+		key[n] = '\0';
+	lt_rowenc_hold(e, &h);
 }
 
 /* clang-format off */
-const struct lt_sq_table lt_sq_ghold_table = {
-    LT_ROW_GROUP_HOLDS, 3,
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 0), "group_holds walk",
-     "SELECT grp, reason, set_at, mac, rowid FROM group_holds WHERE rowid > ?1 ORDER BY rowid "
-     "LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 1), "group_holds macs", "SELECT mac FROM group_holds"},
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 2), "group_holds count",
-     "SELECT count(*) FROM group_holds"},
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 3), "group_holds seal",
-     "UPDATE group_holds SET mac = ?2 WHERE rowid = ?1"},
-    ghold_encode,
+const struct lt_sq_table lt_sq_hold_table = {
+    LT_ROW_HOLDS, 5,
+    {LT_SQ_TSLOT(LT_ROW_HOLDS, 0), "holds walk",
+     "SELECT object, grp, ref, set_at, set_by, mac, rowid FROM holds WHERE rowid > ?1 "
+     "ORDER BY rowid LIMIT ?3"},
+    {LT_SQ_TSLOT(LT_ROW_HOLDS, 1), "holds macs", "SELECT mac FROM holds"},
+    {LT_SQ_TSLOT(LT_ROW_HOLDS, 2), "holds count", "SELECT count(*) FROM holds"},
+    {LT_SQ_TSLOT(LT_ROW_HOLDS, 3), "holds seal", "UPDATE holds SET mac = ?2 WHERE rowid = ?1"},
+    hold_encode,
 };
 /* clang-format on */
 
-/* The row of @p group, checked: *held, its reason and its MAC. Inside a transaction the last
- * group read is kept until it ends or the table changes: a sweep asks about the same group for
- * every object of a batch. */
-static enum lethe_err ghold_read(struct lt_db *db, const char *group, bool *held,
-				 char reason[LETHE_REASON_MAX + 1], uint8_t mac[LT_ROWMAC_LEN],
-				 bool *has_mac)
+/* The current row of @p q into @p h, its MAC checked (and returned in @p mac). */
+static enum lethe_err hold_checked(struct lt_db *db, struct lt_sq_query *q, struct lt_db_hold *h,
+				   uint8_t mac[LT_ROWMAC_LEN], bool *has_mac)
 {
 	struct lt_rowenc e;
+	char key[128];
+
+	hold_encode(q, &e, key, sizeof(key));
+	hold_read_row(q, h);
+	lt_sq_get_blob(q, 5, mac, LT_ROWMAC_LEN, has_mac);
+	if (q->err != LETHE_OK) {
+		lt_rowenc_free(&e);
+		return q->err;
+	}
+	return lt_sq_verify(db, LT_ROW_HOLDS, key, &e, mac, *has_mac);
+}
+
+/* The holds of one target (object @p object, or group @p group), oldest first, or all of them,
+ * each checked; copied out before @p fn sees them (which may call back into the store), and
+ * @p fn may stop the walk by returning non-zero. */
+static enum lethe_err holds_of(struct lt_db *db, const char *object, const char *group,
+			       lt_db_hold_fn fn, void *ctx)
+{
+	struct lt_db_hold *rows = NULL, *more;
 	struct lt_sq_query q;
-	char key[LETHE_GROUP_MAX + 1];
-	bool row = false, in_tx = lt_sq_in_tx(db);
+	uint8_t mac[LT_ROWMAC_LEN];
+	size_t n = 0, cap = 0;
+	bool row = true, has_mac;
 	enum lethe_err rc;
 
-	if (in_tx && db->auth.ghold.known &&
-	    strncmp(db->auth.ghold.group, group, sizeof(db->auth.ghold.group)) == 0) {
-		*held = db->auth.ghold.held;
-		*has_mac = db->auth.ghold.has_mac;
-		memcpy(reason, db->auth.ghold.reason, LETHE_REASON_MAX + 1);
-		memcpy(mac, db->auth.ghold.mac, LT_ROWMAC_LEN);
-		return LETHE_OK;
-	}
-	*held = false;
-	*has_mac = false;
-	reason[0] = '\0';
-	rc = lt_sq_table_verify(db, LT_ROW_GROUP_HOLDS);
+	rc = lt_sq_table_verify(db, LT_ROW_HOLDS);
 	if (rc == LETHE_OK)
-		rc = lt_sq_open(&q, db, &sq_ghold_get);
+		rc = lt_sq_open(&q, db, object || group ? &sq_hold_of : &sq_hold_all);
 	if (rc != LETHE_OK)
 		return rc;
-	lt_sq_text(&q, 1, group, LETHE_GROUP_MAX + 1);
-	rc = lt_sq_step(&q, &row);
-	if (rc == LETHE_OK && row) {
-		ghold_encode(&q, &e, key, sizeof(key));
-		lt_sq_get_text(&q, 1, reason, LETHE_REASON_MAX + 1);
-		lt_sq_get_blob(&q, 3, mac, LT_ROWMAC_LEN, has_mac);
-		rc = q.err;
+	if (object || group) {
+		lt_sq_text(&q, 1, object ? object : "", LETHE_ID_LEN + 1);
+		lt_sq_text(&q, 2, object ? "" : group, LETHE_GROUP_MAX + 1);
+	}
+	while (rc == LETHE_OK) {
+		rc = lt_sq_step(&q, &row);
+		if (rc != LETHE_OK || !row)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			more = realloc(rows, cap * sizeof(*rows));
+			if (!more) {
+				rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory for holds",
+					    db->path);
+				break;
+			}
+			rows = more;
+		}
+		rc = hold_checked(db, &q, &rows[n], mac, &has_mac);
 		if (rc == LETHE_OK)
-			rc = lt_sq_verify(db, LT_ROW_GROUP_HOLDS, key, &e, mac, *has_mac);
-		else
-			lt_rowenc_free(&e);
-		*held = rc == LETHE_OK;
+			n++;
 	}
 	lt_sq_close(&q);
-	if (rc == LETHE_OK && in_tx && strnlen(group, LETHE_GROUP_MAX + 1) <= LETHE_GROUP_MAX) {
-		db->auth.ghold.known = true;
-		db->auth.ghold.held = *held;
-		db->auth.ghold.has_mac = *has_mac;
-		snprintf(db->auth.ghold.group, sizeof(db->auth.ghold.group), "%s", group);
-		memcpy(db->auth.ghold.reason, reason, LETHE_REASON_MAX + 1);
-		memcpy(db->auth.ghold.mac, mac, LT_ROWMAC_LEN);
-	}
+	for (size_t i = 0; rc == LETHE_OK && i < n; i++)
+		if (fn(&rows[i], ctx))
+			break;
+	free(rows);
 	return rc;
 }
 
-static enum lethe_err ghold_set_rows(struct lt_db *db, const char *group, const char *reason,
-				     int64_t now)
+enum lethe_err lt_db_hold_list(struct lt_db *db, const char *object, const char *group,
+			       lt_db_hold_fn fn, void *ctx)
 {
-	char old_reason[LETHE_REASON_MAX + 1];
-	uint8_t old[LT_ROWMAC_LEN], mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	struct lt_sq_query q;
-	bool held = false, had_mac = false, keyed = lt_sq_keyed(db);
-	enum lethe_err rc;
-
-	rc = ghold_read(db, group, &held, old_reason, old, &had_mac);
-	db->auth.ghold.known = false; /* the table changes */
-	if (rc == LETHE_OK && keyed) {
-		char text[LETHE_REASON_MAX + 1];
-
-		/* the reason as stored (bound to at most LETHE_REASON_MAX bytes) */
-		snprintf(text, sizeof(text), "%.*s", LETHE_REASON_MAX, reason ? reason : "");
-		lt_rowenc_group_hold(&e, group, text, now);
-		rc = lt_sq_mac(db, &e, mac);
-	}
-	if (rc == LETHE_OK)
-		rc = lt_sq_open(&q, db, &sq_ghold_set);
-	if (rc != LETHE_OK)
-		return rc;
-	lt_sq_text(&q, 1, group, LETHE_GROUP_MAX + 1);
-	lt_sq_text(&q, 2, reason, LETHE_REASON_MAX);
-	lt_sq_int(&q, 3, now);
-	if (keyed)
-		lt_sq_blob(&q, 4, mac, sizeof(mac));
-	rc = lt_sq_exec(&q);
-	lt_sq_close(&q);
-	if (rc == LETHE_OK)
-		rc = lt_sq_digest_change(db, LT_ROW_GROUP_HOLDS, held && had_mac ? old : NULL,
-					 keyed ? mac : NULL);
-	return rc;
+	return holds_of(db, object, group, fn, ctx);
 }
 
-enum lethe_err lt_db_group_hold_set(struct lt_db *db, const char *group, const char *reason,
-				    int64_t now)
-{
-	bool own;
-	enum lethe_err rc;
+struct newest {
+	bool held;
+	char ref[LETHE_REASON_MAX + 1];
+};
 
-	rc = lt_sq_call_begin(db, &own);
-	if (rc != LETHE_OK)
-		return rc;
-	return lt_sq_call_end(db, own, ghold_set_rows(db, group, reason, now));
+static int keep_newest(const struct lt_db_hold *h, void *vctx)
+{
+	struct newest *n = vctx;
+
+	n->held = true;
+	memcpy(n->ref, h->ref, sizeof(n->ref));
+	return 0;
 }
 
-static enum lethe_err ghold_clear_rows(struct lt_db *db, const char *group)
-{
-	char reason[LETHE_REASON_MAX + 1];
-	uint8_t old[LT_ROWMAC_LEN];
-	bool held = false, had_mac = false;
-	enum lethe_err rc;
-
-	rc = ghold_read(db, group, &held, reason, old, &had_mac);
-	db->auth.ghold.known = false; /* the table changes */
-	if (rc == LETHE_OK && held)
-		rc = lt_sq_run_text(db, &sq_ghold_clear, group, LETHE_GROUP_MAX + 1);
-	if (rc == LETHE_OK && held)
-		rc = lt_sq_digest_change(db, LT_ROW_GROUP_HOLDS, had_mac ? old : NULL, NULL);
-	return rc;
-}
-
-enum lethe_err lt_db_group_hold_clear(struct lt_db *db, const char *group)
-{
-	bool own;
-	enum lethe_err rc;
-
-	rc = lt_sq_call_begin(db, &own);
-	if (rc != LETHE_OK)
-		return rc;
-	return lt_sq_call_end(db, own, ghold_clear_rows(db, group));
-}
-
+/* Inside a transaction the last group read is kept until it ends or the table changes: a
+ * sweep asks about the same group for every object of a batch. */
 enum lethe_err lt_db_group_hold_get(struct lt_db *db, const char *group, bool *held,
 				    char reason[LETHE_REASON_MAX + 1])
 {
-	char text[LETHE_REASON_MAX + 1];
-	uint8_t mac[LT_ROWMAC_LEN];
-	bool has_mac;
-	enum lethe_err rc = ghold_read(db, group, held, text, mac, &has_mac);
+	struct newest n = {0};
+	bool in_tx = lt_sq_in_tx(db);
+	enum lethe_err rc;
 
+	*held = false;
 	if (reason)
-		memcpy(reason, *held ? text : "", *held ? sizeof(text) : 1);
+		reason[0] = '\0';
+	if (in_tx && db->auth.ghold.known &&
+	    strncmp(db->auth.ghold.group, group, sizeof(db->auth.ghold.group)) == 0) {
+		*held = db->auth.ghold.held;
+		if (reason)
+			memcpy(reason, db->auth.ghold.reason, LETHE_REASON_MAX + 1);
+		return LETHE_OK;
+	}
+	if (!*group)
+		return LETHE_OK; /* "" names no group (and would list object holds) */
+	rc = holds_of(db, NULL, group, keep_newest, &n);
+	if (rc != LETHE_OK)
+		return rc;
+	*held = n.held;
+	if (reason)
+		memcpy(reason, n.ref, sizeof(n.ref));
+	if (in_tx && strnlen(group, LETHE_GROUP_MAX + 1) <= LETHE_GROUP_MAX) {
+		db->auth.ghold.known = true;
+		db->auth.ghold.held = n.held;
+		snprintf(db->auth.ghold.group, sizeof(db->auth.ghold.group), "%s", group);
+		memcpy(db->auth.ghold.reason, n.ref, sizeof(n.ref));
+	}
+	return LETHE_OK;
+}
+
+/* The row (object, group, ref), checked: *found, and its MAC. */
+static enum lethe_err hold_find(struct lt_db *db, const char *object, const char *group,
+				const char *ref, bool *found, uint8_t mac[LT_ROWMAC_LEN],
+				bool *has_mac)
+{
+	struct lt_db_hold h;
+	struct lt_sq_query q;
+	enum lethe_err rc;
+
+	*found = false;
+	*has_mac = false;
+	rc = lt_sq_table_verify(db, LT_ROW_HOLDS);
+	if (rc == LETHE_OK)
+		rc = lt_sq_open(&q, db, &sq_hold_get);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_text(&q, 1, object, LETHE_ID_LEN + 1);
+	lt_sq_text(&q, 2, group, LETHE_GROUP_MAX + 1);
+	lt_sq_text(&q, 3, ref, LETHE_REASON_MAX + 1);
+	rc = lt_sq_step(&q, found);
+	if (rc == LETHE_OK && *found)
+		rc = hold_checked(db, &q, &h, mac, has_mac);
+	lt_sq_close(&q);
 	return rc;
+}
+
+static enum lethe_err hold_add_rows(struct lt_db *db, const struct lt_db_hold *h, bool *added)
+{
+	uint8_t old[LT_ROWMAC_LEN], mac[LT_ROWMAC_LEN];
+	struct lt_rowenc e;
+	struct lt_sq_query q;
+	bool found = false, had_mac = false, keyed = lt_sq_keyed(db);
+	enum lethe_err rc;
+
+	*added = false;
+	rc = hold_find(db, h->object, h->group, h->ref, &found, old, &had_mac);
+	if (rc != LETHE_OK || found)
+		return rc;            /* the same reference again: nothing changes */
+	db->auth.ghold.known = false; /* the table changes */
+	if (keyed) {
+		lt_rowenc_hold(&e, h);
+		rc = lt_sq_mac(db, &e, mac);
+	}
+	if (rc == LETHE_OK)
+		rc = lt_sq_open(&q, db, &sq_hold_add);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_text(&q, 1, h->object, sizeof(h->object));
+	lt_sq_text(&q, 2, h->group, sizeof(h->group));
+	lt_sq_text(&q, 3, h->ref, sizeof(h->ref));
+	lt_sq_int(&q, 4, h->set_at);
+	lt_sq_text(&q, 5, h->set_by, sizeof(h->set_by));
+	if (keyed)
+		lt_sq_blob(&q, 6, mac, sizeof(mac));
+	rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	if (rc == LETHE_OK)
+		rc = lt_sq_digest_change(db, LT_ROW_HOLDS, NULL, keyed ? mac : NULL);
+	if (rc == LETHE_OK)
+		*added = true;
+	return rc;
+}
+
+enum lethe_err lt_db_hold_add(struct lt_db *db, const struct lt_db_hold *h, bool *added)
+{
+	bool own;
+	enum lethe_err rc;
+
+	*added = false;
+	if ((h->object[0] == '\0') == (h->group[0] == '\0') || !h->ref[0])
+		return lt_err(LETHE_ERR_INVALID, "a hold names one object or one group, and a "
+						 "reference");
+	rc = lt_sq_call_begin(db, &own);
+	if (rc != LETHE_OK)
+		return rc;
+	return lt_sq_call_end(db, own, hold_add_rows(db, h, added));
+}
+
+static enum lethe_err hold_remove_rows(struct lt_db *db, const char *object, const char *group,
+				       const char *ref, bool *removed)
+{
+	uint8_t old[LT_ROWMAC_LEN];
+	struct lt_sq_query q;
+	bool found = false, had_mac = false;
+	enum lethe_err rc;
+
+	*removed = false;
+	rc = hold_find(db, object, group, ref, &found, old, &had_mac);
+	if (rc != LETHE_OK || !found)
+		return rc;
+	db->auth.ghold.known = false; /* the table changes */
+	rc = lt_sq_open(&q, db, &sq_hold_remove);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_text(&q, 1, object, LETHE_ID_LEN + 1);
+	lt_sq_text(&q, 2, group, LETHE_GROUP_MAX + 1);
+	lt_sq_text(&q, 3, ref, LETHE_REASON_MAX + 1);
+	if (had_mac)
+		lt_sq_blob(&q, 4, old, sizeof(old));
+	rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	if (rc == LETHE_OK)
+		rc = lt_sq_digest_change(db, LT_ROW_HOLDS, had_mac ? old : NULL, NULL);
+	if (rc == LETHE_OK)
+		*removed = true;
+	return rc;
+}
+
+enum lethe_err lt_db_hold_remove(struct lt_db *db, const char *object, const char *group,
+				 const char *ref, bool *removed)
+{
+	bool own;
+	enum lethe_err rc;
+
+	*removed = false;
+	rc = lt_sq_call_begin(db, &own);
+	if (rc != LETHE_OK)
+		return rc;
+	return lt_sq_call_end(
+	    db, own, hold_remove_rows(db, object ? object : "", object ? "" : group, ref, removed));
 }

@@ -33,7 +33,7 @@ static const struct lt_sq_table *const tables[LT_ROW_TABLES] = {
     [LT_ROW_META] = &lt_sq_meta_table,
     [LT_ROW_KEKS] = &lt_sq_kek_table,
     [LT_ROW_OBJECTS] = &lt_sq_object_table,
-    [LT_ROW_GROUP_HOLDS] = &lt_sq_ghold_table,
+    [LT_ROW_HOLDS] = &lt_sq_hold_table,
     [LT_ROW_PENDING_UNLINKS] = &lt_sq_unlink_table,
     [LT_ROW_CERTIFICATES] = &lt_sq_cert_table,
     [LT_ROW_CHECKPOINTS] = &lt_sq_cp_table,
@@ -549,7 +549,7 @@ static enum lethe_err check_newest(struct lt_db *db, const struct lt_sq_table *t
 
 enum lethe_err lt_db_rowmac_precheck(struct lt_db *db)
 {
-	static const enum lt_row_table small[] = {LT_ROW_META, LT_ROW_KEKS, LT_ROW_GROUP_HOLDS,
+	static const enum lt_row_table small[] = {LT_ROW_META, LT_ROW_KEKS, LT_ROW_HOLDS,
 						  LT_ROW_PENDING_UNLINKS};
 	static const enum lt_row_table counted[] = {LT_ROW_OBJECTS, LT_ROW_CERTIFICATES,
 						    LT_ROW_CHECKPOINTS};

@@ -21,7 +21,8 @@
  *        index (kek_version) WHERE state = 0 (rowid implied): rewrap batches in storage order,
  *        and retire checks;
  *        indexes (created_at, id) and (grp, created_at, id): listings stream in order.
- *   group_holds(grp TEXT PRIMARY KEY, reason TEXT, set_at INT)
+ *   group_holds(grp TEXT PRIMARY KEY, reason TEXT, set_at INT)  (schema 1 only: one hold a
+ *        group; schema 2 moves it to holds)
  *   certificates(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, object_id TEXT UNIQUE, grp TEXT,
  *        reason TEXT, shredded_at INT, json BLOB, sig BLOB, sha256 BLOB)
  *        triggers: seq = last + 1, the object must be shredded, no UPDATE or DELETE.
@@ -39,7 +40,15 @@
  *   pending_unlinks(id TEXT PRIMARY KEY)  files of shredded objects not yet unlinked.
  *
  * Schema version 2 adds mac BLOB (the row's MAC, store/rowmac.h) to meta, keks, objects,
- * group_holds, pending_unlinks, certificates and checkpoints, and
+ * pending_unlinks, certificates and checkpoints, and
+ *   holds(object TEXT, grp TEXT, ref TEXT, set_at INT, set_by TEXT, mac BLOB,
+ *        PRIMARY KEY (object, grp, ref))  legal holds that stack: one row per hold of an
+ *        object (grp '') or of a group (object ''), each with its case reference; replaces
+ *        group_holds, and takes the single hold of each 0.1 object (objects.hold stays the
+ *        object's "has a hold of its own", hold_reason the reference of its newest);
+ *   meta 'holds_stacked_after': the last audit seq written before holds stacked (a hold.set
+ *        up to it replaced the object's or group's hold, a hold.clear cleared it); absent in
+ *        a store made with schema 2;
  *   row_digests(tbl TEXT PRIMARY KEY, count INT, xor BLOB, mac BLOB)  per table: its rows,
  *        the XOR of their MACs, and a MAC over both (docs/KEYS.md section 12).
  */
@@ -204,6 +213,8 @@ static const char schema_v1[] =
  * - audit_object and audit_group: the newest hold, extension and put records of an object and
  *   of its group, found in a few index steps before each shred, which a rolled-back or
  *   rewritten row must agree with (lib/shred.c);
+ * - holds: legal holds that stack (see the top of this file), with the 0.1 holds moved in and
+ *   who placed each taken from the newest hold.set record of its object or group;
  * - row MACs (store/rowmac.h): every table lethe acts on gets a mac column (NULL until the
  *   first keyed open seals an upgraded store), and row_digests keeps, per table, the row count
  *   and the XOR of the rows' MACs under a MAC of its own. The append-only triggers of
@@ -220,7 +231,6 @@ static const char schema_v2[] =
 	"ALTER TABLE meta" MAC_COLUMN
 	"ALTER TABLE keks" MAC_COLUMN
 	"ALTER TABLE objects" MAC_COLUMN
-	"ALTER TABLE group_holds" MAC_COLUMN
 	"ALTER TABLE pending_unlinks" MAC_COLUMN
 	"ALTER TABLE certificates" MAC_COLUMN
 	"ALTER TABLE checkpoints" MAC_COLUMN
@@ -236,7 +246,37 @@ static const char schema_v2[] =
 	"  tbl   TEXT PRIMARY KEY NOT NULL,"
 	"  count INTEGER NOT NULL CHECK (count >= 0),"
 	"  xor   BLOB NOT NULL CHECK (length(xor) = 32),"
-	"  mac   BLOB NOT NULL CHECK (length(mac) = 32));";
+	"  mac   BLOB NOT NULL CHECK (length(mac) = 32));"
+	"CREATE TABLE holds ("
+	"  object TEXT NOT NULL CHECK (object = '' OR length(object) = 36),"
+	"  grp    TEXT NOT NULL,"
+	"  ref    TEXT NOT NULL CHECK (length(CAST(ref AS BLOB)) BETWEEN 1 AND "
+	LT_SQ_STR(LETHE_REASON_MAX) "),"
+	"  set_at INTEGER NOT NULL,"
+	"  set_by TEXT NOT NULL,"
+	"  mac    BLOB CHECK (mac IS NULL OR length(mac) = 32),"
+	"  PRIMARY KEY (object, grp, ref),"
+	"  CHECK ((object = '') <> (grp = '')));"
+	/* a 0.1 store's holds, with who placed each as its newest hold.set record says */
+	"INSERT INTO holds (object, grp, ref, set_at, set_by)"
+	"  SELECT '', g.grp, CASE g.reason WHEN '' THEN '(no reference)' ELSE g.reason END,"
+	"  g.set_at, coalesce((SELECT a.user || ' (' || a.keyslot || ')'"
+	"    FROM audit a WHERE a.grp = g.grp AND a.action = 'hold.set' AND a.object = ''"
+	"    AND a.outcome = 'ok' ORDER BY a.seq DESC LIMIT 1), '')"
+	"  FROM group_holds g;"
+	/* (a held 0.1 object without a reference, which none could set, keeps its hold) */
+	"UPDATE objects SET hold_reason = '(no reference)' WHERE hold = 1 AND hold_reason = '';"
+	"INSERT INTO holds (object, grp, ref, set_at, set_by)"
+	"  SELECT o.id, '', o.hold_reason, coalesce((SELECT a.time_us / 1000000 FROM audit a"
+	"    WHERE a.object = o.id AND a.action = 'hold.set' AND a.outcome = 'ok'"
+	"    ORDER BY a.seq DESC LIMIT 1), o.created_at),"
+	"  coalesce((SELECT a.user || ' (' || a.keyslot || ')' FROM audit a WHERE a.object = o.id"
+	"    AND a.action = 'hold.set' AND a.outcome = 'ok' ORDER BY a.seq DESC LIMIT 1), '')"
+	"  FROM objects o WHERE o.hold = 1;"
+	"DROP TABLE group_holds;"
+	/* (a new store has no record before it: no row, which reads as 0) */
+	"INSERT INTO meta (key, value) SELECT 'holds_stacked_after', CAST(max(seq) AS TEXT)"
+	"  FROM audit HAVING count(*) > 0;";
 #undef MAC_COLUMN
 /* clang-format on */
 

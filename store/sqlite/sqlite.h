@@ -84,9 +84,11 @@ enum lt_sq_slot {
 	SQ_UNLINK_PAGE,
 	SQ_UNLINK_DONE,
 	/* hold.c */
-	SQ_GHOLD_SET,
-	SQ_GHOLD_CLEAR,
-	SQ_GHOLD_GET,
+	SQ_HOLD_ADD,
+	SQ_HOLD_GET,
+	SQ_HOLD_REMOVE,
+	SQ_HOLD_OF,
+	SQ_HOLD_ALL,
 	/* cert.c */
 	SQ_CERT_INSERT,
 	SQ_CERT_LAST,
@@ -104,6 +106,8 @@ enum lt_sq_slot {
 	SQ_AUDIT_MAC_AT,
 	SQ_AUDIT_NEWEST_OBJECT,
 	SQ_AUDIT_NEWEST_GROUP,
+	SQ_AUDIT_HOLDS_OBJECT,
+	SQ_AUDIT_HOLDS_GROUP,
 	SQ_PENDING_ADD,
 	SQ_PENDING_PAGE,
 	SQ_PENDING_DELETE,
@@ -372,7 +376,7 @@ struct lt_sq_table {
 #define LT_SQ_TSLOT(t, k) ((enum lt_sq_slot)(SQ_TABLE_FIRST + 4 * (t) + (k)))
 
 extern const struct lt_sq_table lt_sq_meta_table, lt_sq_kek_table, lt_sq_object_table,
-    lt_sq_ghold_table, lt_sq_unlink_table, lt_sq_cert_table, lt_sq_cp_table;
+    lt_sq_hold_table, lt_sq_unlink_table, lt_sq_cert_table, lt_sq_cp_table;
 
 /* Whether the handle authenticates rows. */
 bool lt_sq_keyed(const struct lt_db *db);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_rollback.sh - a metadata row rolled back to an earlier MAC-valid copy (T1: objects or
-# group_holds with its row_digests row, from a backup of meta.db), or rewritten with recomputed
+# holds with its row_digests row, from a backup of meta.db), or rewritten with recomputed
 # row MACs (T2, who holds the row-MAC key), must not make lethe shred what the audit log says
 # is protected: a hold set that no later record cleared (on the object or its group), a
 # retention extension, the put's lock. Before each shred the row is held to the newest such
@@ -74,7 +74,7 @@ retention = 1s
 retention = 1s
 lock = true"
 A=$(lethe put --group short "$T/f")   # hold set, objects rolled back
-B=$(lethe put --group gheld "$T/f")   # group hold set, group_holds rolled back
+B=$(lethe put --group gheld "$T/f")   # group hold set, holds rolled back
 C=$(lethe put --group short "$T/f")   # retention extended, objects rolled back
 D=$(lethe put --group short "$T/f")   # held; T2 rewrites hold = 0 with row MACs recomputed
 E=$(lethe put --group short "$T/f")   # its put record edited
@@ -88,11 +88,11 @@ ok lethe retention extend "$C" --until 2030-01-01
 sql "SELECT error FROM audit WHERE action = 'retention.extend'" >"$T/extend.txt"
 assert_contains "$T/extend.txt" "to retain_until=2030-01-01T00:00:00Z"
 
-note "T1 rolls objects and group_holds back to the backup: MAC-valid rows, consistent digests"
+note "T1 rolls objects and holds back to the backup: MAC-valid rows, consistent digests"
 roll objects
-roll group_holds
+roll holds
 [ "$(sql "SELECT hold FROM objects WHERE id = '$A'")" = 0 ] || fail "objects was not rolled back"
-[ "$(sql "SELECT count(*) FROM group_holds")" = 0 ] || fail "group_holds was not rolled back"
+[ "$(sql "SELECT count(*) FROM holds WHERE grp = 'gheld'")" = 0 ] || fail "holds was not rolled back"
 note "T2 rewrites D (hold = 0) and V (locked = 0) with recomputed row MACs"
 t2_rewrite "UPDATE objects SET hold = 0, hold_reason = '' WHERE id = '$D';
             UPDATE objects SET locked = 0 WHERE id = '$V';"
@@ -123,6 +123,11 @@ assert_contains "$T/sweep.txt" "MAC does not verify"
 note "a hold cleared by an officer after it was set lets the object go"
 ok lethe hold set "$A" --reason CASE-A2
 ok officer hold clear "$A" --reason "case closed"
+# CASE-A, lost from the table by the rollback, is still in force in the log
+expect_exit 4 lethe rm "$A" --reason "after the clear"
+assert_contains "$ERR" "rolled back or rewritten"
+ok lethe hold set "$A" --reason CASE-A
+ok officer hold clear "$A" --ref CASE-A --reason "case closed"
 ok lethe rm "$A" --reason "after the clear"
 [ "$(state_of "$A")" = 1 ] || fail "A was not shredded after its hold was cleared"
 

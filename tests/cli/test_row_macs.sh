@@ -2,7 +2,7 @@
 # test_row_macs.sh - every row lethe acts on carries a MAC under a key derived from the master
 # key, and every table a digest of its rows. As someone who can write meta.db but holds no key
 # would (the sqlite3 shell), this changes, deletes or inserts one row of each authenticated
-# table in turn (objects, keks, group_holds, meta, certificates, checkpoints, pending_unlinks),
+# table in turn (objects, keks, holds, meta, certificates, checkpoints, pending_unlinks),
 # each on a fresh copy of one prepared store, and requires:
 # - doctor to fail with exit 4 (and evidence verify / audit verify for their tables);
 # - every destructive operation to refuse (exit non-zero): sweep, rm, key rewrap, key retire;
@@ -112,11 +112,12 @@ attacked "keks: a row deleted" "PRAGMA foreign_keys = OFF; DELETE FROM keks WHER
 attacked "keks: a row inserted" \
 	"INSERT INTO keks (version, is_primary, state, created_at, retired_at) VALUES (3, 0, 0, 1, 0)"
 
-# ---- group_holds ---------------------------------------------------------------------------
-attacked "group_holds: the hold's reason changed" "UPDATE group_holds SET reason = 'none'"
-attacked "group_holds: the hold deleted" "DELETE FROM group_holds WHERE grp = 'frozen'"
-attacked "group_holds: a hold inserted" \
-	"INSERT INTO group_holds (grp, reason, set_at) VALUES ('short', 'x', 1)"
+# ---- holds ---------------------------------------------------------------------------------
+attacked "holds: the group hold's reference changed" "UPDATE holds SET ref = 'none' WHERE grp = 'frozen'"
+attacked "holds: the group hold deleted" "DELETE FROM holds WHERE grp = 'frozen'"
+attacked "holds: the object hold deleted" "DELETE FROM holds WHERE object = '$L'"
+attacked "holds: a hold inserted" \
+	"INSERT INTO holds (object, grp, ref, set_at, set_by) VALUES ('', 'short', 'x', 1, '')"
 
 # ---- meta ----------------------------------------------------------------------------------
 attacked "meta: the evidence public key replaced" \

@@ -29,7 +29,7 @@ assert_contains "$OUT" "2 kept on hold"
 note "a group hold and its record cast to BLOBs: the sweep refuses, doctor reports the rows"
 cp "$STORE/meta.db" "$T/before.db"
 sqlite3 "$STORE/meta.db" <<'SQL'
-UPDATE group_holds SET grp = CAST(grp AS BLOB);
+UPDATE holds SET grp = CAST(grp AS BLOB);
 DROP TRIGGER audit_no_update;
 UPDATE audit SET object = CAST(object AS BLOB) WHERE action = 'hold.set';
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
@@ -41,15 +41,15 @@ expect_exit 4 lethe doctor
 cat "$OUT" "$ERR" >"$T/both"
 assert_contains "$T/both" "is not text"
 
-note "group_holds rolled back to before the hold, its record cast: the sweep refuses"
+note "holds rolled back to before the hold, its record cast: the sweep refuses"
 cp "$T/before.db" "$STORE/meta.db"
 sqlite3 "$STORE/meta.db" <<SQL
 ATTACH '$T/snap.db' AS old;
-DELETE FROM main.group_holds;
-INSERT INTO main.group_holds SELECT * FROM old.group_holds;
-UPDATE main.row_digests SET count = (SELECT count FROM old.row_digests WHERE tbl = 'group_holds'),
-  xor = (SELECT xor FROM old.row_digests WHERE tbl = 'group_holds'),
-  mac = (SELECT mac FROM old.row_digests WHERE tbl = 'group_holds') WHERE tbl = 'group_holds';
+DELETE FROM main.holds;
+INSERT INTO main.holds SELECT * FROM old.holds;
+UPDATE main.row_digests SET count = (SELECT count FROM old.row_digests WHERE tbl = 'holds'),
+  xor = (SELECT xor FROM old.row_digests WHERE tbl = 'holds'),
+  mac = (SELECT mac FROM old.row_digests WHERE tbl = 'holds') WHERE tbl = 'holds';
 DROP TRIGGER audit_no_update;
 UPDATE audit SET object = CAST(object AS BLOB) WHERE action = 'hold.set';
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;

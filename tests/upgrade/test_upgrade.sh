@@ -5,10 +5,11 @@
 # The previous release is named in tests/upgrade/PREVIOUS (version and commit). Its tree is
 # taken from git history (git archive) and only its lethe command is built, once per build
 # directory (cached in $LETHE_BUILD/upgrade-previous). With that lethe: a store with puts
-# (several segments, an empty file), a key rotation, a put under the new KEK, a legal hold and
-# a sweep. With this build's lethe: every live object reads back byte for byte, the swept one
-# is gone (exit 3), the schema is at this build's version, audit verify, evidence verify and
-# doctor pass; then a put, a hold cleared, a sweep, a rotation and a rewrap, and everything
+# (several segments, an empty file), a key rotation, a put under the new KEK, legal holds (a
+# second replacing the first, as 0.1.x did, and a group's) and a sweep. With this build's
+# lethe: every live object reads back byte for byte, the swept one is gone (exit 3), the schema
+# is at this build's version, the holds moved into the holds table, audit verify, evidence
+# verify and doctor pass; then a put, a hold cleared, a sweep, a rotation and a rewrap, and everything
 # verifies again. Exit 77 (skipped) when the commit is not in the checkout (a shallow clone).
 #
 # Env (set by CTest): LETHE = the built lethe, LETHE_TESTS = the tests directory, LETHE_BUILD =
@@ -87,7 +88,9 @@ gone=$(cat "$OUT")
 ok old key rotate --passphrase-file "$PASS"
 ok old put --group uploads --name rotated.bin "$T/rotated.bin"
 rotated=$(cat "$OUT")
+ok old hold set "$held" --reason "case 2026-6" # replaced by the next: one hold in 0.1.x
 ok old hold set "$held" --reason "case 2026-7"
+ok old hold set --group legal --reason "case 2026-8"
 sleep 1.1 # the scratch group's objects expire after a second
 ok old --json sweep
 assert_eq "$(json 'j["shredded"]' <"$OUT")" 1 "objects the previous release's sweep shredded"
@@ -114,6 +117,12 @@ cmp -s "$OUT" <(tail -c +65531 "$T/large.bin" | head -c 20) || fail "byte range 
 expect_exit 3 lethe get "$gone"
 ok lethe --json stat "$held"
 assert_eq "$(json 'bool(j["hold"])' <"$OUT")" true "the hold set by lethe $prev_version"
+# its holds moved into the holds table, with who set them
+ok lethe --json hold list "$held"
+assert_eq "$(json '[h["ref"] for h in j]' <"$OUT")" "['case 2026-7']" "holds of the held object"
+assert_eq "$(json 'all("(" in h["set_by"] for h in j)' <"$OUT")" true "who set the moved hold"
+ok lethe --json hold list --group legal
+assert_eq "$(json '[h["ref"] for h in j]' <"$OUT")" "['case 2026-8']" "the moved group hold"
 ok lethe --json ls
 assert_eq "$(json 'sorted(o["id"] for o in j)' <"$OUT")" \
 	"$(python3 -c 'import sys; print(sorted(sys.argv[1:]))' "$large" "$empty" "$held" "$rotated")" "live objects"
@@ -132,6 +141,7 @@ ok lethe put --group uploads --name new.bin "$T/new.bin"
 new=$(cat "$OUT")
 [ ! -e "$STORE/officers.luks" ] || fail "officers.luks before any officer opened the store"
 ok lethe hold clear "$held" --reason "case closed" --passphrase-file "$PASS"
+ok lethe hold clear --group legal --ref "case 2026-8" --passphrase-file "$PASS"
 # the first officer open moved the officer authority out of keystore.luks
 [ -f "$STORE/officers.luks" ] || fail "no officers.luks after the first officer open"
 keyslots=$(cryptsetup luksDump "$STORE/keystore.luks" | grep -cE '^  [0-9]+: luks2')
