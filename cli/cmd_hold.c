@@ -9,8 +9,9 @@
 enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON };
 
 const struct cli_help cmd_hold_help = {
-    .usage = "lethe hold set ID|--group G --reason TEXT\n"
-	     "lethe hold clear ID|--group G [--reason TEXT] [--passphrase-file FILE]",
+    .usage =
+	"lethe hold set ID|--group G --reason TEXT\n"
+	"lethe hold clear ID|--group G [--reason TEXT] [--officer NAME] [--passphrase-file FILE]",
     .summary = "place or clear a legal hold",
     .details =
 	"A held object is never shredded. A group hold also covers objects written later.\n"

@@ -12,9 +12,9 @@
 
 const struct cli_help cmd_key_help = {
     .usage = "lethe key list\n"
-	     "lethe key rotate [--passphrase-file FILE]\n"
-	     "lethe key rewrap [--passphrase-file FILE]\n"
-	     "lethe key retire VERSION [--passphrase-file FILE]",
+	     "lethe key rotate [--officer NAME] [--passphrase-file FILE]\n"
+	     "lethe key rewrap [--officer NAME] [--passphrase-file FILE]\n"
+	     "lethe key retire VERSION [--officer NAME] [--passphrase-file FILE]",
     .summary = "list, rotate, rewrap and retire key-encryption keys",
     .details = "rotate makes a new primary KEK; rewrap moves every data key under it; retire\n"
 	       "destroys an old KEK once no data key uses it. All three need an officer.\n",
