@@ -74,8 +74,9 @@ bool lt_audit_officer_sig_ok(const uint8_t pub[LT_ED25519_PUB_LEN], const char *
 			     const struct lt_db_audit *rec);
 
 /* Whether @p rec records something only an officer can do (a hold cleared, a forced rm, a key
- * rotated, rewrapped or retired, an officer added or removed, the audit anchor moved back, the
- * officer authority migrated), done: refusals and failures of the service are not. */
+ * rotated, rewrapped or retired, an officer added or removed or their passphrase changed, the
+ * audit anchor moved back, the officer authority migrated), done: refusals and failures of
+ * the service are not. */
 bool lt_audit_officer_only(const struct lt_db_audit *rec);
 
 /* Whether @p rec names an officer's keyslot as its actor (neither "" nor "service"). */

@@ -244,6 +244,7 @@ bool lt_audit_officer_only(const struct lt_db_audit *rec)
 	    "key.retire",
 	    "officer.add",
 	    "officer.remove",
+	    "officer.passwd",
 	    "audit.reanchor",
 	    "officer.migrate",
 	    /* reserved for officer changes that shorten or unlock retention */

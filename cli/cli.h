@@ -109,6 +109,7 @@ struct cli {
 	const struct cli_command *command;
 	char name[48];               /* the command as the user typed it: "get", "key retire" */
 	const char *passphrase_file; /* --passphrase-file of officer commands */
+	const char *officer;         /* --officer NAME of officer commands: only their keyslot */
 	struct lethe_store *store;   /* open store (closed by main) */
 	int parsing;                 /* cli_getopt() has started on the command's options */
 	int stop; /* where cli_getopt() stopped: the exit code after --help or a usage error */
@@ -138,6 +139,7 @@ enum {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_PASSPHRASE_FILE,       /* only where listed: CLI_PASSPHRASE_LONGOPT */
+	OPT_OFFICER_NAME,          /* likewise */
 	OPT_COMMAND_FIRST = 0x200, /* commands number their own long-only options from here */
 };
 /* clang-format off */
@@ -148,9 +150,13 @@ enum {
 	{ "quiet", no_argument, NULL, OPT_QUIET },              \
 	{ "help", no_argument, NULL, OPT_HELP },                \
 	{ NULL, 0, NULL, 0 }
-/* --passphrase-file FILE of the commands that unlock as an officer: cli->passphrase_file. */
-#define CLI_PASSPHRASE_LONGOPT \
-	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }
+/*
+ * --passphrase-file FILE and --officer NAME of the commands that unlock as an officer:
+ * cli->passphrase_file, cli->officer.
+ */
+#define CLI_PASSPHRASE_LONGOPT                                                  \
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },    \
+	{ "officer", required_argument, NULL, OPT_OFFICER_NAME }
 /* clang-format on */
 
 /* The command's usage on @p f. */
@@ -229,7 +235,8 @@ void cli_warn(const struct cli *cli, const char *fmt, ...) __attribute__((format
 
 /*
  * Open the store (--store or $LETHE_STORE, --config) into cli->store as @p role, and turn on
- * progress reports when stderr is a terminal. Reports any failure; returns EXIT_OK or the exit
+ * progress reports when stderr is a terminal. An officer passphrase typed at the terminal is
+ * asked again after a wrong one, up to three tries. Reports any failure; returns EXIT_OK or the exit
  * code.
  */
 int cli_open(struct cli *cli, enum cli_role role);
@@ -245,12 +252,14 @@ struct cli_secret {
 };
 
 /*
- * Read a passphrase from @p path when not NULL (one trailing newline stripped), else prompt
- * for it on the terminal with echo off (twice when @p confirm). With no file and no terminal
- * the reply is "an officer passphrase is needed" and EXIT_PERMISSION. @p what names it in the
- * prompt ("officer passphrase"). Reports failures; returns EXIT_OK or the exit code.
+ * Read a passphrase from @p path when not NULL (one trailing newline stripped), else (or when
+ * @p path is "-" and stdin is a terminal) prompt for it on the terminal with echo off. With
+ * no file and no terminal the reply is "the officer passphrase is needed" and
+ * EXIT_PERMISSION. @p what names it in the prompt ("officer passphrase"). A new passphrase
+ * (@p is_new) must be strong enough (EXIT_USAGE and why, otherwise) and, when typed, is asked
+ * twice. Reports failures; returns EXIT_OK or the exit code.
  */
-int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int confirm,
+int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int is_new,
 			struct cli_secret *secret);
 void cli_secret_free(struct cli_secret *secret);
 

@@ -16,7 +16,7 @@ const struct cli_help cmd_audit_help = {
     .usage = "lethe audit verify [--anchor FILE]\n"
 	     "lethe audit export [--since SEQ|TIME]\n"
 	     "lethe audit checkpoint [DIR]\n"
-	     "lethe audit reanchor --passphrase-file FILE",
+	     "lethe audit reanchor [--officer NAME] --passphrase-file FILE",
     .summary = "verify, export and checkpoint the audit log",
     .details = "verify checks the chain, the signed checkpoints and the anchor in the keystore;\n"
 	       "--anchor FILE also requires the log to contain and extend the checkpoint FILE\n"

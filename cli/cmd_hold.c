@@ -11,7 +11,8 @@ enum { OPT_GROUP = OPT_COMMAND_FIRST, OPT_REASON, OPT_REF };
 
 const struct cli_help cmd_hold_help = {
     .usage = "lethe hold set ID|--group G --reason REF\n"
-	     "lethe hold clear ID|--group G [--ref REF] [--reason TEXT] [--passphrase-file FILE]\n"
+	     "lethe hold clear ID|--group G [--ref REF] [--reason TEXT] [--officer NAME]\n"
+	     "                 [--passphrase-file FILE]\n"
 	     "lethe hold list [ID|--group G]",
     .summary = "place, clear or list legal holds",
     .details =

@@ -14,7 +14,7 @@
 
 #include "cli.h"
 
-enum { OPT_KEYFILE = OPT_COMMAND_FIRST, OPT_OFFICER };
+enum { OPT_KEYFILE = OPT_COMMAND_FIRST };
 
 const struct cli_help cmd_init_help = {
     .usage = "lethe init [--store DIR] [--keyfile FILE] --officer NAME [--passphrase-file FILE]",
@@ -25,7 +25,9 @@ const struct cli_help cmd_init_help = {
 	       "                          " LETHE_KEYFILE_DIR "/service.key where DIR's parent\n"
 	       "                          is not writable)\n"
 	       "  --officer NAME          the first officer ([A-Za-z0-9._-], at most 31 bytes)\n"
-	       "  --passphrase-file FILE  the officer's passphrase ('-': stdin); else a prompt\n"
+	       "  --passphrase-file FILE  the officer's passphrase ('-': stdin); else, or when\n"
+	       "                          '-' is a terminal, asked twice with echo off\n"
+	       "The passphrase needs at least 12 characters, 5 of them different.\n"
 	       "With --config FILE, lethe.conf starts from FILE instead of the defaults.\n",
 };
 
@@ -98,7 +100,6 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"keyfile", required_argument, NULL, OPT_KEYFILE},
-	    {"officer", required_argument, NULL, OPT_OFFICER},
 	    CLI_PASSPHRASE_LONGOPT,
 	    CLI_COMMON_LONGOPTS,
 	};
@@ -109,18 +110,12 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	enum lethe_err err;
 	int c, rc;
 
-	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1) {
-		switch (c) {
-		case OPT_KEYFILE:
+	while ((c = cli_getopt(cli, argc, argv, ":", options)) != -1)
+		if (c == OPT_KEYFILE)
 			keyfile_arg = optarg;
-			break;
-		case OPT_OFFICER:
-			officer = optarg;
-			break;
-		}
-	}
 	if ((rc = cli_args(cli, argc, argv, 0, 0, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
+	officer = cli->officer;
 	if ((rc = cli_store_dir(cli, &dir)) != EXIT_OK)
 		return rc;
 	if (officer == NULL)

@@ -13,10 +13,10 @@
 
 const struct cli_help cmd_key_help = {
     .usage = "lethe key list\n"
-	     "lethe key rotate [--passphrase-file FILE]\n"
-	     "lethe key rewrap [--passphrase-file FILE]\n"
-	     "lethe key retire VERSION [--passphrase-file FILE]\n"
-	     "lethe key auto [--passphrase-file FILE]",
+	     "lethe key rotate [--officer NAME] [--passphrase-file FILE]\n"
+	     "lethe key rewrap [--officer NAME] [--passphrase-file FILE]\n"
+	     "lethe key retire VERSION [--officer NAME] [--passphrase-file FILE]\n"
+	     "lethe key auto [--officer NAME] [--passphrase-file FILE]",
     .summary = "list, rotate, rewrap and retire key-encryption keys",
     .details = "rotate makes a new primary KEK; rewrap moves every data key under it; retire\n"
 	       "destroys an old KEK once no data key uses it. All three need an officer.\n"
@@ -163,7 +163,7 @@ static int key_retire(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* The service unless a passphrase file was given: a timer has no officer. */
+/* The service unless a passphrase file or an officer was named: a timer has no officer. */
 static int key_auto(struct cli *cli, int argc, char **argv)
 {
 	struct lethe_key_auto_result res;
@@ -172,7 +172,8 @@ static int key_auto(struct cli *cli, int argc, char **argv)
 
 	if ((rc = officer_options(cli, argc, argv, 0, CLI_NO_STORE)) != CLI_CONTINUE)
 		return rc;
-	if ((rc = cli_open(cli, cli->passphrase_file ? CLI_OFFICER : CLI_SERVICE)) != EXIT_OK)
+	if ((rc = cli_open(cli, cli->passphrase_file || cli->officer ? CLI_OFFICER
+								     : CLI_SERVICE)) != EXIT_OK)
 		return rc;
 	err = lethe_key_auto(cli->store, &res);
 	cli_progress_done();

@@ -9,13 +9,14 @@
 enum { OPT_REASON = OPT_COMMAND_FIRST, OPT_FORCE };
 
 const struct cli_help cmd_rm_help = {
-    .usage = "lethe rm ID --reason TEXT [--force [--passphrase-file FILE]]",
+    .usage = "lethe rm ID --reason TEXT [--force [--officer NAME] [--passphrase-file FILE]]",
     .summary = "crypto-shred one object, with a disposal certificate",
     .details = "Destroy the object's data key, write a signed certificate, unlink its file.\n"
 	       "  --reason TEXT           why (goes into the certificate; required)\n"
 	       "  --force                 before retain_until: needs an officer; never in a\n"
 	       "                          locked group, never on hold\n"
-	       "  --passphrase-file FILE  the officer's passphrase for --force; else a prompt\n",
+	       "  --passphrase-file FILE  the officer's passphrase for --force; else a prompt\n"
+	       "  --officer NAME          try only that officer's keyslot\n",
 };
 
 int cmd_rm(struct cli *cli, int argc, char **argv)
@@ -52,6 +53,8 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "--reason is longer than %d bytes", LETHE_REASON_MAX);
 	if (cli->passphrase_file != NULL && !force)
 		return cli_usage_error(cli, "--passphrase-file goes with --force");
+	if (cli->officer != NULL && !force)
+		return cli_usage_error(cli, "--officer goes with --force");
 
 	/* Only a forced, early shred needs an officer; an expired object the service may shred. */
 	if ((rc = cli_open(cli, force ? CLI_OFFICER : CLI_SERVICE)) != EXIT_OK)

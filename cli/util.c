@@ -120,6 +120,9 @@ static int common_opt(struct cli *cli, int c, char **argv)
 	case OPT_PASSPHRASE_FILE:
 		cli->passphrase_file = optarg;
 		return CLI_CONTINUE;
+	case OPT_OFFICER_NAME:
+		cli->officer = optarg;
+		return CLI_CONTINUE;
 	case OPT_HELP:
 		return cli_print_help(cli);
 	case ':':
@@ -319,6 +322,12 @@ void cli_warn(const struct cli *cli, const char *fmt, ...)
 
 /* ---- the store -------------------------------------------------------------------------- */
 
+/* Tries of an officer passphrase typed at a terminal, as cryptsetup allows. */
+#define CLI_PASSPHRASE_TRIES 3
+
+static int passphrase_typed(const char *path);
+static void passphrase_retry_note(const char *detail);
+
 int cli_store_dir(const struct cli *cli, const char **dir)
 {
 	*dir = cli->store_dir;
@@ -332,6 +341,7 @@ int cli_open(struct cli *cli, enum cli_role role)
 	struct cli_secret passphrase = {0};
 	struct lethe_open_opts opts = {0};
 	const char *dir;
+	char what[96];
 	enum lethe_err err;
 	int rc;
 
@@ -340,16 +350,30 @@ int cli_open(struct cli *cli, enum cli_role role)
 		return rc;
 	opts.dir = dir;
 	opts.config = cli->config;
-	if (role == CLI_OFFICER) {
-		rc = cli_passphrase_read(cli, cli->passphrase_file, "officer passphrase", 0,
-					 &passphrase);
-		if (rc != EXIT_OK)
-			return rc;
-		opts.passphrase = passphrase.buf;
-		opts.passphrase_len = passphrase.len;
+	if (cli->officer != NULL)
+		snprintf(what, sizeof(what), "passphrase of officer %s", cli->officer);
+	else
+		snprintf(what, sizeof(what), "officer passphrase");
+	for (int attempt = 1;; attempt++) {
+		if (role == CLI_OFFICER) {
+			rc = cli_passphrase_read(cli, cli->passphrase_file, what, 0, &passphrase);
+			if (rc != EXIT_OK)
+				return rc;
+			opts.passphrase = passphrase.buf;
+			opts.passphrase_len = passphrase.len;
+		}
+		err = role == CLI_OFFICER && cli->officer != NULL
+			  ? lethe_store_open_officer(&opts, cli->officer, &cli->store)
+			  : lethe_store_open(&opts, &cli->store);
+		cli_secret_free(&passphrase);
+		/* a typo at the terminal is asked again; a wrong file or pipe fails at once */
+		if (err == LETHE_ERR_UNLOCK && role == CLI_OFFICER &&
+		    attempt < CLI_PASSPHRASE_TRIES && passphrase_typed(cli->passphrase_file)) {
+			passphrase_retry_note(lethe_errdetail());
+			continue;
+		}
+		break;
 	}
-	err = lethe_store_open(&opts, &cli->store);
-	cli_secret_free(&passphrase);
 	if (err != LETHE_OK)
 		return cli_fail(cli, dir, err);
 	if (!cli->quiet && isatty(STDERR_FILENO))
@@ -438,50 +462,135 @@ out:
 	return rc;
 }
 
-/* The terminal's settings while echo is off, so that a signal can restore them. */
-static struct termios saved_termios;
+/*
+ * New officer passphrases (init, officer add, officer passwd) need at least
+ * CLI_PASSPHRASE_MIN_CHARS characters, CLI_PASSPHRASE_MIN_DISTINCT of them different. A
+ * length is what NIST SP 800-63B asks of a memorized secret (no composition rules); the count
+ * of different characters refuses "aaaaaaaaaaaa" and "121212121212". lethe(1) documents it.
+ */
+#define CLI_PASSPHRASE_MIN_CHARS    12
+#define CLI_PASSPHRASE_MIN_DISTINCT 5
+/* Why @p secret is too weak for a new officer passphrase (written to @p why), or NULL. */
+static const char *passphrase_weakness(const struct cli_secret *secret, char *why, size_t len)
+{
+	uint32_t seen[CLI_PASSPHRASE_MIN_DISTINCT];
+	size_t chars = 0, distinct = 0, i = 0, j;
+	const char *reason = NULL;
+
+	while (i < secret->len) {
+		/* a character is a byte and the UTF-8 continuation bytes (10xxxxxx) after it */
+		uint32_t c = (unsigned char) secret->buf[i++];
+		while (i < secret->len && ((unsigned char) secret->buf[i] & 0xC0) == 0x80)
+			c = (c << 8) ^ (unsigned char) secret->buf[i++];
+		chars++;
+		for (j = 0; j < distinct && seen[j] != c; j++)
+			;
+		if (j == distinct && distinct < CLI_PASSPHRASE_MIN_DISTINCT)
+			seen[distinct++] = c;
+	}
+	explicit_bzero(seen, sizeof(seen));
+	if (chars < CLI_PASSPHRASE_MIN_CHARS) {
+		snprintf(why, len, "it has %zu character%s, at least %d are needed", chars,
+			 chars == 1 ? "" : "s", CLI_PASSPHRASE_MIN_CHARS);
+		reason = why;
+	} else if (distinct < CLI_PASSPHRASE_MIN_DISTINCT) {
+		snprintf(why, len, "it has only %zu different characters, at least %d are needed",
+			 distinct, CLI_PASSPHRASE_MIN_DISTINCT);
+		reason = why;
+	}
+	return reason;
+}
+
+/*
+ * The terminal while echo is off: its descriptor, its settings before and during, so that a
+ * signal handler can put it back.
+ */
+static struct termios saved_termios, quiet_termios;
+static volatile sig_atomic_t termios_fd = -1;
 static volatile sig_atomic_t termios_saved;
 
-static void restore_terminal_and_die(int sig)
+/*
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT: echo back on, then die of the signal as if not caught.
+ * SIGTSTP (^Z): echo back on while stopped, off again once continued.
+ */
+static void terminal_signal(int sig)
 {
+	int saved_errno = errno;
+	struct sigaction dfl, old;
+	sigset_t set, oldset;
+
 	if (termios_saved)
-		(void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
-	signal(sig, SIG_DFL);
-	raise(sig);
+		(void) tcsetattr(termios_fd, TCSAFLUSH, &saved_termios);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (sig != SIGTSTP) {
+		sigaction(sig, &dfl, NULL);
+		raise(sig); /* delivered when this handler returns: the signal is blocked in it */
+		errno = saved_errno;
+		return;
+	}
+	sigaction(SIGTSTP, &dfl, &old);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTSTP);
+	sigprocmask(SIG_UNBLOCK, &set, &oldset);
+	raise(SIGTSTP); /* stops here until SIGCONT */
+	sigprocmask(SIG_SETMASK, &oldset, NULL);
+	sigaction(SIGTSTP, &old, NULL);
+	if (termios_saved)
+		(void) tcsetattr(termios_fd, TCSAFLUSH, &quiet_termios);
+	errno = saved_errno;
 }
 
 static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
 #define NPROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
 
-/* Read one line from the terminal on stdin with echo off. 0 ok, -1 error (errno), 1 EOF. */
-static int prompt_line(const char *prompt, struct cli_secret *secret)
+static void terminal_write(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		text += n;
+		len -= (size_t) n;
+	}
+}
+
+/*
+ * Read one line from the terminal @p fd with echo off, restoring it on every way out (signals
+ * included). 0 ok, -1 error (errno), 1 EOF.
+ */
+static int prompt_line(int fd, const char *prompt, struct cli_secret *secret)
 {
 	struct sigaction old[NPROMPT_SIGNALS], sa;
-	struct termios quiet;
-	int rc = 0;
+	int rc = 0, saved_errno;
 
-	if (tcgetattr(STDIN_FILENO, &saved_termios) != 0)
+	if (tcgetattr(fd, &saved_termios) != 0)
 		return -1;
+	quiet_termios = saved_termios;
+	quiet_termios.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK);
+	quiet_termios.c_lflag |= ICANON | ECHONL;
+	termios_fd = fd;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = restore_terminal_and_die;
+	sa.sa_handler = terminal_signal;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
 		sigaction(prompt_signals[i], &sa, &old[i]);
 	termios_saved = 1;
-	quiet = saved_termios;
-	quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK);
-	quiet.c_lflag |= ICANON;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+	if (tcsetattr(fd, TCSAFLUSH, &quiet_termios) != 0) {
 		rc = -1;
 		goto out;
 	}
-	fputs(prompt, stderr);
-	fflush(stderr);
+	terminal_write(fd, prompt);
 
 	secret->len = 0;
 	for (;;) {
 		char c;
-		ssize_t n = read(STDIN_FILENO, &c, 1);
+		ssize_t n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -490,33 +599,103 @@ static int prompt_line(const char *prompt, struct cli_secret *secret)
 		}
 		if (n == 0) {
 			rc = secret->len == 0 ? 1 : 0;
+			if (rc == 0)
+				terminal_write(fd, "\n");
 			break;
 		}
 		if (c == '\n')
-			break;
+			break; /* ECHONL showed the newline */
 		if (secret->len < secret->cap)
 			secret->buf[secret->len++] = c;
+		c = 0;
 	}
-	fputc('\n', stderr);
 out:
-	(void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	saved_errno = errno;
+	(void) tcsetattr(fd, TCSAFLUSH, &saved_termios);
 	termios_saved = 0;
 	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
 		sigaction(prompt_signals[i], &old[i], NULL);
+	errno = saved_errno;
 	return rc;
 }
 
-int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int confirm,
-			struct cli_secret *secret)
+/*
+ * Whether the passphrase that @p path names is typed: no file, or '-' while stdin is a
+ * terminal (README's `init --passphrase-file -`, run by hand).
+ */
+static int passphrase_typed(const char *path)
+{
+	return (path == NULL || strcmp(path, "-") == 0) && isatty(STDIN_FILENO);
+}
+
+/*
+ * The terminal to prompt on: /dev/tty, where the prompt shows even with stderr redirected;
+ * stdin when there is no controlling terminal. -1 with errno when neither can be had.
+ */
+static int terminal_open(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	return fd;
+}
+
+static int check_new_passphrase(const struct cli *cli, const char *what,
+				const struct cli_secret *secret)
+{
+	char why[96];
+
+	if (passphrase_weakness(secret, why, sizeof(why)) == NULL)
+		return EXIT_OK;
+	return cli_error(cli, NULL, EXIT_USAGE, "the %s is too weak: %s", what, why);
+}
+
+/* Prompt on the terminal @p fd (twice, after the strength check, when @p is_new). */
+static int passphrase_prompt(const struct cli *cli, int fd, const char *what, int is_new,
+			     struct cli_secret *secret)
 {
 	struct cli_secret again = {0};
 	char prompt[128];
 	int rc;
 
+	snprintf(prompt, sizeof(prompt), "Enter %s: ", what);
+	rc = prompt_line(fd, prompt, secret);
+	if (rc != 0)
+		return cli_error(cli, NULL, EXIT_PERMISSION, "no %s read%s%s", what,
+				 rc < 0 ? ": " : "", rc < 0 ? strerror(errno) : "");
+	if (secret->len > CLI_PASSPHRASE_MAX)
+		return cli_error(cli, NULL, EXIT_USAGE, "%s is longer than %d bytes", what,
+				 CLI_PASSPHRASE_MAX);
+	if (secret->len == 0)
+		return cli_error(cli, NULL, EXIT_USAGE, "empty %s", what);
+	if (!is_new)
+		return EXIT_OK;
+	/* refused before the second entry: retyping a passphrase that cannot be used is lost */
+	if ((rc = check_new_passphrase(cli, what, secret)) != EXIT_OK)
+		return rc;
+	if (secret_alloc(&again) != 0)
+		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
+	snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
+	if (prompt_line(fd, prompt, &again) != 0 || again.len != secret->len ||
+	    memcmp(again.buf, secret->buf, secret->len) != 0)
+		rc = cli_error(cli, NULL, EXIT_USAGE,
+			       "the two entries of the %s differ: nothing was changed", what);
+	cli_secret_free(&again);
+	return rc;
+}
+
+int cli_passphrase_read(const struct cli *cli, const char *path, const char *what, int is_new,
+			struct cli_secret *secret)
+{
+	int rc, fd;
+
 	if (secret_alloc(secret) != 0)
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-	if (path != NULL) {
+	if (path != NULL && !passphrase_typed(path)) {
 		rc = passphrase_from_file(cli, path, secret);
+		if (rc == EXIT_OK && is_new)
+			rc = check_new_passphrase(cli, what, secret);
 		goto out;
 	}
 	/*
@@ -525,45 +704,36 @@ int cli_passphrase_read(const struct cli *cli, const char *path, const char *wha
 	 */
 	if (!isatty(STDIN_FILENO)) {
 		rc = cli_error(cli, NULL, EXIT_PERMISSION,
-			       "an %s is needed: give --passphrase-file FILE or run on a terminal",
+			       "the %s is needed: give --passphrase-file FILE or run on a terminal",
 			       what);
 		goto out;
 	}
-	snprintf(prompt, sizeof(prompt), "Enter %s: ", what);
-	rc = prompt_line(prompt, secret);
-	if (rc != 0) {
-		rc = cli_error(cli, NULL, EXIT_PERMISSION, "no %s read%s%s", what,
-			       rc < 0 ? ": " : "", rc < 0 ? strerror(errno) : "");
+	fd = terminal_open();
+	if (fd < 0) {
+		rc = cli_error(cli, NULL, EXIT_PERMISSION, "no %s read: the terminal: %s", what,
+			       strerror(errno));
 		goto out;
 	}
-	if (secret->len > CLI_PASSPHRASE_MAX) {
-		rc = cli_error(cli, NULL, EXIT_USAGE, "%s is longer than %d bytes", what,
-			       CLI_PASSPHRASE_MAX);
-		goto out;
-	}
-	if (secret->len == 0) {
-		rc = cli_error(cli, NULL, EXIT_USAGE, "empty %s", what);
-		goto out;
-	}
-	if (confirm) {
-		if (secret_alloc(&again) != 0) {
-			rc = cli_fail(cli, NULL, LETHE_ERR_NOMEM);
-			goto out;
-		}
-		snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
-		if (prompt_line(prompt, &again) != 0 || again.len != secret->len ||
-		    memcmp(again.buf, secret->buf, secret->len) != 0) {
-			rc = cli_error(cli, NULL, EXIT_USAGE, "the two entries of the %s differ",
-				       what);
-			goto out;
-		}
-	}
-	rc = EXIT_OK;
+	rc = passphrase_prompt(cli, fd, what, is_new, secret);
+	close(fd);
 out:
-	cli_secret_free(&again);
 	if (rc != EXIT_OK)
 		cli_secret_free(secret);
 	return rc;
+}
+
+/* After a wrong passphrase typed at the terminal: say so there, before the next prompt. */
+static void passphrase_retry_note(const char *detail)
+{
+	char line[1024];
+	int fd = terminal_open();
+
+	if (fd < 0)
+		return;
+	cli_sanitize(detail, line, sizeof(line));
+	terminal_write(fd, line);
+	terminal_write(fd, "; try again\n");
+	close(fd);
 }
 
 /* ---- parsing ---------------------------------------------------------------------------- */

@@ -152,11 +152,24 @@ struct lethe_open_opts {
  * audited.
  *
  * @return LETHE_OK; LETHE_ERR_CONFIG; LETHE_ERR_PERMISSION (names the file and the fix);
- *         LETHE_ERR_UNLOCK (wrong keyfile or passphrase); LETHE_ERR_KEYSTORE;
+ *         LETHE_ERR_UNLOCK (wrong keyfile or passphrase, no such officer);
+ *         LETHE_ERR_KEYSTORE;
  *         LETHE_ERR_DATABASE; LETHE_ERR_IO; LETHE_ERR_BUSY; LETHE_ERR_NOMEM.
  */
 LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *opts,
 					  struct lethe_store **out);
+
+/**
+ * lethe_store_open() as officer @p officer: @p opts->passphrase is tried on that officer's
+ * keyslot alone (one Argon2id run), where lethe_store_open() tries each officer's keyslot in
+ * turn (a full Argon2id run each, so the officers added last wait longest).
+ *
+ * @return as lethe_store_open(); LETHE_ERR_UNLOCK also when the roster has no such officer
+ *         or the passphrase is not theirs; LETHE_ERR_INVALID without a passphrase or for a
+ *         malformed name.
+ */
+LETHE_API enum lethe_err lethe_store_open_officer(const struct lethe_open_opts *opts,
+						  const char *officer, struct lethe_store **out);
 
 /** Close a store and wipe every key it held. NULL is a no-op. */
 LETHE_API void lethe_store_close(struct lethe_store *store);
@@ -554,6 +567,18 @@ LETHE_API enum lethe_err lethe_officer_list(struct lethe_store *store, lethe_off
  */
 LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *store, const char *name,
 					   const char *passphrase, size_t passphrase_len);
+
+/**
+ * Change the passphrase of the officer who opened @p store (officer only): their old
+ * passphrase (the one the handle was opened with) stops working and @p passphrase opens
+ * their keyslot instead. Crash-safe: at every moment one of the two works. Audited as
+ * "officer.passwd" and signed by the officer authority. The strength of the new passphrase
+ * is the caller's to check (lethe(1) requires at least 12 characters, 5 of them different).
+ * @return LETHE_OK; LETHE_ERR_NOT_OFFICER; LETHE_ERR_INVALID (empty passphrase);
+ *         LETHE_ERR_KEYSTORE (no free keyslot); LETHE_ERR_IO.
+ */
+LETHE_API enum lethe_err lethe_officer_passwd(struct lethe_store *store, const char *passphrase,
+					      size_t passphrase_len);
 
 /**
  * Remove an officer keyslot (officer only); the last officer cannot be removed.

@@ -10,6 +10,9 @@
  * puts the keyslot first and the roster second; remove the roster first and destroys the
  * keyslot second: a crash between the two leaves a keyslot no roster names, which nothing
  * tries (doctor reports it, --repair destroys it), never a name without its authority.
+ * A passphrase change is an add and a remove in one roster write: the new keyslot first, the
+ * roster naming it instead of the old one second, the old keyslot destroyed last; at every
+ * moment exactly one of the two passphrases opens the officer's keyslot.
  */
 #include "keys/authority.h"
 
@@ -607,6 +610,74 @@ enum lethe_err lt_authority_officer_remove(const char *path, const char *store_i
 	r = crypt_keyslot_destroy(cd, keyslot);
 	if (r < 0 && rc == LETHE_OK)
 		rc = lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot destroy keyslot");
+	else if (rc == LETHE_OK)
+		rc = lt_luks_sync(path);
+out:
+	crypt_free(cd);
+	lt_luks_unlock(lock_fd);
+	return rc;
+}
+
+enum lethe_err lt_authority_officer_passwd(const char *path, const char *store_id,
+					   const uint8_t *oas, const char *name,
+					   const char *passphrase, size_t pass_len,
+					   const struct lt_kdf_params *kdf, int *keyslot)
+{
+	struct crypt_device *cd = NULL;
+	struct lt_authority a;
+	enum lethe_err rc;
+	size_t index = 0;
+	int lock_fd = -1, token = -1, old_keyslot, r;
+	bool written = false;
+
+	rc = check_args(name, passphrase, pass_len, kdf);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = change_begin(path, store_id, oas, &lock_fd, &cd, &a, &token);
+	if (rc != LETHE_OK)
+		goto out;
+	if (!roster_find(&a, name, &index)) {
+		rc = lt_err(LETHE_ERR_NOT_FOUND, "no officer \"%s\"", name);
+		goto out;
+	}
+	old_keyslot = a.officer[index].keyslot;
+	rc = lt_luks_officer_pbkdf(cd, path, kdf);
+	if (rc != LETHE_OK)
+		goto out;
+	/* a new keyslot beside the old one, never the old one rewritten: until the roster names
+	 * the new keyslot, the old passphrase is the one that works */
+	r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, (const char *) oas, LT_KEY_LEN,
+					    passphrase, pass_len);
+	if (r < 0 || r >= LT_AUTHORITY_OFFICERS) {
+		if (r >= 0)
+			(void) crypt_keyslot_destroy(cd, r);
+		rc = r == -ENOSPC || r >= 0
+			 ? lt_err(LETHE_ERR_KEYSTORE,
+				  "%s: no free keyslot for the new passphrase (remove an officer "
+				  "first)",
+				  path)
+			 : lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot add a keyslot");
+		goto out;
+	}
+	LT_FAULT("officer.passwd_before_roster"); /* the new keyslot is not named: never tried */
+	memmove(&a.officer[index], &a.officer[index + 1],
+		(a.count - index - 1) * sizeof(a.officer[0]));
+	a.count--;
+	roster_insert(&a, r, name);
+	a.serial++;
+	rc = roster_write(cd, path, token, &a, oas, &written);
+	if (!written) {
+		(void) crypt_keyslot_destroy(cd, r);
+		goto out;
+	}
+	if (keyslot)
+		*keyslot = r;
+	LT_FAULT("officer.passwd_before_destroy"); /* the old keyslot is not named: never tried */
+	/* the roster names the new keyslot: the old one opens nothing lethe honours any more,
+	 * and goes */
+	r = crypt_keyslot_destroy(cd, old_keyslot);
+	if (r < 0 && rc == LETHE_OK)
+		rc = lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot destroy the old keyslot");
 	else if (rc == LETHE_OK)
 		rc = lt_luks_sync(path);
 out:

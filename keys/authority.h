@@ -86,6 +86,18 @@ enum lethe_err lt_authority_officer_add(const char *path, const char *store_id, 
 enum lethe_err lt_authority_officer_remove(const char *path, const char *store_id,
 					   const uint8_t *oas, const char *name);
 
+/*
+ * Change officer @p name's passphrase: a new keyslot for @p passphrase, the roster re-signed
+ * naming it instead of the old one, then the old keyslot destroyed (a crash leaves one of the
+ * two named and the other unrostered, never neither). *@p keyslot (when not NULL) receives
+ * the new keyslot once the roster names it. LETHE_ERR_NOT_FOUND; LETHE_ERR_INVALID;
+ * LETHE_ERR_KEYSTORE (no free keyslot, @p oas not this file's).
+ */
+enum lethe_err lt_authority_officer_passwd(const char *path, const char *store_id,
+					   const uint8_t *oas, const char *name,
+					   const char *passphrase, size_t pass_len,
+					   const struct lt_kdf_params *kdf, int *keyslot);
+
 /* The OAK, ready to sign (lt_ed25519_key_free() it). */
 enum lethe_err lt_authority_signer(const uint8_t *oas, const char *store_id,
 				   struct lt_ed25519_key **out);

@@ -523,7 +523,8 @@ out:
  * keystore.luks: an officers.luks around another store's MK is refused.
  */
 static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_open_opts *o,
-				   uint8_t *mk, char store_id[LETHE_ID_LEN + 1], bool *legacy)
+				   const char *officer, uint8_t *mk,
+				   char store_id[LETHE_ID_LEN + 1], bool *legacy)
 {
 	enum lethe_err rc;
 	struct stat sb;
@@ -544,12 +545,19 @@ static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_op
 			    "of keystore.luks are not honoured any more)",
 			    st->officers_path);
 		*legacy = true;
-		return lt_keystore_unlock_passphrase(st->keystore_path, o->passphrase,
-						     o->passphrase_len, mk, &st->who, store_id);
+		rc = lt_keystore_unlock_passphrase(st->keystore_path, o->passphrase,
+						   o->passphrase_len, mk, &st->who, store_id);
+		/* the old layout tries every officer keyslot; a named officer must be the one */
+		if (rc == LETHE_OK && officer && strcmp(officer, st->who.name) != 0) {
+			lt_cleanse(mk, LT_MK_LEN);
+			rc = lt_err(LETHE_ERR_UNLOCK, "the passphrase is not officer \"%s\"'s",
+				    officer);
+		}
+		return rc;
 	}
 	rc = lt_keystore_id(st->keystore_path, store_id);
 	if (rc == LETHE_OK)
-		rc = lt_authority_unlock(st->officers_path, store_id, NULL, o->passphrase,
+		rc = lt_authority_unlock(st->officers_path, store_id, officer, o->passphrase,
 					 o->passphrase_len, st->keys->oas, mk, &st->who,
 					 st->authority_pub);
 	if (rc == LETHE_OK)
@@ -559,7 +567,7 @@ static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_op
 }
 
 static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_open_opts *o,
-				  bool *legacy)
+				  const char *officer, bool *legacy)
 {
 	uint8_t *secret = lt_secmem_alloc(LT_SERVICE_KEY_LEN);
 	uint8_t *mk = lt_secmem_alloc(LT_MK_LEN);
@@ -570,7 +578,7 @@ static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_ope
 		goto out;
 	*legacy = false;
 	if (o->passphrase) {
-		rc = open_officer(st, o, mk, store_id, legacy);
+		rc = open_officer(st, o, officer, mk, store_id, legacy);
 	} else {
 		if (!st->cfg.keyfile) {
 			rc = lt_err(LETHE_ERR_CONFIG, "%s/lethe.conf: [keys] keyfile is not set",
@@ -728,7 +736,9 @@ static enum lethe_err open_config(struct lethe_store *st, const char *conf, cons
 	return rc;
 }
 
-LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struct lethe_store **out)
+/* lethe_store_open(), trying only the keyslot of @p officer when not NULL. */
+static enum lethe_err store_open(const struct lethe_open_opts *o, const char *officer,
+				 struct lethe_store **out)
 {
 	struct lethe_store *st = NULL;
 	char *conf = NULL;
@@ -778,7 +788,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 	rc = open_db(st);
 	if (rc != LETHE_OK)
 		goto out;
-	rc = open_unlock(st, o, &legacy);
+	rc = open_unlock(st, o, officer, &legacy);
 	if (rc != LETHE_OK) {
 		lt_audit_record_unkeyed(st->db, &st->cfg, "unlock",
 					o->passphrase ? "officer" : "service", rc, lt_err_detail());
@@ -833,6 +843,28 @@ out:
 	LT_FAULT("store.opened"); /* where LETHE_FAULT_SIM=KIND:N@store.opened starts counting */
 	*out = st;
 	return LETHE_OK;
+}
+
+LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struct lethe_store **out)
+{
+	return store_open(o, NULL, out);
+}
+
+LETHE_API enum lethe_err lethe_store_open_officer(const struct lethe_open_opts *o,
+						  const char *officer, struct lethe_store **out)
+{
+	lt_err_clear();
+	if (out)
+		*out = NULL;
+	if (!officer || !lt_officer_name_valid(officer))
+		return lt_err(LETHE_ERR_INVALID,
+			      "officer name must be 1-%d characters of A-Z a-z 0-9 . _ - (and not "
+			      "\"service\")",
+			      LETHE_OFFICER_MAX);
+	if (!o || !o->passphrase)
+		return lt_err(LETHE_ERR_INVALID, "opening as officer %s needs their passphrase",
+			      officer);
+	return store_open(o, officer, out);
 }
 
 LETHE_API void lethe_store_close(struct lethe_store *st)

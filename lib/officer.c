@@ -1,4 +1,4 @@
-/* officer.c - officers: listed, added and removed (keyslots of officers.luks, under the
+/* officer.c - officers: listed, added, removed and their passphrases changed (keyslots of officers.luks, under the
  * officer authority), audited; the authority checked against its pin at each officer open,
  * and a store from before officers.luks migrated. */
 #include <errno.h>
@@ -257,6 +257,44 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 				&(struct lt_audit_event){.action = "officer.remove",
 							 .err = rc,
 							 .error = rc ? lt_err_save(&saved) : name});
+	}
+	return rc;
+}
+
+LETHE_API enum lethe_err lethe_officer_passwd(struct lethe_store *st, const char *passphrase,
+					      size_t passphrase_len)
+{
+	struct lt_kdf_params kdf;
+	enum lethe_err rc;
+	int keyslot = -1;
+
+	lt_err_clear();
+	if (!st)
+		return lt_err(LETHE_ERR_INVALID, "no store");
+	rc = lt_need_officer(st, "officer.passwd", "changing an officer's passphrase");
+	if (rc != LETHE_OK)
+		return rc;
+	if (!passphrase || passphrase_len == 0)
+		return lt_err(LETHE_ERR_INVALID, "the new passphrase is empty");
+	rc = lt_store_writable(st);
+	if (rc != LETHE_OK)
+		return rc;
+	kdf = officer_kdf(st);
+	/* the handle's own officer: the passphrase that opened it is the old one */
+	rc = lt_authority_officer_passwd(st->officers_path, st->store_id, st->keys->oas,
+					 st->who.name, passphrase, passphrase_len, &kdf, &keyslot);
+	if (keyslot >= 0)
+		st->who.keyslot = keyslot;
+	if (rc == LETHE_OK)
+		LT_FAULT("officer.after_passwd"); /* the new keyslot named, its record not yet */
+	{
+		struct lt_err_saved saved;
+
+		lt_audit_record(st,
+				&(struct lt_audit_event){.action = "officer.passwd",
+							 .object = st->who.name,
+							 .err = rc,
+							 .error = rc ? lt_err_save(&saved) : NULL});
 	}
 	return rc;
 }

@@ -13,7 +13,7 @@ printf 'x\n' >"$T/f"
 live=$(lethe put --group finance "$T/f")
 gone=$(lethe put "$T/f")
 ok lethe rm "$gone" --reason test --force --passphrase-file "$PASS"
-printf 'bob pass\n' >"$T/bob.pass"
+printf 'bob passphrase\n' >"$T/bob.pass"
 ok lethe officer add bob --new-passphrase-file "$T/bob.pass" --passphrase-file "$PASS"
 ok lethe key rotate --passphrase-file "$PASS"
 ok lethe key rotate --passphrase-file "$PASS"

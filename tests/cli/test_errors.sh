@@ -111,7 +111,7 @@ expect_exit 2 lethe key rotate --passphrase-file "$T/empty.pass"
 note "init refuses a non-empty directory, and an existing store"
 mkdir "$T/nonempty"
 echo x >"$T/nonempty/file"
-printf 'pw\n' >"$T/pw"
+printf 'a long enough passphrase\n' >"$T/pw"
 expect_exit 2 "$LETHE" --store "$T/nonempty" init --keyfile "$T/ne.key" --officer bob \
 	--passphrase-file "$T/pw"
 assert_one_line "$ERR"

@@ -212,7 +212,7 @@ echo "5:$(complete_words lethe officer add bob --new)"
 EOF
 	mkdir -p "$tmp/cstore"
 	bash "$tmp/complete.sh" "$completion" "$tmp/cstore" >"$tmp/complete.out" 2>&1 || true
-	for want in "1:key" "2:rewrap retire" "3:--group --reason --passphrase-file --store --config --json --quiet --help" "4:--dry-run" "5:--new-passphrase-file"; do
+	for want in "1:key" "2:rewrap retire" "3:--group --reason --officer --passphrase-file --store --config --json --quiet --help" "4:--dry-run" "5:--new-passphrase-file"; do
 		if grep -qxF -- "$want" "$tmp/complete.out"; then pass; else fail "completion: expected '$want', got: $(cat "$tmp/complete.out")"; fi
 	done
 else

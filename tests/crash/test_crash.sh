@@ -236,6 +236,33 @@ check_invariants officer.after_remove
 assert_eq "$(officer_names)" "alice carol service" "officers after a crashed remove"
 expect_exit 6 lethe key rotate --passphrase-file "$T/bob.pass"
 expect_exit 3 officer officer remove bob
+
+# officer passwd: a new keyslot, the roster naming it instead of the old one, the old keyslot
+# destroyed. Whichever step a crash stops at, exactly one of the two passphrases opens.
+printf 'carol second passphrase\n' >"$T/carol2.pass"
+printf 'carol third passphrase\n' >"$T/carol3.pass"
+note "officers: officer.passwd_before_roster (the new keyslot not named yet)"
+crash officer.passwd_before_roster lethe officer passwd --officer carol \
+	--passphrase-file "$T/carol.pass" --new-passphrase-file "$T/carol2.pass"
+ok lethe key rotate --passphrase-file "$T/carol.pass"
+expect_exit 6 lethe key rotate --passphrase-file "$T/carol2.pass"
+ok lethe doctor --repair
+check_invariants "doctor --repair after officer.passwd_before_roster"
+note "officers: officer.passwd_before_destroy (the roster names the new keyslot)"
+crash officer.passwd_before_destroy lethe officer passwd --officer carol \
+	--passphrase-file "$T/carol.pass" --new-passphrase-file "$T/carol2.pass"
+expect_exit 6 lethe key rotate --passphrase-file "$T/carol.pass"
+ok lethe key rotate --passphrase-file "$T/carol2.pass"
+expect_exit 1 lethe doctor
+assert_contains "$OUT" "outside the signed roster"
+ok lethe doctor --repair
+check_invariants "doctor --repair after officer.passwd_before_destroy"
+note "officers: officer.after_passwd (done, its record not written)"
+crash officer.after_passwd lethe officer passwd --officer carol \
+	--passphrase-file "$T/carol2.pass" --new-passphrase-file "$T/carol3.pass"
+expect_exit 6 lethe key rotate --passphrase-file "$T/carol2.pass"
+ok lethe key rotate --passphrase-file "$T/carol3.pass"
+check_invariants officer.after_passwd
 ok officer key rewrap
 check_invariants "the end"
 note "ok"

@@ -293,7 +293,7 @@ static void test_every_call_leaves_the_host_alone(void **state)
 	struct host_state before;
 	struct lethe_init_opts init = {0};
 	struct lethe_open_opts open_opts = {0};
-	struct lethe_store *st = NULL, *officer = NULL, *bad = NULL;
+	struct lethe_store *st = NULL, *officer = NULL, *bad = NULL, *bob = NULL;
 	struct lethe_object_info info;
 	struct lethe_sweep_result swept;
 	char id[LETHE_ID_LEN + 1], id2[LETHE_ID_LEN + 1], cert[LETHE_ID_LEN + 1];
@@ -367,6 +367,20 @@ static void test_every_call_leaves_the_host_alone(void **state)
 	assert_int_equal(lethe_key_retire(officer, 1), LETHE_OK);
 	assert_int_equal(lethe_key_primary_age(st, &secs), LETHE_OK);
 	assert_int_equal(lethe_officer_add(officer, "bob", "bob's passphrase", 16), LETHE_OK);
+	/* bob, by name: his keyslot alone; his passphrase changed, the old one opens nothing */
+	open_opts.passphrase = "bob's passphrase";
+	open_opts.passphrase_len = 16;
+	assert_int_equal(lethe_store_open_officer(&open_opts, "alice", &bad), LETHE_ERR_UNLOCK);
+	assert_int_equal(lethe_store_open_officer(&open_opts, "bob", &bob), LETHE_OK);
+	assert_string_equal(lethe_store_actor(bob), "bob");
+	assert_int_equal(lethe_officer_passwd(bob, "bob's new passphrase", 20), LETHE_OK);
+	lethe_store_close(bob);
+	assert_int_equal(lethe_store_open_officer(&open_opts, "bob", &bad), LETHE_ERR_UNLOCK);
+	open_opts.passphrase = "bob's new passphrase";
+	open_opts.passphrase_len = 20;
+	assert_int_equal(lethe_store_open_officer(&open_opts, "bob", &bob), LETHE_OK);
+	assert_int_equal(lethe_officer_passwd(st, "x", 1), LETHE_ERR_NOT_OFFICER);
+	lethe_store_close(bob);
 	assert_int_equal(lethe_officer_list(officer, count_officer, &count), LETHE_OK);
 	assert_int_equal(lethe_officer_remove(officer, "bob"), LETHE_OK);
 	assert_unchanged(&before, "the key and officer calls");
