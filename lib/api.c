@@ -21,6 +21,7 @@
 #include "keys/evkey.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
+#include "keys/luksdisk.h"
 #include "keys/rowauth.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
@@ -638,8 +639,27 @@ static enum lethe_err open_db(struct lethe_store *st)
 	return lt_db_open_read_only(st->db_path, &st->db);
 }
 
-/* The keystore and the database must belong to the same store. */
-static enum lethe_err open_check_store_id(struct lethe_store *st)
+/*
+ * Both LUKS2 headers of keystore.luks and officers.luks, before libcryptsetup loads them: it
+ * falls back to the intact header and rewrites the damaged one from it without a word, so what
+ * was damaged is kept here for doctor to report (lt_luks_headers_check()). The open goes on:
+ * the service keeps running on the intact header.
+ */
+static void open_check_headers(struct lethe_store *st)
+{
+	struct stat sb;
+
+	if (lt_luks_headers_check(st->keystore_path) != LETHE_OK)
+		lt_err_save(&st->keystore_damage);
+	if (!(lstat(st->officers_path, &sb) != 0 && errno == ENOENT) &&
+	    lt_luks_headers_check(st->officers_path) != LETHE_OK)
+		lt_err_save(&st->officers_damage);
+	lt_err_clear();
+}
+
+/* The keystore and the database must belong to the same store: *@p mismatch when they do
+ * not (LETHE_ERR_INTEGRITY: one of the files was replaced). */
+static enum lethe_err open_check_store_id(struct lethe_store *st, bool *mismatch)
 {
 	char id[LETHE_ID_LEN + 1];
 	size_t len = 0;
@@ -652,8 +672,9 @@ static enum lethe_err open_check_store_id(struct lethe_store *st)
 	if (rc != LETHE_OK)
 		return rc;
 	id[len < LETHE_ID_LEN ? len : LETHE_ID_LEN] = '\0';
-	if (strcmp(id, st->store_id) != 0)
-		return lt_err(LETHE_ERR_KEYSTORE, "%s belongs to another store than %s",
+	*mismatch = strcmp(id, st->store_id) != 0;
+	if (*mismatch)
+		return lt_err(LETHE_ERR_INTEGRITY, "%s belongs to another store than %s",
 			      st->keystore_path, st->db_path);
 	return LETHE_OK;
 }
@@ -732,7 +753,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 {
 	struct lethe_store *st = NULL;
 	char *conf = NULL;
-	bool legacy = false;
+	bool legacy = false, mismatch = false;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -761,6 +782,8 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 			goto out;
 		rc = lt_check_private_file(st->keystore_path);
 	}
+	if (rc == LETHE_OK)
+		open_check_headers(st);
 	if (rc == LETHE_ERR_NOT_FOUND)
 		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: keystore missing", st->keystore_path);
 	if (rc != LETHE_OK) {
@@ -791,9 +814,9 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 	 * its rows fails its check */
 	if (rc == LETHE_ERR_INTEGRITY)
 		lt_err_clear();
-	rc = open_check_store_id(st);
+	rc = open_check_store_id(st, &mismatch);
 	/* a modified meta row: every check that reads it fails too, and doctor reports it */
-	if (rc == LETHE_ERR_INTEGRITY) {
+	if (rc == LETHE_ERR_INTEGRITY && !mismatch) {
 		lt_err_clear();
 		rc = LETHE_OK;
 	}

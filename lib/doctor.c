@@ -54,6 +54,7 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	lt_doctor_private(&d, st->db_path);
 	lt_doctor_owned(&d);
 	lt_doctor_report(&d, LETHE_DOCTOR_OK, "config", "loaded");
+	lt_doctor_headers(&d);
 	lt_doctor_keys(&d);
 	lt_doctor_database(&d);
 	lt_doctor_rows(&d);

@@ -34,8 +34,9 @@ void lt_doctor_owned(struct doctor *d);
 void lt_doctor_dirs(struct doctor *d);
 void lt_doctor_strays(struct doctor *d);
 
-/* doctor_keys.c: the keystore, officers.luks and the primary KEK's age */
+/* doctor_keys.c: the keystore, officers.luks (their LUKS2 headers too), the primary KEK's age */
 void lt_doctor_keys(struct doctor *d);
+void lt_doctor_headers(struct doctor *d);
 
 /* doctor_meta.c: the database, its rows, the audit anchor, the recorded settings */
 void lt_doctor_database(struct doctor *d);
