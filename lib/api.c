@@ -1,4 +1,5 @@
 /* api.c - creating, opening and closing a store: the key hierarchy is unlocked here. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -720,6 +721,60 @@ enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_
 }
 
 /*
+ * A store refused for its files' owners: the fix in full. The store's owner is the owner of
+ * its directory. When that is not the running user (root running doctor on a store of the
+ * service's account), the fix is to run lethe as that user, never a chown that would take the
+ * store from its service; otherwise one chown naming the owner and every file of the store
+ * another user owns, at once. @p rc when neither applies.
+ */
+static enum lethe_err open_owner_fix(const struct lethe_store *st, enum lethe_err rc)
+{
+	const char *names[] = {"lethe.conf",    "objects", "tmp",         "keystore.luks",
+			       "officers.luks", "meta.db", "meta.db-wal", "meta.db-shm"};
+	char owner[LT_USER_NAME_MAX], me[LT_USER_NAME_MAX], path[PATH_MAX];
+	char list[LT_ERR_DETAIL_MAX / 2] = "";
+	size_t n = 0, used = 0;
+	struct stat sb;
+
+	if (stat(st->dir, &sb) != 0)
+		return rc;
+	lt_user_name(sb.st_uid, owner, sizeof(owner));
+	lt_user_name(geteuid(), me, sizeof(me));
+	if (sb.st_uid != geteuid())
+		return lt_err(
+		    LETHE_ERR_PERMISSION,
+		    "%s belongs to %s (uid %lu), not to the running user %s (uid %lu): "
+		    "run lethe as %s (sudo -u %s%s lethe ...); a chown would take the store "
+		    "from its owner",
+		    st->dir, owner, (unsigned long) sb.st_uid, me, (unsigned long) geteuid(), owner,
+		    strcmp(owner, "0") && isdigit((unsigned char) owner[0]) ? "#" : "", owner);
+	for (size_t i = 0; i <= sizeof(names) / sizeof(names[0]); i++) {
+		const char *p = path;
+		int len;
+
+		if (i < sizeof(names) / sizeof(names[0]))
+			snprintf(path, sizeof(path), "%s/%s", st->dir, names[i]);
+		else if (st->cfg.keyfile)
+			p = st->cfg.keyfile;
+		else
+			break;
+		if (lstat(p, &sb) != 0 || sb.st_uid == geteuid())
+			continue;
+		len = snprintf(list + used, sizeof(list) - used, " %s", p);
+		if (len < 0 || (size_t) len >= sizeof(list) - used)
+			break;
+		used += (size_t) len;
+		n++;
+	}
+	if (n == 0)
+		return rc;
+	return lt_err(LETHE_ERR_PERMISSION,
+		      "%zu file(s) of the store %s are not owned by its owner %s (uid %lu), who "
+		      "runs lethe; fix: chown %s%s",
+		      n, st->dir, owner, (unsigned long) geteuid(), owner, list);
+}
+
+/*
  * The handle's configuration: the store's own @p conf, or @p other (--config) with every
  * security setting taken from @p conf (common/config.h says which; one that @p other sets
  * differently is refused).
@@ -849,6 +904,8 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 		rc = lt_clock_check_open(st);
 out:
 	free(conf);
+	if (rc == LETHE_ERR_PERMISSION)
+		rc = open_owner_fix(st, rc);
 	if (rc != LETHE_OK) {
 		lethe_store_close(st);
 		return rc;
