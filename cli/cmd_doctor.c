@@ -3,7 +3,8 @@
  * rows against files and leftovers; with --repair remove orphans and finish interrupted
  * unlinks. Exit 0 when no error remains, 4 when a row or table of meta.db is not as lethe
  * wrote it (its MAC or digest fails), the audit log's start or anchor is not (records were
- * deleted, the anchor removed) or a LUKS2 header of keystore.luks or officers.luks is damaged,
+ * deleted, the anchor removed), a LUKS2 header of keystore.luks or officers.luks is damaged
+ * or the disposal evidence fails (a shred without its certificate or its audit record),
  * 1 for any other error (warnings do not count).
  */
 #include <inttypes.h>
@@ -19,7 +20,8 @@ const struct cli_help cmd_doctor_help = {
     .details = "  --repair   remove orphan files and finish interrupted unlinks\n"
 	       "Exit status 4 when a metadata row fails its MAC or a table its digest,\n"
 	       "the audit log does not begin with its init record or reach its anchor,\n"
-	       "or a LUKS2 header of keystore.luks or officers.luks is damaged,\n"
+	       "a LUKS2 header of keystore.luks or officers.luks is damaged,\n"
+	       "or a shred lacks its certificate or its audit record,\n"
 	       "1 when other errors remain (warnings do not count).\n",
 };
 
@@ -43,7 +45,7 @@ struct doctor_state {
 	json_t *findings; /* --json */
 	json_t *problems; /* --json: the errors, [{where, what}] as the verifiers report them */
 	int nomem;
-	int tampered; /* an error of the "rows", "audit" or "headers" check: exit 4 */
+	int tampered; /* an error of the "rows", "audit", "headers" or "evidence" check: exit 4 */
 };
 
 static void on_finding(enum lethe_doctor_level level, const char *check, const char *detail,
@@ -54,7 +56,7 @@ static void on_finding(enum lethe_doctor_level level, const char *check, const c
 
 	if (level == LETHE_DOCTOR_ERROR && check != NULL &&
 	    (strcmp(check, "rows") == 0 || strcmp(check, "audit") == 0 ||
-	     strcmp(check, "headers") == 0))
+	     strcmp(check, "headers") == 0 || strcmp(check, "evidence") == 0))
 		st->tampered = 1;
 	if (st->findings != NULL) {
 		json_t *o = json_object();

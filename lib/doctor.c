@@ -59,6 +59,7 @@ LETHE_API enum lethe_err lethe_doctor(struct lethe_store *st, int repair, lethe_
 	lt_doctor_database(&d);
 	lt_doctor_rows(&d);
 	lt_doctor_audit(&d);
+	lt_doctor_evidence(&d);
 	lt_doctor_secconf(&d);
 	lt_doctor_dirs(&d);
 	lt_doctor_leftovers(&d);

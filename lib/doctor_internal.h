@@ -38,10 +38,12 @@ void lt_doctor_strays(struct doctor *d);
 void lt_doctor_keys(struct doctor *d);
 void lt_doctor_headers(struct doctor *d);
 
-/* doctor_meta.c: the database, its rows, the audit anchor, the recorded settings */
+/* doctor_meta.c: the database, its rows, the audit anchor, shreds against the log and the
+ * certificates, the recorded settings */
 void lt_doctor_database(struct doctor *d);
 void lt_doctor_rows(struct doctor *d);
 void lt_doctor_audit(struct doctor *d);
+void lt_doctor_evidence(struct doctor *d);
 void lt_doctor_secconf(struct doctor *d);
 
 /* doctor_objects.c: object files against rows, queued unlinks, staged writes */

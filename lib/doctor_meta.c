@@ -1,5 +1,6 @@
 /* doctor_meta.c - doctor's checks of the metadata: schema, SQLite's own check, row MACs, the
- * audit anchor and the security settings recorded. */
+ * audit anchor, shreds against certificates and the audit log, the security settings
+ * recorded. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -78,6 +79,37 @@ void lt_doctor_audit(struct doctor *d)
 		lt_doctor_report(d, LETHE_DOCTOR_OK, "audit",
 				 "the log begins with its init record and "
 				 "reaches the keystore's anchor");
+}
+
+static void evidence_problem(const char *where, const char *what, void *vctx)
+{
+	struct doctor *d = vctx;
+
+	lt_doctor_report(d, LETHE_DOCTOR_ERROR, "evidence", "%s: %s", where, what);
+}
+
+/*
+ * Shreds against the audit log and the certificates, as `evidence verify` checks them
+ * (retention/cert_store.c: one pass over the objects, the certificates and the log each):
+ * every shredded row has its certificate and an authenticated rm or sweep.shred record, every
+ * shred record its certificate, every certificate its put.
+ */
+void lt_doctor_evidence(struct doctor *d)
+{
+	uint64_t before = d->problems, count = 0;
+	enum lethe_err rc = lethe_evidence_verify(d->st, evidence_problem, d, &count);
+
+	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY)
+		lt_doctor_report(d, LETHE_DOCTOR_ERROR, "evidence", "%s", lt_err_detail());
+	else if (rc == LETHE_ERR_INTEGRITY && d->problems == before)
+		lt_doctor_report(d, LETHE_DOCTOR_ERROR, "evidence", "%s", lt_err_detail());
+	else if (d->problems == before)
+		lt_doctor_report(d, LETHE_DOCTOR_OK, "evidence",
+				 "%llu certificate(s): every shredded object has its certificate "
+				 "and its shred record in the audit log, every shred record its "
+				 "certificate",
+				 (unsigned long long) count);
+	lt_err_clear();
 }
 
 /* The security settings of lethe.conf against those recorded (an open records a change). */
