@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -49,8 +50,9 @@ static bool size_valid(uint64_t size)
 	return size >= HDR_MIN && size <= HDR_MAX && (size & (size - 1)) == 0;
 }
 
-/* Exactly @p len bytes at @p off; false on a short read (the file ends there). */
-static bool read_at(int fd, void *buf, size_t len, uint64_t off)
+/* Exactly @p len bytes at @p off: LETHE_OK; LETHE_ERR_NOT_FOUND (no detail) when the file ends
+ * first; LETHE_ERR_IO when the read fails. */
+static enum lethe_err read_at(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
@@ -59,84 +61,120 @@ static bool read_at(int fd, void *buf, size_t len, uint64_t off)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return false;
+		if (n < 0)
+			return lt_err_errno(LETHE_ERR_IO, errno, "read LUKS2 header");
+		if (n == 0)
+			return LETHE_ERR_NOT_FOUND;
 		done += (size_t) n;
 	}
-	return true;
+	return LETHE_OK;
 }
 
 /*
- * The header at @p off: NULL when intact, else why not. *@p size is its hdr_size when its
- * binary header is sane (magic, version, size, offset), else 0.
+ * The header at @p off: *@p why NULL when intact, else why not. *@p size is its hdr_size when
+ * its binary header is sane (magic, version, size, offset), else 0. A failure to check (out
+ * of memory, a read or hash error) is returned, never taken for damage.
  */
-static const char *header_check(int fd, uint64_t off, const char magic[6], uint64_t *size)
+static enum lethe_err header_check(int fd, uint64_t off, const char magic[6], uint64_t *size,
+				   const char **why)
 {
 	uint8_t bin[BIN_SIZE], digest[LT_SHA256_LEN];
 	uint8_t *all = NULL;
-	const char *why = NULL;
 	uint64_t hdr_size;
+	enum lethe_err rc;
 
 	*size = 0;
-	if (!read_at(fd, bin, sizeof(bin), off))
-		return "missing (the file is too short)";
+	*why = NULL;
+	rc = read_at(fd, bin, sizeof(bin), off);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		*why = "missing (the file is too short)";
+	if (rc != LETHE_OK)
+		return rc == LETHE_ERR_NOT_FOUND ? LETHE_OK : rc;
 	if (memcmp(bin, magic, 6) != 0)
-		return "no LUKS2 magic";
-	if (bin[6] != 0 || bin[7] != 2)
-		return "not version 2";
-	hdr_size = be64(bin + 8);
-	if (!size_valid(hdr_size))
-		return "invalid header size";
-	if (be64(bin + 256) != off)
-		return "wrong header offset";
+		*why = "no LUKS2 magic";
+	else if (bin[6] != 0 || bin[7] != 2)
+		*why = "not version 2";
+	else if (!size_valid(hdr_size = be64(bin + 8)))
+		*why = "invalid header size";
+	else if (be64(bin + 256) != off)
+		*why = "wrong header offset";
+	if (*why)
+		return LETHE_OK;
 	*size = hdr_size;
 	if (strncmp((const char *) bin + 72, "sha256", 32) != 0)
-		return NULL; /* lethe writes sha256; another hash is libcryptsetup's to check */
+		return LETHE_OK; /* lethe writes sha256; another hash is libcryptsetup's to check */
 	all = malloc(hdr_size);
 	if (!all)
-		return "out of memory";
-	if (!read_at(fd, all, hdr_size, off)) {
-		why = "truncated";
-		goto out;
+		return lt_err(LETHE_ERR_NOMEM, "out of memory");
+	rc = read_at(fd, all, hdr_size, off);
+	if (rc == LETHE_ERR_NOT_FOUND) {
+		*why = "truncated";
+		rc = LETHE_OK;
 	}
+	if (rc != LETHE_OK || *why)
+		goto out;
 	memset(all + CSUM_OFF, 0, CSUM_LEN);
-	if (lt_sha256(all, hdr_size, digest) != LETHE_OK)
-		why = "checksum not computed";
-	else if (memcmp(digest, bin + CSUM_OFF, sizeof(digest)) != 0 ||
-		 bin[CSUM_OFF + LT_SHA256_LEN] != 0)
-		why = "checksum mismatch";
-	lt_err_clear();
+	rc = lt_sha256(all, hdr_size, digest);
+	if (rc == LETHE_OK && (memcmp(digest, bin + CSUM_OFF, sizeof(digest)) != 0 ||
+			       bin[CSUM_OFF + LT_SHA256_LEN] != 0))
+		*why = "checksum mismatch";
 out:
 	free(all);
-	return why;
+	return rc;
+}
+
+/*
+ * A read lock against lethe's own keystore writers (their OFD write lock, keys/keystore.c), so
+ * that a header being rewritten is not read half old, half new. Never waited for without end:
+ * the caller may hold that write lock itself (a failed load inside a locked change), and a
+ * held OFD lock conflicts with one asked for on another descriptor of the same process; after
+ * about a second the headers are read as they are.
+ */
+static void read_lock(int fd)
+{
+	struct flock lock = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+	const struct timespec pause = {0, 10 * 1000 * 1000};
+
+	for (int i = 0; i < 100; i++) {
+		if (fcntl(fd, F_OFD_SETLK, &lock) == 0 || (errno != EAGAIN && errno != EACCES))
+			return;
+		nanosleep(&pause, NULL);
+	}
 }
 
 enum lethe_err lt_luks_headers_check(const char *path)
 {
-	const char *bad1, *bad2 = "not found at any offset the format allows";
+	const char *bad1 = NULL, *bad2 = "not found at any offset the format allows", *why;
 	uint64_t size1 = 0, size2 = 0;
+	enum lethe_err rc;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return lt_err_errno(errno == ENOMEM ? LETHE_ERR_NOMEM : LETHE_ERR_IO, errno, "%s",
 				    path);
-	bad1 = header_check(fd, 0, magic1, &size1);
-	if (size1) {
-		bad2 = header_check(fd, size1, magic2, &size2);
+	read_lock(fd);
+	lt_sha256_prepare();
+	rc = header_check(fd, 0, magic1, &size1, &bad1);
+	if (rc == LETHE_OK && size1) {
+		rc = header_check(fd, size1, magic2, &size2, &bad2);
 	} else {
 		/* where libcryptsetup looks for the backup when the primary tells nothing */
-		for (uint64_t off = HDR_MIN; off <= HDR_MAX; off *= 2) {
-			const char *why = header_check(fd, off, magic2, &size2);
-
-			if (size2 || (why && strcmp(why, "no LUKS2 magic") != 0 &&
-				      strncmp(why, "missing", 7) != 0)) {
+		for (uint64_t off = HDR_MIN; rc == LETHE_OK && off <= HDR_MAX; off *= 2) {
+			rc = header_check(fd, off, magic2, &size2, &why);
+			if (rc == LETHE_OK &&
+			    (size2 || (why && strcmp(why, "no LUKS2 magic") != 0 &&
+				       strncmp(why, "missing", 7) != 0))) {
 				bad2 = why;
 				break;
 			}
 		}
 	}
 	close(fd);
+	if (rc != LETHE_OK) {
+		lt_err_prefix("%s", path);
+		return rc;
+	}
 	if (!bad1 && !bad2)
 		return LETHE_OK;
 	if (bad1 && bad2)

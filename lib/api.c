@@ -650,10 +650,11 @@ static void open_check_headers(struct lethe_store *st)
 {
 	struct stat sb;
 
-	if (lt_luks_headers_check(st->keystore_path) != LETHE_OK)
+	/* a check that could not be made (out of memory, a read error) is no finding */
+	if (lt_luks_headers_check(st->keystore_path) == LETHE_ERR_INTEGRITY)
 		lt_err_save(&st->keystore_damage);
 	if (!(lstat(st->officers_path, &sb) != 0 && errno == ENOENT) &&
-	    lt_luks_headers_check(st->officers_path) != LETHE_OK)
+	    lt_luks_headers_check(st->officers_path) == LETHE_ERR_INTEGRITY)
 		lt_err_save(&st->officers_damage);
 	lt_err_clear();
 }
