@@ -52,6 +52,9 @@ size_of=$(hdr_size "$OF")
 zero "$OF" 0
 expect_exit 4 lethe doctor
 assert_contains "$OUT" "error     headers: $OF: the primary LUKS2 header is damaged"
+# a service open does not load officers.luks: the damage was still there when doctor looked,
+# and the line gives the repair command
+assert_contains "$OUT" "repair it with \`cryptsetup repair $OF\`"
 note "the backup header of officers.luks"
 cp -p "$T/officers.backup" "$OF"
 zero "$OF" "$size_of"
