@@ -76,7 +76,7 @@ static enum lethe_err read_at(int fd, void *buf, size_t len, uint64_t off)
  * of memory, a read or hash error) is returned, never taken for damage.
  */
 static enum lethe_err header_check(int fd, uint64_t off, const char magic[6], uint64_t *size,
-				   const char **why)
+				   const char **why, bool *seen)
 {
 	uint8_t bin[BIN_SIZE], digest[LT_SHA256_LEN];
 	uint8_t *all = NULL;
@@ -92,9 +92,13 @@ static enum lethe_err header_check(int fd, uint64_t off, const char magic[6], ui
 		return rc == LETHE_ERR_NOT_FOUND ? LETHE_OK : rc;
 	if (memcmp(bin, magic, 6) != 0)
 		*why = "no LUKS2 magic";
-	else if (bin[6] != 0 || bin[7] != 2)
+	else
+		*seen = true;
+	if (*why)
+		return LETHE_OK;
+	if (bin[6] != 0 || bin[7] != 2)
 		*why = "not version 2";
-	else if (!size_valid(hdr_size = be64(bin + 8)))
+	if (!size_valid(hdr_size = be64(bin + 8)))
 		*why = "invalid header size";
 	else if (be64(bin + 256) != off)
 		*why = "wrong header offset";
@@ -146,6 +150,7 @@ enum lethe_err lt_luks_headers_check(const char *path)
 {
 	const char *bad1 = NULL, *bad2 = "not found at any offset the format allows", *why;
 	uint64_t size1 = 0, size2 = 0;
+	bool seen = false;
 	enum lethe_err rc;
 	int fd;
 
@@ -155,13 +160,13 @@ enum lethe_err lt_luks_headers_check(const char *path)
 				    path);
 	read_lock(fd);
 	lt_sha256_prepare();
-	rc = header_check(fd, 0, magic1, &size1, &bad1);
+	rc = header_check(fd, 0, magic1, &size1, &bad1, &seen);
 	if (rc == LETHE_OK && size1) {
-		rc = header_check(fd, size1, magic2, &size2, &bad2);
+		rc = header_check(fd, size1, magic2, &size2, &bad2, &seen);
 	} else {
 		/* where libcryptsetup looks for the backup when the primary tells nothing */
 		for (uint64_t off = HDR_MIN; rc == LETHE_OK && off <= HDR_MAX; off *= 2) {
-			rc = header_check(fd, off, magic2, &size2, &why);
+			rc = header_check(fd, off, magic2, &size2, &why, &seen);
 			if (rc == LETHE_OK &&
 			    (size2 || (why && strcmp(why, "no LUKS2 magic") != 0 &&
 				       strncmp(why, "missing", 7) != 0))) {
@@ -177,6 +182,9 @@ enum lethe_err lt_luks_headers_check(const char *path)
 	}
 	if (!bad1 && !bad2)
 		return LETHE_OK;
+	/* no LUKS2 magic anywhere: not a LUKS2 file at all (empty, or something else) */
+	if (!seen)
+		return lt_err(LETHE_ERR_KEYSTORE, "%s: no LUKS2 header", path);
 	if (bad1 && bad2)
 		return lt_err(LETHE_ERR_INTEGRITY,
 			      "%s: both LUKS2 headers are damaged (primary: %s; backup: %s): "

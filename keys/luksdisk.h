@@ -13,7 +13,9 @@
  * header and its JSON area (with the checksum field zeroed).
  * @return LETHE_OK when both are intact; LETHE_ERR_INTEGRITY when either is damaged, with a
  *         detail naming which and why (and, when both are, that the file must be restored
- *         from its backup); LETHE_ERR_IO or LETHE_ERR_NOMEM when the file cannot be read.
+ *         from its backup); LETHE_ERR_KEYSTORE when neither place holds a LUKS2 magic (not
+ *         a LUKS2 file at all); LETHE_ERR_IO, LETHE_ERR_NOMEM or LETHE_ERR_CRYPTO when the
+ *         check could not be made (never taken for damage).
  */
 enum lethe_err lt_luks_headers_check(const char *path);
 

@@ -126,7 +126,7 @@ hostile 0 "" lethe get "$ID2" -o "$T/got2"
 assert_same "$T/got2" "$T/f2"
 
 # ---- keystore.luks --------------------------------------------------------------------------
-note "missing keystore.luks: exit 6; damaged headers: exit 4"
+note "missing or corrupt keystore.luks: exit 6"
 copy_store ks-missing
 rm "$LETHE_STORE/keystore.luks"
 hostile 6 "keystore.luks" lethe ls
@@ -134,13 +134,13 @@ hostile 6 "keystore.luks" lethe key rotate --passphrase-file "$PASS"
 copy_store ks-headers
 # both LUKS2 header copies (one alone is repaired from the other)
 head -c 65536 /dev/urandom | dd of="$LETHE_STORE/keystore.luks" conv=notrunc status=none
-hostile 4 "both LUKS2 headers are damaged" lethe ls
+hostile 6 "keystore.luks" lethe ls
 copy_store ks-one-header
 head -c 4096 /dev/urandom | dd of="$LETHE_STORE/keystore.luks" conv=notrunc status=none
 hostile 0 "" lethe get "$ID2" -o "$T/got2"
 copy_store ks-trunc
 truncate -s 1000 "$LETHE_STORE/keystore.luks"
-hostile 4 "both LUKS2 headers are damaged" lethe ls
+hostile 6 "keystore.luks" lethe ls
 copy_store ks-slots
 # the keyslot areas after the JSON: no keyslot opens any more
 head -c 1048576 /dev/urandom |

@@ -3,8 +3,9 @@
 # as a disk fault or an intruder with write access to the files would (dd over a header):
 # libcryptsetup falls back to the intact header and rewrites the damaged one without a word,
 # so lethe checks both headers before it loads the file. doctor names the damaged header and
-# how to repair it, exit 4; both headers gone, or a keystore of another store, is exit 4 for
-# every command (it was 6, "permission", before).
+# how to repair it, exit 4; both headers failing their checksums, or a keystore of another
+# store, is exit 4 for every command (it was 6, "permission", before); a file with no LUKS2
+# header at all stays 6.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -63,9 +64,10 @@ assert_contains "$OUT" "error     headers: $OF: the backup LUKS2 header is damag
 cp -p "$T/officers.backup" "$OF"
 ok lethe doctor
 
-note "both headers of keystore.luks: integrity, not permission"
-zero "$KS" 0
-zero "$KS" "$size"
+note "both headers of keystore.luks fail their checksums: integrity, not permission"
+# one byte of each header's JSON area: both still say LUKS2, neither checksum holds
+flip_byte "$KS" 4200
+flip_byte "$KS" $((size + 4200))
 expect_exit 4 lethe doctor
 assert_one_line "$ERR"
 assert_contains "$ERR" "both LUKS2 headers are damaged"
