@@ -2,8 +2,10 @@
  * cmd_doctor.c - `lethe doctor [--repair]`: check permissions, config, keystore, schema,
  * rows against files and leftovers; with --repair remove orphans and finish interrupted
  * unlinks. Exit 0 when no error remains, 4 when a row or table of meta.db is not as lethe
- * wrote it (its MAC or digest fails) or the audit log's start or anchor is not (records were
- * deleted, the anchor removed), 1 for any other error (warnings do not count).
+ * wrote it (its MAC or digest fails), the audit log's start or anchor is not (records were
+ * deleted, the anchor removed), a LUKS2 header of keystore.luks or officers.luks is damaged
+ * or the disposal evidence fails (a shred without its certificate or its audit record),
+ * 1 for any other error (warnings do not count).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -17,7 +19,9 @@ const struct cli_help cmd_doctor_help = {
     .summary = "check permissions, consistency and leftovers; repair orphans",
     .details = "  --repair   remove orphan files and finish interrupted unlinks\n"
 	       "Exit status 4 when a metadata row fails its MAC or a table its digest,\n"
-	       "or the audit log does not begin with its init record or reach its anchor,\n"
+	       "the audit log does not begin with its init record or reach its anchor,\n"
+	       "a LUKS2 header of keystore.luks or officers.luks is damaged,\n"
+	       "or a shred lacks its certificate or its audit record,\n"
 	       "1 when other errors remain (warnings do not count).\n",
 };
 
@@ -41,7 +45,7 @@ struct doctor_state {
 	json_t *findings; /* --json */
 	json_t *problems; /* --json: the errors, [{where, what}] as the verifiers report them */
 	int nomem;
-	int tampered; /* an error of the "rows" or "audit" check: exit 4 */
+	int tampered; /* an error of the "rows", "audit", "headers" or "evidence" check: exit 4 */
 };
 
 static void on_finding(enum lethe_doctor_level level, const char *check, const char *detail,
@@ -51,7 +55,8 @@ static void on_finding(enum lethe_doctor_level level, const char *check, const c
 	char check_s[128], detail_s[2048];
 
 	if (level == LETHE_DOCTOR_ERROR && check != NULL &&
-	    (strcmp(check, "rows") == 0 || strcmp(check, "audit") == 0))
+	    (strcmp(check, "rows") == 0 || strcmp(check, "audit") == 0 ||
+	     strcmp(check, "headers") == 0 || strcmp(check, "evidence") == 0))
 		st->tampered = 1;
 	if (st->findings != NULL) {
 		json_t *o = json_object();

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -166,6 +167,34 @@ enum lethe_err lt_fsync_dir(const char *path)
 	return rc;
 }
 
+const char *lt_user_name(unsigned long uid, char *buf, size_t len)
+{
+	struct passwd pw, *found = NULL;
+	char scratch[1024];
+
+	if (getpwuid_r((uid_t) uid, &pw, scratch, sizeof(scratch), &found) == 0 && found &&
+	    found->pw_name[0] != '\0' && strlen(found->pw_name) < len)
+		snprintf(buf, len, "%s", found->pw_name);
+	else
+		snprintf(buf, len, "%lu", uid);
+	return buf;
+}
+
+/* "PATH is owned by uid N (NAME), not by WHO NAME (uid M); fix: chown NAME PATH": the fix
+ * names the running user, who must own the store's files (lib/ says "run lethe as X" instead
+ * when the store directory itself is another user's). */
+static enum lethe_err owner_error(const char *path, unsigned long uid, const char *who)
+{
+	char owner[LT_USER_NAME_MAX], me[LT_USER_NAME_MAX];
+	unsigned long euid = (unsigned long) geteuid();
+
+	lt_user_name(uid, owner, sizeof(owner));
+	lt_user_name(euid, me, sizeof(me));
+	return lt_err(LETHE_ERR_PERMISSION,
+		      "%s is owned by uid %lu (%s), not by %s %s (uid %lu); fix: chown %s %s", path,
+		      uid, owner, who, me, euid, me, path);
+}
+
 /* The checks of lt_check_private_file() on a stat result; @p path only names the file. */
 static enum lethe_err check_private_stat(const char *path, const struct stat *st)
 {
@@ -176,11 +205,7 @@ static enum lethe_err check_private_stat(const char *path, const struct stat *st
 	if (!S_ISREG(st->st_mode))
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a regular file", path);
 	if (st->st_uid != geteuid())
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s is owned by uid %lu, not by the running user (uid %lu); "
-			      "fix: chown %lu %s",
-			      path, (unsigned long) st->st_uid, (unsigned long) geteuid(),
-			      (unsigned long) geteuid(), path);
+		return owner_error(path, (unsigned long) st->st_uid, "the running user");
 	if ((st->st_mode & 077) != 0)
 		return lt_err(LETHE_ERR_PERMISSION,
 			      "%s has mode %04o: group or others can access it; fix: chmod 600 %s",
@@ -217,11 +242,7 @@ enum lethe_err lt_check_private_dir(const char *path)
 	if (!S_ISDIR(st.st_mode))
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a directory", path);
 	if (st.st_uid != geteuid())
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s is owned by uid %lu, not by the running user (uid %lu); "
-			      "fix: chown %lu %s",
-			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
-			      (unsigned long) geteuid(), path);
+		return owner_error(path, (unsigned long) st.st_uid, "the running user");
 	if ((st.st_mode & 0777) != 0700)
 		return lt_err(LETHE_ERR_PERMISSION, "%s has mode %04o, not 0700; fix: chmod 700 %s",
 			      path, (unsigned) (st.st_mode & 07777), path);
@@ -248,11 +269,8 @@ enum lethe_err lt_check_owned(const char *path, bool dir, bool follow)
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a %s", path,
 			      dir ? "directory" : "regular file");
 	if (st.st_uid != geteuid())
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s is owned by uid %lu, not by the store's owner (uid %lu, running "
-			      "lethe); fix: chown %lu %s",
-			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
-			      (unsigned long) geteuid(), path);
+		return owner_error(path, (unsigned long) st.st_uid,
+				   "the store's owner, the running user");
 	if ((st.st_mode & 022) != 0)
 		return lt_err(
 		    LETHE_ERR_PERMISSION,

@@ -25,6 +25,13 @@ enum lethe_err lt_pread_full(int fd, void *buf, size_t len, uint64_t offset, siz
 /* fsync the directory @p path (after a rename or unlink in it). */
 enum lethe_err lt_fsync_dir(const char *path);
 
+/* Room for a user name or a uid in decimal. */
+#define LT_USER_NAME_MAX 64
+
+/* The name of user @p uid when it resolves (getpwuid_r), else the uid in decimal, in @p buf
+ * (@p len bytes, at most LT_USER_NAME_MAX needed); returns @p buf. */
+const char *lt_user_name(unsigned long uid, char *buf, size_t len);
+
 /*
  * Refuse a secret-holding file (keyfile, keystore, database) that is not a regular file owned
  * by the running user with mode 0600 or stricter: LETHE_ERR_PERMISSION, detail names the file
@@ -47,8 +54,8 @@ enum lethe_err lt_check_private_dir(const char *path);
  * the running user and writable by nobody else (no group or world write bit), so that no other
  * account can change settings or swap files. A symbolic link is refused unless @p follow (the
  * store directory itself may be reached through one: whoever could repoint it owns its
- * parent). LETHE_ERR_PERMISSION names the path and the fix ("chmod go-w PATH", "chown UID
- * PATH"); missing: LETHE_ERR_NOT_FOUND.
+ * parent). LETHE_ERR_PERMISSION names the path and the fix ("chmod go-w PATH", "chown NAME
+ * PATH", NAME the running user's); missing: LETHE_ERR_NOT_FOUND.
  */
 enum lethe_err lt_check_owned(const char *path, bool dir, bool follow);
 

@@ -247,6 +247,12 @@ out:
 	return rc;
 }
 
+void lt_sha256_prepare(void)
+{
+	EVP_MD_free(EVP_MD_fetch(NULL, "SHA256", NULL));
+	ERR_clear_error();
+}
+
 enum lethe_err lt_sha256(const void *data, size_t len, uint8_t out[LT_SHA256_LEN])
 {
 	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)

@@ -37,6 +37,15 @@ enum lethe_err lt_key_unwrap(const uint8_t kek[LT_KEY_LEN], const void *aad, siz
 enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
 		       const void *info, size_t info_len, void *out, size_t out_len);
 
+/*
+ * Set up what OpenSSL sets up on the first digest of a process (its default library context
+ * and SHA-256 in it), best effort. OpenSSL 3.0 does not survive an allocation failing in the
+ * middle of that setup (a lock left NULL): a caller whose digest may be the process's first
+ * OpenSSL call (keys/luksdisk.c, before libcryptsetup has loaded anything) prepares it first,
+ * so that a failure there is one lt_sha256() reports.
+ */
+void lt_sha256_prepare(void);
+
 /* One-shot SHA-256 and HMAC-SHA256. */
 enum lethe_err lt_sha256(const void *data, size_t len, uint8_t out[LT_SHA256_LEN]);
 enum lethe_err lt_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,

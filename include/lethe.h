@@ -152,9 +152,11 @@ struct lethe_open_opts {
  * audited.
  *
  * @return LETHE_OK; LETHE_ERR_CONFIG; LETHE_ERR_PERMISSION (names the file and the fix);
- *         LETHE_ERR_UNLOCK (wrong keyfile or passphrase, no such officer);
- *         LETHE_ERR_KEYSTORE;
- *         LETHE_ERR_DATABASE; LETHE_ERR_IO; LETHE_ERR_BUSY; LETHE_ERR_NOMEM.
+ *         LETHE_ERR_UNLOCK (wrong keyfile or passphrase, no such officer); LETHE_ERR_KEYSTORE (missing or
+ *         unreadable); LETHE_ERR_INTEGRITY (both LUKS2 headers of keystore.luks damaged, or
+ *         a keystore of another store); LETHE_ERR_DATABASE; LETHE_ERR_IO; LETHE_ERR_BUSY;
+ *         LETHE_ERR_NOMEM. One damaged header does not fail the open: lethe_doctor()
+ *         reports it.
  */
 LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *opts,
 					  struct lethe_store **out);

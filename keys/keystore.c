@@ -24,6 +24,7 @@
  */
 #include "keys/keystore.h"
 #include "keys/luks.h"
+#include "keys/luksdisk.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -127,6 +128,9 @@ static enum lethe_err keystore_open(const char *path, struct crypt_device **out)
 		crypt_free(cd);
 		if (r == -ENOMEM)
 			return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
+		/* damaged headers are tampering or a failing disk (exit 4), not a permission */
+		if (lt_luks_headers_check(path) == LETHE_ERR_INTEGRITY)
+			return LETHE_ERR_INTEGRITY;
 		return lt_err(LETHE_ERR_KEYSTORE, "%s is not a LUKS2 keystore, or it is corrupt",
 			      path);
 	}

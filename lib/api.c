@@ -1,4 +1,5 @@
 /* api.c - creating, opening and closing a store: the key hierarchy is unlocked here. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include "keys/evkey.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
+#include "keys/luksdisk.h"
 #include "keys/rowauth.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
@@ -646,8 +648,28 @@ static enum lethe_err open_db(struct lethe_store *st)
 	return lt_db_open_read_only(st->db_path, &st->db);
 }
 
-/* The keystore and the database must belong to the same store. */
-static enum lethe_err open_check_store_id(struct lethe_store *st)
+/*
+ * Both LUKS2 headers of keystore.luks and officers.luks, before libcryptsetup loads them: it
+ * falls back to the intact header and rewrites the damaged one from it without a word, so what
+ * was damaged is kept here for doctor to report (lt_luks_headers_check()). The open goes on:
+ * the service keeps running on the intact header.
+ */
+static void open_check_headers(struct lethe_store *st)
+{
+	struct stat sb;
+
+	/* a check that could not be made (out of memory, a read error) is no finding */
+	if (lt_luks_headers_check(st->keystore_path) == LETHE_ERR_INTEGRITY)
+		lt_err_save(&st->keystore_damage);
+	if (!(lstat(st->officers_path, &sb) != 0 && errno == ENOENT) &&
+	    lt_luks_headers_check(st->officers_path) == LETHE_ERR_INTEGRITY)
+		lt_err_save(&st->officers_damage);
+	lt_err_clear();
+}
+
+/* The keystore and the database must belong to the same store: *@p mismatch when they do
+ * not (LETHE_ERR_INTEGRITY: one of the files was replaced). */
+static enum lethe_err open_check_store_id(struct lethe_store *st, bool *mismatch)
 {
 	char id[LETHE_ID_LEN + 1];
 	size_t len = 0;
@@ -660,8 +682,9 @@ static enum lethe_err open_check_store_id(struct lethe_store *st)
 	if (rc != LETHE_OK)
 		return rc;
 	id[len < LETHE_ID_LEN ? len : LETHE_ID_LEN] = '\0';
-	if (strcmp(id, st->store_id) != 0)
-		return lt_err(LETHE_ERR_KEYSTORE, "%s belongs to another store than %s",
+	*mismatch = strcmp(id, st->store_id) != 0;
+	if (*mismatch)
+		return lt_err(LETHE_ERR_INTEGRITY, "%s belongs to another store than %s",
 			      st->keystore_path, st->db_path);
 	return LETHE_OK;
 }
@@ -707,6 +730,60 @@ enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_
 }
 
 /*
+ * A store refused for its files' owners: the fix in full. The store's owner is the owner of
+ * its directory. When that is not the running user (root running doctor on a store of the
+ * service's account), the fix is to run lethe as that user, never a chown that would take the
+ * store from its service; otherwise one chown naming the owner and every file of the store
+ * another user owns, at once. @p rc when neither applies.
+ */
+static enum lethe_err open_owner_fix(const struct lethe_store *st, enum lethe_err rc)
+{
+	const char *names[] = {"lethe.conf",    "objects", "tmp",         "keystore.luks",
+			       "officers.luks", "meta.db", "meta.db-wal", "meta.db-shm"};
+	char owner[LT_USER_NAME_MAX], me[LT_USER_NAME_MAX], path[PATH_MAX];
+	char list[LT_ERR_DETAIL_MAX / 2] = "";
+	size_t n = 0, used = 0;
+	struct stat sb;
+
+	if (stat(st->dir, &sb) != 0)
+		return rc;
+	lt_user_name(sb.st_uid, owner, sizeof(owner));
+	lt_user_name(geteuid(), me, sizeof(me));
+	if (sb.st_uid != geteuid())
+		return lt_err(
+		    LETHE_ERR_PERMISSION,
+		    "%s belongs to %s (uid %lu), not to the running user %s (uid %lu): "
+		    "run lethe as %s (sudo -u %s%s lethe ...); a chown would take the store "
+		    "from its owner",
+		    st->dir, owner, (unsigned long) sb.st_uid, me, (unsigned long) geteuid(), owner,
+		    strcmp(owner, "0") && isdigit((unsigned char) owner[0]) ? "#" : "", owner);
+	for (size_t i = 0; i <= sizeof(names) / sizeof(names[0]); i++) {
+		const char *p = path;
+		int len;
+
+		if (i < sizeof(names) / sizeof(names[0]))
+			snprintf(path, sizeof(path), "%s/%s", st->dir, names[i]);
+		else if (st->cfg.keyfile)
+			p = st->cfg.keyfile;
+		else
+			break;
+		if (lstat(p, &sb) != 0 || sb.st_uid == geteuid())
+			continue;
+		len = snprintf(list + used, sizeof(list) - used, " %s", p);
+		if (len < 0 || (size_t) len >= sizeof(list) - used)
+			break;
+		used += (size_t) len;
+		n++;
+	}
+	if (n == 0)
+		return rc;
+	return lt_err(LETHE_ERR_PERMISSION,
+		      "%zu file(s) of the store %s are not owned by its owner %s (uid %lu), who "
+		      "runs lethe; fix: chown %s%s",
+		      n, st->dir, owner, (unsigned long) geteuid(), owner, list);
+}
+
+/*
  * The handle's configuration: the store's own @p conf, or @p other (--config) with every
  * security setting taken from @p conf (common/config.h says which; one that @p other sets
  * differently is refused).
@@ -742,7 +819,7 @@ static enum lethe_err store_open(const struct lethe_open_opts *o, const char *of
 {
 	struct lethe_store *st = NULL;
 	char *conf = NULL;
-	bool legacy = false;
+	bool legacy = false, mismatch = false;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -771,6 +848,8 @@ static enum lethe_err store_open(const struct lethe_open_opts *o, const char *of
 			goto out;
 		rc = lt_check_private_file(st->keystore_path);
 	}
+	if (rc == LETHE_OK)
+		open_check_headers(st);
 	if (rc == LETHE_ERR_NOT_FOUND)
 		rc = lt_err(LETHE_ERR_KEYSTORE, "%s: keystore missing", st->keystore_path);
 	if (rc != LETHE_OK) {
@@ -801,9 +880,9 @@ static enum lethe_err store_open(const struct lethe_open_opts *o, const char *of
 	 * its rows fails its check */
 	if (rc == LETHE_ERR_INTEGRITY)
 		lt_err_clear();
-	rc = open_check_store_id(st);
+	rc = open_check_store_id(st, &mismatch);
 	/* a modified meta row: every check that reads it fails too, and doctor reports it */
-	if (rc == LETHE_ERR_INTEGRITY) {
+	if (rc == LETHE_ERR_INTEGRITY && !mismatch) {
 		lt_err_clear();
 		rc = LETHE_OK;
 	}
@@ -836,6 +915,8 @@ static enum lethe_err store_open(const struct lethe_open_opts *o, const char *of
 		rc = lt_clock_check_open(st);
 out:
 	free(conf);
+	if (rc == LETHE_ERR_PERMISSION)
+		rc = open_owner_fix(st, rc);
 	if (rc != LETHE_OK) {
 		lethe_store_close(st);
 		return rc;

@@ -43,6 +43,9 @@ struct lethe_store {
 	char *dir;
 	char *keystore_path;
 	char *officers_path; /* DIR/officers.luks (keys/authority.h) */
+	/* what was damaged in the LUKS2 headers of keystore.luks and officers.luks when the
+	 * handle opened, before libcryptsetup rewrote it ("" when intact): doctor reports it */
+	struct lt_err_saved keystore_damage, officers_damage;
 	char *db_path;
 	struct lt_config cfg;
 	struct lt_db *db;

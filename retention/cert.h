@@ -204,10 +204,13 @@ enum lethe_err lt_cert_verify_dir_key(const char *dir, const uint8_t pub[LT_ED25
 /*
  * Verify the certificates held in @p db under @p pub (the store's evidence key, bound to its
  * master key) as lt_cert_verify_chain() does, and against the rest of the store: every
- * shredded object has a certificate; every shred recorded in the audit log ("rm",
+ * shredded object has a certificate and an authenticated shred record in the audit log
+ * ("rm" or "sweep.shred", outcome ok: its forced removal or its sweep); every shred recorded
+ * in the audit log ("rm",
  * "sweep.shred" with outcome ok) has one; every certificate has its object's put record in
  * the log and agrees with it (group, created_at; retain_until not earlier and lock not
- * weaker than the put fixed: lt_retention_put_detail()). The audit log is read as stored:
+ * weaker than the put fixed: lt_retention_put_detail()). The objects, the certificates and
+ * the log are each read once (sorted sets, no per-object query). The audit log is read as stored:
  * `audit verify` is what authenticates it. @p count receives the certificates checked.
  * @return as lt_cert_verify_chain(); LETHE_ERR_DATABASE when the store cannot be read.
  */

@@ -42,10 +42,18 @@ struct group_state {
 	struct lt_hold_refs holds;
 };
 
+/* A shredded object's row, and whether the log records its shred. */
+struct shredded_entry {
+	char object_id[LETHE_ID_LEN + 1];
+	bool shred_seen;
+};
+
 struct store_check {
 	struct lt_cert_chain chain;
 	struct cert_entry *certs;
 	size_t n, cap;
+	struct shredded_entry *shredded; /* sorted by object id once listed */
+	size_t nshredded, capshredded;
 	enum lethe_err rc;
 	uint64_t count;
 	struct group_state *groups;
@@ -200,13 +208,44 @@ static int check_cert(const struct lt_db_cert *cert, void *ctx)
 	return 0;
 }
 
-/* Every shredded object has its certificate. */
+static int shredded_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct shredded_entry *) a)->object_id,
+		      ((const struct shredded_entry *) b)->object_id);
+}
+
+static struct shredded_entry *find_shredded(struct store_check *s, const char *object_id)
+{
+	struct shredded_entry key;
+
+	if (s->nshredded == 0 || strlen(object_id) != LETHE_ID_LEN)
+		return NULL;
+	memcpy(key.object_id, object_id, sizeof(key.object_id));
+	return bsearch(&key, s->shredded, s->nshredded, sizeof(*s->shredded), shredded_cmp);
+}
+
+/* Every shredded object has its certificate, and is kept to be found in the log's pass. */
 static int check_object(const struct lt_db_object *obj, void *ctx)
 {
 	struct store_check *s = ctx;
 	char where[64];
 
-	if (obj->state != LETHE_STATE_SHREDDED || find_entry(s, obj->id) != NULL)
+	if (obj->state != LETHE_STATE_SHREDDED)
+		return 0;
+	if (s->nshredded == s->capshredded) {
+		size_t cap = s->capshredded ? s->capshredded * 2 : 64;
+		void *p = realloc(s->shredded, cap * sizeof(*s->shredded));
+
+		if (p == NULL) {
+			s->rc = lt_err(LETHE_ERR_NOMEM, "evidence verify: out of memory");
+			return 1;
+		}
+		s->shredded = p;
+		s->capshredded = cap;
+	}
+	memset(&s->shredded[s->nshredded], 0, sizeof(*s->shredded));
+	memcpy(s->shredded[s->nshredded++].object_id, obj->id, LETHE_ID_LEN + 1);
+	if (find_entry(s, obj->id) != NULL)
 		return 0;
 	(void) snprintf(where, sizeof(where), "object %s", obj->id);
 	lt_cert_report(&s->chain, where,
@@ -273,6 +312,12 @@ static int check_record(const struct lt_db_audit *rec, void *ctx)
 		return check_group_record(s, rec);
 	(void) snprintf(where, sizeof(where), "audit record %llu", (unsigned long long) rec->seq);
 	e = find_entry(s, rec->object);
+	if (strcmp(rec->action, "rm") == 0 || strcmp(rec->action, "sweep.shred") == 0) {
+		struct shredded_entry *sh = find_shredded(s, rec->object);
+
+		if (sh)
+			sh->shred_seen = true;
+	}
 	if (strcmp(rec->action, "put") == 0 && e != NULL) {
 		check_put(s, rec, e, where);
 	} else if (e != NULL && strcmp(rec->action, "hold.set") == 0) {
@@ -323,11 +368,27 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 		qsort(s.certs, s.n, sizeof(*s.certs), entry_cmp);
 	rc = lt_db_object_list(db, NULL, 0, true, check_object, &s);
 	if (rc == LETHE_OK)
+		rc = s.rc;
+	if (rc == LETHE_OK && s.nshredded > 0)
+		qsort(s.shredded, s.nshredded, sizeof(*s.shredded), shredded_cmp);
+	/* one pass over the log, each record looked up in the sorted sets */
+	if (rc == LETHE_OK)
 		rc = lt_db_audit_list(db, 0, INT64_MIN, check_record, &s);
 	if (rc == LETHE_OK)
 		rc = s.rc;
 	if (rc != LETHE_OK)
 		goto out;
+	for (size_t i = 0; i < s.nshredded; i++) {
+		char where[64];
+
+		if (s.shredded[i].shred_seen)
+			continue;
+		(void) snprintf(where, sizeof(where), "object %s", s.shredded[i].object_id);
+		lt_cert_report(&s.chain, where,
+			       "shredded, but the audit log has no authenticated record of its "
+			       "shred (rm or sweep.shred): the record was deleted, or the row was "
+			       "not shredded by lethe");
+	}
 	for (size_t i = 0; i < s.n; i++) {
 		if (!s.certs[i].put_seen)
 			lt_cert_report(&s.chain, s.certs[i].cert_id,
@@ -342,6 +403,7 @@ out:
 	for (size_t i = 0; i < s.ngroups; i++)
 		lt_hold_refs_free(&s.groups[i].holds);
 	free(s.certs);
+	free(s.shredded);
 	free(s.groups);
 	return rc;
 }
