@@ -109,3 +109,73 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 			      (unsigned long long) rec->seq);
 	return LETHE_OK;
 }
+
+struct since_ctx {
+	struct lt_db_audit *recs;
+	size_t n, cap;
+	enum lethe_err rc;
+};
+
+static int collect(const struct lt_db_audit *rec, void *vctx)
+{
+	struct since_ctx *c = vctx;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4;
+		struct lt_db_audit *more = realloc(c->recs, cap * sizeof(*more));
+
+		if (!more) {
+			c->rc = LETHE_ERR_NOMEM;
+			return 1;
+		}
+		c->recs = more;
+		c->cap = cap;
+	}
+	c->recs[c->n++] = *rec;
+	return 0;
+}
+
+/* @p rec's MAC against the record before it, as lt_audit_newest() checks its answer. */
+static enum lethe_err check_mac(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				const struct lt_db_audit *rec)
+{
+	uint8_t prev[32] = {0}, mac[32];
+	bool have_prev = true;
+	enum lethe_err rc = LETHE_OK;
+
+	if (rec->seq > 1)
+		rc = lt_db_audit_mac_at(db, rec->seq - 1, prev, &have_prev);
+	if (rc != LETHE_OK)
+		return rc;
+	if (!have_prev)
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "audit record %llu: the record before it is missing",
+			      (unsigned long long) rec->seq);
+	rc = lt_audit_mac(key, rec, prev, mac);
+	if (rc == LETHE_OK && !lt_memeq(mac, rec->mac, sizeof(mac)))
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "audit record %llu: MAC does not verify (the record was altered; run "
+			    "lethe audit verify)",
+			    (unsigned long long) rec->seq);
+	return rc;
+}
+
+enum lethe_err lt_audit_group_since(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				    const char *group, const char *action, uint64_t after,
+				    lt_db_audit_fn fn, void *ctx)
+{
+	struct since_ctx c = {0};
+	enum lethe_err rc;
+
+	/* collected first: each MAC check reads another row while the walk would be open */
+	rc = lt_db_audit_group_since(db, group, action, after, collect, &c);
+	if (rc == LETHE_OK)
+		rc = c.rc;
+	for (size_t i = 0; rc == LETHE_OK && i < c.n; i++) {
+		rc = check_mac(db, key, &c.recs[i]);
+		if (rc == LETHE_OK && fn(&c.recs[i], ctx) != 0)
+			break;
+	}
+	free(c.recs);
+	return rc;
+}

@@ -199,6 +199,46 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 	return rc;
 }
 
+static const struct lt_sq sq_audit_group_since = {
+    SQ_AUDIT_GROUP_SINCE, "audit group records",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp = ?1 AND action = ?2 AND "
+    "+object = '' AND outcome = 'ok' AND unauth = 0 AND seq > ?3 ORDER BY seq"};
+
+enum lethe_err lt_db_audit_group_since(struct lt_db *db, const char *group, const char *action,
+				       uint64_t after, lt_db_audit_fn fn, void *ctx)
+{
+	struct lt_db_audit *rec = malloc(sizeof(*rec));
+	struct lt_sq_query q;
+	bool found = true;
+	enum lethe_err rc;
+
+	if (!rec)
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", db->path);
+	rc = lt_sq_open(&q, db, &sq_audit_group_since);
+	if (rc != LETHE_OK)
+		goto out;
+	lt_sq_text(&q, 1, group, sizeof(rec->group));
+	lt_sq_text(&q, 2, action, sizeof(rec->action));
+	lt_sq_int(&q, 3, after > INT64_MAX ? INT64_MAX : (int64_t) after);
+	while (rc == LETHE_OK) {
+		rc = lt_sq_step(&q, &found);
+		if (rc != LETHE_OK || !found)
+			break;
+		memset(rec, 0, sizeof(*rec));
+		rec->seq = (uint64_t) lt_sq_get_range(&q, 0, 1, INT64_MAX);
+		read_fields(&q, rec);
+		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
+		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
+		rc = q.err;
+		if (rc == LETHE_OK && fn(rec, ctx) != 0)
+			break;
+	}
+	lt_sq_close(&q);
+out:
+	free(rec);
+	return rc;
+}
+
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq)
 {
 	int64_t found = 0;
