@@ -250,6 +250,15 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 enum lethe_err lt_audit_holds(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
 			      const char *group, lt_db_audit_fn fn, void *ctx);
 
+/*
+ * Every record lt_audit_newest() could answer for group @p group with seq > @p after, in seq
+ * order, each one's MAC checked the same way before @p fn sees it (@p fn returns non-zero to
+ * stop): an edited record is LETHE_ERR_INTEGRITY.
+ */
+enum lethe_err lt_audit_group_since(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				    const char *group, const char *action, uint64_t after,
+				    lt_db_audit_fn fn, void *ctx);
+
 /* ---- export (export.c) ---- */
 
 /*

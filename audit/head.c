@@ -143,3 +143,48 @@ enum lethe_err lt_audit_holds(struct lt_db *db, const uint8_t key[LT_KEY_LEN], c
 
 	return rc != LETHE_OK ? rc : h.rc;
 }
+
+struct since_ctx {
+	struct lt_db_audit *recs;
+	size_t n, cap;
+	enum lethe_err rc;
+};
+
+static int collect(const struct lt_db_audit *rec, void *vctx)
+{
+	struct since_ctx *c = vctx;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4;
+		struct lt_db_audit *more = realloc(c->recs, cap * sizeof(*more));
+
+		if (!more) {
+			c->rc = LETHE_ERR_NOMEM;
+			return 1;
+		}
+		c->recs = more;
+		c->cap = cap;
+	}
+	c->recs[c->n++] = *rec;
+	return 0;
+}
+
+enum lethe_err lt_audit_group_since(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				    const char *group, const char *action, uint64_t after,
+				    lt_db_audit_fn fn, void *ctx)
+{
+	struct since_ctx c = {0};
+	enum lethe_err rc;
+
+	/* collected first: each MAC check reads another row while the walk would be open */
+	rc = lt_db_audit_group_since(db, group, action, after, collect, &c);
+	if (rc == LETHE_OK)
+		rc = c.rc;
+	for (size_t i = 0; rc == LETHE_OK && i < c.n; i++) {
+		rc = record_authentic(db, key, &c.recs[i]);
+		if (rc == LETHE_OK && fn(&c.recs[i], ctx) != 0)
+			break;
+	}
+	free(c.recs);
+	return rc;
+}

@@ -8,7 +8,8 @@
  * cpu_us_per_put is user+system CPU time of this process per put (getrusage), which says what
  * one core could do if waiting for the disk cost nothing.
  *
- * usage: bench_put STORE_DIR COUNT [SIZE]
+ * usage: bench_put STORE_DIR COUNT [SIZE [GROUP]]
+ *   GROUP  the group of the objects (default "bench"; its [group:NAME] must be in lethe.conf)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,15 +65,18 @@ int main(int argc, char **argv)
 	unsigned long count;
 	size_t size;
 	unsigned char *buf;
+	const char *group = "bench";
 	double *lat, t0, c0, total;
 	enum lethe_err rc;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: bench_put STORE_DIR COUNT [SIZE]\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: bench_put STORE_DIR COUNT [SIZE [GROUP]]\n");
 		return 2;
 	}
 	count = strtoul(argv[2], NULL, 10);
-	size = argc == 4 ? strtoul(argv[3], NULL, 10) : 4096;
+	size = argc >= 4 ? strtoul(argv[3], NULL, 10) : 4096;
+	if (argc == 5)
+		group = argv[4];
 	if (count == 0) {
 		fprintf(stderr, "bench_put: COUNT must be at least 1\n");
 		return 2;
@@ -100,7 +104,7 @@ int main(int argc, char **argv)
 
 		fill(buf, size, i);
 		s = now_s();
-		rc = lethe_object_put_buf(st, buf, size, "bench", NULL, id);
+		rc = lethe_object_put_buf(st, buf, size, group, NULL, id);
 		lat[i] = now_s() - s;
 		if (rc != LETHE_OK) {
 			fprintf(stderr, "bench_put: put %lu: %s: %s\n", i, lethe_strerror(rc),

@@ -7,6 +7,7 @@
  */
 #include "common/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,27 +279,58 @@ int lt_json_each(const struct lt_json *object, lt_json_member_fn fn, void *ctx)
 	return 0;
 }
 
+/* The text as jansson writes it out, in one pass (sizing it first would write it twice: a
+ * certificate is serialised for every shred of a sweep). */
+struct dump_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int dump_chunk(const char *chunk, size_t size, void *data)
+{
+	struct dump_buf *d = data;
+
+	if (size >= d->cap - d->len) {
+		size_t cap = d->cap;
+		char *more;
+
+		while (size >= cap - d->len) {
+			if (cap > SIZE_MAX / 2)
+				return -1;
+			cap *= 2;
+		}
+		/* not realloc: what JSON holds is not always public, and no stale copy is left */
+		more = malloc(cap);
+		if (more == NULL)
+			return -1;
+		memcpy(more, d->p, d->len);
+		explicit_bzero(d->p, d->cap);
+		free(d->p);
+		d->p = more;
+		d->cap = cap;
+	}
+	memcpy(d->p + d->len, chunk, size);
+	d->len += size;
+	return 0;
+}
+
 enum lethe_err lt_json_dump(const struct lt_json *value, enum lt_json_form form, char **text,
 			    size_t *len)
 {
-	size_t flags = dump_flags(form);
-	size_t need;
-	char *buf;
+	struct dump_buf d = {.cap = 4096}; /* a certificate fits */
 
 	*text = NULL;
 	*len = 0;
-	need = json_dumpb(J(value), NULL, 0, flags);
-	if (need == 0)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory serialising JSON");
-	buf = malloc(need + 1);
-	if (buf == NULL)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory serialising JSON");
-	if (json_dumpb(J(value), buf, need, flags) != need) {
-		free(buf);
+	d.p = malloc(d.cap);
+	if (d.p == NULL || json_dump_callback(J(value), dump_chunk, &d, dump_flags(form)) != 0 ||
+	    d.len == 0) {
+		if (d.p)
+			explicit_bzero(d.p, d.cap);
+		free(d.p);
 		return lt_err(LETHE_ERR_NOMEM, "out of memory serialising JSON");
 	}
-	buf[need] = '\0';
-	*text = buf;
-	*len = need;
+	d.p[d.len] = '\0'; /* dump_chunk leaves room for it */
+	*text = d.p;
+	*len = d.len;
 	return LETHE_OK;
 }

@@ -118,50 +118,42 @@ static int gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size
 	return 1;
 }
 
-enum lethe_err lt_gcm_seal(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
-			   const void *aad, size_t aad_len, const void *pt, size_t len, void *ct,
-			   uint8_t tag[LT_GCM_TAG_LEN])
+/* One message under the key @p ctx was set up with (lt_gcm_seal, lt_gcm_key_new): a new
+ * nonce restarts GCM without expanding the key again. */
+static enum lethe_err gcm_seal_ctx(EVP_CIPHER_CTX *ctx, const uint8_t nonce[LT_GCM_NONCE_LEN],
+				   const void *aad, size_t aad_len, const void *pt, size_t len,
+				   void *ct, uint8_t tag[LT_GCM_TAG_LEN])
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	enum lethe_err rc = LETHE_OK;
 	uint8_t final_block[16];
 	int outl = 0;
 
-	if (!ctx)
-		return lt_crypto_fail("EVP_CIPHER_CTX_new");
-	lt_key_touch(key, LT_KEY_LEN);
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
 	    gcm_update(ctx, NULL, aad, aad_len) != 1 || gcm_update(ctx, ct, pt, len) != 1 ||
-	    EVP_EncryptFinal_ex(ctx, final_block, &outl) != 1 ||
+	    EVP_CipherFinal_ex(ctx, final_block, &outl) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, LT_GCM_TAG_LEN, tag) != 1)
-		rc = lt_crypto_fail("AES-256-GCM seal");
-	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
-	return rc;
+		return lt_crypto_fail("AES-256-GCM seal");
+	return LETHE_OK;
 }
 
-enum lethe_err lt_gcm_open(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
-			   const void *aad, size_t aad_len, const void *ct, size_t len,
-			   const uint8_t tag[LT_GCM_TAG_LEN], void *pt)
+static enum lethe_err gcm_open_ctx(EVP_CIPHER_CTX *ctx, const uint8_t nonce[LT_GCM_NONCE_LEN],
+				   const void *aad, size_t aad_len, const void *ct, size_t len,
+				   const uint8_t tag[LT_GCM_TAG_LEN], void *pt)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	enum lethe_err rc = LETHE_OK;
 	uint8_t final_block[16];
 	uint8_t tag_copy[LT_GCM_TAG_LEN];
 	int outl = 0;
 
-	if (!ctx)
-		return lt_crypto_fail("EVP_CIPHER_CTX_new");
 	/* The ctrl takes a non-const pointer. */
 	memcpy(tag_copy, tag, sizeof(tag_copy));
-	lt_key_touch(key, LT_KEY_LEN);
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0) != 1 ||
 	    gcm_update(ctx, NULL, aad, aad_len) != 1 || gcm_update(ctx, pt, ct, len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LT_GCM_TAG_LEN, tag_copy) != 1) {
 		rc = lt_crypto_fail("AES-256-GCM open");
 		goto out;
 	}
 	ERR_clear_error();
-	if (EVP_DecryptFinal_ex(ctx, final_block, &outl) != 1) {
+	if (EVP_CipherFinal_ex(ctx, final_block, &outl) != 1) {
 		/* A tag mismatch leaves nothing on the error queue; a failure of OpenSSL itself is
 		 * no evidence of tampering. */
 		rc = lt_crypto_failed_itself("AES-256-GCM open");
@@ -172,8 +164,84 @@ out:
 	/* Never release plaintext whose tag did not verify. */
 	if (rc != LETHE_OK && pt && len)
 		OPENSSL_cleanse(pt, len);
+	return rc;
+}
+
+/* A context holding @p key's schedule, for @p enc (1 seal, 0 open) until a nonce is given. */
+static EVP_CIPHER_CTX *gcm_ctx_new(const uint8_t key[LT_KEY_LEN], int enc)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+
+	if (!ctx) {
+		(void) lt_crypto_fail("EVP_CIPHER_CTX_new");
+		return NULL;
+	}
+	lt_key_touch(key, LT_KEY_LEN);
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL, enc) != 1) {
+		(void) lt_crypto_fail("AES-256-GCM key");
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+enum lethe_err lt_gcm_seal(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
+			   const void *aad, size_t aad_len, const void *pt, size_t len, void *ct,
+			   uint8_t tag[LT_GCM_TAG_LEN])
+{
+	EVP_CIPHER_CTX *ctx = gcm_ctx_new(key, 1);
+	enum lethe_err rc;
+
+	if (!ctx)
+		return LETHE_ERR_CRYPTO;
+	rc = gcm_seal_ctx(ctx, nonce, aad, aad_len, pt, len, ct, tag);
+	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
+	return rc;
+}
+
+enum lethe_err lt_gcm_open(const uint8_t key[LT_KEY_LEN], const uint8_t nonce[LT_GCM_NONCE_LEN],
+			   const void *aad, size_t aad_len, const void *ct, size_t len,
+			   const uint8_t tag[LT_GCM_TAG_LEN], void *pt)
+{
+	EVP_CIPHER_CTX *ctx = gcm_ctx_new(key, 0);
+	enum lethe_err rc;
+
+	if (!ctx) {
+		if (pt && len)
+			OPENSSL_cleanse(pt, len);
+		return LETHE_ERR_CRYPTO;
+	}
+	rc = gcm_open_ctx(ctx, nonce, aad, aad_len, ct, len, tag, pt);
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
+}
+
+struct lt_gcm_key {
+	EVP_CIPHER_CTX *ctx;
+};
+
+enum lethe_err lt_gcm_key_new(const uint8_t key[LT_KEY_LEN], struct lt_gcm_key **out)
+{
+	struct lt_gcm_key *k = calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (!k)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory for an AES-256-GCM key");
+	k->ctx = gcm_ctx_new(key, 1);
+	if (!k->ctx) {
+		free(k);
+		return LETHE_ERR_CRYPTO;
+	}
+	*out = k;
+	return LETHE_OK;
+}
+
+void lt_gcm_key_free(struct lt_gcm_key *k)
+{
+	if (!k)
+		return;
+	EVP_CIPHER_CTX_free(k->ctx); /* cleanses the key schedule */
+	free(k);
 }
 
 /* ---- key wrap --------------------------------------------------------------------------- */
@@ -204,6 +272,38 @@ enum lethe_err lt_key_unwrap(const uint8_t kek[LT_KEY_LEN], const void *aad, siz
 	enum lethe_err rc;
 
 	rc = lt_gcm_open(kek, nonce, aad, aad_len, ct, LT_KEY_LEN, tag, key);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(
+		    LETHE_ERR_INTEGRITY,
+		    "wrapped key failed to unwrap (wrong key, or wrapped for something else)");
+	return rc;
+}
+
+enum lethe_err lt_key_wrap_with(struct lt_gcm_key *kek, const void *aad, size_t aad_len,
+				const uint8_t key[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	uint8_t *nonce = wrapped;
+	uint8_t *ct = wrapped + LT_GCM_NONCE_LEN;
+	uint8_t *tag = ct + LT_KEY_LEN;
+	enum lethe_err rc;
+
+	rc = lt_random(nonce, LT_GCM_NONCE_LEN); /* as lt_key_wrap: a random nonce each time */
+	if (rc == LETHE_OK)
+		rc = gcm_seal_ctx(kek->ctx, nonce, aad, aad_len, key, LT_KEY_LEN, ct, tag);
+	if (rc != LETHE_OK)
+		OPENSSL_cleanse(wrapped, LT_WRAPPED_LEN);
+	return rc;
+}
+
+enum lethe_err lt_key_unwrap_with(struct lt_gcm_key *kek, const void *aad, size_t aad_len,
+				  const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t key[LT_KEY_LEN])
+{
+	const uint8_t *nonce = wrapped;
+	const uint8_t *ct = wrapped + LT_GCM_NONCE_LEN;
+	const uint8_t *tag = ct + LT_KEY_LEN;
+	enum lethe_err rc;
+
+	rc = gcm_open_ctx(kek->ctx, nonce, aad, aad_len, ct, LT_KEY_LEN, tag, key);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(
 		    LETHE_ERR_INTEGRITY,

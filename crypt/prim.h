@@ -33,6 +33,21 @@ enum lethe_err lt_key_wrap(const uint8_t kek[LT_KEY_LEN], const void *aad, size_
 enum lethe_err lt_key_unwrap(const uint8_t kek[LT_KEY_LEN], const void *aad, size_t aad_len,
 			     const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t key[LT_KEY_LEN]);
 
+/*
+ * An AES-256-GCM key expanded once (its schedule and GHASH tables), for wrapping or unwrapping
+ * many keys under one KEK: each call restarts it with its own nonce. A rewrap wraps a
+ * million keys; expanding the KEK for each cost more than the 32 bytes it seals. Not for use
+ * by two threads at once. lt_gcm_key_free() wipes it.
+ */
+struct lt_gcm_key;
+enum lethe_err lt_gcm_key_new(const uint8_t key[LT_KEY_LEN], struct lt_gcm_key **out);
+void lt_gcm_key_free(struct lt_gcm_key *k);
+/* lt_key_wrap() and lt_key_unwrap() under an expanded KEK: the same bytes, the same errors. */
+enum lethe_err lt_key_wrap_with(struct lt_gcm_key *kek, const void *aad, size_t aad_len,
+				const uint8_t key[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN]);
+enum lethe_err lt_key_unwrap_with(struct lt_gcm_key *kek, const void *aad, size_t aad_len,
+				  const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t key[LT_KEY_LEN]);
+
 /* HKDF-SHA256 (RFC 5869), extract then expand. */
 enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
 		       const void *info, size_t info_len, void *out, size_t out_len);

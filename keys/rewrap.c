@@ -38,7 +38,11 @@ static enum lethe_err hold_primary(struct lt_rewrapper *w, uint32_t version)
 		lt_kek_cache_release(&w->cache, w->primary);
 	w->primary_key = NULL;
 	w->primary = 0;
+	lt_gcm_key_free(w->primary_gcm);
+	w->primary_gcm = NULL;
 	rc = lt_kek_cache_get(&w->cache, version, &w->primary_key);
+	if (rc == LETHE_OK)
+		rc = lt_gcm_key_new(w->primary_key, &w->primary_gcm);
 	if (rc == LETHE_OK)
 		w->primary = version;
 	return rc;
@@ -48,8 +52,12 @@ enum lethe_err lt_rewrapper_target(struct lt_rewrapper *w, uint32_t version)
 {
 	enum lethe_err rc = hold_primary(w, version);
 
+	lt_gcm_key_free(w->check_gcm);
+	w->check_gcm = NULL;
 	if (rc == LETHE_OK)
 		rc = lt_kek_ring_load(w->ring, w->db, w->primary, w->check_key);
+	if (rc == LETHE_OK)
+		rc = lt_gcm_key_new(w->check_key, &w->check_gcm);
 	return rc;
 }
 
@@ -68,9 +76,18 @@ enum lethe_err lt_rewrapper_one(struct lt_rewrapper *w, const struct lt_db_objec
 		lt_err_prefix("object %s", obj->id);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_dek_rewrap(w->ring->store_id, obj->id, obj->group, old, obj->kek_version,
-			   obj->wrapped_dek, w->primary_key, w->check_key, w->primary, wrapped,
-			   w->scratch);
+	if (!w->primary_gcm || !w->check_gcm)
+		rc = lt_err(LETHE_ERR_INTERNAL, "rewrap: no target KEK");
+	else if (!w->old_gcm || w->old_version != obj->kek_version) {
+		lt_gcm_key_free(w->old_gcm);
+		w->old_gcm = NULL;
+		rc = lt_gcm_key_new(old, &w->old_gcm);
+		w->old_version = rc == LETHE_OK ? obj->kek_version : 0;
+	}
+	if (rc == LETHE_OK)
+		rc = lt_dek_rewrap_with(w->ring->store_id, obj->id, obj->group, w->old_gcm,
+					obj->kek_version, obj->wrapped_dek, w->primary_gcm,
+					w->check_gcm, w->primary, wrapped, w->scratch);
 	lt_kek_cache_release(&w->cache, obj->kek_version);
 	if (rc == LETHE_OK)
 		rc = lt_db_object_set_dek_row(w->db, obj, w->primary, wrapped);
@@ -92,6 +109,11 @@ uint64_t lt_rewrapper_pending(struct lt_db *db)
 
 void lt_rewrapper_free(struct lt_rewrapper *w)
 {
+	lt_gcm_key_free(w->old_gcm);
+	lt_gcm_key_free(w->check_gcm);
+	lt_gcm_key_free(w->primary_gcm);
+	w->old_gcm = w->check_gcm = w->primary_gcm = NULL;
+	w->old_version = 0;
 	lt_kek_cache_free(&w->cache);
 	lt_secmem_free(w->scratch, LT_DEK_REWRAP_SCRATCH);
 	lt_secmem_free(w->check_key, LT_KEY_LEN);

@@ -25,6 +25,10 @@ struct lt_rewrapper {
 	uint32_t primary;           /* the version of primary_key; 0 before the first target */
 	uint8_t *check_key;         /* the primary again, loaded afresh for each batch */
 	uint8_t *scratch;           /* LT_DEK_REWRAP_SCRATCH: the data key and its proof */
+	/* the three keys above expanded once (lt_gcm_key_new), not for every data key: the
+	 * primary, the proof key (again for each batch) and the last old version unwrapped from */
+	struct lt_gcm_key *primary_gcm, *check_gcm, *old_gcm;
+	uint32_t old_version; /* the version of old_gcm */
 };
 
 /* A rewrapper over @p ring and @p db; LETHE_ERR_NOMEM. Free it with lt_rewrapper_free(). */

@@ -187,24 +187,36 @@ enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id
 	return rc;
 }
 
-enum lethe_err lt_dek_rewrap(const char *store_id, const char *object_id, const char *group,
-			     const uint8_t old_kek[LT_KEY_LEN], uint32_t old_version,
-			     const uint8_t old_wrapped[LT_WRAPPED_LEN],
-			     const uint8_t new_kek[LT_KEY_LEN], const uint8_t check_kek[LT_KEY_LEN],
-			     uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
-			     uint8_t scratch[LT_DEK_REWRAP_SCRATCH])
+enum lethe_err lt_dek_rewrap_with(const char *store_id, const char *object_id, const char *group,
+				  struct lt_gcm_key *old_kek, uint32_t old_version,
+				  const uint8_t old_wrapped[LT_WRAPPED_LEN],
+				  struct lt_gcm_key *new_kek, struct lt_gcm_key *check_kek,
+				  uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
+				  uint8_t scratch[LT_DEK_REWRAP_SCRATCH])
 {
 	uint8_t *dek = scratch, *check = scratch + LT_KEY_LEN;
+	struct aad a;
 	enum lethe_err rc;
 
-	rc = lt_dek_unwrap(old_kek, store_id, object_id, group, old_version, old_wrapped, dek);
+	dek_aad(&a, store_id, object_id, group, old_version);
+	rc = aad_check(&a, "data key unwrap");
 	if (rc == LETHE_OK)
-		rc =
-		    lt_dek_wrap(new_kek, store_id, object_id, group, new_version, dek, new_wrapped);
+		rc = lt_key_unwrap_with(old_kek, a.bytes, a.len, old_wrapped, dek);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(rc,
+			    "data key of object %s does not unwrap under KEK version %u "
+			    "(tampered, or moved from another object)",
+			    object_id, old_version);
+	if (rc == LETHE_OK) {
+		dek_aad(&a, store_id, object_id, group, new_version);
+		rc = aad_check(&a, "data key wrap");
+	}
+	if (rc == LETHE_OK)
+		rc = lt_key_wrap_with(new_kek, a.bytes, a.len, dek, new_wrapped);
 	if (rc != LETHE_OK)
 		goto out;
 	/* the proof: what a later get will do, with what it will do it with */
-	rc = lt_dek_unwrap(check_kek, store_id, object_id, group, new_version, new_wrapped, check);
+	rc = lt_key_unwrap_with(check_kek, a.bytes, a.len, new_wrapped, check);
 	if (rc == LETHE_ERR_INTEGRITY || (rc == LETHE_OK && !lt_memeq(dek, check, LT_KEY_LEN)))
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "data key of object %s: its new wrap under KEK "
@@ -214,6 +226,32 @@ out:
 	if (rc != LETHE_OK)
 		lt_cleanse(new_wrapped, LT_WRAPPED_LEN);
 	lt_cleanse(scratch, LT_DEK_REWRAP_SCRATCH);
+	return rc;
+}
+
+enum lethe_err lt_dek_rewrap(const char *store_id, const char *object_id, const char *group,
+			     const uint8_t old_kek[LT_KEY_LEN], uint32_t old_version,
+			     const uint8_t old_wrapped[LT_WRAPPED_LEN],
+			     const uint8_t new_kek[LT_KEY_LEN], const uint8_t check_kek[LT_KEY_LEN],
+			     uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
+			     uint8_t scratch[LT_DEK_REWRAP_SCRATCH])
+{
+	struct lt_gcm_key *old = NULL, *new = NULL, *check = NULL;
+	enum lethe_err rc;
+
+	rc = lt_gcm_key_new(old_kek, &old);
+	if (rc == LETHE_OK)
+		rc = lt_gcm_key_new(new_kek, &new);
+	if (rc == LETHE_OK)
+		rc = lt_gcm_key_new(check_kek, &check);
+	if (rc == LETHE_OK)
+		rc = lt_dek_rewrap_with(store_id, object_id, group, old, old_version, old_wrapped,
+					new, check, new_version, new_wrapped, scratch);
+	else
+		lt_cleanse(new_wrapped, LT_WRAPPED_LEN);
+	lt_gcm_key_free(check);
+	lt_gcm_key_free(new);
+	lt_gcm_key_free(old);
 	return rc;
 }
 

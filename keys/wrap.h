@@ -59,6 +59,15 @@ enum lethe_err lt_dek_rewrap(const char *store_id, const char *object_id, const 
 			     uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
 			     uint8_t scratch[LT_DEK_REWRAP_SCRATCH]);
 
+/* lt_dek_rewrap() under KEKs expanded once for many keys (lt_gcm_key_new): what a rewrap
+ * runs for each of its keys. */
+enum lethe_err lt_dek_rewrap_with(const char *store_id, const char *object_id, const char *group,
+				  struct lt_gcm_key *old_kek, uint32_t old_version,
+				  const uint8_t old_wrapped[LT_WRAPPED_LEN],
+				  struct lt_gcm_key *new_kek, struct lt_gcm_key *check_kek,
+				  uint32_t new_version, uint8_t new_wrapped[LT_WRAPPED_LEN],
+				  uint8_t scratch[LT_DEK_REWRAP_SCRATCH]);
+
 /* The evidence signing key's 32-byte seed under the evidence-wrap key; AAD "lethe/v1/evidence". */
 enum lethe_err lt_evkey_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
 			     const uint8_t seed[LT_ED25519_PRIV_LEN],

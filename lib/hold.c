@@ -381,7 +381,10 @@ LETHE_API enum lethe_err lethe_retention_extend(struct lethe_store *st, const ch
 		return rc;
 	rc = extend_in_tx(st, id, group, until, by, &n, &named);
 	if (rc == LETHE_OK) {
-		lt_retention_extend_detail(n, named, detail, sizeof(detail));
+		if (group && by)
+			lt_retention_extend_by_detail(n, by, detail, sizeof(detail));
+		else
+			lt_retention_extend_detail(n, named, detail, sizeof(detail));
 		ev.error = detail;
 		rc = lt_audit_append(st, &ev);
 	}

@@ -106,10 +106,37 @@ static enum lethe_err log_extension(struct lethe_store *st, const char *id, cons
 	return rc;
 }
 
+/* The group's extensions since an object's put, replayed from the retain_until the put gave
+ * it: each --until raises it to at least that date, each --by adds its duration. An object's
+ * own extensions only raise it further (they are checked on their own), so the result is the
+ * least retain_until the row may have. */
+struct group_floor {
+	int64_t until;
+	uint64_t seq; /* the last record that raised it */
+};
+
+static int group_floor_one(const struct lt_db_audit *rec, void *vctx)
+{
+	struct group_floor *f = vctx;
+	int64_t v;
+
+	if (lt_retention_extend_detail_parse(rec->error, &v)) {
+		if (v > f->until) {
+			f->until = v;
+			f->seq = rec->seq;
+		}
+	} else if (lt_retention_extend_by_parse(rec->error, &v)) {
+		f->until = v > INT64_MAX - f->until ? INT64_MAX : f->until + v;
+		f->seq = rec->seq;
+	}
+	return 0;
+}
+
 enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_object *obj,
 				  bool group_held)
 {
 	struct lt_db_audit *rec = calloc(1, sizeof(*rec));
+	struct group_floor floor = {0};
 	uint64_t put_seq = 0, seq;
 	int64_t created, until;
 	bool lock, found;
@@ -124,6 +151,7 @@ enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_obj
 	/* a put of a release before the detail states nothing to hold the row to */
 	if (found && lt_retention_put_detail_parse(rec->error, &created, &until, &lock)) {
 		put_seq = rec->seq;
+		floor.until = until;
 		if (lock && !obj->locked) {
 			rc = lt_err(LETHE_ERR_INTEGRITY,
 				    "object %s: its row says not locked but its put (audit record "
@@ -165,11 +193,16 @@ enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_obj
 		goto shorter;
 	if (rc != LETHE_OK)
 		goto out;
-	/* a group's extension reached the objects that existed when it was made */
-	rc = log_extension(st, NULL, obj->group, rec, &seq, &until);
-	if (rc == LETHE_OK && seq > put_seq && put_seq && until > obj->retain_until)
-		goto shorter;
-	goto out;
+	/* a group's extensions reached the objects that existed when each was made (an --until
+	 * and a --by alike); without the put's detail nothing says which those were */
+	if (!put_seq)
+		goto out;
+	rc = lt_audit_group_since(st->db, st->keys->audit_mac, obj->group, "retention.extend",
+				  put_seq, group_floor_one, &floor);
+	if (rc != LETHE_OK || !floor.seq || floor.until <= obj->retain_until)
+		goto out;
+	rec->seq = floor.seq;
+	until = floor.until;
 shorter:
 	lt_time_format(until, when, sizeof(when));
 	rc = lt_err(LETHE_ERR_INTEGRITY,

@@ -246,6 +246,29 @@ void lt_retention_extend_detail(uint64_t lengthened, int64_t until, char *buf, s
 			(unsigned long long) lengthened, date);
 }
 
+void lt_retention_extend_by_detail(uint64_t lengthened, int64_t by, char *buf, size_t len)
+{
+	(void) snprintf(buf, len, "lengthened %llu object(s) by %llds",
+			(unsigned long long) lengthened, (long long) by);
+}
+
+bool lt_retention_extend_by_parse(const char *text, int64_t *by)
+{
+	unsigned long long n;
+	long long v;
+	char again[128];
+
+	*by = 0;
+	if (sscanf(text, "lengthened %llu object(s) by %llds", &n, &v) != 2 || v <= 0)
+		return false;
+	/* only the exact text lt_retention_extend_by_detail() writes */
+	lt_retention_extend_by_detail(n, v, again, sizeof(again));
+	if (strcmp(again, text) != 0)
+		return false;
+	*by = v;
+	return true;
+}
+
 bool lt_retention_extend_detail_parse(const char *text, int64_t *until)
 {
 	const char *p = strstr(text, " to retain_until=");

@@ -119,6 +119,16 @@ void lt_retention_extend_detail(uint64_t lengthened, int64_t until, char *buf, s
 bool lt_retention_extend_detail_parse(const char *text, int64_t *until);
 
 /*
+ * The detail of a group --by retention.extend: "lengthened N object(s) by Ss", @p by in
+ * seconds. Every object of the group that existed then was retained @p by longer: replayed
+ * from the put's retain_until, these records give the least retain_until a row may have
+ * (lib/shred.c). The parse accepts only that exact text (false for a record of an older
+ * release, which named no duration).
+ */
+void lt_retention_extend_by_detail(uint64_t lengthened, int64_t by, char *buf, size_t len);
+bool lt_retention_extend_by_parse(const char *text, int64_t *by);
+
+/*
  * `retention extend` of one object: the new retain_until into *target, @p until (absolute)
  * when it is not 0, else the current one plus @p by (saturating at LT_RETENTION_TIME_MAX).
  * Retention is only ever lengthened: LETHE_ERR_SHORTENS (with the detail) when the target is

@@ -384,6 +384,10 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
  * non-zero to stop. Not authenticated here (audit/ checks each record's MAC). */
 enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const char *group,
 				 lt_db_audit_fn fn, void *ctx);
+/* Every record like lt_db_audit_newest()'s for group @p group (no object), with seq > @p after,
+ * in seq order; @p fn returns non-zero to stop. One walk of audit_group. */
+enum lethe_err lt_db_audit_group_since(struct lt_db *db, const char *group, const char *action,
+				       uint64_t after, lt_db_audit_fn fn, void *ctx);
 /* The seq of the first record whose action is @p action (0 when there is none). */
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
 /* The latest time_us of a record of @p action with outcome ok (0 when there is none). */

@@ -216,19 +216,34 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 }
 
 /* every hold.set and hold.clear of an object, or of a group ("+object" as above), oldest
- * first; matched as text and as BLOBs of the same bytes, the rest filtered on the record as
- * read (as lt_db_audit_newest does) */
+ * first; every record of one action of a group after a seq. Matched as text and as BLOBs of
+ * the same bytes, the rest filtered on the record as read (as lt_db_audit_newest does). */
 static const struct lt_sq sq_audit_holds_object = {
     SQ_AUDIT_HOLDS_OBJECT, "audit holds",
     "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object IN (?1, CAST(?1 AS BLOB)) "
-    "ORDER BY seq"};
+    "AND seq > ?3 ORDER BY seq"};
 static const struct lt_sq sq_audit_holds_group = {
     SQ_AUDIT_HOLDS_GROUP, "audit holds",
     "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
     "AND action IN ('hold.set', 'hold.clear', CAST('hold.set' AS BLOB), "
-    "CAST('hold.clear' AS BLOB)) AND +object IN ('', x'') ORDER BY seq"};
+    "CAST('hold.clear' AS BLOB)) AND +object IN ('', x'') AND seq > ?3 ORDER BY seq"};
+static const struct lt_sq sq_audit_group_since = {
+    SQ_AUDIT_GROUP_SINCE, "audit group records",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
+    "AND action IN (?2, CAST(?2 AS BLOB)) AND +object IN ('', x'') AND seq > ?3 ORDER BY seq"};
 
-enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const char *group,
+/* Does @p rec, as read, answer a walk for @p action (NULL: hold.set or hold.clear)? */
+static bool walk_wants(const struct lt_db_audit *rec, const char *action, bool group)
+{
+	if (action ? strcmp(rec->action, action) != 0
+		   : strcmp(rec->action, "hold.set") != 0 && strcmp(rec->action, "hold.clear") != 0)
+		return false;
+	return strcmp(rec->outcome, "ok") == 0 && !rec->unauthenticated &&
+	       (!group || rec->object[0] == '\0');
+}
+
+static enum lethe_err audit_walk(struct lt_db *db, const struct lt_sq *def, const char *key,
+				 size_t keycap, const char *action, uint64_t after, bool group,
 				 lt_db_audit_fn fn, void *ctx)
 {
 	struct lt_db_audit *rec = malloc(sizeof(*rec));
@@ -237,12 +252,14 @@ enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const cha
 	enum lethe_err rc;
 
 	if (!rec)
-		return lt_err(LETHE_ERR_NOMEM, "out of memory for an audit record");
-	rc = lt_sq_open(&q, db, object ? &sq_audit_holds_object : &sq_audit_holds_group);
+		return lt_err(LETHE_ERR_NOMEM, "%s: out of memory", db->path);
+	rc = lt_sq_open(&q, db, def);
 	if (rc != LETHE_OK)
 		goto out;
-	lt_sq_text(&q, 1, object ? object : group,
-		   object ? sizeof(rec->object) : sizeof(rec->group));
+	lt_sq_text(&q, 1, key, keycap);
+	if (action)
+		lt_sq_text(&q, 2, action, sizeof(rec->action));
+	lt_sq_int(&q, 3, after > INT64_MAX ? INT64_MAX : (int64_t) after);
 	while (rc == LETHE_OK) {
 		rc = lt_sq_step(&q, &row);
 		if (rc != LETHE_OK || !row)
@@ -253,20 +270,34 @@ enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const cha
 		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
 		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
 		rc = q.err;
-		if (rc != LETHE_OK)
-			break;
-		if ((strcmp(rec->action, "hold.set") != 0 &&
-		     strcmp(rec->action, "hold.clear") != 0) ||
-		    strcmp(rec->outcome, "ok") != 0 || rec->unauthenticated ||
-		    (!object && rec->object[0] != '\0'))
-			continue;
-		if (fn(rec, ctx))
+		if (rc == LETHE_OK && walk_wants(rec, action, group) && fn(rec, ctx) != 0)
 			break;
 	}
 	lt_sq_close(&q);
 out:
 	free(rec);
 	return rc;
+}
+
+enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const char *group,
+				 lt_db_audit_fn fn, void *ctx)
+{
+	struct lt_db_audit *r = NULL;
+
+	if (object)
+		return audit_walk(db, &sq_audit_holds_object, object, sizeof(r->object), NULL, 0,
+				  false, fn, ctx);
+	return audit_walk(db, &sq_audit_holds_group, group, sizeof(r->group), NULL, 0, true, fn,
+			  ctx);
+}
+
+enum lethe_err lt_db_audit_group_since(struct lt_db *db, const char *group, const char *action,
+				       uint64_t after, lt_db_audit_fn fn, void *ctx)
+{
+	struct lt_db_audit *r = NULL;
+
+	return audit_walk(db, &sq_audit_group_since, group, sizeof(r->group), action, after, true,
+			  fn, ctx);
 }
 
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq)

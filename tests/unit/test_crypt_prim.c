@@ -267,6 +267,56 @@ static void test_wrap_round_trip_and_aad_binding(void **state)
 	assert_memory_equal(back, key, sizeof(key));
 }
 
+/* One expanded KEK used for many wraps and unwraps, a failed unwrap among them, interleaved
+ * with a second expanded key: the same bytes and answers as the one-shot calls, each time. */
+static void test_gcm_key_reuse(void **state)
+{
+	uint8_t kek[LT_KEY_LEN], other_kek[LT_KEY_LEN], key[LT_KEY_LEN], back[LT_KEY_LEN];
+	uint8_t wrapped[LT_WRAPPED_LEN], prev[LT_WRAPPED_LEN] = {0};
+	uint8_t zero[LT_KEY_LEN] = {0};
+	static const char aad[] = "lethe/v1/dek store=1 object=a";
+	static const char other_aad[] = "lethe/v1/dek store=1 object=b";
+	struct lt_gcm_key *k = NULL, *other = NULL;
+
+	(void) state;
+	assert_int_equal(lt_random(kek, sizeof(kek)), LETHE_OK);
+	assert_int_equal(lt_random(other_kek, sizeof(other_kek)), LETHE_OK);
+	assert_int_equal(lt_gcm_key_new(kek, &k), LETHE_OK);
+	assert_int_equal(lt_gcm_key_new(other_kek, &other), LETHE_OK);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(lt_random(key, sizeof(key)), LETHE_OK);
+		assert_int_equal(lt_key_wrap_with(k, aad, sizeof(aad), key, wrapped), LETHE_OK);
+		assert_memory_not_equal(wrapped, prev, sizeof(wrapped)); /* a fresh nonce */
+		memcpy(prev, wrapped, sizeof(prev));
+		/* what the expanded key wrapped, the one-shot unwrap opens, and the reverse */
+		assert_int_equal(lt_key_unwrap(kek, aad, sizeof(aad), wrapped, back), LETHE_OK);
+		assert_memory_equal(back, key, sizeof(key));
+		memset(back, 0, sizeof(back));
+		assert_int_equal(lt_key_unwrap_with(k, aad, sizeof(aad), wrapped, back), LETHE_OK);
+		assert_memory_equal(back, key, sizeof(key));
+		/* a refusal (wrong AAD, wrong key, a flipped bit) wipes and leaves the key usable */
+		memset(back, 0x77, sizeof(back));
+		assert_int_equal(lt_key_unwrap_with(k, other_aad, sizeof(other_aad), wrapped, back),
+				 LETHE_ERR_INTEGRITY);
+		assert_memory_equal(back, zero, sizeof(back));
+		assert_int_equal(lt_key_unwrap_with(other, aad, sizeof(aad), wrapped, back),
+				 LETHE_ERR_INTEGRITY);
+		wrapped[i % LT_WRAPPED_LEN] ^= 0x10;
+		assert_int_equal(lt_key_unwrap_with(k, aad, sizeof(aad), wrapped, back),
+				 LETHE_ERR_INTEGRITY);
+		wrapped[i % LT_WRAPPED_LEN] ^= 0x10;
+		assert_int_equal(lt_key_unwrap_with(k, aad, sizeof(aad), wrapped, back), LETHE_OK);
+		assert_memory_equal(back, key, sizeof(key));
+		/* and the one-shot wrap opens under the expanded key */
+		assert_int_equal(lt_key_wrap(kek, aad, sizeof(aad), key, wrapped), LETHE_OK);
+		assert_int_equal(lt_key_unwrap_with(k, aad, sizeof(aad), wrapped, back), LETHE_OK);
+		assert_memory_equal(back, key, sizeof(key));
+	}
+	lt_gcm_key_free(other);
+	lt_gcm_key_free(k);
+	lt_gcm_key_free(NULL);
+}
+
 /* ---- Ed25519 ---------------------------------------------------------------------------- */
 
 static const char ed_priv[] = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -416,6 +466,7 @@ int main(void)
 	    cmocka_unit_test(test_gcm_open_rejects_and_wipes),
 	    cmocka_unit_test(test_gcm_empty),
 	    cmocka_unit_test(test_wrap_round_trip_and_aad_binding),
+	    cmocka_unit_test(test_gcm_key_reuse),
 	    cmocka_unit_test(test_ed25519_rfc8032_test1),
 	    cmocka_unit_test(test_ed25519_keygen_sign_verify),
 	    cmocka_unit_test(test_ed25519_prepared_key),
