@@ -82,7 +82,7 @@ enum lethe_err lt_store_writable(struct lethe_store *st)
 		      st->read_only);
 }
 
-static char *path_join(const char *dir, const char *name)
+char *lt_path_join(const char *dir, const char *name)
 {
 	size_t len = strlen(dir) + 1 + strlen(name) + 1;
 	char *out = malloc(len);
@@ -190,7 +190,7 @@ static enum lethe_err init_keys_in_db(struct lethe_store *st)
 	return lt_db_meta_set(st->db, "store_id", st->store_id, strlen(st->store_id));
 }
 
-static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *mk)
+enum lethe_err lt_store_derive_keys(struct lethe_store *st, const uint8_t *mk)
 {
 	uint8_t *row_mac = lt_secmem_alloc(LT_KEY_LEN);
 	enum lethe_err rc;
@@ -274,7 +274,7 @@ static const char *seal_refused(struct lethe_store *st, enum lethe_err *rc)
  * log says when, and the store is anchored then. A store that was sealed and lost its digests
  * is not sealed again: its rows then fail their checks, and doctor says why.
  */
-static enum lethe_err open_seal(struct lethe_store *st)
+enum lethe_err lt_store_seal(struct lethe_store *st)
 {
 	bool sealed = false;
 	const char *why = NULL;
@@ -321,7 +321,7 @@ static enum lethe_err open_seal(struct lethe_store *st)
 	return rc;
 }
 
-static struct lethe_store *store_alloc(const char *dir)
+struct lethe_store *lt_store_alloc(const char *dir)
 {
 	struct lethe_store *st = calloc(1, sizeof(*st));
 
@@ -329,9 +329,9 @@ static struct lethe_store *store_alloc(const char *dir)
 		return NULL;
 	lt_config_defaults(&st->cfg);
 	st->dir = strdup(dir);
-	st->keystore_path = path_join(dir, "keystore.luks");
-	st->officers_path = path_join(dir, LT_AUTHORITY_FILE);
-	st->db_path = path_join(dir, "meta.db");
+	st->keystore_path = lt_path_join(dir, "keystore.luks");
+	st->officers_path = lt_path_join(dir, LT_AUTHORITY_FILE);
+	st->db_path = lt_path_join(dir, "meta.db");
 	st->keys = lt_secmem_alloc(sizeof(*st->keys));
 	if (!st->dir || !st->keystore_path || !st->officers_path || !st->db_path || !st->keys ||
 	    lt_objstore_open(dir, &st->objs) != LETHE_OK) {
@@ -347,7 +347,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 {
 	uint8_t *service_key = lt_secmem_alloc(LT_SERVICE_KEY_LEN);
 	struct lt_kdf_params kdf;
-	char *conf_path = path_join(o->dir, "lethe.conf");
+	char *conf_path = lt_path_join(o->dir, "lethe.conf");
 	enum lethe_err rc = LETHE_ERR_NOMEM;
 	struct lt_audit_event ev = {.action = "init"};
 	char detail[128], fingerprint[65];
@@ -386,7 +386,7 @@ static enum lethe_err init_files(struct lethe_store *st, const struct lethe_init
 	snprintf(detail, sizeof(detail), LT_AUDIT_INIT_AUTHORITY "%s; " LT_INIT_SEALED,
 		 fingerprint);
 	ev.error = detail;
-	rc = derive_handle_keys(st, st->keys->mk);
+	rc = lt_store_derive_keys(st, st->keys->mk);
 	if (rc != LETHE_OK)
 		goto out;
 	lt_strlcpy(st->who.name, o->officer, sizeof(st->who.name));
@@ -466,7 +466,7 @@ LETHE_API enum lethe_err lethe_store_init(const struct lethe_init_opts *o)
 			      LETHE_OFFICER_MAX);
 	if (!o->passphrase || o->passphrase_len == 0)
 		return lt_err(LETHE_ERR_INVALID, "the officer passphrase is empty");
-	st = store_alloc(o->dir);
+	st = lt_store_alloc(o->dir);
 	if (!st)
 		return LETHE_ERR_NOMEM;
 	if (o->config_template) {
@@ -589,7 +589,7 @@ static enum lethe_err open_unlock(struct lethe_store *st, const struct lethe_ope
 	lt_strlcpy(st->store_id, store_id, sizeof(st->store_id));
 	lt_strlcpy(st->actor.keyslot, st->who.name, sizeof(st->actor.keyslot));
 	st->officer = st->who.role == LT_SLOT_OFFICER;
-	rc = derive_handle_keys(st, mk);
+	rc = lt_store_derive_keys(st, mk);
 	if (rc == LETHE_OK)
 		lt_row_auth_attach(st->row_auth, st->db);
 	if (rc == LETHE_OK && st->officer)
@@ -741,10 +741,10 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 	if (!o || !o->dir || !*o->dir || !out)
 		return lt_err(LETHE_ERR_INVALID, "no store directory given (--store or "
 						 "LETHE_STORE)");
-	st = store_alloc(o->dir);
+	st = lt_store_alloc(o->dir);
 	if (!st)
 		return LETHE_ERR_NOMEM;
-	conf = path_join(o->dir, "lethe.conf");
+	conf = lt_path_join(o->dir, "lethe.conf");
 	if (!conf) {
 		rc = LETHE_ERR_NOMEM;
 		goto out;
@@ -784,7 +784,7 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 					o->passphrase ? "officer" : "service", rc, lt_err_detail());
 		goto out;
 	}
-	rc = open_seal(st);
+	rc = lt_store_seal(st);
 	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY)
 		goto out;
 	/* a store whose digests were removed stays open for doctor to say so; every read of

@@ -268,4 +268,17 @@ enum lethe_err lt_store_writable(struct lethe_store *st);
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
 
+/* ---- the handle that init and open share (api.c) ---- */
+
+/* "@p dir/@p name", malloc'd (NULL when out of memory). */
+char *lt_path_join(const char *dir, const char *name);
+/* A handle for the store in @p dir with the default configuration, nothing opened or unlocked
+ * yet (NULL when out of memory). */
+struct lethe_store *lt_store_alloc(const char *dir);
+/* The handle's purpose keys (KEK wrap, audit MAC and anchor, evidence wrap, row MAC), derived
+ * from the master key @p mk for the handle's store_id. */
+enum lethe_err lt_store_derive_keys(struct lethe_store *st, const uint8_t *mk);
+/* At open: seal the rows of a store from before row MACs, once (seal.c says when it refuses). */
+enum lethe_err lt_store_seal(struct lethe_store *st);
+
 #endif
