@@ -1,31 +1,24 @@
-/* api.c - creating, opening and closing a store: the key hierarchy is unlocked here. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+/* api.c - the store handle: made for init and open, its purpose keys, the ownership of its
+ * paths, its accessors, closed. Creating a store is init.c, opening one open.c. */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "audit/audit.h"
 #include "common/config.h"
 #include "common/err.h"
-#include "common/fault.h"
 #include "common/fsutil.h"
-#include "common/timeutil.h"
 #include "crypt/prim.h"
 #include "crypt/secmem.h"
 #include "keys/authority.h"
-#include "keys/evkey.h"
-#include "keys/keyfile.h"
-#include "keys/keystore.h"
+#include "keys/kekring.h"
 #include "keys/rowauth.h"
 #include "keys/wrap.h"
 #include "lib/internal.h"
-#include "retention/group.h"
 #include "store/db.h"
+#include "store/objstore.h"
 
 LETHE_API const char *lethe_version(void)
 {

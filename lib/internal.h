@@ -268,7 +268,7 @@ enum lethe_err lt_store_writable(struct lethe_store *st);
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
 
-/* ---- the handle that init and open share (api.c) ---- */
+/* ---- the handle that init and open share (api.c, seal.c) ---- */
 
 /* "@p dir/@p name", malloc'd (NULL when out of memory). */
 char *lt_path_join(const char *dir, const char *name);
