@@ -250,6 +250,14 @@ static enum lethe_err verify_in_store(struct lethe_store *st, struct problem_rel
 	return rc;
 }
 
+enum lethe_err lt_evidence_check(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				 uint64_t *count)
+{
+	struct problem_relay relay = {fn, ctx, 0, {0}};
+
+	return verify_in_store(st, &relay, count);
+}
+
 /* Where the last export ended: the seq an incremental export continues after (meta). */
 static const char EXPORTED_KEY[] = "evidence_exported_seq";
 
@@ -294,7 +302,6 @@ LETHE_API enum lethe_err lethe_evidence_export_from(struct lethe_store *st, cons
 						    int from, int64_t since, uint64_t *first_seq,
 						    uint64_t *count)
 {
-	struct problem_relay relay = {0};
 	struct lt_cert_export e = {0};
 	uint8_t prev[LT_SHA256_LEN];
 	struct cert_set s;
@@ -319,7 +326,7 @@ LETHE_API enum lethe_err lethe_evidence_export_from(struct lethe_store *st, cons
 		return rc;
 	/* Export nothing the store itself contradicts: a signed set handed to an auditor must
 	 * not hide a missing certificate or one its put record disowns. */
-	rc = verify_in_store(st, &relay, &checked);
+	rc = lt_evidence_check(st, NULL, NULL, &checked);
 	if (rc == LETHE_ERR_INTEGRITY)
 		lt_err_prefix("refusing to export");
 	if (rc != LETHE_OK)
@@ -438,7 +445,6 @@ LETHE_API enum lethe_err lethe_evidence_verify_dir(const char *dir, lethe_proble
 LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *st, lethe_problem_fn fn,
 					       void *ctx, uint64_t *count)
 {
-	struct problem_relay relay = {fn, ctx, 0, {0}};
 	uint64_t n = 0;
 	enum lethe_err rc;
 
@@ -447,7 +453,7 @@ LETHE_API enum lethe_err lethe_evidence_verify(struct lethe_store *st, lethe_pro
 		*count = 0;
 	if (!st)
 		return lt_err(LETHE_ERR_INVALID, "no store");
-	rc = verify_in_store(st, &relay, &n);
+	rc = lt_evidence_check(st, fn, ctx, &n);
 	if (count)
 		*count = n;
 	return rc;

@@ -179,6 +179,16 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 /* The store's evidence public key, bound to the master key (lt_evidence_key_load()). */
 enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN]);
 
+/* ---- disposal evidence (evidence_verify.c) ---- */
+
+/*
+ * The store's certificates checked under the evidence key bound to the master key, against the
+ * rest of the store and the keystore's anchor; each problem to @p fn (when set), *@p count the
+ * certificates checked. LETHE_ERR_INTEGRITY, naming the first problem, when there is any.
+ */
+enum lethe_err lt_evidence_check(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				 uint64_t *count);
+
 /* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
  * the handle was unlocked by an officer. */
 enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
