@@ -1,4 +1,5 @@
-/* evidence.c - disposal certificates: list, export for auditors, verify. */
+/* evidence.c - the evidence key, and disposal certificates listed; verify and export are
+ * evidence_verify.c and evidence_export.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

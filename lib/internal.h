@@ -169,7 +169,13 @@ enum lethe_err lt_audit_log_start(struct lethe_store *st, bool *init, bool *anch
 enum lethe_err lt_audit_check_anchor(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
 				     bool *bad);
 
-/* ---- keys (keyops.c) ---- */
+/* ---- officers only (keyops.c) ---- */
+
+/* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
+ * the handle was unlocked by an officer. */
+enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
+
+/* ---- disposal evidence: the key (evidence.c), the store's check (evidence_verify.c) ---- */
 
 /* Load the evidence signing seed into st->keys and set up st->evidence_signer (once), and
  * its public half into st->keys->evidence_pub after checking that meta.evidence_pub is that
@@ -179,8 +185,6 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 /* The store's evidence public key, bound to the master key (lt_evidence_key_load()). */
 enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN]);
 
-/* ---- disposal evidence (evidence_verify.c) ---- */
-
 /*
  * The store's certificates checked under the evidence key bound to the master key, against the
  * rest of the store and the keystore's anchor; each problem to @p fn (when set), *@p count the
@@ -188,10 +192,6 @@ enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PU
  */
 enum lethe_err lt_evidence_check(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
 				 uint64_t *count);
-
-/* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
- * the handle was unlocked by an officer. */
-enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
 
 /* ---- officer authority (officer.c) ---- */
 

@@ -1,4 +1,4 @@
-/* keyops.c - KEK versions (list, rotate, rewrap, retire) and the evidence key, on demand.
+/* keyops.c - KEK versions (list, rotate, rewrap, retire), officers only.
  *
  * What a rotation, a rewrap or a retirement is lives in keys/ (kekring.h, rewrap.h); here each
  * public call checks its caller is an officer, runs it in transactions, audits and commits.
