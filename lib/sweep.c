@@ -16,17 +16,12 @@
 #include "common/fault.h"
 #include "common/timeutil.h"
 #include "lib/internal.h"
+#include "lib/sweep_internal.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"
 
-struct sweep_batch {
-	struct lt_db_object *rows;
-	size_t n, cap;
-	enum lethe_err rc;
-};
-
-static int collect_expired(const struct lt_db_object *obj, void *vctx)
+int lt_sweep_collect(const struct lt_db_object *obj, void *vctx)
 {
 	struct sweep_batch *b = vctx;
 
@@ -36,44 +31,23 @@ static int collect_expired(const struct lt_db_object *obj, void *vctx)
 	return 0;
 }
 
-struct sweep_state {
-	struct lethe_store *st;
-	int dry_run;
-	lethe_sweep_fn fn;
-	void *ctx;
-	struct lethe_sweep_result *res;
-	int64_t now;
-	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
-	struct lt_unlinker *unl;
-	uint64_t unlinks_left; /* files still queued at the end */
-	/* rows that failed their check: reported, not shredded; the sweep goes on without them
-	 * and ends LETHE_ERR_INTEGRITY */
-	uint64_t bad_rows;
-	char first_bad[512];
-};
-
-static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
-			const char *detail)
+void lt_sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
+		    const char *detail)
 {
 	if (s->fn)
 		s->fn(ev, id, detail, s->ctx);
 }
 
-/*
- * Handle one batch in one transaction. Each row is read again inside the transaction: another
- * sweeper may have shredded it, or a hold may have arrived, since the batch was listed. Events
- * for shredded objects are reported only once their transaction committed.
- */
 /* A row that cannot be trusted: never shredded, reported with why. */
 static void sweep_bad_row(struct sweep_state *s, const char *id, const char *detail)
 {
 	if (!s->bad_rows++)
 		lt_strlcpy(s->first_bad, detail, sizeof(s->first_bad));
 	s->res->failed++;
-	sweep_event(s, LETHE_SWEEP_FAILED, id, detail);
+	lt_sweep_event(s, LETHE_SWEEP_FAILED, id, detail);
 }
 
-static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch *b)
+enum lethe_err lt_sweep_batch(struct sweep_state *s, struct sweep_batch *b)
 {
 	struct lethe_store *st = s->st;
 	struct lt_db_object *cur = NULL;
@@ -119,7 +93,7 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 		if (action == LT_SWEEP_HELD) {
 			lt_retention_hold_reason(&o, reason, sizeof(reason));
 			s->res->held++;
-			sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
+			lt_sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
 			continue;
 		}
 		/* the row must agree with the log before its object is destroyed: a rolled-back
@@ -160,7 +134,7 @@ static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch 
 	for (i = 0; i < b->n; i++) {
 		if (!shred[i])
 			continue;
-		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
+		lt_sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
 		lt_unlinker_add(s->unl, b->rows[i].id);
 	}
 	s->res->shredded += shredded;
@@ -177,7 +151,7 @@ static void sweep_unlink_left(const char *id, const char *why, void *ctx)
 	struct sweep_state *s = ctx;
 
 	s->unlinks_left++;
-	sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
+	lt_sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
 }
 
 static enum lethe_err sweep_run(struct sweep_state *s)
@@ -199,15 +173,15 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 	for (;;) {
 		b.n = 0;
 		rc = lt_db_object_expired(st->db, s->now, after_until, after_id, b.cap,
-					  collect_expired, &b);
+					  lt_sweep_collect, &b);
 		if (rc != LETHE_OK || b.n == 0)
 			break;
 		after_until = b.rows[b.n - 1].retain_until;
 		lt_strlcpy(after_id, b.rows[b.n - 1].id, sizeof(after_id));
-		rc = sweep_one_batch(s, &b);
+		rc = lt_sweep_batch(s, &b);
 		if (rc != LETHE_OK) {
 			s->res->failed += b.n;
-			sweep_event(s, LETHE_SWEEP_FAILED, b.rows[0].id, lt_err_detail());
+			lt_sweep_event(s, LETHE_SWEEP_FAILED, b.rows[0].id, lt_err_detail());
 			break;
 		}
 		seen += b.n;
