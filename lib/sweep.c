@@ -1,10 +1,10 @@
 /* sweep.c - the retention sweep: every object retention says is due, shredded in batches.
  *
- * The store lists candidates by its expired-objects index; each batch is one transaction in
- * which every row is read again and retention/ decides (lt_retention_sweep_action): another
- * sweeper may have shredded it, or a hold or an extension may have come, since the listing.
- * Each shred is lt_shred_in_tx(); the files of a committed batch are unlinked in the
- * background while the next one is shredded.
+ * The store lists candidates by its expired-objects index; each batch is one transaction
+ * (sweep_batch.c) in which every row is read again and retention/ decides
+ * (lt_retention_sweep_action): another sweeper may have shredded it, or a hold or an extension
+ * may have come, since the listing. Each shred is lt_shred_in_tx(); the files of a committed
+ * batch are unlinked in the background while the next one is shredded.
  */
 #include <stdbool.h>
 #include <stdint.h>
