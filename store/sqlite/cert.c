@@ -67,24 +67,6 @@ const struct lt_sq_table lt_sq_cert_table = {
 };
 /* clang-format on */
 
-/* The current row checked against its MAC (into q->err); *mac receives the stored MAC. */
-static void cert_check(struct lt_sq_query *q, const struct lt_db_cert *c, uint8_t *mac,
-		       bool *present)
-{
-	struct lt_rowenc e;
-	char key[24];
-	enum lethe_err rc;
-
-	lt_sq_get_blob(q, CERT_COL_MAC, mac, LT_ROWMAC_LEN, present);
-	if (q->err != LETHE_OK || !lt_sq_keyed(q->db))
-		return;
-	snprintf(key, sizeof(key), "%llu", (unsigned long long) c->seq);
-	lt_rowenc_cert(&e, c);
-	rc = lt_sq_verify(q->db, LT_ROW_CERTIFICATES, key, &e, mac, *present);
-	if (rc != LETHE_OK)
-		q->err = rc;
-}
-
 /* Which unique column a duplicate certificate hit. */
 static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cert)
 {
@@ -184,7 +166,7 @@ enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[3
 	rc = lt_sq_step(&q, &row);
 	if (rc == LETHE_OK && row) {
 		cert_cols(&q, &c);
-		cert_check(&q, &c, mac, &present);
+		lt_sq_row_check(&q, &lt_sq_cert_table, mac, &present);
 		rc = q.err;
 		if (rc == LETHE_OK) {
 			*seq = c.seq;
@@ -200,38 +182,17 @@ enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[3
 	return rc;
 }
 
-struct cert_walk {
-	uint64_t count;
-	uint8_t xor_of_macs[LT_ROWMAC_LEN];
-	bool unkeyed_row;
-};
-
 static void cert_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 {
-	struct cert_walk *w = p->ctx;
 	struct lt_db_cert *c = row;
 	uint8_t mac[LT_ROWMAC_LEN];
 	bool present = false;
-	const uint8_t *json;
 
 	cert_cols(q, c);
-	cert_check(q, c, mac, &present);
+	lt_sq_row_check(q, &lt_sq_cert_table, mac, &present);
 	/* the pager keeps rows past the statement: copy the content */
-	json = c->json;
-	c->json = NULL;
-	if (q->err == LETHE_OK) {
-		uint8_t *copy = malloc(c->json_len ? c->json_len : 1);
-
-		if (!copy)
-			q->err = lt_err(LETHE_ERR_NOMEM, "certificate list: out of memory");
-		else if (c->json_len)
-			memcpy(copy, json, c->json_len);
-		c->json = copy;
-	}
-	w->count++;
-	if (present)
-		for (size_t i = 0; i < LT_ROWMAC_LEN; i++)
-			w->xor_of_macs[i] ^= mac[i];
+	lt_sq_keep_blob(q, &c->json, c->json_len, "certificate list");
+	lt_sq_tally_add(p->ctx, mac, present);
 	p->pos = (int64_t) c->seq;
 }
 
@@ -242,20 +203,13 @@ static void cert_release(void *row)
 
 enum lethe_err lt_db_cert_list(struct lt_db *db, lt_db_cert_fn fn, void *ctx)
 {
-	struct cert_walk w;
 	struct lt_sq_pager p;
-	enum lethe_err rc;
 
-	memset(&w, 0, sizeof(w));
 	lt_sq_pager_init(&p, &sq_cert_page, sizeof(struct lt_db_cert), cert_row, LT_SQ_CERTS, ctx);
 	p.fn.cert = fn;
 	p.release = cert_release;
-	p.ctx = &w;
-	rc = lt_sq_page(db, &p);
 	/* every row seen: none deleted or inserted outside lethe */
-	if (rc == LETHE_OK && !p.stopped)
-		rc = lt_sq_digest_match(db, LT_ROW_CERTIFICATES, w.count, w.xor_of_macs);
-	return rc;
+	return lt_sq_page_whole(db, &p, LT_ROW_CERTIFICATES);
 }
 
 enum lethe_err lt_db_cert_count_for_object(struct lt_db *db, const char *object_id, uint64_t *count)

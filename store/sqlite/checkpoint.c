@@ -104,46 +104,16 @@ enum lethe_err lt_db_checkpoint_insert(struct lt_db *db, const struct lt_db_chec
 	return lt_sq_call_end(db, own, cp_insert_row(db, cp));
 }
 
-struct cp_walk {
-	uint64_t count;
-	uint8_t xor_of_macs[LT_ROWMAC_LEN];
-};
-
 static void cp_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 {
-	struct cp_walk *w = p->ctx;
 	struct lt_db_checkpoint *cp = row;
 	uint8_t mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	char key[24];
 	bool present = false;
-	const uint8_t *json;
 
 	cp_cols(q, cp);
-	lt_sq_get_blob(q, CP_COL_MAC, mac, sizeof(mac), &present);
-	if (q->err == LETHE_OK && lt_sq_keyed(q->db)) {
-		snprintf(key, sizeof(key), "%llu", (unsigned long long) cp->seq);
-		lt_rowenc_checkpoint(&e, cp);
-		enum lethe_err rc = lt_sq_verify(q->db, LT_ROW_CHECKPOINTS, key, &e, mac, present);
-
-		if (rc != LETHE_OK)
-			q->err = rc;
-	}
-	json = cp->json;
-	cp->json = NULL;
-	if (q->err == LETHE_OK) {
-		uint8_t *copy = malloc(cp->json_len ? cp->json_len : 1);
-
-		if (!copy)
-			q->err = lt_err(LETHE_ERR_NOMEM, "checkpoint list: out of memory");
-		else if (cp->json_len)
-			memcpy(copy, json, cp->json_len);
-		cp->json = copy;
-	}
-	w->count++;
-	if (present)
-		for (size_t i = 0; i < LT_ROWMAC_LEN; i++)
-			w->xor_of_macs[i] ^= mac[i];
+	lt_sq_row_check(q, &lt_sq_cp_table, mac, &present);
+	lt_sq_keep_blob(q, &cp->json, cp->json_len, "checkpoint list");
+	lt_sq_tally_add(p->ctx, mac, present);
 	p->pos = (int64_t) cp->seq;
 }
 
@@ -154,18 +124,11 @@ static void cp_release(void *row)
 
 enum lethe_err lt_db_checkpoint_list(struct lt_db *db, lt_db_checkpoint_fn fn, void *ctx)
 {
-	struct cp_walk w;
 	struct lt_sq_pager p;
-	enum lethe_err rc;
 
-	memset(&w, 0, sizeof(w));
 	lt_sq_pager_init(&p, &sq_cp_page, sizeof(struct lt_db_checkpoint), cp_row,
 			 LT_SQ_CHECKPOINTS, ctx);
 	p.fn.checkpoint = fn;
 	p.release = cp_release;
-	p.ctx = &w;
-	rc = lt_sq_page(db, &p);
-	if (rc == LETHE_OK && !p.stopped)
-		rc = lt_sq_digest_match(db, LT_ROW_CHECKPOINTS, w.count, w.xor_of_macs);
-	return rc;
+	return lt_sq_page_whole(db, &p, LT_ROW_CHECKPOINTS);
 }

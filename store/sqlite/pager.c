@@ -107,3 +107,21 @@ enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p)
 	free(page);
 	return rc;
 }
+
+void lt_sq_keep_blob(struct lt_sq_query *q, const uint8_t **blob, size_t len, const char *what)
+{
+	const uint8_t *in = *blob;
+	uint8_t *copy;
+
+	*blob = NULL;
+	if (q->err != LETHE_OK)
+		return;
+	copy = malloc(len ? len : 1);
+	if (!copy) {
+		q->err = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", what);
+		return;
+	}
+	if (len)
+		memcpy(copy, in, len);
+	*blob = copy;
+}

@@ -342,6 +342,11 @@ void lt_sq_pager_init(struct lt_sq_pager *p, const struct lt_sq *query, size_t r
  * delivery stopped; may be called again with a new position (the limit carries over). */
 enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p);
 
+/* For a read function: *@p blob, which points into the statement, replaced by a copy of its
+ * @p len bytes that outlives it (the pager's release frees it); NULL when reading the row
+ * failed already, or on failure ("@p what: out of memory" into q->err). */
+void lt_sq_keep_blob(struct lt_sq_query *q, const uint8_t **blob, size_t len, const char *what);
+
 /* ---- schema (schema.c) ---- */
 
 /* Create or migrate the schema to LT_DB_SCHEMA_VERSION (takes the write lock only when it
@@ -405,6 +410,31 @@ enum lethe_err lt_sq_table_verify(struct lt_db *db, enum lt_row_table table);
  * be what its digest says. A no-op without keys. */
 enum lethe_err lt_sq_digest_match(struct lt_db *db, enum lt_row_table table, uint64_t count,
 				  const uint8_t xor_of_macs[LT_ROWMAC_LEN]);
+
+/*
+ * The current row of @p q, a query whose leading columns are those of @p t's walk with the MAC
+ * after them, checked against that MAC (t->encode builds its encoding and key), into q->err;
+ * *@p mac receives the stored MAC, *@p present whether there was one. Nothing is checked on a
+ * handle without keys, or once reading the row failed.
+ */
+void lt_sq_row_check(struct lt_sq_query *q, const struct lt_sq_table *t, uint8_t mac[LT_ROWMAC_LEN],
+		     bool *present);
+
+/* What a full listing saw of its table: the rows, and their MACs XORed. */
+struct lt_sq_tally {
+	uint64_t count;
+	uint8_t xor_of_macs[LT_ROWMAC_LEN];
+};
+
+/* One row a full listing saw: counted, and its @p mac XORed in when @p present. */
+void lt_sq_tally_add(struct lt_sq_tally *t, const uint8_t mac[LT_ROWMAC_LEN], bool present);
+
+/*
+ * Page @p p over the whole of @p table (its read function adds each row to the struct
+ * lt_sq_tally at p->ctx, set here); unless a delivery stopped the walk, the rows seen must be
+ * what the table's digest says (lt_sq_digest_match()): none deleted or inserted outside lethe.
+ */
+enum lethe_err lt_sq_page_whole(struct lt_db *db, struct lt_sq_pager *p, enum lt_row_table table);
 
 /* Transaction hooks (query.c, open.c): the digests are cached in a write transaction and
  * written just before it commits. */
