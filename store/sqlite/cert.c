@@ -78,52 +78,46 @@ static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cer
 	return lt_err(LETHE_ERR_EXISTS, "certificate %s already exists", cert->id);
 }
 
+static void cert_encode_new(struct lt_rowenc *e, const void *row, uint64_t seq)
+{
+	struct lt_db_cert c = *(const struct lt_db_cert *) row;
+
+	c.seq = seq;
+	lt_rowenc_cert(e, &c);
+}
+
+static void cert_bind(struct lt_sq_query *q, const void *row)
+{
+	const struct lt_db_cert *cert = row;
+
+	lt_sq_text(q, 2, cert->id, sizeof(cert->id));
+	lt_sq_text(q, 3, cert->object_id, sizeof(cert->object_id));
+	lt_sq_text(q, 4, cert->group, sizeof(cert->group));
+	lt_sq_text(q, 5, cert->reason, sizeof(cert->reason));
+	lt_sq_int(q, 6, cert->shredded_at);
+	lt_sq_blob(q, 7, cert->json, cert->json_len);
+	lt_sq_blob(q, 8, cert->sig, sizeof(cert->sig));
+	lt_sq_blob(q, 9, cert->sha256, sizeof(cert->sha256));
+}
+
+static const struct lt_sq_append cert_append = {.next = &sq_cert_next,
+						.insert = &sq_cert_insert,
+						.table = LT_ROW_CERTIFICATES,
+						.mac_param = 10,
+						.encode = cert_encode_new,
+						.bind = cert_bind};
+
 static enum lethe_err cert_insert_row(struct lt_db *db, const struct lt_db_cert *cert,
 				      uint64_t *seq)
 {
-	struct lt_db_cert c = *cert;
-	uint8_t mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	struct lt_sq_query q;
-	int64_t next = 0;
-	bool keyed = lt_sq_keyed(db);
-	enum lethe_err rc;
+	enum lethe_err rc = lt_sq_append(db, &cert_append, cert, seq);
 
-	rc = lt_sq_query_int(db, &sq_cert_next, NULL, 0, 0, &next);
-	if (rc != LETHE_OK)
-		return rc;
-	c.seq = (uint64_t) next;
-	if (keyed) {
-		lt_rowenc_cert(&e, &c);
-		rc = lt_sq_mac(db, &e, mac);
-		if (rc != LETHE_OK)
-			return rc;
-	}
-	rc = lt_sq_open(&q, db, &sq_cert_insert);
-	if (rc != LETHE_OK)
-		return rc;
-	lt_sq_int(&q, 1, next);
-	lt_sq_text(&q, 2, cert->id, sizeof(cert->id));
-	lt_sq_text(&q, 3, cert->object_id, sizeof(cert->object_id));
-	lt_sq_text(&q, 4, cert->group, sizeof(cert->group));
-	lt_sq_text(&q, 5, cert->reason, sizeof(cert->reason));
-	lt_sq_int(&q, 6, cert->shredded_at);
-	lt_sq_blob(&q, 7, cert->json, cert->json_len);
-	lt_sq_blob(&q, 8, cert->sig, sizeof(cert->sig));
-	lt_sq_blob(&q, 9, cert->sha256, sizeof(cert->sha256));
-	if (keyed)
-		lt_sq_blob(&q, 10, mac, sizeof(mac));
-	rc = lt_sq_exec(&q);
-	lt_sq_close(&q);
 	if (rc == LETHE_ERR_EXISTS)
 		return cert_exists(db, cert);
-	if (rc == LETHE_OK)
-		rc = lt_sq_digest_change(db, LT_ROW_CERTIFICATES, NULL, keyed ? mac : NULL);
 	if (rc == LETHE_OK) {
-		*seq = c.seq;
 		/* the next certificate of this transaction chains to this one */
 		db->auth.cert_newest.known = true;
-		db->auth.cert_newest.seq = c.seq;
+		db->auth.cert_newest.seq = *seq;
 		memcpy(db->auth.cert_newest.sha256, cert->sha256, 32);
 	}
 	return rc;

@@ -53,42 +53,37 @@ const struct lt_sq_table lt_sq_cp_table = {
 };
 /* clang-format on */
 
+static void cp_encode_new(struct lt_rowenc *e, const void *row, uint64_t seq)
+{
+	struct lt_db_checkpoint cp = *(const struct lt_db_checkpoint *) row;
+
+	cp.seq = seq;
+	lt_rowenc_checkpoint(e, &cp);
+}
+
+static void cp_bind(struct lt_sq_query *q, const void *row)
+{
+	const struct lt_db_checkpoint *cp = row;
+
+	lt_sq_int(q, 2, (int64_t) cp->audit_seq);
+	lt_sq_blob(q, 3, cp->audit_mac, sizeof(cp->audit_mac));
+	lt_sq_int(q, 4, cp->time);
+	lt_sq_blob(q, 5, cp->json, cp->json_len);
+	lt_sq_blob(q, 6, cp->sig, sizeof(cp->sig));
+}
+
+static const struct lt_sq_append cp_append = {.next = &sq_cp_next,
+					      .insert = &sq_cp_insert,
+					      .table = LT_ROW_CHECKPOINTS,
+					      .mac_param = 7,
+					      .encode = cp_encode_new,
+					      .bind = cp_bind};
+
 static enum lethe_err cp_insert_row(struct lt_db *db, const struct lt_db_checkpoint *cp)
 {
-	struct lt_db_checkpoint row = *cp;
-	uint8_t mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	struct lt_sq_query q;
-	int64_t next = 0;
-	bool keyed = lt_sq_keyed(db);
-	enum lethe_err rc;
+	uint64_t seq = 0;
 
-	rc = lt_sq_query_int(db, &sq_cp_next, NULL, 0, 0, &next);
-	if (rc != LETHE_OK)
-		return rc;
-	row.seq = (uint64_t) next;
-	if (keyed) {
-		lt_rowenc_checkpoint(&e, &row);
-		rc = lt_sq_mac(db, &e, mac);
-		if (rc != LETHE_OK)
-			return rc;
-	}
-	rc = lt_sq_open(&q, db, &sq_cp_insert);
-	if (rc != LETHE_OK)
-		return rc;
-	lt_sq_int(&q, 1, next);
-	lt_sq_int(&q, 2, (int64_t) cp->audit_seq);
-	lt_sq_blob(&q, 3, cp->audit_mac, sizeof(cp->audit_mac));
-	lt_sq_int(&q, 4, cp->time);
-	lt_sq_blob(&q, 5, cp->json, cp->json_len);
-	lt_sq_blob(&q, 6, cp->sig, sizeof(cp->sig));
-	if (keyed)
-		lt_sq_blob(&q, 7, mac, sizeof(mac));
-	rc = lt_sq_exec(&q);
-	lt_sq_close(&q);
-	if (rc == LETHE_OK)
-		rc = lt_sq_digest_change(db, LT_ROW_CHECKPOINTS, NULL, keyed ? mac : NULL);
-	return rc;
+	return lt_sq_append(db, &cp_append, cp, &seq);
 }
 
 enum lethe_err lt_db_checkpoint_insert(struct lt_db *db, const struct lt_db_checkpoint *cp)

@@ -398,6 +398,22 @@ enum lethe_err lt_sq_verify(struct lt_db *db, enum lt_row_table table, const cha
 enum lethe_err lt_sq_digest_change(struct lt_db *db, enum lt_row_table table,
 				   const uint8_t *old_mac, const uint8_t *new_mac);
 
+/*
+ * An insert into an append-only table numbered by seq (certificates, checkpoints): seq = last
+ * + 1 (@p next: "SELECT coalesce(max(seq), 0) + 1 FROM t"), the row's MAC when the handle has
+ * keys (@p encode: the row's encoding with that seq), @p insert with ?1 = seq, what @p bind
+ * binds and the MAC as ?@p mac_param, then the table's digest. *@p seq receives the seq.
+ */
+struct lt_sq_append {
+	const struct lt_sq *next, *insert;
+	enum lt_row_table table;
+	int mac_param;
+	void (*encode)(struct lt_rowenc *e, const void *row, uint64_t seq);
+	void (*bind)(struct lt_sq_query *q, const void *row);
+};
+enum lethe_err lt_sq_append(struct lt_db *db, const struct lt_sq_append *a, const void *row,
+			    uint64_t *seq);
+
 /* Load (read and check) the digest of @p table for the rest of the write transaction, so that
  * a lt_sq_digest_change() after it cannot fail. A no-op without keys or outside one. */
 enum lethe_err lt_sq_digest_load(struct lt_db *db, enum lt_row_table table);
