@@ -798,16 +798,9 @@ enum lethe_err lt_keystore_officer_remove(const char *path, const char *name)
 	if (rc != LETHE_OK)
 		goto out;
 	slot = table_find(&table, name, &index);
-	if (!slot || slot->role != LT_SLOT_OFFICER) {
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no officer \"%s\"", name);
-		goto out;
-	}
-	if (table.officers <= 1) {
-		rc = lt_err(LETHE_ERR_LAST_OFFICER, "\"%s\" is the last officer; add another first",
-			    name);
-		goto out;
-	}
-	rc = officer_slot_remove(cd, path, &table, index);
+	rc = lt_luks_officer_removable(name, slot && slot->role == LT_SLOT_OFFICER, table.officers);
+	if (rc == LETHE_OK)
+		rc = officer_slot_remove(cd, path, &table, index);
 out:
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
@@ -1460,4 +1453,14 @@ enum lethe_err lt_luks_try_keyslot(struct crypt_device *cd, const char *path, in
 bool lt_luks_keyslot_active(struct crypt_device *cd, int keyslot)
 {
 	return keyslot_active(cd, keyslot);
+}
+
+enum lethe_err lt_luks_officer_removable(const char *name, bool found, size_t officers)
+{
+	if (!found)
+		return lt_err(LETHE_ERR_NOT_FOUND, "no officer \"%s\"", name ? name : "");
+	if (officers <= 1)
+		return lt_err(LETHE_ERR_LAST_OFFICER,
+			      "\"%s\" is the last officer; add another first", name);
+	return LETHE_OK;
 }
