@@ -53,19 +53,8 @@ static void cert_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, s
 	lt_rowenc_cert(e, &c);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_cert_table = {
-    LT_ROW_CERTIFICATES, CERT_COL_MAC,
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 0), "certificates walk",
-     "SELECT " CERT_COLS ", rowid FROM certificates WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 1), "certificates macs", "SELECT mac FROM certificates"},
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 2), "certificates count",
-     "SELECT count(*) FROM certificates"},
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 3), "certificates seal",
-     "UPDATE certificates SET mac = ?2 WHERE rowid = ?1"},
-    cert_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_cert_table =
+    LT_SQ_TABLE(LT_ROW_CERTIFICATES, "certificates", CERT_COLS, CERT_COL_MAC, cert_encode);
 
 /* Which unique column a duplicate certificate hit. */
 static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cert)

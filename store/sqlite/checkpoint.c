@@ -40,18 +40,8 @@ static void cp_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, siz
 	lt_rowenc_checkpoint(e, &cp);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_cp_table = {
-    LT_ROW_CHECKPOINTS, CP_COL_MAC,
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 0), "checkpoints walk",
-     "SELECT " CP_COLS ", rowid FROM checkpoints WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 1), "checkpoints macs", "SELECT mac FROM checkpoints"},
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 2), "checkpoints count", "SELECT count(*) FROM checkpoints"},
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 3), "checkpoints seal",
-     "UPDATE checkpoints SET mac = ?2 WHERE rowid = ?1"},
-    cp_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_cp_table =
+    LT_SQ_TABLE(LT_ROW_CHECKPOINTS, "checkpoints", CP_COLS, CP_COL_MAC, cp_encode);
 
 static void cp_encode_new(struct lt_rowenc *e, const void *row, uint64_t seq)
 {

@@ -27,20 +27,8 @@ static void ghold_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, 
 	lt_rowenc_group_hold(e, group, reason, lt_sq_get_int(q, 2));
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_ghold_table = {
-    LT_ROW_GROUP_HOLDS, 3,
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 0), "group_holds walk",
-     "SELECT grp, reason, set_at, mac, rowid FROM group_holds WHERE rowid > ?1 ORDER BY rowid "
-     "LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 1), "group_holds macs", "SELECT mac FROM group_holds"},
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 2), "group_holds count",
-     "SELECT count(*) FROM group_holds"},
-    {LT_SQ_TSLOT(LT_ROW_GROUP_HOLDS, 3), "group_holds seal",
-     "UPDATE group_holds SET mac = ?2 WHERE rowid = ?1"},
-    ghold_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_ghold_table =
+    LT_SQ_TABLE(LT_ROW_GROUP_HOLDS, "group_holds", "grp, reason, set_at, mac", 3, ghold_encode);
 
 /* The row of @p group, checked: *held, its reason and its MAC. Inside a transaction the last
  * group read is kept until it ends or the table changes: a sweep asks about the same group for

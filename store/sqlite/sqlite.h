@@ -376,6 +376,21 @@ struct lt_sq_table {
 /* The slot of statement @p k (0..3) of table @p t. */
 #define LT_SQ_TSLOT(t, k) ((enum lt_sq_slot)(SQ_TABLE_FIRST + 4 * (t) + (k)))
 
+/* The struct lt_sq_table of table family @p t: the SQL table @p name (a string literal) whose
+ * columns @p cols end with its mac, column @p ncols, and the row encoder @p encode. */
+#define LT_SQ_TABLE(t, name, cols, ncols, encode)                                                  \
+	{                                                                                          \
+		(t), (ncols),                                                                      \
+		    {LT_SQ_TSLOT(t, 0), name " walk",                                              \
+		     "SELECT " cols ", rowid FROM " name                                           \
+		     " WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},                                 \
+		    {LT_SQ_TSLOT(t, 1), name " macs", "SELECT mac FROM " name},                    \
+		    {LT_SQ_TSLOT(t, 2), name " count", "SELECT count(*) FROM " name},              \
+		    {LT_SQ_TSLOT(t, 3), name " seal",                                              \
+		     "UPDATE " name " SET mac = ?2 WHERE rowid = ?1"},                             \
+		    (encode),                                                                      \
+	}
+
 extern const struct lt_sq_table lt_sq_meta_table, lt_sq_kek_table, lt_sq_object_table,
     lt_sq_ghold_table, lt_sq_unlink_table, lt_sq_cert_table, lt_sq_cp_table;
 
