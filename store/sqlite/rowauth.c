@@ -534,26 +534,6 @@ void lt_sq_row_check(struct lt_sq_query *q, const struct lt_sq_table *t, uint8_t
 		q->err = rc;
 }
 
-void lt_sq_tally_add(struct lt_sq_tally *t, const uint8_t mac[LT_ROWMAC_LEN], bool present)
-{
-	t->count++;
-	if (present)
-		xor_into(t->xor_of_macs, mac);
-}
-
-enum lethe_err lt_sq_page_whole(struct lt_db *db, struct lt_sq_pager *p, enum lt_row_table table)
-{
-	struct lt_sq_tally tally;
-	enum lethe_err rc;
-
-	memset(&tally, 0, sizeof(tally));
-	p->ctx = &tally;
-	rc = lt_sq_page(db, p);
-	if (rc == LETHE_OK && !p->stopped)
-		rc = lt_sq_digest_match(db, table, tally.count, tally.xor_of_macs);
-	return rc;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Seal, precheck, full check                                                               */
 

@@ -347,6 +347,22 @@ enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p);
  * failed already, or on failure ("@p what: out of memory" into q->err). */
 void lt_sq_keep_blob(struct lt_sq_query *q, const uint8_t **blob, size_t len, const char *what);
 
+/* What a full listing saw of its table: the rows, and their MACs XORed. */
+struct lt_sq_tally {
+	uint64_t count;
+	uint8_t xor_of_macs[LT_ROWMAC_LEN];
+};
+
+/* One row a full listing saw: counted, and its @p mac XORed in when @p present. */
+void lt_sq_tally_add(struct lt_sq_tally *t, const uint8_t mac[LT_ROWMAC_LEN], bool present);
+
+/*
+ * Page @p p over the whole of @p table (its read function adds each row to the struct
+ * lt_sq_tally at p->ctx, set here); unless a delivery stopped the walk, the rows seen must be
+ * what the table's digest says (lt_sq_digest_match()): none deleted or inserted outside lethe.
+ */
+enum lethe_err lt_sq_page_whole(struct lt_db *db, struct lt_sq_pager *p, enum lt_row_table table);
+
 /* ---- schema (schema.c) ---- */
 
 /* Create or migrate the schema to LT_DB_SCHEMA_VERSION (takes the write lock only when it
@@ -450,22 +466,6 @@ enum lethe_err lt_sq_digest_match(struct lt_db *db, enum lt_row_table table, uin
  */
 void lt_sq_row_check(struct lt_sq_query *q, const struct lt_sq_table *t, uint8_t mac[LT_ROWMAC_LEN],
 		     bool *present);
-
-/* What a full listing saw of its table: the rows, and their MACs XORed. */
-struct lt_sq_tally {
-	uint64_t count;
-	uint8_t xor_of_macs[LT_ROWMAC_LEN];
-};
-
-/* One row a full listing saw: counted, and its @p mac XORed in when @p present. */
-void lt_sq_tally_add(struct lt_sq_tally *t, const uint8_t mac[LT_ROWMAC_LEN], bool present);
-
-/*
- * Page @p p over the whole of @p table (its read function adds each row to the struct
- * lt_sq_tally at p->ctx, set here); unless a delivery stopped the walk, the rows seen must be
- * what the table's digest says (lt_sq_digest_match()): none deleted or inserted outside lethe.
- */
-enum lethe_err lt_sq_page_whole(struct lt_db *db, struct lt_sq_pager *p, enum lt_row_table table);
 
 /* Transaction hooks (query.c, open.c): the digests are cached in a write transaction and
  * written just before it commits. */
