@@ -16,7 +16,7 @@
 #include "common/fault.h"
 #include "common/timeutil.h"
 #include "lib/internal.h"
-#include "lib/sweep_internal.h"
+#include "lib/sweep_batch.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"

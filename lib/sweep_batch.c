@@ -9,7 +9,7 @@
 #include "common/err.h"
 #include "common/fault.h"
 #include "lib/internal.h"
-#include "lib/sweep_internal.h"
+#include "lib/sweep_batch.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"

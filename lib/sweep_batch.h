@@ -1,7 +1,7 @@
-/* sweep_internal.h - what the files of the sweep share: a batch of candidate rows, the state
- * of one sweep, and the batch's transaction (sweep_batch.c). Not for other modules. */
-#ifndef LT_LIB_SWEEP_INTERNAL_H
-#define LT_LIB_SWEEP_INTERNAL_H
+/* sweep_batch.h - what sweep.c hands sweep_batch.c: a batch of candidate rows, the state of
+ * one sweep, and the batch's transaction. */
+#ifndef LT_LIB_SWEEP_BATCH_H
+#define LT_LIB_SWEEP_BATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
