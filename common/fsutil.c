@@ -166,6 +166,16 @@ enum lethe_err lt_fsync_dir(const char *path)
 	return rc;
 }
 
+/* @p path is owned by @p uid, not by @p whom (the effective uid@p why): the refusal, with the
+ * fix. */
+static enum lethe_err not_owned(const char *path, uid_t uid, const char *whom, const char *why)
+{
+	return lt_err(LETHE_ERR_PERMISSION,
+		      "%s is owned by uid %lu, not by %s (uid %lu%s); fix: chown %lu %s", path,
+		      (unsigned long) uid, whom, (unsigned long) geteuid(), why,
+		      (unsigned long) geteuid(), path);
+}
+
 /* The checks of lt_check_private_file() on a stat result; @p path only names the file. */
 static enum lethe_err check_private_stat(const char *path, const struct stat *st)
 {
@@ -176,11 +186,7 @@ static enum lethe_err check_private_stat(const char *path, const struct stat *st
 	if (!S_ISREG(st->st_mode))
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a regular file", path);
 	if (st->st_uid != geteuid())
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s is owned by uid %lu, not by the running user (uid %lu); "
-			      "fix: chown %lu %s",
-			      path, (unsigned long) st->st_uid, (unsigned long) geteuid(),
-			      (unsigned long) geteuid(), path);
+		return not_owned(path, st->st_uid, "the running user", "");
 	if ((st->st_mode & 077) != 0)
 		return lt_err(LETHE_ERR_PERMISSION,
 			      "%s has mode %04o: group or others can access it; fix: chmod 600 %s",
@@ -217,11 +223,7 @@ enum lethe_err lt_check_private_dir(const char *path)
 	if (!S_ISDIR(st.st_mode))
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a directory", path);
 	if (st.st_uid != geteuid())
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s is owned by uid %lu, not by the running user (uid %lu); "
-			      "fix: chown %lu %s",
-			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
-			      (unsigned long) geteuid(), path);
+		return not_owned(path, st.st_uid, "the running user", "");
 	if ((st.st_mode & 0777) != 0700)
 		return lt_err(LETHE_ERR_PERMISSION, "%s has mode %04o, not 0700; fix: chmod 700 %s",
 			      path, (unsigned) (st.st_mode & 07777), path);
@@ -248,11 +250,7 @@ enum lethe_err lt_check_owned(const char *path, bool dir, bool follow)
 		return lt_err(LETHE_ERR_PERMISSION, "%s is not a %s", path,
 			      dir ? "directory" : "regular file");
 	if (st.st_uid != geteuid())
-		return lt_err(LETHE_ERR_PERMISSION,
-			      "%s is owned by uid %lu, not by the store's owner (uid %lu, running "
-			      "lethe); fix: chown %lu %s",
-			      path, (unsigned long) st.st_uid, (unsigned long) geteuid(),
-			      (unsigned long) geteuid(), path);
+		return not_owned(path, st.st_uid, "the store's owner", ", running lethe");
 	if ((st.st_mode & 022) != 0)
 		return lt_err(
 		    LETHE_ERR_PERMISSION,
