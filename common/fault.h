@@ -2,7 +2,7 @@
  * suites; compiled to nothing in release builds.
  *
  * Crash points: a test build (cmake -DLETHE_FAULT_INJECTION=ON, or the lethe-fault command
- * every test build makes) makes LT_FAULT("put.after_rename") call _exit(LT_FAULT_EXIT) when the
+ * every test build makes) makes LT_FAULT("put.after_link") call _exit(LT_FAULT_EXIT) when the
  * environment variable LETHE_FAULT names that point, so a test can stop a process at every step
  * of a put, rm, sweep, rewrap or retire and check recovery.
  *

@@ -18,7 +18,7 @@
 #define LT_GCM_NONCE_LEN 12
 #define LT_GCM_TAG_LEN   16
 /* A wrapped key: random nonce (12) || ciphertext (32) || tag (16). A literal, because
- * store/db.c writes it into the schema's CHECK constraint as text. */
+ * store/ writes it into the schema's CHECK constraint as text. */
 #define LT_WRAPPED_LEN 60
 
 #define LT_SHA256_LEN       32

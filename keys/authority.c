@@ -588,15 +588,9 @@ enum lethe_err lt_authority_officer_remove(const char *path, const char *store_i
 	rc = change_begin(path, store_id, oas, &lock_fd, &cd, &a, &token);
 	if (rc != LETHE_OK)
 		goto out;
-	if (!name || !roster_find(&a, name, &index)) {
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no officer \"%s\"", name ? name : "");
+	rc = lt_luks_officer_removable(name, name && roster_find(&a, name, &index), a.count);
+	if (rc != LETHE_OK)
 		goto out;
-	}
-	if (a.count <= 1) {
-		rc = lt_err(LETHE_ERR_LAST_OFFICER, "\"%s\" is the last officer; add another first",
-			    name);
-		goto out;
-	}
 	keyslot = a.officer[index].keyslot;
 	memmove(&a.officer[index], &a.officer[index + 1],
 		(a.count - index - 1) * sizeof(a.officer[0]));

@@ -784,6 +784,26 @@ static enum lethe_err officer_slot_remove(struct crypt_device *cd, const char *p
 	return LETHE_OK;
 }
 
+/*
+ * Lock the keystore and read its keyslot table for a change of officer @p name: *@p slot the
+ * keyslot of that name (NULL: none), *@p index its place in @p table. The caller frees *@p cd
+ * and drops *@p lock_fd whatever this returns.
+ */
+static enum lethe_err officer_change_begin(const char *path, const char *name, int *lock_fd,
+					   struct crypt_device **cd, struct slot_table *table,
+					   const struct lt_slot_info **slot, size_t *index)
+{
+	enum lethe_err rc;
+
+	*slot = NULL;
+	rc = keystore_lock(path, lock_fd);
+	if (rc == LETHE_OK)
+		rc = unlock_prepare(path, cd, table);
+	if (rc == LETHE_OK)
+		*slot = table_find(table, name, index);
+	return rc;
+}
+
 enum lethe_err lt_keystore_officer_remove(const char *path, const char *name)
 {
 	struct crypt_device *cd = NULL;
@@ -795,24 +815,12 @@ enum lethe_err lt_keystore_officer_remove(const char *path, const char *name)
 
 	if (!name || strcmp(name, SERVICE_NAME) == 0)
 		return lt_err(LETHE_ERR_INVALID, "the service keyslot cannot be removed");
-	rc = keystore_lock(path, &lock_fd);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = unlock_prepare(path, &cd, &table);
-	if (rc != LETHE_OK)
-		goto out;
-	slot = table_find(&table, name, &index);
-	if (!slot || slot->role != LT_SLOT_OFFICER) {
-		rc = lt_err(LETHE_ERR_NOT_FOUND, "no officer \"%s\"", name);
-		goto out;
-	}
-	if (table.officers <= 1) {
-		rc = lt_err(LETHE_ERR_LAST_OFFICER, "\"%s\" is the last officer; add another first",
-			    name);
-		goto out;
-	}
-	rc = officer_slot_remove(cd, path, &table, index);
-out:
+	rc = officer_change_begin(path, name, &lock_fd, &cd, &table, &slot, &index);
+	if (rc == LETHE_OK)
+		rc = lt_luks_officer_removable(name, slot && slot->role == LT_SLOT_OFFICER,
+					       table.officers);
+	if (rc == LETHE_OK)
+		rc = officer_slot_remove(cd, path, &table, index);
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
 	return rc;
@@ -1377,18 +1385,11 @@ enum lethe_err lt_keystore_legacy_drop(const char *path, const char *name)
 	size_t index = 0;
 	int lock_fd = -1;
 
-	rc = keystore_lock(path, &lock_fd);
-	if (rc != LETHE_OK)
-		return rc;
-	rc = unlock_prepare(path, &cd, &table);
-	if (rc != LETHE_OK)
-		goto out;
-	slot = table_find(&table, name, &index);
-	if (slot && slot->role == LT_SLOT_OFFICER)
+	rc = officer_change_begin(path, name, &lock_fd, &cd, &table, &slot, &index);
+	if (rc == LETHE_OK && slot && slot->role == LT_SLOT_OFFICER)
 		rc = officer_slot_remove(cd, path, &table, index);
 	if (rc == LETHE_OK && slot)
 		rc = header_file_sync(path);
-out:
 	crypt_free(cd);
 	keystore_unlock_file(lock_fd);
 	return rc;
@@ -1464,4 +1465,14 @@ enum lethe_err lt_luks_try_keyslot(struct crypt_device *cd, const char *path, in
 bool lt_luks_keyslot_active(struct crypt_device *cd, int keyslot)
 {
 	return keyslot_active(cd, keyslot);
+}
+
+enum lethe_err lt_luks_officer_removable(const char *name, bool found, size_t officers)
+{
+	if (!found)
+		return lt_err(LETHE_ERR_NOT_FOUND, "no officer \"%s\"", name ? name : "");
+	if (officers <= 1)
+		return lt_err(LETHE_ERR_LAST_OFFICER,
+			      "\"%s\" is the last officer; add another first", name);
+	return LETHE_OK;
 }

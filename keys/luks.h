@@ -40,4 +40,9 @@ enum lethe_err lt_luks_try_keyslot(struct crypt_device *cd, const char *path, in
 
 bool lt_luks_keyslot_active(struct crypt_device *cd, int keyslot);
 
+/* Whether officer @p name can be removed, by what the header holds: @p found, whether it names
+ * that officer, and @p officers, how many it has. LETHE_ERR_NOT_FOUND or LETHE_ERR_LAST_OFFICER
+ * saying why, else LETHE_OK. */
+enum lethe_err lt_luks_officer_removable(const char *name, bool found, size_t officers);
+
 #endif

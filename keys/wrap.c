@@ -87,6 +87,35 @@ static enum lethe_err aad_check(const struct aad *a, const char *what)
 	return LETHE_OK;
 }
 
+/* @p key (a 32-byte key) wrapped under @p wrap_key with @p a as its AAD; @p what names the
+ * wrap when the AAD is not whole. */
+static enum lethe_err aad_wrap(const struct aad *a, const char *what,
+			       const uint8_t wrap_key[LT_KEY_LEN], const uint8_t *key,
+			       uint8_t wrapped[LT_WRAPPED_LEN])
+{
+	enum lethe_err rc = aad_check(a, what);
+
+	if (rc == LETHE_OK)
+		rc = lt_key_wrap(wrap_key, a->bytes, a->len, key, wrapped);
+	return rc;
+}
+
+/* The inverse of aad_wrap(): LETHE_ERR_INTEGRITY when @p wrapped does not open under
+ * @p wrap_key with @p a, saying @p bad (NULL: the caller says what that means). */
+static enum lethe_err aad_unwrap(const struct aad *a, const char *what,
+				 const uint8_t wrap_key[LT_KEY_LEN],
+				 const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t *key,
+				 const char *bad)
+{
+	enum lethe_err rc = aad_check(a, what);
+
+	if (rc == LETHE_OK)
+		rc = lt_key_unwrap(wrap_key, a->bytes, a->len, wrapped, key);
+	if (rc == LETHE_ERR_INTEGRITY && bad)
+		rc = lt_err(rc, "%s", bad);
+	return rc;
+}
+
 enum lethe_err lt_mk_derive(const uint8_t *mk, const char *store_id, enum lt_mk_purpose purpose,
 			    uint8_t out[LT_KEY_LEN])
 {
@@ -117,13 +146,9 @@ enum lethe_err lt_kek_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store
 			   uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	struct aad a;
-	enum lethe_err rc;
 
 	kek_aad(&a, store_id, version);
-	rc = aad_check(&a, "KEK wrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_wrap(wrap_key, a.bytes, a.len, kek, wrapped);
-	return rc;
+	return aad_wrap(&a, "KEK wrap", wrap_key, kek, wrapped);
 }
 
 enum lethe_err lt_kek_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
@@ -134,9 +159,7 @@ enum lethe_err lt_kek_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *sto
 	enum lethe_err rc;
 
 	kek_aad(&a, store_id, version);
-	rc = aad_check(&a, "KEK unwrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, kek);
+	rc = aad_unwrap(&a, "KEK unwrap", wrap_key, wrapped, kek, NULL);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(rc, "KEK version %u does not unwrap (tampered, or another store's)",
 			    version);
@@ -159,13 +182,9 @@ enum lethe_err lt_dek_wrap(const uint8_t kek[LT_KEY_LEN], const char *store_id,
 			   const uint8_t dek[LT_KEY_LEN], uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	struct aad a;
-	enum lethe_err rc;
 
 	dek_aad(&a, store_id, object_id, group, kek_version);
-	rc = aad_check(&a, "data key wrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_wrap(kek, a.bytes, a.len, dek, wrapped);
-	return rc;
+	return aad_wrap(&a, "data key wrap", kek, dek, wrapped);
 }
 
 enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id,
@@ -176,9 +195,7 @@ enum lethe_err lt_dek_unwrap(const uint8_t kek[LT_KEY_LEN], const char *store_id
 	enum lethe_err rc;
 
 	dek_aad(&a, store_id, object_id, group, kek_version);
-	rc = aad_check(&a, "data key unwrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_unwrap(kek, a.bytes, a.len, wrapped, dek);
+	rc = aad_unwrap(&a, "data key unwrap", kek, wrapped, dek, NULL);
 	if (rc == LETHE_ERR_INTEGRITY)
 		rc = lt_err(rc,
 			    "data key of object %s does not unwrap under KEK version %u "
@@ -267,13 +284,9 @@ enum lethe_err lt_evkey_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *sto
 			     uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	struct aad a;
-	enum lethe_err rc;
 
 	evidence_aad(&a, store_id);
-	rc = aad_check(&a, "evidence key wrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_wrap(wrap_key, a.bytes, a.len, seed, wrapped);
-	return rc;
+	return aad_wrap(&a, "evidence key wrap", wrap_key, seed, wrapped);
 }
 
 enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
@@ -281,16 +294,10 @@ enum lethe_err lt_evkey_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *s
 			       uint8_t seed[LT_ED25519_PRIV_LEN])
 {
 	struct aad a;
-	enum lethe_err rc;
 
 	evidence_aad(&a, store_id);
-	rc = aad_check(&a, "evidence key unwrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, seed);
-	if (rc == LETHE_ERR_INTEGRITY)
-		rc = lt_err(rc, "evidence signing key does not unwrap (tampered, or another "
-				"store's)");
-	return rc;
+	return aad_unwrap(&a, "evidence key unwrap", wrap_key, wrapped, seed,
+			  "evidence signing key does not unwrap (tampered, or another store's)");
 }
 
 enum lethe_err lt_oas_derive(const uint8_t *oas, const char *store_id, enum lt_oas_purpose purpose,
@@ -316,27 +323,18 @@ enum lethe_err lt_mk_wrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_
 			  const uint8_t mk[LT_MK_LEN], uint8_t wrapped[LT_WRAPPED_LEN])
 {
 	struct aad a;
-	enum lethe_err rc;
 
 	mk_aad(&a, store_id);
-	rc = aad_check(&a, "master key wrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_wrap(wrap_key, a.bytes, a.len, mk, wrapped);
-	return rc;
+	return aad_wrap(&a, "master key wrap", wrap_key, mk, wrapped);
 }
 
 enum lethe_err lt_mk_unwrap(const uint8_t wrap_key[LT_KEY_LEN], const char *store_id,
 			    const uint8_t wrapped[LT_WRAPPED_LEN], uint8_t mk[LT_MK_LEN])
 {
 	struct aad a;
-	enum lethe_err rc;
 
 	mk_aad(&a, store_id);
-	rc = aad_check(&a, "master key unwrap");
-	if (rc == LETHE_OK)
-		rc = lt_key_unwrap(wrap_key, a.bytes, a.len, wrapped, mk);
-	if (rc == LETHE_ERR_INTEGRITY)
-		rc = lt_err(rc, "the master key in officers.luks does not unwrap (tampered, or "
-				"another store's)");
-	return rc;
+	return aad_unwrap(&a, "master key unwrap", wrap_key, wrapped, mk,
+			  "the master key in officers.luks does not unwrap (tampered, or another "
+			  "store's)");
 }

@@ -175,7 +175,13 @@ enum lethe_err lt_audit_log_start(struct lethe_store *st, bool *init, bool *anch
 enum lethe_err lt_audit_check_anchor(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
 				     bool *bad);
 
-/* ---- keys (keyops.c) ---- */
+/* ---- officers only (keyops.c) ---- */
+
+/* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
+ * the handle was unlocked by an officer. */
+enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
+
+/* ---- disposal evidence: the key (evidence.c), the store's check (evidence_verify.c) ---- */
 
 /* Load the evidence signing seed into st->keys and set up st->evidence_signer (once), and
  * its public half into st->keys->evidence_pub after checking that meta.evidence_pub is that
@@ -185,9 +191,13 @@ enum lethe_err lt_evidence_key_load(struct lethe_store *st);
 /* The store's evidence public key, bound to the master key (lt_evidence_key_load()). */
 enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN]);
 
-/* LETHE_ERR_NOT_OFFICER ("@p what needs an officer passphrase"), audited as @p action, unless
- * the handle was unlocked by an officer. */
-enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what);
+/*
+ * The store's certificates checked under the evidence key bound to the master key, against the
+ * rest of the store and the keystore's anchor; each problem to @p fn (when set), *@p count the
+ * certificates checked. LETHE_ERR_INTEGRITY, naming the first problem, when there is any.
+ */
+enum lethe_err lt_evidence_check(struct lethe_store *st, lethe_problem_fn fn, void *ctx,
+				 uint64_t *count);
 
 /* ---- officer authority (officer.c) ---- */
 
@@ -271,11 +281,36 @@ typedef void (*lt_store_owned_fn)(const char *path, enum lethe_err rc, const cha
 				  void *ctx);
 enum lethe_err lt_store_check_owned(const char *dir, const char *conf, lt_store_owned_fn fn,
 				    void *ctx);
+/* A refusal for the owners of the store's files (@p rc, LETHE_ERR_PERMISSION): the fix in
+ * full, naming the store's owner (api.c), or @p rc when none applies. */
+enum lethe_err lt_store_owner_fix(const struct lethe_store *st, enum lethe_err rc);
 /* LETHE_OK if the handle can write; else the refusal, saying why (read-only, disk full). Every
  * write starts here (lt_tx_begin() calls it), before it changes anything. */
 enum lethe_err lt_store_writable(struct lethe_store *st);
 
+/* The checks every hold and extension call starts with: a store, and one target (an object or
+ * a group: hold.c). */
+enum lethe_err lt_hold_args(struct lethe_store *st, const char *id, const char *group);
+
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
+
+/* ---- the handle that init and open share (api.c, seal.c) ---- */
+
+/* "@p dir/@p name", malloc'd (NULL when out of memory). */
+char *lt_path_join(const char *dir, const char *name);
+/* A handle for the store in @p dir with the default configuration, nothing opened or unlocked
+ * yet (NULL when out of memory). */
+struct lethe_store *lt_store_alloc(const char *dir);
+/* The handle's purpose keys (KEK wrap, audit MAC and anchor, evidence wrap, row MAC), derived
+ * from the master key @p mk for the handle's store_id. */
+enum lethe_err lt_store_derive_keys(struct lethe_store *st, const uint8_t *mk);
+/* At open (unlock.c): the master key from the service keyfile, or from @p o's passphrase (of
+ * officer @p officer only, when not NULL; *@p legacy: officer keyslots of keystore.luks), and
+ * the handle's keys derived from it. */
+enum lethe_err lt_store_unlock(struct lethe_store *st, const struct lethe_open_opts *o,
+			       const char *officer, bool *legacy);
+/* At open: seal the rows of a store from before row MACs, once (seal.c says when it refuses). */
+enum lethe_err lt_store_seal(struct lethe_store *st);
 
 #endif

@@ -1,4 +1,4 @@
-/* keyops.c - KEK versions (list, rotate, rewrap, retire) and the evidence key, on demand.
+/* keyops.c - KEK versions (list, rotate, rewrap, retire), officers only.
  *
  * What a rotation, a rewrap or a retirement is lives in keys/ (kekring.h, rewrap.h); here each
  * public call checks its caller is an officer, runs it in transactions, audits and commits.
@@ -18,44 +18,6 @@
 
 /* Rows rewrapped per transaction: large enough to amortise the commit's fsync. */
 #define REWRAP_BATCH 2000
-
-enum lethe_err lt_evidence_key_load(struct lethe_store *st)
-{
-	enum lethe_err rc;
-
-	if (!st->keys->evidence_loaded) {
-		rc = lt_evkey_load(st->db, st->store_id, st->keys->evidence_wrap,
-				   st->keys->evidence_seed);
-		if (rc != LETHE_OK)
-			return rc;
-		st->keys->evidence_loaded = true;
-	}
-	/* set up once: a sweep signs one certificate per object */
-	if (st->evidence_signer)
-		return LETHE_OK;
-	rc = lt_ed25519_key_new(st->keys->evidence_seed, &st->evidence_signer);
-	if (rc == LETHE_OK)
-		rc = lt_ed25519_key_pub(st->evidence_signer, st->keys->evidence_pub);
-	st->keys->evidence_pub_known = rc == LETHE_OK;
-	/* The public key is the seed's: a stored copy that differs was put there by someone
-	 * who wanted certificates of another key believed. Nothing is signed then. */
-	if (rc == LETHE_OK)
-		rc = lt_evkey_pub_check(st->db, st->keys->evidence_pub);
-	if (rc != LETHE_OK) {
-		lt_ed25519_key_free(st->evidence_signer);
-		st->evidence_signer = NULL;
-	}
-	return rc;
-}
-
-enum lethe_err lt_evidence_pub(struct lethe_store *st, uint8_t pub[LT_ED25519_PUB_LEN])
-{
-	enum lethe_err rc = lt_evidence_key_load(st);
-
-	if (rc == LETHE_OK)
-		memcpy(pub, st->keys->evidence_pub, LT_ED25519_PUB_LEN);
-	return rc;
-}
 
 enum lethe_err lt_need_officer(struct lethe_store *st, const char *action, const char *what)
 {

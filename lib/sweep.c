@@ -1,10 +1,10 @@
 /* sweep.c - the retention sweep: every object retention says is due, shredded in batches.
  *
- * The store lists candidates by its expired-objects index; each batch is one transaction in
- * which every row is read again and retention/ decides (lt_retention_sweep_action): another
- * sweeper may have shredded it, or a hold or an extension may have come, since the listing.
- * Each shred is lt_shred_in_tx(); the files of a committed batch are unlinked in the
- * background while the next one is shredded.
+ * The store lists candidates by its expired-objects index; each batch is one transaction
+ * (sweep_batch.c) in which every row is read again and retention/ decides
+ * (lt_retention_sweep_action): another sweeper may have shredded it, or a hold or an extension
+ * may have come, since the listing. Each shred is lt_shred_in_tx(); the files of a committed
+ * batch are unlinked in the background while the next one is shredded.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,168 +16,17 @@
 #include "common/fault.h"
 #include "common/timeutil.h"
 #include "lib/internal.h"
+#include "lib/sweep_batch.h"
 #include "retention/policy.h"
 #include "store/db.h"
 #include "store/unlinker.h"
-
-struct sweep_batch {
-	struct lt_db_object *rows;
-	size_t n, cap;
-	enum lethe_err rc;
-};
-
-static int collect_expired(const struct lt_db_object *obj, void *vctx)
-{
-	struct sweep_batch *b = vctx;
-
-	if (b->n == b->cap)
-		return 1;
-	b->rows[b->n++] = *obj;
-	return 0;
-}
-
-struct sweep_state {
-	struct lethe_store *st;
-	int dry_run;
-	lethe_sweep_fn fn;
-	void *ctx;
-	struct lethe_sweep_result *res;
-	int64_t now;
-	/* the files of the last committed batch, deleted beside the next batch (store/unlinker.h) */
-	struct lt_unlinker *unl;
-	uint64_t unlinks_left; /* files still queued at the end */
-	/* rows that failed their check: reported, not shredded; the sweep goes on without them
-	 * and ends LETHE_ERR_INTEGRITY */
-	uint64_t bad_rows;
-	char first_bad[512];
-};
-
-static void sweep_event(struct sweep_state *s, enum lethe_sweep_event ev, const char *id,
-			const char *detail)
-{
-	if (s->fn)
-		s->fn(ev, id, detail, s->ctx);
-}
-
-/*
- * Handle one batch in one transaction. Each row is read again inside the transaction: another
- * sweeper may have shredded it, or a hold may have arrived, since the batch was listed. Events
- * for shredded objects are reported only once their transaction committed.
- */
-/* A row that cannot be trusted: never shredded, reported with why. */
-static void sweep_bad_row(struct sweep_state *s, const char *id, const char *detail)
-{
-	if (!s->bad_rows++)
-		lt_strlcpy(s->first_bad, detail, sizeof(s->first_bad));
-	s->res->failed++;
-	sweep_event(s, LETHE_SWEEP_FAILED, id, detail);
-}
-
-static enum lethe_err sweep_one_batch(struct sweep_state *s, struct sweep_batch *b)
-{
-	struct lethe_store *st = s->st;
-	struct lt_db_object *cur = NULL;
-	struct lt_retention_object o;
-	char group_reason[LETHE_REASON_MAX + 1], reason[LETHE_REASON_MAX + 32];
-	bool *shred = NULL;
-	size_t i, shredded = 0;
-	enum lt_sweep_action action;
-	enum lethe_err rc = LETHE_OK;
-
-	cur = calloc(1, sizeof(*cur));
-	shred = calloc(b->n, sizeof(*shred));
-	if (!cur || !shred) {
-		rc = LETHE_ERR_NOMEM;
-		goto out;
-	}
-	if (!s->dry_run) {
-		rc = lt_tx_begin(st);
-		if (rc != LETHE_OK)
-			goto out;
-	}
-	for (i = 0; rc == LETHE_OK && i < b->n; i++) {
-		if (b->rows[i].bad != LETHE_OK) {
-			sweep_bad_row(s, b->rows[i].id, b->rows[i].bad_detail);
-			continue;
-		}
-		rc = lt_db_object_get(st->db, b->rows[i].id, cur);
-		if (rc == LETHE_ERR_INTEGRITY || rc == LETHE_ERR_DATABASE) {
-			sweep_bad_row(s, b->rows[i].id, lt_err_detail());
-			lt_err_clear();
-			rc = LETHE_OK;
-			continue;
-		}
-		if (rc == LETHE_OK)
-			rc = lt_db_group_hold_get(st->db, cur->group, &o.group_hold, group_reason);
-		if (rc != LETHE_OK)
-			break;
-		o.row = cur;
-		o.group_hold_reason = group_reason;
-		action = lt_retention_sweep_action(&o, s->now);
-		if (action == LT_SWEEP_KEEP)
-			continue;
-		if (action == LT_SWEEP_HELD) {
-			lt_retention_hold_reason(&o, reason, sizeof(reason));
-			s->res->held++;
-			sweep_event(s, LETHE_SWEEP_HELD, cur->id, reason);
-			continue;
-		}
-		/* the row must agree with the log before its object is destroyed: a rolled-back
-		 * or rewritten row costs its own object, like a row failing its MAC */
-		rc = lt_shred_log_check(st, cur, o.group_hold);
-		if (rc == LETHE_ERR_INTEGRITY) {
-			sweep_bad_row(s, cur->id, lt_err_detail());
-			lt_err_clear();
-			rc = LETHE_OK;
-			continue;
-		}
-		if (rc != LETHE_OK)
-			break;
-		if (!s->dry_run) {
-			rc = lt_shred_in_tx(st, cur, s->now, "sweep.shred", "retention-expired",
-					    NULL, false, NULL);
-			if (rc != LETHE_OK)
-				break;
-		}
-		shred[i] = true;
-		shredded++;
-	}
-	/* the previous batch's files are gone and durable: dequeue them in this transaction */
-	if (!s->dry_run)
-		rc = lt_unlinker_dequeue(s->unl, st->db, rc);
-	if (!s->dry_run) {
-		if (rc == LETHE_OK) {
-			LT_FAULT("sweep.before_commit");
-			rc = lt_tx_commit(st);
-		} else {
-			lt_tx_rollback(st);
-		}
-	}
-	if (rc != LETHE_OK)
-		goto out;
-	LT_FAULT("sweep.after_commit");
-	lt_unlinker_clear(s->unl);
-	for (i = 0; i < b->n; i++) {
-		if (!shred[i])
-			continue;
-		sweep_event(s, LETHE_SWEEP_SHREDDED, b->rows[i].id, NULL);
-		lt_unlinker_add(s->unl, b->rows[i].id);
-	}
-	s->res->shredded += shredded;
-	if (!s->dry_run)
-		lt_unlinker_start(s->unl);
-out:
-	free(shred);
-	free(cur);
-	return rc;
-}
 
 static void sweep_unlink_left(const char *id, const char *why, void *ctx)
 {
 	struct sweep_state *s = ctx;
 
 	s->unlinks_left++;
-	sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
+	lt_sweep_event(s, LETHE_SWEEP_UNLINK_PENDING, id, why);
 }
 
 static enum lethe_err sweep_run(struct sweep_state *s)
@@ -210,15 +59,15 @@ static enum lethe_err sweep_run(struct sweep_state *s)
 		}
 		b.n = 0;
 		rc = lt_db_object_expired(st->db, s->now, after_until, after_id, b.cap,
-					  collect_expired, &b);
+					  lt_sweep_collect, &b);
 		if (rc != LETHE_OK || b.n == 0)
 			break;
 		after_until = b.rows[b.n - 1].retain_until;
 		lt_strlcpy(after_id, b.rows[b.n - 1].id, sizeof(after_id));
-		rc = sweep_one_batch(s, &b);
+		rc = lt_sweep_batch(s, &b);
 		if (rc != LETHE_OK) {
 			s->res->failed += b.n;
-			sweep_event(s, LETHE_SWEEP_FAILED, b.rows[0].id, lt_err_detail());
+			lt_sweep_event(s, LETHE_SWEEP_FAILED, b.rows[0].id, lt_err_detail());
 			break;
 		}
 		seen += b.n;

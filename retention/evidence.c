@@ -297,12 +297,48 @@ static enum lethe_err load_pub(struct lt_cert_chain *c, int dirfd, const struct 
 	return LETHE_OK;
 }
 
+/*
+ * Check @p sig_file, the detached Ed25519 signature of @p signed_file (@p text, @p len bytes),
+ * under c->pub. A signature missing (reported as @p missing, or like any unreadable file when
+ * NULL), unreadable, of the wrong size or failing (then "@p signed_file was changed@p tail")
+ * is reported; only a failure to check at all is returned.
+ */
+static enum lethe_err check_detached_sig(struct lt_cert_chain *c, int dirfd, const char *sig_file,
+					 const char *signed_file, const uint8_t *text, size_t len,
+					 const char *missing, const char *tail)
+{
+	uint8_t *sig = NULL;
+	size_t sig_len;
+	enum lethe_err rc;
+
+	rc = read_entry(dirfd, sig_file, LT_ED25519_SIG_LEN, &sig, &sig_len);
+	if (rc == LETHE_ERR_NOMEM)
+		return rc;
+	if (rc == LETHE_ERR_NOT_FOUND && missing) {
+		lt_cert_report(c, sig_file, "%s", missing);
+	} else if (rc != LETHE_OK) {
+		report_file(c, sig_file, rc);
+	} else if (sig_len != LT_ED25519_SIG_LEN) {
+		lt_cert_report(c, sig_file, "is %zu bytes, expected %d", sig_len,
+			       LT_ED25519_SIG_LEN);
+	} else {
+		rc = lt_ed25519_verify(c->pub, text, len, sig);
+		if (rc == LETHE_ERR_INTEGRITY)
+			lt_cert_report(c, sig_file, "does not verify: %s was changed%s",
+				       signed_file, tail);
+		else if (rc != LETHE_OK)
+			goto out;
+	}
+	rc = LETHE_OK;
+out:
+	free(sig);
+	return rc;
+}
+
 /* Read chain.txt and check chain.sig over its exact bytes. *text is NULL if unreadable. */
 static enum lethe_err load_chain_txt(struct lt_cert_chain *c, int dirfd, uint8_t **text,
 				     size_t *len)
 {
-	uint8_t *sig = NULL;
-	size_t sig_len;
 	enum lethe_err rc;
 
 	rc = read_entry(dirfd, CHAIN_FILE, LT_CERT_CHAIN_MAX, text, len);
@@ -312,30 +348,9 @@ static enum lethe_err load_chain_txt(struct lt_cert_chain *c, int dirfd, uint8_t
 		report_file(c, CHAIN_FILE, rc);
 		return LETHE_OK;
 	}
-	rc = read_entry(dirfd, CHAIN_SIG_FILE, LT_ED25519_SIG_LEN, &sig, &sig_len);
-	if (rc == LETHE_ERR_NOMEM)
-		return rc;
-	if (rc == LETHE_ERR_NOT_FOUND) {
-		lt_cert_report(c, CHAIN_SIG_FILE,
-			       "is missing: the list of certificates is not signed");
-	} else if (rc != LETHE_OK) {
-		report_file(c, CHAIN_SIG_FILE, rc);
-	} else if (sig_len != LT_ED25519_SIG_LEN) {
-		lt_cert_report(c, CHAIN_SIG_FILE, "is %zu bytes, expected %d", sig_len,
-			       LT_ED25519_SIG_LEN);
-	} else {
-		rc = lt_ed25519_verify(c->pub, *text, *len, sig);
-		if (rc == LETHE_ERR_INTEGRITY)
-			lt_cert_report(c, CHAIN_SIG_FILE,
-				       "does not verify: chain.txt was changed, or a "
-				       "certificate was removed from it");
-		else if (rc != LETHE_OK)
-			goto out;
-	}
-	rc = LETHE_OK;
-out:
-	free(sig);
-	return rc;
+	return check_detached_sig(c, dirfd, CHAIN_SIG_FILE, CHAIN_FILE, *text, *len,
+				  "is missing: the list of certificates is not signed",
+				  ", or a certificate was removed from it");
 }
 
 /* Is @p name a certificate or signature file ("*.json", "*.sig" but chain.sig)? Then *stem_len
@@ -586,8 +601,8 @@ static enum lethe_err open_entry(int dirfd, const char *name, FILE **f)
 static enum lethe_err load_manifest(struct lt_cert_chain *c, int dirfd, struct manifest *m,
 				    bool *ok)
 {
-	uint8_t *text = NULL, *sig = NULL;
-	size_t len, sig_len;
+	uint8_t *text = NULL;
+	size_t len;
 	enum lethe_err rc;
 
 	*ok = false;
@@ -601,22 +616,9 @@ static enum lethe_err load_manifest(struct lt_cert_chain *c, int dirfd, struct m
 		report_file(c, MANIFEST_FILE, rc);
 		return LETHE_OK;
 	}
-	rc = read_entry(dirfd, MANIFEST_SIG_FILE, LT_ED25519_SIG_LEN, &sig, &sig_len);
-	if (rc == LETHE_ERR_NOMEM)
+	rc = check_detached_sig(c, dirfd, MANIFEST_SIG_FILE, MANIFEST_FILE, text, len, NULL, "");
+	if (rc != LETHE_OK)
 		goto out;
-	if (rc != LETHE_OK) {
-		report_file(c, MANIFEST_SIG_FILE, rc);
-	} else if (sig_len != LT_ED25519_SIG_LEN) {
-		lt_cert_report(c, MANIFEST_SIG_FILE, "is %zu bytes, expected %d", sig_len,
-			       LT_ED25519_SIG_LEN);
-	} else {
-		rc = lt_ed25519_verify(c->pub, text, len, sig);
-		if (rc == LETHE_ERR_INTEGRITY)
-			lt_cert_report(c, MANIFEST_SIG_FILE, "does not verify: %s was changed",
-				       MANIFEST_FILE);
-		else if (rc != LETHE_OK)
-			goto out;
-	}
 	if (!manifest_parse((const char *) text, len, m))
 		lt_cert_report(c, MANIFEST_FILE, "is not a lethe-disposal-manifest 1");
 	else
@@ -624,7 +626,6 @@ static enum lethe_err load_manifest(struct lt_cert_chain *c, int dirfd, struct m
 	rc = LETHE_OK;
 out:
 	free(text);
-	free(sig);
 	return rc;
 }
 

@@ -53,37 +53,8 @@ static void cert_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, s
 	lt_rowenc_cert(e, &c);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_cert_table = {
-    LT_ROW_CERTIFICATES, CERT_COL_MAC,
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 0), "certificates walk",
-     "SELECT " CERT_COLS ", rowid FROM certificates WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 1), "certificates macs", "SELECT mac FROM certificates"},
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 2), "certificates count",
-     "SELECT count(*) FROM certificates"},
-    {LT_SQ_TSLOT(LT_ROW_CERTIFICATES, 3), "certificates seal",
-     "UPDATE certificates SET mac = ?2 WHERE rowid = ?1"},
-    cert_encode,
-};
-/* clang-format on */
-
-/* The current row checked against its MAC (into q->err); *mac receives the stored MAC. */
-static void cert_check(struct lt_sq_query *q, const struct lt_db_cert *c, uint8_t *mac,
-		       bool *present)
-{
-	struct lt_rowenc e;
-	char key[24];
-	enum lethe_err rc;
-
-	lt_sq_get_blob(q, CERT_COL_MAC, mac, LT_ROWMAC_LEN, present);
-	if (q->err != LETHE_OK || !lt_sq_keyed(q->db))
-		return;
-	snprintf(key, sizeof(key), "%llu", (unsigned long long) c->seq);
-	lt_rowenc_cert(&e, c);
-	rc = lt_sq_verify(q->db, LT_ROW_CERTIFICATES, key, &e, mac, *present);
-	if (rc != LETHE_OK)
-		q->err = rc;
-}
+const struct lt_sq_table lt_sq_cert_table =
+    LT_SQ_TABLE(LT_ROW_CERTIFICATES, "certificates", CERT_COLS, CERT_COL_MAC, cert_encode);
 
 /* Which unique column a duplicate certificate hit. */
 static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cert)
@@ -96,52 +67,46 @@ static enum lethe_err cert_exists(struct lt_db *db, const struct lt_db_cert *cer
 	return lt_err(LETHE_ERR_EXISTS, "certificate %s already exists", cert->id);
 }
 
+static void cert_encode_new(struct lt_rowenc *e, const void *row, uint64_t seq)
+{
+	struct lt_db_cert c = *(const struct lt_db_cert *) row;
+
+	c.seq = seq;
+	lt_rowenc_cert(e, &c);
+}
+
+static void cert_bind(struct lt_sq_query *q, const void *row)
+{
+	const struct lt_db_cert *cert = row;
+
+	lt_sq_text(q, 2, cert->id, sizeof(cert->id));
+	lt_sq_text(q, 3, cert->object_id, sizeof(cert->object_id));
+	lt_sq_text(q, 4, cert->group, sizeof(cert->group));
+	lt_sq_text(q, 5, cert->reason, sizeof(cert->reason));
+	lt_sq_int(q, 6, cert->shredded_at);
+	lt_sq_blob(q, 7, cert->json, cert->json_len);
+	lt_sq_blob(q, 8, cert->sig, sizeof(cert->sig));
+	lt_sq_blob(q, 9, cert->sha256, sizeof(cert->sha256));
+}
+
+static const struct lt_sq_append cert_append = {.next = &sq_cert_next,
+						.insert = &sq_cert_insert,
+						.table = LT_ROW_CERTIFICATES,
+						.mac_param = 10,
+						.encode = cert_encode_new,
+						.bind = cert_bind};
+
 static enum lethe_err cert_insert_row(struct lt_db *db, const struct lt_db_cert *cert,
 				      uint64_t *seq)
 {
-	struct lt_db_cert c = *cert;
-	uint8_t mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	struct lt_sq_query q;
-	int64_t next = 0;
-	bool keyed = lt_sq_keyed(db);
-	enum lethe_err rc;
+	enum lethe_err rc = lt_sq_append(db, &cert_append, cert, seq);
 
-	rc = lt_sq_query_int(db, &sq_cert_next, NULL, 0, 0, &next);
-	if (rc != LETHE_OK)
-		return rc;
-	c.seq = (uint64_t) next;
-	if (keyed) {
-		lt_rowenc_cert(&e, &c);
-		rc = lt_sq_mac(db, &e, mac);
-		if (rc != LETHE_OK)
-			return rc;
-	}
-	rc = lt_sq_open(&q, db, &sq_cert_insert);
-	if (rc != LETHE_OK)
-		return rc;
-	lt_sq_int(&q, 1, next);
-	lt_sq_text(&q, 2, cert->id, sizeof(cert->id));
-	lt_sq_text(&q, 3, cert->object_id, sizeof(cert->object_id));
-	lt_sq_text(&q, 4, cert->group, sizeof(cert->group));
-	lt_sq_text(&q, 5, cert->reason, sizeof(cert->reason));
-	lt_sq_int(&q, 6, cert->shredded_at);
-	lt_sq_blob(&q, 7, cert->json, cert->json_len);
-	lt_sq_blob(&q, 8, cert->sig, sizeof(cert->sig));
-	lt_sq_blob(&q, 9, cert->sha256, sizeof(cert->sha256));
-	if (keyed)
-		lt_sq_blob(&q, 10, mac, sizeof(mac));
-	rc = lt_sq_exec(&q);
-	lt_sq_close(&q);
 	if (rc == LETHE_ERR_EXISTS)
 		return cert_exists(db, cert);
-	if (rc == LETHE_OK)
-		rc = lt_sq_digest_change(db, LT_ROW_CERTIFICATES, NULL, keyed ? mac : NULL);
 	if (rc == LETHE_OK) {
-		*seq = c.seq;
 		/* the next certificate of this transaction chains to this one */
 		db->auth.cert_newest.known = true;
-		db->auth.cert_newest.seq = c.seq;
+		db->auth.cert_newest.seq = *seq;
 		memcpy(db->auth.cert_newest.sha256, cert->sha256, 32);
 	}
 	return rc;
@@ -184,7 +149,7 @@ enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[3
 	rc = lt_sq_step(&q, &row);
 	if (rc == LETHE_OK && row) {
 		cert_cols(&q, &c);
-		cert_check(&q, &c, mac, &present);
+		lt_sq_row_check(&q, &lt_sq_cert_table, mac, &present);
 		rc = q.err;
 		if (rc == LETHE_OK) {
 			*seq = c.seq;
@@ -200,38 +165,17 @@ enum lethe_err lt_db_cert_last(struct lt_db *db, uint64_t *seq, uint8_t sha256[3
 	return rc;
 }
 
-struct cert_walk {
-	uint64_t count;
-	uint8_t xor_of_macs[LT_ROWMAC_LEN];
-	bool unkeyed_row;
-};
-
 static void cert_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 {
-	struct cert_walk *w = p->ctx;
 	struct lt_db_cert *c = row;
 	uint8_t mac[LT_ROWMAC_LEN];
 	bool present = false;
-	const uint8_t *json;
 
 	cert_cols(q, c);
-	cert_check(q, c, mac, &present);
+	lt_sq_row_check(q, &lt_sq_cert_table, mac, &present);
 	/* the pager keeps rows past the statement: copy the content */
-	json = c->json;
-	c->json = NULL;
-	if (q->err == LETHE_OK) {
-		uint8_t *copy = malloc(c->json_len ? c->json_len : 1);
-
-		if (!copy)
-			q->err = lt_err(LETHE_ERR_NOMEM, "certificate list: out of memory");
-		else if (c->json_len)
-			memcpy(copy, json, c->json_len);
-		c->json = copy;
-	}
-	w->count++;
-	if (present)
-		for (size_t i = 0; i < LT_ROWMAC_LEN; i++)
-			w->xor_of_macs[i] ^= mac[i];
+	lt_sq_keep_blob(q, &c->json, c->json_len, "certificate list");
+	lt_sq_tally_add(p->ctx, mac, present);
 	p->pos = (int64_t) c->seq;
 }
 
@@ -242,20 +186,13 @@ static void cert_release(void *row)
 
 enum lethe_err lt_db_cert_list(struct lt_db *db, lt_db_cert_fn fn, void *ctx)
 {
-	struct cert_walk w;
 	struct lt_sq_pager p;
-	enum lethe_err rc;
 
-	memset(&w, 0, sizeof(w));
 	lt_sq_pager_init(&p, &sq_cert_page, sizeof(struct lt_db_cert), cert_row, LT_SQ_CERTS, ctx);
 	p.fn.cert = fn;
 	p.release = cert_release;
-	p.ctx = &w;
-	rc = lt_sq_page(db, &p);
 	/* every row seen: none deleted or inserted outside lethe */
-	if (rc == LETHE_OK && !p.stopped)
-		rc = lt_sq_digest_match(db, LT_ROW_CERTIFICATES, w.count, w.xor_of_macs);
-	return rc;
+	return lt_sq_page_whole(db, &p, LT_ROW_CERTIFICATES);
 }
 
 enum lethe_err lt_db_cert_count_for_object(struct lt_db *db, const char *object_id, uint64_t *count)

@@ -40,55 +40,40 @@ static void cp_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, siz
 	lt_rowenc_checkpoint(e, &cp);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_cp_table = {
-    LT_ROW_CHECKPOINTS, CP_COL_MAC,
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 0), "checkpoints walk",
-     "SELECT " CP_COLS ", rowid FROM checkpoints WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 1), "checkpoints macs", "SELECT mac FROM checkpoints"},
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 2), "checkpoints count", "SELECT count(*) FROM checkpoints"},
-    {LT_SQ_TSLOT(LT_ROW_CHECKPOINTS, 3), "checkpoints seal",
-     "UPDATE checkpoints SET mac = ?2 WHERE rowid = ?1"},
-    cp_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_cp_table =
+    LT_SQ_TABLE(LT_ROW_CHECKPOINTS, "checkpoints", CP_COLS, CP_COL_MAC, cp_encode);
+
+static void cp_encode_new(struct lt_rowenc *e, const void *row, uint64_t seq)
+{
+	struct lt_db_checkpoint cp = *(const struct lt_db_checkpoint *) row;
+
+	cp.seq = seq;
+	lt_rowenc_checkpoint(e, &cp);
+}
+
+static void cp_bind(struct lt_sq_query *q, const void *row)
+{
+	const struct lt_db_checkpoint *cp = row;
+
+	lt_sq_int(q, 2, (int64_t) cp->audit_seq);
+	lt_sq_blob(q, 3, cp->audit_mac, sizeof(cp->audit_mac));
+	lt_sq_int(q, 4, cp->time);
+	lt_sq_blob(q, 5, cp->json, cp->json_len);
+	lt_sq_blob(q, 6, cp->sig, sizeof(cp->sig));
+}
+
+static const struct lt_sq_append cp_append = {.next = &sq_cp_next,
+					      .insert = &sq_cp_insert,
+					      .table = LT_ROW_CHECKPOINTS,
+					      .mac_param = 7,
+					      .encode = cp_encode_new,
+					      .bind = cp_bind};
 
 static enum lethe_err cp_insert_row(struct lt_db *db, const struct lt_db_checkpoint *cp)
 {
-	struct lt_db_checkpoint row = *cp;
-	uint8_t mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	struct lt_sq_query q;
-	int64_t next = 0;
-	bool keyed = lt_sq_keyed(db);
-	enum lethe_err rc;
+	uint64_t seq = 0;
 
-	rc = lt_sq_query_int(db, &sq_cp_next, NULL, 0, 0, &next);
-	if (rc != LETHE_OK)
-		return rc;
-	row.seq = (uint64_t) next;
-	if (keyed) {
-		lt_rowenc_checkpoint(&e, &row);
-		rc = lt_sq_mac(db, &e, mac);
-		if (rc != LETHE_OK)
-			return rc;
-	}
-	rc = lt_sq_open(&q, db, &sq_cp_insert);
-	if (rc != LETHE_OK)
-		return rc;
-	lt_sq_int(&q, 1, next);
-	lt_sq_int(&q, 2, (int64_t) cp->audit_seq);
-	lt_sq_blob(&q, 3, cp->audit_mac, sizeof(cp->audit_mac));
-	lt_sq_int(&q, 4, cp->time);
-	lt_sq_blob(&q, 5, cp->json, cp->json_len);
-	lt_sq_blob(&q, 6, cp->sig, sizeof(cp->sig));
-	if (keyed)
-		lt_sq_blob(&q, 7, mac, sizeof(mac));
-	rc = lt_sq_exec(&q);
-	lt_sq_close(&q);
-	if (rc == LETHE_OK)
-		rc = lt_sq_digest_change(db, LT_ROW_CHECKPOINTS, NULL, keyed ? mac : NULL);
-	return rc;
+	return lt_sq_append(db, &cp_append, cp, &seq);
 }
 
 enum lethe_err lt_db_checkpoint_insert(struct lt_db *db, const struct lt_db_checkpoint *cp)
@@ -104,46 +89,16 @@ enum lethe_err lt_db_checkpoint_insert(struct lt_db *db, const struct lt_db_chec
 	return lt_sq_call_end(db, own, cp_insert_row(db, cp));
 }
 
-struct cp_walk {
-	uint64_t count;
-	uint8_t xor_of_macs[LT_ROWMAC_LEN];
-};
-
 static void cp_row(struct lt_sq_query *q, struct lt_sq_pager *p, void *row)
 {
-	struct cp_walk *w = p->ctx;
 	struct lt_db_checkpoint *cp = row;
 	uint8_t mac[LT_ROWMAC_LEN];
-	struct lt_rowenc e;
-	char key[24];
 	bool present = false;
-	const uint8_t *json;
 
 	cp_cols(q, cp);
-	lt_sq_get_blob(q, CP_COL_MAC, mac, sizeof(mac), &present);
-	if (q->err == LETHE_OK && lt_sq_keyed(q->db)) {
-		snprintf(key, sizeof(key), "%llu", (unsigned long long) cp->seq);
-		lt_rowenc_checkpoint(&e, cp);
-		enum lethe_err rc = lt_sq_verify(q->db, LT_ROW_CHECKPOINTS, key, &e, mac, present);
-
-		if (rc != LETHE_OK)
-			q->err = rc;
-	}
-	json = cp->json;
-	cp->json = NULL;
-	if (q->err == LETHE_OK) {
-		uint8_t *copy = malloc(cp->json_len ? cp->json_len : 1);
-
-		if (!copy)
-			q->err = lt_err(LETHE_ERR_NOMEM, "checkpoint list: out of memory");
-		else if (cp->json_len)
-			memcpy(copy, json, cp->json_len);
-		cp->json = copy;
-	}
-	w->count++;
-	if (present)
-		for (size_t i = 0; i < LT_ROWMAC_LEN; i++)
-			w->xor_of_macs[i] ^= mac[i];
+	lt_sq_row_check(q, &lt_sq_cp_table, mac, &present);
+	lt_sq_keep_blob(q, &cp->json, cp->json_len, "checkpoint list");
+	lt_sq_tally_add(p->ctx, mac, present);
 	p->pos = (int64_t) cp->seq;
 }
 
@@ -154,18 +109,11 @@ static void cp_release(void *row)
 
 enum lethe_err lt_db_checkpoint_list(struct lt_db *db, lt_db_checkpoint_fn fn, void *ctx)
 {
-	struct cp_walk w;
 	struct lt_sq_pager p;
-	enum lethe_err rc;
 
-	memset(&w, 0, sizeof(w));
 	lt_sq_pager_init(&p, &sq_cp_page, sizeof(struct lt_db_checkpoint), cp_row,
 			 LT_SQ_CHECKPOINTS, ctx);
 	p.fn.checkpoint = fn;
 	p.release = cp_release;
-	p.ctx = &w;
-	rc = lt_sq_page(db, &p);
-	if (rc == LETHE_OK && !p.stopped)
-		rc = lt_sq_digest_match(db, LT_ROW_CHECKPOINTS, w.count, w.xor_of_macs);
-	return rc;
+	return lt_sq_page_whole(db, &p, LT_ROW_CHECKPOINTS);
 }

@@ -60,18 +60,8 @@ static void hold_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, s
 	lt_rowenc_hold(e, &h);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_hold_table = {
-    LT_ROW_HOLDS, 5,
-    {LT_SQ_TSLOT(LT_ROW_HOLDS, 0), "holds walk",
-     "SELECT object, grp, ref, set_at, set_by, mac, rowid FROM holds WHERE rowid > ?1 "
-     "ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_HOLDS, 1), "holds macs", "SELECT mac FROM holds"},
-    {LT_SQ_TSLOT(LT_ROW_HOLDS, 2), "holds count", "SELECT count(*) FROM holds"},
-    {LT_SQ_TSLOT(LT_ROW_HOLDS, 3), "holds seal", "UPDATE holds SET mac = ?2 WHERE rowid = ?1"},
-    hold_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_hold_table =
+    LT_SQ_TABLE(LT_ROW_HOLDS, "holds", "object, grp, ref, set_at, set_by, mac", 5, hold_encode);
 
 /* The current row of @p q into @p h, its MAC checked (and returned in @p mac). */
 static enum lethe_err hold_checked(struct lt_db *db, struct lt_sq_query *q, struct lt_db_hold *h,

@@ -73,17 +73,8 @@ static void kek_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, si
 	lt_rowenc_kek(e, &k);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_kek_table = {
-    LT_ROW_KEKS, KEK_COL_MAC,
-    {LT_SQ_TSLOT(LT_ROW_KEKS, 0), "keks walk",
-     "SELECT " KEK_COLS ", rowid FROM keks WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_KEKS, 1), "keks macs", "SELECT mac FROM keks"},
-    {LT_SQ_TSLOT(LT_ROW_KEKS, 2), "keks count", "SELECT count(*) FROM keks"},
-    {LT_SQ_TSLOT(LT_ROW_KEKS, 3), "keks seal", "UPDATE keks SET mac = ?2 WHERE rowid = ?1"},
-    kek_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_kek_table =
+    LT_SQ_TABLE(LT_ROW_KEKS, "keks", KEK_COLS, KEK_COL_MAC, kek_encode);
 
 /* Write @p k (read as @p old) back with its new MAC. */
 static enum lethe_err kek_write(struct lt_db *db, const struct lt_db_kek *k,

@@ -25,17 +25,8 @@ static void meta_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, s
 	lt_rowenc_meta(e, k ? (const char *) k : "", value, len);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_meta_table = {
-    LT_ROW_META, 2,
-    {LT_SQ_TSLOT(LT_ROW_META, 0), "meta walk",
-     "SELECT key, value, mac, rowid FROM meta WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_META, 1), "meta macs", "SELECT mac FROM meta"},
-    {LT_SQ_TSLOT(LT_ROW_META, 2), "meta count", "SELECT count(*) FROM meta"},
-    {LT_SQ_TSLOT(LT_ROW_META, 3), "meta seal", "UPDATE meta SET mac = ?2 WHERE rowid = ?1"},
-    meta_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_meta_table =
+    LT_SQ_TABLE(LT_ROW_META, "meta", "key, value, mac", 2, meta_encode);
 
 /* Row @p key read and checked: *found, and its MAC (for the digest) into @p mac. */
 static enum lethe_err meta_read(struct lt_db *db, const char *key, void *value, size_t max,

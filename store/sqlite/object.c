@@ -134,18 +134,8 @@ static void obj_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key, si
 	lt_rowenc_object(e, &o);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_object_table = {
-    LT_ROW_OBJECTS, OBJ_COL_MAC,
-    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 0), "objects walk",
-     "SELECT " OBJ_COLS ", rowid FROM objects WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 1), "objects macs", "SELECT mac FROM objects"},
-    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 2), "objects count", "SELECT count(*) FROM objects"},
-    {LT_SQ_TSLOT(LT_ROW_OBJECTS, 3), "objects seal",
-     "UPDATE objects SET mac = ?2 WHERE rowid = ?1"},
-    obj_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_object_table =
+    LT_SQ_TABLE(LT_ROW_OBJECTS, "objects", OBJ_COLS, OBJ_COL_MAC, obj_encode);
 
 static enum lethe_err object_check(const struct lt_db_object *obj)
 {

@@ -313,9 +313,10 @@ static enum lethe_err check_existing(const char *path)
 	return rc;
 }
 
-enum lethe_err lt_db_open_read_only(const char *path, struct lt_db **out)
+/* A handle for @p path, nothing connected yet. */
+static enum lethe_err db_new(const char *path, struct lt_db **out)
 {
-	struct lt_db *db = NULL;
+	struct lt_db *db;
 	enum lethe_err rc;
 
 	*out = NULL;
@@ -324,14 +325,27 @@ enum lethe_err lt_db_open_read_only(const char *path, struct lt_db **out)
 	db = calloc(1, sizeof(*db));
 	if (!db || !(db->path = strdup(path))) {
 		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
-		goto out;
+		lt_db_close(db);
+		return rc;
 	}
 	db->busy_ms = LT_SQ_BUSY_MS;
+	*out = db;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_db_open_read_only(const char *path, struct lt_db **out)
+{
+	struct lt_db *db = NULL;
+	enum lethe_err rc;
+
+	*out = NULL;
+	rc = db_new(path, &db);
+	if (rc != LETHE_OK)
+		return rc;
 	db->read_only = true;
 	rc = check_existing(path);
 	if (rc == LETHE_OK)
 		rc = connect_read_only(db);
-out:
 	if (rc != LETHE_OK) {
 		lt_db_close(db);
 		return rc;
@@ -353,14 +367,9 @@ enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out)
 	enum lethe_err rc;
 
 	*out = NULL;
-	if (!path || !*path || strlen(path) >= DB_PATH_MAX - 16)
-		return lt_err(LETHE_ERR_INVALID, "database path missing or too long");
-	db = calloc(1, sizeof(*db));
-	if (!db || !(db->path = strdup(path))) {
-		rc = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	db->busy_ms = LT_SQ_BUSY_MS;
+	rc = db_new(path, &db);
+	if (rc != LETHE_OK)
+		return rc;
 	if (create) {
 		rc = lt_parent_dir(path, parent, sizeof(parent));
 		if (rc == LETHE_OK)
@@ -374,7 +383,6 @@ enum lethe_err lt_db_open(const char *path, bool create, struct lt_db **out)
 	/* the new file's directory entry is durable before the store is */
 	if (rc == LETHE_OK && create)
 		rc = lt_fsync_dir(parent);
-out:
 	if (rc != LETHE_OK) {
 		lt_db_close(db);
 		if (created)

@@ -1,5 +1,6 @@
 /* pager.c - the one walk over a keyset-paginated query that every iterating call of the
- * metadata store uses: read a page, close the statement, deliver the page, move on. */
+ * metadata store uses: read a page, close the statement, deliver the page, move on; and a
+ * whole table's listing, matched against its digest at the end. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,5 +106,43 @@ enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p)
 			break;
 	}
 	free(page);
+	return rc;
+}
+
+void lt_sq_keep_blob(struct lt_sq_query *q, const uint8_t **blob, size_t len, const char *what)
+{
+	const uint8_t *in = *blob;
+	uint8_t *copy;
+
+	*blob = NULL;
+	if (q->err != LETHE_OK)
+		return;
+	copy = malloc(len ? len : 1);
+	if (!copy) {
+		q->err = lt_err(LETHE_ERR_NOMEM, "%s: out of memory", what);
+		return;
+	}
+	if (len)
+		memcpy(copy, in, len);
+	*blob = copy;
+}
+
+void lt_sq_tally_add(struct lt_sq_tally *t, const uint8_t mac[LT_ROWMAC_LEN], bool present)
+{
+	t->count++;
+	for (size_t i = 0; present && i < LT_ROWMAC_LEN; i++)
+		t->xor_of_macs[i] ^= mac[i];
+}
+
+enum lethe_err lt_sq_page_whole(struct lt_db *db, struct lt_sq_pager *p, enum lt_row_table table)
+{
+	struct lt_sq_tally tally;
+	enum lethe_err rc;
+
+	memset(&tally, 0, sizeof(tally));
+	p->ctx = &tally;
+	rc = lt_sq_page(db, p);
+	if (rc == LETHE_OK && !p->stopped)
+		rc = lt_sq_digest_match(db, table, tally.count, tally.xor_of_macs);
 	return rc;
 }

@@ -482,6 +482,58 @@ enum lethe_err lt_sq_digest_match(struct lt_db *db, enum lt_row_table table, uin
 	return rc != LETHE_OK ? rc : w.rc;
 }
 
+enum lethe_err lt_sq_append(struct lt_db *db, const struct lt_sq_append *a, const void *row,
+			    uint64_t *seq)
+{
+	uint8_t mac[LT_ROWMAC_LEN];
+	struct lt_rowenc e;
+	struct lt_sq_query q;
+	int64_t next = 0;
+	bool keyed = lt_sq_keyed(db);
+	enum lethe_err rc;
+
+	rc = lt_sq_query_int(db, a->next, NULL, 0, 0, &next);
+	if (rc != LETHE_OK)
+		return rc;
+	if (keyed) {
+		a->encode(&e, row, (uint64_t) next);
+		rc = lt_sq_mac(db, &e, mac);
+		if (rc != LETHE_OK)
+			return rc;
+	}
+	rc = lt_sq_open(&q, db, a->insert);
+	if (rc != LETHE_OK)
+		return rc;
+	lt_sq_int(&q, 1, next);
+	a->bind(&q, row);
+	if (keyed)
+		lt_sq_blob(&q, a->mac_param, mac, sizeof(mac));
+	rc = lt_sq_exec(&q);
+	lt_sq_close(&q);
+	if (rc == LETHE_OK)
+		rc = lt_sq_digest_change(db, a->table, NULL, keyed ? mac : NULL);
+	if (rc == LETHE_OK)
+		*seq = (uint64_t) next;
+	return rc;
+}
+
+void lt_sq_row_check(struct lt_sq_query *q, const struct lt_sq_table *t, uint8_t mac[LT_ROWMAC_LEN],
+		     bool *present)
+{
+	struct lt_rowenc e;
+	char key[128];
+	enum lethe_err rc;
+
+	lt_sq_get_blob(q, t->ncols, mac, LT_ROWMAC_LEN, present);
+	if (q->err != LETHE_OK || !lt_sq_keyed(q->db))
+		return;
+	key[0] = '\0';
+	t->encode(q, &e, key, sizeof(key));
+	rc = lt_sq_verify(q->db, t->table, key, &e, mac, *present);
+	if (rc != LETHE_OK)
+		q->err = rc;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Seal, precheck, full check                                                               */
 

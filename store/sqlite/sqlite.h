@@ -347,6 +347,27 @@ void lt_sq_pager_init(struct lt_sq_pager *p, const struct lt_sq *query, size_t r
  * delivery stopped; may be called again with a new position (the limit carries over). */
 enum lethe_err lt_sq_page(struct lt_db *db, struct lt_sq_pager *p);
 
+/* For a read function: *@p blob, which points into the statement, replaced by a copy of its
+ * @p len bytes that outlives it (the pager's release frees it); NULL when reading the row
+ * failed already, or on failure ("@p what: out of memory" into q->err). */
+void lt_sq_keep_blob(struct lt_sq_query *q, const uint8_t **blob, size_t len, const char *what);
+
+/* What a full listing saw of its table: the rows, and their MACs XORed. */
+struct lt_sq_tally {
+	uint64_t count;
+	uint8_t xor_of_macs[LT_ROWMAC_LEN];
+};
+
+/* One row a full listing saw: counted, and its @p mac XORed in when @p present. */
+void lt_sq_tally_add(struct lt_sq_tally *t, const uint8_t mac[LT_ROWMAC_LEN], bool present);
+
+/*
+ * Page @p p over the whole of @p table (its read function adds each row to the struct
+ * lt_sq_tally at p->ctx, set here); unless a delivery stopped the walk, the rows seen must be
+ * what the table's digest says (lt_sq_digest_match()): none deleted or inserted outside lethe.
+ */
+enum lethe_err lt_sq_page_whole(struct lt_db *db, struct lt_sq_pager *p, enum lt_row_table table);
+
 /* ---- schema (schema.c) ---- */
 
 /* Create or migrate the schema to LT_DB_SCHEMA_VERSION (takes the write lock only when it
@@ -376,6 +397,21 @@ struct lt_sq_table {
 /* The slot of statement @p k (0..3) of table @p t. */
 #define LT_SQ_TSLOT(t, k) ((enum lt_sq_slot)(SQ_TABLE_FIRST + 4 * (t) + (k)))
 
+/* The struct lt_sq_table of table family @p t: the SQL table @p name (a string literal) whose
+ * columns @p cols end with its mac, column @p ncols, and the row encoder @p encode. */
+#define LT_SQ_TABLE(t, name, cols, ncols, encode)                                                  \
+	{                                                                                          \
+		(t), (ncols),                                                                      \
+		    {LT_SQ_TSLOT(t, 0), name " walk",                                              \
+		     "SELECT " cols ", rowid FROM " name                                           \
+		     " WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},                                 \
+		    {LT_SQ_TSLOT(t, 1), name " macs", "SELECT mac FROM " name},                    \
+		    {LT_SQ_TSLOT(t, 2), name " count", "SELECT count(*) FROM " name},              \
+		    {LT_SQ_TSLOT(t, 3), name " seal",                                              \
+		     "UPDATE " name " SET mac = ?2 WHERE rowid = ?1"},                             \
+		    (encode),                                                                      \
+	}
+
 extern const struct lt_sq_table lt_sq_meta_table, lt_sq_kek_table, lt_sq_object_table,
     lt_sq_hold_table, lt_sq_unlink_table, lt_sq_cert_table, lt_sq_cp_table;
 
@@ -398,6 +434,22 @@ enum lethe_err lt_sq_verify(struct lt_db *db, enum lt_row_table table, const cha
 enum lethe_err lt_sq_digest_change(struct lt_db *db, enum lt_row_table table,
 				   const uint8_t *old_mac, const uint8_t *new_mac);
 
+/*
+ * An insert into an append-only table numbered by seq (certificates, checkpoints): seq = last
+ * + 1 (@p next: "SELECT coalesce(max(seq), 0) + 1 FROM t"), the row's MAC when the handle has
+ * keys (@p encode: the row's encoding with that seq), @p insert with ?1 = seq, what @p bind
+ * binds and the MAC as ?@p mac_param, then the table's digest. *@p seq receives the seq.
+ */
+struct lt_sq_append {
+	const struct lt_sq *next, *insert;
+	enum lt_row_table table;
+	int mac_param;
+	void (*encode)(struct lt_rowenc *e, const void *row, uint64_t seq);
+	void (*bind)(struct lt_sq_query *q, const void *row);
+};
+enum lethe_err lt_sq_append(struct lt_db *db, const struct lt_sq_append *a, const void *row,
+			    uint64_t *seq);
+
 /* Load (read and check) the digest of @p table for the rest of the write transaction, so that
  * a lt_sq_digest_change() after it cannot fail. A no-op without keys or outside one. */
 enum lethe_err lt_sq_digest_load(struct lt_db *db, enum lt_row_table table);
@@ -410,6 +462,15 @@ enum lethe_err lt_sq_table_verify(struct lt_db *db, enum lt_row_table table);
  * be what its digest says. A no-op without keys. */
 enum lethe_err lt_sq_digest_match(struct lt_db *db, enum lt_row_table table, uint64_t count,
 				  const uint8_t xor_of_macs[LT_ROWMAC_LEN]);
+
+/*
+ * The current row of @p q, a query whose leading columns are those of @p t's walk with the MAC
+ * after them, checked against that MAC (t->encode builds its encoding and key), into q->err;
+ * *@p mac receives the stored MAC, *@p present whether there was one. Nothing is checked on a
+ * handle without keys, or once reading the row failed.
+ */
+void lt_sq_row_check(struct lt_sq_query *q, const struct lt_sq_table *t, uint8_t mac[LT_ROWMAC_LEN],
+		     bool *present);
 
 /* Transaction hooks (query.c, open.c): the digests are cached in a write transaction and
  * written just before it commits. */

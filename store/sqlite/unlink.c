@@ -28,20 +28,8 @@ static void unlink_encode(struct lt_sq_query *q, struct lt_rowenc *e, char *key,
 	lt_rowenc_unlink(e, key);
 }
 
-/* clang-format off */
-const struct lt_sq_table lt_sq_unlink_table = {
-    LT_ROW_PENDING_UNLINKS, 1,
-    {LT_SQ_TSLOT(LT_ROW_PENDING_UNLINKS, 0), "pending_unlinks walk",
-     "SELECT id, mac, rowid FROM pending_unlinks WHERE rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {LT_SQ_TSLOT(LT_ROW_PENDING_UNLINKS, 1), "pending_unlinks macs",
-     "SELECT mac FROM pending_unlinks"},
-    {LT_SQ_TSLOT(LT_ROW_PENDING_UNLINKS, 2), "pending_unlinks count",
-     "SELECT count(*) FROM pending_unlinks"},
-    {LT_SQ_TSLOT(LT_ROW_PENDING_UNLINKS, 3), "pending_unlinks seal",
-     "UPDATE pending_unlinks SET mac = ?2 WHERE rowid = ?1"},
-    unlink_encode,
-};
-/* clang-format on */
+const struct lt_sq_table lt_sq_unlink_table =
+    LT_SQ_TABLE(LT_ROW_PENDING_UNLINKS, "pending_unlinks", "id, mac", 1, unlink_encode);
 
 enum lethe_err lt_sq_unlink_queue(struct lt_db *db, const char *id)
 {
