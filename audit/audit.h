@@ -241,6 +241,11 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 			       const char *group, const char *action, struct lt_db_audit *rec,
 			       bool *found);
 
+/* The oldest record of @p action naming object @p object (lt_db_audit_oldest), its MAC checked
+ * as lt_audit_newest() does: an object's first put, the only one that states its terms. */
+enum lethe_err lt_audit_oldest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *action, struct lt_db_audit *rec, bool *found);
+
 /* ---- export (export.c) ---- */
 
 /*

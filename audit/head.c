@@ -79,17 +79,14 @@ out:
 	return rc;
 }
 
-enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
-			       const char *group, const char *action, struct lt_db_audit *rec,
-			       bool *found)
+/* @p rec's MAC, chained to the record before it, under @p key: LETHE_ERR_INTEGRITY when not. */
+static enum lethe_err mac_check(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				const struct lt_db_audit *rec)
 {
 	uint8_t prev[32] = {0}, mac[32];
 	bool have_prev = true;
-	enum lethe_err rc;
+	enum lethe_err rc = LETHE_OK;
 
-	rc = lt_db_audit_newest(db, object, group, action, rec, found);
-	if (rc != LETHE_OK || !*found)
-		return rc;
 	if (rec->seq > 1)
 		rc = lt_db_audit_mac_at(db, rec->seq - 1, prev, &have_prev);
 	if (rc != LETHE_OK)
@@ -108,4 +105,25 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 			      "record was altered; run lethe audit verify)",
 			      (unsigned long long) rec->seq);
 	return LETHE_OK;
+}
+
+enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *group, const char *action, struct lt_db_audit *rec,
+			       bool *found)
+{
+	enum lethe_err rc = lt_db_audit_newest(db, object, group, action, rec, found);
+
+	if (rc != LETHE_OK || !*found)
+		return rc;
+	return mac_check(db, key, rec);
+}
+
+enum lethe_err lt_audit_oldest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *action, struct lt_db_audit *rec, bool *found)
+{
+	enum lethe_err rc = lt_db_audit_oldest(db, object, action, rec, found);
+
+	if (rc != LETHE_OK || !*found)
+		return rc;
+	return mac_check(db, key, rec);
 }

@@ -166,22 +166,28 @@ enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32
 /* "+object": the group's query must walk audit_group, not every object-less record */
 static const struct lt_sq sq_audit_newest_object = {
     SQ_AUDIT_NEWEST_OBJECT, "audit newest",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object = ?1 AND action = ?2 AND "
-    "outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+    "SELECT seq, " AUDIT_COLS ", mac, unauth, auth_sig FROM audit WHERE object = ?1 AND "
+    "action = ?2 AND outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
 static const struct lt_sq sq_audit_newest_group = {
     SQ_AUDIT_NEWEST_GROUP, "audit newest",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp = ?1 AND action = ?2 AND "
-    "+object = '' AND outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+    "SELECT seq, " AUDIT_COLS ", mac, unauth, auth_sig FROM audit WHERE grp = ?1 AND "
+    "action = ?2 AND +object = '' AND outcome = 'ok' AND unauth = 0 ORDER BY seq DESC LIMIT 1"};
+/* an object's first record of an action: its put, which alone states its terms */
+static const struct lt_sq sq_audit_oldest_object = {
+    SQ_AUDIT_OLDEST_OBJECT, "audit oldest",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth, auth_sig FROM audit WHERE object = ?1 AND "
+    "action = ?2 AND outcome = 'ok' AND unauth = 0 ORDER BY seq LIMIT 1"};
 
-enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
-				  const char *action, struct lt_db_audit *rec, bool *found)
+static enum lethe_err audit_one(struct lt_db *db, const struct lt_sq *sq, const char *object,
+				const char *group, const char *action, struct lt_db_audit *rec,
+				bool *found)
 {
 	struct lt_sq_query q;
 	enum lethe_err rc;
 
 	*found = false;
 	memset(rec, 0, sizeof(*rec));
-	rc = lt_sq_open(&q, db, object ? &sq_audit_newest_object : &sq_audit_newest_group);
+	rc = lt_sq_open(&q, db, sq);
 	if (rc != LETHE_OK)
 		return rc;
 	lt_sq_text(&q, 1, object ? object : group,
@@ -193,10 +199,24 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 		read_fields(&q, rec);
 		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
 		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
+		lt_sq_get_blob(&q, 14, rec->auth_sig, sizeof(rec->auth_sig), &rec->has_auth_sig);
 		rc = q.err;
 	}
 	lt_sq_close(&q);
 	return rc;
+}
+
+enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
+				  const char *action, struct lt_db_audit *rec, bool *found)
+{
+	return audit_one(db, object ? &sq_audit_newest_object : &sq_audit_newest_group, object,
+			 group, action, rec, found);
+}
+
+enum lethe_err lt_db_audit_oldest(struct lt_db *db, const char *object, const char *action,
+				  struct lt_db_audit *rec, bool *found)
+{
+	return audit_one(db, &sq_audit_oldest_object, object, NULL, action, rec, found);
 }
 
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq)
