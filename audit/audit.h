@@ -263,6 +263,9 @@ struct lt_audit_roster {
 	uint64_t seq;    /* the newest record that changed it */
 	size_t count;
 	struct lt_audit_officer officer[LT_AUDIT_ROSTER_MAX];
+	/* the officers the log removed since (the newest LT_AUDIT_ROSTER_MAX, not added again) */
+	size_t ngone;
+	char gone[LT_AUDIT_ROSTER_MAX][LETHE_OFFICER_MAX + 1];
 };
 
 /* The detail of an officer.add or officer.remove record: "NAME keyslot=K roster=S", the
@@ -282,9 +285,14 @@ bool lt_audit_roster_begins(const struct lt_db_audit *rec);
 const struct lt_audit_officer *lt_audit_roster_find(const struct lt_audit_roster *r,
 						    const char *name);
 
+/* Whether the log removed officer @p name (and did not add them again). */
+bool lt_audit_roster_removed(const struct lt_audit_roster *r, const char *name);
+
 /* Replay @p rec (in log order) into @p r. False, with @p why, when it contradicts the roster:
  * an officer added twice, given a keyslot another officer holds, removed without being on it,
- * or a detail naming no officer. Records of other actions change nothing. */
+ * or a detail naming no officer. A change the log did not see (a crash between writing the
+ * roster and its record: the serial skips one, or a record of an earlier release states none)
+ * excuses the first three. Records of other actions change nothing. */
 bool lt_audit_roster_apply(struct lt_audit_roster *r, const struct lt_db_audit *rec, char *why,
 			   size_t why_len);
 

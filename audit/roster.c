@@ -70,6 +70,39 @@ const struct lt_audit_officer *lt_audit_roster_find(const struct lt_audit_roster
 	return NULL;
 }
 
+bool lt_audit_roster_removed(const struct lt_audit_roster *r, const char *name)
+{
+	for (size_t i = 0; i < r->ngone; i++)
+		if (strcmp(r->gone[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Note @p name as removed by the log (@p gone) or as added again. */
+static void gone_set(struct lt_audit_roster *r, const char *name, bool gone)
+{
+	for (size_t i = 0; i < r->ngone; i++)
+		if (strcmp(r->gone[i], name) == 0) {
+			memmove(r->gone[i], r->gone[i + 1],
+				(r->ngone - i - 1) * sizeof(r->gone[0]));
+			r->ngone--;
+			break;
+		}
+	if (!gone)
+		return;
+	if (r->ngone == LT_AUDIT_ROSTER_MAX) { /* the oldest goes */
+		memmove(r->gone[0], r->gone[1], (r->ngone - 1) * sizeof(r->gone[0]));
+		r->ngone--;
+	}
+	snprintf(r->gone[r->ngone++], sizeof(r->gone[0]), "%s", name);
+}
+
+static void drop(struct lt_audit_roster *r, size_t i)
+{
+	r->officer[i] = r->officer[r->count - 1];
+	r->count--;
+}
+
 bool lt_audit_roster_begins(const struct lt_db_audit *rec)
 {
 	if (strcmp(rec->outcome, "ok") != 0 || !lt_audit_claims_officer(rec))
@@ -87,7 +120,7 @@ bool lt_audit_roster_apply(struct lt_audit_roster *r, const struct lt_db_audit *
 	char name[LETHE_OFFICER_MAX + 1];
 	uint32_t serial;
 	int keyslot;
-	bool add;
+	bool add, unseen;
 
 	if (lt_audit_roster_begins(rec)) {
 		memset(r, 0, sizeof(*r));
@@ -108,47 +141,58 @@ bool lt_audit_roster_apply(struct lt_audit_roster *r, const struct lt_db_audit *
 			 rec->error);
 		return false;
 	}
+	/* a change of the roster the log did not see: a crash after the roster was written and
+	 * before its record (the serial skips), or a record of an earlier release (none stated) */
+	unseen = serial == 0 || serial > r->serial + 1;
 	r->seq = rec->seq;
 	if (serial)
 		r->serial = serial;
 	o = lt_audit_roster_find(r, name);
-	if (add) {
-		if (o) {
-			snprintf(why, why_len, "adds officer \"%s\", who is on the roster already",
+	if (!add) {
+		gone_set(r, name, true);
+		if (o && keyslot >= 0 && o->keyslot >= 0 && o->keyslot != keyslot && !unseen) {
+			snprintf(why, why_len,
+				 "removes officer \"%s\" from keyslot %d, but the log gave them "
+				 "keyslot %d",
+				 name, keyslot, o->keyslot);
+			return false;
+		}
+		if (o)
+			drop(r, (size_t) (o - r->officer));
+		else if (!unseen) {
+			snprintf(why, why_len, "removes officer \"%s\", who is not on the roster",
 				 name);
 			return false;
 		}
-		for (size_t i = 0; keyslot >= 0 && i < r->count; i++)
-			if (r->officer[i].keyslot == keyslot) {
-				snprintf(
-				    why, why_len,
-				    "gives keyslot %d to \"%s\", but the log gave it to \"%s\", "
-				    "who was not removed",
-				    keyslot, name, r->officer[i].name);
-				return false;
-			}
-		if (r->count >= LT_AUDIT_ROSTER_MAX) {
-			snprintf(why, why_len, "adds officer \"%s\" to a roster that is full",
-				 name);
-			return false;
-		}
-		snprintf(r->officer[r->count].name, sizeof(r->officer[0].name), "%s", name);
-		r->officer[r->count].keyslot = keyslot;
-		r->count++;
 		return true;
 	}
-	if (!o) {
-		snprintf(why, why_len, "removes officer \"%s\", who is not on the roster", name);
+	if (o && !unseen) {
+		snprintf(why, why_len, "adds officer \"%s\", who is on the roster already", name);
 		return false;
 	}
-	if (keyslot >= 0 && o->keyslot >= 0 && o->keyslot != keyslot) {
-		snprintf(why, why_len,
-			 "removes officer \"%s\" from keyslot %d, but the log gave them keyslot %d",
-			 name, keyslot, o->keyslot);
+	if (o)
+		drop(r, (size_t) (o - r->officer));
+	for (size_t i = 0; keyslot >= 0 && i < r->count; i++) {
+		if (r->officer[i].keyslot != keyslot)
+			continue;
+		if (!unseen) {
+			snprintf(
+			    why, why_len,
+			    "gives keyslot %d to \"%s\", but the log gave it to \"%s\", who was "
+			    "not removed",
+			    keyslot, name, r->officer[i].name);
+			return false;
+		}
+		drop(r, i--);
+	}
+	if (r->count >= LT_AUDIT_ROSTER_MAX) {
+		snprintf(why, why_len, "adds officer \"%s\" to a roster that is full", name);
 		return false;
 	}
-	r->officer[o - r->officer] = r->officer[r->count - 1];
-	r->count--;
+	snprintf(r->officer[r->count].name, sizeof(r->officer[0].name), "%s", name);
+	r->officer[r->count].keyslot = keyslot;
+	r->count++;
+	gone_set(r, name, false);
 	return true;
 }
 

@@ -112,11 +112,15 @@ static void check_roster(struct verify_ctx *v, const struct lt_db_audit *rec)
 
 	if (!v->o->officer_pub || rec->unauthenticated || rec->seq < v->officer_from)
 		return;
+	/* a name the log never added may come from an add whose record a crash lost (the roster
+	 * is written first); one it removed cannot act again without being added again */
 	if (v->roster.known && !lt_audit_roster_begins(rec) && lt_audit_claims_officer(rec) &&
-	    !lt_audit_roster_find(&v->roster, rec->keyslot)) {
+	    !lt_audit_roster_find(&v->roster, rec->keyslot) &&
+	    lt_audit_roster_removed(&v->roster, rec->keyslot)) {
 		snprintf(
 		    what, sizeof(what),
-		    "by officer \"%s\", who is not on the roster the log records at this point "
+		    "by officer \"%s\", whom the log removed from the roster (it is not on it at "
+		    "this point) "
 		    "(audit record %" PRIu64
 		    " changed it last): officers.luks was rolled back or an "
 		    "older roster replayed",

@@ -124,11 +124,11 @@ static void check_owned(struct doctor *d)
 
 /*
  * officers.luks's roster against the audit log (lt_officer_roster_check): NULL when it is not
- * older, else why, in @p why. A roster that cannot be read is keys/'s to report; the log's
+ * older, else why (kept in @p why). A roster that cannot be read is keys/'s to report; the log's
  * newest officer record failing its MAC or signature counts as older: nothing is destroyed
  * on its word.
  */
-static const char *roster_stale(struct doctor *d, char *why, size_t len)
+static const char *roster_stale(struct doctor *d, struct lt_err_saved *why)
 {
 	struct lethe_store *st = d->st;
 	struct lt_authority *a = calloc(1, sizeof(*a));
@@ -137,8 +137,7 @@ static const char *roster_stale(struct doctor *d, char *why, size_t len)
 	if (a && access(st->officers_path, F_OK) == 0 &&
 	    lt_authority_read(st->officers_path, st->store_id, a) == LETHE_OK &&
 	    lt_officer_roster_check(st, a) != LETHE_OK) {
-		snprintf(why, len, "%s", lt_err_detail());
-		stale = why;
+		stale = lt_err_save(why);
 	}
 	lt_err_clear();
 	free(a);
@@ -149,10 +148,10 @@ static void check_keys(struct doctor *d)
 {
 	struct lethe_store *st = d->st;
 	int64_t age = 0;
-	char why[512];
+	struct lt_err_saved why;
 
 	if (lt_keys_check(st->keystore_path, st->officers_path, st->store_id, st->db, d->repair,
-			  roster_stale(d, why, sizeof(why)), vreport, d) != LETHE_OK)
+			  roster_stale(d, &why), vreport, d) != LETHE_OK)
 		return;
 	/* --repair may have changed the keystore: read its KEK token afresh */
 	lt_kek_ring_forget(&st->keks);

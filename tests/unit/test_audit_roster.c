@@ -75,21 +75,29 @@ static void test_replay(void **state)
 	assert_true(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
 	assert_int_equal(lt_audit_roster_find(&r, "dave")->keyslot, -1);
 	/* contradictions */
-	x = rec(5, "officer.add", "bob", "dave keyslot=0 roster=5");
+	x = rec(5, "officer.add", "bob", "dave keyslot=0 roster=4");
 	assert_false(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
 	assert_non_null(strstr(why, "on the roster already"));
 	x = rec(6, "officer.add", "bob", "erin keyslot=1 roster=5");
 	assert_false(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
 	assert_non_null(strstr(why, "gives keyslot 1 to \"erin\", but the log gave it to \"bob\""));
-	x = rec(7, "officer.remove", "bob", "alice keyslot=0 roster=5");
+	x = rec(7, "officer.remove", "bob", "alice keyslot=0 roster=6");
 	assert_false(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
 	assert_non_null(strstr(why, "not on the roster"));
+	assert_true(lt_audit_roster_removed(&r, "alice"));
+	assert_false(lt_audit_roster_removed(&r, "bob"));
+	/* a change whose record a crash lost (the serial skips one): bob's removal, then his
+	 * keyslot given to frank; nothing to report */
+	x = rec(8, "officer.add", "dave", "frank keyslot=1 roster=8");
+	assert_true(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
+	assert_null(lt_audit_roster_find(&r, "bob"));
+	assert_int_equal(lt_audit_roster_find(&r, "frank")->keyslot, 1);
 	/* failures change nothing */
-	x = rec(8, "officer.add", "bob", "no such thing");
+	x = rec(9, "officer.add", "bob", "no such thing");
 	snprintf(x.outcome, sizeof(x.outcome), "failed");
 	assert_true(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
 	/* a migration begins the roster again */
-	x = rec(9, "officer.migrate", "carol", "officer authority 00");
+	x = rec(10, "officer.migrate", "carol", "officer authority 00");
 	assert_true(lt_audit_roster_apply(&r, &x, why, sizeof(why)));
 	assert_int_equal(r.count, 1);
 	assert_int_equal(lt_audit_roster_find(&r, "carol")->keyslot, 0);
