@@ -195,8 +195,9 @@ struct lt_audit_verify_opts {
  * checkpoint and each of @p o->marks names a record the log holds with that MAC, so that the
  * log reaches all of them, that times neither go backwards nor lie in the future (beyond
  * the slacks above), that no unauthenticated record claims more than a failed open or
- * unlock (nothing else is ever recorded without a key), and that every officer action carries
- * the officer authority's signature (@p o->officer_pub). Each problem goes to @p o->fn (when set) with where ("audit record N",
+ * unlock (nothing else is ever recorded without a key), that every officer action carries
+ * the officer authority's signature (@p o->officer_pub), and that every record by an officer
+ * is by one on the roster the log records at that point (roster.c). Each problem goes to @p o->fn (when set) with where ("audit record N",
  * "audit checkpoint N", a mark's name) and what; the walk stops at the first broken record
  * (a time problem does not stop it). *@p intact tells whether none was found, *@p records how
  * many records verified. Returns an error only when the check could not be made.
@@ -258,6 +259,65 @@ enum lethe_err lt_audit_holds(struct lt_db *db, const uint8_t key[LT_KEY_LEN], c
 enum lethe_err lt_audit_group_since(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
 				    const char *group, const char *action, uint64_t after,
 				    lt_db_audit_fn fn, void *ctx);
+
+/* The oldest record of @p action naming object @p object (lt_db_audit_oldest), its MAC checked
+ * as lt_audit_newest() does: an object's first put, the only one that states its terms. */
+enum lethe_err lt_audit_oldest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *action, struct lt_db_audit *rec, bool *found);
+
+/* ---- the officer roster as the log tells it (roster.c) ---- */
+
+#define LT_AUDIT_ROSTER_MAX 32 /* officers at once: those of officers.luks, or of a 0.1.0 store */
+
+struct lt_audit_officer {
+	char name[LETHE_OFFICER_MAX + 1];
+	int keyslot; /* -1: a record of an earlier release did not say */
+};
+
+/* Who is an officer after the records replayed so far. */
+struct lt_audit_roster {
+	bool known;      /* an init (with its authority) or officer.migrate record began it */
+	uint32_t serial; /* of officers.luks's roster, as the newest record stating one said */
+	uint64_t seq;    /* the newest record that changed it */
+	size_t count;
+	struct lt_audit_officer officer[LT_AUDIT_ROSTER_MAX];
+	/* the officers the log removed since (the newest LT_AUDIT_ROSTER_MAX, not added again) */
+	size_t ngone;
+	char gone[LT_AUDIT_ROSTER_MAX][LETHE_OFFICER_MAX + 1];
+};
+
+/* The detail of an officer.add or officer.remove record: "NAME keyslot=K roster=S", the
+ * officer, their keyslot of officers.luks and the serial of the roster the change wrote. */
+void lt_audit_officer_detail(char *buf, size_t len, const char *name, int keyslot, uint32_t serial);
+
+/* Parse such a detail, or the bare "NAME" of an earlier release (*@p keyslot -1, *@p serial 0).
+ * False when it names no officer. */
+bool lt_audit_officer_detail_parse(const char *text, char name[LETHE_OFFICER_MAX + 1], int *keyslot,
+				   uint32_t *serial);
+
+/* Whether @p rec begins a roster: a store's init record naming its authority, or an
+ * officer.migrate record; its officer (rec->keyslot) holds keyslot 0. */
+bool lt_audit_roster_begins(const struct lt_db_audit *rec);
+
+/* Officer @p name on @p r, or NULL. */
+const struct lt_audit_officer *lt_audit_roster_find(const struct lt_audit_roster *r,
+						    const char *name);
+
+/* Whether the log removed officer @p name (and did not add them again). */
+bool lt_audit_roster_removed(const struct lt_audit_roster *r, const char *name);
+
+/* Replay @p rec (in log order) into @p r. False, with @p why, when it contradicts the roster:
+ * an officer added twice, given a keyslot another officer holds, removed without being on it,
+ * or a detail naming no officer. A change the log did not see (a crash between writing the
+ * roster and its record: the serial skips one, or a record of an earlier release states none)
+ * excuses the first three. Records of other actions change nothing. */
+bool lt_audit_roster_apply(struct lt_audit_roster *r, const struct lt_db_audit *rec, char *why,
+			   size_t why_len);
+
+/* The newest successful officer.add, officer.remove or officer.migrate record, its MAC checked
+ * (lt_audit_newest: a few index steps): what officers.luks's roster must not be older than. */
+enum lethe_err lt_audit_roster_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
+				      struct lt_db_audit *rec, bool *found);
 
 /* ---- export (export.c) ---- */
 

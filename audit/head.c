@@ -119,6 +119,16 @@ enum lethe_err lt_audit_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 	return record_authentic(db, key, rec);
 }
 
+enum lethe_err lt_audit_oldest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
+			       const char *action, struct lt_db_audit *rec, bool *found)
+{
+	enum lethe_err rc = lt_db_audit_oldest(db, object, action, rec, found);
+
+	if (rc != LETHE_OK || !*found)
+		return rc;
+	return record_authentic(db, key, rec);
+}
+
 struct holds_ctx {
 	struct lt_db *db;
 	const uint8_t *key;

@@ -34,7 +34,8 @@ struct verify_ctx {
 	enum lethe_err rc;
 	struct reach *reach;
 	size_t nreach;
-	uint64_t officer_from; /* officer actions are signed from this record on */
+	uint64_t officer_from;         /* officer actions are signed from this record on */
+	struct lt_audit_roster roster; /* who is an officer at this point of the log */
 };
 
 static void problem_at(struct verify_ctx *v, const char *where, const char *what)
@@ -102,6 +103,37 @@ static void check_officer(struct verify_ctx *v, const struct lt_db_audit *rec)
 	problem(v, "audit record", rec->seq, "officer action without a valid officer signature");
 }
 
+/* The log, not officers.luks, says who is an officer: a record by an officer the log removed
+ * (or never added) was written under an older roster put back into officers.luks (T1,
+ * docs/THREATS.md); a change of the roster must agree with the roster before it. */
+static void check_roster(struct verify_ctx *v, const struct lt_db_audit *rec)
+{
+	char what[300], why[200];
+
+	if (!v->o->officer_pub || rec->unauthenticated || rec->seq < v->officer_from)
+		return;
+	/* a name the log never added may come from an add whose record a crash lost (the roster
+	 * is written first); one it removed cannot act again without being added again */
+	if (v->roster.known && !lt_audit_roster_begins(rec) && lt_audit_claims_officer(rec) &&
+	    !lt_audit_roster_find(&v->roster, rec->keyslot) &&
+	    lt_audit_roster_removed(&v->roster, rec->keyslot)) {
+		snprintf(
+		    what, sizeof(what),
+		    "by officer \"%s\", whom the log removed from the roster (it is not on it at "
+		    "this point) "
+		    "(audit record %" PRIu64
+		    " changed it last): officers.luks was rolled back or an "
+		    "older roster replayed",
+		    rec->keyslot, v->roster.seq);
+		problem(v, "audit record", rec->seq, what);
+	}
+	if (!lt_audit_roster_apply(&v->roster, rec, why, sizeof(why))) {
+		snprintf(what, sizeof(what),
+			 "%s: the roster it changes is not the one the log records", why);
+		problem(v, "audit record", rec->seq, what);
+	}
+}
+
 static int verify_one(const struct lt_db_audit *rec, void *vctx)
 {
 	struct verify_ctx *v = vctx;
@@ -157,6 +189,7 @@ static int verify_one(const struct lt_db_audit *rec, void *vctx)
 		problem(v, "audit record", rec->seq, what);
 	}
 	check_officer(v, rec);
+	check_roster(v, rec);
 	check_time(v, rec);
 	memcpy(v->prev, rec->mac, 32);
 	v->expect_seq++;

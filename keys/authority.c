@@ -442,7 +442,7 @@ static enum lethe_err authority_check(const char *path, const struct lt_authorit
 enum lethe_err lt_authority_unlock(const char *path, const char *store_id, const char *name,
 				   const char *passphrase, size_t pass_len, uint8_t *oas,
 				   uint8_t *mk, struct lt_slot_info *who,
-				   uint8_t pub[LT_ED25519_PUB_LEN])
+				   uint8_t pub[LT_ED25519_PUB_LEN], struct lt_authority *roster)
 {
 	struct crypt_device *cd = NULL;
 	const struct lt_slot_info *opened = NULL;
@@ -483,6 +483,8 @@ enum lethe_err lt_authority_unlock(const char *path, const char *store_id, const
 	if (rc == LETHE_OK) {
 		*who = *opened;
 		memcpy(pub, a.pub, LT_ED25519_PUB_LEN);
+		if (roster)
+			*roster = a;
 	}
 out:
 	if (rc != LETHE_OK) {
@@ -528,7 +530,8 @@ static const struct lt_slot_info *roster_find(const struct lt_authority *a, cons
 
 enum lethe_err lt_authority_officer_add(const char *path, const char *store_id, const uint8_t *oas,
 					const char *name, const char *passphrase, size_t pass_len,
-					const struct lt_kdf_params *kdf)
+					const struct lt_kdf_params *kdf, int *keyslot,
+					uint32_t *serial)
 {
 	struct crypt_device *cd = NULL;
 	struct lt_authority a;
@@ -569,6 +572,10 @@ enum lethe_err lt_authority_officer_add(const char *path, const char *store_id, 
 	 * sync failed): a roster naming a destroyed keyslot would lock every officer out */
 	if (rc != LETHE_OK && !written)
 		(void) crypt_keyslot_destroy(cd, r);
+	if (rc == LETHE_OK && keyslot)
+		*keyslot = r;
+	if (rc == LETHE_OK && serial)
+		*serial = a.serial;
 out:
 	crypt_free(cd);
 	lt_luks_unlock(lock_fd);
@@ -576,7 +583,8 @@ out:
 }
 
 enum lethe_err lt_authority_officer_remove(const char *path, const char *store_id,
-					   const uint8_t *oas, const char *name)
+					   const uint8_t *oas, const char *name, int *keyslot_out,
+					   uint32_t *serial)
 {
 	struct crypt_device *cd = NULL;
 	struct lt_authority a;
@@ -606,6 +614,10 @@ enum lethe_err lt_authority_officer_remove(const char *path, const char *store_i
 		rc = lt_luks_fail(LETHE_ERR_KEYSTORE, r, path, "cannot destroy keyslot");
 	else if (rc == LETHE_OK)
 		rc = lt_luks_sync(path);
+	if (rc == LETHE_OK && keyslot_out)
+		*keyslot_out = keyslot;
+	if (rc == LETHE_OK && serial)
+		*serial = a.serial;
 out:
 	crypt_free(cd);
 	lt_luks_unlock(lock_fd);

@@ -65,7 +65,8 @@ enum lethe_err lt_authority_read(const char *path, const char *store_id, struct 
  * or only officer @p name's when @p name is not NULL (a single Argon2id run). On success
  * @p oas and @p mk (caller's secure buffers) hold the OAS and the master key, @p who the
  * officer as the roster names them, @p pub the OAK public key; the OAK derived from the OAS
- * must be the one that signed the roster.
+ * must be the one that signed the roster. @p roster (when not NULL) receives the roster the
+ * unlock went by, which the caller holds to the audit log (its serial).
  * @return LETHE_OK; LETHE_ERR_UNLOCK (opens no officer keyslot; no such officer);
  *         LETHE_ERR_INTEGRITY (roster or wrapped MK tampered, another store's);
  *         LETHE_ERR_KEYSTORE; LETHE_ERR_PERMISSION.
@@ -73,18 +74,22 @@ enum lethe_err lt_authority_read(const char *path, const char *store_id, struct 
 enum lethe_err lt_authority_unlock(const char *path, const char *store_id, const char *name,
 				   const char *passphrase, size_t pass_len, uint8_t *oas,
 				   uint8_t *mk, struct lt_slot_info *who,
-				   uint8_t pub[LT_ED25519_PUB_LEN]);
+				   uint8_t pub[LT_ED25519_PUB_LEN], struct lt_authority *roster);
 
-/* Add officer @p name (a keyslot, then the roster re-signed). LETHE_ERR_EXISTS;
- * LETHE_ERR_INVALID; LETHE_ERR_KEYSTORE (no free keyslot, @p oas not this file's). */
+/* Add officer @p name (a keyslot, then the roster re-signed); *@p keyslot and *@p serial
+ * (each when not NULL) receive their keyslot and the new roster's serial, which the audit
+ * record of the change states. LETHE_ERR_EXISTS; LETHE_ERR_INVALID; LETHE_ERR_KEYSTORE (no
+ * free keyslot, @p oas not this file's). */
 enum lethe_err lt_authority_officer_add(const char *path, const char *store_id, const uint8_t *oas,
 					const char *name, const char *passphrase, size_t pass_len,
-					const struct lt_kdf_params *kdf);
+					const struct lt_kdf_params *kdf, int *keyslot,
+					uint32_t *serial);
 
-/* Remove officer @p name (the roster re-signed, then the keyslot destroyed).
- * LETHE_ERR_NOT_FOUND; LETHE_ERR_LAST_OFFICER. */
+/* Remove officer @p name (the roster re-signed, then the keyslot destroyed); *@p keyslot and
+ * *@p serial as for lt_authority_officer_add(). LETHE_ERR_NOT_FOUND; LETHE_ERR_LAST_OFFICER. */
 enum lethe_err lt_authority_officer_remove(const char *path, const char *store_id,
-					   const uint8_t *oas, const char *name);
+					   const uint8_t *oas, const char *name, int *keyslot,
+					   uint32_t *serial);
 
 /*
  * Change officer @p name's passphrase: a new keyslot for @p passphrase, the roster re-signed

@@ -159,7 +159,8 @@ static void check_foreign(struct check *c)
 }
 
 /* officers.luks: its roster signed, its authority the one meta.db pinned, no stray keyslot. */
-static void check_authority(struct check *c, const char *officers_path, const char *store_id)
+static void check_authority(struct check *c, const char *officers_path, const char *store_id,
+			    const char *roster_stale)
 {
 	uint8_t pinned[LT_ED25519_PUB_LEN];
 	struct lt_authority a;
@@ -194,8 +195,19 @@ static void check_authority(struct check *c, const char *officers_path, const ch
 		    "officer authority %s, %zu officer(s), roster "
 		    "%u signed",
 		    fingerprint, a.count, a.serial);
-	if (lt_authority_unrostered(officers_path, store_id, c->repair, &unrostered) != LETHE_OK)
+	if (roster_stale)
+		say(c, LETHE_DOCTOR_ERROR, "officers", "%s", roster_stale);
+	/* a roster older than the log may leave out officers the log says are current: their
+	 * keyslots are reported, never destroyed */
+	if (lt_authority_unrostered(officers_path, store_id, c->repair && !roster_stale,
+				    &unrostered) != LETHE_OK)
 		say(c, LETHE_DOCTOR_ERROR, "officers", "%s", lt_err_detail());
+	else if (unrostered && roster_stale)
+		say(c, LETHE_DOCTOR_ERROR, "officers",
+		    "%zu keyslot(s) of officers.luks outside its roster, which is older than the "
+		    "audit log: not destroyed (they may be current officers'); restore the newest "
+		    "officers.luks",
+		    unrostered);
 	else if (unrostered && c->repair)
 		say(c, LETHE_DOCTOR_REPAIRED, "officers",
 		    "%zu keyslot(s) outside the roster "
@@ -211,7 +223,7 @@ static void check_authority(struct check *c, const char *officers_path, const ch
 
 enum lethe_err lt_keys_check(const char *keystore_path, const char *officers_path,
 			     const char *store_id, struct lt_db *db, bool repair,
-			     lt_keys_report_fn fn, void *ctx)
+			     const char *roster_stale, lt_keys_report_fn fn, void *ctx)
 {
 	struct check c = {keystore_path, db, repair, fn, ctx, 0};
 	uint8_t pinned[LT_ED25519_PUB_LEN];
@@ -234,7 +246,7 @@ enum lethe_err lt_keys_check(const char *keystore_path, const char *officers_pat
 		    officers_path);
 		check_foreign(&c);
 	} else {
-		check_authority(&c, officers_path, store_id);
+		check_authority(&c, officers_path, store_id, roster_stale);
 		check_foreign(&c);
 	}
 	check_kek_entries(&c);

@@ -25,11 +25,14 @@ typedef void (*lt_keys_report_fn)(void *ctx, enum lethe_doctor_level level, cons
  * says are retired (a crash after a retirement's commit; --repair removes them) or does not
  * know (an interrupted rotation, or a database restored from before it: a warning, never
  * destroyed); active versions missing from the keystore. With @p repair the keystore may
- * change: the caller forgets its copy of the KEK token (lt_kek_ring_forget).
+ * change: the caller forgets its copy of the KEK token (lt_kek_ring_forget). @p roster_stale
+ * (when not NULL) says why officers.luks's roster is older than the audit log (keys/ cannot
+ * read the log; lib/ asks it): reported, and keyslots outside that roster are then never
+ * destroyed, since the log may say they are current officers'.
  * @return LETHE_OK, or the error reading the keyslots (reported; nothing else was checked).
  */
 enum lethe_err lt_keys_check(const char *keystore_path, const char *officers_path,
 			     const char *store_id, struct lt_db *db, bool repair,
-			     lt_keys_report_fn fn, void *ctx);
+			     const char *roster_stale, lt_keys_report_fn fn, void *ctx);
 
 #endif

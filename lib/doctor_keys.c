@@ -2,10 +2,13 @@
  * and the primary KEK's age against [keys] rotation. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "keys/authority.h"
 #include "keys/check.h"
 #include "keys/luksdisk.h"
 #include "lib/doctor_internal.h"
@@ -58,13 +61,36 @@ void lt_doctor_headers(struct doctor *d)
 /* How long before [keys] rotation runs out doctor starts warning, at most. */
 #define ROTATION_NOTICE ((int64_t) 14 * 86400)
 
+/*
+ * officers.luks's roster against the audit log (lt_officer_roster_check): NULL when it is not
+ * older, else why (kept in @p why). A roster that cannot be read is keys/'s to report; the log's
+ * newest officer record failing its MAC or signature counts as older: nothing is destroyed
+ * on its word.
+ */
+static const char *roster_stale(struct doctor *d, struct lt_err_saved *why)
+{
+	struct lethe_store *st = d->st;
+	struct lt_authority *a = calloc(1, sizeof(*a));
+	const char *stale = NULL;
+
+	if (a && access(st->officers_path, F_OK) == 0 &&
+	    lt_authority_read(st->officers_path, st->store_id, a) == LETHE_OK &&
+	    lt_officer_roster_check(st, a) != LETHE_OK) {
+		stale = lt_err_save(why);
+	}
+	lt_err_clear();
+	free(a);
+	return stale;
+}
+
 void lt_doctor_keys(struct doctor *d)
 {
 	struct lethe_store *st = d->st;
 	int64_t age = 0;
+	struct lt_err_saved why;
 
 	if (lt_keys_check(st->keystore_path, st->officers_path, st->store_id, st->db, d->repair,
-			  lt_doctor_vreport, d) != LETHE_OK)
+			  roster_stale(d, &why), lt_doctor_vreport, d) != LETHE_OK)
 		return;
 	/* --repair may have changed the keystore: read its KEK token afresh */
 	lt_kek_ring_forget(&st->keks);

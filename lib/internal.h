@@ -14,6 +14,7 @@
 #include "crypt/prim.h"
 #include "include/lethe.h"
 #include "keys/anchor.h"
+#include "keys/authority.h"
 #include "keys/kekring.h"
 #include "keys/keystore.h"
 #include "store/db.h"
@@ -60,6 +61,9 @@ struct lethe_store {
 	struct lt_slot_info who; /* the keyslot that unlocked the handle */
 	/* the OAK public key the officer's passphrase opened (officer handles only) */
 	uint8_t authority_pub[LT_ED25519_PUB_LEN];
+	/* the roster of officers.luks that officer's unlock went by, held to the audit log by
+	 * lt_authority_open() (officer handles only) */
+	struct lt_authority roster;
 	/* keys->oas holds this store's officer authority secret (an officer's handle, once
 	 * officers.luks opened or was made): every record the handle appends is signed by the OAK
 	 * (audit.c), set up from it on first use and wiped by lethe_store_close() */
@@ -200,6 +204,14 @@ enum lethe_err lt_evidence_check(struct lethe_store *st, lethe_problem_fn fn, vo
 				 uint64_t *count);
 
 /* ---- officer authority (officer.c) ---- */
+
+/*
+ * Whether roster @p a (read from officers.luks) is not older than the audit log's newest
+ * officer.add or officer.remove record, which must carry @p a's authority's signature:
+ * LETHE_ERR_INTEGRITY, saying so, when it is (officers.luks rolled back or an older roster
+ * replayed, docs/THREATS.md T1). The officer open and doctor ask.
+ */
+enum lethe_err lt_officer_roster_check(struct lethe_store *st, const struct lt_authority *a);
 
 /*
  * After an officer unlock: the OAK that signed officers.luks must be the one meta.db pinned

@@ -101,6 +101,65 @@ out:
 	return rc;
 }
 
+/* Whether the roster @p a holds officer @p name. */
+static bool roster_names(const struct lt_authority *a, const char *name)
+{
+	for (size_t i = 0; i < a->count; i++)
+		if (strcmp(a->officer[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The roster the unlock went by must not be older than the audit log's newest change of it
+ * (lt_audit_roster_newest, its MAC and its officer signature checked): a signed roster stays
+ * valid for ever, and T1 can put an older officers.luks, or an older roster token, back
+ * (docs/THREATS.md). The record states the serial of the roster it wrote; one of an earlier
+ * release names the officer alone, whom the roster must then name (added) or not (removed).
+ */
+enum lethe_err lt_officer_roster_check(struct lethe_store *st, const struct lt_authority *a)
+{
+	struct lt_db_audit *rec = calloc(1, sizeof(*rec));
+	char name[LETHE_OFFICER_MAX + 1];
+	uint32_t serial = 0;
+	int keyslot;
+	bool found, stale;
+	enum lethe_err rc;
+
+	if (!rec)
+		return lt_err(LETHE_ERR_NOMEM, "out of memory");
+	rc = lt_audit_roster_newest(st->db, st->keys->audit_mac, rec, &found);
+	if (rc != LETHE_OK || !found || strcmp(rec->action, "officer.migrate") == 0)
+		goto out;
+	if (!lt_audit_officer_sig_ok(a->pub, st->store_id, rec)) {
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "audit record %llu (%s) carries no valid officer signature: it was "
+			    "appended without the officer authority; run lethe audit verify",
+			    (unsigned long long) rec->seq, rec->action);
+		goto out;
+	}
+	if (!lt_audit_officer_detail_parse(rec->error, name, &keyslot, &serial)) {
+		rc = lt_err(LETHE_ERR_INTEGRITY, "audit record %llu (%s) names no officer",
+			    (unsigned long long) rec->seq, rec->action);
+		goto out;
+	}
+	if (serial)
+		stale = a->serial < serial;
+	else
+		stale = roster_names(a, name) != (strcmp(rec->action, "officer.add") == 0);
+	if (stale)
+		rc =
+		    lt_err(LETHE_ERR_INTEGRITY,
+			   "%s: the officer roster (serial %u) is older than the audit log (audit "
+			   "record %llu: %s of \"%s\", roster serial %u): officers.luks was rolled "
+			   "back or an older roster replayed; restore the newest officers.luks",
+			   st->officers_path, a->serial, (unsigned long long) rec->seq, rec->action,
+			   name, serial);
+out:
+	free(rec);
+	return rc;
+}
+
 enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy, const char *passphrase,
 				 size_t pass_len)
 {
@@ -125,7 +184,7 @@ enum lethe_err lt_authority_open(struct lethe_store *st, bool legacy, const char
 	if (rc != LETHE_OK)
 		return rc;
 	if (lt_memeq(pinned, st->authority_pub, sizeof(pinned)))
-		return LETHE_OK;
+		return lt_officer_roster_check(st, &st->roster);
 	(void) lt_authority_fingerprint(st->authority_pub, have);
 	(void) lt_authority_fingerprint(pinned, want);
 	return lt_err(LETHE_ERR_INTEGRITY,
@@ -194,6 +253,9 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 					   const char *passphrase, size_t passphrase_len)
 {
 	struct lt_kdf_params kdf;
+	char detail[LETHE_OFFICER_MAX + 48];
+	uint32_t serial = 0;
+	int keyslot = -1;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -214,7 +276,7 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 		return rc;
 	kdf = officer_kdf(st);
 	rc = lt_authority_officer_add(st->officers_path, st->store_id, st->keys->oas, name,
-				      passphrase, passphrase_len, &kdf);
+				      passphrase, passphrase_len, &kdf, &keyslot, &serial);
 	/* an officer of a store from before officers.luks, added again: their old keyslot in
 	 * keystore.luks goes */
 	if (rc == LETHE_OK)
@@ -224,16 +286,21 @@ LETHE_API enum lethe_err lethe_officer_add(struct lethe_store *st, const char *n
 	{
 		struct lt_err_saved saved;
 
-		lt_audit_record(st,
-				&(struct lt_audit_event){.action = "officer.add",
-							 .err = rc,
-							 .error = rc ? lt_err_save(&saved) : name});
+		if (rc == LETHE_OK) /* the log says who holds which keyslot (audit/roster.c) */
+			lt_audit_officer_detail(detail, sizeof(detail), name, keyslot, serial);
+		lt_audit_record(
+		    st, &(struct lt_audit_event){.action = "officer.add",
+						 .err = rc,
+						 .error = rc ? lt_err_save(&saved) : detail});
 	}
 	return rc;
 }
 
 LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char *name)
 {
+	char detail[LETHE_OFFICER_MAX + 48];
+	uint32_t serial = 0;
+	int keyslot = -1;
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -247,16 +314,19 @@ LETHE_API enum lethe_err lethe_officer_remove(struct lethe_store *st, const char
 	rc = lt_store_writable(st);
 	if (rc != LETHE_OK)
 		return rc;
-	rc = lt_authority_officer_remove(st->officers_path, st->store_id, st->keys->oas, name);
+	rc = lt_authority_officer_remove(st->officers_path, st->store_id, st->keys->oas, name,
+					 &keyslot, &serial);
 	if (rc == LETHE_OK)
 		LT_FAULT("officer.after_remove");
 	{
 		struct lt_err_saved saved;
 
-		lt_audit_record(st,
-				&(struct lt_audit_event){.action = "officer.remove",
-							 .err = rc,
-							 .error = rc ? lt_err_save(&saved) : name});
+		if (rc == LETHE_OK)
+			lt_audit_officer_detail(detail, sizeof(detail), name, keyslot, serial);
+		lt_audit_record(
+		    st, &(struct lt_audit_event){.action = "officer.remove",
+						 .err = rc,
+						 .error = rc ? lt_err_save(&saved) : detail});
 	}
 	return rc;
 }

@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "common/err.h"
 #include "common/fault.h"
 #include "common/timeutil.h"
+#include "keys/authority.h"
 #include "lib/internal.h"
 #include "retention/cert.h"
 #include "retention/hold.h"
@@ -23,19 +25,93 @@
 
 #define ROLLED_BACK "the metadata was rolled back or rewritten"
 
+/*
+ * A record only an officer writes (a hold cleared) counts before a shred only when the officer
+ * authority signed it: the service holds the chain key and can append MAC-valid records (T2,
+ * docs/THREATS.md). The key is the one officers.luks's signed roster names, which must be the
+ * one meta.db pins. Records from before the store had an authority (a store not yet migrated,
+ * or before its officer.migrate record) carry no signature.
+ */
+static enum lethe_err log_officer_signed(struct lethe_store *st, const char *what,
+					 const struct lt_db_audit *rec)
+{
+	uint8_t pin[LT_ED25519_PUB_LEN];
+	struct lt_authority *a = calloc(1, sizeof(*a));
+	uint64_t from = 1;
+	size_t len = 0;
+	bool born = false, pinned, file;
+	enum lethe_err rc;
+
+	if (!a)
+		return LETHE_ERR_NOMEM;
+	rc = lt_db_meta_get(st->db, LT_AUTHORITY_META_PUB, pin, sizeof(pin), &len);
+	pinned = rc == LETHE_OK && len == sizeof(pin);
+	if (rc == LETHE_ERR_NOT_FOUND)
+		rc = LETHE_OK;
+	file = access(st->officers_path, F_OK) == 0;
+	if (rc == LETHE_OK && file)
+		rc = lt_authority_read(st->officers_path, st->store_id, a);
+	if (rc != LETHE_OK)
+		goto out;
+	if (file && pinned && lt_memeq(pin, a->pub, sizeof(pin)) &&
+	    lt_audit_officer_sig_ok(a->pub, st->store_id, rec))
+		goto out;
+	lt_err_clear();
+	if (!pinned && !file) /* a store from before officers.luks: nothing is signed */
+		goto out;
+	rc = lt_audit_officer_from(st->db, &from, &born);
+	if (rc == LETHE_OK && rec->seq < from)
+		goto out;
+	if (rc == LETHE_OK)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "audit record %llu (%s) carries no valid officer signature: only an "
+			    "officer can do that, and the record was appended without the officer "
+			    "authority; shred refused",
+			    (unsigned long long) rec->seq, what);
+out:
+	free(a);
+	return rc;
+}
+
+/* The object's put record: its first, since an id is put once; a later put record of the same
+ * id was appended by someone holding the chain key, to state other terms (T2). */
+static enum lethe_err log_put(struct lethe_store *st, const struct lt_db_object *obj,
+			      struct lt_db_audit *rec, bool *found)
+{
+	uint64_t first;
+	enum lethe_err rc;
+
+	rc = lt_audit_newest(st->db, st->keys->audit_mac, obj->id, NULL, "put", rec, found);
+	if (rc != LETHE_OK || !*found)
+		return rc;
+	first = rec->seq;
+	rc = lt_audit_oldest(st->db, st->keys->audit_mac, obj->id, "put", rec, found);
+	if (rc == LETHE_OK && *found && rec->seq != first)
+		rc = lt_err(LETHE_ERR_INTEGRITY,
+			    "object %s: audit record %llu is a second put of it (its put is audit "
+			    "record %llu): records were appended to the log; shred refused",
+			    obj->id, (unsigned long long) first, (unsigned long long) rec->seq);
+	return rc;
+}
+
 struct log_holds {
+	struct lethe_store *st;
 	struct lt_hold_refs refs;
 	uint64_t legacy_until;
 	enum lethe_err rc;
 };
 
+/* One hold.set or hold.clear, in log order; a clear counts only with the officer authority's
+ * signature (log_officer_signed). */
 static int replay(const struct lt_db_audit *rec, void *vctx)
 {
 	struct log_holds *l = vctx;
 	bool set = strcmp(rec->action, "hold.set") == 0;
 
-	l->rc =
-	    lt_hold_refs_apply(&l->refs, set, rec->seq <= l->legacy_until, rec->error, rec->seq);
+	l->rc = set ? LETHE_OK : log_officer_signed(l->st, "hold.clear", rec);
+	if (l->rc == LETHE_OK)
+		l->rc = lt_hold_refs_apply(&l->refs, set, rec->seq <= l->legacy_until, rec->error,
+					   rec->seq);
 	return l->rc != LETHE_OK;
 }
 
@@ -65,7 +141,7 @@ static int match(const struct lt_db_hold *h, void *vctx)
 static enum lethe_err log_holds(struct lethe_store *st, const char *id, const char *group,
 				uint64_t *held_by, char missing[LETHE_REASON_MAX + 1])
 {
-	struct log_holds l = {{0}, 0, LETHE_OK};
+	struct log_holds l = {st, {0}, 0, LETHE_OK};
 	struct table_holds t = {&l.refs, NULL};
 	enum lethe_err rc;
 
@@ -145,7 +221,7 @@ enum lethe_err lt_shred_log_check(struct lethe_store *st, const struct lt_db_obj
 
 	if (!rec)
 		return LETHE_ERR_NOMEM;
-	rc = lt_audit_newest(st->db, st->keys->audit_mac, obj->id, NULL, "put", rec, &found);
+	rc = log_put(st, obj, rec, &found);
 	if (rc != LETHE_OK)
 		goto out;
 	/* a put of a release before the detail states nothing to hold the row to */

@@ -58,7 +58,7 @@ static enum lethe_err open_officer(struct lethe_store *st, const struct lethe_op
 	if (rc == LETHE_OK)
 		rc = lt_authority_unlock(st->officers_path, store_id, officer, o->passphrase,
 					 o->passphrase_len, st->keys->oas, mk, &st->who,
-					 st->authority_pub);
+					 st->authority_pub, &st->roster);
 	if (rc == LETHE_OK)
 		rc = lt_keystore_mk_check(st->keystore_path, mk);
 	st->authority_ready = rc == LETHE_OK;

@@ -388,6 +388,10 @@ enum lethe_err lt_db_audit_holds(struct lt_db *db, const char *object, const cha
  * in seq order; @p fn returns non-zero to stop. One walk of audit_group. */
 enum lethe_err lt_db_audit_group_since(struct lt_db *db, const char *group, const char *action,
 				       uint64_t after, lt_db_audit_fn fn, void *ctx);
+/* The oldest record of @p action (outcome ok, under a key) naming object @p object: what an
+ * object's put said when it was made, whatever was appended later. Also one index step. */
+enum lethe_err lt_db_audit_oldest(struct lt_db *db, const char *object, const char *action,
+				  struct lt_db_audit *rec, bool *found);
 /* The seq of the first record whose action is @p action (0 when there is none). */
 enum lethe_err lt_db_audit_find_action(struct lt_db *db, const char *action, uint64_t *seq);
 /* The latest time_us of a record of @p action with outcome ok (0 when there is none). */

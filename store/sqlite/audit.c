@@ -164,23 +164,40 @@ enum lethe_err lt_db_audit_mac_at(struct lt_db *db, uint64_t seq, uint8_t mac[32
 }
 
 /*
- * The newest record of an action on an object or a group. The lookup matches the key as text
- * and as a BLOB of the same bytes, and leaves every other condition to the code below, on the
- * record as read: a record whose columns were cast to a BLOB keeps its MAC but would slip past
- * an SQL equality, and a hold it set would go unseen (the readers refuse such a column).
- * "+object": the group's query must walk audit_group, not every object-less record.
+ * The newest (or oldest) record of an action on an object or a group. The lookup matches the
+ * key as text and as a BLOB of the same bytes, and leaves every other condition to the code
+ * below, on the record as read: a record whose columns were cast to a BLOB keeps its MAC but
+ * would slip past an SQL equality, and a hold it set would go unseen (the readers refuse such a
+ * column). "+object": the group's query must walk audit_group, not every object-less record.
  */
 static const struct lt_sq sq_audit_newest_object = {
     SQ_AUDIT_NEWEST_OBJECT, "audit newest",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object IN (?1, CAST(?1 AS BLOB)) "
-    "ORDER BY seq DESC"};
+    "SELECT seq, " AUDIT_COLS ", mac, unauth, auth_sig FROM audit WHERE object IN (?1, CAST(?1 "
+    "AS BLOB)) ORDER BY seq DESC"};
 static const struct lt_sq sq_audit_newest_group = {
     SQ_AUDIT_NEWEST_GROUP, "audit newest",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) AND "
-    "action IN (?2, CAST(?2 AS BLOB)) AND +object IN ('', x'') ORDER BY seq DESC"};
+    "SELECT seq, " AUDIT_COLS ", mac, unauth, auth_sig FROM audit WHERE grp IN (?1, CAST(?1 AS "
+    "BLOB)) AND action IN (?2, CAST(?2 AS BLOB)) AND +object IN ('', x'') ORDER BY seq DESC"};
+/* an object's first record of an action: its put, which alone states its terms */
+static const struct lt_sq sq_audit_oldest_object = {
+    SQ_AUDIT_OLDEST_OBJECT, "audit oldest",
+    "SELECT seq, " AUDIT_COLS ", mac, unauth, auth_sig FROM audit WHERE object IN (?1, CAST(?1 "
+    "AS BLOB)) ORDER BY seq"};
 
-enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
-				  const char *action, struct lt_db_audit *rec, bool *found)
+/* One record of a walk, with its MAC and the officer signature it may carry. */
+static void read_record(struct lt_sq_query *q, struct lt_db_audit *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->seq = (uint64_t) lt_sq_get_range(q, 0, 1, INT64_MAX);
+	read_fields(q, rec);
+	lt_sq_get_blob(q, 12, rec->mac, sizeof(rec->mac), NULL);
+	rec->unauthenticated = lt_sq_get_range(q, 13, 0, 1) != 0;
+	lt_sq_get_blob(q, 14, rec->auth_sig, sizeof(rec->auth_sig), &rec->has_auth_sig);
+}
+
+static enum lethe_err audit_one(struct lt_db *db, const struct lt_sq *sq, const char *object,
+				const char *group, const char *action, struct lt_db_audit *rec,
+				bool *found)
 {
 	struct lt_sq_query q;
 	bool row = false;
@@ -188,7 +205,7 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 
 	*found = false;
 	memset(rec, 0, sizeof(*rec));
-	rc = lt_sq_open(&q, db, object ? &sq_audit_newest_object : &sq_audit_newest_group);
+	rc = lt_sq_open(&q, db, sq);
 	if (rc != LETHE_OK)
 		return rc;
 	lt_sq_text(&q, 1, object ? object : group,
@@ -196,10 +213,7 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 	if (!object)
 		lt_sq_text(&q, 2, action, sizeof(rec->action));
 	while ((rc = lt_sq_step(&q, &row)) == LETHE_OK && row) {
-		rec->seq = (uint64_t) lt_sq_get_range(&q, 0, 1, INT64_MAX);
-		read_fields(&q, rec);
-		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
-		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
+		read_record(&q, rec);
 		rc = q.err;
 		if (rc != LETHE_OK)
 			break;
@@ -215,21 +229,37 @@ enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const ch
 	return rc;
 }
 
+enum lethe_err lt_db_audit_newest(struct lt_db *db, const char *object, const char *group,
+				  const char *action, struct lt_db_audit *rec, bool *found)
+{
+	return audit_one(db, object ? &sq_audit_newest_object : &sq_audit_newest_group, object,
+			 group, action, rec, found);
+}
+
+enum lethe_err lt_db_audit_oldest(struct lt_db *db, const char *object, const char *action,
+				  struct lt_db_audit *rec, bool *found)
+{
+	return audit_one(db, &sq_audit_oldest_object, object, NULL, action, rec, found);
+}
+
 /* every hold.set and hold.clear of an object, or of a group ("+object" as above), oldest
  * first; every record of one action of a group after a seq. Matched as text and as BLOBs of
  * the same bytes, the rest filtered on the record as read (as lt_db_audit_newest does). */
 static const struct lt_sq sq_audit_holds_object = {
     SQ_AUDIT_HOLDS_OBJECT, "audit holds",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE object IN (?1, CAST(?1 AS BLOB)) "
+    "SELECT seq, " AUDIT_COLS
+    ", mac, unauth, auth_sig FROM audit WHERE object IN (?1, CAST(?1 AS BLOB)) "
     "AND seq > ?3 ORDER BY seq"};
 static const struct lt_sq sq_audit_holds_group = {
     SQ_AUDIT_HOLDS_GROUP, "audit holds",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
+    "SELECT seq, " AUDIT_COLS
+    ", mac, unauth, auth_sig FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
     "AND action IN ('hold.set', 'hold.clear', CAST('hold.set' AS BLOB), "
     "CAST('hold.clear' AS BLOB)) AND +object IN ('', x'') AND seq > ?3 ORDER BY seq"};
 static const struct lt_sq sq_audit_group_since = {
     SQ_AUDIT_GROUP_SINCE, "audit group records",
-    "SELECT seq, " AUDIT_COLS ", mac, unauth FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
+    "SELECT seq, " AUDIT_COLS
+    ", mac, unauth, auth_sig FROM audit WHERE grp IN (?1, CAST(?1 AS BLOB)) "
     "AND action IN (?2, CAST(?2 AS BLOB)) AND +object IN ('', x'') AND seq > ?3 ORDER BY seq"};
 
 /* Does @p rec, as read, answer a walk for @p action (NULL: hold.set or hold.clear)? */
@@ -264,11 +294,7 @@ static enum lethe_err audit_walk(struct lt_db *db, const struct lt_sq *def, cons
 		rc = lt_sq_step(&q, &row);
 		if (rc != LETHE_OK || !row)
 			break;
-		memset(rec, 0, sizeof(*rec));
-		rec->seq = (uint64_t) lt_sq_get_range(&q, 0, 1, INT64_MAX);
-		read_fields(&q, rec);
-		lt_sq_get_blob(&q, 12, rec->mac, sizeof(rec->mac), NULL);
-		rec->unauthenticated = lt_sq_get_range(&q, 13, 0, 1) != 0;
+		read_record(&q, rec);
 		rc = q.err;
 		if (rc == LETHE_OK && walk_wants(rec, action, group) && fn(rec, ctx) != 0)
 			break;

@@ -437,7 +437,9 @@ static void test_officer_signature_removed(void **state)
 	append_as(
 	    f, oak, "alice",
 	    &(struct lt_audit_event){.action = "init", .error = LT_AUDIT_INIT_AUTHORITY "ab"});
-	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "officer.add"});
+	append_as(
+	    f, oak, "alice",
+	    &(struct lt_audit_event){.action = "officer.add", .error = "bob keyslot=1 roster=2"});
 	assert_true(verify_officer(f, pub, &p, NULL));
 	audit_fx_sql(f, UNGUARD "UPDATE audit SET auth_sig = NULL WHERE seq = 2;");
 	assert_false(verify_officer(f, pub, &p, NULL));
@@ -467,10 +469,49 @@ static void test_officer_migrated(void **state)
 	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "key.retire"});
 	assert_true(verify_officer(f, pub, &p, &exempt));
 	assert_int_equal(exempt, 2);
-	append_as(f, NULL, "service", &(struct lt_audit_event){.action = "officer.remove"});
+	append_as(f, NULL, "service",
+		  &(struct lt_audit_event){.action = "officer.remove",
+					   .error = "alice keyslot=0 roster=2"});
 	assert_false(verify_officer(f, pub, &p, NULL));
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.where[0], "audit record 5");
+	lt_ed25519_key_free(oak);
+}
+
+/* The log says who is an officer: a signed record by an officer it removed (written under an
+ * older roster put back into officers.luks), or an addition onto a keyslot it gave someone
+ * else, is reported; an officer removing themselves is not. */
+static void test_officer_roster(void **state)
+{
+	struct audit_fx *f = *state;
+	uint8_t pub[LT_ED25519_PUB_LEN];
+	struct lt_ed25519_key *oak = oak_new(pub);
+	struct problems p;
+
+	append_as(
+	    f, oak, "alice",
+	    &(struct lt_audit_event){.action = "init", .error = LT_AUDIT_INIT_AUTHORITY "ab"});
+	append_as(
+	    f, oak, "alice",
+	    &(struct lt_audit_event){.action = "officer.add", .error = "bob keyslot=1 roster=2"});
+	append_as(f, oak, "alice",
+		  &(struct lt_audit_event){.action = "officer.remove",
+					   .error = "alice keyslot=0 roster=3"});
+	append_as(
+	    f, oak, "bob",
+	    &(struct lt_audit_event){.action = "officer.add", .error = "dave keyslot=0 roster=4"});
+	assert_true(verify_officer(f, pub, &p, NULL));
+	/* dave's hold clear, logged as alice under the init-time roster replayed */
+	append_as(f, oak, "alice", &(struct lt_audit_event){.action = "hold.clear"});
+	append_as(
+	    f, oak, "bob",
+	    &(struct lt_audit_event){.action = "officer.add", .error = "erin keyslot=1 roster=5"});
+	assert_false(verify_officer(f, pub, &p, NULL));
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.where[0], "audit record 5");
+	assert_non_null(strstr(p.what[0], "by officer \"alice\", whom the log removed"));
+	assert_string_equal(p.where[1], "audit record 6");
+	assert_non_null(strstr(p.what[1], "gives keyslot 1 to \"erin\""));
 	lt_ed25519_key_free(oak);
 }
 
@@ -515,6 +556,7 @@ int main(void)
 	    T(test_times),
 	    T(test_officer_signatures),
 	    T(test_officer_signature_removed),
+	    T(test_officer_roster),
 	    T(test_officer_migrated),
 	    T(test_officer_born),
 	};

@@ -75,7 +75,7 @@ static void test_create_and_unlock(void **state)
 	assert_int_equal(a.serial, 1);
 	assert_memory_equal(a.pub, f->pub, sizeof(a.pub));
 	assert_int_equal(lt_authority_unlock(f->path, store_id, NULL, alice_pass,
-					     strlen(alice_pass), oas, mk, &who, pub),
+					     strlen(alice_pass), oas, mk, &who, pub, NULL),
 			 LETHE_OK);
 	assert_memory_equal(mk, f->mk, sizeof(mk));
 	assert_memory_equal(oas, f->oas, sizeof(oas));
@@ -84,14 +84,14 @@ static void test_create_and_unlock(void **state)
 	assert_int_equal(who.role, LT_SLOT_OFFICER);
 	/* by name: that keyslot alone */
 	assert_int_equal(lt_authority_unlock(f->path, store_id, "alice", alice_pass,
-					     strlen(alice_pass), oas, mk, &who, pub),
+					     strlen(alice_pass), oas, mk, &who, pub, NULL),
 			 LETHE_OK);
 	assert_int_equal(lt_authority_unlock(f->path, store_id, "bob", alice_pass,
-					     strlen(alice_pass), oas, mk, &who, pub),
+					     strlen(alice_pass), oas, mk, &who, pub, NULL),
 			 LETHE_ERR_UNLOCK);
 	assert_non_null(strstr(lt_err_detail(), "no officer \"bob\""));
 	assert_int_equal(
-	    lt_authority_unlock(f->path, store_id, NULL, "wrong", 5, oas, mk, &who, pub),
+	    lt_authority_unlock(f->path, store_id, NULL, "wrong", 5, oas, mk, &who, pub, NULL),
 	    LETHE_ERR_UNLOCK);
 	/* another store's id: its roster and wrapped MK are not this store's */
 	assert_int_equal(lt_authority_read(f->path, other_id, &a), LETHE_ERR_INTEGRITY);
@@ -105,25 +105,26 @@ static void test_add_remove(void **state)
 	struct lt_authority a;
 
 	assert_int_equal(lt_authority_officer_add(f->path, store_id, f->oas, "bob", bob_pass,
-						  strlen(bob_pass), &tiny_kdf),
+						  strlen(bob_pass), &tiny_kdf, NULL, NULL),
 			 LETHE_OK);
 	assert_int_equal(lt_authority_officer_add(f->path, store_id, f->oas, "bob", bob_pass,
-						  strlen(bob_pass), &tiny_kdf),
+						  strlen(bob_pass), &tiny_kdf, NULL, NULL),
 			 LETHE_ERR_EXISTS);
 	assert_int_equal(lt_authority_unlock(f->path, store_id, NULL, bob_pass, strlen(bob_pass),
-					     oas, mk, &who, pub),
+					     oas, mk, &who, pub, NULL),
 			 LETHE_OK);
 	assert_string_equal(who.name, "bob");
 	assert_memory_equal(mk, f->mk, sizeof(mk));
 	/* an authority secret that is not this file's changes nothing */
 	memset(oas, 0x11, sizeof(oas));
-	assert_int_equal(lt_authority_officer_remove(f->path, store_id, oas, "alice"),
+	assert_int_equal(lt_authority_officer_remove(f->path, store_id, oas, "alice", NULL, NULL),
 			 LETHE_ERR_KEYSTORE);
-	assert_int_equal(lt_authority_officer_remove(f->path, store_id, f->oas, "alice"), LETHE_OK);
-	assert_int_equal(lt_authority_officer_remove(f->path, store_id, f->oas, "bob"),
+	assert_int_equal(
+	    lt_authority_officer_remove(f->path, store_id, f->oas, "alice", NULL, NULL), LETHE_OK);
+	assert_int_equal(lt_authority_officer_remove(f->path, store_id, f->oas, "bob", NULL, NULL),
 			 LETHE_ERR_LAST_OFFICER);
 	assert_int_equal(lt_authority_unlock(f->path, store_id, NULL, alice_pass,
-					     strlen(alice_pass), oas, mk, &who, pub),
+					     strlen(alice_pass), oas, mk, &who, pub, NULL),
 			 LETHE_ERR_UNLOCK);
 	assert_int_equal(lt_authority_read(f->path, store_id, &a), LETHE_OK);
 	assert_int_equal(a.count, 1);
@@ -173,7 +174,7 @@ static void test_renamed(void **state)
 	assert_int_equal(lt_authority_read(f->path, store_id, &a), LETHE_ERR_INTEGRITY);
 	assert_non_null(strstr(lt_err_detail(), "signature does not verify"));
 	assert_int_equal(lt_authority_unlock(f->path, store_id, NULL, alice_pass,
-					     strlen(alice_pass), oas, mk, &who, pub),
+					     strlen(alice_pass), oas, mk, &who, pub, NULL),
 			 LETHE_ERR_INTEGRITY);
 	assert_string_equal(who.name, "");
 }

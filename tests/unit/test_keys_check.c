@@ -70,7 +70,7 @@ static void test_clean(void **state)
 	assert_int_equal(keys_rotate(f), 1);
 	assert_int_equal(keys_rotate(f), 2);
 	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db,
-				       false, collect, &fs),
+				       false, NULL, collect, &fs),
 			 LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_WARN, "keystore", "2 keyslot(s), 1 officer(s)");
 	assert_finding(&fs, LETHE_DOCTOR_OK, "keys",
@@ -95,7 +95,7 @@ static void test_kek_entries(void **state)
 	row.primary = true;
 	assert_int_equal(lt_db_kek_insert(f->db, &row), LETHE_OK);
 	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db,
-				       false, collect, &fs),
+				       false, NULL, collect, &fs),
 			 LETHE_OK);
 	assert_finding(
 	    &fs, LETHE_DOCTOR_ERROR, "keys",
@@ -106,14 +106,14 @@ static void test_kek_entries(void **state)
 	/* --repair removes the retired entry, and never the missing one's neighbours */
 	memset(&fs, 0, sizeof(fs));
 	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true,
-				       collect, &fs),
+				       NULL, collect, &fs),
 			 LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_REPAIRED, "keys",
 		       "retired KEK version 1 removed from the keystore");
 	assert_int_equal(errors(&fs), 1);
 	memset(&fs, 0, sizeof(fs));
 	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true,
-				       collect, &fs),
+				       NULL, collect, &fs),
 			 LETHE_OK);
 	assert_int_equal(errors(&fs), 1); /* 4 stays missing: nothing can bring it back */
 }
@@ -135,7 +135,7 @@ static void test_unknown_entry(void **state)
 	}
 	lt_db_rollback(f->db); /* the keystore entry of version 2 stays, its row does not */
 	assert_int_equal(lt_keys_check(f->keystore, "/nonexistent/officers.luks", NULL, f->db, true,
-				       collect, &fs),
+				       NULL, collect, &fs),
 			 LETHE_OK);
 	assert_finding(&fs, LETHE_DOCTOR_WARN, "keys",
 		       "KEK version 2 is in the keystore but not in the database");
@@ -150,7 +150,7 @@ static void test_no_keystore(void **state)
 	struct findings fs = {0};
 
 	assert_int_not_equal(lt_keys_check("/nonexistent/keystore.luks",
-					   "/nonexistent/officers.luks", NULL, f->db, false,
+					   "/nonexistent/officers.luks", NULL, f->db, false, NULL,
 					   collect, &fs),
 			     LETHE_OK);
 	assert_int_equal(fs.n, 1);
