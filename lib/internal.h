@@ -268,4 +268,13 @@ enum lethe_err lt_store_writable(struct lethe_store *st);
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
 
+/* Progress of a put or a get (object.c): plaintext bytes so far, out of a total (0 when not
+ * known); lt_data_progress_cb() is the crypt/lth.h callback that reports it. */
+struct lt_data_progress {
+	struct lethe_store *st;
+	const char *what;
+	uint64_t done, total;
+};
+void lt_data_progress_cb(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx);
+
 #endif

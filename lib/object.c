@@ -91,16 +91,9 @@ static enum lethe_err put_commit_row(struct lethe_store *st, struct lt_db_object
 	return rc;
 }
 
-/* Progress of a put or a get: plaintext bytes so far, out of a total (0 when not known). */
-struct data_progress {
-	struct lethe_store *st;
-	const char *what;
-	uint64_t done, total;
-};
-
-static void data_progress_cb(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx)
+void lt_data_progress_cb(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx)
 {
-	struct data_progress *p = ctx;
+	struct lt_data_progress *p = ctx;
 
 	(void) file_bytes;
 	p->done += plaintext_bytes;
@@ -159,9 +152,9 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	rc = lt_objstore_put_begin(st->objs, row->id, &put, &put_fd);
 	if (rc != LETHE_OK)
 		goto out;
-	struct data_progress progress = {st, "put", 0, st->progress ? input_left(fd) : 0};
+	struct lt_data_progress progress = {st, "put", 0, st->progress ? input_left(fd) : 0};
 	rc = lt_lth_encrypt_progress(dek, oid, row->seg_log2, fd, put_fd, st->cfg.threads,
-				     st->progress ? data_progress_cb : NULL, &progress, &info);
+				     st->progress ? lt_data_progress_cb : NULL, &progress, &info);
 	if (rc != LETHE_OK)
 		goto out;
 	LT_FAULT("put.after_tmp_write");
@@ -330,10 +323,10 @@ LETHE_API enum lethe_err lethe_object_get_fd(struct lethe_store *st, const char 
 	if (rc == LETHE_OK) {
 		/* the range as the row sizes it: the file's own size is checked as it is read */
 		uint64_t left = offset < row->size ? row->size - offset : 0;
-		struct data_progress progress = {st, "get", 0, length < left ? length : left};
-		rc = lt_lth_decrypt_progress(dek, oid, &in, out_fd, offset, length, st->cfg.threads,
-					     st->progress && out_fd >= 0 ? data_progress_cb : NULL,
-					     &progress, &n);
+		struct lt_data_progress progress = {st, "get", 0, length < left ? length : left};
+		rc = lt_lth_decrypt_progress(
+		    dek, oid, &in, out_fd, offset, length, st->cfg.threads,
+		    st->progress && out_fd >= 0 ? lt_data_progress_cb : NULL, &progress, &n);
 		if (rc == LETHE_ERR_INTEGRITY)
 			lt_err_prefix("object file was modified");
 	}
