@@ -205,6 +205,8 @@ static enum lethe_err derive_handle_keys(struct lethe_store *st, const uint8_t *
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_AUDIT_ANCHOR, st->keys->audit_anchor);
 	if (rc == LETHE_OK)
+		rc = lt_mk_derive(mk, st->store_id, LT_MK_NAME_COMMIT, st->keys->name_commit);
+	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_ROW_MAC, row_mac);
 	if (rc == LETHE_OK)
 		rc = lt_row_auth_new(row_mac, &st->row_auth);
@@ -820,6 +822,9 @@ LETHE_API enum lethe_err lethe_store_open(const struct lethe_open_opts *o, struc
 			rc = LETHE_OK;
 		}
 	}
+	/* names a store from before schema 3 kept in clear are encrypted now */
+	if (rc == LETHE_OK)
+		rc = lt_names_convert(st);
 	if (rc == LETHE_OK && !st->read_only)
 		lt_recover_cheap(st);
 	if (rc == LETHE_OK)

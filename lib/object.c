@@ -143,10 +143,12 @@ LETHE_API enum lethe_err lethe_object_put_fd(struct lethe_store *st, int fd, con
 	lt_uuid_generate(row->id);
 	lt_uuid_parse(row->id, oid);
 	lt_strlcpy(row->group, group, sizeof(row->group));
-	lt_strlcpy(row->name, name, sizeof(row->name));
 	row->seg_log2 = st->cfg.segment_log2;
 	row->state = LETHE_STATE_LIVE;
 	rc = lt_key_generate(dek);
+	/* the name is kept only encrypted under the data key: the shred destroys it too */
+	if (rc == LETHE_OK)
+		rc = lt_names_protect(st, row, dek, name);
 	if (rc != LETHE_OK)
 		goto out;
 	rc = lt_objstore_put_begin(st->objs, row->id, &put, &put_fd);
