@@ -51,6 +51,8 @@ int main(int argc, char **argv)
 			 (i + 1) & 0xffffffffffffu);
 		strcpy(f.group, "default");
 		memset(f.name_sha256, (int) (i & 0xff), sizeof(f.name_sha256));
+		f.version = LT_CERT_VERSION;
+		memset(f.name_commit, (int) (i & 0xff), sizeof(f.name_commit));
 		f.size = 4096 + i;
 		memset(f.ciphertext_sha256, (int) ((i >> 8) & 0xff), sizeof(f.ciphertext_sha256));
 		f.created_at = T2026 + (int64_t) i;

@@ -35,6 +35,7 @@
 #include "crypt/secmem.h"
 #include "keys/keyfile.h"
 #include "keys/keystore.h"
+#include "keys/name.h"
 #include "keys/rowauth.h"
 #include "keys/wrap.h"
 #include "store/db.h"
@@ -52,6 +53,7 @@ struct populate {
 	uint8_t *kek;                 /* secmem */
 	uint8_t *dek;                 /* secmem */
 	struct lt_row_auth *row_auth; /* the rows carry their MACs, as a put's do */
+	uint8_t *name_commit_key;     /* secmem: names are encrypted and committed, as a put's */
 	int plain_fd;                 /* memfd holding the expired objects' plaintext */
 	long file_bytes;              /* -1: no files */
 };
@@ -95,6 +97,8 @@ static enum lethe_err load_kek(struct populate *p)
 		rc = lt_row_auth_new(wrap, &p->row_auth);
 	if (rc == LETHE_OK)
 		lt_row_auth_attach(p->row_auth, p->db);
+	if (rc == LETHE_OK)
+		rc = lt_mk_derive(mk, p->store_id, LT_MK_NAME_COMMIT, p->name_commit_key);
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, p->store_id, LT_MK_KEK_WRAP, wrap);
 	if (rc == LETHE_OK)
@@ -152,12 +156,14 @@ static enum lethe_err write_object_file(struct populate *p, struct lt_db_object 
 static enum lethe_err make_row(struct populate *p, struct lt_db_object *row, uint64_t i,
 			       bool expired, int64_t now)
 {
+	char name[32];
+	uint8_t salt[LT_SHA256_LEN];
 	enum lethe_err rc;
 
 	memset(row, 0, sizeof(*row));
 	lt_uuid_generate(row->id);
 	snprintf(row->group, sizeof(row->group), "default");
-	snprintf(row->name, sizeof(row->name), "bench-%llu", (unsigned long long) i);
+	snprintf(name, sizeof(name), "bench-%llu", (unsigned long long) i);
 	row->seg_log2 = p->cfg.segment_log2;
 	row->state = LETHE_STATE_LIVE;
 	if (expired) {
@@ -168,6 +174,14 @@ static enum lethe_err make_row(struct populate *p, struct lt_db_object *row, uin
 		row->retain_until = row->created_at + 365 * DAY;
 	}
 	rc = lt_key_generate(p->dek);
+	/* the name as a put keeps it: encrypted under the DEK, committed to under its salt */
+	if (rc == LETHE_OK)
+		rc = lt_name_seal(p->dek, row->id, name, row->name_enc, &row->name_enc_len);
+	if (rc == LETHE_OK)
+		rc = lt_name_salt(p->name_commit_key, p->store_id, row->id, salt);
+	if (rc == LETHE_OK)
+		rc = lt_name_commit(salt, name, row->name_commit);
+	row->has_name_enc = row->has_name_commit = rc == LETHE_OK;
 	if (rc == LETHE_OK)
 		rc = lt_dek_wrap(p->kek, p->store_id, row->id, row->group, p->kek_version, p->dek,
 				 row->wrapped_dek);
@@ -265,7 +279,8 @@ int main(int argc, char **argv)
 	lt_config_defaults(&p.cfg);
 	p.kek = lt_secmem_alloc(LT_KEY_LEN);
 	p.dek = lt_secmem_alloc(LT_KEY_LEN);
-	if (!p.kek || !p.dek || plaintext_open(&p) != 0) {
+	p.name_commit_key = lt_secmem_alloc(LT_KEY_LEN);
+	if (!p.kek || !p.dek || !p.name_commit_key || plaintext_open(&p) != 0) {
 		fprintf(stderr, "bench_populate: setup failed\n");
 		goto out;
 	}
@@ -300,5 +315,6 @@ out:
 	lt_config_free(&p.cfg);
 	lt_secmem_free(p.kek, LT_KEY_LEN);
 	lt_secmem_free(p.dek, LT_KEY_LEN);
+	lt_secmem_free(p.name_commit_key, LT_KEY_LEN);
 	return ret;
 }

@@ -1,5 +1,6 @@
 /*
- * cmd_evidence.c - `lethe evidence list|export|verify`: the signed disposal certificates.
+ * cmd_evidence.c - `lethe evidence list|export|verify|prove-name`: the signed disposal
+ * certificates, and the opening of one certificate's name commitment.
  *
  * `evidence verify DIR` checks an exported directory with no store and no key: it is what an
  * auditor runs (or does by hand with openssl and sha256sum, as the exported README shows).
@@ -14,14 +15,19 @@ enum { OPT_PUBKEY = OPT_COMMAND_FIRST, OPT_FINGERPRINT, OPT_SINCE };
 const struct cli_help cmd_evidence_help = {
     .usage = "lethe evidence list\n"
 	     "lethe evidence export [--since SEQ|TIME|last] DIR\n"
-	     "lethe evidence verify [DIR [--pubkey FILE | --fingerprint HEX]]",
+	     "lethe evidence verify [DIR [--pubkey FILE | --fingerprint HEX]]\n"
+	     "lethe evidence prove-name ID [NAME]",
     .summary = "list, export and verify disposal certificates",
     .details = "export writes the certificates (certificates.jsonl, certificates.sig), a signed\n"
 	       "manifest, evidence.pub.pem and a README for auditors into a new or empty DIR;\n"
 	       "--since exports from a seq, a time, or where the last export ended.\n"
 	       "verify DIR checks an export without any store or key;\n"
 	       "--pubkey FILE or --fingerprint HEX (SHA-256 of the raw public key) pins the key\n"
-	       "it must be signed with. export and verify print the key's fingerprint.\n",
+	       "it must be signed with. export and verify print the key's fingerprint.\n"
+	       "prove-name prints the salt of the name commitment of one object or certificate\n"
+	       "ID and the openssl command that checks a NAME against the certificate's\n"
+	       "name_commit without lethe; given NAME it checks it too (exit 4 if it is not the\n"
+	       "name). The salt reveals nothing about other objects.\n",
 };
 
 /* ---- list ------------------------------------------------------------------------------- */
@@ -218,12 +224,62 @@ static int evidence_verify(struct cli *cli, int argc, char **argv)
 	return cli_verify_report(cli, err, &p, "certificate", "certificates", count, dir);
 }
 
+/* ---- prove-name ------------------------------------------------------------------------- */
+
+/* @p name as one single-quoted shell word (' becomes '\''), or NAME when there is none. */
+static void print_shell_word(const char *name)
+{
+	if (!name) {
+		fputs("NAME", stdout);
+		return;
+	}
+	putchar('\'');
+	for (; *name; name++) {
+		if (*name == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*name);
+	}
+	putchar('\'');
+}
+
+static int evidence_prove_name(struct cli *cli, int argc, char **argv)
+{
+	struct lethe_name_proof proof;
+	const char *name;
+	enum lethe_err err;
+	int rc;
+
+	if ((rc = cli_plain_command(cli, argc, argv, 1, 2, CLI_SERVICE)) != CLI_CONTINUE)
+		return rc;
+	name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	err = lethe_evidence_name_proof(cli->store, argv[optind], name, &proof);
+	if (err != LETHE_OK)
+		return cli_fail(cli, argv[optind], err);
+	printf("object       %s\n", proof.object_id);
+	printf("certificate  %s\n",
+	       proof.cert_id[0] ? proof.cert_id : "(none: the object is live)");
+	printf("name_commit  %s\n", proof.commit);
+	printf("salt         %s\n", proof.salt);
+	/* the auditor's check, with openssl alone: its output is name_commit in upper case */
+	fputs("check        printf '%s' ", stdout);
+	print_shell_word(name);
+	printf(" | openssl mac -digest SHA256 -macopt hexkey:%s HMAC\n", proof.salt);
+	if (proof.matches == 1)
+		printf("name         matches\n");
+	if (proof.matches == 0)
+		return cli_error(cli, argv[optind], EXIT_INTEGRITY,
+				 "the name given is not the one its certificate commits to");
+	return EXIT_OK;
+}
+
 int cmd_evidence(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_subcommand subs[] = {
 	    {"list", evidence_list},
 	    {"export", evidence_export},
 	    {"verify", evidence_verify},
+	    {"prove-name", evidence_prove_name},
 	    {NULL, NULL},
 	};
 	return cli_dispatch_sub(cli, argc, argv, subs);

@@ -3,6 +3,7 @@
 #include "crypt/prim.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,41 @@
 
 #include "common/err.h"
 #include "crypt/prim_internal.h"
+
+/*
+ * The algorithms fetched once per process: an implicit fetch (EVP_aes_256_gcm() in an init, a
+ * fetch per call) looks the provider up under its locks every time, which costs more than
+ * AES-GCM on a name or a key (`ls` opens one name and one data key per object). A fetch that
+ * failed is tried again by the next call (and that call fetches for itself meanwhile).
+ */
+static pthread_mutex_t fetched_lock = PTHREAD_MUTEX_INITIALIZER;
+static EVP_CIPHER *fetched_gcm;
+static EVP_KDF *fetched_hkdf;
+
+static const EVP_CIPHER *gcm_cipher(void)
+{
+	EVP_CIPHER *c;
+
+	pthread_mutex_lock(&fetched_lock);
+	if (!fetched_gcm)
+		fetched_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	c = fetched_gcm;
+	pthread_mutex_unlock(&fetched_lock);
+	return c ? c : EVP_aes_256_gcm();
+}
+
+/* The HKDF algorithm, with a reference the caller frees (EVP_KDF_free). */
+static EVP_KDF *hkdf_kdf(void)
+{
+	EVP_KDF *k;
+
+	pthread_mutex_lock(&fetched_lock);
+	if (!fetched_hkdf)
+		fetched_hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	k = fetched_hkdf && EVP_KDF_up_ref(fetched_hkdf) ? fetched_hkdf : NULL;
+	pthread_mutex_unlock(&fetched_lock);
+	return k ? k : EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+}
 
 /* The sizes of common/sizes.h are the library's. */
 _Static_assert(LT_SHA256_LEN == SHA256_DIGEST_LENGTH, "SHA-256 digest size");
@@ -177,7 +213,7 @@ static EVP_CIPHER_CTX *gcm_ctx_new(const uint8_t key[LT_KEY_LEN], int enc)
 		return NULL;
 	}
 	lt_key_touch(key, LT_KEY_LEN);
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL, enc) != 1) {
+	if (EVP_CipherInit_ex(ctx, gcm_cipher(), NULL, key, NULL, enc) != 1) {
 		(void) lt_crypto_fail("AES-256-GCM key");
 		EVP_CIPHER_CTX_free(ctx);
 		return NULL;
@@ -316,7 +352,7 @@ enum lethe_err lt_key_unwrap_with(struct lt_gcm_key *kek, const void *aad, size_
 enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
 		       const void *info, size_t info_len, void *out, size_t out_len)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	EVP_KDF *kdf = hkdf_kdf();
 	EVP_KDF_CTX *ctx = NULL;
 	OSSL_PARAM params[5];
 	size_t n = 0;
@@ -351,6 +387,61 @@ void lt_sha256_prepare(void)
 {
 	EVP_MD_free(EVP_MD_fetch(NULL, "SHA256", NULL));
 	ERR_clear_error();
+}
+
+struct lt_hkdf {
+	EVP_KDF_CTX *ctx; /* HKDF in EXPAND_ONLY mode, SHA-256 */
+};
+
+enum lethe_err lt_hkdf_new(struct lt_hkdf **out)
+{
+	EVP_KDF *kdf = hkdf_kdf();
+	struct lt_hkdf *h = calloc(1, sizeof(*h));
+	OSSL_PARAM params[3];
+	enum lethe_err rc = LETHE_OK;
+
+	*out = NULL;
+	if (!h) {
+		EVP_KDF_free(kdf);
+		return lt_err(LETHE_ERR_NOMEM, "HKDF: out of memory");
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
+	params[1] =
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE, (char *) "EXPAND_ONLY", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (!kdf || !(h->ctx = EVP_KDF_CTX_new(kdf)) || EVP_KDF_CTX_set_params(h->ctx, params) != 1)
+		rc = lt_crypto_fail("HKDF-Expand setup");
+	EVP_KDF_free(kdf);
+	if (rc != LETHE_OK) {
+		lt_hkdf_free(h);
+		return rc;
+	}
+	*out = h;
+	return LETHE_OK;
+}
+
+enum lethe_err lt_hkdf_derive(struct lt_hkdf *h, const void *ikm, size_t ikm_len, const void *info,
+			      size_t info_len, void *out, size_t out_len)
+{
+	OSSL_PARAM params[3];
+
+	lt_key_touch(ikm, ikm_len);
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *) info, info_len);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(h->ctx, out, out_len, params) != 1) {
+		OPENSSL_cleanse(out, out_len);
+		return lt_crypto_fail("HKDF-Expand-SHA256");
+	}
+	return LETHE_OK;
+}
+
+void lt_hkdf_free(struct lt_hkdf *h)
+{
+	if (!h)
+		return;
+	EVP_KDF_CTX_free(h->ctx); /* cleanses its copy of the last key */
+	free(h);
 }
 
 enum lethe_err lt_sha256(const void *data, size_t len, uint8_t out[LT_SHA256_LEN])

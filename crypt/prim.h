@@ -61,6 +61,18 @@ enum lethe_err lt_hkdf(const void *salt, size_t salt_len, const void *ikm, size_
  */
 void lt_sha256_prepare(void);
 
+/*
+ * HKDF-Expand-SHA256 (RFC 5869 2.3: no extract step, for a key that is already uniformly
+ * random, such as a data key) for many derivations of one kind (the name key of every object
+ * of a listing): the algorithm and its digest are set up once, each derivation passes only
+ * its key and info. With out_len 32 it is HMAC-SHA256(ikm, info || 0x01).
+ */
+struct lt_hkdf;
+enum lethe_err lt_hkdf_new(struct lt_hkdf **out);
+enum lethe_err lt_hkdf_derive(struct lt_hkdf *h, const void *ikm, size_t ikm_len, const void *info,
+			      size_t info_len, void *out, size_t out_len);
+void lt_hkdf_free(struct lt_hkdf *h);
+
 /* One-shot SHA-256 and HMAC-SHA256. */
 enum lethe_err lt_sha256(const void *data, size_t len, uint8_t out[LT_SHA256_LEN]);
 enum lethe_err lt_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,

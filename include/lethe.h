@@ -607,6 +607,31 @@ typedef int (*lethe_cert_fn)(const struct lethe_cert_info *info, void *ctx);
 LETHE_API enum lethe_err lethe_evidence_list(struct lethe_store *store, lethe_cert_fn fn,
 					     void *ctx);
 
+/** What lethe_evidence_name_proof() reveals of one object's name commitment. */
+struct lethe_name_proof {
+	char object_id[LETHE_ID_LEN + 1];
+	char cert_id[LETHE_ID_LEN + 1]; /**< its disposal certificate, "" while it is live */
+	char salt[2 * 32 + 1];          /**< the salt of its name commitment, lower-case hex */
+	char commit[2 * 32 + 1];        /**< name_commit, as its certificate states it */
+	int matches; /**< 1 if the name given is the one committed to, 0 if not; -1 without one */
+};
+
+/**
+ * Open the name commitment of object @p id (an object or certificate id): its salt, which
+ * only the store's keys give, so that anyone can check with
+ * `printf '%s' NAME | openssl mac -digest SHA256 -macopt hexkey:SALT HMAC` that the
+ * certificate's name_commit is the HMAC of NAME; with @p name (NULL: none), that check is made
+ * here too. Works before and after the shred; reveals nothing about any other object. Audited
+ * ("evidence.name_proof").
+ * @return LETHE_OK (also when the name does not match: see matches); LETHE_ERR_INVALID (a
+ *         certificate of version 1, which states the unsalted SHA-256 of the name instead);
+ *         LETHE_ERR_NOT_FOUND; LETHE_ERR_INTEGRITY (the row and its certificate disagree);
+ *         LETHE_ERR_DATABASE.
+ */
+LETHE_API enum lethe_err lethe_evidence_name_proof(struct lethe_store *store, const char *id,
+						   const char *name,
+						   struct lethe_name_proof *proof);
+
 /**
  * Write every certificate to directory @p dir (created if absent; refused with
  * LETHE_ERR_EXISTS unless empty): certificates.jsonl (the exact signed bytes, one line

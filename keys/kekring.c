@@ -271,6 +271,43 @@ static enum lethe_err cache_load(void *ctx, uint32_t version, uint8_t *kek)
 	return lt_kek_ring_load(src->ring, src->db, version, kek);
 }
 
+static enum lethe_err ring_cache_load(void *ctx, uint32_t version, uint8_t *kek)
+{
+	struct lt_kek_ring_cache *c = ctx;
+
+	return lt_kek_ring_load(c->ring, c->db, version, kek);
+}
+
+void lt_kek_ring_cache_init(struct lt_kek_ring_cache *c, struct lt_kek_ring *r, struct lt_db *db)
+{
+	c->ring = r;
+	c->db = db;
+	lt_kek_cache_init(&c->cache, ring_cache_load, c);
+}
+
+enum lethe_err lt_kek_ring_cache_unwrap_dek(struct lt_kek_ring_cache *c,
+					    const struct lt_db_object *row, uint8_t dek[LT_KEY_LEN])
+{
+	const uint8_t *kek;
+	enum lethe_err rc;
+
+	rc = lt_kek_cache_get(&c->cache, row->kek_version, &kek);
+	if (rc != LETHE_OK)
+		return rc;
+	rc = lt_dek_unwrap(kek, c->ring->store_id, row->id, row->group, row->kek_version,
+			   row->wrapped_dek, dek);
+	lt_kek_cache_release(&c->cache, row->kek_version);
+	if (rc == LETHE_ERR_INTEGRITY)
+		rc = lt_err(LETHE_ERR_INTEGRITY, "wrapped data key does not unwrap: the "
+						 "database row was modified or moved");
+	return rc;
+}
+
+void lt_kek_ring_cache_free(struct lt_kek_ring_cache *c)
+{
+	lt_kek_cache_free(&c->cache);
+}
+
 struct retire_check {
 	const char *store_id;
 	struct lt_kek_cache *cache;

@@ -15,6 +15,7 @@
 
 #include "crypt/prim.h"
 #include "include/lethe.h"
+#include "keys/kekcache.h"
 #include "keys/keystore.h"
 #include "store/db.h"
 
@@ -68,6 +69,24 @@ enum lethe_err lt_kek_ring_wrap_dek(struct lt_kek_ring *r, struct lt_db *db,
  * the wrap does not open (the row was modified or moved). */
 enum lethe_err lt_kek_ring_unwrap_dek(struct lt_kek_ring *r, struct lt_db *db,
 				      const struct lt_db_object *row, uint8_t dek[LT_KEY_LEN]);
+
+/*
+ * The data keys of many rows (a listing that shows their names): each KEK version is read and
+ * unwrapped once, kept in a KEK cache (keys/kekcache.h) until lt_kek_ring_cache_free(). The
+ * ring and the database are borrowed.
+ */
+struct lt_kek_ring_cache {
+	struct lt_kek_ring *ring;
+	struct lt_db *db;
+	struct lt_kek_cache cache;
+};
+void lt_kek_ring_cache_init(struct lt_kek_ring_cache *c, struct lt_kek_ring *r, struct lt_db *db);
+/* As lt_kek_ring_unwrap_dek(), through the cache. */
+enum lethe_err lt_kek_ring_cache_unwrap_dek(struct lt_kek_ring_cache *c,
+					    const struct lt_db_object *row,
+					    uint8_t dek[LT_KEY_LEN]);
+/* Wipes every KEK the cache holds. */
+void lt_kek_ring_cache_free(struct lt_kek_ring_cache *c);
 
 /*
  * In the caller's transaction, retire KEK @p version at @p now if it may go: it exists

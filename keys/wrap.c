@@ -31,7 +31,7 @@
 static const char *const mk_labels[] = {
     [LT_MK_KEK_WRAP] = "lethe/v1/kek-wrap",           [LT_MK_AUDIT_MAC] = "lethe/v1/audit-mac",
     [LT_MK_EVIDENCE_WRAP] = "lethe/v1/evidence-wrap", [LT_MK_ROW_MAC] = "lethe/v1/row-mac",
-    [LT_MK_AUDIT_ANCHOR] = "lethe/v1/audit-anchor",
+    [LT_MK_AUDIT_ANCHOR] = "lethe/v1/audit-anchor",   [LT_MK_NAME_COMMIT] = "lethe/v1/name-commit",
 };
 
 #define AAD_KEK      "lethe/v1/kek"

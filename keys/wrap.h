@@ -18,6 +18,7 @@ enum lt_mk_purpose {
 	LT_MK_EVIDENCE_WRAP = 2, /* info "lethe/v1/evidence-wrap" */
 	LT_MK_ROW_MAC = 3,       /* info "lethe/v1/row-mac" */
 	LT_MK_AUDIT_ANCHOR = 4,  /* info "lethe/v1/audit-anchor" (keys/anchor.h) */
+	LT_MK_NAME_COMMIT = 5,   /* info "lethe/v1/name-commit" (keys/name.h) */
 };
 
 enum lethe_err lt_mk_derive(const uint8_t *mk, const char *store_id, enum lt_mk_purpose purpose,

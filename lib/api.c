@@ -102,6 +102,8 @@ enum lethe_err lt_store_derive_keys(struct lethe_store *st, const uint8_t *mk)
 	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_AUDIT_ANCHOR, st->keys->audit_anchor);
 	if (rc == LETHE_OK)
+		rc = lt_mk_derive(mk, st->store_id, LT_MK_NAME_COMMIT, st->keys->name_commit);
+	if (rc == LETHE_OK)
 		rc = lt_mk_derive(mk, st->store_id, LT_MK_ROW_MAC, row_mac);
 	if (rc == LETHE_OK)
 		rc = lt_row_auth_new(row_mac, &st->row_auth);

@@ -31,6 +31,7 @@ struct lt_handle_keys {
 	uint8_t kek_wrap[LT_KEY_LEN];      /* wraps KEK versions */
 	uint8_t audit_mac[LT_KEY_LEN];     /* keys the audit chain */
 	uint8_t audit_anchor[LT_KEY_LEN];  /* MACs the audit anchor (keys/anchor.h) */
+	uint8_t name_commit[LT_KEY_LEN];   /* gives the salts of name commitments (keys/name.h) */
 	uint8_t evidence_wrap[LT_KEY_LEN]; /* wraps the evidence signing seed */
 	uint8_t evidence_seed[LT_ED25519_PRIV_LEN]; /* loaded on first signature */
 	bool evidence_loaded;
@@ -300,9 +301,35 @@ enum lethe_err lt_store_owner_fix(const struct lethe_store *st, enum lethe_err r
  * write starts here (lt_tx_begin() calls it), before it changes anything. */
 enum lethe_err lt_store_writable(struct lethe_store *st);
 
+/* The Argon2id cost of new officer keyslots, from [keys] officer_kdf_* (officer.c). */
+struct lt_kdf_params lt_officer_kdf(struct lethe_store *st);
+
 /* The checks every hold and extension call starts with: a store, and one target (an object or
  * a group: hold.c). */
 enum lethe_err lt_hold_args(struct lethe_store *st, const char *id, const char *group);
+
+/* ---- object names (names.c) ---- */
+
+/* Encrypt @p name into @p row (its id set) under @p dek and commit to it: name_enc and
+ * name_commit set, the clear name column empty. */
+enum lethe_err lt_names_protect(struct lethe_store *st, struct lt_db_object *row,
+				const uint8_t dek[LT_KEY_LEN], const char *name);
+
+/* Names of many rows (a listing): each KEK version unwrapped once. */
+struct lt_names_reader {
+	struct lt_kek_ring_cache keks;
+	uint8_t *dek;        /* lt_secmem scratch: the DEK, then the name key (2 * LT_KEY_LEN) */
+	struct lt_hkdf *kdf; /* the name keys' HKDF, set up once */
+};
+enum lethe_err lt_names_reader_init(struct lethe_store *st, struct lt_names_reader *r);
+/* The name of @p row: "" once shredded; LETHE_ERR_INTEGRITY when it does not decrypt. */
+enum lethe_err lt_names_read(struct lt_names_reader *r, const struct lt_db_object *row,
+			     char name[LETHE_NAME_MAX + 1]);
+void lt_names_reader_free(struct lt_names_reader *r);
+
+/* At a writable keyed open: the clear names of a store from before schema 3 encrypted, in
+ * one transaction recorded as "store.names" (nothing to do: no transaction). */
+enum lethe_err lt_names_convert(struct lethe_store *st);
 
 /* Progress report if a callback is set. */
 void lt_progress(struct lethe_store *st, const char *what, uint64_t done, uint64_t total);
@@ -324,5 +351,14 @@ enum lethe_err lt_store_unlock(struct lethe_store *st, const struct lethe_open_o
 			       const char *officer, bool *legacy);
 /* At open: seal the rows of a store from before row MACs, once (seal.c says when it refuses). */
 enum lethe_err lt_store_seal(struct lethe_store *st);
+
+/* Progress of a put or a get (object.c): plaintext bytes so far, out of a total (0 when not
+ * known); lt_data_progress_cb() is the crypt/lth.h callback that reports it. */
+struct lt_data_progress {
+	struct lethe_store *st;
+	const char *what;
+	uint64_t done, total;
+};
+void lt_data_progress_cb(uint64_t file_bytes, uint64_t plaintext_bytes, void *ctx);
 
 #endif

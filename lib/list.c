@@ -51,18 +51,23 @@ static bool group_hold(struct lethe_store *st, struct group_holds_seen *seen, co
 	return held;
 }
 
-/* A public object info from a row (and its group's hold; @p seen, when set, keeps the group
- * holds a listing has read). */
-static void info_fill(struct lethe_store *st, struct group_holds_seen *seen,
-		      const struct lt_db_object *obj, struct lethe_object_info *info)
+/* A public object info from a row, its name decrypted by @p names (and its group's hold;
+ * @p seen, when set, keeps the group holds a listing has read). LETHE_ERR_INTEGRITY when the
+ * name does not decrypt. */
+static enum lethe_err info_fill(struct lethe_store *st, struct group_holds_seen *seen,
+				struct lt_names_reader *names, const struct lt_db_object *obj,
+				struct lethe_object_info *info)
 {
 	struct lt_retention_object o = {.row = obj};
 	char group_reason[LETHE_REASON_MAX + 1] = "";
+	enum lethe_err rc;
 
 	memset(info, 0, sizeof(*info));
 	lt_strlcpy(info->id, obj->id, sizeof(info->id));
 	lt_strlcpy(info->group, obj->group, sizeof(info->group));
-	lt_strlcpy(info->name, obj->name, sizeof(info->name));
+	rc = lt_names_read(names, obj, info->name);
+	if (rc != LETHE_OK)
+		return rc;
 	info->size = obj->size;
 	memcpy(info->ciphertext_sha256, obj->sha256, 32);
 	info->created_at = obj->created_at;
@@ -75,6 +80,7 @@ static void info_fill(struct lethe_store *st, struct group_holds_seen *seen,
 		o.group_hold = group_hold(st, seen, obj->group, group_reason);
 	o.group_hold_reason = group_reason;
 	info->hold = lt_retention_hold_reason(&o, info->hold_reason, sizeof(info->hold_reason));
+	return LETHE_OK;
 }
 
 /* Object @p id's row, read by stat and detail (*row malloc'd; LETHE_ERR_NOT_FOUND: "no such
@@ -100,6 +106,7 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 					   struct lethe_object_info *info)
 {
 	struct lt_db_object *row = NULL;
+	struct lt_names_reader names = {0};
 	enum lethe_err rc;
 
 	lt_err_clear();
@@ -109,7 +116,12 @@ LETHE_API enum lethe_err lethe_object_stat(struct lethe_store *st, const char *i
 		return lt_err(LETHE_ERR_INVALID, "stat needs a store and an info buffer");
 	rc = row_read(st, id, &row);
 	if (rc == LETHE_OK)
-		info_fill(st, NULL, row, info);
+		rc = lt_names_reader_init(st, &names);
+	if (rc == LETHE_OK)
+		rc = info_fill(st, NULL, &names, row, info);
+	if (rc != LETHE_OK)
+		memset(info, 0, sizeof(*info));
+	lt_names_reader_free(&names);
 	free(row);
 	return rc;
 }
@@ -146,6 +158,7 @@ struct list_ctx {
 	uint64_t bad;        /* rows that failed their check, skipped */
 	char first_bad[256]; /* the first one's detail */
 	struct lethe_object_detail detail;
+	struct lt_names_reader names;
 	enum lethe_err err; /* a certificate lookup failed: the listing stopped */
 };
 
@@ -162,7 +175,13 @@ static int list_one(const struct lt_db_object *obj, void *vctx)
 	}
 	if (l->due_at && !lt_retention_due(obj, l->due_at))
 		return 0;
-	info_fill(l->st, &l->holds, obj, &l->info);
+	/* a name that does not decrypt is a row modified like one that fails its MAC */
+	if (info_fill(l->st, &l->holds, &l->names, obj, &l->info) != LETHE_OK) {
+		if (!l->bad++)
+			lt_err_keep(l->first_bad, sizeof(l->first_bad));
+		lt_err_clear();
+		return 0;
+	}
 	if (!l->detail_fn)
 		return l->fn(&l->info, l->ctx);
 	memset(&l->detail, 0, sizeof(l->detail));
@@ -195,8 +214,11 @@ static enum lethe_err list(struct lethe_store *st, const char *group, unsigned f
 	l->ctx = ctx;
 	l->due_at = (flags & LETHE_LIST_EXPIRED) ? lt_now() : 0;
 	/* the store narrows by its index, retention decides (list_one) */
-	rc = lt_db_object_list(st->db, group, l->due_at, (flags & LETHE_LIST_SHREDDED) != 0,
-			       list_one, l);
+	rc = lt_names_reader_init(st, &l->names);
+	if (rc == LETHE_OK)
+		rc = lt_db_object_list(st->db, group, l->due_at, (flags & LETHE_LIST_SHREDDED) != 0,
+				       list_one, l);
+	lt_names_reader_free(&l->names);
 	if (rc == LETHE_OK)
 		rc = l->err;
 	if (rc == LETHE_OK && l->bad)

@@ -229,6 +229,15 @@ static enum lethe_err store_open(const struct lethe_open_opts *o, const char *of
 			rc = LETHE_OK;
 		}
 	}
+	/* names a store from before schema 3 kept in clear are encrypted now; a store whose
+	 * rows fail their checks stays open for doctor to say why, as above */
+	if (rc == LETHE_OK) {
+		rc = lt_names_convert(st);
+		if (rc == LETHE_ERR_INTEGRITY) {
+			lt_err_clear();
+			rc = LETHE_OK;
+		}
+	}
 	if (rc == LETHE_OK && !st->read_only)
 		lt_recover_cheap(st);
 	if (rc == LETHE_OK)

@@ -107,6 +107,9 @@ static enum lethe_err check_fields(const struct lt_cert_fields *f)
 	/* The certificate states that the holds were checked: never issue one that could not. */
 	if (!f->hold_checked_clear)
 		return lt_err(LETHE_ERR_INTERNAL, "certificate: legal holds were not checked");
+	if (f->version != 1 && f->version != 2)
+		return lt_err(LETHE_ERR_INVALID, "certificate: version %u is not 1 or 2",
+			      f->version);
 	rc = need_id(rc, f->certificate_id, "certificate id");
 	rc = need_id(rc, f->store_id, "store id");
 	rc = need_id(rc, f->object_id, "object id");
@@ -134,7 +137,7 @@ static enum lethe_err check_fields(const struct lt_cert_fields *f)
 
 /* The text forms of the fields that are not already text. */
 struct cert_text {
-	char name_sha256[LT_CERT_HEX_LEN + 1];
+	char name_hash[LT_CERT_HEX_LEN + 1];
 	char ciphertext_sha256[LT_CERT_HEX_LEN + 1];
 	char prev_sha256[LT_CERT_HEX_LEN + 1];
 	char created_at[32];
@@ -145,7 +148,7 @@ struct cert_text {
 
 static void cert_text_fill(const struct lt_cert_fields *f, struct cert_text *t)
 {
-	lt_hex(f->name_sha256, LT_SHA256_LEN, t->name_sha256);
+	lt_hex(f->version == 1 ? f->name_sha256 : f->name_commit, LT_SHA256_LEN, t->name_hash);
 	lt_hex(f->ciphertext_sha256, LT_SHA256_LEN, t->ciphertext_sha256);
 	lt_hex(f->prev_sha256, LT_SHA256_LEN, t->prev_sha256);
 	lt_time_format(f->created_at, t->created_at, sizeof(t->created_at));
@@ -154,19 +157,19 @@ static void cert_text_fill(const struct lt_cert_fields *f, struct cert_text *t)
 	lt_duration_format(f->policy_retention, t->retention, sizeof(t->retention));
 }
 
-/* The layout of a version 1 certificate, in order; cert.h shows it as JSON. */
+/* The layout of a certificate, in order; cert.h shows it as JSON. */
 static void cert_pack(struct lt_json_build *b, const struct lt_cert_fields *f,
 		      const struct cert_text *t)
 {
 	lt_json_add_string(b, "type", LT_CERT_TYPE);
-	lt_json_add_int(b, "version", LT_CERT_VERSION);
+	lt_json_add_int(b, "version", f->version);
 	lt_json_add_string(b, "certificate_id", f->certificate_id);
 	lt_json_add_int(b, "seq", (int64_t) f->seq);
 	lt_json_add_string(b, "store_id", f->store_id);
 	lt_json_object_open(b, "object");
 	lt_json_add_string(b, "id", f->object_id);
 	lt_json_add_string(b, "group", f->group);
-	lt_json_add_string(b, "name_sha256", t->name_sha256);
+	lt_json_add_string(b, f->version == 1 ? "name_sha256" : "name_commit", t->name_hash);
 	lt_json_add_int(b, "size", (int64_t) f->size);
 	lt_json_add_string(b, "ciphertext_sha256", t->ciphertext_sha256);
 	lt_json_add_string(b, "created_at", t->created_at);
@@ -281,8 +284,16 @@ static enum lethe_err issue_fields(const struct lt_db_object *row, const struct 
 	f->host = d->host;
 	f->tool_version = d->tool_version;
 	f->shredded_at = d->shredded_at;
-	/* the name itself is confidential: the certificate names it by its hash */
-	return lt_sha256(row->name, strlen(row->name), f->name_sha256);
+	/* the name itself is confidential: the certificate names it by the commitment made at the
+	 * put (or at the conversion of a store from before encrypted names) */
+	f->version = LT_CERT_VERSION;
+	if (!row->has_name_commit)
+		return lt_err(LETHE_ERR_INTEGRITY,
+			      "object %s: its row holds no name commitment (a store from before "
+			      "encrypted names, not yet converted by a writable keyed open)",
+			      row->id);
+	memcpy(f->name_commit, row->name_commit, LT_SHA256_LEN);
+	return LETHE_OK;
 }
 
 enum lethe_err lt_cert_issue(const struct lt_db_object *row, const struct lt_cert_disposal *d,

@@ -5,13 +5,13 @@
  * previous certificate's bytes, so the certificates form a chain an auditor checks with
  * `openssl pkeyutl -verify` and `sha256sum` alone.
  *
- * The bytes of a version 1 certificate are one line: compact JSON (no white space outside
- * strings), ASCII only (anything else in free text is \u-escaped), then "\n". The fields, in
- * this order, and nothing else (shown wrapped):
+ * The bytes of a certificate are one line: compact JSON (no white space outside strings),
+ * ASCII only (anything else in free text is \u-escaped), then "\n". The fields of version 2,
+ * in this order, and nothing else (shown wrapped):
  *
- *   {"type":"lethe-disposal-certificate","version":1,"certificate_id":UUID,"seq":N,
+ *   {"type":"lethe-disposal-certificate","version":2,"certificate_id":UUID,"seq":N,
  *    "store_id":UUID,
- *    "object":{"id":UUID,"group":G,"name_sha256":HEX,"size":N,"ciphertext_sha256":HEX,
+ *    "object":{"id":UUID,"group":G,"name_commit":HEX,"size":N,"ciphertext_sha256":HEX,
  *              "created_at":TIME,"retain_until":TIME},
  *    "policy":{"group":G,"retention":"365d","retention_seconds":N,"lock":BOOL},
  *    "reason":{"code":"retention-expired"|"manual","text":STRING|null,"forced":BOOL},
@@ -22,6 +22,11 @@
  *    "actor":{"uid":N,"user":STRING,"keyslot":STRING},"host":STRING,
  *    "tool":{"name":"lethe","version":STRING},
  *    "shredded_at":TIME,"prev_sha256":HEX}
+ *
+ * name_commit is HMAC-SHA256(salt, name) under a salt only the store's keys give
+ * (keys/name.h; `lethe evidence prove-name` reveals one object's salt). Version 1, written
+ * before 0.2, has "version":1 and "name_sha256":HEX (the unsalted SHA-256 of the name) in its
+ * place and is otherwise the same; the verifier accepts both in one chain.
  *
  * UUID: lower-case canonical text. HEX: 64 lower-case hex digits (SHA-256). TIME: RFC 3339
  * UTC to the second ("2026-11-23T11:34:05Z"). N: an integer in 0..2^53-1 (exact in every JSON
@@ -50,7 +55,8 @@
  *                       and an export's prev_sha256 with the previous one's last_sha256.
  *   README.txt          for auditors: the openssl and coreutils commands, and a POSIX sh
  *                       script that checks everything above without lethe
- * and nothing else. All files are 0644 (evidence holds no secret: names are hashed); the
+ * and nothing else. All files are 0644 (evidence holds no secret: names are committed to
+ * under salts the store keeps); the
  * directory is created 0755 (less the umask). The verifier also reads the format written
  * before the manifest: ID.json and ID.sig per certificate, chain.txt ("lethe-disposal-chain
  * 1", then "<seq> <ID>" per certificate) and chain.sig, its signature.
@@ -69,8 +75,9 @@
 
 struct lt_ed25519_key;
 
-#define LT_CERT_TYPE    "lethe-disposal-certificate"
-#define LT_CERT_VERSION 1
+#define LT_CERT_TYPE "lethe-disposal-certificate"
+/* The version lt_cert_issue() writes; the verifier reads 1 too. */
+#define LT_CERT_VERSION 2
 /* The largest certificate the verifier reads (lt_cert_build's stay below 8 KiB). */
 #define LT_CERT_JSON_MAX 65536
 /* The largest chain.txt the verifier reads and the exporter writes: ~4.6 million lines. */
@@ -91,7 +98,11 @@ struct lt_cert_fields {
 	char store_id[LETHE_ID_LEN + 1];
 	char object_id[LETHE_ID_LEN + 1];
 	char group[LETHE_GROUP_MAX + 1];
-	uint8_t name_sha256[LT_SHA256_LEN]; /* the name itself is confidential */
+	unsigned version; /* 1 or 2 (LT_CERT_VERSION); anything else is refused */
+	/* the name itself is confidential: version 2 states its salted commitment, version 1
+	 * (read, and written only to test that it still verifies) its unsalted hash */
+	uint8_t name_commit[LT_SHA256_LEN];
+	uint8_t name_sha256[LT_SHA256_LEN];
 	uint64_t size;
 	uint8_t ciphertext_sha256[LT_SHA256_LEN];
 	int64_t created_at;
@@ -141,7 +152,8 @@ struct lt_cert_disposal {
 
 /*
  * Issue the certificate of shredding @p row (as read before the shred) that @p d describes:
- * its fields (a fresh certificate id, seq prev_seq + 1, the name hashed, the object's policy,
+ * its fields (version 2, a fresh certificate id, seq prev_seq + 1, the name commitment the row
+ * holds, the object's policy,
  * holds checked clear: the caller shreds only what retention allowed), its bytes as
  * lt_cert_build() makes them, their signature by @p signer (the evidence key) and their
  * SHA-256, into @p out, ready for lt_db_cert_insert(). out->json is malloc'd: free() it, also

@@ -67,50 +67,53 @@ struct field_rule {
 	const char *path; /* from the root, "." between levels */
 	enum field_kind kind;
 	const char *constant; /* F_CONST only */
+	unsigned only;        /* 0: every version; else the one version that has the field */
 };
 
-/* Every field of a version 1 certificate, in the order lt_cert_build writes them. */
+/* Every field of a certificate, in the order lt_cert_build writes them (name_sha256 in
+ * version 1, name_commit in version 2 in its place). */
 static const struct field_rule cert_rules[] = {
-    {"type", F_CONST, LT_CERT_TYPE},
-    {"version", F_VERSION, NULL},
-    {"certificate_id", F_UUID, NULL},
-    {"seq", F_UINT, NULL},
-    {"store_id", F_UUID, NULL},
-    {"object", F_OBJECT, NULL},
-    {"object.id", F_UUID, NULL},
-    {"object.group", F_GROUP, NULL},
-    {"object.name_sha256", F_HEX32, NULL},
-    {"object.size", F_UINT, NULL},
-    {"object.ciphertext_sha256", F_HEX32, NULL},
-    {"object.created_at", F_TIME, NULL},
-    {"object.retain_until", F_TIME, NULL},
-    {"policy", F_OBJECT, NULL},
-    {"policy.group", F_GROUP, NULL},
-    {"policy.retention", F_TEXT, NULL},
-    {"policy.retention_seconds", F_UINT, NULL},
-    {"policy.lock", F_BOOL, NULL},
-    {"reason", F_OBJECT, NULL},
-    {"reason.code", F_REASON, NULL},
-    {"reason.text", F_TEXT_OR_NULL, NULL},
-    {"reason.forced", F_BOOL, NULL},
-    {"hold_check", F_CONST, LT_CERT_HOLD_CHECK},
-    {"sanitization", F_OBJECT, NULL},
-    {"sanitization.method", F_CONST, LT_CERT_METHOD},
-    {"sanitization.standard", F_CONST, LT_CERT_STANDARD},
-    {"sanitization.destroyed", F_OBJECT, NULL},
-    {"sanitization.destroyed.dek_id", F_UUID, NULL},
-    {"sanitization.destroyed.kek_version", F_UINT, NULL},
-    {"sanitization.verification", F_CONST, LT_CERT_VERIFICATION},
-    {"actor", F_OBJECT, NULL},
-    {"actor.uid", F_UINT, NULL},
-    {"actor.user", F_TEXT, NULL},
-    {"actor.keyslot", F_TEXT, NULL},
-    {"host", F_TEXT, NULL},
-    {"tool", F_OBJECT, NULL},
-    {"tool.name", F_CONST, "lethe"},
-    {"tool.version", F_TEXT, NULL},
-    {"shredded_at", F_TIME, NULL},
-    {"prev_sha256", F_HEX32, NULL},
+    {"type", F_CONST, LT_CERT_TYPE, 0},
+    {"version", F_VERSION, NULL, 0},
+    {"certificate_id", F_UUID, NULL, 0},
+    {"seq", F_UINT, NULL, 0},
+    {"store_id", F_UUID, NULL, 0},
+    {"object", F_OBJECT, NULL, 0},
+    {"object.id", F_UUID, NULL, 0},
+    {"object.group", F_GROUP, NULL, 0},
+    {"object.name_sha256", F_HEX32, NULL, 1},
+    {"object.name_commit", F_HEX32, NULL, 2},
+    {"object.size", F_UINT, NULL, 0},
+    {"object.ciphertext_sha256", F_HEX32, NULL, 0},
+    {"object.created_at", F_TIME, NULL, 0},
+    {"object.retain_until", F_TIME, NULL, 0},
+    {"policy", F_OBJECT, NULL, 0},
+    {"policy.group", F_GROUP, NULL, 0},
+    {"policy.retention", F_TEXT, NULL, 0},
+    {"policy.retention_seconds", F_UINT, NULL, 0},
+    {"policy.lock", F_BOOL, NULL, 0},
+    {"reason", F_OBJECT, NULL, 0},
+    {"reason.code", F_REASON, NULL, 0},
+    {"reason.text", F_TEXT_OR_NULL, NULL, 0},
+    {"reason.forced", F_BOOL, NULL, 0},
+    {"hold_check", F_CONST, LT_CERT_HOLD_CHECK, 0},
+    {"sanitization", F_OBJECT, NULL, 0},
+    {"sanitization.method", F_CONST, LT_CERT_METHOD, 0},
+    {"sanitization.standard", F_CONST, LT_CERT_STANDARD, 0},
+    {"sanitization.destroyed", F_OBJECT, NULL, 0},
+    {"sanitization.destroyed.dek_id", F_UUID, NULL, 0},
+    {"sanitization.destroyed.kek_version", F_UINT, NULL, 0},
+    {"sanitization.verification", F_CONST, LT_CERT_VERIFICATION, 0},
+    {"actor", F_OBJECT, NULL, 0},
+    {"actor.uid", F_UINT, NULL, 0},
+    {"actor.user", F_TEXT, NULL, 0},
+    {"actor.keyslot", F_TEXT, NULL, 0},
+    {"host", F_TEXT, NULL, 0},
+    {"tool", F_OBJECT, NULL, 0},
+    {"tool.name", F_CONST, "lethe", 0},
+    {"tool.version", F_TEXT, NULL, 0},
+    {"shredded_at", F_TIME, NULL, 0},
+    {"prev_sha256", F_HEX32, NULL, 0},
 };
 
 #define N_RULES (sizeof(cert_rules) / sizeof(cert_rules[0]))
@@ -127,7 +130,7 @@ static const char *kind_expectation(const struct field_rule *rule)
 	case F_TEXT_OR_NULL:
 		return "a string or null";
 	case F_VERSION:
-		return "1 (the only version this verifier knows)";
+		return "1 or 2 (the versions this verifier knows)";
 	case F_UINT:
 		return "an integer from 0 to 2^53-1";
 	case F_BOOL:
@@ -163,7 +166,7 @@ static bool value_matches(const struct field_rule *rule, const struct lt_json *v
 	case F_TEXT_OR_NULL:
 		return s != NULL || lt_json_is_null(v);
 	case F_VERSION:
-		return i == LT_CERT_VERSION;
+		return i == 1 || i == 2;
 	case F_UINT:
 		return i >= 0 && (uint64_t) i <= LT_CERT_UINT_MAX;
 	case F_BOOL:
@@ -226,13 +229,30 @@ static bool direct_child(const char *path, const char *prefix, const char **leaf
 	return strchr(path, '.') == NULL;
 }
 
+/* Does rule @p r apply to a certificate of @p version? */
+static bool rule_applies(size_t r, unsigned version)
+{
+	return cert_rules[r].only == 0 || cert_rules[r].only == version;
+}
+
+/* The version whose fields a certificate is checked for: its own when known, else the
+ * current one (a wrong "version" is reported by its own rule). */
+static unsigned cert_version(const struct lt_json *root)
+{
+	int64_t v = 0;
+
+	(void) lt_json_int(lt_json_get(root, "version"), &v);
+	return v == 1 ? 1 : LT_CERT_VERSION;
+}
+
 /* Index among the rules of @p key directly under @p prefix, or -1. */
-static long child_rule(const char *prefix, const char *key)
+static long child_rule(const char *prefix, const char *key, unsigned version)
 {
 	const char *leaf;
 
 	for (size_t r = 0; r < N_RULES; r++) {
-		if (direct_child(cert_rules[r].path, prefix, &leaf) && strcmp(leaf, key) == 0)
+		if (rule_applies(r, version) && direct_child(cert_rules[r].path, prefix, &leaf) &&
+		    strcmp(leaf, key) == 0)
 			return (long) r;
 	}
 	return -1;
@@ -290,13 +310,14 @@ struct cert_view {
 /* Report every field that is missing or of the wrong kind; true if all are right. */
 static bool check_rules(struct lt_cert_chain *c, const char *where, const struct lt_json *root)
 {
+	unsigned version = cert_version(root);
 	bool all_ok = true;
 
 	for (size_t r = 0; r < N_RULES; r++) {
 		bool parent_ok;
 		const struct lt_json *v = lookup(root, cert_rules[r].path, &parent_ok);
 
-		if (!parent_ok)
+		if (!rule_applies(r, version) || !parent_ok)
 			continue;
 		if (v == NULL) {
 			lt_cert_report(c, where, "field %s is missing", cert_rules[r].path);
@@ -315,6 +336,7 @@ struct keys_walk {
 	struct lt_cert_chain *c;
 	const char *where;
 	const char *prefix;
+	unsigned version;
 	long last;
 	bool ok;
 };
@@ -322,7 +344,7 @@ struct keys_walk {
 static int check_key(const char *key, const struct lt_json *value, void *ctx)
 {
 	struct keys_walk *w = ctx;
-	long r = child_rule(w->prefix, key);
+	long r = child_rule(w->prefix, key, w->version);
 
 	(void) value;
 	if (r < 0) {
@@ -340,9 +362,9 @@ static int check_key(const char *key, const struct lt_json *value, void *ctx)
 
 /* Report fields the format does not have, or out of order, in one object (@p prefix). */
 static bool check_keys_at(struct lt_cert_chain *c, const char *where, const struct lt_json *obj,
-			  const char *prefix)
+			  const char *prefix, unsigned version)
 {
-	struct keys_walk w = {c, where, prefix, -1, true};
+	struct keys_walk w = {c, where, prefix, version, -1, true};
 
 	(void) lt_json_each(obj, check_key, &w);
 	return w.ok;
@@ -351,7 +373,8 @@ static bool check_keys_at(struct lt_cert_chain *c, const char *where, const stru
 /* The exact set and order of fields: the verifier accepts only what lt_cert_build writes. */
 static bool check_keys(struct lt_cert_chain *c, const char *where, const struct lt_json *root)
 {
-	bool ok = check_keys_at(c, where, root, "");
+	unsigned version = cert_version(root);
+	bool ok = check_keys_at(c, where, root, "", version);
 
 	for (size_t r = 0; r < N_RULES; r++) {
 		bool parent_ok;
@@ -361,7 +384,7 @@ static bool check_keys(struct lt_cert_chain *c, const char *where, const struct 
 			continue;
 		obj = lookup(root, cert_rules[r].path, &parent_ok);
 		if (lt_json_is_object(obj))
-			ok = check_keys_at(c, where, obj, cert_rules[r].path) && ok;
+			ok = check_keys_at(c, where, obj, cert_rules[r].path, version) && ok;
 	}
 	return ok;
 }

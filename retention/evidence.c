@@ -484,8 +484,10 @@ static const char CERTS_SIG_FILE[] = "certificates.sig";
 static const char *const MANIFEST_SET[] = {PUB_FILE,   MANIFEST_FILE,  MANIFEST_SIG_FILE,
 					   CERTS_FILE, CERTS_SIG_FILE, README_FILE};
 #define MANIFEST_MAX 4096
-/* How every version 1 certificate starts, up to its id. */
-#define CERT_ID_PREFIX "{\"type\":\"" LT_CERT_TYPE "\",\"version\":1,\"certificate_id\":\""
+/* How every certificate starts, up to its id (the version digit, at CERT_ID_VERSION_AT, is
+ * 1 or 2). */
+#define CERT_ID_PREFIX     "{\"type\":\"" LT_CERT_TYPE "\",\"version\":1,\"certificate_id\":\""
+#define CERT_ID_VERSION_AT (sizeof("{\"type\":\"" LT_CERT_TYPE "\",\"version\":") - 1)
 
 /* What manifest.txt says (see cert.h). */
 struct manifest {
@@ -686,7 +688,10 @@ static enum lethe_err check_manifest_certs(struct lt_cert_chain *c, int dirfd,
 				(unsigned long long) *count);
 		/* Name the certificate too, when its line starts as every certificate does. */
 		if ((size_t) n > sizeof(CERT_ID_PREFIX) - 1 + LETHE_ID_LEN &&
-		    memcmp(line, CERT_ID_PREFIX, sizeof(CERT_ID_PREFIX) - 1) == 0 &&
+		    memcmp(line, CERT_ID_PREFIX, CERT_ID_VERSION_AT) == 0 &&
+		    (line[CERT_ID_VERSION_AT] == '1' || line[CERT_ID_VERSION_AT] == '2') &&
+		    memcmp(line + CERT_ID_VERSION_AT + 1, CERT_ID_PREFIX + CERT_ID_VERSION_AT + 1,
+			   sizeof(CERT_ID_PREFIX) - 2 - CERT_ID_VERSION_AT) == 0 &&
 		    lt_uuid_valid_n(line + sizeof(CERT_ID_PREFIX) - 1, LETHE_ID_LEN))
 			(void) snprintf(where + strlen(where), sizeof(where) - strlen(where),
 					" (%.*s)", LETHE_ID_LEN, line + sizeof(CERT_ID_PREFIX) - 1);
@@ -893,7 +898,7 @@ static const char README_TEXT[] =
     "   FINGERPRINT). Given the fingerprint, it first checks that evidence.pub.pem is that\n"
     "   key. It checks manifest.sig, then that certificates.jsonl and certificates.sig are\n"
     "   the files the manifest signs (sha256sum -c); then, recomputing the SHA-256 of every\n"
-    "   certificate, that each is a version 1 certificate carrying the next seq from\n"
+    "   certificate, that each is a version 1 or 2 certificate carrying the next seq from\n"
     "   first_seq to last_seq, that its prev_sha256 is the SHA-256 of the certificate before\n"
     "   it (prev_sha256 for the first), and that last_sha256 is the last one's. It prints\n"
     "   \"OK: N certificates, seq FIRST to LAST\" and exits with 0 only if all of that holds.\n"
@@ -907,6 +912,18 @@ static const char README_TEXT[] =
     "           -in cert.json -sigfile cert.sig\n"
     "\n"
     "   prints \"Signature Verified Successfully\" and exits with 0 when cert.json is intact.\n"
+    "\n"
+    "4. The name of one object. A version 2 certificate states name_commit, the HMAC-SHA256\n"
+    "   of the object's name under a salt of that object alone, which only the store's keys\n"
+    "   give: the certificate does not confirm a guessed name. To prove that it is the\n"
+    "   certificate of a file NAME, the store's officer reveals that one salt (lethe\n"
+    "   evidence prove-name ID NAME prints it), and anyone checks:\n"
+    "\n"
+    "       printf '%s' 'NAME' | openssl mac -digest SHA256 -macopt hexkey:SALT HMAC\n"
+    "\n"
+    "   prints the certificate's name_commit (in upper case) exactly when NAME is the name.\n"
+    "   A version 1 certificate (lethe 0.1) states name_sha256, the unsalted SHA-256 of the\n"
+    "   name: printf '%s' 'NAME' | sha256sum.\n"
     "\n"
     "#---- begin verify.sh ----\n"
     "set -u\n"
@@ -940,14 +957,13 @@ static const char README_TEXT[] =
     "trap 'rm -rf \"$tmp\"' EXIT\n"
     "export tmp\n"
     "# Each line starts "
-    "{\"type\":\"lethe-disposal-certificate\",\"version\":1,\"certificate_id\":\n"
+    "{\"type\":\"lethe-disposal-certificate\",\"version\":V,\"certificate_id\":\n"
     "# \"ID\",\"seq\":N, and ends \"prev_sha256\":\"HEX\"}: cut and sed find them cheaply.\n"
-    "cut -d, -f1-2 certificates.jsonl | uniq > \"$tmp/got\"\n"
-    "[ $((count)) -eq 0 ] ||\n"
-    "    echo '{\"type\":\"lethe-disposal-certificate\",\"version\":1' > \"$tmp/want\"\n"
-    "[ $((count)) -gt 0 ] || : > \"$tmp/want\"\n"
-    "same \"$tmp/want\" \"$tmp/got\" ||\n"
-    "    fail \"certificates.jsonl: not all lines are version 1 certificates\"\n"
+    "# (V is 1, or 2 since certificates commit to names under a salt; a chain holds both)\n"
+    "cut -d, -f1-2 certificates.jsonl | uniq |\n"
+    "    sed '/^{\"type\":\"lethe-disposal-certificate\",\"version\":[12]$/d' > \"$tmp/got\"\n"
+    "[ -s \"$tmp/got\" ] &&\n"
+    "    fail \"certificates.jsonl: not all lines are version 1 or 2 certificates\"\n"
     "seq \"$first\" \"$last\" > \"$tmp/want\"\n"
     "cut -d, -f4 certificates.jsonl | sed -n 's/^\"seq\":\\([0-9]*\\)$/\\1/p' > \"$tmp/got\"\n"
     "same \"$tmp/want\" \"$tmp/got\" ||\n"
@@ -989,7 +1005,8 @@ static const char README_TEXT[] =
     "---------------------------------------------------------------\n"
     "certificate_id, seq       this certificate and its position in the chain (from 1)\n"
     "store_id                  the lethe store that shredded the object\n"
-    "object                    id, group, name_sha256 (the name itself is confidential),\n"
+    "object                    id, group, name_commit (version 2; name_sha256 in version\n"
+    "                          1: the name itself is confidential, see 4. above),\n"
     "                          size (plaintext bytes), ciphertext_sha256, created_at,\n"
     "                          retain_until\n"
     "policy                    the group's retention (text and seconds) and lock (true:\n"

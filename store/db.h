@@ -44,7 +44,7 @@
 #include "common/sizes.h"
 #include "include/lethe.h"
 
-#define LT_DB_SCHEMA_VERSION 2
+#define LT_DB_SCHEMA_VERSION 3
 
 struct lt_db;
 
@@ -176,6 +176,9 @@ enum lethe_err lt_db_kek_count_objects(struct lt_db *db, uint32_t version, uint6
 enum lethe_err lt_db_kek_retire(struct lt_db *db, uint32_t version, int64_t now);
 
 /* ---- objects ---- */
+/* An encrypted name: nonce || ciphertext (as long as the name) || tag. */
+#define LT_NAME_ENC_MIN (LT_GCM_NONCE_LEN + LT_GCM_TAG_LEN)
+#define LT_NAME_ENC_MAX (LT_NAME_ENC_MIN + LETHE_NAME_MAX)
 struct lt_db_object {
 	char id[LETHE_ID_LEN + 1];
 	char group[LETHE_GROUP_MAX + 1];
@@ -193,6 +196,16 @@ struct lt_db_object {
 	int64_t shredded_at;
 	unsigned seg_log2;
 	bool locked; /* group locked (compliance mode) at write time */
+	/* The name, encrypted under a key derived from the DEK (keys/name.h): nonce || ciphertext
+	 * || tag, NULL once shredded; @p name is "" then, and holds a name in clear only in a row
+	 * from before names were encrypted (schema 3), until its first keyed open. */
+	bool has_name_enc;
+	size_t name_enc_len;
+	uint8_t name_enc[LT_NAME_ENC_MAX];
+	/* HMAC of the name under the object's name salt (keys/name.h), what its certificate
+	 * states; absent only in a row from before schema 3 not yet converted. */
+	bool has_name_commit;
+	uint8_t name_commit[LT_SHA256_LEN];
 	/* Scans only: LETHE_OK, or why this row cannot be trusted (LETHE_ERR_INTEGRITY: its MAC
 	 * fails; LETHE_ERR_DATABASE: a column is malformed), with @p bad_detail saying so. Such a
 	 * row is delivered so that a scan goes on past it; only its id (possibly empty) is
@@ -270,6 +283,18 @@ enum lethe_err lt_db_object_set_dek(struct lt_db *db, const char *id, uint32_t k
 enum lethe_err lt_db_object_set_dek_row(struct lt_db *db, const struct lt_db_object *row,
 					uint32_t kek_version,
 					const uint8_t wrapped[LT_WRAPPED_LEN]);
+/*
+ * Up to @p limit objects whose name is not yet encrypted and committed (rows of a store from
+ * before schema 3: has_name_commit false), in storage order from the start: each call after
+ * lt_db_object_set_name_row() on those returned finds the next ones.
+ */
+enum lethe_err lt_db_object_unconverted_names(struct lt_db *db, size_t limit, lt_db_object_fn fn,
+					      void *ctx);
+/* For @p row as read in the caller's transaction: the clear name column emptied, and the
+ * encrypted name (@p name_enc NULL: none, for a shredded row) and commitment written. */
+enum lethe_err lt_db_object_set_name_row(struct lt_db *db, const struct lt_db_object *row,
+					 const uint8_t *name_enc, size_t name_enc_len,
+					 const uint8_t commit[LT_SHA256_LEN]);
 /* Counts for doctor and sweeps. */
 enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count);
 

@@ -152,6 +152,15 @@ void lt_rowenc_object(struct lt_rowenc *e, const struct lt_db_object *o)
 	lt_rowenc_int(e, o->shredded_at);
 	lt_rowenc_int(e, o->seg_log2);
 	lt_rowenc_int(e, o->locked ? 1 : 0);
+	/* A row from before encrypted names (schema 3) ends here, so that the MACs it was sealed
+	 * with still verify until its conversion; every row written since has its commitment. */
+	if (!o->has_name_commit)
+		return;
+	if (o->has_name_enc)
+		lt_rowenc_blob(e, o->name_enc, o->name_enc_len);
+	else
+		lt_rowenc_null(e);
+	lt_rowenc_blob(e, o->name_commit, sizeof(o->name_commit));
 }
 
 void lt_rowenc_hold(struct lt_rowenc *e, const struct lt_db_hold *h)

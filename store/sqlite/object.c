@@ -11,15 +11,15 @@
 
 #define OBJ_COLS                                                                                   \
 	"id, grp, name, size, sha256, created_at, retain_until, hold, hold_reason, kek_version, "  \
-	"wrapped_dek, state, shredded_at, seg_log2, locked, mac"
+	"wrapped_dek, state, shredded_at, seg_log2, locked, name_enc, name_commit, mac"
 /* the row's MAC, and the column after OBJ_COLS in the rewrap scan */
-#define OBJ_COL_MAC   15
-#define OBJ_COL_ROWID 16
+#define OBJ_COL_MAC   17
+#define OBJ_COL_ROWID 18
 
 static const struct lt_sq sq_insert = {SQ_OBJ_INSERT, "object insert",
 				       "INSERT INTO objects (" OBJ_COLS
 				       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-				       "0, 0, ?12, ?13, ?14)"};
+				       "0, 0, ?12, ?13, ?14, ?15, ?16)"};
 static const struct lt_sq sq_get = {SQ_OBJ_GET, "object get",
 				    "SELECT " OBJ_COLS " FROM objects WHERE id = ?1"};
 /* The scans are pages (lt_sq_page): ?1, ?2 the keyset position, ?3 the page size, then ?4 the
@@ -59,6 +59,12 @@ static const struct lt_sq sq_with_dek = {SQ_OBJ_WITH_DEK, "key holders scan",
 					 "SELECT " OBJ_COLS
 					 ", rowid FROM objects NOT INDEXED WHERE rowid > ?1 "
 					 "AND wrapped_dek IS NOT NULL ORDER BY rowid LIMIT ?3"};
+/* the rows of a store from before encrypted names not yet converted; ?1 is a rowid */
+static const struct lt_sq sq_unconverted = {
+    SQ_OBJ_UNCONVERTED, "name conversion scan",
+    "SELECT " OBJ_COLS ", rowid FROM objects INDEXED BY objects_unconverted "
+    "WHERE rowid > ?1 AND name_commit IS NULL ORDER BY rowid "
+    "LIMIT ?3"};
 static const struct lt_sq sq_totals_after = {
     SQ_OBJ_TOTALS_AFTER, "scrub totals",
     "SELECT count(*), coalesce(sum(size), 0) FROM objects WHERE state = 0 AND id > ?1"};
@@ -68,11 +74,17 @@ static const struct lt_sq sq_totals_after = {
  * of creation never change): an UPDATE naming a column maintains every index and trigger on
  * it, and a rewrap or a hold must not pay for the expiry index. All bind the same numbers
  * (object_write): ?1 id, ?2 hold, ?3 hold_reason, ?4 retain_until, ?5 kek_version,
- * ?6 wrapped_dek, ?7 state, ?8 shredded_at, ?9 the new MAC, ?10 the MAC read. */
+ * ?6 wrapped_dek, ?7 state, ?8 shredded_at, ?9 the new MAC, ?10 the MAC read; and the name's
+ * conversion (a store from before encrypted names) ?11 name_enc, ?12 name_commit. The shred
+ * clears the encrypted name with the key: nothing of the name is left in the row. */
 static const struct lt_sq sq_set_shred = {
     SQ_OBJ_SHRED, "object shred",
     "UPDATE objects SET kek_version = ?5, wrapped_dek = ?6, state = ?7, shredded_at = ?8, "
-    "mac = ?9 WHERE id = ?1 AND mac IS ?10"};
+    "name = '', name_enc = NULL, mac = ?9 WHERE id = ?1 AND mac IS ?10"};
+static const struct lt_sq sq_set_name = {
+    SQ_OBJ_SET_NAME, "name conversion",
+    "UPDATE objects SET name = '', name_enc = ?11, name_commit = ?12, mac = ?9 "
+    "WHERE id = ?1 AND mac IS ?10"};
 static const struct lt_sq sq_set_hold = {
     SQ_OBJ_HOLD_SET, "object hold",
     "UPDATE objects SET hold = ?2, hold_reason = ?3, mac = ?9 WHERE id = ?1 AND mac IS ?10"};
@@ -111,6 +123,15 @@ static void obj_row(struct lt_sq_query *q, struct lt_db_object *o)
 	o->shredded_at = lt_sq_get_int(q, 12);
 	o->seg_log2 = (unsigned) lt_sq_get_range(q, 13, 0, 63);
 	o->locked = lt_sq_get_int(q, 14) != 0;
+	if (!lt_sq_get_null(q, 15)) {
+		size_t n = (size_t) sqlite3_column_bytes(q->st, 15);
+
+		if (n < LT_NAME_ENC_MIN || n > LT_NAME_ENC_MAX)
+			n = 0; /* the CHECK constraint was dropped: read as empty, fails its MAC */
+		lt_sq_get_blob(q, 15, o->name_enc, n, &o->has_name_enc);
+		o->name_enc_len = n;
+	}
+	lt_sq_get_blob(q, 16, o->name_commit, sizeof(o->name_commit), &o->has_name_commit);
 	lt_sq_get_blob(q, OBJ_COL_MAC, o->mac, sizeof(o->mac), &o->has_mac);
 }
 
@@ -187,8 +208,12 @@ static enum lethe_err object_insert_row(struct lt_db *db, const struct lt_db_obj
 	lt_sq_blob(&q, 11, obj->wrapped_dek, sizeof(obj->wrapped_dek));
 	lt_sq_int(&q, 12, obj->seg_log2);
 	lt_sq_int(&q, 13, obj->locked ? 1 : 0);
+	if (obj->has_name_enc)
+		lt_sq_blob(&q, 14, obj->name_enc, obj->name_enc_len);
+	if (obj->has_name_commit)
+		lt_sq_blob(&q, 15, obj->name_commit, sizeof(obj->name_commit));
 	if (keyed)
-		lt_sq_blob(&q, 14, mac, sizeof(mac));
+		lt_sq_blob(&q, 16, mac, sizeof(mac));
 	rc = lt_sq_exec(&q);
 	lt_sq_close(&q);
 	if (rc == LETHE_ERR_EXISTS)
@@ -480,6 +505,11 @@ static enum lethe_err object_write(struct lt_db *db, const struct lt_sq *update,
 		lt_sq_blob(&q, 9, mac, sizeof(mac));
 	if (had_mac)
 		lt_sq_blob(&q, 10, old_mac, LT_ROWMAC_LEN);
+	if (update == &sq_set_name) {
+		if (row->has_name_enc)
+			lt_sq_blob(&q, 11, row->name_enc, row->name_enc_len);
+		lt_sq_blob(&q, 12, row->name_commit, sizeof(row->name_commit));
+	}
 	rc = lt_sq_exec(&q);
 	if (rc == LETHE_OK && lt_sq_changes(&q) != 1)
 		rc = lt_err(LETHE_ERR_INTEGRITY,
@@ -572,6 +602,10 @@ static enum lethe_err shred_edit(struct lt_db *db, struct lt_db_object *row, voi
 	memset(row->wrapped_dek, 0, sizeof(row->wrapped_dek));
 	row->state = LETHE_STATE_SHREDDED;
 	row->shredded_at = now;
+	row->name[0] = '\0';
+	row->has_name_enc = false;
+	row->name_enc_len = 0;
+	memset(row->name_enc, 0, sizeof(row->name_enc));
 	return lt_sq_unlink_queue(db, row->id);
 }
 
@@ -779,4 +813,53 @@ enum lethe_err lt_db_object_count(struct lt_db *db, int state, uint64_t *count)
 			     NULL, 0, 0, &n);
 	*count = (uint64_t) n;
 	return rc;
+}
+
+struct name_change {
+	const uint8_t *enc;
+	size_t len;
+	const uint8_t *commit;
+};
+
+static enum lethe_err name_edit(struct lt_db *db, struct lt_db_object *row, void *ctx)
+{
+	const struct name_change *n = ctx;
+
+	(void) db;
+	if (row->has_name_commit)
+		return lt_err(LETHE_ERR_INTEGRITY, "object %s: its name was converted already",
+			      row->id);
+	if (n->enc && (n->len < LT_NAME_ENC_MIN || n->len > LT_NAME_ENC_MAX))
+		return lt_err(LETHE_ERR_INVALID, "object %s: encrypted name of %zu bytes", row->id,
+			      n->len);
+	row->name[0] = '\0';
+	row->has_name_enc = n->enc != NULL;
+	row->name_enc_len = n->enc ? n->len : 0;
+	if (n->enc)
+		memcpy(row->name_enc, n->enc, n->len);
+	row->has_name_commit = true;
+	memcpy(row->name_commit, n->commit, sizeof(row->name_commit));
+	return LETHE_OK;
+}
+
+static const struct obj_change chg_name = {name_edit, &sq_set_name, false};
+
+enum lethe_err lt_db_object_set_name_row(struct lt_db *db, const struct lt_db_object *row,
+					 const uint8_t *name_enc, size_t name_enc_len,
+					 const uint8_t commit[LT_SHA256_LEN])
+{
+	struct name_change n = {name_enc, name_enc_len, commit};
+
+	return object_rmw(db, row->id, row, &chg_name, &n);
+}
+
+enum lethe_err lt_db_object_unconverted_names(struct lt_db *db, size_t limit, lt_db_object_fn fn,
+					      void *ctx)
+{
+	struct obj_scan s = {.key = KEY_ROWID_ALL};
+	struct lt_sq_pager p;
+
+	scan_init(&p, &sq_unconverted, &s, limit, fn, ctx);
+	p.pos = 0;
+	return lt_sq_page(db, &p);
 }

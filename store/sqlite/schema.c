@@ -1,6 +1,6 @@
 /* schema.c - the SQLite schema of the metadata store and its migrations.
  *
- * Schema versions 1 and 2 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
+ * Schema versions 1 to 3 (PRAGMA user_version; PRAGMA application_id 0x4c455448 "LETH" marks the
  * file as lethe's). docs/KEYS.md (sections 7 and 8) describes the keks and objects columns.
  *   meta(key TEXT PRIMARY KEY, value BLOB)          store_id, evidence_pub, evidence_priv_wrapped
  *   keks(version INTEGER PRIMARY KEY, is_primary INT, state INT, created_at INT,
@@ -281,12 +281,32 @@ static const char schema_v2[] =
 /* clang-format on */
 
 /*
+ * Version 3: object names encrypted at rest (docs/KEYS.md section 8). name_enc holds the name
+ * encrypted under a key derived from the object's DEK (NULL once shredded, so the shred
+ * destroys the name with the key); name_commit the HMAC of the name under its salt, which the
+ * certificate states. Rows migrated keep name_commit NULL and their name in clear until the
+ * first keyed open converts them (lib/names.c); the name column is '' afterwards.
+ */
+/* clang-format off */
+static const char schema_v3[] =
+	"ALTER TABLE objects ADD COLUMN name_enc BLOB CHECK (name_enc IS NULL OR"
+	"  length(name_enc) BETWEEN 28 AND 1051);"
+	"ALTER TABLE objects ADD COLUMN name_commit BLOB CHECK (name_commit IS NULL OR"
+	"  length(name_commit) = 32);"
+	/* the rows not yet converted, found at each open without a scan (empty once they are) */
+	"CREATE INDEX objects_unconverted ON objects (id) WHERE name_commit IS NULL;";
+/* clang-format on */
+_Static_assert(LT_NAME_ENC_MIN == 28 && LT_NAME_ENC_MAX == 1051,
+	       "schema_v3 states the bounds of name_enc as literals");
+
+/*
  * Migrations, applied in order in one transaction. migrations[i] takes schema i to i + 1; a
  * schema change is one more entry here and LT_DB_SCHEMA_VERSION + 1.
  */
 static const char *const migrations[] = {
     schema_v1,
     schema_v2,
+    schema_v3,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LT_DB_SCHEMA_VERSION,

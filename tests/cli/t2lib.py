@@ -41,7 +41,15 @@ def val(v):
 
 
 OBJ = ["id", "grp", "name", "size", "sha256", "created_at", "retain_until", "hold",
-       "hold_reason", "kek_version", "wrapped_dek", "state", "shredded_at", "seg_log2", "locked"]
+       "hold_reason", "kek_version", "wrapped_dek", "state", "shredded_at", "seg_log2", "locked",
+       "name_enc", "name_commit"]
+
+
+def obj_vals(row):
+    """The values an objects row's MAC covers: name_enc and name_commit only in a row with a
+    name commitment (store/rowmac.c)."""
+    vals = [row[c] for c in OBJ]
+    return vals if row["name_commit"] is not None else vals[:-2]
 
 
 def rowmac(k, table, vals):
@@ -82,8 +90,8 @@ class Store:
         old = dict(zip(OBJ + ["mac"], cur))
         new = dict(old)
         new.update(chg)
-        assert rowmac(s.rk, "objects", [old[c] for c in OBJ]) == bytes(old["mac"]), "row MAC"
-        nm = rowmac(s.rk, "objects", [new[c] for c in OBJ])
+        assert rowmac(s.rk, "objects", obj_vals(old)) == bytes(old["mac"]), "row MAC"
+        nm = rowmac(s.rk, "objects", obj_vals(new))
         s.db.execute("update objects set " + ",".join(f"{c}=?" for c in chg) + ",mac=? where id=?",
                      list(chg.values()) + [nm, oid])
         cnt, x = s.db.execute("select count,xor from row_digests where tbl='objects'").fetchone()

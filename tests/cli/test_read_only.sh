@@ -213,11 +213,11 @@ import os, sqlite3, subprocess, sys
 store, lethe, filler, data, one, want = sys.argv[1:]
 db = sqlite3.connect("file:%s/meta.db?mode=ro" % store, uri=True)
 db.execute("SELECT count(*) FROM objects").fetchone()
-with open(filler, "wb") as f:
+# unbuffered: a partial last write leaves nothing behind for close() to fail on
+with open(filler, "wb", buffering=0) as f:
     try:
         while True:
             f.write(b"\0" * 65536)
-            f.flush()
     except OSError:
         pass
 def run(*args):

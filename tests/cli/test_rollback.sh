@@ -45,12 +45,15 @@ def val(v):
     if isinstance(v, str): b = v.encode(); return b'\2' + struct.pack('>I', len(b)) + b
     return b'\3' + struct.pack('>I', len(v)) + bytes(v)
 cols = ['id', 'grp', 'name', 'size', 'sha256', 'created_at', 'retain_until', 'hold',
-        'hold_reason', 'kek_version', 'wrapped_dek', 'state', 'shredded_at', 'seg_log2', 'locked']
+        'hold_reason', 'kek_version', 'wrapped_dek', 'state', 'shredded_at', 'seg_log2', 'locked',
+        'name_enc', 'name_commit']
 db = sqlite3.connect(st + '/meta.db')
 db.executescript(sql)
 x = bytearray(32)
 rows = db.execute('SELECT rowid, ' + ','.join(cols) + ' FROM objects').fetchall()
 for r in rows:
+    # name_enc and name_commit only in a row with a commitment (KEYS.md section 12)
+    r = r if r[-1] is not None else r[:-2]
     m = hmac.new(key, val('lethe/v1/row') + val('objects') + b''.join(val(v) for v in r[1:]),
                  hashlib.sha256).digest()
     db.execute('UPDATE objects SET mac = ? WHERE rowid = ?', (m, r[0]))

@@ -101,7 +101,7 @@ attacked "objects: a row deleted" "DELETE FROM objects WHERE id = '$Y'"
 attacked "objects: a row inserted (a copy of another under a new id)" \
 	"INSERT INTO objects SELECT '00000000-0000-4000-8000-00000000beef', grp, name, size, sha256,
 	   created_at, retain_until, hold, hold_reason, kek_version, wrapped_dek, state, shredded_at,
-	   seg_log2, locked, mac FROM objects WHERE id = '$Y'"
+	   seg_log2, locked, mac, name_enc, name_commit FROM objects WHERE id = '$Y'"
 
 # ---- keks ----------------------------------------------------------------------------------
 attacked "keks: KEK 1 marked retired (the issue's attack)" \

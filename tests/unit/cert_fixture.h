@@ -78,6 +78,7 @@ static void fields_for(struct lt_cert_fields *f, size_t i, const uint8_t prev[32
 	snprintf(f->object_id, sizeof(f->object_id), "0b000000-0000-4000-8000-%012zx", i + 1);
 	strcpy(f->group, i % 2 ? "finance" : "default");
 	memset(f->name_sha256, 0x10 + (int) i, 32);
+	f->version = 1;
 	f->size = 1000 * (i + 1);
 	memset(f->ciphertext_sha256, 0x20 + (int) i, 32);
 	f->created_at = T2026 + (int64_t) i * 3600;

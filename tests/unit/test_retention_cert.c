@@ -518,7 +518,10 @@ struct content_case {
 };
 
 static const struct content_case content_cases[] = {
-    {1, "\"version\":1,", "\"version\":2,", "field version is not 1"},
+    {1, "\"version\":1,", "\"version\":3,", "field version is not 1 or 2"},
+    /* a version 1 certificate relabelled 2 has the unsalted hash where the commitment goes */
+    {1, "\"version\":1,", "\"version\":2,", "unexpected field object.name_sha256"},
+    {1, "\"version\":1,", "\"version\":2,", "field object.name_commit is missing"},
     {1, "\"seq\":2,", "\"seq\":\"2\",", "field seq is not an integer"},
     {1, "\"seq\":2,", "\"seq\":2.0,", "field seq is not an integer"},
     {1, "\"size\":2000,", "\"size\":9007199254740992,", "field object.size is not an integer"},
@@ -1423,7 +1426,9 @@ static void issue_row(struct lt_db_object *row, const char *group, int64_t reten
 	memset(row, 0, sizeof(*row));
 	strcpy(row->id, "0b000000-0000-4000-8000-0000000000aa");
 	strcpy(row->group, group);
-	strcpy(row->name, "secret-report.pdf");
+	/* the name itself is encrypted in the row: the certificate takes its commitment */
+	row->has_name_commit = true;
+	memset(row->name_commit, 0x5c, sizeof(row->name_commit));
 	row->size = 4242;
 	memset(row->sha256, 0xab, 32);
 	row->created_at = T2026;
@@ -1468,7 +1473,7 @@ static void test_issue(void **state)
 	struct lt_cert_disposal d;
 	struct lt_db_cert c1, c2;
 	struct lt_cert_item items[2];
-	uint8_t zeros[32] = {0}, digest[32], name_sha[32];
+	uint8_t zeros[32] = {0}, digest[32];
 	char hex[65];
 	json_t *root;
 
@@ -1487,15 +1492,15 @@ static void test_issue(void **state)
 	assert_int_equal(lt_sha256(c1.json, c1.json_len, digest), LETHE_OK);
 	assert_memory_equal(digest, c1.sha256, 32);
 	assert_int_equal(lt_ed25519_verify(fx->pub, c1.json, c1.json_len, c1.sig), LETHE_OK);
-	/* the name is confidential: only its hash is certified */
-	assert_null(CONTAINS(c1.json, c1.json_len, "secret-report"));
+	/* the name is confidential: only its salted commitment is certified */
+	assert_null(CONTAINS(c1.json, c1.json_len, "name_sha256"));
 	root = json_loadb((const char *) c1.json, c1.json_len, 0, NULL);
 	assert_non_null(root);
 	assert_string_equal(json_str_at(root, NULL, "certificate_id"), c1.id);
 	assert_string_equal(json_str_at(root, NULL, "store_id"), STORE_ID);
-	assert_int_equal(lt_sha256(row.name, strlen(row.name), name_sha), LETHE_OK);
-	lt_hex(name_sha, 32, hex);
-	assert_string_equal(json_str_at(root, "object", "name_sha256"), hex);
+	assert_int_equal(json_integer_value(json_object_get(root, "version")), 2);
+	lt_hex(row.name_commit, 32, hex);
+	assert_string_equal(json_str_at(root, "object", "name_commit"), hex);
 	assert_string_equal(json_str_at(root, NULL, "prev_sha256"), ZEROS64);
 	assert_true(json_is_true(json_object_get(json_object_get(root, "policy"), "lock")));
 	assert_int_equal(json_integer_value(
@@ -1539,9 +1544,15 @@ static void test_issue(void **state)
 	items[0] = (struct lt_cert_item){c1.id, c1.json, c1.json_len, c1.sig};
 	items[1] = (struct lt_cert_item){c2.id, c2.json, c2.json_len, c2.sig};
 	assert_int_equal(lt_cert_verify_chain(fx->pub, items, 2, NULL, NULL), LETHE_OK);
+	free((void *) c2.json);
+
+	/* a row from before encrypted names, not converted, has no commitment to state */
+	row.has_name_commit = false;
+	assert_int_equal(lt_cert_issue(&row, &d, signer, &c2), LETHE_ERR_INTEGRITY);
+	assert_null(c2.json);
+	lt_err_clear();
 
 	free((void *) c1.json);
-	free((void *) c2.json);
 	lt_config_free(&cfg);
 	lt_ed25519_key_free(signer);
 }

@@ -126,6 +126,23 @@ assert_eq "$(json '[h["ref"] for h in j]' <"$OUT")" "['case 2026-8']" "the moved
 ok lethe --json ls
 assert_eq "$(json 'sorted(o["id"] for o in j)' <"$OUT")" \
 	"$(python3 -c 'import sys; print(sorted(sys.argv[1:]))' "$large" "$empty" "$held" "$rotated")" "live objects"
+# the names lethe $prev_version kept in clear were encrypted at the first open, in one
+# recorded step; ls still shows them, and the shredded object's is gone
+assert_eq "$(json '" ".join(sorted(o["name"] for o in j))' <"$OUT")" \
+	"empty.bin held.bin large.bin rotated.bin" "names of the live objects after the upgrade"
+assert_eq "$(sqlite3 -readonly "$STORE/meta.db" "SELECT count(*) FROM objects WHERE name != ''
+	OR name_commit IS NULL OR (state = 0) != (name_enc IS NOT NULL)")" 0 \
+	"rows with a clear name, no commitment, or a live one without its encrypted name"
+for f in "$STORE"/meta.db*; do
+	if grep -a -q -e 'gone\.bin' -e 'large\.bin' "$f"; then fail "$f still holds a clear name"; fi
+done
+ok lethe audit export
+assert_contains "$OUT" '"action":"store.names"'
+ok lethe --json ls --prefix large
+assert_eq "$(json '[o["id"] for o in j]' <"$OUT")" "['$large']" "ls --prefix after the upgrade"
+# the certificate of lethe $prev_version states the unsalted hash: nothing to open
+expect_exit 2 lethe evidence prove-name "$gone"
+assert_contains "$ERR" "version 1"
 for cmd in "audit verify" "evidence verify" "doctor"; do
 	# shellcheck disable=SC2086 # the command's words
 	ok lethe $cmd
@@ -165,6 +182,15 @@ for cmd in "audit verify" "evidence verify" "doctor"; do
 done
 ok lethe --json evidence list
 assert_eq "$(json 'len(j)' <"$OUT")" 2 "certificates (one from each release)"
+# an export holds both versions; the auditor's script and lethe verify it
+ok lethe evidence export "$T/ev"
+sed -n '/^#---- begin/,/^#---- end/p' "$T/ev/README.txt" >"$T/verify.sh"
+(cd "$T/ev" && sh "$T/verify.sh") >"$OUT" 2>"$ERR" || fail "verify.sh on an export of versions 1 and 2"
+ok lethe evidence verify "$T/ev"
+assert_eq "$(cut -d, -f2 "$T/ev/certificates.jsonl" | tr '\n' ' ')" '"version":1 "version":2 ' \
+	"certificate versions in the chain"
+ok lethe evidence prove-name "$held" held.bin
+assert_contains "$OUT" "name         matches"
 # officer actions are signed from the migration on; what came before is exempt, and said so
 ok lethe audit verify
 assert_contains "$OUT" "predate the officer authority"
