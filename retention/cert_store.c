@@ -6,8 +6,10 @@
  * names a certificate that must be there; every put record states the created_at,
  * retain_until and lock the put fixed, which the certificate of that object must agree with.
  * A shred the log records is also held to the holds and extensions the log recorded before it
- * (a shred made from a rolled-back or rewritten row).
- * Memory: one small entry per certificate and one per held group, never the audit log.
+ * (a shred made from a rolled-back or rewritten row), and every put the log records must have
+ * left a row, live or shredded (a row deleted, or the table rolled back to before the put).
+ * Memory: one small entry per certificate, per object row and per held group, never the
+ * audit log.
  */
 #include "retention/cert.h"
 
@@ -43,8 +45,10 @@ struct group_state {
 };
 
 /* A shredded object's row, and whether the log records its shred. */
+/* One object row: every row, so that a put record whose row was deleted is found. */
 struct shredded_entry {
 	char object_id[LETHE_ID_LEN + 1];
+	bool shredded;
 	bool shred_seen;
 };
 
@@ -230,8 +234,6 @@ static int check_object(const struct lt_db_object *obj, void *ctx)
 	struct store_check *s = ctx;
 	char where[64];
 
-	if (obj->state != LETHE_STATE_SHREDDED)
-		return 0;
 	if (s->nshredded == s->capshredded) {
 		size_t cap = s->capshredded ? s->capshredded * 2 : 64;
 		void *p = realloc(s->shredded, cap * sizeof(*s->shredded));
@@ -244,8 +246,9 @@ static int check_object(const struct lt_db_object *obj, void *ctx)
 		s->capshredded = cap;
 	}
 	memset(&s->shredded[s->nshredded], 0, sizeof(*s->shredded));
+	s->shredded[s->nshredded].shredded = obj->state == LETHE_STATE_SHREDDED;
 	memcpy(s->shredded[s->nshredded++].object_id, obj->id, LETHE_ID_LEN + 1);
-	if (find_entry(s, obj->id) != NULL)
+	if (obj->state != LETHE_STATE_SHREDDED || find_entry(s, obj->id) != NULL)
 		return 0;
 	(void) snprintf(where, sizeof(where), "object %s", obj->id);
 	lt_cert_report(&s->chain, where,
@@ -318,7 +321,14 @@ static int check_record(const struct lt_db_audit *rec, void *ctx)
 		if (sh)
 			sh->shred_seen = true;
 	}
-	if (strcmp(rec->action, "put") == 0 && e != NULL) {
+	if (strcmp(rec->action, "put") == 0 && e == NULL && !find_shredded(s, rec->object)) {
+		/* the log created it; no row, live or shredded, is left of it (a rollback of the
+		 * objects table to before the put, or a deleted row): nothing else would say so */
+		lt_cert_report(&s->chain, where,
+			       "records the put of %s, of which meta.db has no row: the row was "
+			       "deleted or the objects table rolled back",
+			       rec->object);
+	} else if (strcmp(rec->action, "put") == 0 && e != NULL) {
 		check_put(s, rec, e, where);
 	} else if (e != NULL && strcmp(rec->action, "hold.set") == 0) {
 		hold_apply(s, &e->holds, &e->held_by, rec, true);
@@ -381,7 +391,7 @@ enum lethe_err lt_cert_verify_store(struct lt_db *db, const uint8_t pub[LT_ED255
 	for (size_t i = 0; i < s.nshredded; i++) {
 		char where[64];
 
-		if (s.shredded[i].shred_seen)
+		if (!s.shredded[i].shredded || s.shredded[i].shred_seen)
 			continue;
 		(void) snprintf(where, sizeof(where), "object %s", s.shredded[i].object_id);
 		lt_cert_report(&s.chain, where,
