@@ -70,6 +70,10 @@ enum lethe_err lt_audit_officer_sign(struct lt_ed25519_key *oak, const char *sto
 				     struct lt_db_audit *rec);
 
 /* Whether @p rec carries a valid signature of the officer authority key @p pub. */
+/* As lt_audit_officer_sig_ok(), telling a signature that is missing or does not verify
+ * (LETHE_ERR_INTEGRITY) from a failure to check it (OpenSSL out of memory: another error). */
+enum lethe_err lt_audit_officer_sig_check(const uint8_t pub[LT_ED25519_PUB_LEN],
+					  const char *store_id, const struct lt_db_audit *rec);
 bool lt_audit_officer_sig_ok(const uint8_t pub[LT_ED25519_PUB_LEN], const char *store_id,
 			     const struct lt_db_audit *rec);
 

@@ -226,13 +226,31 @@ enum lethe_err lt_audit_officer_sign(struct lt_ed25519_key *oak, const char *sto
 	return rc;
 }
 
+enum lethe_err lt_audit_officer_sig_check(const uint8_t pub[LT_ED25519_PUB_LEN],
+					  const char *store_id, const struct lt_db_audit *rec)
+{
+	uint8_t msg[OFFICER_MSG_LEN];
+	enum lethe_err rc;
+
+	if (!rec->has_auth_sig)
+		return lt_err(LETHE_ERR_INTEGRITY, "audit record %llu has no officer signature",
+			      (unsigned long long) rec->seq);
+	rc = officer_msg(store_id, rec, msg);
+	if (rc == LETHE_OK)
+		rc = lt_ed25519_verify(pub, msg, sizeof(msg), rec->auth_sig);
+	return rc;
+}
+
 bool lt_audit_officer_sig_ok(const uint8_t pub[LT_ED25519_PUB_LEN], const char *store_id,
 			     const struct lt_db_audit *rec)
 {
-	uint8_t msg[OFFICER_MSG_LEN];
+	struct lt_err_saved saved;
+	bool ok;
 
-	return rec->has_auth_sig && officer_msg(store_id, rec, msg) == LETHE_OK &&
-	       lt_ed25519_verify(pub, msg, sizeof(msg), rec->auth_sig) == LETHE_OK;
+	lt_err_save(&saved);
+	ok = lt_audit_officer_sig_check(pub, store_id, rec) == LETHE_OK;
+	lt_err_restore(&saved, LETHE_OK);
+	return ok;
 }
 
 bool lt_audit_officer_only(const struct lt_db_audit *rec)

@@ -98,8 +98,15 @@ static void check_officer(struct verify_ctx *v, const struct lt_db_audit *rec)
 		return;
 	if (!rec->has_auth_sig && !lt_audit_officer_only(rec) && !lt_audit_claims_officer(rec))
 		return;
-	if (lt_audit_officer_sig_ok(v->o->officer_pub, v->o->store_id, rec))
+	enum lethe_err rc = lt_audit_officer_sig_check(v->o->officer_pub, v->o->store_id, rec);
+
+	if (rc == LETHE_OK)
 		return;
+	if (rc != LETHE_ERR_INTEGRITY) {
+		v->rc = rc; /* the check itself failed (out of memory): no verdict */
+		return;
+	}
+	lt_err_clear();
 	problem(v, "audit record", rec->seq, "officer action without a valid officer signature");
 }
 
@@ -189,6 +196,8 @@ static int verify_one(const struct lt_db_audit *rec, void *vctx)
 		problem(v, "audit record", rec->seq, what);
 	}
 	check_officer(v, rec);
+	if (v->rc != LETHE_OK)
+		return 1;
 	check_roster(v, rec);
 	check_time(v, rec);
 	memcpy(v->prev, rec->mac, 32);

@@ -129,7 +129,10 @@ enum lethe_err lt_officer_roster_check(struct lethe_store *st, const struct lt_a
 	rc = lt_audit_roster_newest(st->db, st->keys->audit_mac, rec, &found);
 	if (rc != LETHE_OK || !found || strcmp(rec->action, "officer.migrate") == 0)
 		goto out;
-	if (!lt_audit_officer_sig_ok(a->pub, st->store_id, rec)) {
+	rc = lt_audit_officer_sig_check(a->pub, st->store_id, rec);
+	if (rc != LETHE_OK && rc != LETHE_ERR_INTEGRITY)
+		goto out; /* the check itself failed (out of memory): no verdict */
+	if (rc != LETHE_OK) {
 		rc = lt_err(LETHE_ERR_INTEGRITY,
 			    "audit record %llu (%s) carries no valid officer signature: it was "
 			    "appended without the officer authority; run lethe audit verify",

@@ -46,9 +46,12 @@ static enum lethe_err log_officer_signed(struct lethe_store *st, const char *wha
 		rc = lt_authority_read(st->officers_path, st->store_id, a);
 	if (rc != LETHE_OK)
 		goto out;
-	if (file && pinned && lt_memeq(pin, a->pub, sizeof(pin)) &&
-	    lt_audit_officer_sig_ok(a->pub, st->store_id, rec))
-		goto out;
+	if (file && pinned && lt_memeq(pin, a->pub, sizeof(pin))) {
+		rc = lt_audit_officer_sig_check(a->pub, st->store_id, rec);
+		if (rc != LETHE_ERR_INTEGRITY)
+			goto out; /* signed, or the check itself failed: no verdict either way */
+		rc = LETHE_OK;
+	}
 	lt_err_clear();
 	if (!pinned && !file) /* a store from before officers.luks: nothing is signed */
 		goto out;
