@@ -117,7 +117,9 @@ def parse(path):
                 continue
             r = re.match(r"^<\.\.\. (\w+) resumed>(.*)$", rest)
             if r:
-                rest = pending.pop(pid, r.group(1) + "(") + r.group(2)
+                # strace pads the resumed part ("<... unlink resumed>)             = 0")
+                rest = pending.pop(pid, r.group(1) + "(") + re.sub(r"^\)\s+= ", ") = ",
+                                                                    r.group(2))
             if rest.startswith("+++") or rest.startswith("---"):
                 continue
             k = rest.rfind(") = ")
