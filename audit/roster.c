@@ -132,14 +132,16 @@ bool lt_audit_roster_apply(struct lt_audit_roster *r, const struct lt_db_audit *
 		r->officer[0].keyslot = 0;
 		return true;
 	}
-	/* a passphrase change moves its officer to another keyslot and re-signs the roster; the
-	 * record names neither, so the keyslot is unknown from here on */
+	/* a passphrase change moves its officer to another keyslot and re-signs the roster: its
+	 * record states both, as an add does */
 	if (strcmp(rec->action, "officer.passwd") == 0 && strcmp(rec->outcome, "ok") == 0 &&
 	    r->known) {
+		if (!lt_audit_officer_detail_parse(rec->error, name, &keyslot, &serial))
+			return true;
 		for (size_t i = 0; i < r->count; i++)
-			if (strcmp(r->officer[i].name, rec->object) == 0)
-				r->officer[i].keyslot = -1;
-		r->serial++;
+			if (strcmp(r->officer[i].name, name) == 0)
+				r->officer[i].keyslot = keyslot;
+		r->serial = serial ? serial : r->serial + 1;
 		r->seq = rec->seq;
 		return true;
 	}
@@ -210,7 +212,8 @@ bool lt_audit_roster_apply(struct lt_audit_roster *r, const struct lt_db_audit *
 enum lethe_err lt_audit_roster_newest(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
 				      struct lt_db_audit *rec, bool *found)
 {
-	static const char *const actions[] = {"officer.add", "officer.remove", "officer.migrate"};
+	static const char *const actions[] = {"officer.add", "officer.remove", "officer.passwd",
+					      "officer.migrate"};
 	struct lt_db_audit *cur = calloc(1, sizeof(*cur));
 	enum lethe_err rc = LETHE_OK;
 	bool have;

@@ -181,12 +181,22 @@ LETHE_API enum lethe_err lethe_officer_passwd(struct lethe_store *st, const char
 		LT_FAULT("officer.after_passwd"); /* the new keyslot named, its record not yet */
 	{
 		struct lt_err_saved saved;
+		char detail[LETHE_OFFICER_MAX + 48] = "";
+		struct lt_authority *a = rc == LETHE_OK ? calloc(1, sizeof(*a)) : NULL;
 
-		lt_audit_record(st,
-				&(struct lt_audit_event){.action = "officer.passwd",
-							 .object = st->who.name,
-							 .err = rc,
-							 .error = rc ? lt_err_save(&saved) : NULL});
+		/* like add and remove, the record states the roster it wrote: an officers.luks
+		 * put back from before the change is older than the log (lt_officer_roster_check) */
+		if (a && lt_authority_read(st->officers_path, st->store_id, a) == LETHE_OK)
+			lt_audit_officer_detail(detail, sizeof(detail), st->who.name, keyslot,
+						a->serial);
+		else if (rc == LETHE_OK)
+			lt_audit_officer_detail(detail, sizeof(detail), st->who.name, keyslot, 0);
+		free(a);
+		lt_err_clear();
+		lt_audit_record(
+		    st, &(struct lt_audit_event){.action = "officer.passwd",
+						 .err = rc,
+						 .error = rc ? lt_err_save(&saved) : detail});
 	}
 	return rc;
 }

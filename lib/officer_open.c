@@ -147,7 +147,8 @@ enum lethe_err lt_officer_roster_check(struct lethe_store *st, const struct lt_a
 	if (serial)
 		stale = a->serial < serial;
 	else
-		stale = roster_names(a, name) != (strcmp(rec->action, "officer.add") == 0);
+		stale = strcmp(rec->action, "officer.remove") == 0 ? roster_names(a, name)
+								   : !roster_names(a, name);
 	if (stale)
 		rc =
 		    lt_err(LETHE_ERR_INTEGRITY,

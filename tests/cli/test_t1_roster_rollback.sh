@@ -5,7 +5,8 @@
 # file with `cryptsetup token import --token-replace`. Each roster is validly signed, but the
 # audit log says who is an officer now: the officer open refuses a roster older than the log's
 # newest officer.add/remove (exit 4, "older than the audit log"), doctor reports it, and
-# `doctor --repair` leaves the keyslots of officers the older roster leaves out alone.
+# `doctor --repair` leaves the keyslots of officers the older roster leaves out alone; and a
+# copy from before an `officer passwd` (made because the old passphrase leaked) is refused too.
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -96,3 +97,15 @@ ok lethe hold clear "$ID" --reason closed --passphrase-file "$T/dave.pass"
 ok lethe audit verify
 ok lethe audit export
 assert_contains "$OUT" '"keyslot":"dave"'
+
+note "T1: officers.luks from before dave's passwd put back: the leaked old passphrase is refused"
+ID2=$(lethe put --group g "$T/bob.pass")
+ok lethe hold set "$ID2" --reason CASE-9
+cp "$O" "$T/officers.before-passwd"
+printf 'dave changed passphrase\n' >"$T/dave.new"
+ok lethe officer passwd --officer dave --passphrase-file "$T/dave.pass" --new-passphrase-file "$T/dave.new"
+expect_exit 6 lethe hold clear "$ID2" --reason x --officer dave --passphrase-file "$T/dave.pass"
+cat "$T/officers.before-passwd" >"$O"
+expect_exit 4 lethe hold clear "$ID2" --reason leaked --officer dave --passphrase-file "$T/dave.pass"
+assert_contains "$ERR" "older than the audit log"
+note "ok"
