@@ -4,9 +4,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "common/err.h"
+#include "common/timeutil.h"
 #include "lib/doctor_internal.h"
 #include "lib/internal.h"
+#include "retention/policy.h"
 #include "store/db.h"
 
 void lt_doctor_database(struct doctor *d)
@@ -67,6 +70,29 @@ static void audit_problem(const char *where, const char *what, void *vctx)
 	lt_doctor_report(d, LETHE_DOCTOR_ERROR, "audit", "%s: %s", where, what);
 }
 
+/* The newest authenticated record dated ahead of the clock (a clock that lied for that one
+ * reading, or a system-wide jump since undone): every sweep and rm refuses until then, so
+ * disposal has stopped, and doctor says so. */
+static void audit_future(struct doctor *d)
+{
+	char when[40];
+	int64_t newest_us = 0, now = lt_now();
+	uint64_t seq = 0;
+
+	if (lt_audit_head(d->st->db, d->st->keys->audit_mac, &seq, &newest_us) != LETHE_OK) {
+		lt_err_clear();
+		return; /* the anchor check above, and audit verify, say why */
+	}
+	if (seq == 0 || newest_us / 1000000 <= now + LT_RETENTION_CLOCK_SKEW_MAX)
+		return;
+	lt_time_format_us(newest_us, when, sizeof(when));
+	lt_doctor_report(d, LETHE_DOCTOR_ERROR, "audit",
+			 "audit record %llu is dated %s, ahead of the clock: no sweep or rm "
+			 "shreds anything until then (a clock that was wrong when it was "
+			 "written); run lethe audit verify",
+			 (unsigned long long) seq, when);
+}
+
 /* The audit anchor and the start of the log (the whole chain is `audit verify`'s). */
 void lt_doctor_audit(struct doctor *d)
 {
@@ -79,6 +105,8 @@ void lt_doctor_audit(struct doctor *d)
 		lt_doctor_report(d, LETHE_DOCTOR_OK, "audit",
 				 "the log begins with its init record and "
 				 "reaches the keystore's anchor");
+	lt_err_clear();
+	audit_future(d);
 }
 
 static void evidence_problem(const char *where, const char *what, void *vctx)

@@ -90,6 +90,9 @@ expect_exit 3 lethe get "$short"
 # back to real time: the log holds records from the future, and sweeps refuse until then
 expect_exit 5 lethe sweep
 assert_contains "$ERR" "is earlier than the newest authenticated record"
+# and doctor says that disposal has stopped until then
+lethe doctor >"$OUT" 2>"$ERR" && fail "doctor passed a log dated a week ahead"
+assert_contains "$OUT" "ahead of the clock: no sweep or rm shreds anything until then"
 unset SHIM_FILES
 
 note "ok"
