@@ -690,7 +690,7 @@ static enum lethe_err check_manifest_certs(struct lt_cert_chain *c, int dirfd,
 		if ((size_t) n > sizeof(CERT_ID_PREFIX) - 1 + LETHE_ID_LEN &&
 		    memcmp(line, CERT_ID_PREFIX, CERT_ID_VERSION_AT) == 0 &&
 		    (line[CERT_ID_VERSION_AT] == '1' || line[CERT_ID_VERSION_AT] == '2') &&
-		    memcmp(line + CERT_ID_VERSION_AT + 1, CERT_ID_PREFIX + CERT_ID_VERSION_AT + 1,
+		    memcmp(line + CERT_ID_VERSION_AT + 1, &CERT_ID_PREFIX[CERT_ID_VERSION_AT + 1],
 			   sizeof(CERT_ID_PREFIX) - 2 - CERT_ID_VERSION_AT) == 0 &&
 		    lt_uuid_valid_n(line + sizeof(CERT_ID_PREFIX) - 1, LETHE_ID_LEN))
 			(void) snprintf(where + strlen(where), sizeof(where) - strlen(where),
