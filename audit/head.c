@@ -129,7 +129,9 @@ enum lethe_err lt_audit_oldest(struct lt_db *db, const uint8_t key[LT_KEY_LEN], 
 	return record_authentic(db, key, rec);
 }
 
-struct holds_ctx {
+/* A walk of records (lt_db_audit_holds, lt_db_audit_group_since), each MAC checked before
+ * the caller's @p fn sees it. */
+struct authentic_walk {
 	struct lt_db *db;
 	const uint8_t *key;
 	lt_db_audit_fn fn;
@@ -137,64 +139,29 @@ struct holds_ctx {
 	enum lethe_err rc;
 };
 
-static int hold_record(const struct lt_db_audit *rec, void *vctx)
+static int authentic_one(const struct lt_db_audit *rec, void *vctx)
 {
-	struct holds_ctx *h = vctx;
+	struct authentic_walk *w = vctx;
 
-	h->rc = record_authentic(h->db, h->key, rec);
-	return h->rc != LETHE_OK || h->fn(rec, h->ctx);
+	w->rc = record_authentic(w->db, w->key, rec);
+	return w->rc != LETHE_OK || w->fn(rec, w->ctx);
 }
 
 enum lethe_err lt_audit_holds(struct lt_db *db, const uint8_t key[LT_KEY_LEN], const char *object,
 			      const char *group, lt_db_audit_fn fn, void *ctx)
 {
-	struct holds_ctx h = {db, key, fn, ctx, LETHE_OK};
-	enum lethe_err rc = lt_db_audit_holds(db, object, group, hold_record, &h);
+	struct authentic_walk w = {db, key, fn, ctx, LETHE_OK};
+	enum lethe_err rc = lt_db_audit_holds(db, object, group, authentic_one, &w);
 
-	return rc != LETHE_OK ? rc : h.rc;
-}
-
-struct since_ctx {
-	struct lt_db_audit *recs;
-	size_t n, cap;
-	enum lethe_err rc;
-};
-
-static int collect(const struct lt_db_audit *rec, void *vctx)
-{
-	struct since_ctx *c = vctx;
-
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4;
-		struct lt_db_audit *more = realloc(c->recs, cap * sizeof(*more));
-
-		if (!more) {
-			c->rc = LETHE_ERR_NOMEM;
-			return 1;
-		}
-		c->recs = more;
-		c->cap = cap;
-	}
-	c->recs[c->n++] = *rec;
-	return 0;
+	return rc != LETHE_OK ? rc : w.rc;
 }
 
 enum lethe_err lt_audit_group_since(struct lt_db *db, const uint8_t key[LT_KEY_LEN],
 				    const char *group, const char *action, uint64_t after,
 				    lt_db_audit_fn fn, void *ctx)
 {
-	struct since_ctx c = {0};
-	enum lethe_err rc;
+	struct authentic_walk w = {db, key, fn, ctx, LETHE_OK};
+	enum lethe_err rc = lt_db_audit_group_since(db, group, action, after, authentic_one, &w);
 
-	/* collected first: each MAC check reads another row while the walk would be open */
-	rc = lt_db_audit_group_since(db, group, action, after, collect, &c);
-	if (rc == LETHE_OK)
-		rc = c.rc;
-	for (size_t i = 0; rc == LETHE_OK && i < c.n; i++) {
-		rc = record_authentic(db, key, &c.recs[i]);
-		if (rc == LETHE_OK && fn(&c.recs[i], ctx) != 0)
-			break;
-	}
-	free(c.recs);
-	return rc;
+	return rc != LETHE_OK ? rc : w.rc;
 }

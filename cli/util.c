@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -389,6 +390,17 @@ int cli_open(struct cli *cli, enum cli_role role)
  */
 #define CLI_PASSPHRASE_MAX 4096
 
+/* Two passphrases compared in time that does not depend on where they differ (cli/ does not
+ * link OpenSSL's CRYPTO_memcmp). */
+static bool secret_equal(const char *a, const char *b, size_t len)
+{
+	volatile unsigned char diff = 0;
+
+	for (size_t i = 0; i < len; i++)
+		diff |= (unsigned char) (a[i] ^ b[i]);
+	return diff == 0;
+}
+
 static int secret_alloc(struct cli_secret *secret)
 {
 	/* One byte more than the maximum, to tell "exactly the maximum" from "too long". */
@@ -678,7 +690,7 @@ static int passphrase_prompt(const struct cli *cli, int fd, const char *what, in
 		return cli_fail(cli, NULL, LETHE_ERR_NOMEM);
 	snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
 	if (prompt_line(fd, prompt, &again) != 0 || again.len != secret->len ||
-	    memcmp(again.buf, secret->buf, secret->len) != 0)
+	    !secret_equal(again.buf, secret->buf, secret->len))
 		rc = cli_error(cli, NULL, EXIT_USAGE,
 			       "the two entries of the %s differ: nothing was changed", what);
 	cli_secret_free(&again);

@@ -119,7 +119,7 @@ static enum lethe_err header_check(int fd, uint64_t off, const char magic[6], ui
 		goto out;
 	memset(all + CSUM_OFF, 0, CSUM_LEN);
 	rc = lt_sha256(all, hdr_size, digest);
-	if (rc == LETHE_OK && (memcmp(digest, bin + CSUM_OFF, sizeof(digest)) != 0 ||
+	if (rc == LETHE_OK && (!lt_memeq(digest, bin + CSUM_OFF, sizeof(digest)) ||
 			       bin[CSUM_OFF + LT_SHA256_LEN] != 0))
 		*why = "checksum mismatch";
 out:

@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "common/hex.h"
+#include "crypt/secmem.h"
 #include "keys/name.h"
 #include "lib/internal.h"
 #include "store/db.h"
@@ -119,6 +120,6 @@ LETHE_API enum lethe_err lethe_evidence_name_proof(struct lethe_store *st, const
 	if (rc == LETHE_OK && audit_rc != LETHE_OK)
 		rc = audit_rc;
 	if (rc != LETHE_OK)
-		memset(proof, 0, sizeof(*proof));
+		lt_cleanse(proof, sizeof(*proof)); /* no salt of a refused proof is left behind */
 	return rc;
 }
